@@ -1,0 +1,122 @@
+# sockd - an inetd-style super-server.   make | make run | make check | make install
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR  = $(PREFIX)/sbin
+LIBEXECDIR = $(PREFIX)/libexec/sockd
+SYSCONFDIR = $(PREFIX)/etc
+MANDIR   = $(PREFIX)/share/man
+
+CC      ?= cc
+PKGS     = libconfig check
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP \
+           -DSOCKD_VERSION='"$(VERSION)"' -DSOCKD_CONF='"$(SYSCONFDIR)/sockd.conf"'
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+# Evaluated when a recipe runs, that is after the deps check below.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+LIBCONFIG_LIBS = $(shell pkg-config --libs libconfig)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
+TEST_COMMON = tests/testutil.o
+UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
+INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
+TEST_BINS = tests/unit tests/integration tests/probe
+MANPAGES = man/sockd.8 man/sockd.conf.5
+
+.PHONY: all run check test-unit test-integration lint-man install uninstall \
+        clean deps bench
+all: src/sockd $(SERVICES)
+
+# Debian 12 package names; installed when root, named otherwise.
+DEB_PKGS = gcc make pkg-config libconfig-dev check mandoc
+deps:
+	@missing=; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
+	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
+	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $$missing) >&2 || exit 1; \
+	  else \
+	    echo "make: missing packages; run: sudo apt-get install$$missing" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+%.o: %.c | deps
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+
+src/libsockd.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+src/sockd: src/main.o src/libsockd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
+
+# Handlers are plain libc programs, built straight from their one source.
+services/%: services/%.c services/msgframe.h | deps
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(filter -f%,$(ALL_CFLAGS)) \
+	  $(LDFLAGS) -o $@ $<
+
+tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+tests/probe: tests/probe.c | deps
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+run: all
+	src/sockd -F -f etc/sockd.conf
+
+check: all $(TEST_BINS)
+	@rc=0; \
+	tests/unit || rc=1; \
+	tests/integration || rc=1; \
+	$(MAKE) -s lint-man || rc=1; \
+	exit $$rc
+
+lint-man: | deps
+	@out=$$(mandoc -T lint -W warning $(MANPAGES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "man pages: mandoc -T lint clean"
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
+	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
+	sed 's|"\.\./services/|"$(LIBEXECDIR)/|' etc/sockd.conf \
+	  > $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockd.conf ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/sockd.conf; new one is sockd.conf.new"; \
+	else mv $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new $(DESTDIR)$(SYSCONFDIR)/sockd.conf; fi
+	install -m 644 man/sockd.8 $(DESTDIR)$(MANDIR)/man8/sockd.8
+	install -m 644 man/sockd.conf.5 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sockd $(DESTDIR)$(MANDIR)/man8/sockd.8 \
+	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
+	  $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
+
+clean:
+	rm -f src/*.o src/*.d src/*.a src/sockd tests/*.o tests/*.d $(TEST_BINS) \
+	  $(SERVICES)
+
+-include $(wildcard src/*.d tests/*.d)

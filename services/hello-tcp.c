@@ -1,0 +1,74 @@
+/*
+ * hello-tcp - sockd stream handler: greets the client, then answers every
+ * message M with "Hello, M!" until the client sends "exit" or hangs up.
+ * The connection is on fd 0 (read) and fd 1 (write).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msgframe.h"
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A client that goes away mid-session ends it; that is not our error. */
+static int peer_gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
+}
+
+static int greet(const char *msg, size_t len, void *arg)
+{
+	static const char pre[] = "Hello, ", post[] = "!\n";
+	char reply[sizeof pre - 1 + MSGFRAME_MAX + sizeof post - 1];
+	size_t n = 0;
+
+	(void)arg;
+	if (len == 4 && memcmp(msg, "exit", 4) == 0)
+		return 1;
+
+	/* One write per reply, so the client never sees half an answer. */
+	memcpy(reply + n, pre, sizeof pre - 1);
+	n += sizeof pre - 1;
+	memcpy(reply + n, msg, len);
+	n += len;
+	memcpy(reply + n, post, sizeof post - 1);
+	n += sizeof post - 1;
+	return write_all(STDOUT_FILENO, reply, n);
+}
+
+int main(void)
+{
+	static const char welcome[] = "Welcome!\n";
+	int r;
+
+	/* Let a write to a closed connection fail with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+
+	r = write_all(STDOUT_FILENO, welcome, sizeof welcome - 1);
+	if (r == 0)
+		r = msgframe_run(STDIN_FILENO, greet, NULL);
+	if (r < 0 && !peer_gone(errno)) {
+		fprintf(stderr, "hello-tcp: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}

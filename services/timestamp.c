@@ -1,0 +1,83 @@
+/*
+ * timestamp - sockd stream handler: answers every message M with
+ * "[<local time in ctime() format>] M" until the client hangs up.
+ * The connection is on fd 0 (read) and fd 1 (write).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgframe.h"
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A client that goes away mid-session ends it; that is not our error. */
+static int peer_gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
+}
+
+static int stamp(const char *msg, size_t len, void *arg)
+{
+	/* Room for "[", any year strftime() can print, "] " and "\n". */
+	char reply[64 + MSGFRAME_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	(void)arg;
+	if (localtime_r(&now, &tm) == NULL)
+		return -1;
+
+	/* ctime()'s layout, minus the newline it would put mid-reply. */
+	reply[0] = '[';
+	n = strftime(reply + 1, sizeof reply - 1 - 3 - MSGFRAME_MAX,
+		     "%a %b %e %H:%M:%S %Y", &tm);
+	if (n == 0) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	n++;
+	memcpy(reply + n, "] ", 2);
+	n += 2;
+	memcpy(reply + n, msg, len);
+	n += len;
+	reply[n++] = '\n';
+	return write_all(STDOUT_FILENO, reply, n);
+}
+
+int main(void)
+{
+	int r;
+
+	/* Let a write to a closed connection fail with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+	/* POSIX leaves it open whether localtime_r() reads TZ by itself. */
+	tzset();
+
+	r = msgframe_run(STDIN_FILENO, stamp, NULL);
+	if (r < 0 && !peer_gone(errno)) {
+		fprintf(stderr, "timestamp: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,201 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builtin.h"
+
+#define CHARGEN_LINE 72
+/* RFC 868 counts from 1900, Unix from 1970. */
+#define EPOCH_OFFSET 2208988800UL
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* Reads what is there, or 0 at EOF, or -1 on error or after the idle limit. */
+static ssize_t
+read_idle(char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+
+	for (;;) {
+		int r = poll(&pfd, 1, BUILTIN_IDLE_SECONDS * 1000);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		ssize_t n = read(0, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		return n;
+	}
+}
+
+static size_t
+daytime_string(char *out, size_t outsz)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	return strftime(out, outsz, "%a %b %e %H:%M:%S %Y\r\n", &tm);
+}
+
+static void
+time_bytes(unsigned char out[4])
+{
+	uint32_t t = (uint32_t)((unsigned long)time(NULL) + EPOCH_OFFSET);
+
+	out[0] = t >> 24;
+	out[1] = t >> 16;
+	out[2] = t >> 8;
+	out[3] = t;
+}
+
+/* The line starting at offset start of the 95 printable characters, rotated. */
+static void
+chargen_line(char line[CHARGEN_LINE + 2], unsigned start)
+{
+	for (unsigned i = 0; i < CHARGEN_LINE; i++)
+		line[i] = ' ' + (start + i) % 95;
+	line[CHARGEN_LINE] = '\r';
+	line[CHARGEN_LINE + 1] = '\n';
+}
+
+static void
+echo_stream(void)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = read_idle(buf, sizeof(buf))) > 0)
+		if (write_all(1, buf, n) == -1)
+			return;
+}
+
+static void
+discard_stream(void)
+{
+	char buf[8192];
+
+	while (read_idle(buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+chargen_stream(void)
+{
+	char line[CHARGEN_LINE + 2];
+
+	for (unsigned start = 0;; start = (start + 1) % 95) {
+		chargen_line(line, start);
+		if (write_all(1, line, sizeof(line)) == -1)
+			return;
+	}
+}
+
+static void
+daytime_stream(void)
+{
+	char buf[64];
+	size_t n = daytime_string(buf, sizeof(buf));
+
+	(void)write_all(1, buf, n);
+}
+
+static void
+time_stream(void)
+{
+	unsigned char t[4];
+
+	time_bytes(t);
+	(void)write_all(1, (char *)t, sizeof(t));
+}
+
+static ssize_t
+echo_dgram(const char *in, size_t len, char *out, size_t outsz)
+{
+	if (len > outsz)
+		len = outsz;
+	memcpy(out, in, len);
+	return len;
+}
+
+static ssize_t
+discard_dgram(const char *in, size_t len, char *out, size_t outsz)
+{
+	(void)in, (void)len, (void)out, (void)outsz;
+	return -1;
+}
+
+static ssize_t
+chargen_dgram(const char *in, size_t len, char *out, size_t outsz)
+{
+	char line[CHARGEN_LINE + 2];
+	size_t n = 0;
+
+	(void)in, (void)len;
+	if (outsz > 512)
+		outsz = 512;
+	for (unsigned start = 0; n + sizeof(line) <= outsz; start++) {
+		chargen_line(line, start);
+		memcpy(out + n, line, sizeof(line));
+		n += sizeof(line);
+	}
+	return n;
+}
+
+static ssize_t
+daytime_dgram(const char *in, size_t len, char *out, size_t outsz)
+{
+	(void)in, (void)len;
+	return daytime_string(out, outsz);
+}
+
+static ssize_t
+time_dgram(const char *in, size_t len, char *out, size_t outsz)
+{
+	(void)in, (void)len;
+	if (outsz < 4)
+		return -1;
+	time_bytes((unsigned char *)out);
+	return 4;
+}
+
+static const struct builtin builtins[] = {
+	{ "echo", echo_stream, echo_dgram },
+	{ "discard", discard_stream, discard_dgram },
+	{ "chargen", chargen_stream, chargen_dgram },
+	{ "daytime", daytime_stream, daytime_dgram },
+	{ "time", time_stream, time_dgram },
+};
+
+const struct builtin *
+builtin_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
+	return NULL;
+}
+
+const char *
+builtin_list(void)
+{
+	return "echo, discard, chargen, daytime, time";
+}

@@ -1,0 +1,23 @@
+/* The classic inetd built-in services (RFC 862-868). */
+#ifndef SOCKD_BUILTIN_H
+#define SOCKD_BUILTIN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Seconds a TCP built-in that reads input waits for it before closing. */
+#define BUILTIN_IDLE_SECONDS 300
+
+struct builtin {
+	const char *name;
+	/* Serves one TCP connection on fds 0 and 1; runs in a child. */
+	void (*stream)(void);
+	/* Answers one datagram into out; returns the length, or -1 for no reply. */
+	ssize_t (*dgram)(const char *in, size_t len, char *out, size_t outsz);
+};
+
+const struct builtin *builtin_find(const char *name);
+/* The known names, comma-separated, for error messages. */
+const char *builtin_list(void);
+
+#endif

@@ -1,0 +1,28 @@
+/* The master's table of live children: pid -> the service it serves. */
+#ifndef SOCKD_CHILDREN_H
+#define SOCKD_CHILDREN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct service;
+
+struct child {
+	pid_t pid;		/* 0: free slot */
+	struct service *svc;
+	struct timespec started;
+};
+
+struct children {
+	struct child *slots;
+	size_t cap;		/* a power of two */
+	size_t count;
+};
+
+int children_add(struct children *, pid_t, struct service *);
+bool children_take(struct children *, pid_t, struct child *);
+void children_free(struct children *);
+
+#endif

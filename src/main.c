@@ -1,0 +1,135 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "master.h"
+
+#ifndef SOCKD_CONF
+#define SOCKD_CONF "/usr/local/etc/sockd.conf"
+#endif
+#ifndef SOCKD_VERSION
+#define SOCKD_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 2
+
+struct options {
+	const char *conf;
+	const char *pidfile;
+	bool foreground, debug, test;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: sockd [-dFhtV] [-f file] [-p pidfile]\n");
+}
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	int ch;
+
+	*o = (struct options){ .conf = SOCKD_CONF };
+	while ((ch = getopt(argc, argv, "dFf:hp:tV")) != -1) {
+		switch (ch) {
+		case 'd': o->debug = true; break;
+		case 'F': o->foreground = true; break;
+		case 'f': o->conf = optarg; break;
+		case 'p': o->pidfile = optarg; break;
+		case 't': o->test = true; break;
+		case 'h':
+			usage(stdout);
+			printf("  -d          debug logging (connections, children)\n"
+			    "  -F          stay in the foreground, log to stderr\n"
+			    "  -f file     configuration file (default %s)\n"
+			    "  -h          this help\n"
+			    "  -p pidfile  write the daemon's pid there\n"
+			    "  -t          check the configuration and exit\n"
+			    "  -V          print the version\n", SOCKD_CONF);
+			exit(0);
+		case 'V':
+			printf("sockd %s\n", SOCKD_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+static struct config *
+load(const char *path)
+{
+	struct cfgerr err = { 0 };
+	struct config *cfg = config_load(path, &err);
+
+	if (cfg == NULL)
+		fputs(err.text ? err.text : "sockd: cannot load the configuration\n",
+		    stderr);
+	cfgerr_free(&err);
+	return cfg;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct config *cfg;
+	struct sockd sd;
+	struct pidfile pf = { .fd = -1 };
+	const char *pidpath;
+	pid_t holder;
+	int rc = 1;
+
+	parse_options(argc, argv, &o);
+	if (daemon_stdio() == -1)
+		return 1;
+	if ((cfg = load(o.conf)) == NULL)
+		return 1;
+	if (o.test) {
+		printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
+		    cfg->nsvcs, cfg->nenabled);
+		config_free(cfg);
+		return 0;
+	}
+	log_init(true, o.debug);
+
+	pidpath = o.pidfile ? o.pidfile : cfg->global.pidfile;
+	if (pidpath && pidfile_open(&pf, pidpath, &holder) == -1) {
+		if (holder > 0)
+			log_warnx("pidfile %s is locked by pid %ld: already running?",
+			    pidpath, (long)holder);
+		else
+			log_warn("pidfile %s", pidpath);
+		goto out;
+	}
+	if (master_open(&sd, cfg) == -1)
+		goto out_master;
+	if (!o.foreground) {
+		log_to_syslog();
+		if (daemon_detach() == -1) {
+			log_warn("daemonize");
+			goto out_master;
+		}
+	}
+	if (pidpath && pidfile_write(&pf) == -1)
+		log_warn("pidfile %s", pidpath);
+	log_info("ready: %zu services", sd.nsvcs);
+	rc = master_run(&sd);
+out_master:
+	master_close(&sd);
+	pidfile_remove(&pf);
+out:
+	config_free(cfg);
+	return rc;
+}

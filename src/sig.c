@@ -1,0 +1,66 @@
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "sig.h"
+
+static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+/* Returns a signalfd for the daemon's signals, or -1 with errno. */
+int
+sig_init(void)
+{
+	sigset_t set;
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+
+	/*
+	 * Dispositions ignored by whoever started us would pass to every
+	 * handler through exec; start from the defaults instead, so a child
+	 * only has SIGPIPE to restore.
+	 */
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)sigaction(s, &sa, NULL);
+	/* A client that goes away must cost an EPIPE, not the master. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -1;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&set, handled[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The next pending signal, 0 when none is pending, -1 on error. */
+int
+sig_next(int fd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	do
+		n = read(fd, &si, sizeof(si));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN ? 0 : -1;
+	return n == sizeof(si) ? (int)si.ssi_signo : -1;
+}
+
+/*
+ * Gives a child the signal state a fresh program expects: default
+ * dispositions (sig_init left only SIGPIPE changed) and nothing blocked.
+ * Only system calls, since it runs between vfork() and execve().
+ */
+void
+sig_child_reset(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t empty;
+
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&empty);
+	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+}

@@ -1,0 +1,57 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "sock.h"
+
+/* Listening sockets are non-blocking so a client that vanishes between
+ * readiness and accept() can never stall the master. */
+int
+sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog)
+{
+	int fd, one = 1;
+
+	fd = socket(sa->sa_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (type == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	if (bind(fd, sa, len) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, backlog) == -1)
+		goto fail;
+	return fd;
+fail:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* The accepted socket is blocking (handlers expect that) but close-on-exec. */
+int
+sock_accept(int lfd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = sizeof(*ss);
+	return accept4(lfd, (struct sockaddr *)ss, len, SOCK_CLOEXEC);
+}
+
+int
+sock_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int
+sock_local(int fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = sizeof(*ss);
+	return getsockname(fd, (struct sockaddr *)ss, len);
+}
