@@ -85,9 +85,9 @@ run: all
 
 check: all $(TEST_BINS)
 	@rc=0; \
+	$(MAKE) -s lint-man || rc=1; \
 	tests/unit || rc=1; \
 	tests/integration || rc=1; \
-	$(MAKE) -s lint-man || rc=1; \
 	exit $$rc
 
 lint-man: | deps

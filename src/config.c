@@ -52,7 +52,13 @@ struct loader {
 	struct config *cfg;
 	struct cfgerr *err;
 	char *dir;		/* absolute directory of the main file */
+	struct bigint *bigints;	/* integer literals libconfig would truncate */
+	size_t nbigints;
 };
+
+static unsigned scan_file(struct loader *, const char *, int);
+static bool bigint_check(struct loader *, const config_setting_t *, const char *,
+    const char *, long long, long long);
 
 const char *
 svc_proto_name(enum svc_proto p)
@@ -274,6 +280,8 @@ get_int(struct loader *ld, const config_setting_t *grp, const char *key,
 	if (s == NULL || (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64))
 		return 0;
+	if (bigint_check(ld, s, key, who, min, max))
+		return -1;
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
 		error_at(ld, s, who, "%s: %lld is out of range (%lld-%lld)", key,
@@ -563,52 +571,213 @@ check_unique(struct loader *ld)
 }
 
 /*
- * libconfig 1.5 calls exit() when an @include names a directory, so every
- * @include is checked before the library sees the file.
+ * An integer literal that libconfig 1.5 would store truncated: it reads a
+ * plain literal with atoi(), so "port = 4294967303" arrives as 7. The text
+ * is scanned for such literals first and get_int() reports them against
+ * the setting they belong to.
  */
-static unsigned
-check_includes(struct loader *ld, const char *file, int depth)
+struct bigint {
+	char *file;
+	int line;
+	char key[CONFIG_NAME_MAX + 1];
+	char text[32];
+	bool reported;
+};
+
+static void
+bigint_add(struct loader *ld, const char *file, int line, const char *key,
+    const char *text, size_t len)
 {
-	FILE *fp;
-	char line[4096];
-	int lineno = 0;
+	struct bigint *b = realloc(ld->bigints, (ld->nbigints + 1) * sizeof(*b));
+
+	if (b == NULL)
+		return;
+	ld->bigints = b;
+	b = &b[ld->nbigints++];
+	memset(b, 0, sizeof(*b));
+	b->file = strdup(file);
+	b->line = line;
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	snprintf(b->text, sizeof(b->text), "%.*s%s", (int)(len < 24 ? len : 24),
+	    text, len > 24 ? "..." : "");
+}
+
+static bool
+literal_fits(const char *p, size_t len)
+{
+	bool l64 = len > 0 && (p[len - 1] == 'L' || p[len - 1] == 'l');
+	bool hex;
+	char buf[64], *end;
+
+	while (len > 0 && (p[len - 1] == 'L' || p[len - 1] == 'l'))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	hex = strstr(buf, "0x") || strstr(buf, "0X");
+	errno = 0;
+	if (hex) {
+		unsigned long long u = strtoull(buf, &end, 16);
+		return *end != '\0' || (errno == 0 && (l64 || u <= 0xffffffffULL));
+	}
+	long long v = strtoll(buf, &end, 10);
+	/* Not wholly digits: a float, which libconfig parses itself. */
+	return *end != '\0' || (errno == 0 && (l64 || (v >= INT_MIN && v <= INT_MAX)));
+}
+
+/* The @include on this line, if any; returns its errors. */
+static unsigned
+scan_include(struct loader *ld, const char *file, int lineno, const char *p,
+    int depth)
+{
+	char name[4096], *path;
+	const char *end;
+	struct stat st;
 	unsigned errors = 0;
 
-	if ((fp = fopen(file, "r")) == NULL)
-		return 0;	/* the caller reports unreadable files */
-	while (fgets(line, sizeof(line), fp)) {
-		char *p = line, *end, *path;
-		struct stat st;
+	p += 8;
+	p += strspn(p, " \t");
+	if (*p++ != '"' || (end = strchr(p, '"')) == NULL ||
+	    (size_t)(end - p) >= sizeof(name))
+		return 0;	/* libconfig reports the syntax error */
+	memcpy(name, p, end - p);
+	name[end - p] = '\0';
+	if ((path = path_join(ld->dir, name)) == NULL)
+		return 1;
+	if (stat(path, &st) == -1) {
+		cfgerr_add(ld->err, file, lineno, "@include \"%s\": %s", name,
+		    strerror(errno));
+		errors++;
+	} else if (!S_ISREG(st.st_mode)) {
+		cfgerr_add(ld->err, file, lineno,
+		    "@include \"%s\": not a regular file", name);
+		errors++;
+	} else if (depth >= INCLUDE_DEPTH_MAX) {
+		cfgerr_add(ld->err, file, lineno, "@include \"%s\": nested too deeply",
+		    name);
+		errors++;
+	} else
+		errors += scan_file(ld, path, depth + 1);
+	free(path);
+	return errors;
+}
 
-		lineno++;
-		p += strspn(p, " \t");
-		if (strncmp(p, "@include", 8) != 0)
-			continue;
-		p += 8;
-		p += strspn(p, " \t");
-		if (*p++ != '"' || (end = strchr(p, '"')) == NULL)
-			continue;	/* libconfig reports the syntax error */
-		*end = '\0';
-		if ((path = path_join(ld->dir, p)) == NULL)
-			break;
-		if (stat(path, &st) == -1) {
-			cfgerr_add(ld->err, file, lineno, "@include \"%s\": %s", p,
-			    strerror(errno));
-			errors++;
-		} else if (!S_ISREG(st.st_mode)) {
-			cfgerr_add(ld->err, file, lineno,
-			    "@include \"%s\": not a regular file", p);
-			errors++;
-		} else if (depth >= INCLUDE_DEPTH_MAX) {
-			cfgerr_add(ld->err, file, lineno,
-			    "@include \"%s\": nested too deeply", p);
-			errors++;
-		} else
-			errors += check_includes(ld, path, depth + 1);
-		free(path);
+/*
+ * A light lexer over the raw text, run before libconfig sees it: libconfig
+ * 1.5 calls exit() when an @include names a directory, and truncates big
+ * integer literals. Returns the number of errors reported.
+ */
+static unsigned
+scan_file(struct loader *ld, const char *file, int depth)
+{
+	char *text = NULL, key[CONFIG_NAME_MAX + 1] = "";
+	size_t size = 0;
+	FILE *fp = fopen(file, "r");
+	unsigned errors = 0;
+	int line = 1;
+	bool line_start = true;
+
+	if (fp == NULL)
+		return 0;	/* libconfig reports unreadable files */
+	if (getdelim(&text, &size, '\0', fp) == -1) {
+		fclose(fp);
+		free(text);
+		return 0;
 	}
 	fclose(fp);
+	for (const char *p = text; *p;) {
+		if (*p == '\n') {
+			line++;
+			line_start = true;
+			p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+			continue;
+		}
+		if (line_start && strncmp(p, "@include", 8) == 0) {
+			errors += scan_include(ld, file, line, p, depth);
+			p += strcspn(p, "\n");
+			continue;
+		}
+		line_start = false;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				line += *p == '\n';
+			p += *p ? 2 : 0;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				line += *p == '\n';
+				if (*p == '\\' && p[1])
+					p++;
+			}
+			p += *p ? 1 : 0;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '*') {
+			size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_-*");
+			snprintf(key, sizeof(key), "%.*s", (int)n, p);
+			p += n;
+		} else if ((*p >= '0' && *p <= '9') ||
+		    ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
+			size_t n = 1 + strspn(p + 1, "0123456789abcdefABCDEFxXlL.+-");
+			if (!literal_fits(p, n))
+				bigint_add(ld, file, line, key, p, n);
+			p += n;
+		} else
+			p++;
+	}
+	free(text);
 	return errors;
+}
+
+/* Reports a scanned literal belonging to setting key; true if there was one. */
+static bool
+bigint_check(struct loader *ld, const config_setting_t *s, const char *key,
+    const char *who, long long min, long long max)
+{
+	const char *file = setting_file(ld, s);
+	int line = config_setting_source_line(s);
+
+	for (size_t i = 0; i < ld->nbigints; i++) {
+		struct bigint *b = &ld->bigints[i];
+		if (b->line == line && strcmp(b->key, key) == 0 &&
+		    strcmp(b->file, file) == 0) {
+			error_at(ld, s, who, "%s: %s is out of range (%lld-%lld)", key,
+			    b->text, min, max);
+			b->reported = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Literals in keys that no getter read (unknown keys, wrong places). */
+static unsigned
+bigint_leftovers(struct loader *ld)
+{
+	unsigned errors = 0;
+
+	for (size_t i = 0; i < ld->nbigints; i++) {
+		struct bigint *b = &ld->bigints[i];
+		if (!b->reported) {
+			cfgerr_add(ld->err, b->file, b->line,
+			    "%s: %s does not fit in a 32-bit integer", b->key, b->text);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static void
+bigint_free(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nbigints; i++)
+		free(ld->bigints[i].file);
+	free(ld->bigints);
 }
 
 static char *
@@ -642,7 +811,7 @@ parse_root(struct loader *ld, config_t *lc)
 
 	list = config_setting_get_member(root, "services");
 	if (list == NULL) {
-		cfgerr_add(ld->err, cfg->path, 0, "missing 'services' list");
+		cfgerr_add(ld->err, cfg->path, 1, "missing 'services' list");
 		return errors + 1;
 	}
 	if (config_setting_type(list) != CONFIG_TYPE_LIST)
@@ -700,7 +869,8 @@ config_load(const char *path, struct cfgerr *err)
 		config_free(cfg);
 		return NULL;
 	}
-	if (check_includes(&ld, path, 0) > 0) {
+	if (scan_file(&ld, path, 0) > 0) {
+		bigint_free(&ld);
 		free(ld.dir);
 		config_free(cfg);
 		return NULL;
@@ -713,9 +883,12 @@ config_load(const char *path, struct cfgerr *err)
 		cfgerr_add(err, f ? f : path, config_error_line(&lc), "%s",
 		    config_error_text(&lc));
 		errors = 1;
-	} else
+	} else {
 		errors = parse_root(&ld, &lc);
+		errors += bigint_leftovers(&ld);
+	}
 	config_destroy(&lc);
+	bigint_free(&ld);
 	free(ld.dir);
 	if (errors > 0 || err->count > 0) {
 		config_free(cfg);

@@ -1,0 +1,18 @@
+/* Integration tests: the real daemon on loopback ports, real clients. */
+#include <stdlib.h>
+
+#include "testutil.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(daemon_suite());
+	int failed;
+
+	srunner_add_suite(sr, services_suite());
+	srunner_add_suite(sr, process_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

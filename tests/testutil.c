@@ -1,0 +1,414 @@
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char tmpdir[PATH_MAX];
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+const char *
+tu_path(const char *rel)
+{
+	static char top[PATH_MAX], out[PATH_MAX * 2];
+
+	if (top[0] == '\0') {
+		/* The test binaries live in tests/, one level below the top. */
+		ssize_t n = readlink("/proc/self/exe", top, sizeof(top) - 1);
+		ck_assert_int_gt(n, 0);
+		top[n] = '\0';
+		*strrchr(top, '/') = '\0';
+		*strrchr(top, '/') = '\0';
+	}
+	snprintf(out, sizeof(out), "%s/%s", top, rel);
+	return out;
+}
+
+const char *
+tu_tmpdir(void)
+{
+	if (tmpdir[0] == '\0') {
+		strcpy(tmpdir, "/tmp/sockd-test.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	}
+	return tmpdir;
+}
+
+static void
+rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	char p[PATH_MAX * 2];
+
+	if (d == NULL) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		rm_tree(p);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+void
+tu_cleanup(void)
+{
+	if (tmpdir[0])
+		rm_tree(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+const char *
+tu_write(const char *name, const char *fmt, ...)
+{
+	static char path[PATH_MAX * 2];
+	va_list ap;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tu_tmpdir(), name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fclose(fp);
+	return path;
+}
+
+static int
+bind_port(int type, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, type, 0), got;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	got = ntohs(sin.sin_port);
+	close(fd);
+	return got;
+}
+
+uint16_t
+tu_free_port(void)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int port = bind_port(SOCK_STREAM, 0);
+		if (port > 0 && bind_port(SOCK_DGRAM, port) == port)
+			return port;
+	}
+	ck_abort_msg("no free port");
+	return 0;
+}
+
+void
+tu_drain_log(struct daemon *d)
+{
+	ssize_t n;
+
+	while (d->loglen < sizeof(d->log) - 1 &&
+	    (n = read(d->errfd, d->log + d->loglen, sizeof(d->log) - 1 - d->loglen)) > 0)
+		d->loglen += n;
+	d->log[d->loglen] = '\0';
+}
+
+bool
+tu_wait_log(struct daemon *d, const char *text, int ms)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		tu_drain_log(d);
+		if (strstr(d->log, text))
+			return true;
+		long left = end - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd p = { .fd = d->errfd, .events = POLLIN };
+		if (poll(&p, 1, left > 100 ? 100 : left) == 1 && (p.revents & POLLHUP) &&
+		    !(p.revents & POLLIN))
+			return strstr(d->log, text) != NULL;
+	}
+}
+
+static pid_t
+start_sockd(int outfd, char **argv)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		dup2(outfd, 2);
+		if (outfd != 1)
+			dup2(outfd, 1);
+		execv(tu_path("src/sockd"), argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static char **
+collect_args(const char *first, va_list ap, char **argv, size_t max)
+{
+	size_t n = 0;
+
+	argv[n++] = "sockd";
+	for (const char *a = first; a && n < max - 1; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	return argv;
+}
+
+int
+tu_start(struct daemon *d, const char *conf, ...)
+{
+	char *argv[32] = { "sockd", "-F", "-d", "-f", (char *)conf };
+	int p[2], n = 5;
+	va_list ap;
+
+	memset(d, 0, sizeof(*d));
+	va_start(ap, conf);
+	for (const char *a; n < 31 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	d->pid = start_sockd(p[1], argv);
+	close(p[1]);
+	d->errfd = p[0];
+	fcntl(d->errfd, F_SETFL, O_NONBLOCK);
+	if (tu_wait_log(d, "ready:", 10000))
+		return 0;
+	tu_stop(d, SIGKILL);
+	return -1;
+}
+
+int
+tu_stop(struct daemon *d, int sig)
+{
+	long end = now_ms() + 10000;
+
+	if (d->pid <= 0 || d->exited)
+		return d->status;
+	kill(d->pid, sig);
+	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &d->status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	d->exited = true;
+	tu_drain_log(d);
+	close(d->errfd);
+	return d->status;
+}
+
+int
+tu_run(char *out, size_t outlen, const char *arg, ...)
+{
+	char *argv[32];
+	int p[2], status;
+	size_t len = 0;
+	ssize_t n;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, arg);
+	collect_args(arg, ap, argv, 32);
+	va_end(ap);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = start_sockd(p[1], argv);
+	close(p[1]);
+	while (len < outlen - 1 && (n = read(p[0], out + len, outlen - 1 - len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+int
+tu_connect_from(const char *src, const char *dst, uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	bool v6 = strchr(dst, ':') != NULL;
+	socklen_t len = v6 ? sizeof(*sin6) : sizeof(*sin);
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (src) {
+		ss.ss_family = v6 ? AF_INET6 : AF_INET;
+		inet_pton(ss.ss_family, src, v6 ? (void *)&sin6->sin6_addr : (void *)&sin->sin_addr);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, len), 0);
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = v6 ? AF_INET6 : AF_INET;
+	if (v6) {
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, dst, &sin6->sin6_addr);
+	} else {
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, dst, &sin->sin_addr);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+tu_connect(uint16_t port)
+{
+	return tu_connect_from(NULL, "127.0.0.1", port);
+}
+
+ssize_t
+tu_read_until(int fd, char *buf, size_t len, const char *text, int ms)
+{
+	long end = now_ms() + ms;
+	size_t got = 0;
+
+	buf[0] = '\0';
+	while (got < len - 1) {
+		long left = end - now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			break;
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+		buf[got] = '\0';
+		if (text && strstr(buf, text))
+			break;
+	}
+	return got;
+}
+
+ssize_t
+tu_udp_ask(uint16_t port, int srcport, const void *msg, size_t len, char *buf,
+    size_t buflen, int ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = -1;
+
+	ck_assert_int_ge(fd, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (srcport > 0) {
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sin.sin_port = htons(srcport);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	sin.sin_port = htons(port);
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&sin, sizeof(sin)) >= 0 &&
+	    poll(&p, 1, ms) == 1)
+		n = recv(fd, buf, buflen, 0);
+	close(fd);
+	return n;
+}
+
+int
+tu_count_fds(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Calls fn on the state letter of every child of parent. */
+static int
+count_children_where(pid_t parent, char state)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[512], *p, st;
+		long ppid;
+		FILE *fp;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		p = fgets(buf, sizeof(buf), fp);
+		fclose(fp);
+		if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+			continue;
+		if (sscanf(p + 1, " %c %ld", &st, &ppid) == 2 && ppid == parent &&
+		    (state == 0 || st == state))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+tu_count_zombies(pid_t parent)
+{
+	return count_children_where(parent, 'Z');
+}
+
+int
+tu_count_children(pid_t parent)
+{
+	return count_children_where(parent, 0);
+}

@@ -1,0 +1,68 @@
+/* Helpers shared by the Check suites: temp dirs, free ports, the daemon. */
+#ifndef SOCKD_TESTUTIL_H
+#define SOCKD_TESTUTIL_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TU_LOG_MAX (256 * 1024)
+
+/* The suites, one per area; runners pick theirs. */
+Suite *addr_suite(void);
+Suite *builtin_suite(void);
+Suite *children_suite(void);
+Suite *config_suite(void);
+Suite *daemon_suite(void);
+Suite *services_suite(void);
+Suite *process_suite(void);
+
+/* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
+const char *tu_path(const char *rel);
+/* A fresh temporary directory, removed with everything in it by tu_cleanup(). */
+const char *tu_tmpdir(void);
+void tu_cleanup(void);
+/* Writes a file under the temp dir (printf-style) and returns its path. */
+const char *tu_write(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A loopback port that is free for both TCP and UDP right now. */
+uint16_t tu_free_port(void);
+
+struct daemon {
+	pid_t pid;
+	int errfd;		/* read end of the daemon's stderr */
+	char log[TU_LOG_MAX];
+	size_t loglen;
+	int status;		/* wait status once exited */
+	bool exited;
+};
+
+/* Starts src/sockd -F with conf (a path) and extra args (NULL-terminated);
+ * waits for "ready:" and returns 0, or -1 if it exited or timed out. */
+int tu_start(struct daemon *, const char *conf, ...);
+/* Waits up to ms for text to appear in the daemon's log. */
+bool tu_wait_log(struct daemon *, const char *text, int ms);
+/* Reads whatever the daemon logged so far without waiting. */
+void tu_drain_log(struct daemon *);
+/* Sends sig and waits up to 10 s; returns the wait status. */
+int tu_stop(struct daemon *, int sig);
+/* Runs sockd to completion with args; captures stderr+stdout into out. */
+int tu_run(char *out, size_t outlen, const char *arg, ...);
+
+/* TCP connect to 127.0.0.1:port (or from a given source address). */
+int tu_connect(uint16_t port);
+int tu_connect_from(const char *src, const char *dst, uint16_t port);
+/* Reads until text is seen, EOF or ms pass; returns bytes read (NUL-terminated). */
+ssize_t tu_read_until(int fd, char *buf, size_t len, const char *text, int ms);
+/* Sends one datagram to 127.0.0.1:port and waits ms for a reply; -1 if none. */
+ssize_t tu_udp_ask(uint16_t port, int srcport, const void *msg, size_t len,
+    char *buf, size_t buflen, int ms);
+
+/* Counters of a process, from /proc. */
+int tu_count_fds(pid_t);
+int tu_count_zombies(pid_t parent);
+int tu_count_children(pid_t parent);
+
+#endif

@@ -1,0 +1,19 @@
+/* Unit tests: the pure logic, linked from the daemon's own library. */
+#include <stdlib.h>
+
+#include "testutil.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, children_suite());
+	srunner_add_suite(sr, builtin_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
