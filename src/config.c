@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -30,6 +32,19 @@ static const struct keyspec top_keys[] = {
 static const struct keyspec global_keys[] = {
 	{ "max_children", K_INT },
 	{ "pidfile", K_STRING },
+	{ "shutdown", K_STRING },
+	{ "shutdown_grace", K_INT },
+	{ "fail_limit", K_INT },
+	{ "include_dir", K_STRING },
+	{ "log", K_STRING },
+	{ "log_format", K_STRING },
+	{ "log_level", K_STRING },
+	{ NULL, 0 }
+};
+
+/* Files in include_dir may only add services. */
+static const struct keyspec include_keys[] = {
+	{ "services", K_LIST },
 	{ NULL, 0 }
 };
 
@@ -44,6 +59,7 @@ static const struct keyspec service_keys[] = {
 	{ "wait", K_BOOL },
 	{ "instances", K_INT },
 	{ "disabled", K_BOOL },
+	{ "stderr", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -292,6 +308,30 @@ get_int(struct loader *ld, const config_setting_t *grp, const char *key,
 	return 1;
 }
 
+/*
+ * Reads a string key that must be one of words[]; returns the index,
+ * -1 when absent, -2 after reporting an error.
+ */
+static int
+get_enum(struct loader *ld, const config_setting_t *grp, const char *key,
+    const char *const words[], const char *who)
+{
+	const char *v = get_string(grp, key);
+	char list[256] = "";
+
+	if (v == NULL)
+		return -1;
+	for (int i = 0; words[i]; i++) {
+		if (strcmp(v, words[i]) == 0)
+			return i;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+		    i ? (words[i + 1] ? ", " : " or ") : "", words[i]);
+	}
+	error_at(ld, config_setting_get_member(grp, key), who,
+	    "%s \"%s\": expected %s", key, v, list);
+	return -2;
+}
+
 static bool
 valid_name(const char *s)
 {
@@ -514,6 +554,13 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		errors++;
 	}
 	get_bool(grp, "disabled", &sc->disabled);
+
+	static const char *const stderr_words[] = { "log", "null", "inherit", NULL };
+	int e = get_enum(ld, grp, "stderr", stderr_words, who);
+	if (e == -2)
+		errors++;
+	else if (e >= 0)
+		sc->stderr_to = e;
 	return errors;
 }
 
@@ -534,6 +581,44 @@ parse_global(struct loader *ld, const config_setting_t *grp)
 	}
 	if ((pidfile = get_string(grp, "pidfile")) != NULL)
 		g->pidfile = path_join(ld->dir, pidfile);
+	if ((pidfile = get_string(grp, "include_dir")) != NULL)
+		g->include_dir = path_join(ld->dir, pidfile);
+
+	switch (get_int(ld, grp, "shutdown_grace", 0, 86400, "sockd", &v)) {
+	case 1:
+		g->shutdown_grace = v;
+		break;
+	case -1:
+		errors++;
+	}
+	switch (get_int(ld, grp, "fail_limit", 1, 1000, "sockd", &v)) {
+	case 1:
+		g->fail_limit = v;
+		break;
+	case -1:
+		errors++;
+	}
+
+	static const char *const shutdown_words[] = { "leave", "terminate", NULL };
+	static const char *const log_words[] = { "stderr", "syslog", NULL };
+	static const char *const format_words[] = { "text", "json", NULL };
+	static const char *const level_words[] = { "error", "warning", "info",
+	    "debug", NULL };
+	static const int levels[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	int e;
+
+	if ((e = get_enum(ld, grp, "shutdown", shutdown_words, "sockd")) >= 0)
+		g->shutdown = e;
+	errors += e == -2;
+	if ((e = get_enum(ld, grp, "log", log_words, "sockd")) >= 0)
+		g->log = e == 0 ? LOG_DEST_STDERR : LOG_DEST_SYSLOG;
+	errors += e == -2;
+	if ((e = get_enum(ld, grp, "log_format", format_words, "sockd")) >= 0)
+		g->log_format = e;
+	errors += e == -2;
+	if ((e = get_enum(ld, grp, "log_level", level_words, "sockd")) >= 0)
+		g->log_level = levels[e];
+	errors += e == -2;
 	return errors;
 }
 
@@ -798,6 +883,111 @@ abs_dir(const char *path)
 	return dir;
 }
 
+/* Appends the services of one list; returns the errors reported. */
+static unsigned
+add_services(struct loader *ld, const config_setting_t *list)
+{
+	struct config *cfg = ld->cfg;
+	size_t n = config_setting_length(list), base = cfg->nsvcs;
+	struct svc_conf *v;
+	unsigned errors = 0;
+
+	if ((v = realloc(cfg->svcs, (base + n + 1) * sizeof(*v))) == NULL)
+		return 1;
+	cfg->svcs = v;
+	for (size_t i = 0; i < n; i++) {
+		errors += parse_service(ld, config_setting_get_elem(list, i), i,
+		    &cfg->svcs[base + i]);
+		cfg->nsvcs++;
+		if (!cfg->svcs[base + i].disabled)
+			cfg->nenabled++;
+	}
+	return errors;
+}
+
+/* Reads one file into lc: the raw-text checks first, then libconfig. */
+static unsigned
+read_file(struct loader *ld, config_t *lc, const char *path)
+{
+	unsigned errors = scan_file(ld, path, 0);
+
+	if (errors > 0)
+		return errors;
+	config_init(lc);
+	config_set_include_dir(lc, ld->dir);
+	if (config_read_file(lc, path) != CONFIG_TRUE) {
+		const char *f = config_error_file(lc);
+		cfgerr_add(ld->err, f ? f : path, config_error_line(lc), "%s",
+		    config_error_text(lc));
+		config_destroy(lc);
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned
+parse_include(struct loader *ld, const char *path)
+{
+	config_setting_t *root, *list;
+	config_t lc;
+	unsigned errors = read_file(ld, &lc, path);
+
+	if (errors > 0)
+		return errors;
+	root = config_root_setting(&lc);
+	errors = check_keys(ld, root, include_keys, NULL);
+	list = config_setting_get_member(root, "services");
+	if (list && config_setting_type(list) == CONFIG_TYPE_LIST)
+		errors += add_services(ld, list);
+	config_destroy(&lc);
+	return errors;
+}
+
+static bool
+is_conf_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+/* Every *.conf in include_dir, in lexical order; others are noted. */
+static unsigned
+parse_include_dir(struct loader *ld, const config_setting_t *where)
+{
+	struct config *cfg = ld->cfg;
+	struct dirent **ents;
+	unsigned errors = 0;
+	size_t nskipped = 0;
+	int n;
+
+	if ((n = scandir(cfg->global.include_dir, &ents, NULL, alphasort)) == -1) {
+		error_at(ld, where, "sockd", "include_dir \"%s\": %s",
+		    cfg->global.include_dir, strerror(errno));
+		return 1;
+	}
+	cfg->skipped = calloc(n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		char *path;
+		struct stat st;
+
+		if (asprintf(&path, "%s/%s", cfg->global.include_dir,
+		    ents[i]->d_name) == -1)
+			path = NULL;
+		if (path && is_conf_name(ents[i]->d_name) && stat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			errors += parse_include(ld, path);
+		else if (path && ents[i]->d_name[0] != '.' && cfg->skipped) {
+			cfg->skipped[nskipped++] = path;
+			path = NULL;
+		}
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+	return errors;
+}
+
 static unsigned
 parse_root(struct loader *ld, config_t *lc)
 {
@@ -810,27 +1000,19 @@ parse_root(struct loader *ld, config_t *lc)
 		errors += parse_global(ld, g);
 
 	list = config_setting_get_member(root, "services");
-	if (list == NULL) {
+	if (list == NULL && cfg->global.include_dir == NULL) {
 		cfgerr_add(ld->err, cfg->path, 1, "missing 'services' list");
 		return errors + 1;
 	}
-	if (config_setting_type(list) != CONFIG_TYPE_LIST)
-		return errors;
-	cfg->nsvcs = config_setting_length(list);
-	if ((cfg->svcs = calloc(cfg->nsvcs + 1, sizeof(*cfg->svcs))) == NULL) {
-		cfg->nsvcs = 0;
-		return errors + 1;
-	}
-	for (size_t i = 0; i < cfg->nsvcs; i++) {
-		errors += parse_service(ld, config_setting_get_elem(list, i), i,
-		    &cfg->svcs[i]);
-		if (!cfg->svcs[i].disabled)
-			cfg->nenabled++;
-	}
+	if (list && config_setting_type(list) == CONFIG_TYPE_LIST)
+		errors += add_services(ld, list);
+	if (cfg->global.include_dir)
+		errors += parse_include_dir(ld, config_setting_get_member(g,
+		    "include_dir"));
 	errors += check_unique(ld);
 	if (errors == 0 && cfg->nenabled == 0) {
-		cfgerr_add(ld->err, setting_file(ld, list),
-		    config_setting_source_line(list), "no enabled service");
+		cfgerr_add(ld->err, list ? setting_file(ld, list) : cfg->path,
+		    list ? config_setting_source_line(list) : 1, "no enabled service");
 		errors++;
 	}
 	return errors;
@@ -851,57 +1033,49 @@ config_load(const char *path, struct cfgerr *err)
 		cfgerr_add(err, path, 0, "out of memory");
 		return NULL;
 	}
+	cfg->refs = 1;
 	cfg->global.max_children = CONFIG_DEFAULT_MAX_CHILDREN;
+	cfg->global.shutdown_grace = CONFIG_DEFAULT_SHUTDOWN_GRACE;
+	cfg->global.fail_limit = CONFIG_DEFAULT_FAIL_LIMIT;
+	cfg->global.log_level = -1;
 	ld.cfg = cfg;
 
-	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1)
 		cfgerr_add(err, path, 0, "%s", strerror(errno));
-		config_free(cfg);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		cfgerr_add(err, path, 0, "not a regular file");
-		config_free(cfg);
-		return NULL;
-	}
-	if ((ld.dir = abs_dir(path)) == NULL) {
+	else if ((ld.dir = abs_dir(path)) == NULL)
 		cfgerr_add(err, path, 0, "cannot resolve directory: %s", strerror(errno));
-		config_free(cfg);
-		return NULL;
-	}
-	if (scan_file(&ld, path, 0) > 0) {
-		bigint_free(&ld);
-		free(ld.dir);
-		config_free(cfg);
-		return NULL;
-	}
-
-	config_init(&lc);
-	config_set_include_dir(&lc, ld.dir);
-	if (config_read_file(&lc, path) != CONFIG_TRUE) {
-		const char *f = config_error_file(&lc);
-		cfgerr_add(err, f ? f : path, config_error_line(&lc), "%s",
-		    config_error_text(&lc));
-		errors = 1;
-	} else {
+	else if ((errors = read_file(&ld, &lc, path)) == 0) {
 		errors = parse_root(&ld, &lc);
 		errors += bigint_leftovers(&ld);
+		config_destroy(&lc);
 	}
-	config_destroy(&lc);
 	bigint_free(&ld);
 	free(ld.dir);
-	if (errors > 0 || err->count > 0) {
+	if (err->count > 0) {
 		config_free(cfg);
 		return NULL;
 	}
 	return cfg;
 }
 
+struct config *
+config_ref(struct config *cfg)
+{
+	cfg->refs++;
+	return cfg;
+}
+
 void
 config_free(struct config *cfg)
 {
-	if (cfg == NULL)
+	if (cfg == NULL || --cfg->refs > 0)
 		return;
+	for (char **p = cfg->skipped; p && *p; p++)
+		free(*p);
+	free(cfg->skipped);
+	free(cfg->global.include_dir);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);

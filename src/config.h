@@ -17,6 +17,10 @@
 #define CONFIG_NAME_MAX 64
 
 enum svc_proto { PROTO_TCP, PROTO_UDP };
+enum svc_stderr { STDERR_LOG, STDERR_NULL, STDERR_INHERIT };
+enum shutdown_mode { SHUTDOWN_LEAVE, SHUTDOWN_TERMINATE };
+enum log_dest { LOG_DEST_DEFAULT, LOG_DEST_STDERR, LOG_DEST_SYSLOG };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 struct builtin;
 
@@ -33,11 +37,22 @@ struct svc_conf {
 	bool wait;
 	unsigned instances;		/* 0: no per-service cap */
 	bool disabled;
+	enum svc_stderr stderr_to;
 };
+
+#define CONFIG_DEFAULT_SHUTDOWN_GRACE 10
+#define CONFIG_DEFAULT_FAIL_LIMIT 10
 
 struct global_conf {
 	unsigned max_children;
 	char *pidfile;			/* NULL: none */
+	enum shutdown_mode shutdown;
+	unsigned shutdown_grace;	/* seconds */
+	unsigned fail_limit;
+	char *include_dir;		/* absolute, or NULL */
+	enum log_dest log;
+	enum log_format log_format;
+	int log_level;			/* a syslog priority; -1: not set */
 };
 
 struct config {
@@ -46,6 +61,8 @@ struct config {
 	struct svc_conf *svcs;
 	size_t nsvcs;
 	size_t nenabled;
+	char **skipped;			/* include_dir entries not named *.conf */
+	unsigned refs;
 };
 
 /* Accumulated error messages, one "FILE:LINE: message\n" per error. */
@@ -56,6 +73,8 @@ struct cfgerr {
 };
 
 struct config *config_load(const char *path, struct cfgerr *);
+/* Configurations are shared by the services and children using them. */
+struct config *config_ref(struct config *);
 void config_free(struct config *);
 void cfgerr_free(struct cfgerr *);
 const char *svc_proto_name(enum svc_proto);

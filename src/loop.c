@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -9,7 +11,7 @@
 int
 loop_init(struct loop *l)
 {
-	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	*l = (struct loop){ .epfd = epoll_create1(EPOLL_CLOEXEC) };
 	return l->epfd == -1 ? -1 : 0;
 }
 
@@ -19,6 +21,9 @@ loop_free(struct loop *l)
 	if (l->epfd != -1)
 		close(l->epfd);
 	l->epfd = -1;
+	free(l->heap);
+	l->heap = NULL;
+	l->ntimers = l->cap = 0;
 }
 
 int
@@ -44,19 +49,129 @@ loop_remove(struct loop *l, struct watch *w)
 	w->added = w->on = false;
 }
 
+uint64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+heap_put(struct loop *l, size_t i, struct timer *t)
+{
+	l->heap[i] = t;
+	t->slot = i + 1;
+}
+
+static void
+heap_up(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+
+	while (i > 0 && l->heap[(i - 1) / 2]->when > t->when) {
+		heap_put(l, i, l->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_put(l, i, t);
+}
+
+static void
+heap_down(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= l->ntimers)
+			break;
+		if (c + 1 < l->ntimers && l->heap[c + 1]->when < l->heap[c]->when)
+			c++;
+		if (l->heap[c]->when >= t->when)
+			break;
+		heap_put(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_put(l, i, t);
+}
+
+void
+loop_timer_stop(struct loop *l, struct timer *t)
+{
+	size_t i;
+
+	if (t->slot == 0)
+		return;
+	i = t->slot - 1;
+	t->slot = 0;
+	if (--l->ntimers == i)
+		return;
+	heap_put(l, i, l->heap[l->ntimers]);
+	heap_up(l, i);
+	heap_down(l, l->heap[i] == NULL ? i : l->heap[i]->slot - 1);
+}
+
 int
-loop_once(struct loop *l, int timeout_ms)
+loop_timer_set(struct loop *l, struct timer *t, uint64_t delay_ms)
+{
+	loop_timer_stop(l, t);
+	if (l->ntimers == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct timer **h = realloc(l->heap, cap * sizeof(*h));
+		if (h == NULL)
+			return -1;
+		l->heap = h;
+		l->cap = cap;
+	}
+	t->when = loop_now_ms() + delay_ms;
+	heap_put(l, l->ntimers++, t);
+	heap_up(l, l->ntimers - 1);
+	return 0;
+}
+
+static int
+next_timeout(const struct loop *l)
+{
+	uint64_t now;
+
+	if (l->ntimers == 0)
+		return -1;
+	now = loop_now_ms();
+	if (l->heap[0]->when <= now)
+		return 0;
+	return l->heap[0]->when - now > 60000 ? 60000 : (int)(l->heap[0]->when - now);
+}
+
+static void
+run_timers(struct loop *l)
+{
+	uint64_t now = loop_now_ms();
+
+	while (l->ntimers > 0 && l->heap[0]->when <= now) {
+		struct timer *t = l->heap[0];
+		loop_timer_stop(l, t);
+		t->fn(t);
+	}
+}
+
+int
+loop_once(struct loop *l)
 {
 	struct epoll_event evs[LOOP_BATCH];
-	int n = epoll_wait(l->epfd, evs, LOOP_BATCH, timeout_ms);
+	int n = epoll_wait(l->epfd, evs, LOOP_BATCH, next_timeout(l));
 
-	if (n == -1)
-		return errno == EINTR ? 0 : -1;
+	if (n == -1) {
+		if (errno != EINTR)
+			return -1;
+		n = 0;
+	}
 	for (int i = 0; i < n; i++) {
 		struct watch *w = evs[i].data.ptr;
 		/* An earlier callback in this batch may have paused it. */
 		if (w->on)
 			w->fn(w);
 	}
+	run_timers(l);
 	return n;
 }

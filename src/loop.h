@@ -1,8 +1,9 @@
-/* A small epoll event loop: readiness callbacks, nothing more. */
+/* A small epoll event loop: readiness callbacks and timers, nothing more. */
 #ifndef SOCKD_LOOP_H
 #define SOCKD_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct watch {
@@ -13,8 +14,17 @@ struct watch {
 	bool on;
 };
 
+struct timer {
+	uint64_t when;		/* loop_now_ms() deadline */
+	void (*fn)(struct timer *);
+	void *arg;
+	size_t slot;		/* heap index + 1; 0 when not armed */
+};
+
 struct loop {
 	int epfd;
+	struct timer **heap;	/* min-heap on when */
+	size_t ntimers, cap;
 };
 
 int loop_init(struct loop *);
@@ -22,7 +32,13 @@ void loop_free(struct loop *);
 /* Starts or stops watching w->fd for input; idempotent. */
 int loop_enable(struct loop *, struct watch *, bool on);
 void loop_remove(struct loop *, struct watch *);
-/* Waits up to timeout_ms (-1: forever) and runs the ready callbacks. */
-int loop_once(struct loop *, int timeout_ms);
+/* Milliseconds on the monotonic clock. */
+uint64_t loop_now_ms(void);
+/* Arms (or re-arms) t to fire once after delay_ms. */
+int loop_timer_set(struct loop *, struct timer *, uint64_t delay_ms);
+void loop_timer_stop(struct loop *, struct timer *);
+static inline bool loop_timer_armed(const struct timer *t) { return t->slot != 0; }
+/* Waits for events or the next timer and runs what is due. */
+int loop_once(struct loop *);
 
 #endif

@@ -290,7 +290,7 @@ int
 master_run(struct sockd *sd)
 {
 	while (!sd->quit)
-		if (loop_once(&sd->loop, -1) == -1) {
+		if (loop_once(&sd->loop) == -1) {
 			log_warn("epoll_wait");
 			return 1;
 		}
