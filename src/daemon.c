@@ -23,7 +23,7 @@ daemon_stdio(void)
 }
 
 int
-daemon_detach(void)
+daemon_detach(bool keep_stderr)
 {
 	int fd;
 
@@ -39,7 +39,8 @@ daemon_detach(void)
 		return -1;
 	if ((fd = open("/dev/null", O_RDWR)) == -1)
 		return -1;
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+	    (!keep_stderr && dup2(fd, 2) == -1))
 		return -1;
 	if (fd > 2)
 		close(fd);

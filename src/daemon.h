@@ -2,11 +2,12 @@
 #ifndef SOCKD_DAEMON_H
 #define SOCKD_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 int daemon_stdio(void);
-int daemon_detach(void);
+int daemon_detach(bool keep_stderr);
 
 struct pidfile {
 	char *path;

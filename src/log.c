@@ -3,90 +3,170 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
-/* Logging state is process-wide by nature (like syslog itself). */
-static bool log_stderr = true;
-static bool log_verbose;
+#define LOG_LINE_MAX 2048
+
+/* Logging state is process-wide by nature, like syslog itself. */
+static struct {
+	bool syslog_open, to_syslog, json;
+	int level;
+} lg = { .level = LOG_INFO };
 
 void
-log_init(bool to_stderr, bool debug)
+log_init(bool to_stderr, int level)
 {
-	log_stderr = to_stderr;
-	log_verbose = debug;
-	if (!to_stderr)
-		log_to_syslog();
+	log_configure(!to_stderr, false, level);
 }
 
 void
-log_to_syslog(void)
+log_configure(bool to_syslog, bool json, int level)
 {
-	log_stderr = false;
-	openlog("sockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	setlogmask(LOG_UPTO(log_verbose ? LOG_DEBUG : LOG_INFO));
+	if (level >= 0)
+		lg.level = level;
+	lg.json = json;
+	lg.to_syslog = to_syslog;
+	if (to_syslog && !lg.syslog_open) {
+		openlog("sockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		lg.syslog_open = true;
+	}
 }
 
 bool
-log_debugging(void)
+log_enabled(int level)
 {
-	return log_verbose;
+	return level <= lg.level;
+}
+
+static const char *
+level_name(int level)
+{
+	switch (level) {
+	case LOG_CRIT:
+	case LOG_ERR:		return "error";
+	case LOG_WARNING:	return "warning";
+	case LOG_INFO:		return "info";
+	default:		return "debug";
+	}
+}
+
+/* Appends s to buf as the inside of a JSON string. */
+static size_t
+json_str(char *buf, size_t len, size_t at, const char *s)
+{
+	for (; *s && at + 7 < len; s++) {
+		unsigned char c = *s;
+		if (c == '"' || c == '\\') {
+			buf[at++] = '\\';
+			buf[at++] = c;
+		} else if (c < 0x20)
+			at += snprintf(buf + at, len - at, "\\u%04x", c);
+		else
+			buf[at++] = c;
+	}
+	buf[at] = '\0';
+	return at;
+}
+
+/* Appends ,"key":"value" (value escaped) or ,"key":num when value is NULL. */
+static size_t
+json_field(char *buf, size_t len, size_t at, const char *key, const char *value,
+    long long num)
+{
+	if (at + 32 >= len)
+		return at;
+	at += snprintf(buf + at, len - at, ",\"");
+	at = json_str(buf, len, at, key);
+	if (value == NULL)
+		return at + snprintf(buf + at, len - at, "\":%lld", num);
+	at += snprintf(buf + at, len - at, "\":\"");
+	at = json_str(buf, len - 2, at, value);
+	return at + snprintf(buf + at, len - at, "\"");
+}
+
+static size_t
+json_line(char *buf, size_t len, int level, const char *event,
+    const struct log_kv *kv, size_t n, const char *msg)
+{
+	struct timeval tv;
+	struct tm tm;
+	size_t at;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	at = strftime(buf, len, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
+	at += snprintf(buf + at, len - at, ".%03ldZ\",\"level\":\"%s\"",
+	    (long)tv.tv_usec / 1000, level_name(level));
+	at = json_field(buf, len, at, "event", event, 0);
+	for (size_t i = 0; i < n; i++)
+		at = json_field(buf, len, at, kv[i].key, kv[i].str, kv[i].num);
+	at = json_field(buf, len - 2, at, "msg", msg, 0);
+	return at + snprintf(buf + at, len - at, "}");
 }
 
 static void
-vlog(int pri, const char *fmt, va_list ap, int errnum)
+vlog(int level, const char *event, const struct log_kv *kv, size_t n,
+    int errnum, const char *fmt, va_list ap)
 {
-	char msg[1024];
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2];
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 
-	if (n < 0)
+	if (len < 0)
 		return;
-	if (errnum && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnum));
-	if (log_stderr) {
-		/* One write per line keeps lines whole when children share stderr. */
-		char line[1100];
-		int len = snprintf(line, sizeof(line), "sockd: %s\n", msg);
-		if (len > (int)sizeof(line) - 1)
-			len = sizeof(line) - 1, line[len - 1] = '\n';
-		if (write(STDERR_FILENO, line, len) < 0)
-			return;
-	} else
-		syslog(pri, "%s", msg);
+	if (errnum && (size_t)len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(errnum));
+	if (lg.json)
+		len = json_line(line, sizeof(line) - 1, level, event, kv, n, msg);
+	else
+		len = snprintf(line, sizeof(line) - 1, "%s%s", lg.to_syslog ? "" : "sockd: ", msg);
+	if (len > (int)sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	if (lg.to_syslog) {
+		syslog(level, "%s", line);
+		return;
+	}
+	/* One write per line keeps lines whole when children share stderr. */
+	line[len++] = '\n';
+	(void)!write(STDERR_FILENO, line, len);
 }
 
-#define LOG_FN(fn, pri, use_errno, guard)			\
+void
+log_event(int level, const char *event, const struct log_kv *kv, size_t n,
+    const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vlog(level, event, kv, n, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+#define LOG_FN(fn, pri, use_errno)				\
 void								\
 fn(const char *fmt, ...)					\
 {								\
 	int saved = errno;					\
 	va_list ap;						\
-	if (guard)						\
+	if (!log_enabled(pri))					\
 		return;						\
 	va_start(ap, fmt);					\
-	vlog(pri, fmt, ap, use_errno ? saved : 0);		\
+	vlog(pri, "log", NULL, 0, use_errno ? saved : 0, fmt, ap); \
 	va_end(ap);						\
 	errno = saved;						\
 }
 
-LOG_FN(log_warn, LOG_WARNING, 1, 0)
-LOG_FN(log_warnx, LOG_WARNING, 0, 0)
-LOG_FN(log_info, LOG_INFO, 0, 0)
-LOG_FN(log_debug, LOG_DEBUG, 0, !log_verbose)
-
-void
-fatal(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, saved);
-	va_end(ap);
-	exit(1);
-}
+LOG_FN(log_warn, LOG_WARNING, 1)
+LOG_FN(log_warnx, LOG_WARNING, 0)
+LOG_FN(log_info, LOG_INFO, 0)
+LOG_FN(log_debug, LOG_DEBUG, 0)
 
 void
 fatalx(const char *fmt, ...)
@@ -94,7 +174,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, 0);
+	vlog(LOG_CRIT, "fatal", NULL, 0, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -85,16 +85,23 @@ main(int argc, char **argv)
 {
 	struct options o;
 	struct config *cfg;
-	struct sockd sd;
+	struct sockd sd = { .cli_log_level = -1 };
 	struct pidfile pf = { .fd = -1 };
 	const char *pidpath;
 	pid_t holder;
 	int rc = 1;
 
 	parse_options(argc, argv, &o);
+	sd.foreground = o.foreground;
+	if (o.debug)
+		sd.cli_log_level = LOG_DEBUG;
 	if (daemon_stdio() == -1)
 		return 1;
-	if ((cfg = load(o.conf)) == NULL)
+	/* Absolute, so a reload still finds it after the chdir("/") of -F-less runs. */
+	char *conf = realpath(o.conf, NULL);
+	cfg = load(conf ? conf : o.conf);
+	free(conf);
+	if (cfg == NULL)
 		return 1;
 	if (o.test) {
 		printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
@@ -102,7 +109,7 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
-	log_init(true, o.debug);
+	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
 
 	pidpath = o.pidfile ? o.pidfile : cfg->global.pidfile;
 	if (pidpath && pidfile_open(&pf, pidpath, &holder) == -1) {
@@ -113,20 +120,23 @@ main(int argc, char **argv)
 			log_warn("pidfile %s", pidpath);
 		goto out;
 	}
+	/* Every socket is bound while errors can still reach the terminal. */
 	if (master_open(&sd, cfg) == -1)
 		goto out_master;
-	if (!o.foreground) {
-		log_to_syslog();
-		if (daemon_detach() == -1) {
-			log_warn("daemonize");
-			goto out_master;
-		}
+	if (!o.foreground &&
+	    daemon_detach(cfg->global.log == LOG_DEST_STDERR) == -1) {
+		log_warn("daemonize");
+		goto out_master;
 	}
+	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
-	log_info("ready: %zu services", sd.nsvcs);
+	log_event(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
+	    "ready: %zu services", sd.nsvcs);
 	rc = master_run(&sd);
+	log_event(LOG_INFO, "exit", NULL, 0, "exiting");
 out_master:
+	cfg = sd.cfg;		/* a reload may have replaced it */
 	master_close(&sd);
 	pidfile_remove(&pf);
 out:

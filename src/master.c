@@ -1,11 +1,14 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
+#include "errlog.h"
 #include "log.h"
 #include "master.h"
 #include "sig.h"
@@ -17,6 +20,12 @@
 #define ACCEPT_BATCH 32
 #define DGRAM_BATCH 64
 #define DGRAM_MAX 65536
+/* A handler ending badly this soon after its start is a fast failure. */
+#define FAST_FAIL_MS 1000
+#define FAIL_WINDOW_MS 10000
+#define BACKOFF_MAX_MS 60000
+#define FAULT_FIRST_MS 100
+#define FAULT_MAX_MS 2000
 
 static bool
 answers_in_master(const struct svc_conf *sc)
@@ -28,7 +37,7 @@ answers_in_master(const struct svc_conf *sc)
 static bool
 svc_wanted(const struct sockd *sd, const struct service *svc)
 {
-	if (sd->quit)
+	if (sd->quit || svc->paused || svc->fd == -1)
 		return false;
 	if (answers_in_master(svc->conf))
 		return true;
@@ -39,7 +48,8 @@ svc_wanted(const struct sockd *sd, const struct service *svc)
 static void
 svc_update(struct sockd *sd, struct service *svc)
 {
-	if (loop_enable(&sd->loop, &svc->watch, svc_wanted(sd, svc)) == -1)
+	if (svc->fd != -1 &&
+	    loop_enable(&sd->loop, &svc->watch, svc_wanted(sd, svc)) == -1)
 		log_warn("service \"%s\": epoll", svc->conf->name);
 }
 
@@ -47,56 +57,119 @@ static void
 update_all(struct sockd *sd)
 {
 	for (size_t i = 0; i < sd->nsvcs; i++)
-		svc_update(sd, &sd->svcs[i]);
+		svc_update(sd, sd->svcs[i]);
 }
 
 static void
-record_child(struct sockd *sd, struct service *svc, pid_t pid)
+on_resume(struct timer *t)
 {
-	if (children_add(&sd->children, pid, svc) == -1) {
-		/* Unrecorded, it will still be reaped; only the caps miss it. */
-		log_warn("service \"%s\": pid %ld not recorded", svc->conf->name,
-		    (long)pid);
-		return;
-	}
-	svc->nchildren++;
+	struct service *svc = t->arg;
+
+	svc->paused = false;
+	log_event(LOG_INFO, "resumed", &KV_S("service", svc->conf->name), 1,
+	    "service \"%s\": accepting again", svc->conf->name);
+	svc_update(svc->owner, svc);
 }
 
 static void
-log_connection(const struct service *svc, const struct sockaddr *peer, pid_t pid)
+pause_service(struct sockd *sd, struct service *svc, unsigned ms)
+{
+	svc->paused = true;
+	svc_update(sd, svc);
+	if (loop_timer_set(&sd->loop, &svc->resume, ms) == -1) {
+		/* Without a timer the pause could last forever; do not pause. */
+		svc->paused = false;
+		svc_update(sd, svc);
+	}
+}
+
+/* Out of descriptors, memory or processes: wait a little, then retry. */
+static void
+resource_fault(struct sockd *sd, struct service *svc, const char *what)
+{
+	if (svc->fault_ms == 0)
+		log_warn("service \"%s\": %s; pausing it briefly", svc->conf->name, what);
+	svc->fault_ms = svc->fault_ms ? svc->fault_ms * 2 : FAULT_FIRST_MS;
+	if (svc->fault_ms > FAULT_MAX_MS)
+		svc->fault_ms = FAULT_MAX_MS;
+	pause_service(sd, svc, svc->fault_ms);
+}
+
+static void
+log_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
 {
 	struct addr a;
-	uint16_t port;
-	char ip[ADDR_STRLEN];
+	uint16_t port = 0;
+	char ip[ADDR_STRLEN] = "-";
 
-	if (!log_debugging() || addr_from_sockaddr(peer, &a, &port) == -1)
+	if (!log_enabled(LOG_INFO))
 		return;
-	addr_format(&a, ip);
-	log_debug("service \"%s\": connection from %s port %u, pid %ld",
-	    svc->conf->name, ip, port, (long)pid);
+	if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
+		addr_format(&a, ip);
+	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
+	    KV_I("port", port), KV_I("pid", pid) };
+	if (peer)
+		log_event(LOG_INFO, "accepted", kv, 4,
+		    "service \"%s\": accepted %s port %u, pid %ld", svc->conf->name,
+		    ip, port, (long)pid);
+	else
+		log_event(LOG_INFO, "accepted", kv, 4,
+		    "service \"%s\": pid %ld took the socket", svc->conf->name,
+		    (long)pid);
 }
 
-static void
-start_child(struct sockd *sd, struct service *svc, const struct conn *c)
+/* Where the child's fd 2 goes; *el is set when it is a log pipe. */
+static int
+child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
+{
+	*el = NULL;
+	switch (svc->conf->stderr_to) {
+	case STDERR_NULL:
+		return sd->devnull;
+	case STDERR_INHERIT:
+		return -1;
+	case STDERR_LOG:
+		break;
+	}
+	int fd = errlog_open(&sd->loop, svc, el);
+	if (fd == -1)
+		log_warn("service \"%s\": stderr pipe", svc->conf->name);
+	return fd;
+}
+
+/* Returns false when no child could be started (the caller may pause). */
+static bool
+start_child(struct sockd *sd, struct service *svc, struct conn *c)
 {
 	const struct svc_conf *sc = svc->conf;
+	struct errlog *el;
 	int exec_err = 0;
 	pid_t pid;
 
+	c->errfd = child_stderr(sd, svc, &el);
 	pid = sc->builtin ? spawn_builtin(svc, c) : spawn_server(svc, c, &exec_err);
+	if (el) {
+		close(c->errfd);
+		errlog_started(el, pid);
+	}
 	if (pid == -1) {
-		log_warn("service \"%s\": cannot start a child", sc->name);
-		return;
+		resource_fault(sd, svc, "cannot start a child");
+		return false;
 	}
 	if (exec_err) {
 		errno = exec_err;
 		log_warn("service \"%s\": cannot execute %s", sc->name, sc->server);
 	}
-	record_child(sd, svc, pid);
-	if (c->peer)
-		log_connection(svc, c->peer, pid);
-	else
-		log_debug("service \"%s\": pid %ld took the socket", sc->name, (long)pid);
+	if (children_add(&sd->children, pid, svc) == -1) {
+		/* Unrecorded, it will still be reaped; only the caps miss it. */
+		log_warn("service \"%s\": pid %ld not recorded", sc->name, (long)pid);
+		return true;
+	}
+	service_ref(svc);
+	svc->nchildren++;
+	svc->st.accepted++;
+	log_accepted(svc, c->peer, pid);
+	return true;
 }
 
 static void
@@ -105,26 +178,35 @@ accept_connections(struct sockd *sd, struct service *svc)
 	struct sockaddr_storage peer, local;
 	socklen_t plen, llen;
 	struct conn c = { .peer = (struct sockaddr *)&peer };
+	bool wildcard = addr_is_any(&svc->conf->addr);
 
 	/* A service bound to one address already knows its local end. */
-	if (!addr_is_any(&svc->conf->addr)) {
-		llen = addr_sockaddr(&svc->conf->addr, svc->conf->port, &local);
+	if (!wildcard) {
+		addr_sockaddr(&svc->conf->addr, svc->conf->port, &local);
 		c.local = (struct sockaddr *)&local;
 	}
 	for (int i = 0; i < ACCEPT_BATCH && svc_wanted(sd, svc); i++) {
 		if ((c.fd = sock_accept(svc->fd, &peer, &plen)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				resource_fault(sd, svc, "accept");
+			else if (errno != EAGAIN)
 				log_warn("service \"%s\": accept", svc->conf->name);
-			break;
+			return;
 		}
-		if (addr_is_any(&svc->conf->addr)) {
+		if (svc->fault_ms) {
+			svc->fault_ms = 0;
+			log_info("service \"%s\": accept works again", svc->conf->name);
+		}
+		if (wildcard)
 			c.local = sock_local(c.fd, &local, &llen) == 0 ?
 			    (struct sockaddr *)&local : NULL;
-		}
-		start_child(sd, svc, &c);
+		bool started = start_child(sd, svc, &c);
 		close(c.fd);
+		if (!started)
+			return;
 	}
 }
 
@@ -138,8 +220,7 @@ start_wait_child(struct sockd *sd, struct service *svc)
 		log_warn("service \"%s\": fcntl", svc->conf->name);
 		return;
 	}
-	start_child(sd, svc, &c);
-	if (svc->nchildren > 0)
+	if (start_child(sd, svc, &c))
 		svc->busy = true;
 	else
 		(void)sock_set_nonblock(svc->fd, true);
@@ -186,18 +267,54 @@ on_service(struct watch *w)
 }
 
 static void
-log_reaped(const struct child *ch, int status)
+log_ended(const struct child *ch, int status, uint64_t ms)
 {
 	const char *name = ch->svc->conf->name;
+	char how[64];
+	struct log_kv kv[4] = { KV_S("service", name), KV_I("pid", ch->pid),
+	    KV_I("duration_ms", (long long)ms) };
 
-	if (!log_debugging())
+	if (!log_enabled(LOG_INFO))
 		return;
+	if (WIFSIGNALED(status)) {
+		kv[3] = KV_I("signal", WTERMSIG(status));
+		snprintf(how, sizeof(how), "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else {
+		kv[3] = KV_I("status", WEXITSTATUS(status));
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+	}
+	log_event(LOG_INFO, "ended", kv, 4, "service \"%s\": pid %ld %s after %llu ms",
+	    name, (long)ch->pid, how, (unsigned long long)ms);
+}
+
+/* Counts the ending and applies failure back-off. */
+static void
+child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
+{
+	bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
 	if (WIFSIGNALED(status))
-		log_debug("service \"%s\": pid %ld killed by signal %d (%s)", name,
-		    (long)ch->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		svc->st.ended_signal++;
+	else if (failed)
+		svc->st.ended_failed++;
 	else
-		log_debug("service \"%s\": pid %ld exited with status %d", name,
-		    (long)ch->pid, WEXITSTATUS(status));
+		svc->st.ended_ok++;
+	if (!failed || ms >= FAST_FAIL_MS) {
+		svc->nfails = 0;
+		svc->backoff_ms = 1000;
+		return;
+	}
+	if (svc->fd == -1 || svc->paused ||
+	    !service_fail(svc, loop_now_ms(), FAIL_WINDOW_MS))
+		return;
+	log_event(LOG_WARNING, "paused", &KV_S("service", svc->conf->name), 1,
+	    "service \"%s\": more than %u fast failures within %d s; pausing for %u s",
+	    svc->conf->name, svc->fails_cap - 1, FAIL_WINDOW_MS / 1000,
+	    svc->backoff_ms / 1000);
+	pause_service(sd, svc, svc->backoff_ms);
+	svc->backoff_ms = svc->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    svc->backoff_ms * 2;
 }
 
 static void
@@ -210,14 +327,56 @@ reap_children(struct sockd *sd)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (!children_take(&sd->children, pid, &ch))
 			continue;
-		ch.svc->nchildren--;
-		if (ch.svc->busy) {
-			ch.svc->busy = false;
-			(void)sock_set_nonblock(ch.svc->fd, true);
+		struct service *svc = ch.svc;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (now.tv_sec - ch.started.tv_sec) * 1000 +
+		    (now.tv_nsec - ch.started.tv_nsec) / 1000000;
+
+		svc->nchildren--;
+		if (svc->busy) {
+			svc->busy = false;
+			if (svc->fd != -1)
+				(void)sock_set_nonblock(svc->fd, true);
 		}
-		log_reaped(&ch, status);
+		log_ended(&ch, status, ms);
+		child_ended(sd, svc, status, ms);
+		service_unref(svc);
 	}
 	update_all(sd);
+}
+
+static void
+log_stats(const struct sockd *sd)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		const struct service *svc = sd->svcs[i];
+		const struct service_stats *st = &svc->st;
+		unsigned long long refused = 0;
+		char by[160] = "";
+
+		for (int r = 0; r < REFUSE_NREASONS; r++) {
+			refused += st->refused[r];
+			snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s %llu",
+			    r ? ", " : "", refuse_reason_name(r), st->refused[r]);
+		}
+		struct log_kv kv[] = { KV_S("service", svc->conf->name),
+		    KV_I("accepted", st->accepted), KV_I("refused", refused),
+		    KV_I("refused_access", st->refused[REFUSE_ACCESS]),
+		    KV_I("refused_per_source", st->refused[REFUSE_PER_SOURCE]),
+		    KV_I("refused_source_rate", st->refused[REFUSE_SOURCE_RATE]),
+		    KV_I("refused_instances", st->refused[REFUSE_INSTANCES]),
+		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
+		    KV_I("ended_failed", st->ended_failed),
+		    KV_I("ended_signal", st->ended_signal),
+		    KV_S("paused", svc->paused ? "yes" : "no") };
+		log_event(LOG_INFO, "stats", kv, sizeof(kv) / sizeof(kv[0]),
+		    "service \"%s\": accepted %llu, refused %llu (%s), active %u, "
+		    "ended ok %llu, failed %llu, signaled %llu, paused %s",
+		    svc->conf->name, st->accepted, refused, by, svc->nchildren,
+		    st->ended_ok, st->ended_failed, st->ended_signal,
+		    svc->paused ? "yes" : "no");
+	}
 }
 
 static void
@@ -233,48 +392,202 @@ on_signal(struct watch *w)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			log_info("%s: shutting down", strsignal(sig));
+			if (!sd->quit)
+				log_info("%s: shutting down", strsignal(sig));
 			sd->quit = true;
 			break;
-		default:
-			log_info("%s: ignored", strsignal(sig));
+		case SIGHUP:
+			sd->reload = true;
+			break;
+		case SIGUSR1:
+			log_stats(sd);
+			break;
 		}
 	}
+}
+
+/* Drops a service from the daemon; it lives on while children use it. */
+static void
+retire(struct sockd *sd, struct service *svc)
+{
+	loop_remove(&sd->loop, &svc->watch);
+	loop_timer_stop(&sd->loop, &svc->resume);
+	svc->paused = false;
+	service_close(svc);
+	service_unref(svc);
+}
+
+static struct service *
+take_match(struct sockd *sd, const struct svc_conf *sc)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		struct service *svc = sd->svcs[i];
+		const struct svc_conf *old;
+		if (svc == NULL)
+			continue;
+		old = svc->conf;
+		if (old->proto == sc->proto && old->port == sc->port &&
+		    addr_equal(&old->addr, &sc->addr)) {
+			sd->svcs[i] = NULL;
+			return svc;
+		}
+	}
+	return NULL;
+}
+
+static int
+bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
+    struct service **out)
+{
+	struct service *svc = service_new(sc, cfg);
+	char what[300];
+
+	if (svc == NULL) {
+		log_warn("service \"%s\"", sc->name);
+		return -1;
+	}
+	if (service_open(svc) == -1) {
+		int saved = errno;
+		service_describe(svc, what, sizeof(what));
+		errno = saved;
+		log_warn("%s: cannot bind", what);
+		service_unref(svc);
+		return -1;
+	}
+	svc->owner = sd;
+	svc->watch.fn = on_service;
+	svc->resume.fn = on_resume;
+	*out = svc;
+	return 0;
+}
+
+/*
+ * Builds the services of cfg: kept ones (same protocol, address and port)
+ * move over with their sockets and children, the rest are bound anew. All
+ * or nothing: on failure the old list is left as it was and -1 returned.
+ */
+static int
+switch_services(struct sockd *sd, struct config *cfg)
+{
+	struct service **nv = calloc(cfg->nenabled + 1, sizeof(*nv));
+	const struct svc_conf **nc = calloc(cfg->nenabled + 1, sizeof(*nc));
+	size_t n = 0;
+
+	if (nv == NULL || nc == NULL) {
+		log_warn("reload");
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *sc = &cfg->svcs[i];
+		if (sc->disabled)
+			continue;
+		nc[n] = sc;
+		if ((nv[n] = take_match(sd, sc)) == NULL &&
+		    bind_new(sd, sc, cfg, &nv[n]) == -1)
+			goto undo;
+		n++;
+	}
+	/* Committed: kept services take their new settings, the rest go. */
+	for (size_t i = 0; i < n; i++)
+		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
+			log_warn("service \"%s\": keeps its old settings", nc[i]->name);
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		if (sd->svcs[i])
+			retire(sd, sd->svcs[i]);
+	free(sd->svcs);
+	free(nc);
+	sd->svcs = nv;
+	sd->nsvcs = n;
+	return 0;
+undo:
+	for (size_t i = 0; i < n; i++) {
+		if (nv[i]->cfg == cfg) {	/* bound for this reload */
+			service_unref(nv[i]);
+			continue;
+		}
+		for (size_t j = 0; j < sd->nsvcs; j++)
+			if (sd->svcs[j] == NULL) {
+				sd->svcs[j] = nv[i];
+				break;
+			}
+	}
+fail:
+	free(nv);
+	free(nc);
+	return -1;
+}
+
+static void
+apply_log_config(const struct sockd *sd, const struct config *cfg)
+{
+	const struct global_conf *g = &cfg->global;
+	bool to_syslog = g->log == LOG_DEST_DEFAULT ? !sd->foreground :
+	    g->log == LOG_DEST_SYSLOG;
+
+	log_configure(to_syslog, g->log_format == LOG_FORMAT_JSON,
+	    sd->cli_log_level >= 0 ? sd->cli_log_level :
+	    g->log_level >= 0 ? g->log_level : LOG_INFO);
+}
+
+void
+master_log_config(const struct sockd *sd)
+{
+	apply_log_config(sd, sd->cfg);
+	for (char **p = sd->cfg->skipped; p && *p; p++)
+		log_debug("include_dir: ignoring %s (not named *.conf)", *p);
+}
+
+static void
+reload(struct sockd *sd)
+{
+	struct cfgerr err = { 0 };
+	struct config *cfg;
+
+	sd->reload = false;
+	notify_send(&sd->notify, "RELOADING=1");
+	log_info("SIGHUP: reloading %s", sd->cfg->path);
+	if ((cfg = config_load(sd->cfg->path, &err)) == NULL) {
+		for (char *l = err.text, *nl; l && *l; l = nl + 1) {
+			if ((nl = strchr(l, '\n')) == NULL)
+				nl = l + strlen(l) - 1;
+			log_warnx("reload: %.*s", (int)(nl - l), l);
+		}
+		log_warnx("reload failed; keeping the running configuration");
+	} else if (switch_services(sd, cfg) == -1) {
+		log_warnx("reload abandoned; keeping the running configuration");
+		config_free(cfg);
+	} else {
+		config_free(sd->cfg);
+		sd->cfg = cfg;
+		master_log_config(sd);
+		update_all(sd);
+		log_info("reloaded: %zu services", sd->nsvcs);
+	}
+	cfgerr_free(&err);
+	notify_send(&sd->notify, "READY=1");
 }
 
 int
 master_open(struct sockd *sd, struct config *cfg)
 {
-	char what[256];
 	int sigfd;
 
-	memset(sd, 0, sizeof(*sd));
 	sd->cfg = cfg;
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
-	if ((sd->svcs = calloc(cfg->nenabled, sizeof(*sd->svcs))) == NULL ||
+	sd->devnull = -1;
+	notify_open(&sd->notify);
+	if (loop_init(&sd->loop) == -1 ||
 	    (sd->dgram_in = malloc(DGRAM_MAX)) == NULL ||
-	    (sd->dgram_out = malloc(DGRAM_MAX)) == NULL) {
+	    (sd->dgram_out = malloc(DGRAM_MAX)) == NULL ||
+	    (sd->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 		log_warn("startup");
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->nsvcs; i++) {
-		struct service *svc = &sd->svcs[sd->nsvcs];
-		if (cfg->svcs[i].disabled)
-			continue;
-		if (service_open(svc, &cfg->svcs[i]) == -1) {
-			int saved = errno;
-			service_describe(svc, what, sizeof(what));
-			errno = saved;
-			log_warn("%s: cannot bind", what);
-			return -1;
-		}
-		svc->owner = sd;
-		svc->watch.fn = on_service;
-		sd->nsvcs++;
-	}
-	if (loop_init(&sd->loop) == -1 || (sigfd = sig_init()) == -1) {
-		log_warn("startup");
+	if (switch_services(sd, cfg) == -1)
+		return -1;
+	if ((sigfd = sig_init()) == -1) {
+		log_warn("startup: signals");
 		return -1;
 	}
 	sd->sigwatch = (struct watch){ .fd = sigfd, .fn = on_signal, .arg = sd };
@@ -286,14 +599,60 @@ master_open(struct sockd *sd, struct config *cfg)
 	return 0;
 }
 
+static void
+on_grace_over(struct timer *t)
+{
+	*(bool *)t->arg = true;
+}
+
+/* shutdown = "terminate": SIGTERM every child, SIGKILL what outlives the grace. */
+static void
+terminate_children(struct sockd *sd)
+{
+	bool over = false;
+	struct timer grace = { .fn = on_grace_over, .arg = &over };
+	struct children *c = &sd->children;
+
+	if (c->count == 0)
+		return;
+	log_info("terminating %zu children (grace %u s)", c->count,
+	    sd->cfg->global.shutdown_grace);
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].pid)
+			kill(c->slots[i].pid, SIGTERM);
+	if (loop_timer_set(&sd->loop, &grace, sd->cfg->global.shutdown_grace * 1000ULL) == 0)
+		while (c->count > 0 && !over && loop_once(&sd->loop) != -1)
+			;
+	loop_timer_stop(&sd->loop, &grace);
+	if (c->count > 0) {
+		log_warnx("killing %zu children that outlived the grace period", c->count);
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slots[i].pid)
+				kill(c->slots[i].pid, SIGKILL);
+		while (c->count > 0 && loop_once(&sd->loop) != -1)
+			;
+	}
+}
+
 int
 master_run(struct sockd *sd)
 {
-	while (!sd->quit)
+	notify_send(&sd->notify, "READY=1");
+	while (!sd->quit) {
 		if (loop_once(&sd->loop) == -1) {
 			log_warn("epoll_wait");
 			return 1;
 		}
+		if (sd->reload && !sd->quit)
+			reload(sd);
+	}
+	notify_send(&sd->notify, "STOPPING=1");
+	/* Stop accepting at once; children finish or are terminated. */
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		retire(sd, sd->svcs[i]);
+	sd->nsvcs = 0;
+	if (sd->cfg->global.shutdown == SHUTDOWN_TERMINATE)
+		terminate_children(sd);
 	return 0;
 }
 
@@ -301,14 +660,17 @@ void
 master_close(struct sockd *sd)
 {
 	for (size_t i = 0; i < sd->nsvcs; i++)
-		service_close(&sd->svcs[i]);
+		retire(sd, sd->svcs[i]);
 	free(sd->svcs);
 	sd->svcs = NULL;
 	sd->nsvcs = 0;
 	if (sd->sigwatch.fd != -1)
 		close(sd->sigwatch.fd);
+	if (sd->devnull != -1)
+		close(sd->devnull);
 	loop_free(&sd->loop);
 	children_free(&sd->children);
+	notify_close(&sd->notify);
 	free(sd->dgram_in);
 	free(sd->dgram_out);
 }

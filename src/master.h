@@ -8,21 +8,27 @@
 #include "children.h"
 #include "config.h"
 #include "loop.h"
+#include "notify.h"
 #include "service.h"
 
 struct sockd {
 	struct config *cfg;
-	struct service *svcs;	/* the enabled services */
+	struct service **svcs;	/* the enabled services */
 	size_t nsvcs;
 	struct children children;
 	struct loop loop;
 	struct watch sigwatch;
+	struct notify notify;
+	int devnull;		/* fd 2 of handlers with stderr = "null" */
 	char *dgram_in, *dgram_out;
-	bool quit;
+	bool quit, reload;
+	bool foreground;
+	int cli_log_level;	/* -d: overrides the configuration; -1: unset */
 };
 
 /* Binds every enabled service, all or nothing; logs what failed. */
 int master_open(struct sockd *, struct config *);
+void master_log_config(const struct sockd *);
 int master_run(struct sockd *);
 void master_close(struct sockd *);
 

@@ -53,14 +53,14 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 	e->vec[n] = NULL;
 }
 
-/* In the child: the connection on fds 0 and 1, stderr kept, nothing else. */
+/* In the child: the connection on fds 0 and 1, its stderr on 2, nothing else. */
 static int
-child_fds(int fd)
+child_fds(int fd, int errfd)
 {
 	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
 		return -1;
-	if (fd > 2)
-		(void)close(fd);
+	if (errfd != -1 && dup2(errfd, 2) == -1)
+		return -1;
 	/* Everything is close-on-exec already; this is the belt for built-ins. */
 	(void)close_range(3, ~0U, 0);
 	return 0;
@@ -81,7 +81,7 @@ spawn_server(const struct service *svc, const struct conn *c, int *exec_err)
 	env_build(&env, svc, c);
 	pid = vfork();
 	if (pid == 0) {
-		if (child_fds(c->fd) == -1)
+		if (child_fds(c->fd, c->errfd) == -1)
 			exec_errno = errno;
 		else {
 			sig_child_reset();
@@ -100,7 +100,7 @@ spawn_builtin(const struct service *svc, const struct conn *c)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (child_fds(c->fd) == -1)
+		if (child_fds(c->fd, c->errfd) == -1)
 			_exit(1);
 		sig_child_reset();
 		svc->conf->builtin->stream();

@@ -10,6 +10,7 @@ struct service;
 /* The connection a nowait child serves; NULL peer for wait services. */
 struct conn {
 	int fd;
+	int errfd;		/* the child's fd 2; -1 keeps sockd's stderr */
 	const struct sockaddr *peer;
 	const struct sockaddr *local;
 };
