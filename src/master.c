@@ -118,7 +118,8 @@ log_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
 		    (long)pid);
 }
 
-/* Where the child's fd 2 goes; *el is set when it is a log pipe. */
+/* Where the child's fd 2 goes (-1: ours); *el is set for a log pipe.
+ * Returns -2 when the pipe cannot be made. */
 static int
 child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 {
@@ -132,9 +133,7 @@ child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 		break;
 	}
 	int fd = errlog_open(&sd->loop, svc, el);
-	if (fd == -1)
-		log_warn("service \"%s\": stderr pipe", svc->conf->name);
-	return fd;
+	return fd == -1 ? -2 : fd;
 }
 
 /* Returns false when no child could be started (the caller may pause). */
@@ -146,7 +145,11 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c)
 	int exec_err = 0;
 	pid_t pid;
 
-	c->errfd = child_stderr(sd, svc, &el);
+	if ((c->errfd = child_stderr(sd, svc, &el)) == -2) {
+		/* Out of descriptors, most likely: the same fault as accept's. */
+		resource_fault(sd, svc, "stderr pipe");
+		return false;
+	}
 	pid = sc->builtin ? spawn_builtin(svc, c) : spawn_server(svc, c, &exec_err);
 	if (el) {
 		close(c->errfd);

@@ -125,23 +125,43 @@ bind_port(int type, uint16_t port)
 uint16_t
 tu_free_port(void)
 {
+	/* Never hand out the same port twice in one test process. */
+	static uint16_t given[256];
+	static size_t ngiven;
+
 	for (int tries = 0; tries < 100; tries++) {
 		int port = bind_port(SOCK_STREAM, 0);
-		if (port > 0 && bind_port(SOCK_DGRAM, port) == port)
+		bool seen = false;
+		for (size_t i = 0; i < ngiven; i++)
+			seen |= given[i] == port;
+		if (port > 0 && !seen && bind_port(SOCK_DGRAM, port) == port) {
+			if (ngiven < sizeof(given) / sizeof(given[0]))
+				given[ngiven++] = port;
 			return port;
+		}
 	}
 	ck_abort_msg("no free port");
 	return 0;
 }
 
+/* Keeps the first TU_LOG_MAX bytes; the rest is read and dropped, so a
+ * chatty daemon never blocks on a full pipe. */
 void
 tu_drain_log(struct daemon *d)
 {
+	char scratch[65536];
 	ssize_t n;
 
-	while (d->loglen < sizeof(d->log) - 1 &&
-	    (n = read(d->errfd, d->log + d->loglen, sizeof(d->log) - 1 - d->loglen)) > 0)
-		d->loglen += n;
+	for (;;) {
+		if (d->loglen < sizeof(d->log) - 1)
+			n = read(d->errfd, d->log + d->loglen, sizeof(d->log) - 1 - d->loglen);
+		else
+			n = read(d->errfd, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (d->loglen < sizeof(d->log) - 1)
+			d->loglen += n;
+	}
 	d->log[d->loglen] = '\0';
 }
 

@@ -1,0 +1,629 @@
+/*
+ * Running sockd as a system daemon: reload, shutdown, include_dir, logs,
+ * handler stderr, counters, failure back-off, resource faults, sd_notify.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static struct daemon d;
+
+static void
+teardown(void)
+{
+	if (d.pid > 0 && !d.exited)
+		tu_stop(&d, SIGKILL);
+	tu_cleanup();
+}
+
+static const char *
+probe(void)
+{
+	static char p[4200];
+
+	snprintf(p, sizeof(p), "%s", tu_path("tests/probe"));
+	return p;
+}
+
+static const char *
+hello(void)
+{
+	static char p[4200];
+
+	snprintf(p, sizeof(p), "%s", tu_path("services/hello-tcp"));
+	return p;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static bool
+wait_count(const char *needle, int n, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 20) {
+		tu_drain_log(&d);
+		if (count(d.log, needle) >= n)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/* A hello exchange; true when the service answered properly. */
+static bool
+say_hello(uint16_t port)
+{
+	char buf[256];
+	int fd = tu_connect(port);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", 5000) > 0 &&
+	    write(fd, "x\n", 2) == 2 &&
+	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", 5000) > 0 &&
+	    strstr(buf, "Hello, x!");
+	close(fd);
+	return ok;
+}
+
+static const char *
+hello_conf(const char *name, uint16_t port, const char *extra)
+{
+	/* A few rotating buffers, so one printf can take several. */
+	static char bufs[4][8192];
+	static int next;
+	char *buf = bufs[next++ % 4];
+
+	snprintf(buf, sizeof(bufs[0]), "{ name = \"%s\"; protocol = \"tcp\"; port = %u; "
+	    "address = \"127.0.0.1\"; server = \"%s\"; %s }", name, port, hello(),
+	    extra ? extra : "");
+	return buf;
+}
+
+static void
+hup_and_wait(int nth)
+{
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert_msg(wait_count("reload", nth, 10000), "no reload %d:\n%s", nth, d.log);
+}
+
+START_TEST(reload_under_load_refuses_nothing)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
+	    hello_conf("h", port, NULL));
+	int p[2];
+	pid_t client;
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	ck_assert_int_eq(pipe(p), 0);
+	/* The client connects in a loop until told to stop (EOF on its pipe). */
+	if ((client = fork()) == 0) {
+		int good = 0, bad = 0;
+		close(p[0]);
+		for (int i = 0; i < 5000; i++) {
+			if (say_hello(port))
+				good++;
+			else
+				bad++;
+			if (getppid() == 1)
+				break;
+			char stopfile[4200];
+			snprintf(stopfile, sizeof(stopfile), "%s/stop", tu_tmpdir());
+			if (access(stopfile, F_OK) == 0)
+				break;
+		}
+		dprintf(p[1], "%d %d\n", good, bad);
+		_exit(0);
+	}
+	close(p[1]);
+	for (int i = 1; i <= 20; i++) {
+		/* Each reload also changes a setting, so it is real work. */
+		tu_write("sockd.conf", "services = (%s);\n",
+		    hello_conf("h", port, i % 2 ? "instances = 50;" : ""));
+		hup_and_wait(i * 2);	/* "reloading" and "reloaded" */
+		usleep(30000);
+	}
+	tu_write("stop", "\n");
+	char res[64] = "";
+	ck_assert_int_gt(tu_read_until(p[0], res, sizeof(res), "\n", 30000), 0);
+	waitpid(client, NULL, 0);
+	int good = 0, bad = -1;
+	sscanf(res, "%d %d", &good, &bad);
+	ck_assert_int_gt(good, 0);
+	ck_assert_msg(bad == 0, "%d of %d connections failed during reloads", bad,
+	    good + bad);
+	ck_assert_int_eq(count(d.log, "reloaded: 1 services"), 20);
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(bad_reload_keeps_old_config)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
+	    hello_conf("h", port, NULL));
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	tu_write("sockd.conf", "services = (\n%s\n);\n",
+	    hello_conf("h", port, "instances = 0;"));
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	ck_assert(tu_wait_log(&d, "reload failed; keeping the running configuration", 5000));
+	ck_assert_ptr_nonnull(strstr(d.log, "sockd.conf:2: service \"h\": instances: 0 is out of range"));
+	ck_assert(say_hello(port));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(reload_adds_and_removes)
+{
+	uint16_t a = tu_free_port(), b = tu_free_port(), busy = tu_free_port();
+	const char *conf;
+	char buf[256];
+	int held, blocker;
+
+	conf = tu_write("sockd.conf", "services = (%s,\n%s);\n",
+	    hello_conf("a", a, NULL), hello_conf("keep", busy, "instances = 1;"));
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	/* A session in progress, holding keep's only instance. */
+	held = tu_connect(busy);
+	ck_assert_int_gt(tu_read_until(held, buf, sizeof(buf), "Welcome!\n", 5000), 0);
+
+	tu_write("sockd.conf", "services = (%s,\n%s);\n", hello_conf("b", b, NULL),
+	    hello_conf("keep", busy, "instances = 1;"));
+	hup_and_wait(2);
+	ck_assert(tu_wait_log(&d, "reloaded: 2 services", 5000));
+	ck_assert_int_eq(tu_connect(a), -1);		/* removed: port closed */
+	ck_assert(say_hello(b));			/* added: answers */
+	/* The running handler survived, and still counts against instances. */
+	ck_assert_int_eq(write(held, "still\n", 6), 6);
+	ck_assert_int_gt(tu_read_until(held, buf, sizeof(buf), "Hello, still!\n", 5000), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "Hello, still!"));
+	blocker = tu_connect(busy);
+	ck_assert_int_ge(blocker, 0);
+	ck_assert_int_eq(tu_read_until(blocker, buf, sizeof(buf), "Welcome!", 500), 0);
+	close(held);
+	ck_assert_int_gt(tu_read_until(blocker, buf, sizeof(buf), "Welcome!\n", 5000), 0);
+	close(blocker);
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+static void
+shutdown_case(const char *mode, const char *server_text, bool expect_killed)
+{
+	uint16_t port = tu_free_port();
+	char server[4200], buf[256], *p;
+	const char *conf;
+	long pid;
+	int fd;
+
+	snprintf(server, sizeof(server), "%s/handler", tu_tmpdir());
+	tu_write("handler", "%s", server_text);
+	chmod(server, 0755);
+	conf = tu_write("sockd.conf", "sockd = { shutdown = \"%s\"; shutdown_grace = 1; };\n"
+	    "services = ({ name = \"s\"; protocol = \"tcp\"; port = %u; "
+	    "address = \"127.0.0.1\"; server = \"%s\"; });\n", mode, port, server);
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	fd = tu_connect(port);
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "\n", 5000), 0);
+	ck_assert((p = strstr(buf, "pid=")) != NULL);
+	pid = atol(p + 4);
+	ck_assert_int_gt(pid, 1);
+	int st = tu_stop(&d, SIGTERM);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (expect_killed) {
+		ck_assert_int_eq(kill(pid, 0), -1);	/* gone, and reaped by sockd */
+	} else {
+		ck_assert_int_eq(kill(pid, 0), 0);	/* left to finish */
+		close(fd);
+		for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+			usleep(10000);
+	}
+	close(fd);
+}
+
+START_TEST(shutdown_terminate)
+{
+	shutdown_case("terminate", "#!/bin/sh\necho pid=$$\nexec sleep 30\n", true);
+	ck_assert_ptr_nonnull(strstr(d.log, "terminating 1 children"));
+	ck_assert_ptr_nonnull(strstr(d.log, "killed by signal 15"));
+}
+END_TEST
+
+START_TEST(shutdown_terminate_kills_stubborn)
+{
+	shutdown_case("terminate",
+	    "#!/bin/sh\ntrap '' TERM\necho pid=$$\nwhile :; do sleep 1; done\n", true);
+	ck_assert_ptr_nonnull(strstr(d.log, "outlived the grace period"));
+}
+END_TEST
+
+START_TEST(shutdown_leave)
+{
+	shutdown_case("leave", "#!/bin/sh\necho pid=$$\nexec cat >/dev/null\n", false);
+}
+END_TEST
+
+START_TEST(include_dir_errors_name_the_file)
+{
+	uint16_t port = tu_free_port();
+	char dir[4200], out[8192];
+	const char *conf;
+
+	snprintf(dir, sizeof(dir), "%s/conf.d", tu_tmpdir());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	tu_write("conf.d/10-a.conf", "services = (%s);\n", hello_conf("a", port, NULL));
+	tu_write("conf.d/20-b.conf", "services = (\n{ name = \"b\"; protocol = \"tcp\";\n"
+	    "port = 99999; builtin = \"echo\"; }\n);\n");
+	tu_write("conf.d/README", "not a config\n");
+	conf = strdup(tu_write("sockd.conf", "sockd = { include_dir = \"conf.d\"; };\n"));
+	ck_assert_int_eq(WEXITSTATUS(tu_run(out, sizeof(out), "-t", "-f", conf, NULL)), 1);
+	ck_assert_msg(strstr(out, "conf.d/20-b.conf:3: service \"b\": port: 99999 is out of range"),
+	    "%s", out);
+
+	/* Fixed, it loads both files; the README is skipped, and said so. */
+	tu_write("conf.d/20-b.conf", "services = ({ name = \"b\"; protocol = \"tcp\"; "
+	    "port = %u; address = \"127.0.0.2\"; builtin = \"echo\"; });\n", port);
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "ready: 2 services"), "%s", d.log);
+	ck_assert_ptr_nonnull(strstr(d.log, "conf.d/README (not named *.conf)"));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+
+	/* Duplicates across files name both places. */
+	tu_write("conf.d/30-c.conf", "services = ({ name = \"a\"; protocol = \"tcp\"; "
+	    "port = 1; builtin = \"echo\"; });\n");
+	ck_assert_int_eq(WEXITSTATUS(tu_run(out, sizeof(out), "-t", "-f", conf, NULL)), 1);
+	ck_assert_msg(strstr(out, "30-c.conf:1: service \"a\": duplicate name (first defined at ")
+	    && strstr(out, "10-a.conf:1)"), "%s", out);
+}
+END_TEST
+
+/* A strict-enough JSON object check: balanced, quoted keys, valid tokens. */
+static const char *
+json_value(const char *p);
+
+static const char *
+json_ws(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static const char *
+json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\' && !*++p)
+			return NULL;
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *
+json_value(const char *p)
+{
+	p = json_ws(p);
+	if (*p == '"')
+		return json_string(p);
+	if (*p == '-' || isdigit((unsigned char)*p)) {
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+		return p;
+	}
+	if (*p != '{')
+		return NULL;
+	p = json_ws(p + 1);
+	if (*p == '}')
+		return p + 1;
+	for (;;) {
+		if ((p = json_string(json_ws(p))) == NULL || *(p = json_ws(p)) != ':')
+			return NULL;
+		if ((p = json_value(p + 1)) == NULL)
+			return NULL;
+		p = json_ws(p);
+		if (*p == '}')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static void
+check_json_lines(const char *log)
+{
+	char line[4096];
+
+	for (const char *l = log; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		snprintf(line, sizeof(line), "%.*s", (int)n, l);
+		const char *end = json_value(line);
+		ck_assert_msg(end && *end == '\0', "not one JSON object: %s", line);
+		ck_assert_msg(strncmp(line, "{\"time\":\"", 9) == 0 &&
+		    strstr(line, "\"level\":\"") && strstr(line, "\"event\":\"") &&
+		    strstr(line, "\"msg\":\""), "missing keys: %s", line);
+		l = nl ? nl + 1 : l + n;
+	}
+}
+
+START_TEST(json_log)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "sockd = { log_format = \"json\"; };\n"
+	    "services = (%s);\n", hello_conf("h", port, NULL));
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	ck_assert(say_hello(port));
+	ck_assert(tu_wait_log(&d, "\"event\":\"ended\"", 5000));
+	kill(d.pid, SIGUSR1);
+	ck_assert(tu_wait_log(&d, "\"event\":\"stats\"", 5000));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	check_json_lines(d.log);
+	ck_assert_ptr_nonnull(strstr(d.log, "\"event\":\"ready\",\"services\":1,"));
+	ck_assert_ptr_nonnull(strstr(d.log,
+	    "\"event\":\"accepted\",\"service\":\"h\",\"client\":\"127.0.0.1\",\"port\":"));
+	const char *ended = strstr(d.log, "\"event\":\"ended\"");
+	ck_assert_ptr_nonnull(strstr(ended, "\"duration_ms\":"));
+	ck_assert_ptr_nonnull(strstr(ended, "\"status\":0"));
+	ck_assert_ptr_nonnull(strstr(d.log, "\"accepted\":1,"));
+}
+END_TEST
+
+START_TEST(handler_stderr_goes_to_log)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = ({ name = \"p\"; "
+	    "protocol = \"tcp\"; port = %u; server = \"%s\"; args = [\"probe\", \"stderr\"]; });\n",
+	    port, probe());
+	char buf[256];
+	int fd;
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	fd = tu_connect(port);
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), NULL, 5000), 0);
+	close(fd);
+	ck_assert_str_eq(buf, "ok\n");		/* nothing but stdout reached the client */
+	ck_assert(tu_wait_log(&d, ": probe-stderr-line", 5000));
+	/* Tagged with the service and the handler's pid. */
+	char *line = strstr(d.log, "service \"p\": pid ");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_int_gt(atol(line + strlen("service \"p\": pid ")), 1);
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(handler_stderr_is_bounded)
+{
+	uint16_t port = tu_free_port();
+	char server[4200], buf[64];
+	const char *conf;
+	int fd;
+
+	/* A 5000-byte line, binary bytes, then 60 KB of NULs as fast as it can. */
+	snprintf(server, sizeof(server), "%s/noisy", tu_tmpdir());
+	tu_write("noisy", "#!/bin/sh\nhead -c 5000 /dev/zero | tr '\\0' a >&2\n"
+	    "printf '\\n\\001\\002bin\\n' >&2\nhead -c 60000 /dev/zero >&2\necho done\n");
+	chmod(server, 0755);
+	conf = tu_write("sockd.conf", "services = ({ name = \"n\"; protocol = \"tcp\"; "
+	    "port = %u; server = \"%s\"; });\n", port, server);
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	/* Drain our end of the log while the handler runs, like journald would. */
+	ck_assert(tu_wait_log(&d, "exited with status 0", 30000));
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "done\n", 5000), 0);
+	ck_assert_str_eq(buf, "done\n");
+	close(fd);
+	ck_assert(tu_wait_log(&d, "\\x01\\x02bin", 5000));
+	ck_assert_ptr_nonnull(strstr(d.log, " [cut]"));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(sigusr1_counters)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
+	    hello_conf("h", port, NULL));
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	for (int i = 0; i < 3; i++)
+		ck_assert(say_hello(port));
+	ck_assert(wait_count("exited with status 0", 3, 5000));
+	kill(d.pid, SIGUSR1);
+	ck_assert(tu_wait_log(&d, "service \"h\": accepted 3, refused 0", 5000));
+	ck_assert_ptr_nonnull(strstr(d.log, "active 0, ended ok 3, failed 0, signaled 0, paused no"));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(backoff_pauses_and_resumes)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "sockd = { fail_limit = 3; };\n"
+	    "services = ({ name = \"bad\"; protocol = \"tcp\"; port = %u; "
+	    "address = \"127.0.0.1\"; server = \"%s\"; args = [\"probe\", \"exit\", \"1\"]; },\n%s);\n",
+	    port, probe(), hello_conf("good", other, NULL));
+	char buf[16];
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	for (int i = 0; i < 4; i++) {
+		int fd = tu_connect(port);
+		ck_assert_int_ge(fd, 0);
+		tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* EOF */
+		close(fd);
+		ck_assert(wait_count("exited with status 1", i + 1, 5000));
+	}
+	ck_assert(tu_wait_log(&d, "more than 3 fast failures within 10 s; pausing for 1 s", 5000));
+	ck_assert(say_hello(other));		/* other services are not affected */
+	/* Paused: a client waits in the backlog, then is served after the delay. */
+	int fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(tu_wait_log(&d, "service \"bad\": accepting again", 5000));
+	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);
+	close(fd);
+	ck_assert(wait_count("exited with status 1", 5, 5000));
+	/* Failures continue: the next pause is twice as long. */
+	ck_assert(tu_wait_log(&d, "pausing for 2 s", 5000));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+static double
+cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(emfile_does_not_spin)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = ({ name = \"p\"; "
+	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
+	    "args = [\"probe\", \"hold\"]; });\n", port, probe());
+	struct rlimit rl, old;
+	int fds[40], n = 0;
+	char buf[64];
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	/* Each held child costs the master its stderr pipe: fds run out fast. */
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl = (struct rlimit){ 16, old.rlim_max };
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	double before = cpu_seconds(d.pid);
+	for (n = 0; n < 40; n++)
+		fds[n] = tu_connect(port);
+	ck_assert_msg(tu_wait_log(&d, "pausing it briefly", 5000), "%s",
+	    d.loglen > 1500 ? d.log + d.loglen - 1500 : d.log);
+	usleep(1500000);
+	double used = cpu_seconds(d.pid) - before;
+	/* A spinning master would burn the whole 1.5 s. */
+	ck_assert_msg(used < 0.5, "master used %.2f s of CPU while out of fds", used);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	/* Served again once the flood is over. */
+	int fd = -1;
+	for (int i = 0; i < 50 && fd < 0; i++) {
+		fd = tu_connect(port);
+		if (fd >= 0 && tu_read_until(fd, buf, sizeof(buf), "pid=", 3000) <= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+}
+END_TEST
+
+static int
+notify_socket(char *path, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(path, len, "%s/notify", tu_tmpdir());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void
+expect_notify(int fd, const char *state)
+{
+	char buf[128];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	ck_assert_msg(poll(&p, 1, 5000) == 1, "no %s", state);
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, state);
+}
+
+START_TEST(sd_notify)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
+	    hello_conf("h", port, NULL));
+	char path[4200];
+	int fd = notify_socket(path, sizeof(path));
+
+	setenv("NOTIFY_SOCKET", path, 1);
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	expect_notify(fd, "READY=1");
+	kill(d.pid, SIGHUP);
+	expect_notify(fd, "RELOADING=1");
+	expect_notify(fd, "READY=1");
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	expect_notify(fd, "STOPPING=1");
+	close(fd);
+}
+END_TEST
+
+Suite *
+ops_suite(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc = tcase_create("ops");
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, reload_under_load_refuses_nothing);
+	tcase_add_test(tc, bad_reload_keeps_old_config);
+	tcase_add_test(tc, reload_adds_and_removes);
+	tcase_add_test(tc, shutdown_terminate);
+	tcase_add_test(tc, shutdown_terminate_kills_stubborn);
+	tcase_add_test(tc, shutdown_leave);
+	tcase_add_test(tc, include_dir_errors_name_the_file);
+	tcase_add_test(tc, json_log);
+	tcase_add_test(tc, handler_stderr_goes_to_log);
+	tcase_add_test(tc, handler_stderr_is_bounded);
+	tcase_add_test(tc, sigusr1_counters);
+	tcase_add_test(tc, backoff_pauses_and_resumes);
+	tcase_add_test(tc, emfile_does_not_spin);
+	tcase_add_test(tc, sd_notify);
+	suite_add_tcase(s, tc);
+	return s;
+}
