@@ -1,11 +1,31 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sig.h"
 
 static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+/*
+ * glibc refuses to touch the signals it reserves for threads (32, 33), yet
+ * an ignored disposition there, inherited from our parent, would pass on to
+ * every handler. sockd has no threads, so the kernel call is safe.
+ */
+static void
+default_reserved(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ksa = { .handler = SIG_DFL };
+
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
 
 /* Returns a signalfd for the daemon's signals, or -1 with errno. */
 int
@@ -20,8 +40,9 @@ sig_init(void)
 	 * only has SIGPIPE to restore.
 	 */
 	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &sa, NULL);
+		if (s != SIGKILL && s != SIGSTOP && sigaction(s, &sa, NULL) == -1 &&
+		    errno == EINVAL)
+			default_reserved(s);
 	/* A client that goes away must cost an EPIPE, not the master. */
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
