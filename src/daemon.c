@@ -58,11 +58,19 @@ pidfile_open(struct pidfile *pf, const char *path, pid_t *holder)
 	char buf[32];
 	ssize_t n;
 
+	char cwd[4096];
+
 	pf->fd = -1;
 	*holder = 0;
-	if ((pf->path = strdup(path)) == NULL)
+	/* Absolute, so it can still be removed after chdir("/"). */
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		if (asprintf(&pf->path, "%s/%s", cwd, path) == -1)
+			pf->path = NULL;
+	} else
+		pf->path = strdup(path);
+	if (pf->path == NULL)
 		return -1;
-	pf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	pf->fd = open(pf->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (pf->fd == -1)
 		goto fail;
 	if (flock(pf->fd, LOCK_EX | LOCK_NB) == -1) {

@@ -573,8 +573,6 @@ reload(struct sockd *sd)
 int
 master_open(struct sockd *sd, struct config *cfg)
 {
-	int sigfd;
-
 	sd->cfg = cfg;
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
@@ -587,8 +585,18 @@ master_open(struct sockd *sd, struct config *cfg)
 		log_warn("startup");
 		return -1;
 	}
-	if (switch_services(sd, cfg) == -1)
-		return -1;
+	return switch_services(sd, cfg);
+}
+
+/*
+ * After daemonizing: a signalfd only wakes epoll for the process that made
+ * it, so it must be created by the process that will run the loop.
+ */
+int
+master_signals(struct sockd *sd)
+{
+	int sigfd;
+
 	if ((sigfd = sig_init()) == -1) {
 		log_warn("startup: signals");
 		return -1;

@@ -28,6 +28,7 @@ struct sockd {
 
 /* Binds every enabled service, all or nothing; logs what failed. */
 int master_open(struct sockd *, struct config *);
+int master_signals(struct sockd *);
 void master_log_config(const struct sockd *);
 int master_run(struct sockd *);
 void master_close(struct sockd *);

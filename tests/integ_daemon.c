@@ -1,0 +1,602 @@
+/*
+ * Integration: the sockd command. Checking configurations, startup
+ * errors, the command line, daemon mode with its PID file, and paths
+ * relative to the configuration file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+#define OUT_MAX 16384
+
+static char out[OUT_MAX];
+
+static bool
+exited_with(int status, int code)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+/* The path sockd reports for a file: it resolves the configuration path. */
+static const char *
+real(const char *path)
+{
+	static char buf[PATH_MAX];
+
+	ck_assert_ptr_nonnull(realpath(path, buf));
+	return buf;
+}
+
+/* Whether out has "<file>:<line>:" and, on that line, text. */
+static bool
+has_error(const char *file, int line, const char *text)
+{
+	char prefix[PATH_MAX + 32];
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", real(file), line);
+	for (const char *p = out; (p = strstr(p, prefix)) != NULL; p++) {
+		const char *eol = strchr(p, '\n');
+		const char *t = strstr(p, text);
+		if (t && (eol == NULL || t < eol))
+			return true;
+	}
+	return false;
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A listening TCP socket on 127.0.0.1:port (SO_REUSEADDR off), or -1. */
+static int
+listen_on(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 8) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+bind_udp(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *
+hello_conf(const char *name, uint16_t port)
+{
+	return tu_write(name,
+	    "services = (\n"
+	    "  { name = \"hello-tcp\"; protocol = \"tcp\"; port = %u;\n"
+	    "    address = \"127.0.0.1\"; server = \"%s\"; }\n"
+	    ");\n", port, it_path("services/hello-tcp"));
+}
+
+static void
+expect_hello(uint16_t port)
+{
+	char buf[64];
+	int fd = tu_connect(port);
+
+	ck_assert_msg(fd >= 0, "cannot connect to port %u", port);
+	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
+	ck_assert_str_eq(buf, "Welcome!\n");
+	close(fd);
+}
+
+/* --- -t --- */
+
+START_TEST(check_valid)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"daytime\"; protocol = \"tcp\"; port = %u; builtin = \"daytime\"; },\n"
+	    "  { name = \"off\"; protocol = \"udp\"; port = %u; builtin = \"time\";\n"
+	    "    disabled = true; }\n"
+	    ");\n", port, port);
+	int busy = listen_on(port), status;
+
+	/* Nothing is bound, so a port in use does not matter. */
+	ck_assert_int_ge(busy, 0);
+	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+	ck_assert_msg(exited_with(status, 0), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(strstr(out, "OK") != NULL, "%s", it_tail(out));
+	ck_assert_msg(strstr(out, "2 services (1 enabled)") != NULL, "%s",
+	    it_tail(out));
+	ck_assert_int_eq(count_lines(out), 1);
+	close(busy);
+}
+END_TEST
+
+START_TEST(check_error_line)
+{
+	const char *conf = tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\";\n"
+	    "    port = 70000; builtin = \"echo\"; }\n"
+	    ");\n");
+	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+
+	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
+	ck_assert(strstr(out, "OK") == NULL);
+}
+END_TEST
+
+/* Every error is reported, each on its own line with its own line number. */
+START_TEST(check_several_errors)
+{
+	const char *conf = tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"a\"; protocol = \"tcp\";\n"
+	    "    port = 70000; builtin = \"echo\"; },\n"
+	    "  { name = \"b\"; port = 7001; builtin = \"echo\";\n"
+	    "    protocol = \"sctp\";\n"
+	    "  },\n"
+	    "  { name = \"c\"; protocol = \"tcp\"; port = 7002;\n"
+	    "    builtin = \"echo\";\n"
+	    "    instance = 3; },\n"
+	    "  { name = \"d\"; protocol = \"tcp\"; port = 7003;\n"
+	    "    builtin = \"nosuch\"; }\n"
+	    ");\n");
+	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+
+	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(has_error(conf, 3, "service \"a\""), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 5, "service \"b\""), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 5, "sctp"), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 9, "service \"c\""), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 9, "instance"), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 11, "service \"d\""), "%s", it_tail(out));
+	ck_assert_msg(has_error(conf, 11, "nosuch"), "%s", it_tail(out));
+	ck_assert_msg(count_lines(out) == 4, "expected 4 error lines:\n%s",
+	    it_tail(out));
+}
+END_TEST
+
+/* Too large for 32 bits: reported, not truncated (4294967303 % 2^32 == 7). */
+START_TEST(check_port_64bit)
+{
+	const char *conf = tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\";\n"
+	    "    port = 4294967303; builtin = \"echo\"; }\n"
+	    ");\n");
+	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+
+	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
+	ck_assert(strstr(out, "OK") == NULL);
+}
+END_TEST
+
+/* libconfig 1.5 itself would exit() on this; sockd must report it. */
+START_TEST(check_include_directory)
+{
+	const char *conf;
+	int status;
+
+	it_mkdir("somedir");
+	conf = tu_write("sockd.conf",
+	    "@include \"somedir\"\n"
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\"; port = 7; builtin = \"echo\"; }\n"
+	    ");\n");
+	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(has_error(conf, 1, "not a regular file"), "%s",
+	    it_tail(out));
+}
+END_TEST
+
+/* @include is resolved against the configuration's directory, not the cwd. */
+START_TEST(check_include_relative)
+{
+	const char *conf;
+	int status;
+
+	it_mkdir("sub");
+	tu_write("sub/svc.inc",
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\"; port = 7; builtin = \"echo\"; }\n"
+	    ");\n");
+	conf = tu_write("sub/sockd.conf", "@include \"svc.inc\"\n");
+	ck_assert_int_eq(chdir("/"), 0);
+	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
+	ck_assert_msg(exited_with(status, 0), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(strstr(out, "1 services (1 enabled)") != NULL, "%s",
+	    it_tail(out));
+}
+END_TEST
+
+/* --- startup --- */
+
+/*
+ * A port in use: sockd -F exits 1 naming the service, and the sockets it
+ * had bound already are released.
+ */
+START_TEST(bind_in_use)
+{
+	uint16_t free_port = tu_free_port(), busy_port = tu_free_port();
+	struct daemon *d = it_daemon();
+	int busy = listen_on(busy_port), fd, ufd;
+	const char *conf = tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"first\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; },\n"
+	    "  { name = \"first-udp\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; },\n"
+	    "  { name = \"busy\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; }\n"
+	    ");\n", free_port, free_port, busy_port);
+
+	ck_assert_int_ge(busy, 0);
+	ck_assert_msg(tu_start(d, conf, NULL) == -1, "sockd started:\n%s",
+	    it_tail(d->log));
+	ck_assert_msg(exited_with(d->status, 1), "status %#x:\n%s", d->status,
+	    it_tail(d->log));
+	ck_assert_msg(strstr(d->log, "service \"busy\"") != NULL, "%s",
+	    it_tail(d->log));
+	ck_assert_msg(strstr(d->log, "Address already in use") != NULL, "%s",
+	    it_tail(d->log));
+	ck_assert(strstr(d->log, "ready:") == NULL);
+	fd = listen_on(free_port);
+	ck_assert_msg(fd >= 0, "port %u still bound: %s", free_port,
+	    strerror(errno));
+	ufd = bind_udp(free_port);
+	ck_assert_msg(ufd >= 0, "udp port %u still bound: %s", free_port,
+	    strerror(errno));
+	close(fd);
+	close(ufd);
+	close(busy);
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	const char *conf = hello_conf("sockd.conf", tu_free_port());
+	int status;
+
+	status = tu_run(out, sizeof(out), "-Z", NULL);
+	ck_assert_msg(exited_with(status, 2), "-Z: status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(strstr(out, "usage") != NULL, "%s", it_tail(out));
+	status = tu_run(out, sizeof(out), "-t", "-f", conf, "extra", NULL);
+	ck_assert_msg(exited_with(status, 2), "operand: status %#x: %s", status,
+	    it_tail(out));
+	status = tu_run(out, sizeof(out), "-f", NULL);
+	ck_assert_msg(exited_with(status, 2), "-f without file: status %#x: %s",
+	    status,
+	    out);
+}
+END_TEST
+
+START_TEST(version_and_help)
+{
+	int status = tu_run(out, sizeof(out), "-V", NULL);
+
+	ck_assert_msg(exited_with(status, 0), "-V: status %#x", status);
+	ck_assert_msg(strncmp(out, "sockd ", 6) == 0, "-V: %s", it_tail(out));
+	status = tu_run(out, sizeof(out), "-h", NULL);
+	ck_assert_msg(exited_with(status, 0), "-h: status %#x", status);
+	ck_assert_msg(strstr(out, "usage") != NULL, "-h: %s", it_tail(out));
+}
+END_TEST
+
+/* --- daemon mode and PID files --- */
+
+/* Waits for path to hold "<pid>\n"; returns the pid or -1. */
+static long
+wait_pidfile(const char *path, int ms)
+{
+	long end = it_now_ms() + ms;
+
+	for (;;) {
+		char buf[64] = "";
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd != -1) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 1 && buf[n - 1] == '\n')
+				return strtol(buf, NULL, 10);
+		}
+		if (it_now_ms() > end)
+			return -1;
+		usleep(10000);
+	}
+}
+
+static bool
+wait_gone(const char *path, int ms)
+{
+	long end = it_now_ms() + ms;
+
+	while (access(path, F_OK) == 0) {
+		if (it_now_ms() > end)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+/* Starts sockd without -F; returns the daemon's pid from the pidfile. */
+static long
+start_daemon(const char *conf, const char *pidarg, const char *pidpath)
+{
+	long t0 = it_now_ms(), pid;
+	int status = tu_run(out, sizeof(out), "-f", conf, "-p", pidarg, NULL);
+
+	ck_assert_msg(exited_with(status, 0), "status %#x: %s", status,
+	    it_tail(out));
+	ck_assert_msg(it_now_ms() - t0 < 10000,
+	    "the foreground process lingered");
+	pid = wait_pidfile(pidpath, 5000);
+	ck_assert_msg(pid > 0, "no pid in %s", pidpath);
+	return pid;
+}
+
+/* Field n (1-based, after the command) of /proc/pid/stat. */
+static long
+stat_field(long pid, int n)
+{
+	char path[64], buf[512], *p;
+	FILE *fp;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p += 2;		/* the state */
+	for (int i = 1; i < n && p; i++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	if (p)
+		v = strtol(p, NULL, 10);
+	return v;
+}
+
+START_TEST(daemon_mode)
+{
+	uint16_t port = tu_free_port(), port2 = tu_free_port();
+	char conf[PATH_MAX], conf2[PATH_MAX], pidpath[PATH_MAX], link[PATH_MAX],
+	    text[128];
+	struct daemon *d2 = it_daemon();
+	pid_t ppid = 0;
+	long pid;
+	ssize_t n;
+	int status;
+
+	/* tu_write() returns a static buffer. */
+	snprintf(conf, sizeof(conf), "%s", hello_conf("sockd.conf", port));
+	snprintf(conf2, sizeof(conf2), "%s", hello_conf("sockd2.conf", port2));
+	snprintf(pidpath, sizeof(pidpath), "%s", it_tmp("sockd.pid"));
+	it_subreaper();		/* the detached daemon becomes our child */
+	pid = start_daemon(conf, pidpath, pidpath);
+	ck_assert(it_alive(pid, &ppid));
+	ck_assert_int_eq(ppid, getpid());
+	/* Detached: its own session, cwd /, stdio on /dev/null. */
+	ck_assert_int_eq(stat_field(pid, 4), pid);
+	snprintf(text, sizeof(text), "/proc/%ld/cwd", pid);
+	n = readlink(text, link, sizeof(link) - 1);
+	ck_assert_int_gt(n, 0);
+	link[n] = '\0';
+	ck_assert_str_eq(link, "/");
+	for (int fd = 0; fd <= 2; fd++) {
+		snprintf(text, sizeof(text), "/proc/%ld/fd/%d", pid, fd);
+		n = readlink(text, link, sizeof(link) - 1);
+		ck_assert_int_gt(n, 0);
+		link[n] = '\0';
+		ck_assert_msg(strcmp(link, "/dev/null") == 0, "fd %d is %s", fd,
+		    link);
+	}
+	expect_hello(port);
+	/* The detached daemon still reaps its children (a zombie is one too). */
+	for (long stop = it_now_ms() + 3000; it_now_ms() < stop; usleep(10000))
+		if (tu_count_children(pid) == 0)
+			break;
+	ck_assert_msg(tu_count_children(pid) == 0,
+	    "daemon mode: child not reaped (%d zombies)", tu_count_zombies(pid));
+
+	/* A second sockd with the same PID file refuses to start. */
+	ck_assert_msg(tu_start(d2, conf2, "-p", pidpath, NULL) == -1,
+	    "second sockd started:\n%s", it_tail(d2->log));
+	ck_assert_msg(exited_with(d2->status, 1), "status %#x:\n%s", d2->status,
+	    it_tail(d2->log));
+	snprintf(text, sizeof(text), "locked by pid %ld", pid);
+	ck_assert_msg(strstr(d2->log, text) != NULL, "no \"%s\" in:\n%s", text,
+	    it_tail(d2->log));
+	ck_assert_int_eq(wait_pidfile(pidpath, 0), pid);
+	ck_assert_int_eq(tu_connect(port2), -1);
+	expect_hello(port);
+
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	status = it_wait_child(pid, 5000);
+	ck_assert_msg(status != -1, "daemon still running after SIGTERM");
+	ck_assert_msg(exited_with(status, 0), "status %#x", status);
+	ck_assert_msg(wait_gone(pidpath, 5000), "pidfile left behind");
+	ck_assert_int_eq(tu_connect(port), -1);
+}
+END_TEST
+
+/* A relative -p names a file in the directory sockd was started from. */
+START_TEST(daemon_mode_relative_pidfile)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = hello_conf("sockd.conf", port);
+	char pidpath[PATH_MAX];
+	long pid;
+	int status;
+
+	snprintf(pidpath, sizeof(pidpath), "%s", it_tmp("sockd-integ-rel.pid"));
+	it_subreaper();
+	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
+	pid = start_daemon(conf, "sockd-integ-rel.pid", pidpath);
+	expect_hello(port);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	status = it_wait_child(pid, 5000);
+	ck_assert_msg(status != -1, "daemon still running after SIGTERM");
+	ck_assert_msg(exited_with(status, 0), "status %#x", status);
+	ck_assert_msg(wait_gone(pidpath, 2000),
+	    "pidfile %s left behind: the daemon removed the relative path "
+	    "after chdir(\"/\")", pidpath);
+}
+END_TEST
+
+/* pidfile in the configuration is relative to the configuration file. */
+START_TEST(config_pidfile_relative)
+{
+	uint16_t port = tu_free_port();
+	const char *conf, *pidpath;
+	struct daemon *d;
+
+	it_mkdir("etc");
+	conf = tu_write("etc/sockd.conf",
+	    "sockd = { pidfile = \"run.pid\"; };\n"
+	    "services = (\n"
+	    "  { name = \"hello-tcp\"; protocol = \"tcp\"; port = %u;\n"
+	    "    address = \"127.0.0.1\"; server = \"%s\"; }\n"
+	    ");\n", port, it_path("services/hello-tcp"));
+	ck_assert_int_eq(chdir("/"), 0);
+	d = it_start(conf);
+	pidpath = it_tmp("etc/run.pid");
+	ck_assert_int_eq(wait_pidfile(pidpath, 5000), d->pid);
+	expect_hello(port);
+	it_stop(d);
+	ck_assert_msg(access(pidpath, F_OK) == -1, "pidfile left behind");
+}
+END_TEST
+
+/* --- relative server paths --- */
+
+/*
+ * sub/sockd.conf runs ./hello-tcp, a symlink in sub/ to the shipped
+ * handler: a file, not a directory, so tu_cleanup() (which follows
+ * symlinks to directories) can never reach into the source tree.
+ */
+static const char *
+relative_setup(uint16_t port)
+{
+	char link[PATH_MAX];
+
+	it_mkdir("sub");
+	snprintf(link, sizeof(link), "%s", it_tmp("sub/hello-tcp"));
+	ck_assert_int_eq(symlink(it_path("services/hello-tcp"), link), 0);
+	return tu_write("sub/sockd.conf",
+	    "services = (\n"
+	    "  { name = \"hello-tcp\"; protocol = \"tcp\"; port = %u;\n"
+	    "    address = \"127.0.0.1\"; server = \"./hello-tcp\"; }\n"
+	    ");\n", port);
+}
+
+START_TEST(relative_server_path)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = relative_setup(port);
+	struct daemon *d;
+
+	ck_assert_int_eq(chdir("/"), 0);
+	d = it_start(conf);
+	expect_hello(port);
+	it_stop(d);
+}
+END_TEST
+
+/* The same with a relative -f, from a directory without hello-tcp in it. */
+START_TEST(relative_config_path)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	relative_setup(port);
+	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
+	ck_assert_int_eq(access("hello-tcp", F_OK), -1);
+	d = it_start("sub/sockd.conf");
+	expect_hello(port);
+	it_stop(d);
+}
+END_TEST
+
+Suite *
+daemon_suite(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc;
+
+	tc = tcase_create("check");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, check_valid);
+	tcase_add_test(tc, check_error_line);
+	tcase_add_test(tc, check_several_errors);
+	tcase_add_test(tc, check_port_64bit);
+	tcase_add_test(tc, check_include_directory);
+	tcase_add_test(tc, check_include_relative);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("startup");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, bind_in_use);
+	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, version_and_help);
+	tcase_add_test(tc, relative_server_path);
+	tcase_add_test(tc, relative_config_path);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("daemon-mode");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, daemon_mode);
+	tcase_add_test(tc, daemon_mode_relative_pidfile);
+	tcase_add_test(tc, config_pidfile_relative);
+	suite_add_tcase(s, tc);
+	return s;
+}

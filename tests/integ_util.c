@@ -1,0 +1,516 @@
+/* Helpers of the integration suites; see integ_util.h. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+#define IT_DAEMONS 8
+
+static struct daemon *daemons[IT_DAEMONS];
+static int baseline_fds[IT_DAEMONS];	/* once ready; -1: unknown */
+static int watchdog_fd = -1;
+
+long
+it_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+const char *
+it_tail(const char *s)
+{
+	size_t len = strlen(s);
+
+	/* Check refuses messages over a few KiB and fails the test oddly. */
+	return len > 2000 ? s + len - 2000 : s;
+}
+
+/* Whether process pid is a sockd started from dir (by its -f, or its cwd). */
+static bool
+started_from(const char *pid, const char *dir, const char *exe)
+{
+	char path[300], buf[8192];
+	size_t dl = strlen(dir);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	if ((n = readlink(path, buf, sizeof(buf) - 1)) <= 0)
+		return false;
+	buf[n] = '\0';
+	/* A rebuild while it ran leaves the old binary "(deleted)". */
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		buf[n - 10] = '\0';
+	if (strcmp(buf, exe) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%s/cwd", pid);
+	if ((n = readlink(path, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (strncmp(buf, dir, dl) == 0 &&
+		    (buf[dl] == '\0' || buf[dl] == '/'))
+			return true;
+	}
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = '\n';
+	buf[n] = '\0';
+	for (char *p = buf; (p = strstr(p, dir)) != NULL; p += dl)
+		if (p[dl] == '/' || p[dl] == '\n' || p[dl] == '\0')
+			return true;
+	return false;
+}
+
+static void __attribute__((noreturn))
+watchdog(int rfd, const char *dir, const char *exe)
+{
+	char c;
+
+	while (read(rfd, &c, 1) == -1 && errno == EINTR)
+		;
+	for (int round = 0; round < 3; round++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int killed = 0;
+
+		if (d == NULL)
+			break;
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+			    started_from(e->d_name, dir, exe) &&
+			    kill(atoi(e->d_name), SIGKILL) == 0)
+				killed++;
+		closedir(d);
+		if (killed == 0)
+			break;
+	}
+	tu_cleanup();
+	_exit(0);
+}
+
+void
+it_setup(void)
+{
+	char dir[PATH_MAX], exe[PATH_MAX];
+	int p[2], null;
+	pid_t pid;
+
+	memset(daemons, 0, sizeof(daemons));
+	for (int i = 0; i < IT_DAEMONS; i++)
+		baseline_fds[i] = -1;
+	snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+	if (realpath(tu_path("src/sockd"), exe) == NULL)
+		snprintf(exe, sizeof(exe), "%s", tu_path("src/sockd"));
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		if ((null = open("/dev/null", O_RDWR)) != -1) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (p[0] > 3)
+			close_range(3, p[0] - 1, 0);
+		close_range(p[0] + 1, ~0U, 0);
+		/* Out of reach of a Ctrl-C meant for the tests. */
+		setpgid(0, 0);
+		watchdog(p[0], dir, exe);
+	}
+	close(p[0]);
+	watchdog_fd = p[1];
+}
+
+void
+it_teardown(void)
+{
+	for (int i = 0; i < IT_DAEMONS; i++) {
+		if (daemons[i] == NULL)
+			continue;
+		if (daemons[i]->pid > 0 && !daemons[i]->exited)
+			tu_stop(daemons[i], SIGKILL);
+		free(daemons[i]);
+		daemons[i] = NULL;
+	}
+	tu_cleanup();
+	if (watchdog_fd != -1)
+		close(watchdog_fd);
+	watchdog_fd = -1;
+}
+
+struct daemon *
+it_daemon(void)
+{
+	for (int i = 0; i < IT_DAEMONS; i++)
+		if (daemons[i] == NULL) {
+			daemons[i] = calloc(1, sizeof(struct daemon));
+			ck_assert_ptr_nonnull(daemons[i]);
+			daemons[i]->errfd = -1;
+			return daemons[i];
+		}
+	ck_abort_msg("too many daemons in one test");
+	return NULL;
+}
+
+const char *
+it_probe(void)
+{
+	static char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s", tu_path("tests/probe"));
+	return path;
+}
+
+const char *
+it_path(const char *rel)
+{
+	static char paths[4][PATH_MAX * 2];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, PATH_MAX * 2, "%s", tu_path(rel));
+	return p;
+}
+
+struct daemon *
+it_start(const char *conf)
+{
+	struct daemon *d = it_daemon();
+
+	ck_assert_msg(tu_start(d, conf, NULL) == 0, "sockd did not start:\n%s",
+	    it_tail(d->log));
+	for (int i = 0; i < IT_DAEMONS; i++)
+		if (daemons[i] == d)
+			baseline_fds[i] = tu_count_fds(d->pid);
+	return d;
+}
+
+void
+it_stop(struct daemon *d)
+{
+	int status, fds = -1;
+
+	for (int i = 0; i < IT_DAEMONS; i++)
+		if (daemons[i] == d)
+			fds = baseline_fds[i];
+	for (long end = it_now_ms() + IT_WAIT; it_now_ms() < end; usleep(10000))
+		if (tu_count_children(d->pid) == 0 &&
+		    (fds < 0 || tu_count_fds(d->pid) <= fds))
+			break;
+	status = tu_stop(d, SIGTERM);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "sockd: wait status %#x after SIGTERM; log:\n%s", status,
+	    it_tail(d->log));
+}
+
+const char *
+it_tmp(const char *name)
+{
+	static char paths[4][PATH_MAX * 2];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, PATH_MAX * 2, "%s/%s", tu_tmpdir(), name);
+	return p;
+}
+
+const char *
+it_mkdir(const char *name)
+{
+	const char *p = it_tmp(name);
+
+	ck_assert_msg(mkdir(p, 0755) == 0, "mkdir %s: %s", p, strerror(errno));
+	return p;
+}
+
+int
+it_count(const char *haystack, const char *needle)
+{
+	int n = 0;
+	size_t len = strlen(needle);
+
+	for (const char *p = haystack; (p = strstr(p, needle)) != NULL;
+	    p += len)
+		n++;
+	return n;
+}
+
+bool
+it_wait_log_count(struct daemon *d, const char *text, int n, int ms)
+{
+	long end = it_now_ms() + ms;
+
+	for (;;) {
+		tu_drain_log(d);
+		if (it_count(d->log, text) >= n)
+			return true;
+		long left = end - it_now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd p = { .fd = d->errfd, .events = POLLIN };
+		if (poll(&p, 1, left > 100 ? 100 : left) == 1 &&
+		    (p.revents & POLLHUP) && !(p.revents & POLLIN)) {
+			tu_drain_log(d);
+			return it_count(d->log, text) >= n;
+		}
+	}
+}
+
+bool
+it_wait_eof(int fd, int ms)
+{
+	long end = it_now_ms() + ms;
+	char buf[4096];
+
+	for (;;) {
+		long left = end - it_now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return false;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			return true;
+		if (n == -1 && errno != EINTR)
+			return false;
+	}
+}
+
+bool
+it_quiet(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 0;
+}
+
+void
+it_send(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	ck_assert_int_eq(send(fd, s, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+size_t
+it_read_n(int fd, void *buf, size_t len, int ms)
+{
+	long end = it_now_ms() + ms;
+	size_t got = 0;
+
+	while (got < len) {
+		long left = end - it_now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			break;
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+uint16_t
+it_local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/* The start of the line after p's, or NULL after the last line. */
+static const char *
+next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+long
+it_line_num(const char *buf, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = buf; p && *p; p = next_line(p))
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=')
+			return strtol(p + kl + 1, NULL, 10);
+	return -1;
+}
+
+bool
+it_has_line(const char *buf, const char *line)
+{
+	size_t ll = strlen(line);
+
+	for (const char *p = buf; p && *p; p = next_line(p))
+		if (strncmp(p, line, ll) == 0 &&
+		    (p[ll] == '\n' || p[ll] == '\0'))
+			return true;
+	return false;
+}
+
+int
+it_count_prefix(const char *buf, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	int n = 0;
+
+	for (const char *p = buf; p && *p; p = next_line(p))
+		if (strncmp(p, prefix, pl) == 0)
+			n++;
+	return n;
+}
+
+pid_t
+it_conn_pid(struct daemon *d, const char *svc, uint16_t clientport)
+{
+	char text[256];
+	const char *p;
+
+	snprintf(text, sizeof(text), IT_LOG_CONN_FMT, svc, clientport);
+	ck_assert_msg(tu_wait_log(d, text, IT_WAIT), "no log line \"%s\" in:\n%s",
+	    text, it_tail(d->log));
+	p = strstr(d->log, text) + strlen(text);
+	return (pid_t)strtol(p, NULL, 10);
+}
+
+int
+it_log_pids(struct daemon *d, const char *text, long *pids, int max)
+{
+	int n = 0;
+
+	tu_drain_log(d);
+	for (const char *p = d->log; p && *p && n < max; p = next_line(p)) {
+		const char *eol = strchr(p, '\n'), *t = strstr(p, text), *q;
+		if (t == NULL || (eol && t > eol))
+			continue;
+		if ((q = strstr(p, "pid ")) == NULL || (eol && q > eol))
+			continue;
+		pids[n++] = strtol(q + 4, NULL, 10);
+	}
+	return n;
+}
+
+const char *
+it_wait_reaped(struct daemon *d, const char *svc, long pid, int ms)
+{
+	static char rest[256];
+	char text[128];
+	long end = it_now_ms() + ms;
+
+	snprintf(text, sizeof(text), "service \"%s\": pid %ld ", svc, pid);
+	for (;;) {
+		tu_drain_log(d);
+		for (const char *p = d->log; (p = strstr(p, text)) != NULL; p++) {
+			const char *r = p + strlen(text);
+			if (strncmp(r, IT_LOG_EXIT, strlen(IT_LOG_EXIT)) == 0 ||
+			    strncmp(r, IT_LOG_KILLED, strlen(IT_LOG_KILLED)) == 0) {
+				snprintf(rest, sizeof(rest), "%.*s",
+				    (int)strcspn(r, "\n"), r);
+				return rest;
+			}
+		}
+		long left = end - it_now_ms();
+		if (left <= 0)
+			return NULL;
+		struct pollfd pf = { .fd = d->errfd, .events = POLLIN };
+		if (poll(&pf, 1, left > 100 ? 100 : left) == 1 &&
+		    (pf.revents & POLLHUP) && !(pf.revents & POLLIN))
+			end = 0;	/* sockd is gone: one last look */
+	}
+}
+
+void
+it_subreaper(void)
+{
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+}
+
+int
+it_wait_child(pid_t pid, int ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+
+	if (fd != -1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		(void)poll(&p, 1, ms);
+		close(fd);
+	}
+	if (waitpid(pid, &status, WNOHANG) == pid)
+		return status;
+	return -1;
+}
+
+bool
+it_alive(pid_t pid, pid_t *ppid)
+{
+	char path[64], buf[512], *p, st;
+	long pp;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %ld", &st, &pp) != 2)
+		return false;
+	if (ppid)
+		*ppid = (pid_t)pp;
+	return st != 'Z' && st != 'X';
+}
+
+bool
+it_no_zombies(pid_t daemon, int ms)
+{
+	long end = it_now_ms() + ms;
+
+	while (tu_count_zombies(daemon) != 0) {
+		if (it_now_ms() > end)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+time_t
+it_parse_ctime(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%a %b %e %H:%M:%S %Y", &tm);
+	if (end == NULL)
+		return -1;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}

@@ -1,0 +1,224 @@
+/*
+ * probe - a handler for the integration tests, exec'd by sockd. libc only.
+ * The mode is argv[1]:
+ *
+ *   env      writes "pid=<pid>", "ppid=<ppid>", "arg:<argv[i]>" for each
+ *            argument, "env:NAME=value" for each environment variable,
+ *            "fd:<n>" for each open descriptor, "sigmask=<SigBlk>",
+ *            "sigign=<SigIgn>" and "end", one per line, to fd 1; then reads
+ *            fd 0 until EOF and exits 0.
+ *   crash    kills itself with SIGSEGV at once (no core file).
+ *   exit N   exits with status N at once, without reading.
+ *   hold     writes "pid=<pid>", then reads fd 0 until EOF and exits 0.
+ *   stderr   writes "probe-stderr-line" to fd 2 and "ok" to fd 1, exits 0.
+ *   accept   TCP wait service: fd 0 must be the listening socket; writes
+ *            "listening=1" and the env report to one accepted connection,
+ *            reads it until EOF and exits 0.
+ *   udp      UDP wait service: answers one datagram on fd 0 with the env
+ *            report (plus "dgram=1"), then exits 0.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct out {
+	char buf[60000];
+	size_t len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= sizeof(o->buf))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, sizeof(o->buf) - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n < sizeof(o->buf) - o->len ? (size_t)n :
+		    sizeof(o->buf) - o->len - 1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+drain(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0)
+		if (n == -1 && errno != EINTR)
+			break;
+}
+
+/* The hex value of a "Name:\t..." line of /proc/self/status. */
+static void
+status_field(const char *name, char *val, size_t len)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t nl = strlen(name);
+
+	snprintf(val, len, "?");
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
+			char *p = line + nl + 1;
+			p += strspn(p, " \t");
+			p[strcspn(p, "\n")] = '\0';
+			snprintf(val, len, "%s", p);
+			break;
+		}
+	fclose(fp);
+}
+
+static void
+report(struct out *o, int argc, char **argv)
+{
+	char mask[64], ign[64];
+	DIR *d;
+	struct dirent *e;
+
+	/* Read first, so the FILE of /proc/self/status is not in the fd list. */
+	status_field("SigBlk", mask, sizeof(mask));
+	status_field("SigIgn", ign, sizeof(ign));
+	put(o, "pid=%ld\nppid=%ld\n", (long)getpid(), (long)getppid());
+	for (int i = 0; i < argc; i++)
+		put(o, "arg:%s\n", argv[i]);
+	for (char **ep = environ; ep && *ep; ep++)
+		put(o, "env:%s\n", *ep);
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+				continue;
+			put(o, "fd:%s\n", e->d_name);
+		}
+		closedir(d);
+	}
+	put(o, "sigmask=%s\nsigign=%s\nend\n", mask, ign);
+}
+
+static int
+mode_accept(int argc, char **argv)
+{
+	static struct out o;
+	int on = 0, fd;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
+		on = 0;
+	while ((fd = accept(0, NULL, NULL)) == -1 && errno == EINTR)
+		;
+	if (fd == -1)
+		return 1;
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+		return 1;
+	close(fd);
+	put(&o, "listening=%d\n", on);
+	report(&o, argc, argv);
+	if (write_all(1, o.buf, o.len) == -1)
+		return 1;
+	drain(0);
+	return 0;
+}
+
+static int
+mode_udp(int argc, char **argv)
+{
+	static struct out o;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	char buf[2048];
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (poll(&p, 1, 10000) != 1)
+		return 1;
+	if (recvfrom(0, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen) < 0)
+		return 1;
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
+		type = 0;
+	put(&o, "dgram=%d\n", type == SOCK_DGRAM);
+	report(&o, argc, argv);
+	if (sendto(0, o.buf, o.len, 0, (struct sockaddr *)&peer, plen) < 0)
+		return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "env";
+	char line[64];
+
+	if (strcmp(mode, "env") == 0) {
+		static struct out o;
+		report(&o, argc, argv);
+		if (write_all(1, o.buf, o.len) == -1)
+			return 1;
+		drain(0);
+		return 0;
+	}
+	if (strcmp(mode, "crash") == 0) {
+		struct rlimit rl = { 0, 0 };
+		/* No core file in whatever directory sockd runs in. */
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		return 99;
+	}
+	if (strcmp(mode, "exit") == 0)
+		return argc > 2 ? atoi(argv[2]) : 0;
+	if (strcmp(mode, "hold") == 0) {
+		int n = snprintf(line, sizeof(line), "pid=%ld\n", (long)getpid());
+		if (write_all(1, line, n) == -1)
+			return 1;
+		drain(0);
+		return 0;
+	}
+	if (strcmp(mode, "stderr") == 0) {
+		static const char err[] = "probe-stderr-line\n", ok[] = "ok\n";
+		if (write_all(2, err, sizeof(err) - 1) == -1 ||
+		    write_all(1, ok, sizeof(ok) - 1) == -1)
+			return 1;
+		return 0;
+	}
+	if (strcmp(mode, "accept") == 0)
+		return mode_accept(argc, argv);
+	if (strcmp(mode, "udp") == 0)
+		return mode_udp(argc, argv);
+	fprintf(stderr, "probe: unknown mode %s\n", mode);
+	return 2;
+}
