@@ -412,7 +412,7 @@ START_TEST(daemon_mode)
 	pid_t ppid = 0;
 	long pid;
 	ssize_t n;
-	int status;
+	int status, fds;
 
 	/* tu_write() returns a static buffer. */
 	snprintf(conf, sizeof(conf), "%s", hello_conf("sockd.conf", port));
@@ -437,12 +437,10 @@ START_TEST(daemon_mode)
 		ck_assert_msg(strcmp(link, "/dev/null") == 0, "fd %d is %s", fd,
 		    link);
 	}
+	fds = tu_count_fds(pid);
 	expect_hello(port);
 	/* The detached daemon still reaps its children (a zombie is one too). */
-	for (long stop = it_now_ms() + 3000; it_now_ms() < stop; usleep(10000))
-		if (tu_count_children(pid) == 0)
-			break;
-	ck_assert_msg(tu_count_children(pid) == 0,
+	ck_assert_msg(it_wait_idle(pid, fds, 3000),
 	    "daemon mode: child not reaped (%d zombies)", tu_count_zombies(pid));
 
 	/* A second sockd with the same PID file refuses to start. */
@@ -457,6 +455,7 @@ START_TEST(daemon_mode)
 	ck_assert_int_eq(tu_connect(port2), -1);
 	expect_hello(port);
 
+	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = it_wait_child(pid, 5000);
 	ck_assert_msg(status != -1, "daemon still running after SIGTERM");
@@ -473,13 +472,15 @@ START_TEST(daemon_mode_relative_pidfile)
 	const char *conf = hello_conf("sockd.conf", port);
 	char pidpath[PATH_MAX];
 	long pid;
-	int status;
+	int status, fds;
 
 	snprintf(pidpath, sizeof(pidpath), "%s", it_tmp("sockd-integ-rel.pid"));
 	it_subreaper();
 	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
 	pid = start_daemon(conf, "sockd-integ-rel.pid", pidpath);
+	fds = tu_count_fds(pid);
 	expect_hello(port);
+	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = it_wait_child(pid, 5000);
 	ck_assert_msg(status != -1, "daemon still running after SIGTERM");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,37 @@ probe_conf(const char *name, const char *proto, uint16_t port, const char *args,
 	    "  { name = \"%s\"; protocol = \"%s\"; port = %u; address = \"127.0.0.1\";\n"
 	    "    server = \"%s\"; args = [ %s ]; %s }\n"
 	    ");\n", name, proto, port, it_probe(), args, extra ? extra : "");
+}
+
+/*
+ * Sets a disposition with the raw system call: glibc's sigaction() refuses
+ * signals 32 and 33, which it reserves for itself.
+ */
+static void
+raw_disposition(int sig, void (*handler)(int))
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} ksa = { .handler = handler };
+
+	ck_assert_int_eq(syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+	    sizeof(ksa.mask)), 0);
+}
+
+/*
+ * GNU make 4.3 runs recipes with signals 32 and 33 ignored; start every
+ * environment test from the defaults so that only the test that means to
+ * (reserved_signals_reset) depends on them.
+ */
+static void
+env_setup(void)
+{
+	raw_disposition(32, SIG_DFL);
+	raw_disposition(33, SIG_DFL);
+	it_setup();
 }
 
 /* Reads a probe report up to its "end" line. */
@@ -374,6 +406,31 @@ START_TEST(tcp_environment)
 }
 END_TEST
 
+/*
+ * sockd resets inherited dispositions for its handlers; that includes
+ * signals 32 and 33, which glibc's sigaction() cannot reset.
+ */
+START_TEST(reserved_signals_reset)
+{
+	uint16_t port = tu_free_port();
+	static char report[REPORT_MAX];
+	struct daemon *d;
+	int fd;
+
+	raw_disposition(32, SIG_IGN);
+	raw_disposition(33, SIG_IGN);
+	d = it_start(probe_conf("env-tcp", "tcp", port, "\"probe\", \"env\"",
+	    NULL));
+	fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	read_report(fd, report, sizeof(report));
+	ck_assert_msg(it_has_line(report, "sigign=0000000000000000"),
+	    "a handler inherits sockd's ignored signals 32 and 33:\n%s", report);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* args, argv[0] included, reach the handler as configured. */
 START_TEST(args_reach_handler)
 {
@@ -570,8 +627,9 @@ process_suite(void)
 
 	tc = tcase_create("environment");
 	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_checked_fixture(tc, env_setup, it_teardown);
 	tcase_add_test(tc, tcp_environment);
+	tcase_add_test(tc, reserved_signals_reset);
 	tcase_add_test(tc, args_reach_handler);
 	tcase_add_test(tc, wildcard_local_address);
 	tcase_add_test(tc, tcp_wait_service);

@@ -218,14 +218,26 @@ it_stop(struct daemon *d)
 	for (int i = 0; i < IT_DAEMONS; i++)
 		if (daemons[i] == d)
 			fds = baseline_fds[i];
-	for (long end = it_now_ms() + IT_WAIT; it_now_ms() < end; usleep(10000))
-		if (tu_count_children(d->pid) == 0 &&
-		    (fds < 0 || tu_count_fds(d->pid) <= fds))
-			break;
+	(void)it_wait_idle(d->pid, fds, IT_WAIT);
 	status = tu_stop(d, SIGTERM);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "sockd: wait status %#x after SIGTERM; log:\n%s", status,
 	    it_tail(d->log));
+}
+
+bool
+it_wait_idle(pid_t pid, int fds, int ms)
+{
+	long end = it_now_ms() + ms;
+
+	for (;;) {
+		if (tu_count_children(pid) == 0 &&
+		    (fds < 0 || tu_count_fds(pid) <= fds))
+			return true;
+		if (it_now_ms() > end)
+			return false;
+		usleep(10000);
+	}
 }
 
 const char *

@@ -19,8 +19,9 @@
 #define IT_WAIT 5000
 
 /*
- * The texts of sockd's -d log that the suites wait for, in one place.
- * LOG_CONN_FMT is followed by the pid; the others are parts of lines.
+ * The texts of sockd's log (tu_start() runs it with -d) that the suites
+ * wait for, in one place. IT_LOG_CONN_FMT is followed by the pid; the
+ * others are parts of lines.
  */
 #define IT_LOG_CONN_FMT "service \"%s\": accepted 127.0.0.1 port %u, pid "
 #define IT_LOG_CONN "accepted 127.0.0.1 port"
@@ -61,6 +62,9 @@ struct daemon *it_start(const char *conf);
  * leaks rather than about what running handlers still hold.
  */
 void it_stop(struct daemon *);
+/* Waits up to ms until pid has no child and at most fds descriptors (-1:
+ * any number); false on timeout. */
+bool it_wait_idle(pid_t, int fds, int ms);
 /* Creates a directory under the temp dir; returns its path (static). */
 const char *it_mkdir(const char *name);
 /* Path of name under the temp dir (static buffer, one of 4 in rotation). */
@@ -88,7 +92,7 @@ bool it_has_line(const char *buf, const char *line);
 /* Number of lines of buf that start with prefix. */
 int it_count_prefix(const char *buf, const char *prefix);
 
-/* The pid sockd logged (-d) for the connection from 127.0.0.1:clientport. */
+/* The pid sockd logged for the connection from 127.0.0.1:clientport. */
 pid_t it_conn_pid(struct daemon *, const char *svc, uint16_t clientport);
 
 /* The pids of the log lines that contain text ("pid N" on the line). */
