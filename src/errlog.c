@@ -22,6 +22,7 @@ struct errlog {
 	pid_t pid;
 	char *part;		/* an unfinished line, allocated only when needed */
 	size_t partlen;
+	struct errlog **all, *next, **prevp;	/* the daemon's list */
 };
 
 static void
@@ -52,6 +53,11 @@ emit(struct errlog *el, const char *p, size_t n, bool cut)
 static void
 errlog_free(struct errlog *el)
 {
+	if (el->partlen > 0)
+		emit(el, el->part, el->partlen, false);
+	if (el->next)
+		el->next->prevp = el->prevp;
+	*el->prevp = el->next;
 	loop_remove(el->loop, &el->w);
 	close(el->w.fd);
 	service_unref(el->svc);
@@ -102,13 +108,12 @@ on_readable(struct watch *w)
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (el->partlen > 0)
-		emit(el, el->part, el->partlen, false);
 	errlog_free(el);
 }
 
 int
-errlog_open(struct loop *loop, struct service *svc, struct errlog **out)
+errlog_open(struct loop *loop, struct service *svc, struct errlog **all,
+    struct errlog **out)
 {
 	struct errlog *el = calloc(1, sizeof(*el));
 	int p[2];
@@ -123,6 +128,10 @@ errlog_open(struct loop *loop, struct service *svc, struct errlog **out)
 	el->w = (struct watch){ .fd = p[0], .fn = on_readable, .arg = el };
 	el->loop = loop;
 	el->svc = service_ref(svc);
+	if ((el->next = *all) != NULL)
+		el->next->prevp = &el->next;
+	el->prevp = all;
+	*all = el;
 	*out = el;
 	return p[1];
 }
@@ -133,4 +142,11 @@ errlog_started(struct errlog *el, pid_t pid)
 	el->pid = pid;
 	if (pid <= 0 || loop_enable(el->loop, &el->w, true) == -1)
 		errlog_free(el);
+}
+
+void
+errlog_close_all(struct errlog **all)
+{
+	while (*all)
+		errlog_free(*all);
 }

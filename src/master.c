@@ -132,7 +132,7 @@ child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 	case STDERR_LOG:
 		break;
 	}
-	int fd = errlog_open(&sd->loop, svc, el);
+	int fd = errlog_open(&sd->loop, svc, &sd->errlogs, el);
 	return fd == -1 ? -2 : fd;
 }
 
@@ -670,8 +670,15 @@ master_run(struct sockd *sd)
 void
 master_close(struct sockd *sd)
 {
+	struct children *c = &sd->children;
+
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		retire(sd, sd->svcs[i]);
+	/* Children left running keep going; we only drop our records. */
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].pid)
+			service_unref(c->slots[i].svc);
+	errlog_close_all(&sd->errlogs);
 	free(sd->svcs);
 	sd->svcs = NULL;
 	sd->nsvcs = 0;

@@ -11,6 +11,8 @@
 #include "notify.h"
 #include "service.h"
 
+struct errlog;
+
 struct sockd {
 	struct config *cfg;
 	struct service **svcs;	/* the enabled services */
@@ -19,6 +21,7 @@ struct sockd {
 	struct loop loop;
 	struct watch sigwatch;
 	struct notify notify;
+	struct errlog *errlogs;	/* handlers' stderr pipes being read */
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
 	char *dgram_in, *dgram_out;
 	bool quit, reload;
