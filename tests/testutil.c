@@ -59,11 +59,17 @@ tu_tmpdir(void)
 static void
 rm_tree(const char *path)
 {
-	DIR *d = opendir(path);
+	struct stat st;
+	DIR *d;
 	struct dirent *e;
 	char p[PATH_MAX * 2];
 
-	if (d == NULL) {
+	/* Never follow a symlink out of the temp dir. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path)) == NULL) {
 		unlink(path);
 		return;
 	}
@@ -389,7 +395,7 @@ tu_count_fds(pid_t pid)
 	return n;
 }
 
-/* Calls fn on the state letter of every child of parent. */
+/* Counts the children of parent in a given state (0: any). */
 static int
 count_children_where(pid_t parent, char state)
 {
