@@ -270,8 +270,7 @@ END_TEST
 START_TEST(include_dir_errors_name_the_file)
 {
 	uint16_t port = tu_free_port();
-	char dir[4200], out[8192];
-	const char *conf;
+	char dir[4200], out[8192], conf[4200];
 
 	snprintf(dir, sizeof(dir), "%s/conf.d", tu_tmpdir());
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
@@ -279,7 +278,9 @@ START_TEST(include_dir_errors_name_the_file)
 	tu_write("conf.d/20-b.conf", "services = (\n{ name = \"b\"; protocol = \"tcp\";\n"
 	    "port = 99999; builtin = \"echo\"; }\n);\n");
 	tu_write("conf.d/README", "not a config\n");
-	conf = strdup(tu_write("sockd.conf", "sockd = { include_dir = \"conf.d\"; };\n"));
+	/* tu_write() returns a static buffer that the next call overwrites. */
+	snprintf(conf, sizeof(conf), "%s",
+	    tu_write("sockd.conf", "sockd = { include_dir = \"conf.d\"; };\n"));
 	ck_assert_int_eq(WEXITSTATUS(tu_run(out, sizeof(out), "-t", "-f", conf, NULL)), 1);
 	ck_assert_msg(strstr(out, "conf.d/20-b.conf:3: service \"b\": port: 99999 is out of range"),
 	    "%s", out);
