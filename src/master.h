@@ -9,12 +9,14 @@
 #include "config.h"
 #include "loop.h"
 #include "service.h"
+#include "timers.h"
 
 struct sockd {
 	struct config *cfg;
 	struct service *svcs;	/* the enabled services */
 	size_t nsvcs;
 	struct children children;
+	struct timers timers;	/* max_lifetime deadlines */
 	struct loop loop;
 	struct watch sigwatch;
 	char *dgram_in, *dgram_out;
