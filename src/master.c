@@ -258,6 +258,16 @@ dgram_suspect(const struct sockd *sd, const struct sockaddr *peer)
 }
 
 /* UDP built-ins: one non-blocking receive and send per datagram. */
+static bool
+dgram_allowed(const struct svc_conf *sc, const struct sockaddr *peer)
+{
+	struct addr a;
+	uint16_t port;
+
+	return addr_from_sockaddr(peer, &a, &port) == 0 &&
+	    acl_allows(&sc->only_from, &sc->no_access, &a);
+}
+
 static void
 answer_datagrams(struct sockd *sd, struct listener *l)
 {
@@ -275,6 +285,9 @@ answer_datagrams(struct sockd *sd, struct listener *l)
 			continue;	/* an ICMP error from an earlier reply */
 		}
 		if (sc->udp_loop_guard && dgram_suspect(sd, (struct sockaddr *)&peer))
+			continue;
+		/* Datagrams are dropped unlogged: their source may be forged. */
+		if (!dgram_allowed(sc, (struct sockaddr *)&peer))
 			continue;
 		ssize_t out = b->dgram(sd->dgram_in, n, sd->dgram_out, DGRAM_MAX);
 		if (out >= 0)

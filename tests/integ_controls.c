@@ -225,15 +225,15 @@ have_ipv6_loopback(void)
 	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
 	if (fd >= 0)
 		close(fd);
+	if (!ok)
+		fprintf(stderr, "%s: skipped, no ::1 on this host\n", tcase_name());
 	return ok;
 }
 
 START_TEST(ipv6_loopback)
 {
-	if (!have_ipv6_loopback()) {
-		fprintf(stderr, "ipv6_loopback: skipped, no ::1 on this host\n");
+	if (!have_ipv6_loopback())
 		return;
-	}
 	start("", "address = \"::1\";");
 	report_from(NULL, "::1");
 	ck_assert_msg(has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
@@ -246,10 +246,8 @@ START_TEST(ipv6_dual_stack)
 {
 	char line[64];
 
-	if (!have_ipv6_loopback()) {
-		fprintf(stderr, "ipv6_dual_stack: skipped, no ::1 on this host\n");
+	if (!have_ipv6_loopback())
 		return;
-	}
 	start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
 	report_from("127.0.0.2", "127.0.0.1");
 	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
@@ -264,10 +262,8 @@ END_TEST
 
 START_TEST(ipv6_only)
 {
-	if (!have_ipv6_loopback()) {
-		fprintf(stderr, "ipv6_only: skipped, no ::1 on this host\n");
+	if (!have_ipv6_loopback())
 		return;
-	}
 	start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
 	report_from(NULL, "::1");
 	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
@@ -387,6 +383,15 @@ START_TEST(udp_loop_guard)
 }
 END_TEST
 
+START_TEST(udp_builtin_access)
+{
+	char got[64];
+
+	start_udp_echo("no_access = \"127.0.0.1\";");
+	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 500), -1);
+}
+END_TEST
+
 START_TEST(not_root_named_user)
 {
 	const char *conf;
@@ -438,6 +443,7 @@ controls_suite(void)
 	tcase_add_test(tc, max_lifetime);
 	tcase_add_test(tc, max_lifetime_sigkill);
 	tcase_add_test(tc, udp_loop_guard);
+	tcase_add_test(tc, udp_builtin_access);
 	tcase_add_test(tc, not_root_named_user);
 	suite_add_tcase(s, tc);
 	return s;

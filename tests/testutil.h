@@ -20,6 +20,7 @@ Suite *services_suite(void);
 Suite *process_suite(void);
 Suite *acl_suite(void);
 Suite *ratelimit_suite(void);
+Suite *config_controls_suite(void);
 Suite *controls_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
