@@ -30,7 +30,8 @@ SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
 UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
 INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
-TEST_BINS = tests/unit tests/integration tests/probe
+# tests/probe comes with the suites that use it.
+TEST_BINS = tests/unit tests/integration $(patsubst %.c,%,$(wildcard tests/probe.c))
 MANPAGES = man/sockd.8 man/sockd.conf.5
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \

@@ -60,7 +60,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(sc->name, "s");
 	ck_assert_int_eq(sc->proto, PROTO_TCP);
 	ck_assert_uint_eq(sc->port, 7000);
-	ck_assert(addr_is_any(&sc->addr));
+	ck_assert(addr_is_any(&sc->addrs[0]));
 	ck_assert_str_eq(sc->server, "/bin/true");
 	ck_assert_str_eq(sc->argv[0], "true");
 	ck_assert_ptr_null(sc->argv[1]);
@@ -95,7 +95,7 @@ START_TEST(full_service)
 	ck_assert_ptr_null(u->argv[3]);
 	ck_assert_uint_eq(u->instances, 3);
 	char a[ADDR_STRLEN];
-	addr_format(&u->addr, a);
+	addr_format(&u->addrs[0], a);
 	ck_assert_str_eq(a, "127.0.0.2");
 	ck_assert(!d->wait);			/* built-ins never wait */
 	ck_assert_ptr_eq(d->builtin, builtin_find("daytime"));
