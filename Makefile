@@ -70,9 +70,18 @@ src/sockd: src/main.o src/libsockd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
+# They are exec'd once per connection, and a static one skips the dynamic
+# loader: about 25% more connections per second in `make bench`.
+# STATIC_SERVICES=0 links them dynamically (sanitizer builds always do).
+STATIC_SERVICES ?= 1
+ifeq ($(SANITIZE),1)
+STATIC_SERVICES = 0
+endif
+SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
+
 services/%: services/%.c services/msgframe.h | deps
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(filter -f%,$(ALL_CFLAGS)) \
-	  $(LDFLAGS) -o $@ $<
+	  $(LDFLAGS) $(SERVICES_LDFLAGS) -o $@ $<
 
 tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)

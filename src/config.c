@@ -43,6 +43,7 @@ static const struct keyspec service_keys[] = {
 	{ "args", K_STRINGS },
 	{ "wait", K_BOOL },
 	{ "instances", K_INT },
+	{ "backlog", K_INT },
 	{ "disabled", K_BOOL },
 	{ NULL, 0 }
 };
@@ -509,6 +510,13 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 	switch (get_int(ld, grp, "instances", 1, INT_MAX, who, &v)) {
 	case 1:
 		sc->instances = v;
+		break;
+	case -1:
+		errors++;
+	}
+	switch (get_int(ld, grp, "backlog", 1, INT_MAX, who, &v)) {
+	case 1:
+		sc->backlog = v;
 		break;
 	case -1:
 		errors++;

@@ -15,13 +15,27 @@
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
 #define ACCEPT_BATCH 32
-#define DGRAM_BATCH 64
+/* Datagrams per recvmmsg(), and such batches per wake-up. */
+#define DGRAM_BATCH 32
+#define DGRAM_ROUNDS 2
 #define DGRAM_MAX 65536
+/* A TCP built-in answered in the master sends a few bytes. */
+#define REPLY_MAX 64
 
+/* Buffers for answering UDP built-ins a batch at a time. */
+struct dgram_batch {
+	struct mmsghdr in[DGRAM_BATCH], out[DGRAM_BATCH];
+	struct iovec iin[DGRAM_BATCH], iout[DGRAM_BATCH];
+	struct sockaddr_storage peer[DGRAM_BATCH];
+	char *bufin, *bufout;	/* DGRAM_BATCH * DGRAM_MAX each */
+};
+
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
 static bool
 answers_in_master(const struct svc_conf *sc)
 {
-	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+	return sc->builtin != NULL &&
+	    (sc->proto == PROTO_UDP || sc->builtin->in_master);
 }
 
 /* Whether the master should be listening on svc right now. */
@@ -128,6 +142,35 @@ accept_connections(struct sockd *sd, struct service *svc)
 	}
 }
 
+/*
+ * TCP built-ins such as daytime: the reply fits any fresh socket buffer, so
+ * one non-blocking send, and a close, and the connection is done.
+ */
+static void
+reply_connections(struct service *svc)
+{
+	const struct builtin *b = svc->conf->builtin;
+	char reply[REPLY_MAX];
+	ssize_t len = -1;
+	int fd;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		if ((fd = accept4(svc->fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("service \"%s\": accept", svc->conf->name);
+			break;
+		}
+		/* Formatted once per wake-up: a batch takes microseconds. */
+		if (len == -1)
+			len = b->dgram(NULL, 0, reply, sizeof(reply));
+		if (len > 0)
+			(void)send(fd, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+	}
+}
+
 static void
 start_wait_child(struct sockd *sd, struct service *svc)
 {
@@ -145,26 +188,64 @@ start_wait_child(struct sockd *sd, struct service *svc)
 		(void)sock_set_nonblock(svc->fd, true);
 }
 
-/* UDP built-ins: one non-blocking receive and send per datagram. */
+/* Sends the m replies queued in db->out, dropping what the socket refuses. */
+static void
+send_replies(int fd, struct dgram_batch *db, int m)
+{
+	int sent = 0, r;
+
+	while (sent < m) {
+		r = sendmmsg(fd, db->out + sent, m - sent, MSG_DONTWAIT);
+		if (r > 0)
+			sent += r;
+		else if (r == -1 && errno == EINTR)
+			continue;
+		else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS))
+			return;		/* full: the clients will retry */
+		else
+			sent++;		/* this peer's problem; skip its reply */
+	}
+}
+
+/* UDP built-ins: datagrams received, answered and sent in batches. */
 static void
 answer_datagrams(struct sockd *sd, struct service *svc)
 {
 	const struct builtin *b = svc->conf->builtin;
-	struct sockaddr_storage peer;
+	struct dgram_batch *db = sd->dgram;
 
-	for (int i = 0; i < DGRAM_BATCH; i++) {
-		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(svc->fd, sd->dgram_in, DGRAM_MAX, MSG_DONTWAIT,
-		    (struct sockaddr *)&peer, &plen);
-		if (n == -1) {
-			if (errno == EAGAIN)
-				break;
-			continue;	/* an ICMP error from an earlier reply */
+	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
+		int n, m = 0;
+
+		for (int i = 0; i < DGRAM_BATCH; i++) {
+			db->iin[i] = (struct iovec){ db->bufin + (size_t)i * DGRAM_MAX,
+			    DGRAM_MAX };
+			db->in[i].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = sizeof(db->peer[i]), .msg_iov = &db->iin[i],
+			    .msg_iovlen = 1 };
 		}
-		ssize_t out = b->dgram(sd->dgram_in, n, sd->dgram_out, DGRAM_MAX);
-		if (out >= 0)
-			(void)sendto(svc->fd, sd->dgram_out, out, MSG_DONTWAIT,
-			    (struct sockaddr *)&peer, plen);
+		n = recvmmsg(svc->fd, db->in, DGRAM_BATCH, MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno == EAGAIN || ++errors > DGRAM_BATCH)
+				return;
+			round--;	/* an ICMP error from an earlier reply */
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			char *out = db->bufout + (size_t)i * DGRAM_MAX;
+			ssize_t len = b->dgram(db->iin[i].iov_base, db->in[i].msg_len,
+			    out, DGRAM_MAX);
+			if (len < 0)
+				continue;
+			db->iout[m] = (struct iovec){ out, len };
+			db->out[m].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = db->in[i].msg_hdr.msg_namelen,
+			    .msg_iov = &db->iout[m], .msg_iovlen = 1 };
+			m++;
+		}
+		send_replies(svc->fd, db, m);
+		if (n < DGRAM_BATCH)
+			return;
 	}
 }
 
@@ -174,9 +255,12 @@ on_service(struct watch *w)
 	struct service *svc = w->arg;
 	struct sockd *sd = svc->owner;
 
-	if (answers_in_master(svc->conf))
-		answer_datagrams(sd, svc);
-	else if (svc->conf->wait)
+	if (answers_in_master(svc->conf)) {
+		if (svc->conf->proto == PROTO_UDP)
+			answer_datagrams(sd, svc);
+		else
+			reply_connections(svc);
+	} else if (svc->conf->wait)
 		start_wait_child(sd, svc);
 	else
 		accept_connections(sd, svc);
@@ -252,9 +336,11 @@ master_open(struct sockd *sd, struct config *cfg)
 	sd->cfg = cfg;
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
+	/* The datagram buffers are only touched as far as datagrams fill them. */
 	if ((sd->svcs = calloc(cfg->nenabled, sizeof(*sd->svcs))) == NULL ||
-	    (sd->dgram_in = malloc(DGRAM_MAX)) == NULL ||
-	    (sd->dgram_out = malloc(DGRAM_MAX)) == NULL) {
+	    (sd->dgram = calloc(1, sizeof(*sd->dgram))) == NULL ||
+	    (sd->dgram->bufin = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
+	    (sd->dgram->bufout = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL) {
 		log_warn("startup");
 		return -1;
 	}
@@ -309,6 +395,10 @@ master_close(struct sockd *sd)
 		close(sd->sigwatch.fd);
 	loop_free(&sd->loop);
 	children_free(&sd->children);
-	free(sd->dgram_in);
-	free(sd->dgram_out);
+	if (sd->dgram) {
+		free(sd->dgram->bufin);
+		free(sd->dgram->bufout);
+		free(sd->dgram);
+		sd->dgram = NULL;
+	}
 }

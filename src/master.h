@@ -10,6 +10,8 @@
 #include "loop.h"
 #include "service.h"
 
+struct dgram_batch;
+
 struct sockd {
 	struct config *cfg;
 	struct service *svcs;	/* the enabled services */
@@ -17,7 +19,7 @@ struct sockd {
 	struct children children;
 	struct loop loop;
 	struct watch sigwatch;
-	char *dgram_in, *dgram_out;
+	struct dgram_batch *dgram;	/* buffers for UDP built-ins */
 	bool quit;
 };
 

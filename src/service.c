@@ -8,8 +8,29 @@
 #include "service.h"
 #include "sock.h"
 
-/* The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
-#define LISTEN_BACKLOG 4096
+/* Used when net.core.somaxconn cannot be read. */
+#define BACKLOG_FALLBACK 4096
+
+/*
+ * The kernel caps any backlog at net.core.somaxconn, so that is the
+ * largest useful default; read once, as it rarely changes.
+ */
+static int
+backlog_default(void)
+{
+	static int somaxconn;
+	FILE *fp;
+
+	if (somaxconn > 0)
+		return somaxconn;
+	somaxconn = BACKLOG_FALLBACK;
+	if ((fp = fopen("/proc/sys/net/core/somaxconn", "re")) != NULL) {
+		if (fscanf(fp, "%d", &somaxconn) != 1 || somaxconn <= 0)
+			somaxconn = BACKLOG_FALLBACK;
+		fclose(fp);
+	}
+	return somaxconn;
+}
 
 /* Binds the socket; returns -1 with errno, leaving svc closed. */
 int
@@ -27,7 +48,7 @@ service_open(struct service *svc, const struct svc_conf *sc)
 		return -1;
 	}
 	svc->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-	    (struct sockaddr *)&ss, len, LISTEN_BACKLOG);
+	    (struct sockaddr *)&ss, len, sc->backlog ? sc->backlog : backlog_default());
 	if (svc->fd == -1) {
 		int saved = errno;
 		free(svc->env_service);

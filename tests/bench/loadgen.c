@@ -370,15 +370,67 @@ run_tcp(int conc, long long deadline)
 	free(slots);
 }
 
-/* Datagrams carry "bench <slot> <seq>"; replies may wrap them ("Echo: ...!"). */
+/*
+ * Datagrams carry "bench <slot> <seq>"; replies may wrap them ("Echo: ...!").
+ * Replies are taken and the next requests sent in batches, so that the
+ * server, not this client, is the bottleneck.
+ */
+#define UDP_BATCH 64
+#define UDP_MSG 64
+
+struct udpslot {
+	long long sent;
+	unsigned seq;
+};
+
+struct udpout {
+	struct mmsghdr hdr[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	char msg[UDP_BATCH][UDP_MSG];
+	int n;
+};
+
+static void
+udp_queue(struct udpout *o, struct udpslot *slots, int i, long long now)
+{
+	int len = snprintf(o->msg[o->n], UDP_MSG, "bench %d %u", i, ++slots[i].seq);
+
+	slots[i].sent = now;
+	started++;
+	o->iov[o->n] = (struct iovec){ o->msg[o->n], len };
+	o->hdr[o->n].msg_hdr = (struct msghdr){ .msg_iov = &o->iov[o->n],
+	    .msg_iovlen = 1 };
+	o->n++;
+}
+
+static void
+udp_flush(int fd, struct udpout *o)
+{
+	int sent = 0, r;
+
+	while (sent < o->n) {
+		r = sendmmsg(fd, o->hdr + sent, o->n - sent, 0);
+		if (r == -1) {
+			errs[err_kind(errno)]++;
+			sent++;
+		} else
+			sent += r;
+	}
+	o->n = 0;
+}
+
 static void
 run_udp(int conc, long long deadline)
 {
-	struct udpslot { long long sent; unsigned seq; } *slots;
+	static struct mmsghdr in[UDP_BATCH];
+	static struct iovec iin[UDP_BATCH];
+	static char buf[UDP_BATCH][2048];
+	static struct udpout out;
+	struct udpslot *slots;
 	int fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rcvbuf = 4 << 20;
 	struct epoll_event ev = { .events = EPOLLIN };
-	long long last_scan = now_us();
-	char buf[2048], msg[64];
+	long long last_scan = now_us(), now;
 
 	if (fd == -1 || connect(fd, (struct sockaddr *)&dst, dstlen) == -1 ||
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ||
@@ -386,52 +438,58 @@ run_udp(int conc, long long deadline)
 		perror("loadgen: udp");
 		exit(1);
 	}
-#define UDP_SEND(i) do { \
-		int l_ = snprintf(msg, sizeof(msg), "bench %d %u", (i), ++slots[i].seq); \
-		slots[i].sent = now_us(); \
-		started++; \
-		if (send(fd, msg, l_, 0) == -1) \
-			errs[err_kind(errno)]++; \
-	} while (0)
-	for (int i = 0; i < conc; i++)
-		UDP_SEND(i);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	now = now_us();
+	for (int i = 0; i < conc; i++) {
+		udp_queue(&out, slots, i, now);
+		if (out.n == UDP_BATCH)
+			udp_flush(fd, &out);
+	}
+	udp_flush(fd, &out);
 	while (!stop && done_ok < total) {
-		long long now = now_us();
-		if (now >= deadline)
+		int n;
+
+		if ((now = now_us()) >= deadline)
 			break;
 		if (epoll_wait(epfd, &ev, 1, 50) == -1 && errno != EINTR)
 			break;
-		for (;;) {
-			ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-			char *p;
-			int i;
-			unsigned seq;
-			if (n == -1) {
-				if (errno != EAGAIN && errno != EINTR)
-					errs[err_kind(errno)]++;
-				if (errno == EAGAIN)
-					break;
-				continue;
-			}
-			buf[n] = '\0';
-			if ((p = strstr(buf, "bench ")) == NULL ||
-			    sscanf(p, "bench %d %u", &i, &seq) != 2 || i < 0 ||
-			    i >= conc || seq != slots[i].seq) {
-				errs[E_SHORT]++;
-				continue;
-			}
-			record(now_us() - slots[i].sent);
-			done_ok++;
-			if (started < total)
-				UDP_SEND(i);
+		for (int i = 0; i < UDP_BATCH; i++) {
+			iin[i] = (struct iovec){ buf[i], sizeof(buf[i]) - 1 };
+			in[i].msg_hdr = (struct msghdr){ .msg_iov = &iin[i],
+			    .msg_iovlen = 1 };
 		}
+		while ((n = recvmmsg(fd, in, UDP_BATCH, MSG_DONTWAIT, NULL)) > 0) {
+			now = now_us();
+			for (int k = 0; k < n; k++) {
+				char *p;
+				int i;
+				unsigned seq;
+				buf[k][in[k].msg_len] = '\0';
+				if ((p = strstr(buf[k], "bench ")) == NULL ||
+				    sscanf(p, "bench %d %u", &i, &seq) != 2 || i < 0 ||
+				    i >= conc || seq != slots[i].seq) {
+					errs[E_SHORT]++;
+					continue;
+				}
+				record(now - slots[i].sent);
+				done_ok++;
+				if (started < total)
+					udp_queue(&out, slots, i, now);
+			}
+			udp_flush(fd, &out);
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			errs[err_kind(errno)]++;
 		now = now_us();
 		if (now - last_scan > 100000) {
 			for (int i = 0; i < conc; i++)
 				if (now - slots[i].sent > UDP_TIMEOUT_US) {
 					errs[E_TIMEOUT]++;
-					UDP_SEND(i);
+					udp_queue(&out, slots, i, now);
+					if (out.n == UDP_BATCH)
+						udp_flush(fd, &out);
 				}
+			udp_flush(fd, &out);
 			last_scan = now;
 		}
 	}
