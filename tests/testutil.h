@@ -18,6 +18,7 @@ Suite *config_suite(void);
 Suite *daemon_suite(void);
 Suite *services_suite(void);
 Suite *process_suite(void);
+Suite *fastpath_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);

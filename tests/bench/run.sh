@@ -63,7 +63,7 @@ mapfile -t P < <("$lg" freeport 16)
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
-p_xi=${P[13]} p_ts=${P[14]}
+p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]}
 
 # Both link variants of the hello handler, for the static-vs-dynamic case.
 cc=${CC:-cc}
@@ -113,6 +113,7 @@ start ref-inline-echo ready "$tmp/re.log" "$bench/ref-inline" "$p_recho" echo
 start ref-inline-daytime ready "$tmp/rd.log" "$bench/ref-inline" "$p_rday" daytime
 start ref-inline-udp ready "$tmp/ru.log" "$bench/ref-inline" "$p_rudp" udp
 start ref-vfork-static ready "$tmp/rs.log" "$bench/ref-vfork" "$p_rstat" "$tmp/hello-static"
+start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/hello-dynamic"
 
 if [ "$PEERS" = 1 ]; then
 	need=
@@ -175,7 +176,7 @@ run() {
 }
 
 # Warm caches (page cache, dynamic loader) once for every server.
-for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat"; do
+for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 	"$lg" 127.0.0.1 "$port" tcp 4 200 2 hello > /dev/null
 done
 
@@ -192,8 +193,8 @@ for r in $(seq "$ROUNDS"); do
 		fi
 	done
 	run hello-inline ref-inline "${spid[ref-inline-hello]}" "$p_rhello" tcp 16 hello
-	run link-static ref-vfork-static "${spid[ref-vfork-static]}" "$p_rstat" tcp 16 hello
-	run link-static ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp 16 hello
+	run handler-link ref-vfork-static "${spid[ref-vfork-static]}" "$p_rstat" tcp 16 hello
+	run handler-link ref-vfork-dynamic "${spid[ref-vfork-dynamic]}" "$p_rdyn" tcp 16 hello
 	run tcp-echo sockd "${spid[sockd]}" "$p_echo" tcp 16 echo
 	run tcp-echo ref-inline "${spid[ref-inline-echo]}" "$p_recho" tcp 16 echo
 	run tcp-daytime sockd "${spid[sockd]}" "$p_day" tcp 64 eof
@@ -254,7 +255,7 @@ report() {
 	END {
 		ref["hello-c1"] = ref["hello-c16"] = ref["hello-c128"] = "ref-vfork"
 		ref["tcp-echo"] = ref["tcp-daytime"] = ref["udp-echo"] = "ref-inline"
-		ref["link-static"] = "ref-vfork"; ref[idle] = "sockd@idle-0"
+		ref["handler-link"] = "ref-vfork-dynamic"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -278,7 +279,9 @@ report() {
 	echo "process over the connections it served (clock tick $((1000 / hz)) ms)."
 	echo "Reference: ref-vfork (accept+vfork+exec) for the hello cases, ref-inline (accept+fork"
 	echo "answering in the child; daytime written in the loop; recvfrom/sendto UDP) for built-ins;"
-	echo "ref-vfork-static is ref-vfork exec'ing a statically linked hello-tcp."
+	echo "handler-link: ref-vfork exec'ing hello-tcp linked statically vs dynamically (the"
+	echo "shipped services/hello-tcp, used by every other hello case, is static by default)."
+	echo "idle-N: sockd's hello rate with N idle clients connected, each holding a child, vs none."
 	echo
 	report
 	echo
