@@ -95,6 +95,7 @@ static const struct keyspec service_keys[] = {
 	{ "builtin", K_STRING },
 	{ "args", K_STRINGS },
 	{ "wait", K_BOOL },
+	{ "backlog", K_INT },
 	{ "disabled", K_BOOL },
 	{ "stderr", K_STRING },
 	{ NULL, 0 }
@@ -973,6 +974,13 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		errors++;
 	}
 
+	switch (get_int(ld, grp, "backlog", 1, INT_MAX, who, &v)) {
+	case 1:
+		sc->backlog = v;
+		break;
+	case -1:
+		errors++;
+	}
 	get_bool(grp, "disabled", &sc->disabled);
 
 	static const char *const stderr_words[] = { "log", "null", "inherit", NULL };

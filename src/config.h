@@ -45,6 +45,7 @@ struct svc_conf {
 	char **argv;			/* NULL-terminated; NULL for a built-in */
 	bool wait;
 	unsigned instances;		/* 0: no per-service cap */
+	int backlog;			/* listen(2) backlog; 0: somaxconn */
 	bool disabled;
 	enum svc_stderr stderr_to;
 

@@ -18,8 +18,12 @@
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
 #define ACCEPT_BATCH 32
-#define DGRAM_BATCH 64
+/* Datagrams per recvmmsg(), and such batches per wake-up. */
+#define DGRAM_BATCH 32
+#define DGRAM_ROUNDS 2
 #define DGRAM_MAX 65536
+/* A TCP built-in answered in the master sends a few bytes. */
+#define REPLY_MAX 64
 /* A handler ending badly this soon after its start is a fast failure. */
 #define FAST_FAIL_MS 1000
 #define FAIL_WINDOW_MS 10000
@@ -37,10 +41,25 @@ struct lifetime {
 	bool term_sent;
 };
 
+/* Buffers for answering UDP built-ins a batch at a time. */
+struct dgram_batch {
+	struct mmsghdr in[DGRAM_BATCH], out[DGRAM_BATCH];
+	struct iovec iin[DGRAM_BATCH], iout[DGRAM_BATCH];
+	struct sockaddr_storage peer[DGRAM_BATCH];
+	char *bufin, *bufout;	/* DGRAM_BATCH * DGRAM_MAX each */
+};
+
+static bool
+udp_builtin(const struct svc_conf *sc)
+{
+	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+}
+
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
 static bool
 answers_in_master(const struct svc_conf *sc)
 {
-	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+	return udp_builtin(sc) || (sc->builtin != NULL && sc->builtin->in_master);
 }
 
 static bool
@@ -56,7 +75,7 @@ svc_wanted(const struct sockd *sd, const struct service *svc)
 	if (sd->quit || svc->paused || svc_closed(svc))
 		return false;
 	if (answers_in_master(svc->conf))
-		return true;
+		return !svc->rate_wait;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
 	    sd->children.count < sd->cfg->global.max_children;
 }
@@ -332,6 +351,21 @@ rate_exhausted(struct sockd *sd, struct service *svc, int64_t now)
 	return true;
 }
 
+/*
+ * TCP built-ins such as daytime: the reply fits any fresh socket buffer, so
+ * one non-blocking send, and a close, and the connection is done. *len is
+ * -1 until the reply is formatted, once per wake-up.
+ */
+static void
+reply_in_master(struct service *svc, int fd, char *reply, ssize_t *len)
+{
+	if (*len == -1)
+		*len = svc->conf->builtin->dgram(NULL, 0, reply, REPLY_MAX);
+	if (*len > 0)
+		(void)send(fd, reply, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	svc->st.accepted++;
+}
+
 static void
 accept_connections(struct sockd *sd, struct listener *l)
 {
@@ -340,6 +374,9 @@ accept_connections(struct sockd *sd, struct listener *l)
 	socklen_t plen, llen;
 	struct conn c = { .peer = (struct sockaddr *)&peer };
 	bool wildcard = addr_is_any(l->addr);
+	bool in_master = answers_in_master(svc->conf);
+	char reply[REPLY_MAX];
+	ssize_t reply_len = -1;
 	struct source *src;
 
 	/* A socket bound to one address already knows its local end. */
@@ -368,6 +405,11 @@ accept_connections(struct sockd *sd, struct listener *l)
 		(void)ratelimit_take(&svc->rate, now);
 		if (!admit(svc, c.fd, c.peer, now, &src))
 			continue;
+		if (in_master) {
+			reply_in_master(svc, c.fd, reply, &reply_len);
+			close(c.fd);
+			continue;
+		}
 		if (wildcard)
 			c.local = sock_local(c.fd, &local, &llen) == 0 ?
 			    (struct sockaddr *)&local : NULL;
@@ -413,7 +455,7 @@ dgram_suspect(const struct sockd *sd, const struct sockaddr *peer)
 		return true;
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		const struct svc_conf *sc = sd->svcs[i]->conf;
-		if (answers_in_master(sc) && sc->port == port)
+		if (udp_builtin(sc) && sc->port == port)
 			return true;
 	}
 	return false;
@@ -429,34 +471,85 @@ dgram_allowed(const struct svc_conf *sc, const struct sockaddr *peer)
 	    acl_allows(&sc->only_from, &sc->no_access, &a);
 }
 
-/* UDP built-ins: one non-blocking receive and send per datagram. */
+/* Sends the m replies queued in db->out, dropping what the socket refuses. */
+static void
+send_replies(int fd, struct dgram_batch *db, int m)
+{
+	int sent = 0, r;
+
+	while (sent < m) {
+		r = sendmmsg(fd, db->out + sent, m - sent, MSG_DONTWAIT);
+		if (r > 0)
+			sent += r;
+		else if (r == -1 && errno == EINTR)
+			continue;
+		else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS))
+			return;		/* full: the clients will retry */
+		else
+			sent++;		/* this peer's problem; skip its reply */
+	}
+}
+
+/* Whether a datagram from peer gets an answer (loop guard, access lists). */
+static bool
+dgram_answerable(struct sockd *sd, struct service *svc,
+    const struct sockaddr *peer)
+{
+	const struct svc_conf *sc = svc->conf;
+
+	if (sc->udp_loop_guard && dgram_suspect(sd, peer))
+		return false;
+	/* Datagrams are dropped unlogged: their source may be forged. */
+	if (!dgram_allowed(sc, peer)) {
+		svc->st.refused[REFUSE_ACCESS]++;
+		return false;
+	}
+	return true;
+}
+
+/* UDP built-ins: datagrams received, answered and sent in batches. */
 static void
 answer_datagrams(struct sockd *sd, struct listener *l)
 {
-	const struct svc_conf *sc = l->svc->conf;
-	const struct builtin *b = sc->builtin;
-	struct sockaddr_storage peer;
+	struct service *svc = l->svc;
+	const struct builtin *b = svc->conf->builtin;
+	struct dgram_batch *db = sd->dgram;
 
-	for (int i = 0; i < DGRAM_BATCH; i++) {
-		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(l->fd, sd->dgram_in, DGRAM_MAX, MSG_DONTWAIT,
-		    (struct sockaddr *)&peer, &plen);
+	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
+		int n, m = 0;
+
+		for (int i = 0; i < DGRAM_BATCH; i++) {
+			db->iin[i] = (struct iovec){ db->bufin + (size_t)i * DGRAM_MAX,
+			    DGRAM_MAX };
+			db->in[i].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = sizeof(db->peer[i]), .msg_iov = &db->iin[i],
+			    .msg_iovlen = 1 };
+		}
+		n = recvmmsg(l->fd, db->in, DGRAM_BATCH, MSG_DONTWAIT, NULL);
 		if (n == -1) {
-			if (errno == EAGAIN)
-				break;
-			continue;	/* an ICMP error from an earlier reply */
-		}
-		if (sc->udp_loop_guard && dgram_suspect(sd, (struct sockaddr *)&peer))
-			continue;
-		/* Datagrams are dropped unlogged: their source may be forged. */
-		if (!dgram_allowed(sc, (struct sockaddr *)&peer)) {
-			l->svc->st.refused[REFUSE_ACCESS]++;
+			if (errno == EAGAIN || ++errors > DGRAM_BATCH)
+				return;
+			round--;	/* an ICMP error from an earlier reply */
 			continue;
 		}
-		ssize_t out = b->dgram(sd->dgram_in, n, sd->dgram_out, DGRAM_MAX);
-		if (out >= 0)
-			(void)sendto(l->fd, sd->dgram_out, out, MSG_DONTWAIT,
-			    (struct sockaddr *)&peer, plen);
+		for (int i = 0; i < n; i++) {
+			char *out = db->bufout + (size_t)i * DGRAM_MAX;
+			ssize_t len;
+			if (!dgram_answerable(sd, svc, (struct sockaddr *)&db->peer[i]))
+				continue;
+			len = b->dgram(db->iin[i].iov_base, db->in[i].msg_len, out,
+			    DGRAM_MAX);
+			if (len < 0)
+				continue;
+			db->iout[m] = (struct iovec){ out, len };
+			db->out[m].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = db->in[i].msg_hdr.msg_namelen,
+			    .msg_iov = &db->iout[m], .msg_iovlen = 1 };
+			m++;
+		}
+		send_replies(l->fd, db, m);
+		if (n < DGRAM_BATCH)
+			return;
 	}
 }
 
@@ -467,7 +560,7 @@ on_service(struct watch *w)
 	struct service *svc = l->svc;
 	struct sockd *sd = svc->owner;
 
-	if (answers_in_master(svc->conf))
+	if (udp_builtin(svc->conf))
 		answer_datagrams(sd, l);
 	else if (svc->conf->wait)
 		start_wait_child(sd, l);
@@ -844,8 +937,10 @@ master_open(struct sockd *sd, struct config *cfg)
 	log_configure(false, cfg->global.log_format == LOG_FORMAT_JSON, -1);
 	notify_open(&sd->notify);
 	if (loop_init(&sd->loop) == -1 ||
-	    (sd->dgram_in = malloc(DGRAM_MAX)) == NULL ||
-	    (sd->dgram_out = malloc(DGRAM_MAX)) == NULL ||
+	    /* Only touched as far as datagrams fill them. */
+	    (sd->dgram = calloc(1, sizeof(*sd->dgram))) == NULL ||
+	    (sd->dgram->bufin = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
+	    (sd->dgram->bufout = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
 	    (sd->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 		log_warn("startup");
 		return -1;
@@ -940,6 +1035,10 @@ master_close(struct sockd *sd)
 	loop_free(&sd->loop);
 	children_free(&sd->children);
 	notify_close(&sd->notify);
-	free(sd->dgram_in);
-	free(sd->dgram_out);
+	if (sd->dgram) {
+		free(sd->dgram->bufin);
+		free(sd->dgram->bufout);
+		free(sd->dgram);
+		sd->dgram = NULL;
+	}
 }

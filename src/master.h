@@ -11,6 +11,8 @@
 #include "notify.h"
 #include "service.h"
 
+struct dgram_batch;
+
 struct sockd {
 	struct config *cfg;
 	struct service **svcs;	/* the enabled services */
@@ -20,7 +22,7 @@ struct sockd {
 	struct watch sigwatch;
 	struct notify notify;
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
-	char *dgram_in, *dgram_out;
+	struct dgram_batch *dgram;	/* buffers for UDP built-ins */
 	bool quit, reload;
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */

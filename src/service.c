@@ -8,13 +8,40 @@
 #include "service.h"
 #include "sock.h"
 
-/* The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
-#define LISTEN_BACKLOG 4096
+/* Used when net.core.somaxconn cannot be read. */
+#define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
 /* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
  * SOCKD_SERVICE: set per connection, ahead of the configured template so a
  * handler's getenv() finds sockd's values first. */
 #define CONN_ENV 7
+
+/*
+ * The kernel caps any backlog at net.core.somaxconn, so that is the
+ * largest useful default; read once, as it rarely changes.
+ */
+static int
+backlog_default(void)
+{
+	static int somaxconn;
+	FILE *fp;
+
+	if (somaxconn > 0)
+		return somaxconn;
+	somaxconn = BACKLOG_FALLBACK;
+	if ((fp = fopen("/proc/sys/net/core/somaxconn", "re")) != NULL) {
+		if (fscanf(fp, "%d", &somaxconn) != 1 || somaxconn <= 0)
+			somaxconn = BACKLOG_FALLBACK;
+		fclose(fp);
+	}
+	return somaxconn;
+}
+
+static int
+backlog_of(const struct svc_conf *sc)
+{
+	return sc->backlog ? sc->backlog : backlog_default();
+}
 
 static int
 set_env_service(struct service *svc, const char *name)
@@ -98,6 +125,11 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 				svc->ls[i].addr = &sc->addrs[j];
 				break;
 			}
+	/* listen(2) again just changes the backlog of a listening socket. */
+	if (old && sc->proto == PROTO_TCP && backlog_of(old) != backlog_of(sc))
+		for (size_t i = 0; i < svc->nls; i++)
+			if (svc->ls[i].fd != -1)
+				(void)listen(svc->ls[i].fd, backlog_of(sc));
 	if (old && (old->rate != sc->rate || old->rate_burst != sc->rate_burst))
 		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
 	svc->sources.prefix6 = sc->per_source_prefix6;
@@ -124,7 +156,7 @@ service_open(struct service *svc)
 
 		svc->failed = i;
 		l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-		    (struct sockaddr *)&ss, len, LISTEN_BACKLOG, sc->v6only);
+		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];
