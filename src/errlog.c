@@ -22,7 +22,12 @@ struct errlog {
 	pid_t pid;
 	char *part;		/* an unfinished line, allocated only when needed */
 	size_t partlen;
+	struct errlog *prev, *next;
 };
+
+/* Every open pipe, so that an exit can release them (process-wide, like
+ * the children they belong to). */
+static struct errlog *all;
 
 static void
 emit(struct errlog *el, const char *p, size_t n, bool cut)
@@ -52,6 +57,12 @@ emit(struct errlog *el, const char *p, size_t n, bool cut)
 static void
 errlog_free(struct errlog *el)
 {
+	if (el->prev)
+		el->prev->next = el->next;
+	else
+		all = el->next;
+	if (el->next)
+		el->next->prev = el->prev;
 	loop_remove(el->loop, &el->w);
 	close(el->w.fd);
 	service_unref(el->svc);
@@ -123,6 +134,9 @@ errlog_open(struct loop *loop, struct service *svc, struct errlog **out)
 	el->w = (struct watch){ .fd = p[0], .fn = on_readable, .arg = el };
 	el->loop = loop;
 	el->svc = service_ref(svc);
+	if ((el->next = all) != NULL)
+		all->prev = el;
+	all = el;
 	*out = el;
 	return p[1];
 }
@@ -133,4 +147,11 @@ errlog_started(struct errlog *el, pid_t pid)
 	el->pid = pid;
 	if (pid <= 0 || loop_enable(el->loop, &el->w, true) == -1)
 		errlog_free(el);
+}
+
+void
+errlog_close_all(void)
+{
+	while (all)
+		errlog_free(all);
 }

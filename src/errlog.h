@@ -16,5 +16,7 @@ struct errlog;
 int errlog_open(struct loop *, struct service *, struct errlog **);
 /* Names the child once it exists; a failed spawn passes -1 to discard. */
 void errlog_started(struct errlog *, pid_t);
+/* At exit: drops every pipe still open, unlogged. */
+void errlog_close_all(void);
 
 #endif

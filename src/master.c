@@ -1020,14 +1020,20 @@ master_run(struct sockd *sd)
 void
 master_close(struct sockd *sd)
 {
-	for (size_t i = 0; i < sd->children.cap; i++)
-		if (sd->children.slots[i].pid)
-			lifetime_free(sd, sd->children.slots[i].lifetime);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		retire(sd, sd->svcs[i]);
 	free(sd->svcs);
 	sd->svcs = NULL;
 	sd->nsvcs = 0;
+	/* Children left running (shutdown = "leave") let go of what they hold. */
+	for (size_t i = 0; i < sd->children.cap; i++) {
+		struct child *ch = &sd->children.slots[i];
+		if (ch->pid == 0)
+			continue;
+		lifetime_free(sd, ch->lifetime);
+		service_unref(ch->svc);
+	}
+	errlog_close_all();
 	if (sd->sigwatch.fd != -1)
 		close(sd->sigwatch.fd);
 	if (sd->devnull != -1)

@@ -271,7 +271,7 @@ START_TEST(include_dir_errors_name_the_file)
 {
 	uint16_t port = tu_free_port();
 	char dir[4200], out[8192];
-	const char *conf;
+	char *conf;
 
 	snprintf(dir, sizeof(dir), "%s/conf.d", tu_tmpdir());
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
@@ -298,6 +298,7 @@ START_TEST(include_dir_errors_name_the_file)
 	ck_assert_int_eq(WEXITSTATUS(tu_run(out, sizeof(out), "-t", "-f", conf, NULL)), 1);
 	ck_assert_msg(strstr(out, "30-c.conf:1: service \"a\": duplicate name (first defined at ")
 	    && strstr(out, "10-a.conf:1)"), "%s", out);
+	free(conf);
 }
 END_TEST
 
