@@ -102,3 +102,23 @@ addr_from_sockaddr(const struct sockaddr *sa, struct addr *a, uint16_t *port)
 	}
 	return -1;
 }
+
+void
+addr_mask(struct addr *a, unsigned bits)
+{
+	uint8_t *p = a->family == AF_INET ? (uint8_t *)&a->u.v4 : a->u.v6.s6_addr;
+	unsigned len = a->family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < len; i++, bits = bits > 8 ? bits - 8 : 0)
+		if (bits < 8)
+			p[i] &= (uint8_t)(0xff00 >> bits);
+}
+
+bool
+addr_is_group(const struct addr *a)
+{
+	if (a->family == AF_INET)
+		return a->u.v4.s_addr == htonl(INADDR_BROADCAST) ||
+		    IN_MULTICAST(ntohl(a->u.v4.s_addr));
+	return IN6_IS_ADDR_MULTICAST(&a->u.v6);
+}

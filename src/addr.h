@@ -24,5 +24,9 @@ bool addr_overlap(const struct addr *, const struct addr *);
 socklen_t addr_sockaddr(const struct addr *, uint16_t port, struct sockaddr_storage *);
 void addr_format(const struct addr *, char buf[ADDR_STRLEN]);
 int addr_from_sockaddr(const struct sockaddr *, struct addr *, uint16_t *port);
+/* Clears all but the first bits of the address. */
+void addr_mask(struct addr *, unsigned bits);
+/* Broadcast (255.255.255.255) or multicast, IPv4 or IPv6. */
+bool addr_is_group(const struct addr *);
 
 #endif

@@ -178,11 +178,11 @@ time_dgram(const char *in, size_t len, char *out, size_t outsz)
 }
 
 static const struct builtin builtins[] = {
-	{ "echo", echo_stream, echo_dgram },
-	{ "discard", discard_stream, discard_dgram },
-	{ "chargen", chargen_stream, chargen_dgram },
-	{ "daytime", daytime_stream, daytime_dgram },
-	{ "time", time_stream, time_dgram },
+	{ "echo", echo_stream, echo_dgram, false },
+	{ "discard", discard_stream, discard_dgram, false },
+	{ "chargen", chargen_stream, chargen_dgram, false },
+	{ "daytime", daytime_stream, daytime_dgram, true },
+	{ "time", time_stream, time_dgram, true },
 };
 
 const struct builtin *

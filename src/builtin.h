@@ -2,6 +2,7 @@
 #ifndef SOCKD_BUILTIN_H
 #define SOCKD_BUILTIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,6 +15,11 @@ struct builtin {
 	void (*stream)(void);
 	/* Answers one datagram into out; returns the length, or -1 for no reply. */
 	ssize_t (*dgram)(const char *in, size_t len, char *out, size_t outsz);
+	/*
+	 * Over TCP it only writes a few bytes, the same as its datagram reply
+	 * to no input: the master sends them itself and closes, no child.
+	 */
+	bool in_master;
 };
 
 const struct builtin *builtin_find(const char *name);

@@ -55,6 +55,19 @@ children_add(struct children *c, pid_t pid, struct service *svc)
 	return 0;
 }
 
+struct child *
+children_find(struct children *c, pid_t pid)
+{
+	if (c->cap == 0)
+		return NULL;
+	for (size_t i = slot_of(c, pid); ; i = (i + 1) & (c->cap - 1)) {
+		if (c->slots[i].pid == pid)
+			return &c->slots[i];
+		if (c->slots[i].pid == 0)
+			return NULL;
+	}
+}
+
 /* Removes pid, copying its record out; false when it is not ours. */
 bool
 children_take(struct children *c, pid_t pid, struct child *out)

@@ -1,7 +1,10 @@
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,7 @@
 /* libconfig's own include nesting limit; deeper is surely a loop. */
 #define INCLUDE_DEPTH_MAX 10
 
-enum ktype { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_LIST };
+enum ktype { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_LIST, K_ONE_OR_MORE };
 
 struct keyspec {
 	const char *name;
@@ -48,16 +51,51 @@ static const struct keyspec include_keys[] = {
 	{ NULL, 0 }
 };
 
+/* Per-service keys that the global section may set as defaults. */
+static const struct keyspec control_keys[] = {
+	{ "address", K_ONE_OR_MORE },
+	{ "v6only", K_BOOL },
+	{ "instances", K_INT },
+	{ "user", K_STRING },
+	{ "group", K_STRING },
+	{ "per_source", K_INT },
+	{ "per_source_prefix6", K_INT },
+	{ "rate", K_INT },
+	{ "rate_burst", K_INT },
+	{ "source_rate", K_INT },
+	{ "only_from", K_ONE_OR_MORE },
+	{ "no_access", K_ONE_OR_MORE },
+	{ "refuse_message", K_STRING },
+	{ "env", K_STRINGS },
+	{ "passenv", K_STRINGS },
+	{ "rlimits", K_GROUP },
+	{ "nice", K_INT },
+	{ "umask", K_STRING },
+	{ "chdir", K_STRING },
+	{ "max_lifetime", K_INT },
+	{ "udp_loop_guard", K_BOOL },
+	{ NULL, 0 }
+};
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+	{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE },
+	{ "memlock", RLIMIT_MEMLOCK }, { "nofile", RLIMIT_NOFILE },
+	{ "nproc", RLIMIT_NPROC },
+};
+
 static const struct keyspec service_keys[] = {
 	{ "name", K_STRING },
 	{ "protocol", K_STRING },
 	{ "port", K_INT },
-	{ "address", K_STRING },
 	{ "server", K_STRING },
 	{ "builtin", K_STRING },
 	{ "args", K_STRINGS },
 	{ "wait", K_BOOL },
-	{ "instances", K_INT },
+	{ "backlog", K_INT },
 	{ "disabled", K_BOOL },
 	{ "stderr", K_STRING },
 	{ NULL, 0 }
@@ -70,6 +108,8 @@ struct loader {
 	char *dir;		/* absolute directory of the main file */
 	struct bigint *bigints;	/* integer literals libconfig would truncate */
 	size_t nbigints;
+	const config_setting_t *global;	/* the "sockd" group, or NULL */
+	bool mute_global;	/* its errors were reported once already */
 };
 
 static unsigned scan_file(struct loader *, const char *, int);
@@ -136,6 +176,11 @@ error_at(struct loader *ld, const config_setting_t *s, const char *who,
 	char msg[900];
 	va_list ap;
 
+	/* Each service re-reads the defaults; report their errors only once. */
+	if (ld->mute_global)
+		for (const config_setting_t *p = s; p; p = config_setting_parent(p))
+			if (p == ld->global)
+				return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -177,19 +222,22 @@ key_find(const struct keyspec *spec, const char *name)
 	return NULL;
 }
 
+/* The closest known key in spec or extra (may be NULL), if any is close. */
 static const char *
-key_suggest(const struct keyspec *spec, const char *name)
+key_suggest(const struct keyspec *spec, const struct keyspec *extra,
+    const char *name)
 {
 	const char *best = NULL;
 	size_t bestd = strlen(name) / 2 + 1;
 
-	for (; spec->name; spec++) {
-		size_t d = edit_distance(name, spec->name);
-		if (d <= bestd && (best == NULL || d < bestd)) {
-			best = spec->name;
-			bestd = d;
+	for (int pass = 0; pass < 2; pass++, spec = extra)
+		for (; spec && spec->name; spec++) {
+			size_t d = edit_distance(name, spec->name);
+			if (d <= bestd && (best == NULL || d < bestd)) {
+				best = spec->name;
+				bestd = d;
+			}
 		}
-	}
 	return best;
 }
 
@@ -203,6 +251,7 @@ ktype_name(enum ktype t)
 	case K_STRINGS:	return "a list of strings";
 	case K_GROUP:	return "a group { ... }";
 	case K_LIST:	return "a list ( ... )";
+	case K_ONE_OR_MORE: return "a string or a list of strings";
 	}
 	return "?";
 }
@@ -218,6 +267,10 @@ ktype_matches(enum ktype t, const config_setting_t *s)
 	case K_BOOL:	return type == CONFIG_TYPE_BOOL;
 	case K_GROUP:	return type == CONFIG_TYPE_GROUP;
 	case K_LIST:	return type == CONFIG_TYPE_LIST;
+	case K_ONE_OR_MORE:
+		if (type == CONFIG_TYPE_STRING)
+			return true;
+		/* FALLTHROUGH */
 	case K_STRINGS:
 		if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
 			return false;
@@ -233,7 +286,7 @@ ktype_matches(enum ktype t, const config_setting_t *s)
 /* Reports unknown keys and wrong types in a group; returns the error count. */
 static unsigned
 check_keys(struct loader *ld, const config_setting_t *grp,
-    const struct keyspec *spec, const char *who)
+    const struct keyspec *spec, const struct keyspec *extra, const char *who)
 {
 	unsigned errors = 0;
 
@@ -242,8 +295,10 @@ check_keys(struct loader *ld, const config_setting_t *grp,
 		const char *name = config_setting_name(s);
 		const struct keyspec *k = key_find(spec, name);
 
+		if (k == NULL && extra)
+			k = key_find(extra, name);
 		if (k == NULL) {
-			const char *hint = key_suggest(spec, name);
+			const char *hint = key_suggest(spec, extra, name);
 			if (hint)
 				error_at(ld, s, who, "unknown key '%s' (did you mean '%s'?)",
 				    name, hint);
@@ -287,10 +342,9 @@ get_bool(const config_setting_t *grp, const char *key, bool *out)
  * Returns 1 when set and valid, 0 when absent, -1 after reporting an error.
  */
 static int
-get_int(struct loader *ld, const config_setting_t *grp, const char *key,
+int_value(struct loader *ld, const config_setting_t *s, const char *key,
     long long min, long long max, const char *who, long long *out)
 {
-	config_setting_t *s = config_setting_get_member(grp, key);
 	long long v;
 
 	if (s == NULL || (config_setting_type(s) != CONFIG_TYPE_INT &&
@@ -330,6 +384,14 @@ get_enum(struct loader *ld, const config_setting_t *grp, const char *key,
 	error_at(ld, config_setting_get_member(grp, key), who,
 	    "%s \"%s\": expected %s", key, v, list);
 	return -2;
+}
+
+static int
+get_int(struct loader *ld, const config_setting_t *grp, const char *key,
+    long long min, long long max, const char *who, long long *out)
+{
+	return int_value(ld, config_setting_get_member(grp, key), key, min, max,
+	    who, out);
 }
 
 static bool
@@ -389,6 +451,14 @@ svc_free(struct svc_conf *sc)
 	free(sc->file);
 	free(sc->server);
 	strings_free(sc->argv);
+	free(sc->addrs);
+	free(sc->user);
+	free(sc->groups);
+	acl_free(&sc->only_from);
+	acl_free(&sc->no_access);
+	free(sc->refuse_message);
+	strings_free(sc->env);
+	free(sc->chdir);
 }
 
 static unsigned
@@ -430,13 +500,380 @@ parse_server(struct loader *ld, const config_setting_t *grp, const char *who,
 	return 0;
 }
 
+/* A control key of the service, or else its default from the global section. */
+static config_setting_t *
+pick(struct loader *ld, const config_setting_t *grp, const char *key)
+{
+	config_setting_t *s = grp ? config_setting_get_member(grp, key) : NULL;
+
+	if (s == NULL && ld->global)
+		s = config_setting_get_member(ld->global, key);
+	return s;
+}
+
+/* A string or a list of strings, as read by K_ONE_OR_MORE keys. */
+static int
+one_or_more_len(const config_setting_t *s)
+{
+	if (s == NULL || !ktype_matches(K_ONE_OR_MORE, s))
+		return -1;
+	return config_setting_type(s) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(s);
+}
+
+static const char *
+one_or_more_elem(const config_setting_t *s, int i)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(s) : config_setting_get_string_elem(s, i);
+}
+
+/* The element i of s for error positions (list elements carry their line). */
+static const config_setting_t *
+elem_at(const config_setting_t *s, int i)
+{
+	const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    s : config_setting_get_elem(s, i);
+
+	return e && config_setting_source_line(e) > 0 ? e : s;
+}
+
+static unsigned
+parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	int n = one_or_more_len(s);
+	unsigned errors = 0;
+
+	if (n == 0) {
+		error_at(ld, s, who, "address: the list is empty");
+		return 1;
+	}
+	if ((sc->addrs = calloc(n > 0 ? n : 1, sizeof(*sc->addrs))) == NULL)
+		return 1;
+	if (n < 0) {
+		addr_parse("0.0.0.0", &sc->addrs[0]);
+		sc->naddrs = 1;
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *a = one_or_more_elem(s, i);
+		if (addr_parse(a, &sc->addrs[sc->naddrs]) == -1) {
+			error_at(ld, elem_at(s, i), who,
+			    "address \"%s\" is not an IP address literal", a);
+			errors++;
+		} else
+			sc->naddrs++;
+	}
+	return errors;
+}
+
+static unsigned
+parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
+    const char *who, struct acl *acl)
+{
+	int n = one_or_more_len(s);
+	unsigned errors = 0;
+
+	if (n < 0)
+		return 0;
+	acl->set = true;
+	if (n == 0 || (acl->v = calloc(n, sizeof(*acl->v))) == NULL)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const char *a = one_or_more_elem(s, i);
+		if (acl_parse(a, &acl->v[acl->n]) == -1) {
+			error_at(ld, elem_at(s, i), who,
+			    "%s: \"%s\" is not an address or a prefix like "
+			    "\"10.0.0.0/8\"", key, a);
+			errors++;
+		} else
+			acl->n++;
+	}
+	return errors;
+}
+
+static unsigned
+parse_ids(struct loader *ld, const config_setting_t *us,
+    const config_setting_t *gs, const char *who, struct svc_conf *sc)
+{
+	const char *user = us && config_setting_type(us) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(us) : NULL;
+	const char *group = gs && config_setting_type(gs) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(gs) : NULL;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	unsigned errors = 0;
+
+	if (user && (pw = getpwnam(user)) == NULL) {
+		error_at(ld, us, who, "user \"%s\" does not exist", user);
+		errors++;
+	}
+	if (group && (gr = getgrnam(group)) == NULL) {
+		error_at(ld, gs, who, "group \"%s\" does not exist", group);
+		errors++;
+	}
+	if (errors || (!user && !group))
+		return errors;
+	sc->set_ids = true;
+	if (pw == NULL) {
+		/* A group alone: sockd's own user with that group only. */
+		sc->uid = geteuid();
+		sc->gid = gr->gr_gid;
+		if ((sc->groups = malloc(sizeof(gid_t))) == NULL)
+			return 1;
+		sc->groups[0] = sc->gid;
+		sc->ngroups = 1;
+		return 0;
+	}
+	sc->user = strdup(pw->pw_name);
+	sc->uid = pw->pw_uid;
+	sc->gid = gr ? gr->gr_gid : pw->pw_gid;
+	/* What initgroups() would set, found now: the child cannot look it up. */
+	for (int n = 16;;) {
+		gid_t *g = realloc(sc->groups, n * sizeof(gid_t));
+		if (g == NULL)
+			return 1;
+		sc->groups = g;
+		sc->ngroups = n;
+		if (getgrouplist(sc->user, sc->gid, sc->groups, &sc->ngroups) != -1)
+			break;
+		if (sc->ngroups <= n)
+			n *= 2;
+		else
+			n = sc->ngroups;
+	}
+	return 0;
+}
+
+static bool
+valid_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (*s >= '0' && *s <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * The handler's environment template: PATH first, then env, then the
+ * passenv values as sockd sees them now (at load time).
+ */
+static unsigned
+parse_env(struct loader *ld, const config_setting_t *es,
+    const config_setting_t *ps, const char *who, struct svc_conf *sc)
+{
+	int ne = es && ktype_matches(K_STRINGS, es) ? config_setting_length(es) : 0;
+	int np = ps && ktype_matches(K_STRINGS, ps) ? config_setting_length(ps) : 0;
+	unsigned errors = 0;
+	size_t n = 1;
+	char *path = NULL;
+
+	if ((sc->env = calloc(ne + np + 2, sizeof(char *))) == NULL)
+		return 1;
+	for (int i = 0; i < ne; i++) {
+		const char *e = config_setting_get_string_elem(es, i);
+		const char *eq = strchr(e, '=');
+		if (eq == NULL || !valid_env_name(e, eq - e)) {
+			error_at(ld, elem_at(es, i), who,
+			    "env: \"%s\" is not NAME=value", e);
+			errors++;
+		} else if (strncmp(e, "PATH=", 5) == 0) {
+			free(path);
+			path = strdup(e);
+		} else
+			sc->env[n++] = strdup(e);
+	}
+	for (int i = 0; i < np; i++) {
+		const char *name = config_setting_get_string_elem(ps, i), *v;
+		if (!valid_env_name(name, strlen(name))) {
+			error_at(ld, elem_at(ps, i), who,
+			    "passenv: \"%s\" is not a variable name", name);
+			errors++;
+		} else if ((v = getenv(name)) == NULL)
+			continue;
+		else if (strcmp(name, "PATH") == 0) {
+			free(path);
+			if (asprintf(&path, "PATH=%s", v) == -1)
+				path = NULL;
+		} else if (asprintf(&sc->env[n], "%s=%s", name, v) != -1)
+			n++;
+	}
+	sc->env[0] = path ? path : strdup("PATH=" CONFIG_DEFAULT_PATH);
+	return errors;
+}
+
+static unsigned
+parse_rlimits(struct loader *ld, const config_setting_t *grp, const char *who,
+    struct svc_conf *sc)
+{
+	unsigned errors = 0;
+	long long v;
+
+	if (grp == NULL || config_setting_type(grp) != CONFIG_TYPE_GROUP)
+		return 0;
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		config_setting_t *s = config_setting_get_elem(grp, i);
+		const char *name = config_setting_name(s);
+		size_t k;
+
+		for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+			if (strcmp(name, rlimit_names[k].name) == 0)
+				break;
+		if (k == sizeof(rlimit_names) / sizeof(rlimit_names[0])) {
+			error_at(ld, s, who, "rlimits: unknown limit '%s' (known: as, "
+			    "core, cpu, data, fsize, memlock, nofile, nproc)", name);
+			errors++;
+			continue;
+		}
+		if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+		    strcmp(config_setting_get_string(s), "unlimited") == 0)
+			v = -1;
+		else if (config_setting_type(s) == CONFIG_TYPE_STRING ||
+		    int_value(ld, s, name, 0, LLONG_MAX, who, &v) != 1) {
+			if (config_setting_type(s) != CONFIG_TYPE_INT &&
+			    config_setting_type(s) != CONFIG_TYPE_INT64)
+				error_at(ld, s, who, "rlimits: %s: expected an integer "
+				    "or \"unlimited\"", name);
+			errors++;
+			continue;
+		}
+		sc->rlimits[sc->nrlimits].resource = rlimit_names[k].resource;
+		sc->rlimits[sc->nrlimits++].value = v < 0 ? RLIM_INFINITY : (rlim_t)v;
+	}
+	return errors;
+}
+
+static unsigned
+parse_umask(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	const char *str;
+	char *end;
+	long v;
+
+	sc->umask = -1;
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	str = config_setting_get_string(s);
+	v = strtol(str, &end, 8);
+	if (*str == '\0' || *end != '\0' || v < 0 || v > 0777 || strlen(str) > 4) {
+		error_at(ld, s, who, "umask: \"%s\" is not an octal mode like \"027\"",
+		    str);
+		return 1;
+	}
+	sc->umask = v;
+	return 0;
+}
+
+static unsigned
+parse_chdir(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	const char *dir;
+	struct stat st;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	dir = config_setting_get_string(s);
+	if (dir[0] != '/') {
+		error_at(ld, s, who, "chdir: \"%s\" is not an absolute path", dir);
+		return 1;
+	}
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		error_at(ld, s, who, "chdir: \"%s\": %s", dir,
+		    strerror(S_ISDIR(st.st_mode) ? errno : ENOTDIR));
+		return 1;
+	}
+	sc->chdir = strdup(dir);
+	return 0;
+}
+
+/* The integer controls: key, range, and where the value goes. */
+static const struct {
+	const char *key;
+	long long min, max;
+	size_t off;
+} int_controls[] = {
+	{ "instances", 1, INT_MAX, offsetof(struct svc_conf, instances) },
+	{ "per_source", 1, INT_MAX, offsetof(struct svc_conf, per_source) },
+	{ "per_source_prefix6", 1, 128,
+	    offsetof(struct svc_conf, per_source_prefix6) },
+	{ "rate", 1, 1000000, offsetof(struct svc_conf, rate) },
+	{ "rate_burst", 1, 1000000, offsetof(struct svc_conf, rate_burst) },
+	{ "source_rate", 1, 1000000, offsetof(struct svc_conf, source_rate) },
+	{ "max_lifetime", 1, INT_MAX, offsetof(struct svc_conf, max_lifetime) },
+};
+
+/*
+ * The keys of control_keys[], from the service group grp or else from the
+ * global section; grp NULL reads the global section alone.
+ */
+static unsigned
+parse_controls(struct loader *ld, const config_setting_t *grp, const char *who,
+    struct svc_conf *sc)
+{
+	config_setting_t *s;
+	unsigned errors = 0;
+	long long v;
+
+	sc->per_source_prefix6 = CONFIG_DEFAULT_PREFIX6;
+	sc->udp_loop_guard = true;
+	for (size_t i = 0; i < sizeof(int_controls) / sizeof(int_controls[0]); i++)
+		switch (int_value(ld, pick(ld, grp, int_controls[i].key),
+		    int_controls[i].key, int_controls[i].min, int_controls[i].max,
+		    who, &v)) {
+		case 1:
+			*(unsigned *)((char *)sc + int_controls[i].off) = v;
+			break;
+		case -1:
+			errors++;
+		}
+	switch (int_value(ld, pick(ld, grp, "nice"), "nice", -20, 19, who, &v)) {
+	case 1:
+		sc->set_nice = true;
+		sc->nice = v;
+		break;
+	case -1:
+		errors++;
+	}
+	if ((s = pick(ld, grp, "v6only")) && config_setting_type(s) == CONFIG_TYPE_BOOL)
+		sc->v6only = config_setting_get_bool(s);
+	if ((s = pick(ld, grp, "udp_loop_guard")) &&
+	    config_setting_type(s) == CONFIG_TYPE_BOOL)
+		sc->udp_loop_guard = config_setting_get_bool(s);
+	if ((s = pick(ld, grp, "refuse_message")) &&
+	    config_setting_type(s) == CONFIG_TYPE_STRING)
+		sc->refuse_message = strdup(config_setting_get_string(s));
+	if ((s = pick(ld, grp, "rate_burst")) && !pick(ld, grp, "rate")) {
+		error_at(ld, s, who, "rate_burst: set 'rate' too");
+		errors++;
+	}
+	if (sc->rate_burst == 0)
+		sc->rate_burst = sc->rate;
+	errors += parse_addresses(ld, pick(ld, grp, "address"), who, sc);
+	errors += parse_ids(ld, pick(ld, grp, "user"), pick(ld, grp, "group"), who, sc);
+	errors += parse_acl(ld, pick(ld, grp, "only_from"), "only_from", who,
+	    &sc->only_from);
+	errors += parse_acl(ld, pick(ld, grp, "no_access"), "no_access", who,
+	    &sc->no_access);
+	errors += parse_env(ld, pick(ld, grp, "env"), pick(ld, grp, "passenv"), who, sc);
+	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
+	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
+	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
+	return errors;
+}
+
 /* Parses one service group; returns the number of errors reported. */
 static unsigned
 parse_service(struct loader *ld, const config_setting_t *grp, int index,
     struct svc_conf *sc)
 {
 	char who[CONFIG_NAME_MAX + 32];
-	const char *name, *proto, *address, *server, *builtin;
+	const char *name, *proto, *server, *builtin;
 	config_setting_t *s;
 	long long v;
 	unsigned errors;
@@ -456,7 +893,7 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		error_at(ld, grp, who, "expected a group { ... }");
 		return 1;
 	}
-	errors = check_keys(ld, grp, service_keys, who);
+	errors = check_keys(ld, grp, service_keys, control_keys, who);
 
 	if ((s = config_setting_get_member(grp, "name")) == NULL) {
 		error_at(ld, grp, who, "missing key 'name'");
@@ -492,15 +929,6 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		}
 		break;
 	default:
-		errors++;
-	}
-
-	address = get_string(grp, "address");
-	if (address == NULL)
-		addr_parse("0.0.0.0", &sc->addr);
-	else if (addr_parse(address, &sc->addr) == -1) {
-		error_at(ld, config_setting_get_member(grp, "address"), who,
-		    "address \"%s\" is not an IP address literal", address);
 		errors++;
 	}
 
@@ -546,9 +974,9 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		errors++;
 	}
 
-	switch (get_int(ld, grp, "instances", 1, INT_MAX, who, &v)) {
+	switch (get_int(ld, grp, "backlog", 1, INT_MAX, who, &v)) {
 	case 1:
-		sc->instances = v;
+		sc->backlog = v;
 		break;
 	case -1:
 		errors++;
@@ -561,14 +989,14 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		errors++;
 	else if (e >= 0)
 		sc->stderr_to = e;
-	return errors;
+	return errors + parse_controls(ld, grp, who, sc);
 }
 
 static unsigned
 parse_global(struct loader *ld, const config_setting_t *grp)
 {
 	struct global_conf *g = &ld->cfg->global;
-	unsigned errors = check_keys(ld, grp, global_keys, "sockd");
+	unsigned errors = check_keys(ld, grp, global_keys, control_keys, "sockd");
 	const char *pidfile;
 	long long v;
 
@@ -619,7 +1047,55 @@ parse_global(struct loader *ld, const config_setting_t *grp)
 	if ((e = get_enum(ld, grp, "log_level", level_words, "sockd")) >= 0)
 		g->log_level = levels[e];
 	errors += e == -2;
+
+	/* The defaults are checked here, once; each service reads them again. */
+	struct svc_conf scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	errors += parse_controls(ld, NULL, "sockd", &scratch);
+	svc_free(&scratch);
+	ld->mute_global = true;
 	return errors;
+}
+
+/*
+ * Whether two listening addresses on one port collide in bind(): an IPv6
+ * wildcard takes IPv4 too unless it is v6only.
+ */
+static bool
+addrs_collide(const struct addr *a, bool a6only, const struct addr *b,
+    bool b6only)
+{
+	if (a->family != b->family && (a->family == AF_INET6 ? a6only : b6only))
+		return false;
+	return addr_overlap(a, b);
+}
+
+/* The first pair of a's and b's addresses that collide, or false. */
+static bool
+svcs_collide(const struct svc_conf *a, const struct svc_conf *b, size_t *ai)
+{
+	for (size_t i = 0; i < a->naddrs; i++)
+		for (size_t j = 0; j < b->naddrs; j++)
+			if ((a != b || j < i) && addrs_collide(&a->addrs[i], a->v6only,
+			    &b->addrs[j], b->v6only)) {
+				*ai = i;
+				return true;
+			}
+	return false;
+}
+
+static void
+report_collision(struct loader *ld, const struct svc_conf *a, size_t ai,
+    const struct svc_conf *b)
+{
+	char abuf[ADDR_STRLEN];
+
+	addr_format(&a->addrs[ai], abuf);
+	cfgerr_add(ld->err, a->file, a->line,
+	    "service \"%s\": %s %s port %u is already used by "
+	    "service \"%s\" (%s:%d)", a->name ? a->name : "?",
+	    svc_proto_name(a->proto), abuf, a->port,
+	    b->name ? b->name : "?", b->file, b->line);
 }
 
 /* Names and listening addresses must be unique among services. */
@@ -631,6 +1107,11 @@ check_unique(struct loader *ld)
 
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		struct svc_conf *a = &cfg->svcs[i];
+		size_t ai;
+		if (!a->disabled && svcs_collide(a, a, &ai)) {
+			report_collision(ld, a, ai, a);
+			errors++;
+		}
 		for (size_t j = 0; j < i; j++) {
 			struct svc_conf *b = &cfg->svcs[j];
 			if (a->name && b->name && strcmp(a->name, b->name) == 0) {
@@ -640,14 +1121,8 @@ check_unique(struct loader *ld)
 				errors++;
 			} else if (!a->disabled && !b->disabled &&
 			    a->proto == b->proto && a->port == b->port &&
-			    addr_overlap(&a->addr, &b->addr)) {
-				char abuf[ADDR_STRLEN];
-				addr_format(&a->addr, abuf);
-				cfgerr_add(ld->err, a->file, a->line,
-				    "service \"%s\": %s %s port %u is already used by "
-				    "service \"%s\" (%s:%d)", a->name ? a->name : "?",
-				    svc_proto_name(a->proto), abuf, a->port,
-				    b->name ? b->name : "?", b->file, b->line);
+			    svcs_collide(a, b, &ai)) {
+				report_collision(ld, a, ai, b);
 				errors++;
 			}
 		}
@@ -935,7 +1410,7 @@ parse_include(struct loader *ld, const char *path)
 	if (errors > 0)
 		return errors;
 	root = config_root_setting(&lc);
-	errors = check_keys(ld, root, include_keys, NULL);
+	errors = check_keys(ld, root, include_keys, NULL, NULL);
 	list = config_setting_get_member(root, "services");
 	if (list && config_setting_type(list) == CONFIG_TYPE_LIST)
 		errors += add_services(ld, list);
@@ -992,12 +1467,14 @@ static unsigned
 parse_root(struct loader *ld, config_t *lc)
 {
 	config_setting_t *root = config_root_setting(lc), *list, *g;
-	unsigned errors = check_keys(ld, root, top_keys, NULL);
+	unsigned errors = check_keys(ld, root, top_keys, NULL, NULL);
 	struct config *cfg = ld->cfg;
 
 	if ((g = config_setting_get_member(root, "sockd")) != NULL &&
-	    config_setting_type(g) == CONFIG_TYPE_GROUP)
+	    config_setting_type(g) == CONFIG_TYPE_GROUP) {
+		ld->global = g;
 		errors += parse_global(ld, g);
+	}
 
 	list = config_setting_get_member(root, "services");
 	if (list == NULL && cfg->global.include_dir == NULL) {

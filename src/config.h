@@ -11,10 +11,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "acl.h"
 #include "addr.h"
 
 #define CONFIG_DEFAULT_MAX_CHILDREN 512
 #define CONFIG_NAME_MAX 64
+#define CONFIG_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define CONFIG_DEFAULT_PREFIX6 64
+#define CONFIG_RLIMITS_MAX 8
 
 enum svc_proto { PROTO_TCP, PROTO_UDP };
 enum svc_stderr { STDERR_LOG, STDERR_NULL, STDERR_INHERIT };
@@ -29,15 +36,44 @@ struct svc_conf {
 	char *file;			/* where the service is defined */
 	int line;
 	enum svc_proto proto;
-	struct addr addr;
+	struct addr *addrs;		/* at least one */
+	size_t naddrs;
+	bool v6only;			/* "::" accepts IPv6 only */
 	uint16_t port;
 	char *server;			/* absolute path, or NULL for a built-in */
 	const struct builtin *builtin;	/* or NULL for a server */
 	char **argv;			/* NULL-terminated; NULL for a built-in */
 	bool wait;
 	unsigned instances;		/* 0: no per-service cap */
+	int backlog;			/* listen(2) backlog; 0: somaxconn */
 	bool disabled;
 	enum svc_stderr stderr_to;
+
+	/* Whom the handler runs as; set_ids false: as sockd itself. */
+	bool set_ids;
+	char *user;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;			/* supplementary, from the group database */
+	int ngroups;
+
+	unsigned per_source;		/* 0: no cap */
+	unsigned per_source_prefix6;
+	unsigned rate, rate_burst;	/* service-wide connections per second */
+	unsigned source_rate;		/* per client address */
+	struct acl only_from, no_access;
+	char *refuse_message;		/* NULL: close silently */
+	unsigned max_lifetime;		/* seconds; 0: unlimited */
+	bool udp_loop_guard;
+
+	/* The handler's process set-up, all resolved at load time. */
+	char **env;			/* "NAME=value", PATH first; NULL-terminated */
+	struct { int resource; rlim_t value; } rlimits[CONFIG_RLIMITS_MAX];
+	size_t nrlimits;
+	bool set_nice;
+	int nice;
+	int umask;			/* -1: inherited */
+	char *chdir;			/* NULL: inherited */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10

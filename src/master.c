@@ -18,39 +18,77 @@
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
 #define ACCEPT_BATCH 32
-#define DGRAM_BATCH 64
+/* Datagrams per recvmmsg(), and such batches per wake-up. */
+#define DGRAM_BATCH 32
+#define DGRAM_ROUNDS 2
 #define DGRAM_MAX 65536
+/* A TCP built-in answered in the master sends a few bytes. */
+#define REPLY_MAX 64
 /* A handler ending badly this soon after its start is a fast failure. */
 #define FAST_FAIL_MS 1000
 #define FAIL_WINDOW_MS 10000
 #define BACKOFF_MAX_MS 60000
 #define FAULT_FIRST_MS 100
 #define FAULT_MAX_MS 2000
+/* After max_lifetime a handler gets SIGTERM, and this long to go. */
+#define KILL_GRACE_MS 5000
 
+/* A child's max_lifetime timer; the child record points to it. */
+struct lifetime {
+	struct timer timer;
+	struct sockd *sd;
+	pid_t pid;
+	bool term_sent;
+};
+
+/* Buffers for answering UDP built-ins a batch at a time. */
+struct dgram_batch {
+	struct mmsghdr in[DGRAM_BATCH], out[DGRAM_BATCH];
+	struct iovec iin[DGRAM_BATCH], iout[DGRAM_BATCH];
+	struct sockaddr_storage peer[DGRAM_BATCH];
+	char *bufin, *bufout;	/* DGRAM_BATCH * DGRAM_MAX each */
+};
+
+static bool
+udp_builtin(const struct svc_conf *sc)
+{
+	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+}
+
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
 static bool
 answers_in_master(const struct svc_conf *sc)
 {
-	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+	return udp_builtin(sc) || (sc->builtin != NULL && sc->builtin->in_master);
+}
+
+static bool
+svc_closed(const struct service *svc)
+{
+	return svc->nls == 0 || svc->ls[0].fd == -1;
 }
 
 /* Whether the master should be listening on svc right now. */
 static bool
 svc_wanted(const struct sockd *sd, const struct service *svc)
 {
-	if (sd->quit || svc->paused || svc->fd == -1)
+	if (sd->quit || svc->paused || svc_closed(svc))
 		return false;
 	if (answers_in_master(svc->conf))
-		return true;
-	return !svc->busy && !service_at_cap(svc) &&
+		return !svc->rate_wait;
+	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
 	    sd->children.count < sd->cfg->global.max_children;
 }
 
 static void
 svc_update(struct sockd *sd, struct service *svc)
 {
-	if (svc->fd != -1 &&
-	    loop_enable(&sd->loop, &svc->watch, svc_wanted(sd, svc)) == -1)
-		log_warn("service \"%s\": epoll", svc->conf->name);
+	bool on = svc_wanted(sd, svc);
+
+	for (size_t i = 0; i < svc->nls; i++)
+		if (svc->ls[i].fd != -1 &&
+		    loop_enable(&sd->loop, &svc->ls[i].watch, on) == -1)
+			log_warn("service \"%s\": epoll", svc->conf->name);
 }
 
 static void
@@ -68,6 +106,16 @@ on_resume(struct timer *t)
 	svc->paused = false;
 	log_event(LOG_INFO, "resumed", &KV_S("service", svc->conf->name), 1,
 	    "service \"%s\": accepting again", svc->conf->name);
+	svc_update(svc->owner, svc);
+}
+
+/* The service has tokens again (rate). */
+static void
+on_rate_resume(struct timer *t)
+{
+	struct service *svc = t->arg;
+
+	svc->rate_wait = false;
 	svc_update(svc->owner, svc);
 }
 
@@ -136,11 +184,85 @@ child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 	return fd == -1 ? -2 : fd;
 }
 
+/* SIGTERM when max_lifetime runs out, SIGKILL when the grace does too. */
+static void
+on_lifetime(struct timer *t)
+{
+	struct lifetime *lt = t->arg;
+	struct child *ch = children_find(&lt->sd->children, lt->pid);
+
+	if (ch == NULL)		/* cannot be: reaping stops the timer */
+		return;
+	if (!lt->term_sent) {
+		log_info("service \"%s\": pid %ld outlived max_lifetime (%us), "
+		    "terminating", ch->svc->conf->name, (long)ch->pid,
+		    ch->svc->conf->max_lifetime);
+		(void)kill(ch->pid, SIGTERM);
+		lt->term_sent = true;
+		if (loop_timer_set(&lt->sd->loop, t, KILL_GRACE_MS) == -1)
+			(void)kill(ch->pid, SIGKILL);
+	} else {
+		log_info("service \"%s\": pid %ld ignored SIGTERM, killing",
+		    ch->svc->conf->name, (long)ch->pid);
+		(void)kill(ch->pid, SIGKILL);
+	}
+}
+
+static void
+lifetime_free(struct sockd *sd, struct lifetime *lt)
+{
+	if (lt) {
+		loop_timer_stop(&sd->loop, &lt->timer);
+		free(lt);
+	}
+}
+
+/* Records a started child: caps, per-source count, lifetime. */
+static void
+record_child(struct sockd *sd, struct service *svc, pid_t pid,
+    struct source *src)
+{
+	unsigned lifetime = svc->conf->max_lifetime;
+	struct lifetime *lt;
+	struct child *ch;
+
+	if (children_add(&sd->children, pid, svc) == -1 ||
+	    (ch = children_find(&sd->children, pid)) == NULL) {
+		/* Unrecorded, it will still be reaped; only the caps miss it. */
+		log_warn("service \"%s\": pid %ld not recorded", svc->conf->name,
+		    (long)pid);
+		return;
+	}
+	service_ref(svc);
+	svc->nchildren++;
+	if (src) {
+		/* Released exactly when this child is reaped, however it ends. */
+		src->count++;
+		ch->has_source = true;
+		ch->source = src->key;
+	}
+	if (lifetime == 0)
+		return;
+	if ((lt = calloc(1, sizeof(*lt))) != NULL) {
+		*lt = (struct lifetime){ .timer = { .fn = on_lifetime, .arg = lt },
+		    .sd = sd, .pid = pid };
+		if (loop_timer_set(&sd->loop, &lt->timer, lifetime * 1000ULL) == 0) {
+			ch->lifetime = lt;
+			return;
+		}
+		free(lt);
+	}
+	log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
+	    svc->conf->name, (long)pid);
+}
+
 /* Returns false when no child could be started (the caller may pause). */
 static bool
-start_child(struct sockd *sd, struct service *svc, struct conn *c)
+start_child(struct sockd *sd, struct service *svc, struct conn *c,
+    struct source *src)
 {
 	const struct svc_conf *sc = svc->conf;
+	const char *what = NULL;
 	struct errlog *el;
 	int exec_err = 0;
 	pid_t pid;
@@ -150,7 +272,8 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c)
 		resource_fault(sd, svc, "stderr pipe");
 		return false;
 	}
-	pid = sc->builtin ? spawn_builtin(svc, c) : spawn_server(svc, c, &exec_err);
+	pid = sc->builtin ? spawn_builtin(svc, c) :
+	    spawn_server(svc, c, &exec_err, &what);
 	if (el) {
 		close(c->errfd);
 		errlog_started(el, pid);
@@ -161,35 +284,111 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c)
 	}
 	if (exec_err) {
 		errno = exec_err;
-		log_warn("service \"%s\": cannot execute %s", sc->name, sc->server);
+		if (strcmp(what, "execve") == 0)
+			log_warn("service \"%s\": cannot execute %s", sc->name,
+			    sc->server);
+		else
+			log_warn("service \"%s\": %s", sc->name, what);
 	}
-	if (children_add(&sd->children, pid, svc) == -1) {
-		/* Unrecorded, it will still be reaped; only the caps miss it. */
-		log_warn("service \"%s\": pid %ld not recorded", sc->name, (long)pid);
-		return true;
-	}
-	service_ref(svc);
-	svc->nchildren++;
+	record_child(sd, svc, pid, src);
 	svc->st.accepted++;
 	log_accepted(svc, c->peer, pid);
 	return true;
 }
 
-static void
-accept_connections(struct sockd *sd, struct service *svc)
+/*
+ * Decides on a fresh connection before anything is forked. Returns false
+ * when it was refused (and closed); *srcp is the client's per-source entry
+ * when the service counts them.
+ */
+static bool
+admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
+    struct source **srcp)
 {
+	const struct svc_conf *sc = svc->conf;
+	enum refuse_reason why;
+	struct source *src;
+	struct addr a, key;
+	uint16_t port;
+
+	*srcp = NULL;
+	if (addr_from_sockaddr(peer, &a, &port) == -1)
+		return true;
+	if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+		why = REFUSE_ACCESS;
+	else if (!sc->per_source && !sc->source_rate)
+		return true;
+	else {
+		key = persource_key(&svc->sources, &a);
+		/* Out of memory: serve rather than refuse for our own trouble. */
+		if ((src = persource_get(&svc->sources, &key, now)) == NULL)
+			return true;
+		if (sc->per_source && src->count >= sc->per_source)
+			why = REFUSE_PER_SOURCE;
+		else if (!ratelimit_take(&src->bucket, now))
+			why = REFUSE_SOURCE_RATE;
+		else {
+			*srcp = sc->per_source ? src : NULL;
+			return true;
+		}
+	}
+	svc->st.refused[why]++;
+	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, &a, port, why, now);
+	return false;
+}
+
+/* Out of rate tokens: stop accepting (clients wait in the backlog). */
+static bool
+rate_exhausted(struct sockd *sd, struct service *svc, int64_t now)
+{
+	int64_t wait = ratelimit_wait(&svc->rate, now);
+
+	if (wait <= 0)
+		return false;
+	svc->rate_wait = true;
+	if (loop_timer_set(&sd->loop, &svc->rate_timer, wait) == -1)
+		svc->rate_wait = false;		/* retry on the next wake-up */
+	return true;
+}
+
+/*
+ * TCP built-ins such as daytime: the reply fits any fresh socket buffer, so
+ * one non-blocking send, and a close, and the connection is done. *len is
+ * -1 until the reply is formatted, once per wake-up.
+ */
+static void
+reply_in_master(struct service *svc, int fd, char *reply, ssize_t *len)
+{
+	if (*len == -1)
+		*len = svc->conf->builtin->dgram(NULL, 0, reply, REPLY_MAX);
+	if (*len > 0)
+		(void)send(fd, reply, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	svc->st.accepted++;
+}
+
+static void
+accept_connections(struct sockd *sd, struct listener *l)
+{
+	struct service *svc = l->svc;
 	struct sockaddr_storage peer, local;
 	socklen_t plen, llen;
 	struct conn c = { .peer = (struct sockaddr *)&peer };
-	bool wildcard = addr_is_any(&svc->conf->addr);
+	bool wildcard = addr_is_any(l->addr);
+	bool in_master = answers_in_master(svc->conf);
+	char reply[REPLY_MAX];
+	ssize_t reply_len = -1;
+	struct source *src;
 
-	/* A service bound to one address already knows its local end. */
+	/* A socket bound to one address already knows its local end. */
 	if (!wildcard) {
-		addr_sockaddr(&svc->conf->addr, svc->conf->port, &local);
+		addr_sockaddr(l->addr, svc->conf->port, &local);
 		c.local = (struct sockaddr *)&local;
 	}
 	for (int i = 0; i < ACCEPT_BATCH && svc_wanted(sd, svc); i++) {
-		if ((c.fd = sock_accept(svc->fd, &peer, &plen)) == -1) {
+		int64_t now = ratelimit_now();
+		if (rate_exhausted(sd, svc, now))
+			return;
+		if ((c.fd = sock_accept(l->fd, &peer, &plen)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
@@ -203,10 +402,18 @@ accept_connections(struct sockd *sd, struct service *svc)
 			svc->fault_ms = 0;
 			log_info("service \"%s\": accept works again", svc->conf->name);
 		}
+		(void)ratelimit_take(&svc->rate, now);
+		if (!admit(svc, c.fd, c.peer, now, &src))
+			continue;
+		if (in_master) {
+			reply_in_master(svc, c.fd, reply, &reply_len);
+			close(c.fd);
+			continue;
+		}
 		if (wildcard)
 			c.local = sock_local(c.fd, &local, &llen) == 0 ?
 			    (struct sockaddr *)&local : NULL;
-		bool started = start_child(sd, svc, &c);
+		bool started = start_child(sd, svc, &c, src);
 		close(c.fd);
 		if (!started)
 			return;
@@ -214,56 +421,151 @@ accept_connections(struct sockd *sd, struct service *svc)
 }
 
 static void
-start_wait_child(struct sockd *sd, struct service *svc)
+start_wait_child(struct sockd *sd, struct listener *l)
 {
-	struct conn c = { .fd = svc->fd };
+	struct service *svc = l->svc;
+	struct conn c = { .fd = l->fd };
 
 	/* The handler owns the socket now and expects ordinary blocking I/O. */
-	if (sock_set_nonblock(svc->fd, false) == -1) {
+	if (sock_set_nonblock(l->fd, false) == -1) {
 		log_warn("service \"%s\": fcntl", svc->conf->name);
 		return;
 	}
-	if (start_child(sd, svc, &c))
+	if (start_child(sd, svc, &c, NULL)) {
 		svc->busy = true;
-	else
-		(void)sock_set_nonblock(svc->fd, true);
+		svc->busy_fd = l->fd;
+	} else
+		(void)sock_set_nonblock(l->fd, true);
 }
 
-/* UDP built-ins: one non-blocking receive and send per datagram. */
-static void
-answer_datagrams(struct sockd *sd, struct service *svc)
+/*
+ * Reflection and loop protection for UDP built-ins: no answer to a
+ * privileged port, to another built-in (two echo services would bounce a
+ * datagram forever), or to a broadcast or multicast source.
+ */
+static bool
+dgram_suspect(const struct sockd *sd, const struct sockaddr *peer)
 {
-	const struct builtin *b = svc->conf->builtin;
-	struct sockaddr_storage peer;
+	struct addr a;
+	uint16_t port;
 
-	for (int i = 0; i < DGRAM_BATCH; i++) {
-		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(svc->fd, sd->dgram_in, DGRAM_MAX, MSG_DONTWAIT,
-		    (struct sockaddr *)&peer, &plen);
-		if (n == -1) {
-			if (errno == EAGAIN)
-				break;
-			continue;	/* an ICMP error from an earlier reply */
+	if (addr_from_sockaddr(peer, &a, &port) == -1)
+		return true;
+	if (port < 1024 || addr_is_group(&a))
+		return true;
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		const struct svc_conf *sc = sd->svcs[i]->conf;
+		if (udp_builtin(sc) && sc->port == port)
+			return true;
+	}
+	return false;
+}
+
+static bool
+dgram_allowed(const struct svc_conf *sc, const struct sockaddr *peer)
+{
+	struct addr a;
+	uint16_t port;
+
+	return addr_from_sockaddr(peer, &a, &port) == 0 &&
+	    acl_allows(&sc->only_from, &sc->no_access, &a);
+}
+
+/* Sends the m replies queued in db->out, dropping what the socket refuses. */
+static void
+send_replies(int fd, struct dgram_batch *db, int m)
+{
+	int sent = 0, r;
+
+	while (sent < m) {
+		r = sendmmsg(fd, db->out + sent, m - sent, MSG_DONTWAIT);
+		if (r > 0)
+			sent += r;
+		else if (r == -1 && errno == EINTR)
+			continue;
+		else if (r == -1 && (errno == EAGAIN || errno == ENOBUFS))
+			return;		/* full: the clients will retry */
+		else
+			sent++;		/* this peer's problem; skip its reply */
+	}
+}
+
+/* Whether a datagram from peer gets an answer (loop guard, access lists). */
+static bool
+dgram_answerable(struct sockd *sd, struct service *svc,
+    const struct sockaddr *peer)
+{
+	const struct svc_conf *sc = svc->conf;
+
+	if (sc->udp_loop_guard && dgram_suspect(sd, peer))
+		return false;
+	/* Datagrams are dropped unlogged: their source may be forged. */
+	if (!dgram_allowed(sc, peer)) {
+		svc->st.refused[REFUSE_ACCESS]++;
+		return false;
+	}
+	return true;
+}
+
+/* UDP built-ins: datagrams received, answered and sent in batches. */
+static void
+answer_datagrams(struct sockd *sd, struct listener *l)
+{
+	struct service *svc = l->svc;
+	const struct builtin *b = svc->conf->builtin;
+	struct dgram_batch *db = sd->dgram;
+
+	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
+		int n, m = 0;
+
+		for (int i = 0; i < DGRAM_BATCH; i++) {
+			db->iin[i] = (struct iovec){ db->bufin + (size_t)i * DGRAM_MAX,
+			    DGRAM_MAX };
+			db->in[i].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = sizeof(db->peer[i]), .msg_iov = &db->iin[i],
+			    .msg_iovlen = 1 };
 		}
-		ssize_t out = b->dgram(sd->dgram_in, n, sd->dgram_out, DGRAM_MAX);
-		if (out >= 0)
-			(void)sendto(svc->fd, sd->dgram_out, out, MSG_DONTWAIT,
-			    (struct sockaddr *)&peer, plen);
+		n = recvmmsg(l->fd, db->in, DGRAM_BATCH, MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno == EAGAIN || ++errors > DGRAM_BATCH)
+				return;
+			round--;	/* an ICMP error from an earlier reply */
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			char *out = db->bufout + (size_t)i * DGRAM_MAX;
+			ssize_t len;
+			if (!dgram_answerable(sd, svc, (struct sockaddr *)&db->peer[i]))
+				continue;
+			len = b->dgram(db->iin[i].iov_base, db->in[i].msg_len, out,
+			    DGRAM_MAX);
+			if (len < 0)
+				continue;
+			db->iout[m] = (struct iovec){ out, len };
+			db->out[m].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
+			    .msg_namelen = db->in[i].msg_hdr.msg_namelen,
+			    .msg_iov = &db->iout[m], .msg_iovlen = 1 };
+			m++;
+		}
+		send_replies(l->fd, db, m);
+		if (n < DGRAM_BATCH)
+			return;
 	}
 }
 
 static void
 on_service(struct watch *w)
 {
-	struct service *svc = w->arg;
+	struct listener *l = w->arg;
+	struct service *svc = l->svc;
 	struct sockd *sd = svc->owner;
 
-	if (answers_in_master(svc->conf))
-		answer_datagrams(sd, svc);
+	if (udp_builtin(svc->conf))
+		answer_datagrams(sd, l);
 	else if (svc->conf->wait)
-		start_wait_child(sd, svc);
+		start_wait_child(sd, l);
 	else
-		accept_connections(sd, svc);
+		accept_connections(sd, l);
 	svc_update(sd, svc);
 	if (sd->children.count >= sd->cfg->global.max_children)
 		update_all(sd);
@@ -308,7 +610,7 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 		svc->backoff_ms = 1000;
 		return;
 	}
-	if (svc->fd == -1 || svc->paused ||
+	if (svc_closed(svc) || svc->paused ||
 	    !service_fail(svc, loop_now_ms(), FAIL_WINDOW_MS))
 		return;
 	log_event(LOG_WARNING, "paused", &KV_S("service", svc->conf->name), 1,
@@ -337,10 +639,14 @@ reap_children(struct sockd *sd)
 		    (now.tv_nsec - ch.started.tv_nsec) / 1000000;
 
 		svc->nchildren--;
+		if (ch.has_source)
+			persource_release(&svc->sources, &ch.source,
+			    ratelimit_now());
+		lifetime_free(sd, ch.lifetime);
 		if (svc->busy) {
 			svc->busy = false;
-			if (svc->fd != -1)
-				(void)sock_set_nonblock(svc->fd, true);
+			if (svc->busy_fd != -1)
+				(void)sock_set_nonblock(svc->busy_fd, true);
 		}
 		log_ended(&ch, status, ms);
 		child_ended(sd, svc, status, ms);
@@ -413,13 +719,33 @@ on_signal(struct watch *w)
 static void
 retire(struct sockd *sd, struct service *svc)
 {
-	loop_remove(&sd->loop, &svc->watch);
+	for (size_t i = 0; i < svc->nls; i++)
+		loop_remove(&sd->loop, &svc->ls[i].watch);
 	loop_timer_stop(&sd->loop, &svc->resume);
-	svc->paused = false;
+	loop_timer_stop(&sd->loop, &svc->rate_timer);
+	svc->paused = svc->rate_wait = false;
 	service_close(svc);
 	service_unref(svc);
 }
 
+/* Whether every address of a is one of b's. */
+static bool
+addrs_within(const struct svc_conf *a, const struct svc_conf *b)
+{
+	for (size_t i = 0; i < a->naddrs; i++) {
+		size_t j = 0;
+		while (j < b->naddrs && !addr_equal(&a->addrs[i], &b->addrs[j]))
+			j++;
+		if (j == b->naddrs)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The running service sc can keep: same protocol, port and v6only, and the
+ * same set of addresses (in any order). Anything else is bound anew.
+ */
 static struct service *
 take_match(struct sockd *sd, const struct svc_conf *sc)
 {
@@ -430,7 +756,8 @@ take_match(struct sockd *sd, const struct svc_conf *sc)
 			continue;
 		old = svc->conf;
 		if (old->proto == sc->proto && old->port == sc->port &&
-		    addr_equal(&old->addr, &sc->addr)) {
+		    old->v6only == sc->v6only && old->naddrs == sc->naddrs &&
+		    addrs_within(old, sc) && addrs_within(sc, old)) {
 			sd->svcs[i] = NULL;
 			return svc;
 		}
@@ -458,14 +785,39 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		return -1;
 	}
 	svc->owner = sd;
-	svc->watch.fn = on_service;
+	for (size_t i = 0; i < svc->nls; i++)
+		svc->ls[i].watch.fn = on_service;
 	svc->resume.fn = on_resume;
+	svc->rate_timer.fn = on_rate_resume;
 	*out = svc;
 	return 0;
 }
 
 /*
- * Builds the services of cfg: kept ones (same protocol, address and port)
+ * Without root, sockd can only run handlers as itself: a service naming
+ * anyone else is an error (sockd -t still checks the file). With root,
+ * say which servers keep it.
+ */
+static int
+check_ids(const struct svc_conf *sc)
+{
+	if (geteuid() == 0) {
+		if (sc->server && (!sc->set_ids || sc->uid == 0))
+			log_warnx("service \"%s\": %s will run as root", sc->name,
+			    sc->server);
+		return 0;
+	}
+	if (sc->set_ids && (sc->uid != geteuid() || sc->gid != getegid())) {
+		log_warnx("service \"%s\" (%s:%d): cannot switch to user %s: "
+		    "sockd is not running as root", sc->name, sc->file, sc->line,
+		    sc->user ? sc->user : "(group only)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Builds the services of cfg: kept ones (same protocol, addresses and port)
  * move over with their sockets and children, the rest are bound anew. All
  * or nothing: on failure the old list is left as it was and -1 returned.
  */
@@ -484,6 +836,8 @@ switch_services(struct sockd *sd, struct config *cfg)
 		const struct svc_conf *sc = &cfg->svcs[i];
 		if (sc->disabled)
 			continue;
+		if (check_ids(sc) == -1)
+			goto undo;
 		nc[n] = sc;
 		if ((nv[n] = take_match(sd, sc)) == NULL &&
 		    bind_new(sd, sc, cfg, &nv[n]) == -1)
@@ -577,10 +931,14 @@ master_open(struct sockd *sd, struct config *cfg)
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;
+	/* Startup warnings still go to stderr, but in the configured format. */
+	log_configure(false, cfg->global.log_format == LOG_FORMAT_JSON, -1);
 	notify_open(&sd->notify);
 	if (loop_init(&sd->loop) == -1 ||
-	    (sd->dgram_in = malloc(DGRAM_MAX)) == NULL ||
-	    (sd->dgram_out = malloc(DGRAM_MAX)) == NULL ||
+	    /* Only touched as far as datagrams fill them. */
+	    (sd->dgram = calloc(1, sizeof(*sd->dgram))) == NULL ||
+	    (sd->dgram->bufin = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
+	    (sd->dgram->bufout = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
 	    (sd->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 		log_warn("startup");
 		return -1;
@@ -674,14 +1032,19 @@ master_close(struct sockd *sd)
 
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		retire(sd, sd->svcs[i]);
-	/* Children left running keep going; we only drop our records. */
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].pid)
-			service_unref(c->slots[i].svc);
-	errlog_close_all(&sd->errlogs);
 	free(sd->svcs);
 	sd->svcs = NULL;
 	sd->nsvcs = 0;
+	/* Children left running (shutdown = "leave") keep going; we only
+	 * drop our records of them. */
+	for (size_t i = 0; i < c->cap; i++) {
+		struct child *ch = &c->slots[i];
+		if (ch->pid == 0)
+			continue;
+		lifetime_free(sd, ch->lifetime);
+		service_unref(ch->svc);
+	}
+	errlog_close_all(&sd->errlogs);
 	if (sd->sigwatch.fd != -1)
 		close(sd->sigwatch.fd);
 	if (sd->devnull != -1)
@@ -689,6 +1052,10 @@ master_close(struct sockd *sd)
 	loop_free(&sd->loop);
 	children_free(&sd->children);
 	notify_close(&sd->notify);
-	free(sd->dgram_in);
-	free(sd->dgram_out);
+	if (sd->dgram) {
+		free(sd->dgram->bufin);
+		free(sd->dgram->bufout);
+		free(sd->dgram);
+		sd->dgram = NULL;
+	}
 }

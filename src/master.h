@@ -13,6 +13,8 @@
 
 struct errlog;
 
+struct dgram_batch;
+
 struct sockd {
 	struct config *cfg;
 	struct service **svcs;	/* the enabled services */
@@ -23,7 +25,7 @@ struct sockd {
 	struct notify notify;
 	struct errlog *errlogs;	/* handlers' stderr pipes being read */
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
-	char *dgram_in, *dgram_out;
+	struct dgram_batch *dgram;	/* buffers for UDP built-ins */
 	bool quit, reload;
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */

@@ -8,9 +8,40 @@
 #include "service.h"
 #include "sock.h"
 
-/* The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
-#define LISTEN_BACKLOG 4096
+/* Used when net.core.somaxconn cannot be read. */
+#define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
+/* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
+ * SOCKD_SERVICE: set per connection, ahead of the configured template so a
+ * handler's getenv() finds sockd's values first. */
+#define CONN_ENV 7
+
+/*
+ * The kernel caps any backlog at net.core.somaxconn, so that is the
+ * largest useful default; read once, as it rarely changes.
+ */
+static int
+backlog_default(void)
+{
+	static int somaxconn;
+	FILE *fp;
+
+	if (somaxconn > 0)
+		return somaxconn;
+	somaxconn = BACKLOG_FALLBACK;
+	if ((fp = fopen("/proc/sys/net/core/somaxconn", "re")) != NULL) {
+		if (fscanf(fp, "%d", &somaxconn) != 1 || somaxconn <= 0)
+			somaxconn = BACKLOG_FALLBACK;
+		fclose(fp);
+	}
+	return somaxconn;
+}
+
+static int
+backlog_of(const struct svc_conf *sc)
+{
+	return sc->backlog ? sc->backlog : backlog_default();
+}
 
 static int
 set_env_service(struct service *svc, const char *name)
@@ -21,6 +52,24 @@ set_env_service(struct service *svc, const char *name)
 		return -1;
 	free(svc->env_service);
 	svc->env_service = s;
+	return 0;
+}
+
+/* The handler environment: connection slots, then sc's template. */
+static int
+set_env(struct service *svc, const struct svc_conf *sc)
+{
+	size_t n = 0;
+	char **v;
+
+	while (sc->env && sc->env[n])
+		n++;
+	if ((v = calloc(CONN_ENV + n + 1, sizeof(char *))) == NULL)
+		return -1;
+	memcpy(v + CONN_ENV, sc->env, n * sizeof(char *));
+	free(svc->envv);
+	svc->envv = v;
+	svc->nconnenv = CONN_ENV;
 	return 0;
 }
 
@@ -43,12 +92,14 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 
 	if (svc == NULL)
 		return NULL;
-	svc->fd = -1;
 	svc->refs = 1;
+	svc->busy_fd = -1;
 	svc->backoff_ms = BACKOFF_FIRST_MS;
-	svc->watch.fd = -1;
-	svc->watch.arg = svc;
 	svc->resume.arg = svc;
+	svc->rate_timer.arg = svc;
+	ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
+	persource_init(&svc->sources, sc->per_source_prefix6, sc->source_rate,
+	    sc->source_rate);
 	if (service_adopt(svc, sc, cfg) == -1) {
 		service_unref(svc);
 		return NULL;
@@ -56,12 +107,33 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 	return svc;
 }
 
+/*
+ * A kept service has the same addresses, so its listeners move onto the
+ * new entries; its per-source table and buckets stay, taking new limits.
+ */
 int
 service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg)
 {
-	if (set_env_service(svc, sc->name) == -1 ||
+	const struct svc_conf *old = svc->conf;
+
+	if (set_env_service(svc, sc->name) == -1 || set_env(svc, sc) == -1 ||
 	    set_fail_ring(svc, cfg->global.fail_limit) == -1)
 		return -1;
+	for (size_t i = 0; i < svc->nls; i++)
+		for (size_t j = 0; j < sc->naddrs; j++)
+			if (addr_equal(svc->ls[i].addr, &sc->addrs[j])) {
+				svc->ls[i].addr = &sc->addrs[j];
+				break;
+			}
+	/* listen(2) again just changes the backlog of a listening socket. */
+	if (old && sc->proto == PROTO_TCP && backlog_of(old) != backlog_of(sc))
+		for (size_t i = 0; i < svc->nls; i++)
+			if (svc->ls[i].fd != -1)
+				(void)listen(svc->ls[i].fd, backlog_of(sc));
+	if (old && (old->rate != sc->rate || old->rate_burst != sc->rate_burst))
+		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
+	svc->sources.prefix6 = sc->per_source_prefix6;
+	svc->sources.rate = svc->sources.burst = sc->source_rate;
 	config_ref(cfg);
 	config_free(svc->cfg);
 	svc->cfg = cfg;
@@ -69,26 +141,47 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 	return 0;
 }
 
-/* Binds the socket; returns -1 with errno, leaving svc closed. */
 int
 service_open(struct service *svc)
 {
 	const struct svc_conf *sc = svc->conf;
-	struct sockaddr_storage ss;
-	socklen_t len = addr_sockaddr(&sc->addr, sc->port, &ss);
+	int saved;
 
-	svc->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-	    (struct sockaddr *)&ss, len, LISTEN_BACKLOG);
-	svc->watch.fd = svc->fd;
-	return svc->fd == -1 ? -1 : 0;
+	if ((svc->ls = calloc(sc->naddrs, sizeof(*svc->ls))) == NULL)
+		return -1;
+	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
+		struct listener *l = &svc->ls[i];
+		struct sockaddr_storage ss;
+		socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+
+		svc->failed = i;
+		l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
+		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only);
+		if (l->fd == -1)
+			goto fail;
+		l->addr = &sc->addrs[i];
+		l->svc = svc;
+		l->watch.fd = l->fd;
+		l->watch.arg = l;
+	}
+	return 0;
+fail:
+	saved = errno;
+	service_close(svc);
+	errno = saved;
+	return -1;
 }
 
+/* Closes the sockets; the listeners stay (fd -1) until the last unref. */
 void
 service_close(struct service *svc)
 {
-	if (svc->fd != -1)
-		close(svc->fd);
-	svc->fd = svc->watch.fd = -1;
+	for (size_t i = 0; i < svc->nls; i++) {
+		if (svc->ls[i].fd != -1)
+			close(svc->ls[i].fd);
+		svc->ls[i].fd = svc->ls[i].watch.fd = -1;
+	}
+	svc->busy_fd = -1;
 }
 
 struct service *
@@ -104,8 +197,11 @@ service_unref(struct service *svc)
 	if (--svc->refs > 0)
 		return;
 	service_close(svc);
+	free(svc->ls);
 	free(svc->env_service);
+	free(svc->envv);
 	free(svc->fails);
+	persource_free(&svc->sources);
 	config_free(svc->cfg);
 	free(svc);
 }
@@ -114,13 +210,14 @@ void
 service_describe(const struct service *svc, char *buf, size_t len)
 {
 	const struct svc_conf *sc = svc->conf;
+	const struct addr *addr = &sc->addrs[svc->failed < sc->naddrs ? svc->failed : 0];
 	char a[ADDR_STRLEN];
 
-	addr_format(&sc->addr, a);
+	addr_format(addr, a);
 	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u", sc->name,
 	    sc->file, sc->line, svc_proto_name(sc->proto),
-	    sc->addr.family == AF_INET6 ? "[" : "", a,
-	    sc->addr.family == AF_INET6 ? "]" : "", sc->port);
+	    addr->family == AF_INET6 ? "[" : "", a,
+	    addr->family == AF_INET6 ? "]" : "", sc->port);
 }
 
 bool
@@ -143,13 +240,4 @@ service_fail(struct service *svc, uint64_t now, uint64_t window_ms)
 	/* The ring is full: its oldest entry is fails_cap failures ago. */
 	oldest = svc->fails[svc->fails_next];
 	return now - oldest <= window_ms;
-}
-
-const char *
-refuse_reason_name(enum refuse_reason r)
-{
-	static const char *const names[] = { "access", "per_source",
-	    "source_rate", "instances" };
-
-	return r < REFUSE_NREASONS ? names[r] : "?";
 }

@@ -1,6 +1,6 @@
 /*
- * The runtime side of a configured service: its socket, its children, its
- * counters. A service outlives a reload that keeps its address, and a
+ * The runtime side of a configured service: its sockets, its children, its
+ * counters. A service outlives a reload that keeps its addresses, and a
  * removed one lives on (closed) until its last child is reaped.
  */
 #ifndef SOCKD_SERVICE_H
@@ -12,14 +12,18 @@
 
 #include "config.h"
 #include "loop.h"
+#include "persource.h"
+#include "ratelimit.h"
+#include "refuse.h"
 
-/* Why a client was turned away without being served. */
-enum refuse_reason {
-	REFUSE_ACCESS,
-	REFUSE_PER_SOURCE,
-	REFUSE_SOURCE_RATE,
-	REFUSE_INSTANCES,
-	REFUSE_NREASONS
+struct service;
+
+/* One bound socket; a service has one per configured address. */
+struct listener {
+	int fd;			/* -1 when closed */
+	struct watch watch;	/* arg points back to this listener */
+	const struct addr *addr;
+	struct service *svc;
 };
 
 struct service_stats {
@@ -32,10 +36,11 @@ struct service {
 	const struct svc_conf *conf;
 	struct config *cfg;	/* the configuration conf belongs to */
 	unsigned refs;		/* the daemon's list, each child, each stderr pipe */
-	int fd;			/* listening or bound socket, -1 when closed */
-	struct watch watch;
+	struct listener *ls;	/* one per address; fds -1 once closed */
+	size_t nls;
 	unsigned nchildren;	/* live children of this service */
-	bool busy;		/* a wait-mode child holds the socket */
+	bool busy;		/* a wait-mode child holds a socket */
+	int busy_fd;		/* which one; -1 once closed */
 	bool paused;		/* by back-off or a resource fault, until resume */
 	struct timer resume;
 	unsigned fault_ms;	/* current resource-fault pause; 0: none */
@@ -44,10 +49,19 @@ struct service {
 	unsigned nfails, fails_cap, fails_next;
 	struct service_stats st;
 	char *env_service;	/* "SOCKD_SERVICE=<name>", built once */
+	char **envv;		/* room for a handler's whole environment */
+	size_t nconnenv;	/* slots at the front of envv for the connection */
+	struct bucket rate;	/* the service's connections per second */
+	bool rate_wait;		/* out of rate tokens until rate_timer fires */
+	struct timer rate_timer;
+	struct persource sources;
+	struct refuse_log refusals;
 	void *owner;		/* the daemon, for event callbacks */
+	size_t failed;		/* after a failed service_open: which address */
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);
+/* Binds every address; -1 with errno (see service_describe), left closed. */
 int service_open(struct service *);
 /* Moves a kept service onto its entry in a newly loaded configuration. */
 int service_adopt(struct service *, const struct svc_conf *, struct config *);
@@ -59,6 +73,5 @@ void service_describe(const struct service *, char *, size_t);
 bool service_at_cap(const struct service *);
 /* Records a fast failure; true when more than the limit fell within window_ms. */
 bool service_fail(struct service *, uint64_t now, uint64_t window_ms);
-const char *refuse_reason_name(enum refuse_reason);
 
 #endif

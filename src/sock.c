@@ -8,15 +8,20 @@
 /* Listening sockets are non-blocking so a client that vanishes between
  * readiness and accept() can never stall the master. */
 int
-sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog)
+sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog,
+    bool v6only)
 {
-	int fd, one = 1;
+	int fd, one = 1, only = v6only;
 
 	fd = socket(sa->sa_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		return -1;
 	if (type == SOCK_STREAM &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	/* Set either way: the sysctl default (bindv6only) is not ours to trust. */
+	if (sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)) == -1)
 		goto fail;
 	if (bind(fd, sa, len) == -1)
 		goto fail;

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-int sock_listen(int type, const struct sockaddr *, socklen_t, int backlog);
+int sock_listen(int type, const struct sockaddr *, socklen_t, int backlog,
+    bool v6only);
 int sock_accept(int lfd, struct sockaddr_storage *, socklen_t *);
 int sock_set_nonblock(int fd, bool on);
 int sock_local(int fd, struct sockaddr_storage *, socklen_t *);

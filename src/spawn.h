@@ -18,9 +18,11 @@ struct conn {
 /*
  * Each returns the child's pid, or -1 with errno when no child could be
  * made. A server that could not be executed still leaves a child (it has
- * exited 127, to be reaped as usual) and *exec_err says why.
+ * exited 127, to be reaped as usual), *exec_err says why and *what which
+ * step of its set-up failed.
  */
-pid_t spawn_server(const struct service *, const struct conn *, int *exec_err);
+pid_t spawn_server(const struct service *, const struct conn *, int *exec_err,
+    const char **what);
 pid_t spawn_builtin(const struct service *, const struct conn *);
 
 #endif

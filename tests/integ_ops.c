@@ -620,9 +620,9 @@ ops_suite(void)
 	tcase_add_test(tc, shutdown_leave);
 	tcase_add_test(tc, include_dir_errors_name_the_file);
 	tcase_add_test(tc, json_log);
-	tcase_add_test(tc, handler_stderr_goes_to_log);
 	tcase_add_test(tc, handler_stderr_is_bounded);
 	tcase_add_test(tc, sigusr1_counters);
+	tcase_add_test(tc, handler_stderr_goes_to_log);
 	tcase_add_test(tc, backoff_pauses_and_resumes);
 	tcase_add_test(tc, emfile_does_not_spin);
 	tcase_add_test(tc, sd_notify);

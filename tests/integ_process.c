@@ -367,7 +367,7 @@ START_TEST(tcp_environment)
 	char remote[64], local[64], service[64];
 	const char *lines[] = { "env:PATH=/usr/local/bin:/usr/bin:/bin",
 	    "env:PROTO=TCP", "env:TCPREMOTEIP=127.0.0.1", remote,
-	    "env:TCPLOCALIP=127.0.0.1", local, service, NULL };
+	    "env:TCPLOCALIP=127.0.0.1", local, service, "env:TCPCONNNUM=1", NULL };
 	struct daemon *d;
 	sigset_t set;
 	int fd, leak;
@@ -492,7 +492,7 @@ START_TEST(tcp_wait_service)
 	uint16_t port = tu_free_port();
 	static char ra[REPORT_MAX], rb[REPORT_MAX];
 	const char *lines[] = { "env:PATH=/usr/local/bin:/usr/bin:/bin",
-	    "env:PROTO=TCP", "env:SOCKD_SERVICE=acc", NULL };
+	    "env:PROTO=TCP", "env:SOCKD_SERVICE=acc", "env:TCPCONNNUM=1", NULL };
 	struct daemon *d = it_start(probe_conf("acc", "tcp", port,
 	    "\"probe\", \"accept\"", "wait = true;"));
 	int a = tu_connect(port), b;
@@ -525,7 +525,7 @@ START_TEST(udp_wait_environment)
 	uint16_t port = tu_free_port();
 	static char report[REPORT_MAX];
 	const char *lines[] = { "env:PATH=/usr/local/bin:/usr/bin:/bin",
-	    "env:PROTO=UDP", "env:SOCKD_SERVICE=udp-env", NULL };
+	    "env:PROTO=UDP", "env:SOCKD_SERVICE=udp-env", "env:TCPCONNNUM=1", NULL };
 	struct daemon *d;
 	ssize_t n;
 

@@ -12,6 +12,8 @@ main(void)
 	srunner_add_suite(sr, services_suite());
 	srunner_add_suite(sr, process_suite());
 	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, controls_suite());
+	srunner_add_suite(sr, fastpath_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

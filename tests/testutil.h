@@ -19,6 +19,11 @@ Suite *daemon_suite(void);
 Suite *services_suite(void);
 Suite *process_suite(void);
 Suite *ops_suite(void);
+Suite *acl_suite(void);
+Suite *ratelimit_suite(void);
+Suite *config_controls_suite(void);
+Suite *controls_suite(void);
+Suite *fastpath_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);

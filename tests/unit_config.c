@@ -60,7 +60,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(sc->name, "s");
 	ck_assert_int_eq(sc->proto, PROTO_TCP);
 	ck_assert_uint_eq(sc->port, 7000);
-	ck_assert(addr_is_any(&sc->addr));
+	ck_assert(addr_is_any(&sc->addrs[0]));
 	ck_assert_str_eq(sc->server, "/bin/true");
 	ck_assert_str_eq(sc->argv[0], "true");
 	ck_assert_ptr_null(sc->argv[1]);
@@ -95,7 +95,7 @@ START_TEST(full_service)
 	ck_assert_ptr_null(u->argv[3]);
 	ck_assert_uint_eq(u->instances, 3);
 	char a[ADDR_STRLEN];
-	addr_format(&u->addr, a);
+	addr_format(&u->addrs[0], a);
 	ck_assert_str_eq(a, "127.0.0.2");
 	ck_assert(!d->wait);			/* built-ins never wait */
 	ck_assert_ptr_eq(d->builtin, builtin_find("daytime"));
@@ -350,6 +350,26 @@ START_TEST(shipped_config)
 }
 END_TEST
 
+START_TEST(backlog_key)
+{
+	struct config *cfg = load(SVC("server = \"/bin/true\"; backlog = 64;"));
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->svcs[0].backlog, 64);
+	config_free(cfg);
+	cfg = load(SVC("server = \"/bin/true\";"));
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->svcs[0].backlog, 0);	/* somaxconn */
+	config_free(cfg);
+	expect_error(SVC("server = \"/bin/true\";\nbacklog = 0;"), 4,
+	    "backlog: 0 is out of range");
+	expect_error(SVC("server = \"/bin/true\";\nbacklog = 4294967303;"), 4,
+	    "backlog");
+	expect_error(SVC("server = \"/bin/true\";\nbacklog = \"big\";"), 4,
+	    "backlog: expected an integer");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -378,6 +398,7 @@ config_suite(void)
 	tcase_add_test(tc, include_file);
 	tcase_add_test(tc, unreadable_file);
 	tcase_add_test(tc, shipped_config);
+	tcase_add_test(tc, backlog_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,57 @@
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "refuse.h"
+
+const char *
+refuse_reason_name(enum refuse_reason r)
+{
+	static const char *const names[] = { "access", "per_source",
+	    "source_rate", "instances" };
+
+	return r < REFUSE_NREASONS ? names[r] : "?";
+}
+
+/* What the log says. */
+static const char *
+reason_text(enum refuse_reason r)
+{
+	switch (r) {
+	case REFUSE_ACCESS:		return "access denied";
+	case REFUSE_PER_SOURCE:		return "per_source limit reached";
+	case REFUSE_SOURCE_RATE:	return "source_rate exceeded";
+	case REFUSE_INSTANCES:		return "instances limit reached";
+	default:			return "?";
+	}
+}
+
+void
+refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
+    const struct addr *a, uint16_t port, enum refuse_reason r, int64_t now)
+{
+	char ip[ADDR_STRLEN];
+
+	/* The master never waits on a client: what does not fit is lost. */
+	if (msg)
+		(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(fd, SHUT_WR);
+	close(fd);
+
+	if (now - rl->window[r] < 1000 && rl->logged[r] > 0) {
+		rl->suppressed[r]++;
+		return;
+	}
+	addr_format(a, ip);
+	if (rl->suppressed[r])
+		log_warnx("service \"%s\": refused %s port %u: %s "
+		    "(%u more suppressed)", service, ip, port,
+		    reason_text(r), rl->suppressed[r]);
+	else
+		log_warnx("service \"%s\": refused %s port %u: %s", service, ip,
+		    port, reason_text(r));
+	rl->window[r] = now;
+	rl->logged[r] = 1;
+	rl->suppressed[r] = 0;
+}

@@ -1,0 +1,593 @@
+/*
+ * loadgen - a loopback load generator for the sockd benchmark.
+ *
+ *   loadgen HOST PORT tcp|udp CONCURRENCY TOTAL SECONDS MODE
+ *   loadgen freeport N
+ *
+ * MODE is hello (connect, read "Welcome!", send a line, read "Hello, ...!",
+ * close), eof (connect, read to EOF), echo (send a line, read it back,
+ * close), hold (connect CONCURRENCY clients, read "Welcome!", print "held N"
+ * and keep them open until SECONDS pass or SIGTERM), or udp (CONCURRENCY
+ * datagrams in flight, each answered reply sends the next one).
+ *
+ * It stops after TOTAL exchanges or SECONDS, whichever comes first, and
+ * prints one line of key=value pairs: rate (exchanges per second), latency
+ * percentiles in microseconds, and errors by kind. TCP clients bind to
+ * 127.0.1.1-127.0.1.250 in turn before connecting, so TIME_WAIT spreads
+ * over many source addresses and never exhausts the ports of one.
+ * Only loopback destinations are accepted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+#define CONN_TIMEOUT_US 5000000LL
+#define UDP_TIMEOUT_US 1000000LL
+#define SRC_FIRST 1
+#define SRC_LAST 250
+#define LINE "bench\n"
+
+enum mode { M_HELLO, M_EOF, M_ECHO, M_HOLD, M_UDP };
+enum err { E_REFUSED, E_RESET, E_TIMEOUT, E_SHORT, E_OTHER, E_NKINDS };
+static const char *err_names[E_NKINDS] = {
+	"refused", "reset", "timeout", "short", "other"
+};
+
+struct slot {
+	int fd;
+	int stage;		/* hello: 0 want welcome, 1 want reply */
+	long long start;	/* µs */
+	size_t got;
+	char buf[128];
+};
+
+static enum mode mode;
+static struct sockaddr_storage dst;
+static socklen_t dstlen;
+static int epfd, src_next = SRC_FIRST;
+static long long *lat;
+static size_t nlat, latcap;
+static unsigned long errs[E_NKINDS], started, done_ok;
+static unsigned long total;
+static volatile sig_atomic_t stop;
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+record(long long us)
+{
+	if (nlat == latcap) {
+		latcap = latcap ? latcap * 2 : 65536;
+		if ((lat = realloc(lat, latcap * sizeof(*lat))) == NULL) {
+			perror("loadgen: realloc");
+			exit(1);
+		}
+	}
+	lat[nlat++] = us;
+}
+
+static enum err
+err_kind(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:	return E_REFUSED;
+	case ECONNRESET:
+	case EPIPE:		return E_RESET;
+	case ETIMEDOUT:		return E_TIMEOUT;
+	default:		return E_OTHER;
+	}
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+parse_dst(const char *host, const char *port)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&dst;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&dst;
+	int p = atoi(port);
+
+	if (p < 1 || p > 65535)
+		return -1;
+	memset(&dst, 0, sizeof(dst));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p);
+		dstlen = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(p);
+		dstlen = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+/* A non-blocking TCP socket bound to the next 127.0.1.X source, connecting. */
+static int
+tcp_open(void)
+{
+	int fd, one = 1;
+
+	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (dst.ss_family == AF_INET) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+		src.sin_addr.s_addr = htonl(0x7f000100u | (unsigned)src_next);
+		if (++src_next > SRC_LAST)
+			src_next = SRC_FIRST;
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&dst, dstlen) == -1 &&
+	    errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+slot_close(struct slot *s)
+{
+	if (s->fd != -1) {
+		close(s->fd);	/* also leaves the epoll set */
+		s->fd = -1;
+	}
+}
+
+static void
+slot_fail(struct slot *s, enum err kind)
+{
+	errs[kind]++;
+	slot_close(s);
+}
+
+static void
+slot_start(struct slot *s)
+{
+	struct epoll_event ev = { .data.ptr = s };
+
+	s->stage = 0;
+	s->got = 0;
+	s->start = now_us();
+	started++;
+	if ((s->fd = tcp_open()) == -1) {
+		errs[err_kind(errno)]++;
+		return;
+	}
+	/* Echo sends first, on connect; the others wait for data. */
+	ev.events = mode == M_ECHO ? EPOLLOUT : EPOLLIN;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == -1)
+		slot_fail(s, E_OTHER);
+}
+
+static void
+slot_done(struct slot *s)
+{
+	record(now_us() - s->start);
+	done_ok++;
+	slot_close(s);
+}
+
+static bool
+has(const struct slot *s, const char *text)
+{
+	return memmem(s->buf, s->got, text, strlen(text)) != NULL;
+}
+
+static int
+send_line(struct slot *s)
+{
+	if (send(s->fd, LINE, sizeof(LINE) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(LINE) - 1) {
+		slot_fail(s, errno ? err_kind(errno) : E_SHORT);
+		return -1;
+	}
+	return 0;
+}
+
+/* One readiness event on a TCP slot. */
+static void
+slot_event(struct slot *s, uint32_t events)
+{
+	ssize_t n;
+
+	if (mode == M_ECHO && s->stage == 0) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+		(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+		if (e) {
+			slot_fail(s, err_kind(e));
+			return;
+		}
+		if (events & EPOLLOUT) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+			errno = 0;
+			if (send_line(s) == -1)
+				return;
+			s->stage = 1;
+			(void)epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
+		}
+		return;
+	}
+	for (;;) {
+		if (s->got == sizeof(s->buf))
+			s->got = 0;	/* only the tail matters */
+		n = recv(s->fd, s->buf + s->got, sizeof(s->buf) - s->got, 0);
+		if (n == -1) {
+			if (errno == EAGAIN)
+				return;
+			slot_fail(s, err_kind(errno));
+			return;
+		}
+		if (n == 0) {
+			if (mode == M_EOF && s->got > 0)
+				slot_done(s);
+			else
+				slot_fail(s, E_SHORT);
+			return;
+		}
+		s->got += n;
+		switch (mode) {
+		case M_HELLO:
+			if (s->stage == 0 && has(s, "Welcome!\n")) {
+				s->stage = 1;
+				s->got = 0;
+				errno = 0;
+				if (send_line(s) == -1)
+					return;
+			} else if (s->stage == 1 && has(s, "Hello, bench!\n")) {
+				slot_done(s);
+				return;
+			}
+			break;
+		case M_ECHO:
+			if (s->got >= sizeof(LINE) - 1) {
+				slot_done(s);
+				return;
+			}
+			break;
+		case M_HOLD:
+			if (s->stage == 0 && has(s, "Welcome!\n")) {
+				s->stage = 1;
+				record(now_us() - s->start);
+				done_ok++;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+expire(struct slot *slots, int conc, long long now)
+{
+	for (int i = 0; i < conc; i++)
+		if (slots[i].fd != -1 && now - slots[i].start > CONN_TIMEOUT_US &&
+		    !(mode == M_HOLD && slots[i].stage == 1))
+			slot_fail(&slots[i], E_TIMEOUT);
+}
+
+static void
+run_tcp(int conc, long long deadline)
+{
+	struct slot *slots = calloc(conc, sizeof(*slots));
+	struct epoll_event evs[256];
+	long long last_scan = now_us();
+	bool announced = false;
+
+	if (slots == NULL) {
+		perror("loadgen");
+		exit(1);
+	}
+	for (int i = 0; i < conc; i++)
+		slots[i].fd = -1;
+	while (!stop) {
+		long long now = now_us();
+		int live = 0;
+
+		if (now >= deadline)
+			break;
+		for (int i = 0; i < conc; i++) {
+			if (slots[i].fd == -1 && started < total &&
+			    !(mode == M_HOLD && started >= (unsigned long)conc))
+				slot_start(&slots[i]);
+			live += slots[i].fd != -1;
+		}
+		if (mode == M_HOLD && !announced && done_ok + errs[E_REFUSED] +
+		    errs[E_RESET] + errs[E_TIMEOUT] + errs[E_SHORT] +
+		    errs[E_OTHER] >= (unsigned long)conc) {
+			printf("held %lu\n", done_ok);
+			fflush(stdout);
+			announced = true;
+		}
+		if (live == 0 && mode != M_HOLD)
+			break;
+		int n = epoll_wait(epfd, evs, 256, 100);
+		for (int i = 0; i < n; i++) {
+			struct slot *s = evs[i].data.ptr;
+			if (s->fd != -1)
+				slot_event(s, evs[i].events);
+		}
+		if (now - last_scan > 100000) {
+			expire(slots, conc, now);
+			last_scan = now;
+		}
+	}
+	for (int i = 0; i < conc; i++)
+		slot_close(&slots[i]);
+	free(slots);
+}
+
+/*
+ * Datagrams carry "bench <slot> <seq>"; replies may wrap them ("Echo: ...!").
+ * Replies are taken and the next requests sent in batches, so that the
+ * server, not this client, is the bottleneck.
+ */
+#define UDP_BATCH 64
+#define UDP_MSG 64
+
+struct udpslot {
+	long long sent;
+	unsigned seq;
+};
+
+struct udpout {
+	struct mmsghdr hdr[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	char msg[UDP_BATCH][UDP_MSG];
+	int n;
+};
+
+static void
+udp_queue(struct udpout *o, struct udpslot *slots, int i, long long now)
+{
+	int len = snprintf(o->msg[o->n], UDP_MSG, "bench %d %u", i, ++slots[i].seq);
+
+	slots[i].sent = now;
+	started++;
+	o->iov[o->n] = (struct iovec){ o->msg[o->n], len };
+	o->hdr[o->n].msg_hdr = (struct msghdr){ .msg_iov = &o->iov[o->n],
+	    .msg_iovlen = 1 };
+	o->n++;
+}
+
+static void
+udp_flush(int fd, struct udpout *o)
+{
+	int sent = 0, r;
+
+	while (sent < o->n) {
+		r = sendmmsg(fd, o->hdr + sent, o->n - sent, 0);
+		if (r == -1) {
+			errs[err_kind(errno)]++;
+			sent++;
+		} else
+			sent += r;
+	}
+	o->n = 0;
+}
+
+static void
+run_udp(int conc, long long deadline)
+{
+	static struct mmsghdr in[UDP_BATCH];
+	static struct iovec iin[UDP_BATCH];
+	static char buf[UDP_BATCH][2048];
+	static struct udpout out;
+	struct udpslot *slots;
+	int fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rcvbuf = 4 << 20;
+	struct epoll_event ev = { .events = EPOLLIN };
+	long long last_scan = now_us(), now;
+
+	if (fd == -1 || connect(fd, (struct sockaddr *)&dst, dstlen) == -1 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ||
+	    (slots = calloc(conc, sizeof(*slots))) == NULL) {
+		perror("loadgen: udp");
+		exit(1);
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	now = now_us();
+	for (int i = 0; i < conc; i++) {
+		udp_queue(&out, slots, i, now);
+		if (out.n == UDP_BATCH)
+			udp_flush(fd, &out);
+	}
+	udp_flush(fd, &out);
+	while (!stop && done_ok < total) {
+		int n;
+
+		if ((now = now_us()) >= deadline)
+			break;
+		if (epoll_wait(epfd, &ev, 1, 50) == -1 && errno != EINTR)
+			break;
+		for (int i = 0; i < UDP_BATCH; i++) {
+			iin[i] = (struct iovec){ buf[i], sizeof(buf[i]) - 1 };
+			in[i].msg_hdr = (struct msghdr){ .msg_iov = &iin[i],
+			    .msg_iovlen = 1 };
+		}
+		while ((n = recvmmsg(fd, in, UDP_BATCH, MSG_DONTWAIT, NULL)) > 0) {
+			now = now_us();
+			for (int k = 0; k < n; k++) {
+				char *p;
+				int i;
+				unsigned seq;
+				buf[k][in[k].msg_len] = '\0';
+				if ((p = strstr(buf[k], "bench ")) == NULL ||
+				    sscanf(p, "bench %d %u", &i, &seq) != 2 || i < 0 ||
+				    i >= conc || seq != slots[i].seq) {
+					errs[E_SHORT]++;
+					continue;
+				}
+				record(now - slots[i].sent);
+				done_ok++;
+				if (started < total)
+					udp_queue(&out, slots, i, now);
+			}
+			udp_flush(fd, &out);
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			errs[err_kind(errno)]++;
+		now = now_us();
+		if (now - last_scan > 100000) {
+			for (int i = 0; i < conc; i++)
+				if (now - slots[i].sent > UDP_TIMEOUT_US) {
+					errs[E_TIMEOUT]++;
+					udp_queue(&out, slots, i, now);
+					if (out.n == UDP_BATCH)
+						udp_flush(fd, &out);
+				}
+			udp_flush(fd, &out);
+			last_scan = now;
+		}
+	}
+	free(slots);
+	close(fd);
+}
+
+static void
+freeports(int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		socklen_t len = sizeof(sin);
+		int t = socket(AF_INET, SOCK_STREAM, 0), u;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(t, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+		    getsockname(t, (struct sockaddr *)&sin, &len) == -1)
+			exit(1);
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		if (bind(u, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+			close(u);
+			close(t);
+			i--;
+			continue;
+		}
+		/* Both stay open until exit, so the N ports are distinct. */
+		printf("%u\n", ntohs(sin.sin_port));
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: loadgen host port tcp|udp concurrency total seconds "
+	    "hello|eof|echo|hold|udp\n       loadgen freeport n\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	struct rlimit rl;
+	long long t0, t1;
+	double secs;
+	int conc;
+
+	if (argc == 3 && strcmp(argv[1], "freeport") == 0) {
+		freeports(atoi(argv[2]));
+		return 0;
+	}
+	if (argc != 8)
+		usage();
+	if (parse_dst(argv[1], argv[2]) == -1) {
+		fprintf(stderr, "loadgen: %s port %s: loopback addresses only\n",
+		    argv[1], argv[2]);
+		return 2;
+	}
+	conc = atoi(argv[4]);
+	total = strtoul(argv[5], NULL, 10);
+	secs = atof(argv[6]);
+	if (conc < 1 || conc > 100000 || total < 1 || secs <= 0 || secs > 600)
+		usage();
+	if (strcmp(argv[7], "hello") == 0) mode = M_HELLO;
+	else if (strcmp(argv[7], "eof") == 0) mode = M_EOF;
+	else if (strcmp(argv[7], "echo") == 0) mode = M_ECHO;
+	else if (strcmp(argv[7], "hold") == 0) mode = M_HOLD;
+	else if (strcmp(argv[7], "udp") == 0) mode = M_UDP;
+	else usage();
+	if ((mode == M_UDP) != (strcmp(argv[3], "udp") == 0))
+		usage();
+
+	/* Room for every client socket. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("loadgen: epoll");
+		return 1;
+	}
+	t0 = now_us();
+	if (mode == M_UDP)
+		run_udp(conc, t0 + (long long)(secs * 1e6));
+	else
+		run_tcp(conc, t0 + (long long)(secs * 1e6));
+	t1 = now_us();
+
+	qsort(lat, nlat, sizeof(*lat), cmp_ll);
+	printf("rate=%.0f ok=%lu secs=%.3f p50_us=%lld p99_us=%lld max_us=%lld",
+	    mode == M_HOLD ? 0.0 : done_ok / ((t1 - t0) / 1e6), done_ok,
+	    (t1 - t0) / 1e6, nlat ? lat[nlat / 2] : 0,
+	    nlat ? lat[nlat * 99 / 100] : 0, nlat ? lat[nlat - 1] : 0);
+	for (int k = 0; k < E_NKINDS; k++)
+		printf(" %s=%lu", err_names[k], errs[k]);
+	printf("\n");
+	return 0;
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh - the sockd dispatch benchmark, run by `make bench`.
+#
+# Starts src/sockd (a generated config on free loopback ports) and the
+# reference servers side by side, runs every case against each of them in
+# turn (A B A B ...), and prints a table of rates, latencies, master CPU per
+# connection and ratios to the reference; the same table goes to
+# tests/bench/results.md. Loopback only. Every process started here is
+# killed by PID on exit.
+#
+# Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
+# PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+bench=$top/tests/bench
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-2}
+IDLE=${IDLE:-5000}
+PEERS=${PEERS:-0}
+OUT=${OUT:-$bench/results.md}
+BIG=100000000
+hz=$(getconf CLK_TCK)
+
+tmp=$(mktemp -d /tmp/sockd-bench.XXXXXX)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+# --- limits: how many idle clients this machine can hold -----------------
+pid_max=$(cat /proc/sys/kernel/pid_max)
+nproc_max=$(ulimit -u)
+nofile=$(ulimit -Hn)
+mem_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+cap=$(( pid_max / 2 ))
+lower() { if [ "$1" != unlimited ] && [ "$1" -lt "$cap" ]; then cap=$1; fi; }
+[ "$nproc_max" = unlimited ] || lower $(( nproc_max / 2 ))
+[ "$nofile" = unlimited ] || lower $(( nofile - 1000 ))
+# An idle hello-tcp child costs well under 1 MB; allow 1 MB each.
+lower $(( mem_kb / 1024 / 2 ))
+if [ "$IDLE" -gt "$cap" ]; then
+	echo "bench: this machine allows about $cap idle clients; using that, not $IDLE" >&2
+	IDLE=$cap
+fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+lg=$bench/loadgen
+hello=$top/services/hello-tcp
+mapfile -t P < <("$lg" freeport 16)
+[ "${#P[@]}" -eq 16 ] || die "no free ports"
+p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
+p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
+p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
+p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]}
+
+# Both link variants of the hello handler, for the static-vs-dynamic case.
+cc=${CC:-cc}
+$cc -std=gnu11 -D_GNU_SOURCE -O2 -o "$tmp/hello-dynamic" "$top/services/hello-tcp.c"
+$cc -std=gnu11 -D_GNU_SOURCE -O2 -static -o "$tmp/hello-static" "$top/services/hello-tcp.c"
+
+# --- servers ----------------------------------------------------------------
+cat > "$tmp/sockd.conf" <<EOF
+sockd = { max_children = $(( IDLE + 2000 )); };
+services = (
+  { name = "hello"; protocol = "tcp"; port = $p_hello; address = "127.0.0.1";
+    server = "$hello"; },
+  { name = "hold"; protocol = "tcp"; port = $p_hold; address = "127.0.0.1";
+    server = "$hello"; },
+  { name = "echo"; protocol = "tcp"; port = $p_echo; address = "127.0.0.1";
+    builtin = "echo"; },
+  { name = "daytime"; protocol = "tcp"; port = $p_day; address = "127.0.0.1";
+    builtin = "daytime"; },
+  { name = "echo-u"; protocol = "udp"; port = $p_udp; address = "127.0.0.1";
+    builtin = "echo"; },
+  { name = "echo-udp"; protocol = "udp"; port = $p_eudp; address = "127.0.0.1";
+    server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; }
+);
+EOF
+
+# start NAME READY-TEXT LOGFILE COMMAND...: runs it, waits for READY-TEXT.
+declare -A spid
+start() {
+	local name=$1 ready=$2 log=$3
+	shift 3
+	"$@" > "$log" 2>&1 &
+	spid[$name]=$!
+	pids+=("$!")
+	for _ in $(seq 100); do
+		grep -q "$ready" "$log" 2>/dev/null && return 0
+		kill -0 "${spid[$name]}" 2>/dev/null || { cat "$log" >&2; die "$name died"; }
+		sleep 0.05
+	done
+	die "$name: not ready"
+}
+
+start sockd "ready:" "$tmp/sockd.log" "$top/src/sockd" -F -f "$tmp/sockd.conf"
+start ref-fork ready "$tmp/rf.log" "$bench/ref-fork" "$p_rfork" "$hello"
+start ref-vfork ready "$tmp/rv.log" "$bench/ref-vfork" "$p_rvfork" "$hello"
+start ref-inline-hello ready "$tmp/rh.log" "$bench/ref-inline" "$p_rhello" hello
+start ref-inline-echo ready "$tmp/re.log" "$bench/ref-inline" "$p_recho" echo
+start ref-inline-daytime ready "$tmp/rd.log" "$bench/ref-inline" "$p_rday" daytime
+start ref-inline-udp ready "$tmp/ru.log" "$bench/ref-inline" "$p_rudp" udp
+start ref-vfork-static ready "$tmp/rs.log" "$bench/ref-vfork" "$p_rstat" "$tmp/hello-static"
+start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/hello-dynamic"
+
+if [ "$PEERS" = 1 ]; then
+	need=
+	command -v xinetd >/dev/null || need="$need xinetd"
+	command -v tcpserver >/dev/null || need="$need ucspi-tcp"
+	if [ -n "$need" ]; then
+		echo "bench: installing$need" >&2
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y -qq $need) >/dev/null || die "cannot install$need"
+	fi
+	cat > "$tmp/xinetd.conf" <<EOF
+defaults
+{
+	instances = UNLIMITED
+	per_source = UNLIMITED
+	cps = 1000000 1
+	log_type = FILE $tmp/xinetd.svc.log
+}
+service hello
+{
+	type = UNLISTED
+	socket_type = stream
+	protocol = tcp
+	port = $p_xi
+	bind = 127.0.0.1
+	wait = no
+	user = root
+	server = $hello
+}
+EOF
+	start xinetd "Started working" "$tmp/xinetd.log" \
+	    xinetd -dontfork -stayalive -filelog "$tmp/xinetd.log" -f "$tmp/xinetd.conf"
+	# -H -R -l 0: no DNS, no ident, nothing leaves loopback.
+	"$(command -v tcpserver)" -H -R -l 0 -c 20000 -b 4096 127.0.0.1 "$p_ts" "$hello" \
+	    > "$tmp/ts.log" 2>&1 &
+	spid[tcpserver]=$!
+	pids+=("$!")
+	for _ in $(seq 100); do
+		"$lg" 127.0.0.1 "$p_ts" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && break
+		sleep 0.05
+	done
+fi
+
+# --- measuring --------------------------------------------------------------
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+raw=$tmp/raw
+: > "$raw"
+# run CASE SERVER PID PORT PROTO CONC MODE
+run() {
+	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 t0 t1 line
+	t0=$(cpu_ticks "$pid")
+	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode")
+	t1=$(cpu_ticks "$pid")
+	# Let the last children exit before the next server's turn.
+	sleep 0.2
+	echo "$c $s $line ticks=$(( t1 - t0 ))" >> "$raw"
+	printf '  %-14s %-18s %s\n' "$c" "$s" "$line" >&2
+}
+
+# Warm caches (page cache, dynamic loader) once for every server.
+for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
+	"$lg" 127.0.0.1 "$port" tcp 4 200 2 hello > /dev/null
+done
+
+t_start=$(date +%s)
+for r in $(seq "$ROUNDS"); do
+	echo "round $r/$ROUNDS" >&2
+	for conc in 1 16 128; do
+		run "hello-c$conc" sockd "${spid[sockd]}" "$p_hello" tcp "$conc" hello
+		run "hello-c$conc" ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp "$conc" hello
+		run "hello-c$conc" ref-fork "${spid[ref-fork]}" "$p_rfork" tcp "$conc" hello
+		if [ "$PEERS" = 1 ]; then
+			run "hello-c$conc" xinetd "${spid[xinetd]}" "$p_xi" tcp "$conc" hello
+			run "hello-c$conc" tcpserver "${spid[tcpserver]}" "$p_ts" tcp "$conc" hello
+		fi
+	done
+	run hello-inline ref-inline "${spid[ref-inline-hello]}" "$p_rhello" tcp 16 hello
+	run handler-link ref-vfork-static "${spid[ref-vfork-static]}" "$p_rstat" tcp 16 hello
+	run handler-link ref-vfork-dynamic "${spid[ref-vfork-dynamic]}" "$p_rdyn" tcp 16 hello
+	run tcp-echo sockd "${spid[sockd]}" "$p_echo" tcp 16 echo
+	run tcp-echo ref-inline "${spid[ref-inline-echo]}" "$p_recho" tcp 16 echo
+	run tcp-daytime sockd "${spid[sockd]}" "$p_day" tcp 64 eof
+	run tcp-daytime ref-inline "${spid[ref-inline-daytime]}" "$p_rday" tcp 64 eof
+	run udp-echo sockd "${spid[sockd]}" "$p_udp" udp 64 udp
+	run udp-echo ref-inline "${spid[ref-inline-udp]}" "$p_rudp" udp 64 udp
+	run echo-udp-wait sockd "${spid[sockd]}" "$p_eudp" udp 16 udp
+done
+
+# Idle clients: the hello rate with none, then with IDLE each holding a child.
+children_of() { ps --ppid "$1" --no-headers | wc -l; }
+for r in 1 2; do
+	run idle-0 sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
+	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
+	hold=$!
+	pids+=("$hold")
+	for _ in $(seq 600); do
+		grep -q '^held' "$tmp/hold.out" && break
+		sleep 0.1
+	done
+	held=$(awk '/^held/ {print $2}' "$tmp/hold.out")
+	live=$(children_of "${spid[sockd]}")
+	echo "  idle: $held clients held, sockd has $live children" >&2
+	run "idle-$IDLE" sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
+	kill "$hold"
+	wait "$hold" 2>/dev/null || true
+	for _ in $(seq 100); do
+		[ "$(children_of "${spid[sockd]}")" -lt 10 ] && break
+		sleep 0.1
+	done
+done
+t_end=$(date +%s)
+
+# --- report -----------------------------------------------------------------
+rss_sockd=$(kb "${spid[sockd]}" VmRSS)
+hwm_sockd=$(kb "${spid[sockd]}" VmHWM)
+hwm_ref=$(kb "${spid[ref-vfork]}" VmHWM)
+
+# Per case and server: median rate and p99 over rounds, CPU summed.
+report() {
+	awk -v hz="$hz" -v idle="idle-$IDLE" '
+	function val(k,   i) { for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return 0 }
+	function med(s,   a, n, i, j, t) {
+		n = split(s, a, " ")
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{
+		k = $1 SUBSEP $2
+		if (!(k in rates)) { order[++n] = k }
+		rates[k] = rates[k] " " val("rate")
+		p99[k] = p99[k] " " val("p99_us")
+		p50[k] = p50[k] " " val("p50_us")
+		ok[k] += val("ok"); ticks[k] += val("ticks")
+		errs[k] += val("refused") + val("reset") + val("timeout") + val("short") + val("other")
+	}
+	END {
+		ref["hello-c1"] = ref["hello-c16"] = ref["hello-c128"] = "ref-vfork"
+		ref["tcp-echo"] = ref["tcp-daytime"] = ref["udp-echo"] = "ref-inline"
+		ref["handler-link"] = "ref-vfork-dynamic"
+		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
+		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+		for (i = 1; i <= n; i++) {
+			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
+			rk = c SUBSEP ref[c]
+			if (c == idle) rk = "idle-0" SUBSEP "sockd"
+			r = med(rates[order[i]]); q = med(p99[order[i]])
+			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", r / med(rates[rk])) : "-"
+			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", q / med(p99[rk])) : "-"
+			cpu = ok[order[i]] ? ticks[order[i]] * 1e6 / hz / ok[order[i]] : 0
+			printf "| %s | %s | %.0f | %s | %.2f | %.2f | %s | %.1f | %d |\n", c, s, r, vs, med(p50[order[i]]) / 1000, q / 1000, qvs, cpu, errs[order[i]]
+		}
+	}' "$raw"
+}
+
+{
+	echo "# sockd benchmark results"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr), $ROUNDS rounds of ${SECS}s, interleaved;"
+	echo "rates and p99 are medians over rounds; master CPU is utime+stime of the listening"
+	echo "process over the connections it served (clock tick $((1000 / hz)) ms)."
+	echo "Reference: ref-vfork (accept+vfork+exec) for the hello cases, ref-inline (accept+fork"
+	echo "answering in the child; daytime written in the loop; recvfrom/sendto UDP) for built-ins;"
+	echo "handler-link: ref-vfork exec'ing hello-tcp linked statically vs dynamically (the"
+	echo "shipped services/hello-tcp, used by every other hello case, is static by default)."
+	echo "idle-N: sockd's hello rate with N idle clients connected, each holding a child, vs none."
+	echo
+	report
+	echo
+	echo "sockd master after the run: VmRSS ${rss_sockd} kB, VmHWM ${hwm_sockd} kB" \
+	    "(ref-vfork VmHWM ${hwm_ref} kB); $IDLE idle clients; benchmark took $(( t_end - t_start )) s."
+} > "$tmp/results.md"
+cat "$tmp/results.md"
+cp "$tmp/results.md" "$OUT"

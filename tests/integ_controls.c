@@ -1,0 +1,450 @@
+/*
+ * Per-service controls through a real daemon: who may connect, how many,
+ * how fast, as whom, and over IPv6. The handler is tests/probe-controls.sh.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static struct daemon d;
+static uint16_t port;
+static char buf[16384];
+
+static void
+setup(void)
+{
+	port = tu_free_port();
+}
+
+static void
+teardown(void)
+{
+	if (d.pid > 0)
+		tu_stop(&d, SIGTERM);
+	tu_cleanup();
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Starts sockd with one TCP service on port; body adds its keys. */
+static void
+start(const char *global, const char *body)
+{
+	const char *conf = tu_write("sockd.conf",
+	    "sockd = { %s };\n"
+	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\";\n  %s } );\n",
+	    global, port, tu_path("tests/probe-controls.sh"), body);
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s",
+	    d.log);
+}
+
+/* Connects from src to dst:port and reads the probe's report (to END). */
+static const char *
+report_from(const char *src, const char *dst)
+{
+	int fd = tu_connect_from(src, dst, port);
+
+	ck_assert_msg(fd >= 0, "connect %s: %s", dst, strerror(errno));
+	tu_read_until(fd, buf, sizeof(buf), "END", 5000);
+	close(fd);
+	ck_assert_msg(strstr(buf, "END"), "no report from the probe: \"%s\"\n%s",
+	    buf, d.log);
+	return buf;
+}
+
+static const char *
+report(void)
+{
+	return report_from(NULL, "127.0.0.1");
+}
+
+/* A connection the "hold" probe keeps open; its pid in *pid. */
+static int
+hold_from(const char *src, pid_t *pid)
+{
+	char line[256];
+	int fd = tu_connect_from(src, "127.0.0.1", port);
+
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, line, sizeof(line), "started", 5000);
+	ck_assert_msg(strstr(line, "started"), "handler did not start: \"%s\"\n%s",
+	    line, d.log);
+	if (pid)
+		*pid = atol(strstr(line, "pid=") + 4);
+	return fd;
+}
+
+/* Reads what a refused client gets: the message, then EOF. */
+static void
+expect_refused(const char *src, const char *msg)
+{
+	int fd = tu_connect_from(src, "127.0.0.1", port);
+	char got[256];
+
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, got, sizeof(got), NULL, 3000);
+	close(fd);
+	ck_assert_msg(strcmp(got, msg) == 0, "got \"%s\", wanted \"%s\"", got, msg);
+}
+
+static bool
+has_line(const char *text, const char *line)
+{
+	const char *p = strstr(text, line);
+
+	return p && (p == text || p[-1] == '\n') && p[strlen(line)] == '\n';
+}
+
+START_TEST(user_nobody)
+{
+	start("", "user = \"nobody\";");
+	report();
+	ck_assert_msg(strstr(buf, "Uid:\t65534\t65534\t65534\t65534\n"), "%s", buf);
+	ck_assert_msg(strstr(buf, "Gid:\t65534\t65534\t65534\t65534\n"), "%s", buf);
+	ck_assert_msg(strstr(buf, "Groups:\t65534 \n") ||
+	    strstr(buf, "Groups:\t65534\n"), "%s", buf);
+	ck_assert_msg(tu_wait_log(&d, "will run as root", 0) == false,
+	    "warned about a service that drops root:\n%s", d.log);
+}
+END_TEST
+
+START_TEST(root_warning)
+{
+	if (geteuid() != 0)
+		return;
+	start("", "");
+	ck_assert(tu_wait_log(&d, "service \"probe\": ", 1000));
+	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
+}
+END_TEST
+
+START_TEST(per_source)
+{
+	int a, b, c;
+
+	start("", "args = [\"probe\", \"hold\"]; per_source = 2;\n"
+	    "refuse_message = \"too many\\n\";");
+	a = hold_from("127.0.0.1", NULL);
+	b = hold_from("127.0.0.1", NULL);
+	expect_refused("127.0.0.1", "too many\n");
+	c = hold_from("127.0.0.2", NULL);
+	ck_assert_msg(tu_wait_log(&d, "refused 127.0.0.1 port ", 2000), "%s", d.log);
+	ck_assert(tu_wait_log(&d, "per_source limit reached", 0));
+	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+START_TEST(per_source_slot_freed_on_sigkill)
+{
+	pid_t pid;
+	int a, b;
+
+	start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
+	a = hold_from(NULL, &pid);
+	expect_refused(NULL, "");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_msg(tu_wait_log(&d, "killed by signal 9", 5000), "%s", d.log);
+	b = hold_from(NULL, NULL);
+	close(a);
+	close(b);
+}
+END_TEST
+
+START_TEST(rate_spreads_connections)
+{
+	enum { N = 20 };
+	int fds[N], served = 0;
+	long t0 = now_ms(), last = 0;
+
+	start("", "args = [\"probe\"]; rate = 5;");
+	for (int i = 0; i < N; i++)
+		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
+	for (int i = 0; i < N; i++) {
+		tu_read_until(fds[i], buf, sizeof(buf), "END", 8000);
+		served += strstr(buf, "END") != NULL;
+		last = now_ms() - t0;
+		close(fds[i]);
+	}
+	ck_assert_int_eq(served, N);
+	/* A burst of 5, then one every 200 ms: about 3 s for the rest. */
+	ck_assert_msg(last >= 2500 && last <= 5000, "20 connections in %ld ms", last);
+	ck_assert_msg(!tu_wait_log(&d, "refused", 0), "%s", d.log);
+}
+END_TEST
+
+START_TEST(only_from)
+{
+	start("refuse_message = \"denied\\n\";", "only_from = [\"127.0.0.2/32\"];");
+	expect_refused("127.0.0.1", "denied\n");
+	ck_assert_msg(tu_wait_log(&d, "refused 127.0.0.1 port ", 2000), "%s", d.log);
+	ck_assert(tu_wait_log(&d, "access denied", 0));
+	report_from("127.0.0.2", "127.0.0.1");
+	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.2"));
+}
+END_TEST
+
+START_TEST(no_access_most_specific)
+{
+	start("", "no_access = \"127.0.0.0/8\"; only_from = [\"127.0.0.2\"];");
+	expect_refused("127.0.0.1", "");
+	report_from("127.0.0.2", "127.0.0.1");
+}
+END_TEST
+
+static bool
+have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	sin6.sin6_addr = in6addr_loopback;
+	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "%s: skipped, no ::1 on this host\n", tcase_name());
+	return ok;
+}
+
+START_TEST(ipv6_loopback)
+{
+	if (!have_ipv6_loopback())
+		return;
+	start("", "address = \"::1\";");
+	report_from(NULL, "::1");
+	ck_assert_msg(has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
+	ck_assert(has_line(buf, "TCPLOCALIP=::1"));
+	ck_assert(tu_connect(port) == -1);
+}
+END_TEST
+
+START_TEST(ipv6_dual_stack)
+{
+	char line[64];
+
+	if (!have_ipv6_loopback())
+		return;
+	start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
+	report_from("127.0.0.2", "127.0.0.1");
+	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
+	ck_assert_msg(has_line(buf, "TCPREMOTEIP=127.0.0.2"), "%s", buf);
+	ck_assert(has_line(buf, "TCPLOCALIP=127.0.0.1"));
+	snprintf(line, sizeof(line), "TCPLOCALPORT=%u", port);
+	ck_assert(has_line(buf, line));
+	report_from(NULL, "::1");
+	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
+}
+END_TEST
+
+START_TEST(ipv6_only)
+{
+	if (!have_ipv6_loopback())
+		return;
+	start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
+	report_from(NULL, "::1");
+	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
+	report();
+	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+}
+END_TEST
+
+START_TEST(environment)
+{
+	setenv("SOCKD_TEST_PASS", "passed through", 1);
+	setenv("SOCKD_TEST_SECRET", "leaked", 1);
+	start("env = [\"FROM_GLOBAL=1\"];",
+	    "env = [\"FOO=bar baz\"]; passenv = [\"SOCKD_TEST_PASS\", \"UNSET_X\"];");
+	report();
+	ck_assert_msg(has_line(buf, "FOO=bar baz"), "%s", buf);
+	ck_assert(has_line(buf, "SOCKD_TEST_PASS=passed through"));
+	ck_assert(has_line(buf, "PATH=/usr/local/bin:/usr/bin:/bin"));
+	ck_assert(has_line(buf, "SOCKD_SERVICE=probe"));
+	ck_assert(has_line(buf, "PROTO=TCP"));
+	ck_assert(has_line(buf, "TCPCONNNUM=1"));
+	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+	/* The service's env replaces the global default; nothing else leaks. */
+	ck_assert(strstr(buf, "FROM_GLOBAL") == NULL);
+	ck_assert(strstr(buf, "SOCKD_TEST_SECRET") == NULL);
+	ck_assert(strstr(buf, "UNSET_X") == NULL);
+	ck_assert(strstr(buf, "\nHOME=") == NULL);
+}
+END_TEST
+
+START_TEST(connnum_counts_live_children)
+{
+	char line[256];
+	int a, b;
+
+	start("", "args = [\"probe\", \"hold\"];");
+	a = hold_from(NULL, NULL);
+	b = tu_connect(port);
+	ck_assert_int_ge(b, 0);
+	tu_read_until(b, line, sizeof(line), "started", 5000);
+	ck_assert_msg(strstr(line, " conn=2 "), "%s", line);
+	close(a);
+	close(b);
+}
+END_TEST
+
+START_TEST(process_setup)
+{
+	/* The handler is /bin/sh, never sanitized, so an address-space cap is
+	 * safe here even when sockd itself runs under ASan. */
+	start("", "rlimits = { nofile = 64; core = 0; cpu = 10; as = 268435456; };\n"
+	    "nice = 5; umask = \"027\"; chdir = \"/tmp\";");
+	report();
+	ck_assert_msg(has_line(buf, "umask=0027"), "%s", buf);
+	ck_assert(has_line(buf, "cwd=/tmp"));
+	ck_assert(has_line(buf, "nice=5"));
+	ck_assert(strstr(buf, "Max open files 64 64 files"));
+	ck_assert(strstr(buf, "Max core file size 0 0 bytes"));
+	ck_assert(strstr(buf, "Max cpu time 10 10 seconds"));
+	ck_assert(strstr(buf, "Max address space 268435456 268435456 bytes"));
+}
+END_TEST
+
+START_TEST(max_lifetime)
+{
+	long t0;
+	int fd;
+
+	start("", "args = [\"probe\", \"hold\"]; max_lifetime = 1;");
+	t0 = now_ms();
+	fd = hold_from(NULL, NULL);
+	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* to EOF */
+	close(fd);
+	ck_assert_msg(now_ms() - t0 < 3000, "lived %ld ms", now_ms() - t0);
+	ck_assert_msg(tu_wait_log(&d, "outlived max_lifetime", 1000), "%s", d.log);
+	ck_assert(tu_wait_log(&d, "killed by signal 15", 1000));
+}
+END_TEST
+
+START_TEST(max_lifetime_sigkill)
+{
+	int fd;
+
+	start("", "args = [\"probe\", \"stubborn\"]; max_lifetime = 1;");
+	fd = hold_from(NULL, NULL);
+	ck_assert_msg(tu_wait_log(&d, "outlived max_lifetime", 3000), "%s", d.log);
+	ck_assert_msg(tu_wait_log(&d, "ignored SIGTERM, killing", 7000), "%s", d.log);
+	ck_assert(tu_wait_log(&d, "killed by signal 9", 2000));
+	close(fd);
+}
+END_TEST
+
+static void
+start_udp_echo(const char *extra)
+{
+	const char *conf = tu_write("sockd.conf",
+	    "services = ( { name = \"echo\"; protocol = \"udp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; builtin = \"echo\"; %s } );\n", port, extra);
+
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "%s", d.log);
+}
+
+START_TEST(udp_loop_guard)
+{
+	char got[64];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "udp_loop_guard: skipped, binding port 1023 needs root\n");
+		return;
+	}
+	start_udp_echo("");
+	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 2000), 2);
+	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 500), -1);
+	tu_stop(&d, SIGTERM);
+	start_udp_echo("udp_loop_guard = false;");
+	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 2000), 2);
+}
+END_TEST
+
+START_TEST(udp_builtin_access)
+{
+	char got[64];
+
+	start_udp_echo("no_access = \"127.0.0.1\";");
+	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 500), -1);
+}
+END_TEST
+
+START_TEST(not_root_named_user)
+{
+	const char *conf;
+
+	if (geteuid() != 0)
+		return;
+	conf = tu_write("sockd.conf",
+	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\"; user = \"root\"; } );\n", port,
+	    tu_path("tests/probe-controls.sh"));
+	/* As nobody, a service naming root cannot start; -t still passes. */
+	char out[4096];
+	pid_t pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		chmod(tu_tmpdir(), 0755);
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(3);
+		_exit(tu_run(out, sizeof(out), "-F", "-f", conf, NULL) != 0 &&
+		    strstr(out, "not running as root") ? 0 : 1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+Suite *
+controls_suite(void)
+{
+	Suite *s = suite_create("controls");
+	TCase *tc = tcase_create("controls");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, user_nobody);
+	tcase_add_test(tc, root_warning);
+	tcase_add_test(tc, per_source);
+	tcase_add_test(tc, per_source_slot_freed_on_sigkill);
+	tcase_add_test(tc, rate_spreads_connections);
+	tcase_add_test(tc, only_from);
+	tcase_add_test(tc, no_access_most_specific);
+	tcase_add_test(tc, ipv6_loopback);
+	tcase_add_test(tc, ipv6_dual_stack);
+	tcase_add_test(tc, ipv6_only);
+	tcase_add_test(tc, environment);
+	tcase_add_test(tc, connnum_counts_live_children);
+	tcase_add_test(tc, process_setup);
+	tcase_add_test(tc, max_lifetime);
+	tcase_add_test(tc, max_lifetime_sigkill);
+	tcase_add_test(tc, udp_loop_guard);
+	tcase_add_test(tc, udp_builtin_access);
+	tcase_add_test(tc, not_root_named_user);
+	suite_add_tcase(s, tc);
+	return s;
+}
