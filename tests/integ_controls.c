@@ -158,6 +158,26 @@ START_TEST(per_source)
 }
 END_TEST
 
+START_TEST(source_rate)
+{
+	int a, b;
+
+	/* One new connection per second per client, burst 1. */
+	start("", "args = [\"probe\", \"hold\"]; source_rate = 1;\n"
+	    "refuse_message = \"slow down\\n\";");
+	a = hold_from("127.0.0.1", NULL);
+	expect_refused("127.0.0.1", "slow down\n");
+	b = hold_from("127.0.0.2", NULL);	/* another client has its own bucket */
+	ck_assert_msg(tu_wait_log(&d, "source_rate exceeded", 2000), "%s", d.log);
+	close(a);
+	close(b);
+	/* A token later, the first client is served again. */
+	usleep(1100000);
+	a = hold_from("127.0.0.1", NULL);
+	close(a);
+}
+END_TEST
+
 START_TEST(per_source_slot_freed_on_sigkill)
 {
 	pid_t pid;
@@ -430,6 +450,7 @@ controls_suite(void)
 	tcase_add_test(tc, user_nobody);
 	tcase_add_test(tc, root_warning);
 	tcase_add_test(tc, per_source);
+	tcase_add_test(tc, source_rate);
 	tcase_add_test(tc, per_source_slot_freed_on_sigkill);
 	tcase_add_test(tc, rate_spreads_connections);
 	tcase_add_test(tc, only_from);

@@ -558,6 +558,79 @@ START_TEST(emfile_does_not_spin)
 }
 END_TEST
 
+/*
+ * Runs as nobody (root is exempt from RLIMIT_NPROC): with no process to
+ * spare, a connection is closed and the service paused, not the master
+ * lost; with the limit back, it serves again. Returns a failure text.
+ */
+static const char *
+nproc_as_nobody(const char *conf, uint16_t port)
+{
+	struct rlimit one, old;
+	char buf[64];
+	int fd;
+
+	if (setgid(65534) == -1 || setuid(65534) == -1)
+		return "cannot become nobody";
+	if (tu_start(&d, conf, NULL) == -1)
+		return "sockd did not start";
+	if (prlimit(d.pid, RLIMIT_NPROC, NULL, &old) == -1)
+		return "prlimit";
+	one = (struct rlimit){ 1, old.rlim_max };
+	if (prlimit(d.pid, RLIMIT_NPROC, &one, NULL) == -1)
+		return "prlimit";
+	if ((fd = tu_connect(port)) == -1)
+		return "connect";
+	/* Closed at once: the child could not be made. */
+	if (tu_read_until(fd, buf, sizeof(buf), NULL, 5000) != 0)
+		return "served while out of processes";
+	close(fd);
+	if (!tu_wait_log(&d, "cannot start a child", 5000))
+		return "fork failure not logged";
+	if (prlimit(d.pid, RLIMIT_NPROC, &old, NULL) == -1)
+		return "prlimit restore";
+	for (int i = 0; i < 50; i++) {
+		if ((fd = tu_connect(port)) == -1)
+			return "connect after the limit";
+		bool served = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", 2000) > 0;
+		close(fd);
+		if (served)
+			return tu_stop(&d, SIGTERM) == 0 ? NULL : "bad exit status";
+		usleep(100000);
+	}
+	return "not served again";
+}
+
+START_TEST(fork_failure_is_survived)
+{
+	uint16_t port = tu_free_port();
+	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
+	    hello_conf("h", port, NULL));
+	int p[2], status;
+	char why[256] = "";
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return;		/* then RLIMIT_NPROC applies as it is; nothing to prove here */
+	chmod(tu_tmpdir(), 0755);
+	chmod(conf, 0644);
+	ck_assert_int_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		const char *err = nproc_as_nobody(conf, port);
+		if (d.pid > 0 && !d.exited)
+			tu_stop(&d, SIGKILL);
+		if (err)
+			dprintf(p[1], "%s\n%s", err, d.loglen > 1500 ?
+			    d.log + d.loglen - 1500 : d.log);
+		_exit(err ? 1 : 0);
+	}
+	close(p[1]);
+	tu_read_until(p[0], why, sizeof(why), NULL, 60000);
+	waitpid(pid, &status, 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", why);
+}
+END_TEST
+
 static int
 notify_socket(char *path, size_t len)
 {
@@ -625,6 +698,7 @@ ops_suite(void)
 	tcase_add_test(tc, handler_stderr_goes_to_log);
 	tcase_add_test(tc, backoff_pauses_and_resumes);
 	tcase_add_test(tc, emfile_does_not_spin);
+	tcase_add_test(tc, fork_failure_is_survived);
 	tcase_add_test(tc, sd_notify);
 	suite_add_tcase(s, tc);
 	return s;
