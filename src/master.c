@@ -334,7 +334,18 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	}
 	svc->st.refused[why]++;
 	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, &a, port, why, now);
+	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
+		(void)loop_timer_set(&((struct sockd *)svc->owner)->loop,
+		    &svc->refuse_flush, 1000);
 	return false;
+}
+
+static void
+on_refuse_flush(struct timer *t)
+{
+	struct service *svc = t->arg;
+
+	refuse_flush(&svc->refusals, svc->conf->name);
 }
 
 /* Out of rate tokens: stop accepting (clients wait in the backlog). */
@@ -723,6 +734,10 @@ retire(struct sockd *sd, struct service *svc)
 		loop_remove(&sd->loop, &svc->ls[i].watch);
 	loop_timer_stop(&sd->loop, &svc->resume);
 	loop_timer_stop(&sd->loop, &svc->rate_timer);
+	if (loop_timer_armed(&svc->refuse_flush)) {
+		loop_timer_stop(&sd->loop, &svc->refuse_flush);
+		refuse_flush(&svc->refusals, svc->conf->name);
+	}
 	svc->paused = svc->rate_wait = false;
 	service_close(svc);
 	service_unref(svc);
@@ -788,6 +803,7 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 	for (size_t i = 0; i < svc->nls; i++)
 		svc->ls[i].watch.fn = on_service;
 	svc->resume.fn = on_resume;
+	svc->refuse_flush.fn = on_refuse_flush;
 	svc->rate_timer.fn = on_rate_resume;
 	*out = svc;
 	return 0;

@@ -55,3 +55,24 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;
 }
+
+/*
+ * Called a second after a suppressed refusal, so a flood that stops still
+ * has its size logged.
+ */
+bool
+refuse_flush(struct refuse_log *rl, const char *service)
+{
+	bool any = false;
+
+	for (int r = 0; r < REFUSE_NREASONS; r++) {
+		if (rl->suppressed[r] == 0)
+			continue;
+		log_warnx("service \"%s\": %u more refusals (%s) suppressed",
+		    service, rl->suppressed[r], reason_text(r));
+		rl->suppressed[r] = 0;
+		rl->logged[r] = 0;
+		any = true;
+	}
+	return any;
+}

@@ -5,6 +5,7 @@
 #ifndef SOCKD_REFUSE_H
 #define SOCKD_REFUSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -23,6 +24,8 @@ struct refuse_log {
 /* Sends msg (may be NULL), closes fd and logs the refusal. */
 void refuse(struct refuse_log *, const char *service, int fd, const char *msg,
     const struct addr *, uint16_t port, enum refuse_reason, int64_t now);
+/* Logs what was suppressed since the last line; true if anything was. */
+bool refuse_flush(struct refuse_log *, const char *service);
 /* The short name counters use: "access", "per_source", ... */
 const char *refuse_reason_name(enum refuse_reason);
 

@@ -43,6 +43,7 @@ struct service {
 	int busy_fd;		/* which one; -1 once closed */
 	bool paused;		/* by back-off or a resource fault, until resume */
 	struct timer resume;
+	struct timer refuse_flush;	/* logs suppressed refusals */
 	unsigned fault_ms;	/* current resource-fault pause; 0: none */
 	unsigned backoff_ms;	/* next failure back-off pause */
 	uint64_t *fails;	/* ring of recent fast-failure times */

@@ -158,6 +158,23 @@ START_TEST(per_source)
 }
 END_TEST
 
+START_TEST(refusal_flood_is_summarized)
+{
+	int a;
+
+	start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
+	a = hold_from(NULL, NULL);
+	for (int i = 0; i < 5; i++)
+		expect_refused(NULL, "");
+	/* One line for the first, then one summary for the rest. */
+	ck_assert_msg(tu_wait_log(&d, "4 more refusals (per_source limit reached) "
+	    "suppressed", 5000), "%s", d.log);
+	const char *first = strstr(d.log, "per_source limit reached");
+	ck_assert_ptr_null(strstr(first + 1, "refused 127.0.0.1"));
+	close(a);
+}
+END_TEST
+
 START_TEST(source_rate)
 {
 	int a, b;
@@ -451,6 +468,7 @@ controls_suite(void)
 	tcase_add_test(tc, root_warning);
 	tcase_add_test(tc, per_source);
 	tcase_add_test(tc, source_rate);
+	tcase_add_test(tc, refusal_flood_is_summarized);
 	tcase_add_test(tc, per_source_slot_freed_on_sigkill);
 	tcase_add_test(tc, rate_spreads_connections);
 	tcase_add_test(tc, only_from);
