@@ -149,6 +149,19 @@ log_event(int level, const char *event, const struct log_kv *kv, size_t n,
 	errno = saved;
 }
 
+void
+log_event_always(int level, const char *event, const struct log_kv *kv,
+    size_t n, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, event, kv, n, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
 #define LOG_FN(fn, pri, use_errno)				\
 void								\
 fn(const char *fmt, ...)					\

@@ -27,6 +27,10 @@ static inline bool log_debugging(void) { return log_enabled(LOG_DEBUG); }
 void log_event(int level, const char *event, const struct log_kv *, size_t,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Logs whatever log_level says: for the readiness line supervisors wait for. */
+void log_event_always(int level, const char *event, const struct log_kv *,
+    size_t, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* log_warn appends ": strerror(errno)"; the x variants do not. */
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -133,7 +133,7 @@ main(int argc, char **argv)
 	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
-	log_event(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
+	log_event_always(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
 	    "ready: %zu services", sd.nsvcs);
 	rc = master_run(&sd);
 	log_event(LOG_INFO, "exit", NULL, 0, "exiting");
