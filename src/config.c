@@ -484,8 +484,7 @@ parse_server(struct loader *ld, const config_setting_t *grp, const char *who,
 		error_at(ld, s, who, "server \"%s\" is not executable", sc->server);
 		return 1;
 	}
-	if (args && config_setting_type(args) != CONFIG_TYPE_GROUP &&
-	    ktype_matches(K_STRINGS, args)) {
+	if (args && ktype_matches(K_STRINGS, args)) {
 		if (config_setting_length(args) == 0) {
 			error_at(ld, args, who, "args: must hold at least argv[0]");
 			return 1;

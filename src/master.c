@@ -455,14 +455,9 @@ start_wait_child(struct sockd *sd, struct listener *l)
  * datagram forever), or to a broadcast or multicast source.
  */
 static bool
-dgram_suspect(const struct sockd *sd, const struct sockaddr *peer)
+dgram_suspect(const struct sockd *sd, const struct addr *a, uint16_t port)
 {
-	struct addr a;
-	uint16_t port;
-
-	if (addr_from_sockaddr(peer, &a, &port) == -1)
-		return true;
-	if (port < 1024 || addr_is_group(&a))
+	if (port < 1024 || addr_is_group(a))
 		return true;
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		const struct svc_conf *sc = sd->svcs[i]->conf;
@@ -470,16 +465,6 @@ dgram_suspect(const struct sockd *sd, const struct sockaddr *peer)
 			return true;
 	}
 	return false;
-}
-
-static bool
-dgram_allowed(const struct svc_conf *sc, const struct sockaddr *peer)
-{
-	struct addr a;
-	uint16_t port;
-
-	return addr_from_sockaddr(peer, &a, &port) == 0 &&
-	    acl_allows(&sc->only_from, &sc->no_access, &a);
 }
 
 /* Sends the m replies queued in db->out, dropping what the socket refuses. */
@@ -507,11 +492,15 @@ dgram_answerable(struct sockd *sd, struct service *svc,
     const struct sockaddr *peer)
 {
 	const struct svc_conf *sc = svc->conf;
+	struct addr a;
+	uint16_t port;
 
-	if (sc->udp_loop_guard && dgram_suspect(sd, peer))
+	if (addr_from_sockaddr(peer, &a, &port) == -1)
+		return false;
+	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port))
 		return false;
 	/* Datagrams are dropped unlogged: their source may be forged. */
-	if (!dgram_allowed(sc, peer)) {
+	if (!acl_allows(&sc->only_from, &sc->no_access, &a)) {
 		svc->st.refused[REFUSE_ACCESS]++;
 		return false;
 	}
