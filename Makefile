@@ -30,7 +30,7 @@ SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
 UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
 INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
-TEST_BINS = tests/unit tests/integration tests/probe
+TEST_BINS = tests/unit tests/integration tests/probe tests/oldkernel
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
@@ -90,6 +90,9 @@ tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+tests/oldkernel: tests/oldkernel.c | deps
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 tests/bench/%: tests/bench/%.c tests/bench/ref-common.h | deps

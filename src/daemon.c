@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,9 +9,28 @@
 
 #include "daemon.h"
 
+/* Linux before 5.11 cannot flag a range at once: one by one, then. */
+static void
+cloexec_from(int lowfd)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (close_range(lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0 ||
+	    (d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (fd >= lowfd && fd != dirfd(d))
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 /*
  * Makes sure fds 0-2 are open, so no socket of ours ever lands on them
- * and is mistaken for stdio by a handler.
+ * and is mistaken for stdio by a handler; and whatever else we inherited
+ * is close-on-exec, so it never reaches a handler either.
  */
 int
 daemon_stdio(void)
@@ -19,6 +39,7 @@ daemon_stdio(void)
 		if (fcntl(fd, F_GETFD) == -1 &&
 		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			return -1;
+	cloexec_from(3);
 	return 0;
 }
 

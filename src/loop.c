@@ -47,6 +47,9 @@ loop_remove(struct loop *l, struct watch *w)
 	if (w->added)
 		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->added = w->on = false;
+	for (int i = 0; i < l->nbatch; i++)
+		if (l->batch[i].data.ptr == w)
+			l->batch[i].data.ptr = NULL;
 }
 
 uint64_t
@@ -166,12 +169,16 @@ loop_once(struct loop *l)
 			return -1;
 		n = 0;
 	}
+	l->batch = evs;
+	l->nbatch = n;
 	for (int i = 0; i < n; i++) {
 		struct watch *w = evs[i].data.ptr;
-		/* An earlier callback in this batch may have paused it. */
-		if (w->on)
+		/* An earlier callback in this batch may have paused or removed it. */
+		if (w && w->on)
 			w->fn(w);
 	}
+	l->batch = NULL;
+	l->nbatch = 0;
 	run_timers(l);
 	return n;
 }

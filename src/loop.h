@@ -21,8 +21,13 @@ struct timer {
 	size_t slot;		/* heap index + 1; 0 when not armed */
 };
 
+struct epoll_event;
+
 struct loop {
 	int epfd;
+	/* The batch being dispatched, so a removed watch gets no more of it. */
+	struct epoll_event *batch;
+	int nbatch;
 	struct timer **heap;	/* min-heap on when */
 	size_t ntimers, cap;
 };
@@ -31,6 +36,8 @@ int loop_init(struct loop *);
 void loop_free(struct loop *);
 /* Starts or stops watching w->fd for input; idempotent. */
 int loop_enable(struct loop *, struct watch *, bool on);
+/* Stops watching w; safe from a callback, even one of the same batch,
+ * so w may be freed right after. */
 void loop_remove(struct loop *, struct watch *);
 /* Milliseconds on the monotonic clock. */
 uint64_t loop_now_ms(void);

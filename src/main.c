@@ -128,7 +128,7 @@ main(int argc, char **argv)
 		log_warn("daemonize");
 		goto out_master;
 	}
-	if (master_signals(&sd) == -1)
+	if (master_start(&sd) == -1)
 		goto out_master;
 	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)

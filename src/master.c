@@ -33,14 +33,6 @@
 /* After max_lifetime a handler gets SIGTERM, and this long to go. */
 #define KILL_GRACE_MS 5000
 
-/* A child's max_lifetime timer; the child record points to it. */
-struct lifetime {
-	struct timer timer;
-	struct sockd *sd;
-	pid_t pid;
-	bool term_sent;
-};
-
 /* Buffers for answering UDP built-ins a batch at a time. */
 struct dgram_batch {
 	struct mmsghdr in[DGRAM_BATCH], out[DGRAM_BATCH];
@@ -188,18 +180,16 @@ child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 static void
 on_lifetime(struct timer *t)
 {
-	struct lifetime *lt = t->arg;
-	struct child *ch = children_find(&lt->sd->children, lt->pid);
+	struct child *ch = t->arg;
+	struct sockd *sd = ch->owner;
 
-	if (ch == NULL)		/* cannot be: reaping stops the timer */
-		return;
-	if (!lt->term_sent) {
+	if (!ch->term_sent) {
 		log_info("service \"%s\": pid %ld outlived max_lifetime (%us), "
 		    "terminating", ch->svc->conf->name, (long)ch->pid,
 		    ch->svc->conf->max_lifetime);
 		(void)kill(ch->pid, SIGTERM);
-		lt->term_sent = true;
-		if (loop_timer_set(&lt->sd->loop, t, KILL_GRACE_MS) == -1)
+		ch->term_sent = true;
+		if (loop_timer_set(&sd->loop, t, KILL_GRACE_MS) == -1)
 			(void)kill(ch->pid, SIGKILL);
 	} else {
 		log_info("service \"%s\": pid %ld ignored SIGTERM, killing",
@@ -208,31 +198,48 @@ on_lifetime(struct timer *t)
 	}
 }
 
+static void on_child_exit(struct watch *);
+
+/* Children without a pidfd are reaped when SIGCHLD says so. */
 static void
-lifetime_free(struct sockd *sd, struct lifetime *lt)
+count_nopidfd(struct sockd *sd, int delta)
 {
-	if (lt) {
-		loop_timer_stop(&sd->loop, &lt->timer);
-		free(lt);
-	}
+	size_t before = sd->children.nopidfd;
+
+	sd->children.nopidfd += delta;
+	if ((before == 0) != (sd->children.nopidfd == 0) &&
+	    sig_children(sd->sigwatch.fd, sd->children.nopidfd > 0) == -1)
+		log_warn("signalfd");
 }
 
-/* Records a started child: caps, per-source count, lifetime. */
-static void
-record_child(struct sockd *sd, struct service *svc, pid_t pid,
-    struct source *src)
+/* A record for the next child, taken before it exists so nothing can fail
+ * once it does. */
+static struct child *
+child_new(struct sockd *sd, struct service *svc)
 {
-	unsigned lifetime = svc->conf->max_lifetime;
-	struct lifetime *lt;
 	struct child *ch;
 
-	if (children_add(&sd->children, pid, svc) == -1 ||
-	    (ch = children_find(&sd->children, pid)) == NULL) {
-		/* Unrecorded, it will still be reaped; only the caps miss it. */
-		log_warn("service \"%s\": pid %ld not recorded", svc->conf->name,
-		    (long)pid);
-		return;
-	}
+	if (children_reserve(&sd->children) == -1 ||
+	    (ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	ch->svc = svc;
+	ch->owner = sd;
+	ch->exit = (struct watch){ .fd = -1, .fn = on_child_exit, .arg = ch };
+	ch->lifetime = (struct timer){ .fn = on_lifetime, .arg = ch };
+	return ch;
+}
+
+/* Records a started child: caps, per-source count, lifetime, reaping. */
+static void
+record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
+    struct source *src)
+{
+	struct service *svc = ch->svc;
+	unsigned lifetime = svc->conf->max_lifetime;
+
+	ch->pid = pid;
+	ch->started_ms = loop_now_ms();
+	children_add(&sd->children, ch);
 	service_ref(svc);
 	svc->nchildren++;
 	if (src) {
@@ -241,19 +248,16 @@ record_child(struct sockd *sd, struct service *svc, pid_t pid,
 		ch->has_source = true;
 		ch->source = src->key;
 	}
-	if (lifetime == 0)
-		return;
-	if ((lt = calloc(1, sizeof(*lt))) != NULL) {
-		*lt = (struct lifetime){ .timer = { .fn = on_lifetime, .arg = lt },
-		    .sd = sd, .pid = pid };
-		if (loop_timer_set(&sd->loop, &lt->timer, lifetime * 1000ULL) == 0) {
-			ch->lifetime = lt;
-			return;
-		}
-		free(lt);
+	ch->exit.fd = pidfd;
+	if (pidfd != -1 && loop_enable(&sd->loop, &ch->exit, true) == -1) {
+		close(pidfd);
+		ch->exit.fd = -1;
 	}
-	log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
-	    svc->conf->name, (long)pid);
+	if (ch->exit.fd == -1)
+		count_nopidfd(sd, 1);
+	if (lifetime && loop_timer_set(&sd->loop, &ch->lifetime, lifetime * 1000ULL) == -1)
+		log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
+		    svc->conf->name, (long)pid);
 }
 
 /* Returns false when no child could be started (the caller may pause). */
@@ -264,21 +268,28 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	const struct svc_conf *sc = svc->conf;
 	const char *what = NULL;
 	struct errlog *el;
-	int exec_err = 0;
+	struct child *ch;
+	int exec_err = 0, pidfd;
 	pid_t pid;
 
+	if ((ch = child_new(sd, svc)) == NULL) {
+		resource_fault(sd, svc, "child record");
+		return false;
+	}
 	if ((c->errfd = child_stderr(sd, svc, &el)) == -2) {
 		/* Out of descriptors, most likely: the same fault as accept's. */
+		free(ch);
 		resource_fault(sd, svc, "stderr pipe");
 		return false;
 	}
-	pid = sc->builtin ? spawn_builtin(svc, c) :
-	    spawn_server(svc, c, &exec_err, &what);
+	pid = sc->builtin ? spawn_builtin(&sd->spawner, svc, c, &pidfd) :
+	    spawn_server(&sd->spawner, svc, c, &pidfd, &exec_err, &what);
 	if (el) {
 		close(c->errfd);
 		errlog_started(el, pid);
 	}
 	if (pid == -1) {
+		free(ch);
 		resource_fault(sd, svc, "cannot start a child");
 		return false;
 	}
@@ -290,7 +301,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		else
 			log_warn("service \"%s\": %s", sc->name, what);
 	}
-	record_child(sd, svc, pid, src);
+	record_child(sd, ch, pid, pidfd, src);
 	svc->st.accepted++;
 	log_accepted(svc, c->peer, pid);
 	return true;
@@ -622,37 +633,71 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 	    svc->backoff_ms * 2;
 }
 
+/* Forgets a child that has been waited for; status as waitpid() gives it. */
+static void
+child_reaped(struct sockd *sd, struct child *ch, int status)
+{
+	struct service *svc = ch->svc;
+	uint64_t ms = loop_now_ms() - ch->started_ms;
+
+	(void)children_take(&sd->children, ch->pid);
+	if (ch->exit.fd != -1) {
+		loop_remove(&sd->loop, &ch->exit);
+		close(ch->exit.fd);
+	} else
+		count_nopidfd(sd, -1);
+	loop_timer_stop(&sd->loop, &ch->lifetime);
+	svc->nchildren--;
+	if (ch->has_source)
+		persource_release(&svc->sources, &ch->source, ratelimit_now());
+	if (svc->busy) {
+		svc->busy = false;
+		if (svc->busy_fd != -1)
+			(void)sock_set_nonblock(svc->busy_fd, true);
+	}
+	log_ended(ch, status, ms);
+	child_ended(sd, svc, status, ms);
+	service_unref(svc);
+	free(ch);
+	update_all(sd);
+}
+
+/* The child's pidfd is readable: it has ended, and is waited for alone. */
+static void
+on_child_exit(struct watch *w)
+{
+	struct child *ch = w->arg;
+	struct sockd *sd = ch->owner;
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PIDFD, w->fd, &si, WEXITED | WNOHANG) == -1) {
+		/* Cannot be while the record lives; stop the pidfd spinning. */
+		log_warn("service \"%s\": waitid for pid %ld", ch->svc->conf->name,
+		    (long)ch->pid);
+		loop_remove(&sd->loop, w);
+		close(w->fd);
+		w->fd = -1;
+		count_nopidfd(sd, 1);
+		return;
+	}
+	if (si.si_pid == 0)
+		return;
+	/* Back to the encoding of waitpid(), which the rest reads. */
+	child_reaped(sd, ch, si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
+	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0));
+}
+
+/* SIGCHLD, read only while some child has no pidfd: waits for any. */
 static void
 reap_children(struct sockd *sd)
 {
-	struct child ch;
+	struct child *ch;
 	pid_t pid;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (!children_take(&sd->children, pid, &ch))
-			continue;
-		struct service *svc = ch.svc;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t ms = (now.tv_sec - ch.started.tv_sec) * 1000 +
-		    (now.tv_nsec - ch.started.tv_nsec) / 1000000;
-
-		svc->nchildren--;
-		if (ch.has_source)
-			persource_release(&svc->sources, &ch.source,
-			    ratelimit_now());
-		lifetime_free(sd, ch.lifetime);
-		if (svc->busy) {
-			svc->busy = false;
-			if (svc->busy_fd != -1)
-				(void)sock_set_nonblock(svc->busy_fd, true);
-		}
-		log_ended(&ch, status, ms);
-		child_ended(sd, svc, status, ms);
-		service_unref(svc);
-	}
-	update_all(sd);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if ((ch = children_find(&sd->children, pid)) != NULL)
+			child_reaped(sd, ch, status);
 }
 
 static void
@@ -936,6 +981,7 @@ master_open(struct sockd *sd, struct config *cfg)
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;
+	sd->spawner = (struct spawner){ .own = { -1, -1, -1 } };
 	/* Startup warnings still go to stderr, but in the configured format. */
 	log_configure(false, cfg->global.log_format == LOG_FORMAT_JSON, -1);
 	notify_open(&sd->notify);
@@ -953,13 +999,18 @@ master_open(struct sockd *sd, struct config *cfg)
 
 /*
  * After daemonizing: a signalfd only wakes epoll for the process that made
- * it, so it must be created by the process that will run the loop.
+ * it, so it must be created by the process that will run the loop; and the
+ * fds 0-2 that children borrow are the ones daemonizing left.
  */
 int
-master_signals(struct sockd *sd)
+master_start(struct sockd *sd)
 {
 	int sigfd;
 
+	if (spawn_init(&sd->spawner) == -1) {
+		log_warn("startup: fds 0-2");
+		return -1;
+	}
 	if ((sigfd = sig_init()) == -1) {
 		log_warn("startup: signals");
 		return -1;
@@ -992,8 +1043,8 @@ terminate_children(struct sockd *sd)
 	log_info("terminating %zu children (grace %u s)", c->count,
 	    sd->cfg->global.shutdown_grace);
 	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].pid)
-			kill(c->slots[i].pid, SIGTERM);
+		if (c->slots[i])
+			kill(c->slots[i]->pid, SIGTERM);
 	if (loop_timer_set(&sd->loop, &grace, sd->cfg->global.shutdown_grace * 1000ULL) == 0)
 		while (c->count > 0 && !over && loop_once(&sd->loop) != -1)
 			;
@@ -1001,8 +1052,8 @@ terminate_children(struct sockd *sd)
 	if (c->count > 0) {
 		log_warnx("killing %zu children that outlived the grace period", c->count);
 		for (size_t i = 0; i < c->cap; i++)
-			if (c->slots[i].pid)
-				kill(c->slots[i].pid, SIGKILL);
+			if (c->slots[i])
+				kill(c->slots[i]->pid, SIGKILL);
 		while (c->count > 0 && loop_once(&sd->loop) != -1)
 			;
 	}
@@ -1043,17 +1094,20 @@ master_close(struct sockd *sd)
 	/* Children left running (shutdown = "leave") keep going; we only
 	 * drop our records of them. */
 	for (size_t i = 0; i < c->cap; i++) {
-		struct child *ch = &c->slots[i];
-		if (ch->pid == 0)
+		struct child *ch = c->slots[i];
+		if (ch == NULL)
 			continue;
-		lifetime_free(sd, ch->lifetime);
+		if (ch->exit.fd != -1)
+			close(ch->exit.fd);
 		service_unref(ch->svc);
+		free(ch);
 	}
 	errlog_close_all(&sd->errlogs);
 	if (sd->sigwatch.fd != -1)
 		close(sd->sigwatch.fd);
 	if (sd->devnull != -1)
 		close(sd->devnull);
+	spawn_free(&sd->spawner);
 	loop_free(&sd->loop);
 	children_free(&sd->children);
 	notify_close(&sd->notify);

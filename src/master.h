@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "service.h"
+#include "spawn.h"
 
 struct errlog;
 
@@ -25,6 +26,7 @@ struct sockd {
 	struct notify notify;
 	struct errlog *errlogs;	/* handlers' stderr pipes being read */
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
+	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins */
 	bool quit, reload;
 	bool foreground;
@@ -33,7 +35,8 @@ struct sockd {
 
 /* Binds every enabled service, all or nothing; logs what failed. */
 int master_open(struct sockd *, struct config *);
-int master_signals(struct sockd *);
+/* After daemonizing: signals, and the descriptors children borrow. */
+int master_start(struct sockd *);
 void master_log_config(const struct sockd *);
 int master_run(struct sockd *);
 void master_close(struct sockd *);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
@@ -7,7 +8,17 @@
 
 #include "sig.h"
 
-static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+static void
+handled_set(sigset_t *set, bool children)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(set, handled[i]);
+	if (children)
+		sigaddset(set, SIGCHLD);
+}
 
 /*
  * glibc refuses to touch the signals it reserves for threads (32, 33), yet
@@ -47,12 +58,21 @@ sig_init(void)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		return -1;
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		sigaddset(&set, handled[i]);
+	/* SIGCHLD stays blocked, but is read only while sig_children() says. */
+	handled_set(&set, true);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
+	handled_set(&set, false);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int
+sig_children(int fd, bool on)
+{
+	sigset_t set;
+
+	handled_set(&set, on);
+	return signalfd(fd, &set, 0) == -1 ? -1 : 0;
 }
 
 /* The next pending signal, 0 when none is pending, -1 on error. */

@@ -2,7 +2,14 @@
 #ifndef SOCKD_SIG_H
 #define SOCKD_SIG_H
 
+#include <stdbool.h>
+
 int sig_init(void);
+/*
+ * Whether the signalfd also reports SIGCHLD. Children are reaped through
+ * their pidfds; SIGCHLD is wanted only for those that have none.
+ */
+int sig_children(int fd, bool on);
 int sig_next(int fd);
 void sig_child_reset(void);
 

@@ -2,6 +2,7 @@
 #ifndef SOCKD_SPAWN_H
 #define SOCKD_SPAWN_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -16,13 +17,28 @@ struct conn {
 };
 
 /*
- * Each returns the child's pid, or -1 with errno when no child could be
- * made. A server that could not be executed still leaves a child (it has
- * exited 127, to be reaped as usual), *exec_err says why and *what which
- * step of its set-up failed.
+ * The master lends its own fds 0-2 to each child it starts, so a child
+ * copies three descriptors however many the master holds; these are the
+ * master's originals, kept aside.
  */
-pid_t spawn_server(const struct service *, const struct conn *, int *exec_err,
-    const char **what);
-pid_t spawn_builtin(const struct service *, const struct conn *);
+struct spawner {
+	int own[3];
+	bool no_clone_pidfd;	/* the kernel refused CLONE_PIDFD once */
+};
+
+int spawn_init(struct spawner *);
+void spawn_free(struct spawner *);
+
+/*
+ * Each returns the child's pid, or -1 with errno when no child could be
+ * made, and sets *pidfd to a close-on-exec pidfd for it (-1 when the
+ * kernel gave none). A server that could not be executed still leaves a
+ * child (it has exited 127, to be reaped as usual), *exec_err says why and
+ * *what which step of its set-up failed.
+ */
+pid_t spawn_server(struct spawner *, const struct service *, const struct conn *,
+    int *pidfd, int *exec_err, const char **what);
+pid_t spawn_builtin(struct spawner *, const struct service *, const struct conn *,
+    int *pidfd);
 
 #endif

@@ -183,6 +183,58 @@ START_TEST(many_connections_no_leaks)
 }
 END_TEST
 
+/*
+ * On a kernel without pidfds or close_range() (Linux 5.1, as faked by the
+ * seccomp filter of tests/oldkernel) children are reaped on SIGCHLD, and
+ * still inherit nothing but fds 0-2, handlers and built-ins alike.
+ */
+START_TEST(old_kernel_fallbacks)
+{
+	uint16_t pr = tu_free_port(), pq = tu_free_port(), pe = tu_free_port();
+	static char report[REPORT_MAX];
+	struct daemon *d = it_start_via(it_path("tests/oldkernel"), tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"report\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"env\" ]; },\n"
+	    "  { name = \"quick\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"exit\", \"0\" ]; },\n"
+	    "  { name = \"echo\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; }\n"
+	    ");\n", pr, it_probe(), pq, it_probe(), pe));
+	char buf[64];
+	long pid;
+	int fd;
+
+	fd = tu_connect(pr);
+	ck_assert_int_ge(fd, 0);
+	read_report(fd, report, sizeof(report));
+	expect_clean_process(report);
+	pid = it_line_num(report, "pid");
+	close(fd);
+	expect_end(d, "report", pid, IT_LOG_EXIT "0");
+
+	for (int i = 0; i < 50; i++) {
+		ck_assert_int_ge(fd = tu_connect(pq), 0);
+		ck_assert_msg(it_wait_eof(fd, IT_WAIT), "connection %d not closed", i);
+		close(fd);
+	}
+	ck_assert_msg(it_wait_log_count(d, IT_LOG_EXIT "0", 51, IT_WAIT),
+	    "not every child was reaped: %d", it_count(d->log, IT_LOG_EXIT "0"));
+
+	ck_assert_int_ge(fd = tu_connect(pe), 0);
+	it_send(fd, "ping\n");
+	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
+	ck_assert_str_eq(buf, "ping\n");
+	pid = it_conn_pid(d, "echo", it_local_port(fd));
+	ck_assert_int_eq(tu_count_fds(pid), 3);
+	close(fd);
+	expect_end(d, "echo", pid, IT_LOG_EXIT "0");
+	ck_assert(it_no_zombies(d->pid, 2000));
+	ck_assert_int_eq(tu_count_children(d->pid), 0);
+	it_stop(d);
+}
+END_TEST
+
 /* Whether a second client waits in the backlog until the first is gone. */
 static void
 expect_second_waits(struct daemon *d, uint16_t p1, uint16_t p2)
@@ -623,6 +675,7 @@ process_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, many_connections_no_leaks);
+	tcase_add_test(tc, old_kernel_fallbacks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("environment");

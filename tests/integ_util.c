@@ -200,10 +200,16 @@ it_path(const char *rel)
 struct daemon *
 it_start(const char *conf)
 {
+	return it_start_via(NULL, conf);
+}
+
+struct daemon *
+it_start_via(const char *wrapper, const char *conf)
+{
 	struct daemon *d = it_daemon();
 
-	ck_assert_msg(tu_start(d, conf, NULL) == 0, "sockd did not start:\n%s",
-	    it_tail(d->log));
+	ck_assert_msg(tu_start_via(d, wrapper, conf, NULL) == 0,
+	    "sockd did not start:\n%s", it_tail(d->log));
 	for (int i = 0; i < IT_DAEMONS; i++)
 		if (daemons[i] == d)
 			baseline_fds[i] = tu_count_fds(d->pid);

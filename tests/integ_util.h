@@ -54,6 +54,8 @@ const char *it_path(const char *rel);
 
 /* it_daemon() + tu_start(conf); fails the test if sockd is not ready. */
 struct daemon *it_start(const char *conf);
+/* The same, with sockd run by wrapper (a path; NULL: none). */
+struct daemon *it_start_via(const char *wrapper, const char *conf);
 /*
  * Waits (up to IT_WAIT) until sockd has no child left and, if it came from
  * it_start(), no more descriptors than when it was ready (a handler's

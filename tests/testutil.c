@@ -190,17 +190,26 @@ tu_wait_log(struct daemon *d, const char *text, int ms)
 	}
 }
 
+/* Runs sockd with argv, through wrapper (argv[0] becomes its path) if set. */
 static pid_t
-start_sockd(int outfd, char **argv)
+start_sockd(int outfd, char **argv, const char *wrapper)
 {
-	pid_t pid = fork();
+	char sockd[PATH_MAX];
+	pid_t pid;
 
+	snprintf(sockd, sizeof(sockd), "%s", tu_path("src/sockd"));
+	if (wrapper)
+		argv[0] = sockd;
+	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
 		dup2(outfd, 2);
 		if (outfd != 1)
 			dup2(outfd, 1);
-		execv(tu_path("src/sockd"), argv);
+		if (wrapper)
+			execv(wrapper, argv - 1);
+		else
+			execv(sockd, argv);
 		_exit(127);
 	}
 	return pid;
@@ -218,21 +227,20 @@ collect_args(const char *first, va_list ap, char **argv, size_t max)
 	return argv;
 }
 
-int
-tu_start(struct daemon *d, const char *conf, ...)
+static int
+start_daemon(struct daemon *d, const char *wrapper, const char *conf, va_list ap)
 {
-	char *argv[32] = { "sockd", "-F", "-d", "-f", (char *)conf };
+	/* Slot 0 is for the wrapper, if any; sockd's argv starts at 1. */
+	char *args[33] = { (char *)wrapper, "sockd", "-F", "-d", "-f", (char *)conf };
+	char **argv = args + 1;
 	int p[2], n = 5;
-	va_list ap;
 
 	memset(d, 0, sizeof(*d));
-	va_start(ap, conf);
 	for (const char *a; n < 31 && (a = va_arg(ap, const char *)) != NULL;)
 		argv[n++] = (char *)a;
-	va_end(ap);
 	argv[n] = NULL;
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	d->pid = start_sockd(p[1], argv);
+	d->pid = start_sockd(p[1], argv, wrapper);
 	close(p[1]);
 	d->errfd = p[0];
 	fcntl(d->errfd, F_SETFL, O_NONBLOCK);
@@ -240,6 +248,30 @@ tu_start(struct daemon *d, const char *conf, ...)
 		return 0;
 	tu_stop(d, SIGKILL);
 	return -1;
+}
+
+int
+tu_start(struct daemon *d, const char *conf, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, conf);
+	rc = start_daemon(d, NULL, conf, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+tu_start_via(struct daemon *d, const char *wrapper, const char *conf, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, conf);
+	rc = start_daemon(d, wrapper, conf, ap);
+	va_end(ap);
+	return rc;
 }
 
 int
@@ -278,7 +310,7 @@ tu_run(char *out, size_t outlen, const char *arg, ...)
 	collect_args(arg, ap, argv, 32);
 	va_end(ap);
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	pid = start_sockd(p[1], argv);
+	pid = start_sockd(p[1], argv, NULL);
 	close(p[1]);
 	while (len < outlen - 1 && (n = read(p[0], out + len, outlen - 1 - len)) > 0)
 		len += n;

@@ -48,6 +48,8 @@ struct daemon {
 /* Starts src/sockd -F with conf (a path) and extra args (NULL-terminated);
  * waits for "ready:" and returns 0, or -1 if it exited or timed out. */
 int tu_start(struct daemon *, const char *conf, ...);
+/* The same, with sockd run by wrapper (a path), which execs its arguments. */
+int tu_start_via(struct daemon *, const char *wrapper, const char *conf, ...);
 /* Waits up to ms for text to appear in the daemon's log. */
 bool tu_wait_log(struct daemon *, const char *text, int ms);
 /* Reads whatever the daemon logged so far without waiting. */
