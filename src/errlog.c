@@ -1,8 +1,9 @@
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "errlog.h"
@@ -10,28 +11,45 @@
 #include "loop.h"
 #include "service.h"
 
-/* Longer lines are cut; one read per wake-up keeps a chatty handler from
- * stalling the loop, and the pipe throttles it when we fall behind. */
+/*
+ * Longer lines are cut. A few reads per wake-up keep a chatty handler from
+ * stalling the loop; when we fall behind, the socket's buffer fills and
+ * its writers block, so the daemon's memory stays bounded.
+ */
 #define ERRLOG_LINE_MAX 1024
 #define ERRLOG_READ 4096
+#define ERRLOG_READS 4
+/* Writers with an unfinished line at once; one more logs the oldest. */
+#define ERRLOG_PARTS 8
+/* Reaped pids remembered, whose last bytes may still be unread. */
+#define ERRLOG_ENDED 32
+
+struct part {
+	pid_t pid;		/* 0: free */
+	size_t len;
+	uint64_t seq;		/* for evicting the oldest */
+	char buf[ERRLOG_LINE_MAX];
+};
 
 struct errlog {
-	struct watch w;
+	struct watch w;		/* our end */
+	int wfd;		/* the end children get; -1 once retired */
 	struct loop *loop;
 	struct service *svc;
-	pid_t pid;
-	char *part;		/* an unfinished line, allocated only when needed */
-	size_t partlen;
+	struct part *parts;	/* ERRLOG_PARTS, allocated when first needed */
+	uint64_t seq;
+	pid_t ended[ERRLOG_ENDED];
+	unsigned ended_next;
 	struct errlog **all, *next, **prevp;	/* the daemon's list */
 };
 
 static void
-emit(struct errlog *el, const char *p, size_t n, bool cut)
+emit(const struct errlog *el, pid_t pid, const char *p, size_t n, bool cut)
 {
 	char line[ERRLOG_LINE_MAX * 4 + 8];
 	size_t at = 0;
 	struct log_kv kv[] = { KV_S("service", el->svc->conf->name),
-	    KV_I("pid", el->pid) };
+	    KV_I("pid", pid) };
 
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
@@ -47,52 +65,146 @@ emit(struct errlog *el, const char *p, size_t n, bool cut)
 	}
 	line[at] = '\0';
 	log_event(LOG_INFO, "stderr", kv, 2, "service \"%s\": pid %ld: %s%s",
-	    el->svc->conf->name, (long)el->pid, line, cut ? " [cut]" : "");
+	    el->svc->conf->name, (long)pid, line, cut ? " [cut]" : "");
 }
 
 static void
-errlog_free(struct errlog *el)
+part_flush(const struct errlog *el, struct part *pt)
 {
-	if (el->partlen > 0)
-		emit(el, el->part, el->partlen, false);
-	if (el->next)
-		el->next->prevp = el->prevp;
-	*el->prevp = el->next;
-	loop_remove(el->loop, &el->w);
-	close(el->w.fd);
-	service_unref(el->svc);
-	free(el->part);
-	free(el);
+	if (pt->len > 0)
+		emit(el, pt->pid, pt->buf, pt->len, false);
+	pt->pid = 0;
+	pt->len = 0;
 }
 
-/* Feeds bytes in; emits every complete line, and cuts over-long ones. */
-static void
-feed(struct errlog *el, const char *p, size_t n)
+static struct part *
+part_find(const struct errlog *el, pid_t pid)
 {
+	if (el->parts)
+		for (int i = 0; i < ERRLOG_PARTS; i++)
+			if (el->parts[i].pid == pid)
+				return &el->parts[i];
+	return NULL;
+}
+
+/* A buffer for pid's unfinished line; the oldest other one is logged to
+ * make room. NULL only when out of memory. */
+static struct part *
+part_new(struct errlog *el, pid_t pid)
+{
+	struct part *pt = NULL;
+
+	if (el->parts == NULL &&
+	    (el->parts = calloc(ERRLOG_PARTS, sizeof(*el->parts))) == NULL)
+		return NULL;
+	for (int i = 0; i < ERRLOG_PARTS; i++) {
+		struct part *p = &el->parts[i];
+		if (p->pid == 0) {
+			pt = p;
+			break;
+		}
+		if (pt == NULL || p->seq < pt->seq)
+			pt = p;
+	}
+	part_flush(el, pt);
+	pt->pid = pid;
+	pt->seq = ++el->seq;
+	return pt;
+}
+
+static bool
+has_ended(const struct errlog *el, pid_t pid)
+{
+	for (int i = 0; i < ERRLOG_ENDED; i++)
+		if (el->ended[i] == pid)
+			return true;
+	return false;
+}
+
+/* Feeds what pid wrote; emits every complete line, and cuts over-long ones. */
+static void
+feed(struct errlog *el, pid_t pid, const char *p, size_t n)
+{
+	struct part *pt = part_find(el, pid);
+
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
+		size_t have = pt ? pt->len : 0;
 		size_t take = nl ? (size_t)(nl - p) : n;
-		size_t room = ERRLOG_LINE_MAX - el->partlen;
+		size_t room = ERRLOG_LINE_MAX - have;
 
 		if (take > room || (!nl && take == room)) {
 			take = room;
 			nl = NULL;
 		}
-		if (el->partlen == 0 && nl) {
-			emit(el, p, take, false);
+		if (have == 0 && (nl || take == ERRLOG_LINE_MAX)) {
+			emit(el, pid, p, take, !nl);
 		} else {
-			if (el->part == NULL && (el->part = malloc(ERRLOG_LINE_MAX)) == NULL)
+			if (pt == NULL && (pt = part_new(el, pid)) == NULL)
 				return;
-			memcpy(el->part + el->partlen, p, take);
-			el->partlen += take;
-			if (nl || el->partlen == ERRLOG_LINE_MAX) {
-				emit(el, el->part, el->partlen, !nl);
-				el->partlen = 0;
+			memcpy(pt->buf + pt->len, p, take);
+			pt->len += take;
+			if (nl || pt->len == ERRLOG_LINE_MAX) {
+				emit(el, pid, pt->buf, pt->len, !nl);
+				pt->len = 0;
 			}
 		}
 		p += take + (nl ? 1 : 0);
 		n -= take + (nl ? 1 : 0);
 	}
+	/* A reaped writer adds nothing more: its last words are complete. */
+	if (pt && (pt->len == 0 || has_ended(el, pid)))
+		part_flush(el, pt);
+}
+
+static void
+errlog_free(struct errlog *el)
+{
+	if (el->parts)
+		for (int i = 0; i < ERRLOG_PARTS; i++)
+			part_flush(el, &el->parts[i]);
+	if (el->next)
+		el->next->prevp = el->prevp;
+	*el->prevp = el->next;
+	loop_remove(el->loop, &el->w);
+	close(el->w.fd);
+	if (el->svc->errlog == el)	/* a read error, not the usual EOF */
+		el->svc->errlog = NULL;
+	if (el->wfd != -1)
+		close(el->wfd);
+	service_unref(el->svc);
+	free(el->parts);
+	free(el);
+}
+
+/*
+ * One read: the bytes of one writer, and who it was. 0 at EOF, -1 when
+ * nothing is left (or on error). The control buffer has room for the
+ * credentials alone: descriptors a handler sends along find none, and the
+ * kernel drops them rather than give them to us.
+ */
+static ssize_t
+read_one(int fd, char *buf, size_t len, pid_t *pid)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*pid = -1;		/* no credentials: not expected, but logged */
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			*pid = uc.pid;
+		}
+	return n;
 }
 
 static void
@@ -100,48 +212,78 @@ on_readable(struct watch *w)
 {
 	struct errlog *el = w->arg;
 	char buf[ERRLOG_READ];
-	ssize_t n = read(w->fd, buf, sizeof(buf));
+	pid_t pid;
 
-	if (n > 0) {
-		feed(el, buf, n);
+	for (int i = 0; i < ERRLOG_READS; i++) {
+		ssize_t n = read_one(w->fd, buf, sizeof(buf), &pid);
+		if (n > 0) {
+			feed(el, pid, buf, n);
+			continue;
+		}
+		/* EOF: every handler, and our own write end, are gone. */
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			errlog_free(el);
 		return;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	errlog_free(el);
 }
 
-int
-errlog_open(struct loop *loop, struct service *svc, struct errlog **all,
-    struct errlog **out)
+struct errlog *
+errlog_open(struct loop *loop, struct service *svc, struct errlog **all)
 {
 	struct errlog *el = calloc(1, sizeof(*el));
-	int p[2];
+	int sv[2], on = 1;
 
 	if (el == NULL)
-		return -1;
-	if (pipe2(p, O_CLOEXEC) == -1) {
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		free(el);
-		return -1;
+		return NULL;
 	}
-	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-	el->w = (struct watch){ .fd = p[0], .fn = on_readable, .arg = el };
+	/* Our end only reads, theirs only writes. */
+	(void)shutdown(sv[0], SHUT_WR);
+	(void)shutdown(sv[1], SHUT_RD);
+	el->w = (struct watch){ .fd = sv[0], .fn = on_readable, .arg = el };
+	el->wfd = sv[1];
 	el->loop = loop;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1 ||
+	    loop_enable(loop, &el->w, true) == -1) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		free(el);
+		errno = e;
+		return NULL;
+	}
 	el->svc = service_ref(svc);
 	if ((el->next = *all) != NULL)
 		el->next->prevp = &el->next;
 	el->prevp = all;
 	*all = el;
-	*out = el;
-	return p[1];
+	return el;
+}
+
+int
+errlog_fd(const struct errlog *el)
+{
+	return el->wfd;
 }
 
 void
-errlog_started(struct errlog *el, pid_t pid)
+errlog_ended(struct errlog *el, pid_t pid)
 {
-	el->pid = pid;
-	if (pid <= 0 || loop_enable(el->loop, &el->w, true) == -1)
-		errlog_free(el);
+	struct part *pt = part_find(el, pid);
+
+	if (pt)
+		part_flush(el, pt);
+	el->ended[el->ended_next++ % ERRLOG_ENDED] = pid;
+}
+
+void
+errlog_retire(struct errlog *el)
+{
+	if (el->wfd != -1)
+		close(el->wfd);
+	el->wfd = -1;
 }
 
 void

@@ -1,7 +1,9 @@
 /*
- * Handler stderr into the log: each child gets the write end of its own
- * pipe as fd 2, and every line it writes is logged with its service and
- * pid, never sent to the client.
+ * Handler stderr into the log. The handlers of one service share one Unix
+ * stream socket as fd 2. The kernel tags every write with the writer's pid
+ * (SO_PASSCRED) and never joins two writers' bytes in one read, so each
+ * line is logged with its service and the pid that wrote it, and is never
+ * sent to the client. A connection costs the master nothing for this.
  */
 #ifndef SOCKD_ERRLOG_H
 #define SOCKD_ERRLOG_H
@@ -12,13 +14,16 @@ struct loop;
 struct service;
 struct errlog;
 
-/* Returns the pipe's write end for the child, or -1 with errno. The
- * record joins the list at *all (the daemon's, for errlog_close_all). */
-int errlog_open(struct loop *, struct service *, struct errlog **all,
-    struct errlog **);
-/* Names the child once it exists; a failed spawn passes -1 to discard. */
-void errlog_started(struct errlog *, pid_t);
-/* On exit: logs what is pending and closes every pipe. */
+/* A new log for svc's handlers, or NULL with errno. The record joins the
+ * list at *all (the daemon's, for errlog_close_all). */
+struct errlog *errlog_open(struct loop *, struct service *, struct errlog **all);
+/* The descriptor a child gets as fd 2. */
+int errlog_fd(const struct errlog *);
+/* pid has been reaped: its unfinished line, if any, is logged as it is. */
+void errlog_ended(struct errlog *, pid_t);
+/* No more children will be given it; it goes once the last has gone. */
+void errlog_retire(struct errlog *);
+/* On exit: logs what is pending and closes everything. */
 void errlog_close_all(struct errlog **all);
 
 #endif

@@ -158,12 +158,10 @@ log_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
 		    (long)pid);
 }
 
-/* Where the child's fd 2 goes (-1: ours); *el is set for a log pipe.
- * Returns -2 when the pipe cannot be made. */
+/* Where the child's fd 2 goes (-1: ours); -2 when the log cannot be had. */
 static int
-child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
+child_stderr(struct sockd *sd, struct service *svc)
 {
-	*el = NULL;
 	switch (svc->conf->stderr_to) {
 	case STDERR_NULL:
 		return sd->devnull;
@@ -172,8 +170,33 @@ child_stderr(struct sockd *sd, struct service *svc, struct errlog **el)
 	case STDERR_LOG:
 		break;
 	}
-	int fd = errlog_open(&sd->loop, svc, &sd->errlogs, el);
-	return fd == -1 ? -2 : fd;
+	if (svc->errlog == NULL &&
+	    (svc->errlog = errlog_open(&sd->loop, svc, &sd->errlogs)) == NULL)
+		return -2;
+	return errlog_fd(svc->errlog);
+}
+
+/* The service's handlers will get a new log; the old goes with them. */
+static void
+retire_errlog(struct service *svc)
+{
+	if (svc->errlog) {
+		errlog_retire(svc->errlog);
+		svc->errlog = NULL;
+	}
+}
+
+/*
+ * A service taking its settings opens its log at once, so the daemon's
+ * descriptors stay level while it serves; should that fail, the first
+ * child tries again.
+ */
+static void
+renew_errlog(struct sockd *sd, struct service *svc)
+{
+	retire_errlog(svc);
+	if (svc->conf->stderr_to == STDERR_LOG)
+		svc->errlog = errlog_open(&sd->loop, svc, &sd->errlogs);
 }
 
 /* SIGTERM when max_lifetime runs out, SIGKILL when the grace does too. */
@@ -267,7 +290,6 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 {
 	const struct svc_conf *sc = svc->conf;
 	const char *what = NULL;
-	struct errlog *el;
 	struct child *ch;
 	int exec_err = 0, pidfd;
 	pid_t pid;
@@ -276,18 +298,14 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		resource_fault(sd, svc, "child record");
 		return false;
 	}
-	if ((c->errfd = child_stderr(sd, svc, &el)) == -2) {
+	if ((c->errfd = child_stderr(sd, svc)) == -2) {
 		/* Out of descriptors, most likely: the same fault as accept's. */
 		free(ch);
-		resource_fault(sd, svc, "stderr pipe");
+		resource_fault(sd, svc, "stderr log");
 		return false;
 	}
 	pid = sc->builtin ? spawn_builtin(&sd->spawner, svc, c, &pidfd) :
 	    spawn_server(&sd->spawner, svc, c, &pidfd, &exec_err, &what);
-	if (el) {
-		close(c->errfd);
-		errlog_started(el, pid);
-	}
 	if (pid == -1) {
 		free(ch);
 		resource_fault(sd, svc, "cannot start a child");
@@ -655,6 +673,8 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 		if (svc->busy_fd != -1)
 			(void)sock_set_nonblock(svc->busy_fd, true);
 	}
+	if (svc->errlog)
+		errlog_ended(svc->errlog, ch->pid);
 	log_ended(ch, status, ms);
 	child_ended(sd, svc, status, ms);
 	service_unref(svc);
@@ -773,6 +793,7 @@ retire(struct sockd *sd, struct service *svc)
 		refuse_flush(&svc->refusals, svc->conf->name);
 	}
 	svc->paused = svc->rate_wait = false;
+	retire_errlog(svc);
 	service_close(svc);
 	service_unref(svc);
 }
@@ -895,9 +916,12 @@ switch_services(struct sockd *sd, struct config *cfg)
 		n++;
 	}
 	/* Committed: kept services take their new settings, the rest go. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
 			log_warn("service \"%s\": keeps its old settings", nc[i]->name);
+		/* Its stderr setting may have changed. */
+		renew_errlog(sd, nv[i]);
+	}
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		if (sd->svcs[i])
 			retire(sd, sd->svcs[i]);

@@ -16,6 +16,7 @@
 #include "ratelimit.h"
 #include "refuse.h"
 
+struct errlog;
 struct service;
 
 /* One bound socket; a service has one per configured address. */
@@ -35,7 +36,7 @@ struct service_stats {
 struct service {
 	const struct svc_conf *conf;
 	struct config *cfg;	/* the configuration conf belongs to */
-	unsigned refs;		/* the daemon's list, each child, each stderr pipe */
+	unsigned refs;		/* the daemon's list, each child, each stderr log */
 	struct listener *ls;	/* one per address; fds -1 once closed */
 	size_t nls;
 	unsigned nchildren;	/* live children of this service */
@@ -58,6 +59,7 @@ struct service {
 	struct persource sources;
 	struct refuse_log refusals;
 	void *owner;		/* the daemon, for event callbacks */
+	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
 };
 

@@ -617,6 +617,75 @@ START_TEST(handler_stderr)
 END_TEST
 
 /*
+ * Two handlers of one service write halves of their lines in turn: each
+ * line is logged whole, under the pid that wrote it, and a last line
+ * without a newline is logged when its writer has gone.
+ */
+START_TEST(handler_stderr_interleaved)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(probe_conf("err", "tcp", port,
+	    "\"probe\", \"halves\"", NULL));
+	int a = tu_connect(port), b = tu_connect(port);
+	long pa, pb;
+	char buf[256];
+
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_ge(b, 0);
+	tu_read_until(a, buf, sizeof(buf), "\n", IT_WAIT);
+	ck_assert_str_eq(buf, "ready\n");
+	tu_read_until(b, buf, sizeof(buf), "\n", IT_WAIT);
+	ck_assert_str_eq(buf, "ready\n");
+	pa = it_conn_pid(d, "err", it_local_port(a));
+	pb = it_conn_pid(d, "err", it_local_port(b));
+	it_send(b, "go\n");
+	it_send(a, "go\n");
+	ck_assert(it_wait_eof(a, IT_WAIT));
+	ck_assert(it_wait_eof(b, IT_WAIT));
+	close(a);
+	close(b);
+	for (int i = 0; i < 2; i++) {
+		long pid = i ? pb : pa;
+		char want[128];
+		snprintf(want, sizeof(want), "service \"err\": pid %ld: %ld:first-second\n",
+		    pid, pid);
+		ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "no \"%s\" in:\n%s", want,
+		    it_tail(d->log));
+		snprintf(want, sizeof(want), "service \"err\": pid %ld: tail\n", pid);
+		ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "no \"%s\" in:\n%s", want,
+		    it_tail(d->log));
+	}
+	it_stop(d);
+}
+END_TEST
+
+/* Descriptors a handler sends over its stderr are closed, not kept. */
+START_TEST(handler_stderr_passes_fds)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(probe_conf("err", "tcp", port,
+	    "\"probe\", \"passfd\"", NULL));
+	int fds0 = tu_count_fds(d->pid), fds = -1;
+	char buf[64];
+
+	for (int i = 0; i < 5; i++) {
+		int fd = tu_connect(port);
+		ck_assert_int_ge(fd, 0);
+		tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
+		ck_assert_str_eq(buf, "ok\n");
+		close(fd);
+	}
+	ck_assert(it_wait_log_count(d, ": passed", 5, IT_WAIT));
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 5, IT_WAIT));
+	for (long stop = it_now_ms() + 2000; it_now_ms() < stop; usleep(10000))
+		if ((fds = tu_count_fds(d->pid)) == fds0)
+			break;
+	ck_assert_int_eq(fds, fds0);
+	it_stop(d);
+}
+END_TEST
+
+/*
  * SIGTERM: sockd closes its ports and exits 0; a running handler is left
  * alone, and finishes when its client goes.
  */
@@ -688,6 +757,8 @@ process_suite(void)
 	tcase_add_test(tc, tcp_wait_service);
 	tcase_add_test(tc, udp_wait_environment);
 	tcase_add_test(tc, handler_stderr);
+	tcase_add_test(tc, handler_stderr_interleaved);
+	tcase_add_test(tc, handler_stderr_passes_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }

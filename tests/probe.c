@@ -11,6 +11,11 @@
  *   exit N   exits with status N at once, without reading.
  *   hold     writes "pid=<pid>", then reads fd 0 until EOF and exits 0.
  *   stderr   writes "probe-stderr-line" to fd 2 and "ok" to fd 1, exits 0.
+ *   halves   writes "<pid>:first-" to fd 2 and "ready" to fd 1; after a
+ *            line on fd 0, "second" and a newline to fd 2, then "tail"
+ *            with no newline, and exits 0.
+ *   passfd   sends its fds 0-2 over fd 2 (SCM_RIGHTS) with the text
+ *            "passed", writes "ok" to fd 1 and exits 0.
  *   accept   TCP wait service: fd 0 must be the listening socket; writes
  *            "listening=1" and the env report to one accepted connection,
  *            reads it until EOF and exits 0.
@@ -153,6 +158,28 @@ mode_accept(int argc, char **argv)
 }
 
 static int
+mode_passfd(void)
+{
+	int fds[3] = { 0, 1, 2 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(fds))];
+	} ctl = { 0 };
+	struct iovec iov = { "passed\n", 7 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(2, &msg, 0) == -1 || write_all(1, "ok\n", 3) == -1)
+		return 1;
+	return 0;
+}
+
+static int
 mode_udp(int argc, char **argv)
 {
 	static struct out o;
@@ -215,6 +242,17 @@ main(int argc, char **argv)
 			return 1;
 		return 0;
 	}
+	if (strcmp(mode, "halves") == 0) {
+		char got[64];
+		int n = snprintf(line, sizeof(line), "%ld:first-", (long)getpid());
+		if (write_all(2, line, n) == -1 || write_all(1, "ready\n", 6) == -1 ||
+		    read(0, got, sizeof(got)) <= 0 ||
+		    write_all(2, "second\n", 7) == -1 || write_all(2, "tail", 4) == -1)
+			return 1;
+		return 0;
+	}
+	if (strcmp(mode, "passfd") == 0)
+		return mode_passfd();
 	if (strcmp(mode, "accept") == 0)
 		return mode_accept(argc, argv);
 	if (strcmp(mode, "udp") == 0)
