@@ -41,15 +41,29 @@ loop_enable(struct loop *l, struct watch *w, bool on)
 	return 0;
 }
 
+static void
+forget(struct loop *l, struct watch *w)
+{
+	w->added = w->on = false;
+	for (int i = 0; i < l->nbatch; i++)
+		if (l->batch[i].data.ptr == w)
+			l->batch[i].data.ptr = NULL;
+}
+
 void
 loop_remove(struct loop *l, struct watch *w)
 {
 	if (w->added)
 		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-	w->added = w->on = false;
-	for (int i = 0; i < l->nbatch; i++)
-		if (l->batch[i].data.ptr == w)
-			l->batch[i].data.ptr = NULL;
+	forget(l, w);
+}
+
+void
+loop_close(struct loop *l, struct watch *w)
+{
+	forget(l, w);
+	close(w->fd);
+	w->fd = -1;
 }
 
 uint64_t

@@ -39,6 +39,12 @@ int loop_enable(struct loop *, struct watch *, bool on);
 /* Stops watching w; safe from a callback, even one of the same batch,
  * so w may be freed right after. */
 void loop_remove(struct loop *, struct watch *);
+/*
+ * The same, and closes w->fd, which must be the only descriptor of its
+ * file (a pidfd, say): the close alone takes it out of epoll, so this
+ * spares a system call.
+ */
+void loop_close(struct loop *, struct watch *);
 /* Milliseconds on the monotonic clock. */
 uint64_t loop_now_ms(void);
 /* Arms (or re-arms) t to fire once after delay_ms. */

@@ -659,10 +659,9 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	uint64_t ms = loop_now_ms() - ch->started_ms;
 
 	(void)children_take(&sd->children, ch->pid);
-	if (ch->exit.fd != -1) {
-		loop_remove(&sd->loop, &ch->exit);
-		close(ch->exit.fd);
-	} else
+	if (ch->exit.fd != -1)
+		loop_close(&sd->loop, &ch->exit);
+	else
 		count_nopidfd(sd, -1);
 	loop_timer_stop(&sd->loop, &ch->lifetime);
 	svc->nchildren--;
@@ -694,9 +693,7 @@ on_child_exit(struct watch *w)
 		/* Cannot be while the record lives; stop the pidfd spinning. */
 		log_warn("service \"%s\": waitid for pid %ld", ch->svc->conf->name,
 		    (long)ch->pid);
-		loop_remove(&sd->loop, w);
-		close(w->fd);
-		w->fd = -1;
+		loop_close(&sd->loop, w);
 		count_nopidfd(sd, 1);
 		return;
 	}
@@ -1005,7 +1002,7 @@ master_open(struct sockd *sd, struct config *cfg)
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;
-	sd->spawner = (struct spawner){ .own = { -1, -1, -1 } };
+	sd->spawner = (struct spawner){ .own_in = -1, .own_err = -1 };
 	/* Startup warnings still go to stderr, but in the configured format. */
 	log_configure(false, cfg->global.log_format == LOG_FORMAT_JSON, -1);
 	notify_open(&sd->notify);

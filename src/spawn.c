@@ -111,42 +111,46 @@ child_setup(const struct svc_conf *sc)
 int
 spawn_init(struct spawner *sp)
 {
-	*sp = (struct spawner){ .own = { -1, -1, -1 } };
-	for (int i = 0; i < 3; i++)
-		if ((sp->own[i] = fcntl(i, F_DUPFD_CLOEXEC, 3)) == -1) {
-			spawn_free(sp);
-			return -1;
-		}
+	*sp = (struct spawner){ .own_in = fcntl(0, F_DUPFD_CLOEXEC, 3),
+	    .own_err = fcntl(2, F_DUPFD_CLOEXEC, 3) };
+	if (sp->own_in == -1 || sp->own_err == -1) {
+		spawn_free(sp);
+		return -1;
+	}
 	return 0;
 }
 
 void
 spawn_free(struct spawner *sp)
 {
-	for (int i = 0; i < 3; i++) {
-		if (sp->own[i] != -1)
-			close(sp->own[i]);
-		sp->own[i] = -1;
-	}
+	if (sp->own_in != -1)
+		close(sp->own_in);
+	if (sp->own_err != -1)
+		close(sp->own_err);
+	sp->own_in = sp->own_err = -1;
 }
 
-/* The connection on 0 and 1, its stderr on 2 (unless it keeps ours). */
+/*
+ * The connection on 0, its stderr on 2 (unless it keeps ours); the child
+ * copies 0 to 1 itself, in its own table.
+ */
 static int
 lend(const struct conn *c)
 {
-	if (dup3(c->fd, 0, 0) == -1 || dup3(c->fd, 1, 0) == -1)
+	if (dup3(c->fd, 0, 0) == -1)
 		return -1;
 	if (c->errfd != -1 && dup3(c->errfd, 2, 0) == -1)
 		return -1;
 	return 0;
 }
 
-/* Takes 0-2 back, so the master holds no reference to the connection. */
+/* Takes 0 and 2 back, so the master holds no reference to either. */
 static void
 take_back(const struct spawner *sp, const struct conn *c)
 {
-	for (int i = 0; i < (c->errfd == -1 ? 2 : 3); i++)
-		(void)dup3(sp->own[i], i, 0);
+	(void)dup3(sp->own_in, 0, 0);
+	if (c->errfd != -1)
+		(void)dup3(sp->own_err, 2, 0);
 }
 
 /* What a server child reports back through the memory it shares with us. */
@@ -162,8 +166,8 @@ struct job {
  * descriptor table until the execve(), so it only makes system calls.
  * First it takes a private table holding fds 0-2 alone: a copy that costs
  * the same with 10 or 10,000 descriptors open in the master. Kernels
- * before 5.9 refuse; execve() then copies the table itself and closes
- * what is close-on-exec, which is all but 0-2: the same, only slower.
+ * before 5.9 lack that call; unshare() copies the whole table, and
+ * execve() closes what is close-on-exec, which is all but 0-2.
  */
 static int
 server_child(void *arg)
@@ -171,8 +175,14 @@ server_child(void *arg)
 	struct job *j = arg;
 	const char *failed;
 
-	(void)close_range(3, ~0U, CLOSE_RANGE_UNSHARE);
-	if ((failed = child_setup(j->sc)) != NULL) {
+	if (close_range(3, ~0U, CLOSE_RANGE_UNSHARE) == -1 &&
+	    unshare(CLONE_FILES) == -1) {
+		j->err = errno;
+		j->step = "unshare";
+	} else if (dup2(0, 1) == -1) {
+		j->err = errno;
+		j->step = "dup2";
+	} else if ((failed = child_setup(j->sc)) != NULL) {
 		j->err = errno;
 		j->step = failed;
 	} else {
@@ -254,7 +264,7 @@ spawn_builtin(struct spawner *sp, const struct service *svc, const struct conn *
 	pid = fork();
 	if (pid == 0) {
 		close_from(3);
-		if (child_setup(svc->conf) != NULL)
+		if (dup2(0, 1) == -1 || child_setup(svc->conf) != NULL)
 			_exit(1);
 		sig_child_reset();
 		svc->conf->builtin->stream();

@@ -17,12 +17,12 @@ struct conn {
 };
 
 /*
- * The master lends its own fds 0-2 to each child it starts, so a child
+ * The master lends its own fds 0 and 2 to each child it starts, so a child
  * copies three descriptors however many the master holds; these are the
  * master's originals, kept aside.
  */
 struct spawner {
-	int own[3];
+	int own_in, own_err;
 	bool no_clone_pidfd;	/* the kernel refused CLONE_PIDFD once */
 };
 
