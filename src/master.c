@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -223,16 +224,71 @@ on_lifetime(struct timer *t)
 
 static void on_child_exit(struct watch *);
 
-/* Children without a pidfd are reaped when SIGCHLD says so. */
-static void
-count_nopidfd(struct sockd *sd, int delta)
-{
-	size_t before = sd->children.nopidfd;
+/*
+ * Reaping. With few children alive, SIGCHLD and waitpid(-1) cost least,
+ * though the kernel walks every child on each call; a pidfd costs a file
+ * and an epoll registration per child, but never a walk. From PIDFD_ABOVE
+ * children alive on, new children get pidfds and those running get one
+ * through pidfd_open(); below PIDFD_BELOW, new ones no longer do. The gap
+ * keeps a count that hovers at one bound from switching to and fro.
+ */
+#define PIDFD_ABOVE 64
+#define PIDFD_BELOW 16
 
-	sd->children.nopidfd += delta;
-	if ((before == 0) != (sd->children.nopidfd == 0) &&
-	    sig_children(sd->sigwatch.fd, sd->children.nopidfd > 0) == -1)
+/* SIGCHLD is read while any child may need it. */
+static void
+sync_sigchld(struct sockd *sd)
+{
+	bool on = !sd->by_pidfd || sd->children.nopidfd > 0;
+
+	if (on == sd->sigchld_on)
+		return;
+	if (sig_children(sd->sigwatch.fd, on) == -1)
 		log_warn("signalfd");
+	else
+		sd->sigchld_on = on;
+}
+
+/* Reaps ch through pidfd (-1: by SIGCHLD instead). */
+static void
+watch_exit(struct sockd *sd, struct child *ch, int pidfd)
+{
+	ch->exit.fd = pidfd;
+	if (pidfd != -1 && loop_enable(&sd->loop, &ch->exit, true) == -1) {
+		close(pidfd);
+		ch->exit.fd = -1;
+	}
+	if (ch->exit.fd == -1)
+		sd->children.nopidfd++;
+}
+
+/* Whether the next child gets a pidfd. */
+static bool
+reap_by_pidfd(struct sockd *sd)
+{
+	struct children *c = &sd->children;
+
+	if (!sd->by_pidfd && c->count >= PIDFD_ABOVE) {
+		sd->by_pidfd = true;
+		for (size_t i = 0; i < c->cap && c->nopidfd > 0; i++) {
+			struct child *ch = c->slots[i];
+			int fd;
+			if (ch == NULL || ch->exit.fd != -1)
+				continue;
+			if ((fd = (int)syscall(SYS_pidfd_open, ch->pid, 0)) == -1) {
+				if (errno == ENOSYS)	/* Linux before 5.3 */
+					break;
+				continue;
+			}
+			c->nopidfd--;
+			watch_exit(sd, ch, fd);
+		}
+		sync_sigchld(sd);
+	} else if (sd->by_pidfd && c->count < PIDFD_BELOW) {
+		sd->by_pidfd = false;
+		sync_sigchld(sd);
+	}
+	return sd->by_pidfd;
 }
 
 /* A record for the next child, taken before it exists so nothing can fail
@@ -271,13 +327,8 @@ record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
 		ch->has_source = true;
 		ch->source = src->key;
 	}
-	ch->exit.fd = pidfd;
-	if (pidfd != -1 && loop_enable(&sd->loop, &ch->exit, true) == -1) {
-		close(pidfd);
-		ch->exit.fd = -1;
-	}
-	if (ch->exit.fd == -1)
-		count_nopidfd(sd, 1);
+	watch_exit(sd, ch, pidfd);
+	sync_sigchld(sd);
 	if (lifetime && loop_timer_set(&sd->loop, &ch->lifetime, lifetime * 1000ULL) == -1)
 		log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
 		    svc->conf->name, (long)pid);
@@ -304,8 +355,10 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		resource_fault(sd, svc, "stderr log");
 		return false;
 	}
-	pid = sc->builtin ? spawn_builtin(&sd->spawner, svc, c, &pidfd) :
-	    spawn_server(&sd->spawner, svc, c, &pidfd, &exec_err, &what);
+	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
+	pidfd = -1;
+	pid = sc->builtin ? spawn_builtin(&sd->spawner, svc, c, want) :
+	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
 		free(ch);
 		resource_fault(sd, svc, "cannot start a child");
@@ -662,7 +715,8 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	if (ch->exit.fd != -1)
 		loop_close(&sd->loop, &ch->exit);
 	else
-		count_nopidfd(sd, -1);
+		sd->children.nopidfd--;
+	sync_sigchld(sd);
 	loop_timer_stop(&sd->loop, &ch->lifetime);
 	svc->nchildren--;
 	if (ch->has_source)
@@ -694,7 +748,8 @@ on_child_exit(struct watch *w)
 		log_warn("service \"%s\": waitid for pid %ld", ch->svc->conf->name,
 		    (long)ch->pid);
 		loop_close(&sd->loop, w);
-		count_nopidfd(sd, 1);
+		sd->children.nopidfd++;
+		sync_sigchld(sd);
 		return;
 	}
 	if (si.si_pid == 0)
@@ -704,7 +759,7 @@ on_child_exit(struct watch *w)
 	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0));
 }
 
-/* SIGCHLD, read only while some child has no pidfd: waits for any. */
+/* SIGCHLD, read while some child has no pidfd: waits for any. */
 static void
 reap_children(struct sockd *sd)
 {
@@ -1041,6 +1096,7 @@ master_start(struct sockd *sd)
 		log_warn("startup: epoll");
 		return -1;
 	}
+	sync_sigchld(sd);
 	update_all(sd);
 	return 0;
 }

@@ -28,6 +28,8 @@ struct sockd {
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins */
+	bool by_pidfd;		/* new children get pidfds (master.c: Reaping) */
+	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */

@@ -210,17 +210,19 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .step = "execve" };
 	_Alignas(16) char stack[CHILD_STACK];
-	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD;
+	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
 	pid_t pid;
 
+	if (pidfd == NULL)
+		pidfd = &unused;
 	*pidfd = -1;
 	if (lend(c) == -1) {
 		take_back(sp, c);
 		return -1;
 	}
 	for (;;) {
-		pid = clone(server_child, stack + sizeof(stack),
-		    flags | (sp->no_clone_pidfd ? 0 : CLONE_PIDFD), &j, pidfd);
+		pid = clone(server_child, stack + sizeof(stack), flags |
+		    (pidfd == &unused || sp->no_clone_pidfd ? 0 : CLONE_PIDFD), &j, pidfd);
 		/* Linux before 5.2 knows no CLONE_PIDFD; the caller reaps by SIGCHLD. */
 		if (pid != -1 || errno != EINVAL || sp->no_clone_pidfd)
 			break;
@@ -256,7 +258,8 @@ spawn_builtin(struct spawner *sp, const struct service *svc, const struct conn *
 {
 	pid_t pid;
 
-	*pidfd = -1;
+	if (pidfd)
+		*pidfd = -1;
 	if (lend(c) == -1) {
 		take_back(sp, c);
 		return -1;
@@ -271,7 +274,7 @@ spawn_builtin(struct spawner *sp, const struct service *svc, const struct conn *
 		_exit(0);
 	}
 	take_back(sp, c);
-	if (pid > 0)
+	if (pid > 0 && pidfd)
 		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return pid;
 }

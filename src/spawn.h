@@ -31,8 +31,8 @@ void spawn_free(struct spawner *);
 
 /*
  * Each returns the child's pid, or -1 with errno when no child could be
- * made, and sets *pidfd to a close-on-exec pidfd for it (-1 when the
- * kernel gave none). A server that could not be executed still leaves a
+ * made. Unless pidfd is NULL, it sets *pidfd to a close-on-exec pidfd for
+ * the child (-1 when the kernel gave none). A server that could not be executed still leaves a
  * child (it has exited 127, to be reaped as usual), *exec_err says why and
  * *what which step of its set-up failed.
  */

@@ -184,6 +184,58 @@ START_TEST(many_connections_no_leaks)
 END_TEST
 
 /*
+ * With many children alive, sockd reaps each through a pidfd (see
+ * master.c: Reaping), those started before included; wrapper NULL runs it
+ * as it is, tests/oldkernel on a kernel with no pidfds at all.
+ */
+static void
+many_children(const char *wrapper)
+{
+	enum { HELD = 80, QUICK = 30 };
+	uint16_t ph = tu_free_port(), pq = tu_free_port();
+	struct daemon *d = it_start_via(wrapper, tu_write("sockd.conf",
+	    "services = (\n"
+	    "  { name = \"hold\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"hold\" ]; },\n"
+	    "  { name = \"quick\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"exit\", \"0\" ]; }\n"
+	    ");\n", ph, it_probe(), pq, it_probe()));
+	int held[HELD], fd;
+
+	for (int i = 0; i < HELD; i++) {
+		ck_assert_int_ge(held[i] = tu_connect(ph), 0);
+		ck_assert_int_gt(read_hold_pid(held[i]), 0);
+	}
+	for (int i = 0; i < QUICK; i++) {
+		ck_assert_int_ge(fd = tu_connect(pq), 0);
+		ck_assert_msg(it_wait_eof(fd, IT_WAIT), "connection %d not closed", i);
+		close(fd);
+	}
+	ck_assert_msg(it_wait_log_count(d, IT_LOG_EXIT "0", QUICK, IT_WAIT),
+	    "not every quick child was reaped: %d", it_count(d->log, IT_LOG_EXIT "0"));
+	ck_assert_int_eq(tu_count_children(d->pid), HELD);
+	for (int i = 0; i < HELD; i++)
+		close(held[i]);
+	ck_assert_msg(it_wait_log_count(d, IT_LOG_EXIT "0", QUICK + HELD, IT_WAIT),
+	    "not every held child was reaped: %d", it_count(d->log, IT_LOG_EXIT "0"));
+	ck_assert(it_no_zombies(d->pid, 2000));
+	/* it_stop() checks the master is back to its descriptors at start. */
+	it_stop(d);
+}
+
+START_TEST(many_children_reaped)
+{
+	many_children(NULL);
+}
+END_TEST
+
+START_TEST(many_children_reaped_old_kernel)
+{
+	many_children(it_path("tests/oldkernel"));
+}
+END_TEST
+
+/*
  * On a kernel without pidfds or close_range() (Linux 5.1, as faked by the
  * seccomp filter of tests/oldkernel) children are reaped on SIGCHLD, and
  * still inherit nothing but fds 0-2, handlers and built-ins alike.
@@ -745,6 +797,8 @@ process_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, many_connections_no_leaks);
 	tcase_add_test(tc, old_kernel_fallbacks);
+	tcase_add_test(tc, many_children_reaped);
+	tcase_add_test(tc, many_children_reaped_old_kernel);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("environment");

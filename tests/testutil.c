@@ -283,6 +283,8 @@ tu_stop(struct daemon *d, int sig)
 		return d->status;
 	kill(d->pid, sig);
 	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
+		/* A daemon blocked on a full log pipe could never get to exit. */
+		tu_drain_log(d);
 		if (now_ms() > end) {
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &d->status, 0);
