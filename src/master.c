@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #define DGRAM_BATCH 32
 #define DGRAM_ROUNDS 2
 #define DGRAM_MAX 65536
+#define DGRAM_BUFSIZE ((size_t)DGRAM_BATCH * DGRAM_MAX)
 /* A TCP built-in answered in the master sends a few bytes. */
 #define REPLY_MAX 64
 /* A handler ending badly this soon after its start is a fast failure. */
@@ -41,6 +43,33 @@ struct dgram_batch {
 	struct sockaddr_storage peer[DGRAM_BATCH];
 	char *bufin, *bufout;	/* DGRAM_BATCH * DGRAM_MAX each */
 };
+
+/*
+ * Made when a UDP built-in first needs them. Pages are touched only as far
+ * as datagrams fill them, and children are not given them: a fork would
+ * copy their page tables, and our next recvmmsg() would copy the pages.
+ */
+static struct dgram_batch *
+dgram_buffers(struct sockd *sd)
+{
+	struct dgram_batch *db;
+	char *p;
+
+	if (sd->dgram)
+		return sd->dgram;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return NULL;
+	p = mmap(NULL, 2 * DGRAM_BUFSIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		free(db);
+		return NULL;
+	}
+	(void)madvise(p, 2 * DGRAM_BUFSIZE, MADV_DONTFORK);
+	db->bufin = p;
+	db->bufout = p + DGRAM_BUFSIZE;
+	return sd->dgram = db;
+}
 
 static bool
 udp_builtin(const struct svc_conf *sc)
@@ -595,8 +624,12 @@ answer_datagrams(struct sockd *sd, struct listener *l)
 {
 	struct service *svc = l->svc;
 	const struct builtin *b = svc->conf->builtin;
-	struct dgram_batch *db = sd->dgram;
+	struct dgram_batch *db = dgram_buffers(sd);
 
+	if (db == NULL) {
+		resource_fault(sd, svc, "datagram buffers");
+		return;
+	}
 	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
 		int n, m = 0;
 
@@ -1063,9 +1096,6 @@ master_open(struct sockd *sd, struct config *cfg)
 	notify_open(&sd->notify);
 	if (loop_init(&sd->loop) == -1 ||
 	    /* Only touched as far as datagrams fill them. */
-	    (sd->dgram = calloc(1, sizeof(*sd->dgram))) == NULL ||
-	    (sd->dgram->bufin = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
-	    (sd->dgram->bufout = malloc((size_t)DGRAM_BATCH * DGRAM_MAX)) == NULL ||
 	    (sd->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 		log_warn("startup");
 		return -1;
@@ -1189,8 +1219,7 @@ master_close(struct sockd *sd)
 	children_free(&sd->children);
 	notify_close(&sd->notify);
 	if (sd->dgram) {
-		free(sd->dgram->bufin);
-		free(sd->dgram->bufout);
+		munmap(sd->dgram->bufin, 2 * DGRAM_BUFSIZE);
 		free(sd->dgram);
 		sd->dgram = NULL;
 	}
