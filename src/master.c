@@ -839,30 +839,38 @@ log_stats(const struct sockd *sd)
 }
 
 static void
+on_one_signal(struct sockd *sd, int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		reap_children(sd);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (!sd->quit)
+			log_info("%s: shutting down", strsignal(sig));
+		sd->quit = true;
+		break;
+	case SIGHUP:
+		sd->reload = true;
+		break;
+	case SIGUSR1:
+		log_stats(sd);
+		break;
+	}
+}
+
+static void
 on_signal(struct watch *w)
 {
 	struct sockd *sd = w->arg;
-	int sig;
+	int sigs[SIG_READ_MAX], n;
 
-	while ((sig = sig_next(w->fd)) > 0) {
-		switch (sig) {
-		case SIGCHLD:
-			reap_children(sd);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			if (!sd->quit)
-				log_info("%s: shutting down", strsignal(sig));
-			sd->quit = true;
-			break;
-		case SIGHUP:
-			sd->reload = true;
-			break;
-		case SIGUSR1:
-			log_stats(sd);
-			break;
-		}
-	}
+	do {
+		n = sig_read(w->fd, sigs, SIG_READ_MAX);
+		for (int i = 0; i < n; i++)
+			on_one_signal(sd, sigs[i]);
+	} while (n == SIG_READ_MAX);
 }
 
 /* Drops a service from the daemon; it lives on while children use it. */

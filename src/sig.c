@@ -75,19 +75,28 @@ sig_children(int fd, bool on)
 	return signalfd(fd, &set, 0) == -1 ? -1 : 0;
 }
 
-/* The next pending signal, 0 when none is pending, -1 on error. */
+/*
+ * The pending signals, up to max, into sigs; returns how many (0: none) or
+ * -1 on error. Standard signals are pending once each, so one call with
+ * room for them all leaves none behind.
+ */
 int
-sig_next(int fd)
+sig_read(int fd, int *sigs, size_t max)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[SIG_READ_MAX];
 	ssize_t n;
 
+	if (max > SIG_READ_MAX)
+		max = SIG_READ_MAX;
 	do
-		n = read(fd, &si, sizeof(si));
+		n = read(fd, si, max * sizeof(si[0]));
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return errno == EAGAIN ? 0 : -1;
-	return n == sizeof(si) ? (int)si.ssi_signo : -1;
+	n /= sizeof(si[0]);
+	for (ssize_t i = 0; i < n; i++)
+		sigs[i] = (int)si[i].ssi_signo;
+	return (int)n;
 }
 
 /*

@@ -10,7 +10,11 @@ int sig_init(void);
  * their pidfds; SIGCHLD is wanted only for those that have none.
  */
 int sig_children(int fd, bool on);
-int sig_next(int fd);
+#include <stddef.h>
+
+#define SIG_READ_MAX 8
+
+int sig_read(int fd, int *sigs, size_t max);
 void sig_child_reset(void);
 
 #endif
