@@ -737,7 +737,8 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 	    svc->backoff_ms * 2;
 }
 
-/* Forgets a child that has been waited for; status as waitpid() gives it. */
+/* Forgets a child that has been waited for; status as waitpid() gives it.
+ * The caller updates the listeners once for all it reaped. */
 static void
 child_reaped(struct sockd *sd, struct child *ch, int status)
 {
@@ -765,7 +766,6 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	child_ended(sd, svc, status, ms);
 	service_unref(svc);
 	free(ch);
-	update_all(sd);
 }
 
 /* The child's pidfd is readable: it has ended, and is waited for alone. */
@@ -790,6 +790,7 @@ on_child_exit(struct watch *w)
 	/* Back to the encoding of waitpid(), which the rest reads. */
 	child_reaped(sd, ch, si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
 	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0));
+	update_all(sd);
 }
 
 /* SIGCHLD, read while some child has no pidfd: waits for any. */
@@ -803,6 +804,7 @@ reap_children(struct sockd *sd)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		if ((ch = children_find(&sd->children, pid)) != NULL)
 			child_reaped(sd, ch, status);
+	update_all(sd);
 }
 
 static void

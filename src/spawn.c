@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,8 +197,8 @@ server_child(void *arg)
  * clone() with CLONE_VM | CLONE_VFORK is vfork() with a stack of the
  * child's own: the master is suspended until the child execs or exits, so
  * this array on our stack is free for it meanwhile. CLONE_FILES spares the
- * descriptor-table copy, and CLONE_PIDFD hands back a pidfd, so reaping
- * needs no walk over every child.
+ * descriptor-table copy, and CLONE_PIDFD, when the caller wants it, hands
+ * back a pidfd, so reaping needs no walk over every child.
  */
 #define CHILD_STACK 32768
 
@@ -229,8 +229,6 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 		sp->no_clone_pidfd = true;
 	}
 	take_back(sp, c);
-	if (pid == -1)
-		*pidfd = -1;
 	*exec_err = j.err;
 	*what = j.step;
 	return pid;
