@@ -1,7 +1,7 @@
 /*
  * loadgen - a loopback load generator for the sockd benchmark.
  *
- *   loadgen HOST PORT tcp|udp CONCURRENCY TOTAL SECONDS MODE
+ *   loadgen HOST PORT tcp|udp CONCURRENCY TOTAL SECONDS MODE [PROCS]
  *   loadgen freeport N
  *
  * MODE is hello (connect, read "Welcome!", send a line, read "Hello, ...!",
@@ -15,10 +15,14 @@
  * percentiles in microseconds, and errors by kind. TCP clients bind to
  * 127.0.1.1-127.0.1.250 in turn before connecting, so TIME_WAIT spreads
  * over many source addresses and never exhausts the ports of one.
+ * PROCS (default 1) splits the clients over that many processes, so that a
+ * server faster than one client process is measured, not the client; their
+ * counts and latencies are merged into the one line.
  * Only loopback destinations are accepted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -520,11 +525,118 @@ freeports(int n)
 	}
 }
 
+/* One process's share of the load. */
+static void
+run(int conc, long long deadline)
+{
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("loadgen: epoll");
+		exit(1);
+	}
+	if (mode == M_UDP)
+		run_udp(conc, deadline);
+	else
+		run_tcp(conc, deadline);
+}
+
+static void
+put(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t w = write(fd, c, len);
+		if (w <= 0)
+			_exit(1);
+		c += w;
+		len -= (size_t)w;
+	}
+}
+
+static int
+get(int fd, void *p, size_t len)
+{
+	char *c = p;
+
+	while (len > 0) {
+		ssize_t r = read(fd, c, len);
+		if (r <= 0)
+			return -1;
+		c += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Forks procs workers, each with its share of the clients and of the total
+ * and its own source addresses, and merges what they report over a pipe:
+ * how long it ran, counts, then every latency. Returns the longest run in µs.
+ */
+static long long
+run_workers(int procs, int conc, long long deadline)
+{
+	long long start = now_us(), longest = 0;
+	int fds[16];
+	pid_t pids[16];
+	unsigned long all = total;
+
+	for (int w = 0; w < procs; w++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) == -1 || (pids[w] = fork()) == -1) {
+			perror("loadgen: worker");
+			exit(1);
+		}
+		if (pids[w] == 0) {
+			close(p[0]);
+			total = all / procs + ((unsigned long)w < all % procs);
+			src_next = SRC_FIRST + w * (SRC_LAST - SRC_FIRST + 1) / procs;
+			run(conc / procs + (w < conc % procs), deadline);
+			longest = now_us() - start;
+			put(p[1], &longest, sizeof(longest));
+			put(p[1], &done_ok, sizeof(done_ok));
+			put(p[1], errs, sizeof(errs));
+			put(p[1], &nlat, sizeof(nlat));
+			put(p[1], lat, nlat * sizeof(*lat));
+			_exit(0);
+		}
+		close(p[1]);
+		fds[w] = p[0];
+	}
+	for (int w = 0; w < procs; w++) {
+		unsigned long ok, e[E_NKINDS];
+		long long took;
+		size_t n;
+
+		if (get(fds[w], &took, sizeof(took)) == -1 ||
+		    get(fds[w], &ok, sizeof(ok)) == -1 ||
+		    get(fds[w], e, sizeof(e)) == -1 ||
+		    get(fds[w], &n, sizeof(n)) == -1) {
+			fprintf(stderr, "loadgen: worker %d failed\n", w);
+			exit(1);
+		}
+		if (took > longest)
+			longest = took;
+		done_ok += ok;
+		for (int k = 0; k < E_NKINDS; k++)
+			errs[k] += e[k];
+		for (size_t i = 0; i < n; i++) {
+			long long us;
+			if (get(fds[w], &us, sizeof(us)) == -1)
+				exit(1);
+			record(us);
+		}
+		close(fds[w]);
+		waitpid(pids[w], NULL, 0);
+	}
+	return longest;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen host port tcp|udp concurrency total seconds "
-	    "hello|eof|echo|hold|udp\n       loadgen freeport n\n");
+	    "hello|eof|echo|hold|udp [procs]\n       loadgen freeport n\n");
 	exit(2);
 }
 
@@ -535,13 +647,13 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	long long t0, t1;
 	double secs;
-	int conc;
+	int conc, procs;
 
 	if (argc == 3 && strcmp(argv[1], "freeport") == 0) {
 		freeports(atoi(argv[2]));
 		return 0;
 	}
-	if (argc != 8)
+	if (argc != 8 && argc != 9)
 		usage();
 	if (parse_dst(argv[1], argv[2]) == -1) {
 		fprintf(stderr, "loadgen: %s port %s: loopback addresses only\n",
@@ -551,7 +663,9 @@ main(int argc, char **argv)
 	conc = atoi(argv[4]);
 	total = strtoul(argv[5], NULL, 10);
 	secs = atof(argv[6]);
-	if (conc < 1 || conc > 100000 || total < 1 || secs <= 0 || secs > 600)
+	procs = argc == 9 ? atoi(argv[8]) : 1;
+	if (conc < 1 || conc > 100000 || total < 1 || secs <= 0 || secs > 600 ||
+	    procs < 1 || procs > 16 || procs > conc)
 		usage();
 	if (strcmp(argv[7], "hello") == 0) mode = M_HELLO;
 	else if (strcmp(argv[7], "eof") == 0) mode = M_EOF;
@@ -559,7 +673,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[7], "hold") == 0) mode = M_HOLD;
 	else if (strcmp(argv[7], "udp") == 0) mode = M_UDP;
 	else usage();
-	if ((mode == M_UDP) != (strcmp(argv[3], "udp") == 0))
+	if ((mode == M_UDP) != (strcmp(argv[3], "udp") == 0) ||
+	    (mode == M_HOLD && procs > 1))
 		usage();
 
 	/* Room for every client socket. */
@@ -570,16 +685,12 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		perror("loadgen: epoll");
-		return 1;
-	}
 	t0 = now_us();
-	if (mode == M_UDP)
-		run_udp(conc, t0 + (long long)(secs * 1e6));
-	else
-		run_tcp(conc, t0 + (long long)(secs * 1e6));
-	t1 = now_us();
+	if (procs == 1) {
+		run(conc, t0 + (long long)(secs * 1e6));
+		t1 = now_us();
+	} else
+		t1 = t0 + run_workers(procs, conc, t0 + (long long)(secs * 1e6));
 
 	qsort(lat, nlat, sizeof(*lat), cmp_ll);
 	printf("rate=%.0f ok=%lu secs=%.3f p50_us=%lld p99_us=%lld max_us=%lld",

@@ -9,7 +9,11 @@
 # killed by PID on exit.
 #
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
-# PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing).
+# PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing)
+# and busybox inetd (built from Debian's source by busybox-inetd.sh, and
+# kept in BUSYBOX_DIR, ~/.cache/sockd-bench/busybox by default). busybox
+# names its built-in services, so they only run on ports 7 and 13: as root,
+# and when nothing else holds those ports on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -58,12 +62,13 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 16)
-[ "${#P[@]}" -eq 16 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 17)
+[ "${#P[@]}" -eq 17 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
-p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]}
+p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]}
+bb_builtins=0
 
 # Both link variants of the hello handler, for the static-vs-dynamic case.
 cc=${CC:-cc}
@@ -156,6 +161,27 @@ EOF
 		"$lg" 127.0.0.1 "$p_ts" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && break
 		sleep 0.05
 	done
+
+	bb=$("$bench/busybox-inetd.sh" "${BUSYBOX_DIR:-$HOME/.cache/sockd-bench/busybox}") ||
+	    die "cannot build busybox inetd"
+	echo "127.0.0.1:$p_bb stream tcp nowait $(id -un) $hello hello-tcp" > "$tmp/bb.conf"
+	if [ "$(id -u)" = 0 ] &&
+	    "$lg" 127.0.0.1 7 tcp 1 1 1 eof | grep -q ' refused=1 ' &&
+	    "$lg" 127.0.0.1 13 tcp 1 1 1 eof | grep -q ' refused=1 '; then
+		bb_builtins=1
+		printf '127.0.0.1:%s %s %s %s root internal\n' \
+		    echo stream tcp nowait echo dgram udp wait \
+		    daytime stream tcp nowait >> "$tmp/bb.conf"
+	else
+		echo "bench: busybox built-ins skipped (need root and free ports 7 and 13)" >&2
+	fi
+	"$bb" inetd -f -e -q 4096 "$tmp/bb.conf" > "$tmp/bb.log" 2>&1 &
+	spid[busybox]=$!
+	pids+=("$!")
+	for _ in $(seq 100); do
+		"$lg" 127.0.0.1 "$p_bb" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && break
+		sleep 0.05
+	done
 fi
 
 # --- measuring --------------------------------------------------------------
@@ -164,11 +190,11 @@ kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 raw=$tmp/raw
 : > "$raw"
-# run CASE SERVER PID PORT PROTO CONC MODE
+# run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
 run() {
-	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 t0 t1 line
+	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
 	t0=$(cpu_ticks "$pid")
-	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode")
+	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
 	t1=$(cpu_ticks "$pid")
 	# Let the last children exit before the next server's turn.
 	sleep 0.2
@@ -191,6 +217,7 @@ for r in $(seq "$ROUNDS"); do
 		if [ "$PEERS" = 1 ]; then
 			run "hello-c$conc" xinetd "${spid[xinetd]}" "$p_xi" tcp "$conc" hello
 			run "hello-c$conc" tcpserver "${spid[tcpserver]}" "$p_ts" tcp "$conc" hello
+			run "hello-c$conc" busybox "${spid[busybox]}" "$p_bb" tcp "$conc" hello
 		fi
 	done
 	run hello-inline ref-inline "${spid[ref-inline-hello]}" "$p_rhello" tcp 16 hello
@@ -198,10 +225,17 @@ for r in $(seq "$ROUNDS"); do
 	run handler-link ref-vfork-dynamic "${spid[ref-vfork-dynamic]}" "$p_rdyn" tcp 16 hello
 	run tcp-echo sockd "${spid[sockd]}" "$p_echo" tcp 16 echo
 	run tcp-echo ref-inline "${spid[ref-inline-echo]}" "$p_recho" tcp 16 echo
-	run tcp-daytime sockd "${spid[sockd]}" "$p_day" tcp 64 eof
-	run tcp-daytime ref-inline "${spid[ref-inline-daytime]}" "$p_rday" tcp 64 eof
+	# Two client processes: one cannot keep up with a daytime answered in
+	# the master. UDP stays at one; a second would take the server's core.
+	run tcp-daytime sockd "${spid[sockd]}" "$p_day" tcp 64 eof 2
+	run tcp-daytime ref-inline "${spid[ref-inline-daytime]}" "$p_rday" tcp 64 eof 2
 	run udp-echo sockd "${spid[sockd]}" "$p_udp" udp 64 udp
 	run udp-echo ref-inline "${spid[ref-inline-udp]}" "$p_rudp" udp 64 udp
+	if [ "$bb_builtins" = 1 ]; then
+		run tcp-echo busybox "${spid[busybox]}" 7 tcp 16 echo
+		run tcp-daytime busybox "${spid[busybox]}" 13 tcp 64 eof 2
+		run udp-echo busybox "${spid[busybox]}" 7 udp 64 udp
+	fi
 	run echo-udp-wait sockd "${spid[sockd]}" "$p_eudp" udp 16 udp
 done
 
@@ -268,6 +302,19 @@ report() {
 			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", q / med(p99[rk])) : "-"
 			cpu = ok[order[i]] ? ticks[order[i]] * 1e6 / hz / ok[order[i]] : 0
 			printf "| %s | %s | %.0f | %s | %.2f | %.2f | %s | %.1f | %d |\n", c, s, r, vs, med(p50[order[i]]) / 1000, q / 1000, qvs, cpu, errs[order[i]]
+		}
+		# With PEERS=1: sockd over each peer, case by case.
+		for (i = 1; i <= n; i++) {
+			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
+			sk = c SUBSEP "sockd"
+			if (s ~ /^(sockd|ref-)/ || !(sk in rates))
+				continue
+			if (!peers++) {
+				print ""
+				print "| case | peer | sockd rate ÷ peer | sockd p99 ÷ peer |"
+				print "|---|---|---:|---:|"
+			}
+			printf "| %s | %s | %.2f | %.2f |\n", c, s, med(rates[sk]) / med(rates[order[i]]), med(p99[sk]) / med(p99[order[i]])
 		}
 	}' "$raw"
 }
