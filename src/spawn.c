@@ -249,29 +249,31 @@ close_from(int lowfd)
 		(void)close(fd);
 }
 
-/* Built-ins run our own code after a real fork(), so it may do anything. */
+/*
+ * Built-ins run our own code after a real fork(), so it may do anything.
+ * The child has a copy of our table and places the connection itself:
+ * nothing is lent, and the master makes no call for it.
+ */
 pid_t
-spawn_builtin(struct spawner *sp, const struct service *svc, const struct conn *c,
-    int *pidfd)
+spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 {
 	pid_t pid;
 
 	if (pidfd)
 		*pidfd = -1;
-	if (lend(c) == -1) {
-		take_back(sp, c);
-		return -1;
-	}
 	pid = fork();
 	if (pid == 0) {
+		/* c->fd and c->errfd are above 2: fds 0-2 are always open here. */
+		if (dup2(c->fd, 0) == -1 || dup2(c->fd, 1) == -1 ||
+		    (c->errfd != -1 && dup2(c->errfd, 2) == -1))
+			_exit(1);
 		close_from(3);
-		if (dup2(0, 1) == -1 || child_setup(svc->conf) != NULL)
+		if (child_setup(svc->conf) != NULL)
 			_exit(1);
 		sig_child_reset();
 		svc->conf->builtin->stream();
 		_exit(0);
 	}
-	take_back(sp, c);
 	if (pid > 0 && pidfd)
 		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return pid;

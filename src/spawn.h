@@ -17,7 +17,7 @@ struct conn {
 };
 
 /*
- * The master lends its own fds 0 and 2 to each child it starts, so a child
+ * The master lends its own fds 0 and 2 to each server it starts, so a child
  * copies three descriptors however many the master holds; these are the
  * master's originals, kept aside.
  */
@@ -38,7 +38,6 @@ void spawn_free(struct spawner *);
  */
 pid_t spawn_server(struct spawner *, const struct service *, const struct conn *,
     int *pidfd, int *exec_err, const char **what);
-pid_t spawn_builtin(struct spawner *, const struct service *, const struct conn *,
-    int *pidfd);
+pid_t spawn_builtin(const struct service *, const struct conn *, int *pidfd);
 
 #endif
