@@ -1,12 +1,101 @@
-#include <stdlib.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "children.h"
+
+#define CHUNK_BYTES ((size_t)64 << 10)
+
+struct chunk {
+	struct chunk *next;
+	struct child *free;	/* linked by next_free */
+	size_t used;
+	struct child rec[];
+};
+
+#define CHUNK_RECORDS ((CHUNK_BYTES - sizeof(struct chunk)) / sizeof(struct child))
+
+/* Anonymous memory that a fork() leaves out of the child. */
+static void *
+map_private(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_DONTFORK) == -1) {
+		int e = errno;
+		munmap(p, len);
+		errno = e;
+		return NULL;
+	}
+	return p;
+}
+
+static struct chunk *
+chunk_new(struct children *c)
+{
+	struct chunk *k = map_private(CHUNK_BYTES);
+
+	if (k == NULL)
+		return NULL;
+	/* Linked last first, so records are handed out in address order. */
+	for (size_t i = CHUNK_RECORDS; i-- > 0;) {
+		k->rec[i].next_free = k->free;
+		k->free = &k->rec[i];
+	}
+	k->next = c->chunks;
+	c->chunks = k;
+	c->nchunks++;
+	c->nempty++;
+	return k;
+}
+
+struct child *
+children_new(struct children *c)
+{
+	struct chunk *k;
+	struct child *ch;
+
+	for (k = c->chunks; k != NULL && k->free == NULL; k = k->next)
+		;
+	if (k == NULL && (k = chunk_new(c)) == NULL)
+		return NULL;
+	ch = k->free;
+	k->free = ch->next_free;
+	if (k->used++ == 0)
+		c->nempty--;
+	memset(ch, 0, sizeof(*ch));
+	ch->chunk = k;
+	return ch;
+}
+
+/* One empty chunk is kept, so a count going to and fro does not map and
+ * unmap at every step. */
+void
+children_release(struct children *c, struct child *ch)
+{
+	struct chunk *k = ch->chunk, **pp;
+
+	ch->next_free = k->free;
+	k->free = ch;
+	if (--k->used > 0 || c->nempty++ == 0)
+		return;
+	for (pp = &c->chunks; *pp != k; pp = &(*pp)->next)
+		;
+	*pp = k->next;
+	munmap(k, CHUNK_BYTES);
+	c->nchunks--;
+	c->nempty--;
+}
 
 /*
  * Open addressing with linear probing, kept at most half full, so adding,
  * finding and removing a child cost the same with 5 or 5,000 alive.
  */
-#define CHILDREN_MIN 64
+#define CHILDREN_MIN (4096 / sizeof(struct child *))	/* one page */
 
 static size_t
 slot_of(const struct children *c, pid_t pid)
@@ -32,7 +121,8 @@ children_reserve(struct children *c)
 
 	if ((c->count + 1) * 2 <= c->cap)
 		return 0;
-	if ((c->slots = calloc(cap, sizeof(*c->slots))) == NULL) {
+	/* Fresh anonymous pages are zero: every slot starts free. */
+	if ((c->slots = map_private(cap * sizeof(*c->slots))) == NULL) {
 		c->slots = old;
 		return -1;
 	}
@@ -40,7 +130,8 @@ children_reserve(struct children *c)
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i] != NULL)
 			insert(c, old[i]);
-	free(old);
+	if (old != NULL)
+		munmap(old, oldcap * sizeof(*old));
 	return 0;
 }
 
@@ -91,7 +182,13 @@ children_take(struct children *c, pid_t pid)
 void
 children_free(struct children *c)
 {
-	free(c->slots);
-	c->slots = NULL;
-	c->cap = c->count = 0;
+	struct chunk *k;
+
+	if (c->slots != NULL)
+		munmap(c->slots, c->cap * sizeof(*c->slots));
+	while ((k = c->chunks) != NULL) {
+		c->chunks = k->next;
+		munmap(k, CHUNK_BYTES);
+	}
+	*c = (struct children){ 0 };
 }

@@ -12,8 +12,9 @@
 struct service;
 
 /*
- * One live child. Records are allocated one by one, so the watch and the
- * timer inside stay put however the table below grows.
+ * One live child. Records come from children_new() and stay put however
+ * the table below grows, so the watch and the timer inside can be
+ * registered with the loop.
  */
 struct child {
 	pid_t pid;
@@ -25,14 +26,29 @@ struct child {
 	struct timer lifetime;	/* max_lifetime, armed only when that is set */
 	bool term_sent;
 	void *owner;		/* the daemon, for the callbacks */
+	struct chunk *chunk;	/* where the record was carved from */
+	struct child *next_free;
 };
 
+/*
+ * The table and the records live in memory that fork() does not give the
+ * child (MADV_DONTFORK): the master writes them for every connection, and
+ * a write to a page it shares with a forked built-in costs a copy-on-write
+ * fault. Children never read them.
+ */
 struct children {
 	struct child **slots;	/* NULL: free slot */
 	size_t cap;		/* a power of two */
 	size_t count;
 	size_t nopidfd;		/* children reaped the old way, by SIGCHLD */
+	struct chunk *chunks;	/* where records are carved from */
+	size_t nchunks, nempty;	/* nempty: chunks with no record in use */
 };
+
+/* A zeroed record, or NULL with errno set. */
+struct child *children_new(struct children *);
+/* Gives a record back; a chunk left empty is unmapped if another is. */
+void children_release(struct children *, struct child *);
 
 /* Makes room for one more, so the add that follows cannot fail. */
 int children_reserve(struct children *);
@@ -41,7 +57,7 @@ void children_add(struct children *, struct child *);
 struct child *children_find(const struct children *, pid_t);
 /* Removes pid from the table and returns its record, or NULL. */
 struct child *children_take(struct children *, pid_t);
-/* Frees the table; the records are the caller's. */
+/* Frees the table and every record, in use or not. */
 void children_free(struct children *);
 
 #endif

@@ -328,7 +328,7 @@ child_new(struct sockd *sd, struct service *svc)
 	struct child *ch;
 
 	if (children_reserve(&sd->children) == -1 ||
-	    (ch = calloc(1, sizeof(*ch))) == NULL)
+	    (ch = children_new(&sd->children)) == NULL)
 		return NULL;
 	ch->svc = svc;
 	ch->owner = sd;
@@ -380,7 +380,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	}
 	if ((c->errfd = child_stderr(sd, svc)) == -2) {
 		/* Out of descriptors, most likely: the same fault as accept's. */
-		free(ch);
+		children_release(&sd->children, ch);
 		resource_fault(sd, svc, "stderr log");
 		return false;
 	}
@@ -389,7 +389,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
-		free(ch);
+		children_release(&sd->children, ch);
 		resource_fault(sd, svc, "cannot start a child");
 		return false;
 	}
@@ -765,7 +765,7 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	log_ended(ch, status, ms);
 	child_ended(sd, svc, status, ms);
 	service_unref(svc);
-	free(ch);
+	children_release(&sd->children, ch);
 }
 
 /* The child's pidfd is readable: it has ended, and is waited for alone. */
@@ -1217,7 +1217,6 @@ master_close(struct sockd *sd)
 		if (ch->exit.fd != -1)
 			close(ch->exit.fd);
 		service_unref(ch->svc);
-		free(ch);
 	}
 	errlog_close_all(&sd->errlogs);
 	if (sd->sigwatch.fd != -1)
