@@ -212,7 +212,7 @@ END_TEST
 static void
 many_children(const char *wrapper)
 {
-	enum { HELD = 80, QUICK = 30 };
+	enum { HELD = 300, QUICK = 30 };	/* HELD above PIDFD_ABOVE */
 	uint16_t ph = tu_free_port(), pq = tu_free_port();
 	struct daemon *d = it_start_via(wrapper, tu_write("sockd.conf",
 	    "services = (\n"
