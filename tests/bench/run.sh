@@ -330,6 +330,7 @@ report() {
 	echo "handler-link: ref-vfork exec'ing hello-tcp linked statically vs dynamically (the"
 	echo "shipped services/hello-tcp, used by every other hello case, is static by default)."
 	echo "idle-N: sockd's hello rate with N idle clients connected, each holding a child, vs none."
+	echo "tcp-daytime is driven by two client processes, every other case by one."
 	echo
 	report
 	echo
