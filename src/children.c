@@ -1,9 +1,7 @@
-#include <errno.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "children.h"
+#include "unforked.h"
 
 #define CHUNK_BYTES ((size_t)64 << 10)
 
@@ -16,28 +14,10 @@ struct chunk {
 
 #define CHUNK_RECORDS ((CHUNK_BYTES - sizeof(struct chunk)) / sizeof(struct child))
 
-/* Anonymous memory that a fork() leaves out of the child. */
-static void *
-map_private(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	if (madvise(p, len, MADV_DONTFORK) == -1) {
-		int e = errno;
-		munmap(p, len);
-		errno = e;
-		return NULL;
-	}
-	return p;
-}
-
 static struct chunk *
 chunk_new(struct children *c)
 {
-	struct chunk *k = map_private(CHUNK_BYTES);
+	struct chunk *k = unforked_alloc(CHUNK_BYTES);
 
 	if (k == NULL)
 		return NULL;
@@ -86,7 +66,7 @@ children_release(struct children *c, struct child *ch)
 	for (pp = &c->chunks; *pp != k; pp = &(*pp)->next)
 		;
 	*pp = k->next;
-	munmap(k, CHUNK_BYTES);
+	unforked_free(k, CHUNK_BYTES);
 	c->nchunks--;
 	c->nempty--;
 }
@@ -122,7 +102,7 @@ children_reserve(struct children *c)
 	if ((c->count + 1) * 2 <= c->cap)
 		return 0;
 	/* Fresh anonymous pages are zero: every slot starts free. */
-	if ((c->slots = map_private(cap * sizeof(*c->slots))) == NULL) {
+	if ((c->slots = unforked_alloc(cap * sizeof(*c->slots))) == NULL) {
 		c->slots = old;
 		return -1;
 	}
@@ -130,8 +110,7 @@ children_reserve(struct children *c)
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i] != NULL)
 			insert(c, old[i]);
-	if (old != NULL)
-		munmap(old, oldcap * sizeof(*old));
+	unforked_free(old, oldcap * sizeof(*old));
 	return 0;
 }
 
@@ -184,11 +163,10 @@ children_free(struct children *c)
 {
 	struct chunk *k;
 
-	if (c->slots != NULL)
-		munmap(c->slots, c->cap * sizeof(*c->slots));
+	unforked_free(c->slots, c->cap * sizeof(*c->slots));
 	while ((k = c->chunks) != NULL) {
 		c->chunks = k->next;
-		munmap(k, CHUNK_BYTES);
+		unforked_free(k, CHUNK_BYTES);
 	}
 	*c = (struct children){ 0 };
 }

@@ -31,10 +31,8 @@ struct child {
 };
 
 /*
- * The table and the records live in memory that fork() does not give the
- * child (MADV_DONTFORK): the master writes them for every connection, and
- * a write to a page it shares with a forked built-in costs a copy-on-write
- * fault. Children never read them.
+ * The table and the records are unforked memory (unforked.h): the master
+ * writes them for every connection, and children never read them.
  */
 struct children {
 	struct child **slots;	/* NULL: free slot */

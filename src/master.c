@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "sig.h"
 #include "sock.h"
 #include "spawn.h"
+#include "unforked.h"
 
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
@@ -59,13 +59,10 @@ dgram_buffers(struct sockd *sd)
 		return sd->dgram;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
-	p = mmap(NULL, 2 * DGRAM_BUFSIZE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	if ((p = unforked_alloc(2 * DGRAM_BUFSIZE)) == NULL) {
 		free(db);
 		return NULL;
 	}
-	(void)madvise(p, 2 * DGRAM_BUFSIZE, MADV_DONTFORK);
 	db->bufin = p;
 	db->bufout = p + DGRAM_BUFSIZE;
 	return sd->dgram = db;
@@ -1231,7 +1228,7 @@ master_close(struct sockd *sd)
 	children_free(&sd->children);
 	notify_close(&sd->notify);
 	if (sd->dgram) {
-		munmap(sd->dgram->bufin, 2 * DGRAM_BUFSIZE);
+		unforked_free(sd->dgram->bufin, 2 * DGRAM_BUFSIZE);
 		free(sd->dgram);
 		sd->dgram = NULL;
 	}

@@ -20,14 +20,10 @@ if [ -x "$dir/bin/busybox" ]; then
 	exit 0
 fi
 
-need=
-for tool in bzip2 dpkg-source; do
-	command -v "$tool" >/dev/null || need="$need $tool"
-done
-if [ -n "$need" ]; then
-	need=${need/dpkg-source/dpkg-dev}
+# The source is unpacked with tar alone: dpkg-source is not needed.
+if ! command -v bzip2 >/dev/null; then
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq $need) >&2
+	    apt-get install -y -qq bzip2) >&2
 fi
 
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")

@@ -41,6 +41,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
+#define MAX_PROCS 16
 #define CONN_TIMEOUT_US 5000000LL
 #define UDP_TIMEOUT_US 1000000LL
 #define SRC_FIRST 1
@@ -577,8 +578,8 @@ static long long
 run_workers(int procs, int conc, long long deadline)
 {
 	long long start = now_us(), longest = 0;
-	int fds[16];
-	pid_t pids[16];
+	int fds[MAX_PROCS];
+	pid_t pids[MAX_PROCS];
 	unsigned long all = total;
 
 	for (int w = 0; w < procs; w++) {
@@ -605,7 +606,7 @@ run_workers(int procs, int conc, long long deadline)
 	}
 	for (int w = 0; w < procs; w++) {
 		unsigned long ok, e[E_NKINDS];
-		long long took;
+		long long took, *us;
 		size_t n;
 
 		if (get(fds[w], &took, sizeof(took)) == -1 ||
@@ -620,12 +621,14 @@ run_workers(int procs, int conc, long long deadline)
 		done_ok += ok;
 		for (int k = 0; k < E_NKINDS; k++)
 			errs[k] += e[k];
-		for (size_t i = 0; i < n; i++) {
-			long long us;
-			if (get(fds[w], &us, sizeof(us)) == -1)
-				exit(1);
-			record(us);
+		if ((us = malloc(n * sizeof(*us) + 1)) == NULL ||
+		    get(fds[w], us, n * sizeof(*us)) == -1) {
+			fprintf(stderr, "loadgen: worker %d: latencies lost\n", w);
+			exit(1);
 		}
+		for (size_t i = 0; i < n; i++)
+			record(us[i]);
+		free(us);
 		close(fds[w]);
 		waitpid(pids[w], NULL, 0);
 	}
@@ -665,7 +668,7 @@ main(int argc, char **argv)
 	secs = atof(argv[6]);
 	procs = argc == 9 ? atoi(argv[8]) : 1;
 	if (conc < 1 || conc > 100000 || total < 1 || secs <= 0 || secs > 600 ||
-	    procs < 1 || procs > 16 || procs > conc)
+	    procs < 1 || procs > MAX_PROCS || procs > conc)
 		usage();
 	if (strcmp(argv[7], "hello") == 0) mode = M_HELLO;
 	else if (strcmp(argv[7], "eof") == 0) mode = M_EOF;
