@@ -62,18 +62,31 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 17)
-[ "${#P[@]}" -eq 17 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 18)
+[ "${#P[@]}" -eq 18 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
-p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]}
+p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]} p_rmusl=${P[17]}
 bb_builtins=0
 
-# Both link variants of the hello handler, for the static-vs-dynamic case.
+# The link variants of the hello handler, for the handler-link case:
+# glibc dynamic and static, and static musl when musl-gcc is installed.
 cc=${CC:-cc}
 $cc -std=gnu11 -D_GNU_SOURCE -O2 -o "$tmp/hello-dynamic" "$top/services/hello-tcp.c"
 $cc -std=gnu11 -D_GNU_SOURCE -O2 -static -o "$tmp/hello-static" "$top/services/hello-tcp.c"
+# What the Makefile built: static glibc names itself in its messages, musl never.
+if ! readelf -l "$hello" | grep -q 'program interpreter'; then
+	grep -q glibc "$hello" && shipped="static glibc" || shipped="static musl"
+else
+	shipped="dynamic glibc"
+fi
+musl=0
+if command -v musl-gcc > /dev/null; then
+	musl-gcc -std=gnu11 -D_GNU_SOURCE -O2 -static -o "$tmp/hello-musl" \
+	    "$top/services/hello-tcp.c"
+	musl=1
+fi
 
 # --- servers ----------------------------------------------------------------
 cat > "$tmp/sockd.conf" <<EOF
@@ -120,6 +133,8 @@ start ref-inline-daytime ready "$tmp/rd.log" "$bench/ref-inline" "$p_rday" dayti
 start ref-inline-udp ready "$tmp/ru.log" "$bench/ref-inline" "$p_rudp" udp
 start ref-vfork-static ready "$tmp/rs.log" "$bench/ref-vfork" "$p_rstat" "$tmp/hello-static"
 start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/hello-dynamic"
+[ "$musl" = 0 ] ||
+	start ref-vfork-musl ready "$tmp/rmu.log" "$bench/ref-vfork" "$p_rmusl" "$tmp/hello-musl"
 
 if [ "$PEERS" = 1 ]; then
 	need=
@@ -206,6 +221,7 @@ run() {
 for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 	"$lg" 127.0.0.1 "$port" tcp 4 200 2 hello > /dev/null
 done
+[ "$musl" = 0 ] || "$lg" 127.0.0.1 "$p_rmusl" tcp 4 200 2 hello > /dev/null
 
 t_start=$(date +%s)
 for r in $(seq "$ROUNDS"); do
@@ -223,6 +239,8 @@ for r in $(seq "$ROUNDS"); do
 	run hello-inline ref-inline "${spid[ref-inline-hello]}" "$p_rhello" tcp 16 hello
 	run handler-link ref-vfork-static "${spid[ref-vfork-static]}" "$p_rstat" tcp 16 hello
 	run handler-link ref-vfork-dynamic "${spid[ref-vfork-dynamic]}" "$p_rdyn" tcp 16 hello
+	[ "$musl" = 0 ] ||
+		run handler-link ref-vfork-musl "${spid[ref-vfork-musl]}" "$p_rmusl" tcp 16 hello
 	run tcp-echo sockd "${spid[sockd]}" "$p_echo" tcp 16 echo
 	run tcp-echo ref-inline "${spid[ref-inline-echo]}" "$p_recho" tcp 16 echo
 	# Two client processes: one cannot keep up with a daytime answered in
@@ -327,8 +345,10 @@ report() {
 	echo "process over the connections it served (clock tick $((1000 / hz)) ms)."
 	echo "Reference: ref-vfork (accept+vfork+exec) for the hello cases, ref-inline (accept+fork"
 	echo "answering in the child; daytime written in the loop; recvfrom/sendto UDP) for built-ins;"
-	echo "handler-link: ref-vfork exec'ing hello-tcp linked statically vs dynamically (the"
-	echo "shipped services/hello-tcp, used by every other hello case, is static by default)."
+	echo "handler-link: ref-vfork exec'ing hello-tcp linked against glibc statically, and"
+	echo "against musl statically (when musl-gcc is installed), vs glibc dynamically. The"
+	echo "shipped services/hello-tcp, used by every other hello case, is static musl when"
+	echo "musl-gcc is installed, static glibc otherwise; this run's is $shipped."
 	echo "idle-N: sockd's hello rate with N idle clients connected, each holding a child, vs none."
 	echo "tcp-daytime is driven by two client processes, every other case by one."
 	echo
