@@ -24,7 +24,6 @@ IDLE=${IDLE:-5000}
 PEERS=${PEERS:-0}
 OUT=${OUT:-$bench/results.md}
 BIG=100000000
-hz=$(getconf CLK_TCK)
 
 tmp=$(mktemp -d /tmp/sockd-bench.XXXXXX)
 pids=()
@@ -200,7 +199,9 @@ EOF
 fi
 
 # --- measuring --------------------------------------------------------------
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# Nanoseconds the process has run on a CPU: exact, where utime+stime in
+# /proc/PID/stat count 10 ms ticks. Every server measured is single-threaded.
+cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 raw=$tmp/raw
@@ -208,12 +209,12 @@ raw=$tmp/raw
 # run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
 run() {
 	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
-	t0=$(cpu_ticks "$pid")
+	t0=$(cpu_ns "$pid")
 	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
-	t1=$(cpu_ticks "$pid")
+	t1=$(cpu_ns "$pid")
 	# Let the last children exit before the next server's turn.
 	sleep 0.2
-	echo "$c $s $line ticks=$(( t1 - t0 ))" >> "$raw"
+	echo "$c $s $line cpu_ns=$(( t1 - t0 ))" >> "$raw"
 	printf '  %-14s %-18s %s\n' "$c" "$s" "$line" >&2
 }
 
@@ -223,38 +224,49 @@ for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 done
 [ "$musl" = 0 ] || "$lg" 127.0.0.1 "$p_rmusl" tcp 4 200 2 hello > /dev/null
 
-t_start=$(date +%s)
-for r in $(seq "$ROUNDS"); do
-	echo "round $r/$ROUNDS" >&2
+# One round's runs, one per line, as arguments to run(). Each sockd case
+# sits next to its reference, so the two see the same machine.
+round_cases() {
+	local conc
 	for conc in 1 16 128; do
-		run "hello-c$conc" sockd "${spid[sockd]}" "$p_hello" tcp "$conc" hello
-		run "hello-c$conc" ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp "$conc" hello
-		run "hello-c$conc" ref-fork "${spid[ref-fork]}" "$p_rfork" tcp "$conc" hello
+		echo "hello-c$conc sockd ${spid[sockd]} $p_hello tcp $conc hello"
+		echo "hello-c$conc ref-vfork ${spid[ref-vfork]} $p_rvfork tcp $conc hello"
+		echo "hello-c$conc ref-fork ${spid[ref-fork]} $p_rfork tcp $conc hello"
 		if [ "$PEERS" = 1 ]; then
-			run "hello-c$conc" xinetd "${spid[xinetd]}" "$p_xi" tcp "$conc" hello
-			run "hello-c$conc" tcpserver "${spid[tcpserver]}" "$p_ts" tcp "$conc" hello
-			run "hello-c$conc" busybox "${spid[busybox]}" "$p_bb" tcp "$conc" hello
+			echo "hello-c$conc xinetd ${spid[xinetd]} $p_xi tcp $conc hello"
+			echo "hello-c$conc tcpserver ${spid[tcpserver]} $p_ts tcp $conc hello"
+			echo "hello-c$conc busybox ${spid[busybox]} $p_bb tcp $conc hello"
 		fi
 	done
-	run hello-inline ref-inline "${spid[ref-inline-hello]}" "$p_rhello" tcp 16 hello
-	run handler-link ref-vfork-static "${spid[ref-vfork-static]}" "$p_rstat" tcp 16 hello
-	run handler-link ref-vfork-dynamic "${spid[ref-vfork-dynamic]}" "$p_rdyn" tcp 16 hello
+	echo "hello-inline ref-inline ${spid[ref-inline-hello]} $p_rhello tcp 16 hello"
+	echo "handler-link ref-vfork-static ${spid[ref-vfork-static]} $p_rstat tcp 16 hello"
+	echo "handler-link ref-vfork-dynamic ${spid[ref-vfork-dynamic]} $p_rdyn tcp 16 hello"
 	[ "$musl" = 0 ] ||
-		run handler-link ref-vfork-musl "${spid[ref-vfork-musl]}" "$p_rmusl" tcp 16 hello
-	run tcp-echo sockd "${spid[sockd]}" "$p_echo" tcp 16 echo
-	run tcp-echo ref-inline "${spid[ref-inline-echo]}" "$p_recho" tcp 16 echo
+		echo "handler-link ref-vfork-musl ${spid[ref-vfork-musl]} $p_rmusl tcp 16 hello"
+	echo "tcp-echo sockd ${spid[sockd]} $p_echo tcp 16 echo"
+	echo "tcp-echo ref-inline ${spid[ref-inline-echo]} $p_recho tcp 16 echo"
+	[ "$bb_builtins" = 0 ] || echo "tcp-echo busybox ${spid[busybox]} 7 tcp 16 echo"
 	# Two client processes: one cannot keep up with a daytime answered in
 	# the master. UDP stays at one; a second would take the server's core.
-	run tcp-daytime sockd "${spid[sockd]}" "$p_day" tcp 64 eof 2
-	run tcp-daytime ref-inline "${spid[ref-inline-daytime]}" "$p_rday" tcp 64 eof 2
-	run udp-echo sockd "${spid[sockd]}" "$p_udp" udp 64 udp
-	run udp-echo ref-inline "${spid[ref-inline-udp]}" "$p_rudp" udp 64 udp
-	if [ "$bb_builtins" = 1 ]; then
-		run tcp-echo busybox "${spid[busybox]}" 7 tcp 16 echo
-		run tcp-daytime busybox "${spid[busybox]}" 13 tcp 64 eof 2
-		run udp-echo busybox "${spid[busybox]}" 7 udp 64 udp
-	fi
-	run echo-udp-wait sockd "${spid[sockd]}" "$p_eudp" udp 16 udp
+	echo "tcp-daytime sockd ${spid[sockd]} $p_day tcp 64 eof 2"
+	echo "tcp-daytime ref-inline ${spid[ref-inline-daytime]} $p_rday tcp 64 eof 2"
+	[ "$bb_builtins" = 0 ] || echo "tcp-daytime busybox ${spid[busybox]} 13 tcp 64 eof 2"
+	echo "udp-echo sockd ${spid[sockd]} $p_udp udp 64 udp"
+	echo "udp-echo ref-inline ${spid[ref-inline-udp]} $p_rudp udp 64 udp"
+	[ "$bb_builtins" = 0 ] || echo "udp-echo busybox ${spid[busybox]} 7 udp 64 udp"
+	echo "echo-udp-wait sockd ${spid[sockd]} $p_eudp udp 16 udp"
+}
+
+# Even rounds run in reverse order, so no server always goes first.
+t_start=$(date +%s)
+mapfile -t cases < <(round_cases)
+for r in $(seq "$ROUNDS"); do
+	echo "round $r/$ROUNDS" >&2
+	for i in "${!cases[@]}"; do
+		[ $(( r % 2 )) = 1 ] || i=$(( ${#cases[@]} - 1 - i ))
+		# shellcheck disable=SC2086 # the fields are words by design
+		run ${cases[$i]}
+	done
 done
 
 # Idle clients: the hello rate with none, then with IDLE each holding a child.
@@ -288,8 +300,17 @@ hwm_ref=$(kb "${spid[ref-vfork]}" VmHWM)
 
 # Per case and server: median rate and p99 over rounds, CPU summed.
 report() {
-	awk -v hz="$hz" -v idle="idle-$IDLE" '
+	awk -v idle="idle-$IDLE" '
 	function val(k,   i) { for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return 0 }
+	# The median of a[i] / b[i]: each pair was measured side by side in one
+	# round, so a drift of the machine between rounds cancels out.
+	function pmed(x, y,   a, b, n, m, i, s) {
+		n = split(x, a, " "); m = split(y, b, " "); s = ""
+		for (i = 1; i <= n && i <= m; i++)
+			if (b[i] > 0)
+				s = s " " a[i] / b[i]
+		return s == "" ? 0 : med(s)
+	}
 	function med(s,   a, n, i, j, t) {
 		n = split(s, a, " ")
 		for (i = 2; i <= n; i++)
@@ -302,7 +323,7 @@ report() {
 		rates[k] = rates[k] " " val("rate")
 		p99[k] = p99[k] " " val("p99_us")
 		p50[k] = p50[k] " " val("p50_us")
-		ok[k] += val("ok"); ticks[k] += val("ticks")
+		ok[k] += val("ok"); cpu_ns[k] += val("cpu_ns")
 		errs[k] += val("refused") + val("reset") + val("timeout") + val("short") + val("other")
 	}
 	END {
@@ -316,9 +337,9 @@ report() {
 			rk = c SUBSEP ref[c]
 			if (c == idle) rk = "idle-0" SUBSEP "sockd"
 			r = med(rates[order[i]]); q = med(p99[order[i]])
-			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", r / med(rates[rk])) : "-"
-			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", q / med(p99[rk])) : "-"
-			cpu = ok[order[i]] ? ticks[order[i]] * 1e6 / hz / ok[order[i]] : 0
+			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", pmed(rates[order[i]], rates[rk])) : "-"
+			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", pmed(p99[order[i]], p99[rk])) : "-"
+			cpu = ok[order[i]] ? cpu_ns[order[i]] / 1000 / ok[order[i]] : 0
 			printf "| %s | %s | %.0f | %s | %.2f | %.2f | %s | %.1f | %d |\n", c, s, r, vs, med(p50[order[i]]) / 1000, q / 1000, qvs, cpu, errs[order[i]]
 		}
 		# With PEERS=1: sockd over each peer, case by case.
@@ -332,7 +353,7 @@ report() {
 				print "| case | peer | sockd rate ÷ peer | sockd p99 ÷ peer |"
 				print "|---|---|---:|---:|"
 			}
-			printf "| %s | %s | %.2f | %.2f |\n", c, s, med(rates[sk]) / med(rates[order[i]]), med(p99[sk]) / med(p99[order[i]])
+			printf "| %s | %s | %.2f | %.2f |\n", c, s, pmed(rates[sk], rates[order[i]]), pmed(p99[sk], p99[order[i]])
 		}
 	}' "$raw"
 }
@@ -341,8 +362,10 @@ report() {
 	echo "# sockd benchmark results"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr), $ROUNDS rounds of ${SECS}s, interleaved;"
-	echo "rates and p99 are medians over rounds; master CPU is utime+stime of the listening"
-	echo "process over the connections it served (clock tick $((1000 / hz)) ms)."
+	echo "rates and p99 are medians over rounds, ratios medians of each round's ratio (the"
+	echo "two servers run back to back; even rounds run in reverse order); master CPU is"
+	echo "the listening process's own run time (/proc/PID/schedstat) over the connections"
+	echo "it served."
 	echo "Reference: ref-vfork (accept+vfork+exec) for the hello cases, ref-inline (accept+fork"
 	echo "answering in the child; daytime written in the loop; recvfrom/sendto UDP) for built-ins;"
 	echo "handler-link: ref-vfork exec'ing hello-tcp linked against glibc statically, and"
