@@ -672,7 +672,52 @@ START_TEST(handler_stderr)
 	ck_assert_int_ge(fd, 0);
 	tu_read_until(fd, buf, sizeof(buf), NULL, IT_WAIT);
 	ck_assert_str_eq(buf, "ok\n");
-	ck_assert(tu_wait_log(d, "probe-stderr-line", IT_WAIT));
+	ck_assert(tu_wait_log(d, ": probe-stderr-line", IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * With many services the master's own descriptors push a connection's far
+ * up its table, and the master lends it on 0 rather than let the child
+ * copy the table up to it (spawn.c): the handler still gets 0-2 and
+ * nothing else, and its stderr still goes to the service's log.
+ */
+START_TEST(handler_fds_with_many_services)
+{
+	enum { FILLER = 24 };
+	static char conf[16384], report[REPORT_MAX];
+	uint16_t pr = tu_free_port(), pe = tu_free_port();
+	size_t n = 0;
+	char buf[64];
+	int fd;
+
+	n += snprintf(conf + n, sizeof(conf) - n, "services = (\n");
+	for (int i = 0; i < FILLER; i++)
+		n += snprintf(conf + n, sizeof(conf) - n,
+		    "  { name = \"f%d\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+		    "    server = \"%s\"; args = [ \"probe\", \"exit\", \"0\" ]; },\n",
+		    i, tu_free_port(), it_probe());
+	n += snprintf(conf + n, sizeof(conf) - n,
+	    "  { name = \"report\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"env\" ]; },\n"
+	    "  { name = \"err\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"probe\", \"stderr\" ]; }\n);\n",
+	    pr, it_probe(), pe, it_probe());
+	ck_assert_uint_lt(n, sizeof(conf));
+	struct daemon *d = it_start(tu_write("sockd.conf", "%s", conf));
+
+	/* One listener and one stderr socket per service, at least. */
+	ck_assert_int_gt(tu_count_fds(d->pid), 2 * (FILLER + 2));
+	ck_assert_int_ge(fd = tu_connect(pr), 0);
+	read_report(fd, report, sizeof(report));
+	expect_clean_process(report);
+	close(fd);
+	ck_assert_int_ge(fd = tu_connect(pe), 0);
+	tu_read_until(fd, buf, sizeof(buf), NULL, IT_WAIT);
+	ck_assert_str_eq(buf, "ok\n");
+	ck_assert(tu_wait_log(d, ": probe-stderr-line", IT_WAIT));
 	close(fd);
 	it_stop(d);
 }
@@ -818,6 +863,7 @@ process_suite(void)
 	tcase_add_test(tc, tcp_wait_service);
 	tcase_add_test(tc, udp_wait_environment);
 	tcase_add_test(tc, handler_stderr);
+	tcase_add_test(tc, handler_fds_with_many_services);
 	tcase_add_test(tc, handler_stderr_interleaved);
 	tcase_add_test(tc, handler_stderr_passes_fds);
 	suite_add_tcase(s, tc);
