@@ -91,11 +91,12 @@ src/sockd: src/main.o src/libsockd.a
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, so their start-up is on the measured
 # path. A static one skips the dynamic loader. glibc's start-up also asks
-# the CPU about its caches with some 80 CPUID instructions, and in a virtual
-# machine each is a trap to the hypervisor (4 us here): 300 us of every
-# exec. musl asks nothing, so the handlers are built with musl-gcc (Debian's
-# musl-tools) when it is installed: 2.3 times the connections per second of
-# a static glibc build in `make bench`, 2.8 times a dynamic one.
+# the CPU about its caches with CPUID, and in a virtual machine each CPUID
+# is a trap to the hypervisor (4.3 us here): an empty static glibc program
+# took 470 us from spawn to exit, a static musl one 126 us. So the handlers
+# are built with musl-gcc (Debian's musl-tools) when it is installed: 2.0
+# to 2.4 times the connections per second of a static glibc build in
+# `make bench`, 2.5 to 3 times a dynamic one.
 # STATIC_SERVICES=0 links them dynamically with $(CC) (sanitizer builds
 # always do); SERVICES_CC=cc keeps them static but on glibc.
 STATIC_SERVICES ?= 1
