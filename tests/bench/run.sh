@@ -269,10 +269,14 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 
-# Idle clients: the hello rate with none, then with IDLE each holding a child.
+# Idle clients: the hello rate with none, then with IDLE each holding a
+# child. ref-vfork runs beside each: the idle children slow the whole
+# machine too (memory, caches), and its rate tells that part apart from
+# what they cost sockd's own dispatch.
 children_of() { ps --ppid "$1" --no-headers | wc -l; }
 for r in 1 2; do
 	run idle-0 sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
+	run idle-0 ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp 16 hello
 	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
 	pids+=("$hold")
@@ -284,6 +288,7 @@ for r in 1 2; do
 	live=$(children_of "${spid[sockd]}")
 	echo "  idle: $held clients held, sockd has $live children" >&2
 	run "idle-$IDLE" sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
+	run "idle-$IDLE" ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp 16 hello
 	kill "$hold"
 	wait "$hold" 2>/dev/null || true
 	for _ in $(seq 100); do
@@ -335,12 +340,22 @@ report() {
 		for (i = 1; i <= n; i++) {
 			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
 			rk = c SUBSEP ref[c]
-			if (c == idle) rk = "idle-0" SUBSEP "sockd"
+			if (c == idle) rk = "idle-0" SUBSEP s
+			if (c == "idle-0") rk = ""
 			r = med(rates[order[i]]); q = med(p99[order[i]])
 			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", pmed(rates[order[i]], rates[rk])) : "-"
 			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", pmed(p99[order[i]], p99[rk])) : "-"
 			cpu = ok[order[i]] ? cpu_ns[order[i]] / 1000 / ok[order[i]] : 0
 			printf "| %s | %s | %.0f | %s | %.2f | %.2f | %s | %.1f | %d |\n", c, s, r, vs, med(p50[order[i]]) / 1000, q / 1000, qvs, cpu, errs[order[i]]
+		}
+		# What the idle children cost the dispatch of sockd alone.
+		s0 = "idle-0" SUBSEP "sockd"; sn = idle SUBSEP "sockd"
+		r0 = "idle-0" SUBSEP "ref-vfork"; rn = idle SUBSEP "ref-vfork"
+		if (sn in rates && rn in rates && pmed(rates[rn], rates[r0]) > 0) {
+			print ""
+			printf "%s: sockd kept %.2f of its rate, ref-vfork beside it %.2f;" \
+			    " the share of sockd itself: %.2f.\n", idle, pmed(rates[sn], rates[s0]),
+			    pmed(rates[rn], rates[r0]), pmed(rates[sn], rates[s0]) / pmed(rates[rn], rates[r0])
 		}
 		# With PEERS=1: sockd over each peer, case by case.
 		for (i = 1; i <= n; i++) {
@@ -372,7 +387,8 @@ report() {
 	echo "against musl statically (when musl-gcc is installed), vs glibc dynamically. The"
 	echo "shipped services/hello-tcp, used by every other hello case, is static musl when"
 	echo "musl-gcc is installed, static glibc otherwise; this run's is $shipped."
-	echo "idle-N: sockd's hello rate with N idle clients connected, each holding a child, vs none."
+	echo "idle-N: the hello rate with N idle clients connected to sockd, each holding a child,"
+	echo "vs none; ref-vfork is measured beside it in both states."
 	echo "tcp-daytime is driven by two client processes, every other case by one."
 	echo
 	report
