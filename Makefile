@@ -51,7 +51,8 @@ MANPAGES = man/sockd.8 man/sockd.conf.5
 all: src/sockd $(SERVICES)
 
 # Debian 12 package names; installed when root, named otherwise. musl-tools
-# is optional (see the handlers below): installed when root, named otherwise.
+# is optional (see the handlers below), so it is only named, once per make
+# and only when the handlers would be built with it.
 DEB_PKGS = gcc make pkg-config libconfig-dev check mandoc
 deps:
 	@missing=; \
@@ -60,13 +61,10 @@ deps:
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
-	optional=; \
-	command -v musl-gcc >/dev/null 2>&1 || optional=musl-tools; \
-	if [ -n "$$optional" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  missing="$$missing $$optional"; \
-	elif [ -n "$$optional" ]; then \
+	if [ "$(MUSL_WANTED)" = 1 ] && [ "$(MAKELEVEL)" = 0 ] && \
+	    ! command -v musl-gcc >/dev/null 2>&1; then \
 	  echo "make: handlers start 2-3 times faster built with musl:" \
-	    "sudo apt-get install $$optional (optional)" >&2; \
+	    "sudo apt-get install musl-tools (optional)" >&2; \
 	fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -98,14 +96,18 @@ src/sockd: src/main.o src/libsockd.a
 # to 2.4 times the connections per second of a static glibc build in
 # `make bench`, 2.5 to 3 times a dynamic one.
 # STATIC_SERVICES=0 links them dynamically with $(CC) (sanitizer builds
-# always do); SERVICES_CC=cc keeps them static but on glibc.
+# always do); SERVICES_CC=cc keeps them static but on glibc. A CC given on
+# the command line or in the environment (a cross compiler, clang) is used
+# for the handlers too.
 STATIC_SERVICES ?= 1
 ifeq ($(SANITIZE),1)
-STATIC_SERVICES = 0
+override STATIC_SERVICES = 0
 endif
-# Evaluated when a recipe runs, after `deps` may have installed musl-tools.
+MUSL_WANTED = $(if $(and $(filter 1,$(STATIC_SERVICES)),$(filter default,$(origin CC)),\
+           $(filter undefined,$(SERVICES_CC_ORIGIN))),1)
+SERVICES_CC_ORIGIN := $(origin SERVICES_CC)
 MUSL_GCC = $(shell command -v musl-gcc 2>/dev/null)
-SERVICES_CC ?= $(if $(filter 1,$(STATIC_SERVICES)),$(or $(MUSL_GCC),$(CC)),$(CC))
+SERVICES_CC ?= $(if $(MUSL_WANTED),$(or $(MUSL_GCC),$(CC)),$(CC))
 SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 
 services/%: services/%.c services/msgframe.h | deps

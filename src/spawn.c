@@ -132,13 +132,14 @@ spawn_free(struct spawner *sp)
 }
 
 /*
- * Below this, the child places the connection itself (place_fds()), in a
- * copy of the master's table up to it: each descriptor copied is a
- * reference taken, and dropped again by the exec. Lending instead costs
- * the master four dup3() calls, about 1.2 µs here, 3% of its time per
- * connection; with a few services the connection lands below 32.
+ * Below this, the child places the connection itself (place_fds()). Its
+ * private table is copied from the master's up to the connection, but the
+ * kernel never copies fewer than 64 slots anyway, so below 64 that costs
+ * what a table holding 0-2 alone costs, and lending, which it replaces,
+ * costs the master four dup3() calls: about 1.2 µs here, 3% of its time
+ * per connection. With a few services the connection lands below 64.
  */
-#define PLACE_BELOW 32
+#define PLACE_BELOW 64
 
 /*
  * Otherwise the master lends the connection on 0 and its stderr on 2
@@ -175,24 +176,30 @@ struct job {
 
 /*
  * Takes a private descriptor table with the connection on 0 and 1 and the
- * service's stderr on 2. CLOSE_RANGE_UNSHARE copies only the descriptors
- * below its first argument, so the copy is bounded by PLACE_BELOW however
- * many the master holds; what it holds above 2 is close-on-exec, as is
- * every descriptor of the master. Kernels before 5.9 lack that call;
- * unshare() copies the whole table, and execve() closes the rest.
+ * service's stderr on 2, and nothing above 2. CLOSE_RANGE_UNSHARE copies
+ * only the descriptors below its first argument (at least 64 slots), so
+ * the copy is bounded by PLACE_BELOW however many the master holds; what
+ * it held in 3 and up is closed, close-on-exec or not (a module such as
+ * NSS might open one without). Kernels before 5.9 lack close_range();
+ * unshare() copies the whole table, and execve() closes the rest, all of
+ * it close-on-exec in sockd's own code.
  */
 static const char *
 place_fds(const struct job *j)
 {
 	int keep = j->fd == -1 ? 3 : (j->errfd > j->fd ? j->errfd : j->fd) + 1;
+	bool ranged = close_range(keep, ~0U, CLOSE_RANGE_UNSHARE) == 0;
 
-	if (close_range(keep, ~0U, CLOSE_RANGE_UNSHARE) == -1 &&
-	    unshare(CLONE_FILES) == -1)
+	if (!ranged && unshare(CLONE_FILES) == -1)
 		return "unshare";
 	if (j->fd != -1 && (dup2(j->fd, 0) == -1 ||
 	    (j->errfd != -1 && dup2(j->errfd, 2) == -1)))
 		return "dup2";
-	return dup2(0, 1) == -1 ? "dup2" : NULL;
+	if (dup2(0, 1) == -1)
+		return "dup2";
+	if (ranged && keep > 3)
+		(void)close_range(3, keep - 1, 0);
+	return NULL;
 }
 
 /*

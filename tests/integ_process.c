@@ -686,7 +686,8 @@ END_TEST
  */
 START_TEST(handler_fds_with_many_services)
 {
-	enum { FILLER = 24 };
+	enum { FILLER = 40 };
+	_Static_assert(2 * (FILLER + 2) > 64, "the connection must land above PLACE_BELOW");
 	static char conf[16384], report[REPORT_MAX];
 	uint16_t pr = tu_free_port(), pe = tu_free_port();
 	size_t n = 0;
@@ -708,7 +709,8 @@ START_TEST(handler_fds_with_many_services)
 	ck_assert_uint_lt(n, sizeof(conf));
 	struct daemon *d = it_start(tu_write("sockd.conf", "%s", conf));
 
-	/* One listener and one stderr socket per service, at least. */
+	/* One listener and one stderr socket per service, at least: a new
+	 * connection's descriptor is above all of them. */
 	ck_assert_int_gt(tu_count_fds(d->pid), 2 * (FILLER + 2));
 	ck_assert_int_ge(fd = tu_connect(pr), 0);
 	read_report(fd, report, sizeof(report));

@@ -200,8 +200,16 @@ fi
 
 # --- measuring --------------------------------------------------------------
 # Nanoseconds the process has run on a CPU: exact, where utime+stime in
-# /proc/PID/stat count 10 ms ticks. Every server measured is single-threaded.
-cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
+# /proc/PID/stat count clock ticks, the fallback for kernels built without
+# schedstat. Every server measured is single-threaded.
+hz=$(getconf CLK_TCK)
+cpu_ns() {
+	if [ -r "/proc/$1/schedstat" ]; then
+		cut -d' ' -f1 "/proc/$1/schedstat"
+	else
+		awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1e9 / hz }' "/proc/$1/stat"
+	fi
+}
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 raw=$tmp/raw
@@ -274,9 +282,17 @@ done
 # machine too (memory, caches), and its rate tells that part apart from
 # what they cost sockd's own dispatch.
 children_of() { ps --ppid "$1" --no-headers | wc -l; }
+# idle_pair N ROUND: sockd and ref-vfork, in turns by round.
+idle_pair() {
+	local a="sockd ${spid[sockd]} $p_hello" b="ref-vfork ${spid[ref-vfork]} $p_rvfork"
+	[ "$2" = 1 ] || { local t=$a; a=$b; b=$t; }
+	# shellcheck disable=SC2086 # the fields are words by design
+	run "idle-$1" $a tcp 16 hello
+	# shellcheck disable=SC2086
+	run "idle-$1" $b tcp 16 hello
+}
 for r in 1 2; do
-	run idle-0 sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
-	run idle-0 ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp 16 hello
+	idle_pair 0 "$r"
 	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
 	pids+=("$hold")
@@ -287,8 +303,7 @@ for r in 1 2; do
 	held=$(awk '/^held/ {print $2}' "$tmp/hold.out")
 	live=$(children_of "${spid[sockd]}")
 	echo "  idle: $held clients held, sockd has $live children" >&2
-	run "idle-$IDLE" sockd "${spid[sockd]}" "$p_hello" tcp 16 hello
-	run "idle-$IDLE" ref-vfork "${spid[ref-vfork]}" "$p_rvfork" tcp 16 hello
+	idle_pair "$IDLE" "$r"
 	kill "$hold"
 	wait "$hold" 2>/dev/null || true
 	for _ in $(seq 100); do
