@@ -106,7 +106,7 @@ endif
 MUSL_WANTED = $(if $(and $(filter 1,$(STATIC_SERVICES)),$(filter default,$(origin CC)),\
            $(filter undefined,$(SERVICES_CC_ORIGIN))),1)
 SERVICES_CC_ORIGIN := $(origin SERVICES_CC)
-MUSL_GCC = $(shell command -v musl-gcc 2>/dev/null)
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
 SERVICES_CC ?= $(if $(MUSL_WANTED),$(or $(MUSL_GCC),$(CC)),$(CC))
 SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 

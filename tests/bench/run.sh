@@ -135,6 +135,14 @@ start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/
 [ "$musl" = 0 ] ||
 	start ref-vfork-musl ready "$tmp/rmu.log" "$bench/ref-vfork" "$p_rmusl" "$tmp/hello-musl"
 
+# wait_hello PORT: until a hello exchange on PORT succeeds (up to 5 s).
+wait_hello() {
+	for _ in $(seq 100); do
+		"$lg" 127.0.0.1 "$1" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && return
+		sleep 0.05
+	done
+}
+
 if [ "$PEERS" = 1 ]; then
 	need=
 	command -v xinetd >/dev/null || need="$need xinetd"
@@ -171,10 +179,7 @@ EOF
 	    > "$tmp/ts.log" 2>&1 &
 	spid[tcpserver]=$!
 	pids+=("$!")
-	for _ in $(seq 100); do
-		"$lg" 127.0.0.1 "$p_ts" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && break
-		sleep 0.05
-	done
+	wait_hello "$p_ts"
 
 	bb=$("$bench/busybox-inetd.sh" "${BUSYBOX_DIR:-$HOME/.cache/sockd-bench/busybox}") ||
 	    die "cannot build busybox inetd"
@@ -192,10 +197,7 @@ EOF
 	"$bb" inetd -f -e -q 4096 "$tmp/bb.conf" > "$tmp/bb.log" 2>&1 &
 	spid[busybox]=$!
 	pids+=("$!")
-	for _ in $(seq 100); do
-		"$lg" 127.0.0.1 "$p_bb" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && break
-		sleep 0.05
-	done
+	wait_hello "$p_bb"
 fi
 
 # --- measuring --------------------------------------------------------------
@@ -366,11 +368,11 @@ report() {
 		# What the idle children cost the dispatch of sockd alone.
 		s0 = "idle-0" SUBSEP "sockd"; sn = idle SUBSEP "sockd"
 		r0 = "idle-0" SUBSEP "ref-vfork"; rn = idle SUBSEP "ref-vfork"
-		if (sn in rates && rn in rates && pmed(rates[rn], rates[r0]) > 0) {
+		kept = pmed(rates[sn], rates[s0]); refkept = pmed(rates[rn], rates[r0])
+		if (refkept > 0) {
 			print ""
 			printf "%s: sockd kept %.2f of its rate, ref-vfork beside it %.2f;" \
-			    " the share of sockd itself: %.2f.\n", idle, pmed(rates[sn], rates[s0]),
-			    pmed(rates[rn], rates[r0]), pmed(rates[sn], rates[s0]) / pmed(rates[rn], rates[r0])
+			    " the share of sockd itself: %.2f.\n", idle, kept, refkept, kept / refkept
 		}
 		# With PEERS=1: sockd over each peer, case by case.
 		for (i = 1; i <= n; i++) {
