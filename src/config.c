@@ -10,14 +10,13 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "builtin.h"
+#include "cfgscan.h"
 #include "config.h"
-
-/* libconfig's own include nesting limit; deeper is surely a loop. */
-#define INCLUDE_DEPTH_MAX 10
 
 enum ktype { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_LIST, K_ONE_OR_MORE };
 
@@ -106,15 +105,11 @@ struct loader {
 	struct config *cfg;
 	struct cfgerr *err;
 	char *dir;		/* absolute directory of the main file */
-	struct bigint *bigints;	/* integer literals libconfig would truncate */
-	size_t nbigints;
+	struct cfgscan scan;	/* the files libconfig reads, checked first */
 	const config_setting_t *global;	/* the "sockd" group, or NULL */
 	bool mute_global;	/* its errors were reported once already */
 };
 
-static unsigned scan_file(struct loader *, const char *, int);
-static bool bigint_check(struct loader *, const config_setting_t *, const char *,
-    const char *, long long, long long);
 
 const char *
 svc_proto_name(enum svc_proto p)
@@ -143,7 +138,7 @@ cfgerr_vadd(struct cfgerr *e, const char *file, int line, const char *fmt,
 	e->count++;
 }
 
-static void __attribute__((format(printf, 4, 5)))
+void
 cfgerr_add(struct cfgerr *e, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -163,7 +158,7 @@ cfgerr_free(struct cfgerr *e)
 static const char *
 setting_file(struct loader *ld, const config_setting_t *s)
 {
-	const char *f = config_setting_source_file(s);
+	const char *f = cfgscan_name(&ld->scan, config_setting_source_file(s));
 
 	return f ? f : ld->cfg->path;
 }
@@ -345,17 +340,22 @@ static int
 int_value(struct loader *ld, const config_setting_t *s, const char *key,
     long long min, long long max, const char *who, long long *out)
 {
+	const char *big;
 	long long v;
 
 	if (s == NULL || (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64))
 		return 0;
-	if (bigint_check(ld, s, key, who, min, max))
+	if (cfgscan_bigint(&ld->scan, setting_file(ld, s),
+	    config_setting_source_line(s), key, &big)) {
+		error_at(ld, s, who, "%s: %s is out of range (from %lld to %lld)",
+		    key, big, min, max);
 		return -1;
+	}
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		error_at(ld, s, who, "%s: %lld is out of range (%lld-%lld)", key,
-		    v, min, max);
+		error_at(ld, s, who, "%s: %lld is out of range (from %lld to %lld)",
+		    key, v, min, max);
 		return -1;
 	}
 	*out = v;
@@ -614,6 +614,14 @@ parse_ids(struct loader *ld, const config_setting_t *us,
 	}
 	if (errors || (!user && !group))
 		return errors;
+	if (geteuid() != 0 && ((pw && pw->pw_uid != geteuid()) ||
+	    (gr && gr->gr_gid != getegid()) ||
+	    (pw && !gr && pw->pw_gid != getegid()))) {
+		error_at(ld, us ? us : gs, who, "%s \"%s\": only root can run "
+		    "handlers as someone else, and sockd runs as uid %ld",
+		    us ? "user" : "group", us ? user : group, (long)geteuid());
+		return 1;
+	}
 	sc->set_ids = true;
 	if (pw == NULL) {
 		/* A group alone: sockd's own user with that group only. */
@@ -866,6 +874,58 @@ parse_controls(struct loader *ld, const config_setting_t *grp, const char *who,
 	return errors;
 }
 
+/* Whether the ids of sc may search or execute (mask 1) what st describes. */
+static bool
+ids_may(const struct svc_conf *sc, const struct stat *st)
+{
+	if (sc->uid == 0)
+		return (st->st_mode & 0111) != 0 || S_ISDIR(st->st_mode);
+	if (st->st_uid == sc->uid)
+		return st->st_mode & 0100;
+	for (int i = 0; i < sc->ngroups; i++)
+		if (st->st_gid == sc->groups[i])
+			return st->st_mode & 0010;
+	if (st->st_gid == sc->gid)
+		return st->st_mode & 0010;
+	return st->st_mode & 0001;
+}
+
+/*
+ * Whether the user a server runs as may execute it: root may run what
+ * nobody else can, and each connection would then exit 127. The mode bits
+ * decide; a file or directory with a POSIX ACL is left to the kernel.
+ */
+static unsigned
+check_exec(struct loader *ld, const config_setting_t *s, const char *who,
+    const struct svc_conf *sc)
+{
+	char *path = strdup(sc->server), *slash;
+	struct stat st;
+	unsigned errors = 0;
+
+	if (path == NULL)
+		return 1;
+	for (slash = path + strlen(path); slash; slash = strrchr(path, '/')) {
+		const char *at = slash == path ? "/" : path;
+		if (slash != path + strlen(path))
+			*slash = '\0';
+		if (stat(at, &st) == -1 ||
+		    getxattr(at, "system.posix_acl_access", NULL, 0) >= 0)
+			break;
+		if (!ids_may(sc, &st)) {
+			error_at(ld, s, who, "server \"%s\": user %s cannot %s %s",
+			    sc->server, sc->user ? sc->user : "(group only)",
+			    S_ISDIR(st.st_mode) ? "enter" : "execute", at);
+			errors++;
+			break;
+		}
+		if (slash == path)
+			break;
+	}
+	free(path);
+	return errors;
+}
+
 /* Parses one service group; returns the number of errors reported. */
 static unsigned
 parse_service(struct loader *ld, const config_setting_t *grp, int index,
@@ -988,7 +1048,11 @@ parse_service(struct loader *ld, const config_setting_t *grp, int index,
 		errors++;
 	else if (e >= 0)
 		sc->stderr_to = e;
-	return errors + parse_controls(ld, grp, who, sc);
+	errors += parse_controls(ld, grp, who, sc);
+	if (errors == 0 && sc->server && sc->set_ids)
+		errors += check_exec(ld, config_setting_get_member(grp, "server"),
+		    who, sc);
+	return errors;
 }
 
 static unsigned
@@ -1107,7 +1171,8 @@ check_unique(struct loader *ld)
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		struct svc_conf *a = &cfg->svcs[i];
 		size_t ai;
-		if (!a->disabled && svcs_collide(a, a, &ai)) {
+		/* Port 0: its port was wrong and reported; it binds nothing. */
+		if (!a->disabled && a->port != 0 && svcs_collide(a, a, &ai)) {
 			report_collision(ld, a, ai, a);
 			errors++;
 		}
@@ -1118,7 +1183,7 @@ check_unique(struct loader *ld)
 				    "service \"%s\": duplicate name (first defined at %s:%d)",
 				    a->name, b->file, b->line);
 				errors++;
-			} else if (!a->disabled && !b->disabled &&
+			} else if (!a->disabled && !b->disabled && a->port != 0 &&
 			    a->proto == b->proto && a->port == b->port &&
 			    svcs_collide(a, b, &ai)) {
 				report_collision(ld, a, ai, b);
@@ -1127,216 +1192,6 @@ check_unique(struct loader *ld)
 		}
 	}
 	return errors;
-}
-
-/*
- * An integer literal that libconfig 1.5 would store truncated: it reads a
- * plain literal with atoi(), so "port = 4294967303" arrives as 7. The text
- * is scanned for such literals first and get_int() reports them against
- * the setting they belong to.
- */
-struct bigint {
-	char *file;
-	int line;
-	char key[CONFIG_NAME_MAX + 1];
-	char text[32];
-	bool reported;
-};
-
-static void
-bigint_add(struct loader *ld, const char *file, int line, const char *key,
-    const char *text, size_t len)
-{
-	struct bigint *b = realloc(ld->bigints, (ld->nbigints + 1) * sizeof(*b));
-
-	if (b == NULL)
-		return;
-	ld->bigints = b;
-	b = &b[ld->nbigints++];
-	memset(b, 0, sizeof(*b));
-	b->file = strdup(file);
-	b->line = line;
-	snprintf(b->key, sizeof(b->key), "%s", key);
-	snprintf(b->text, sizeof(b->text), "%.*s%s", (int)(len < 24 ? len : 24),
-	    text, len > 24 ? "..." : "");
-}
-
-static bool
-literal_fits(const char *p, size_t len)
-{
-	bool l64 = len > 0 && (p[len - 1] == 'L' || p[len - 1] == 'l');
-	bool hex;
-	char buf[64], *end;
-
-	while (len > 0 && (p[len - 1] == 'L' || p[len - 1] == 'l'))
-		len--;
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	hex = strstr(buf, "0x") || strstr(buf, "0X");
-	errno = 0;
-	if (hex) {
-		unsigned long long u = strtoull(buf, &end, 16);
-		return *end != '\0' || (errno == 0 && (l64 || u <= 0xffffffffULL));
-	}
-	long long v = strtoll(buf, &end, 10);
-	/* Not wholly digits: a float, which libconfig parses itself. */
-	return *end != '\0' || (errno == 0 && (l64 || (v >= INT_MIN && v <= INT_MAX)));
-}
-
-/* The @include on this line, if any; returns its errors. */
-static unsigned
-scan_include(struct loader *ld, const char *file, int lineno, const char *p,
-    int depth)
-{
-	char name[4096], *path;
-	const char *end;
-	struct stat st;
-	unsigned errors = 0;
-
-	p += 8;
-	p += strspn(p, " \t");
-	if (*p++ != '"' || (end = strchr(p, '"')) == NULL ||
-	    (size_t)(end - p) >= sizeof(name))
-		return 0;	/* libconfig reports the syntax error */
-	memcpy(name, p, end - p);
-	name[end - p] = '\0';
-	if ((path = path_join(ld->dir, name)) == NULL)
-		return 1;
-	if (stat(path, &st) == -1) {
-		cfgerr_add(ld->err, file, lineno, "@include \"%s\": %s", name,
-		    strerror(errno));
-		errors++;
-	} else if (!S_ISREG(st.st_mode)) {
-		cfgerr_add(ld->err, file, lineno,
-		    "@include \"%s\": not a regular file", name);
-		errors++;
-	} else if (depth >= INCLUDE_DEPTH_MAX) {
-		cfgerr_add(ld->err, file, lineno, "@include \"%s\": nested too deeply",
-		    name);
-		errors++;
-	} else
-		errors += scan_file(ld, path, depth + 1);
-	free(path);
-	return errors;
-}
-
-/*
- * A light lexer over the raw text, run before libconfig sees it: libconfig
- * 1.5 calls exit() when an @include names a directory, and truncates big
- * integer literals. Returns the number of errors reported.
- */
-static unsigned
-scan_file(struct loader *ld, const char *file, int depth)
-{
-	char *text = NULL, key[CONFIG_NAME_MAX + 1] = "";
-	size_t size = 0;
-	FILE *fp = fopen(file, "r");
-	unsigned errors = 0;
-	int line = 1;
-	bool line_start = true;
-
-	if (fp == NULL)
-		return 0;	/* libconfig reports unreadable files */
-	if (getdelim(&text, &size, '\0', fp) == -1) {
-		fclose(fp);
-		free(text);
-		return 0;
-	}
-	fclose(fp);
-	for (const char *p = text; *p;) {
-		if (*p == '\n') {
-			line++;
-			line_start = true;
-			p++;
-			continue;
-		}
-		if (*p == ' ' || *p == '\t' || *p == '\r') {
-			p++;
-			continue;
-		}
-		if (line_start && strncmp(p, "@include", 8) == 0) {
-			errors += scan_include(ld, file, line, p, depth);
-			p += strcspn(p, "\n");
-			continue;
-		}
-		line_start = false;
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-				line += *p == '\n';
-			p += *p ? 2 : 0;
-		} else if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				line += *p == '\n';
-				if (*p == '\\' && p[1])
-					p++;
-			}
-			p += *p ? 1 : 0;
-		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '*') {
-			size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789_-*");
-			snprintf(key, sizeof(key), "%.*s", (int)n, p);
-			p += n;
-		} else if ((*p >= '0' && *p <= '9') ||
-		    ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
-			size_t n = 1 + strspn(p + 1, "0123456789abcdefABCDEFxXlL.+-");
-			if (!literal_fits(p, n))
-				bigint_add(ld, file, line, key, p, n);
-			p += n;
-		} else
-			p++;
-	}
-	free(text);
-	return errors;
-}
-
-/* Reports a scanned literal belonging to setting key; true if there was one. */
-static bool
-bigint_check(struct loader *ld, const config_setting_t *s, const char *key,
-    const char *who, long long min, long long max)
-{
-	const char *file = setting_file(ld, s);
-	int line = config_setting_source_line(s);
-
-	for (size_t i = 0; i < ld->nbigints; i++) {
-		struct bigint *b = &ld->bigints[i];
-		if (b->line == line && strcmp(b->key, key) == 0 &&
-		    strcmp(b->file, file) == 0) {
-			error_at(ld, s, who, "%s: %s is out of range (%lld-%lld)", key,
-			    b->text, min, max);
-			b->reported = true;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Literals in keys that no getter read (unknown keys, wrong places). */
-static unsigned
-bigint_leftovers(struct loader *ld)
-{
-	unsigned errors = 0;
-
-	for (size_t i = 0; i < ld->nbigints; i++) {
-		struct bigint *b = &ld->bigints[i];
-		if (!b->reported) {
-			cfgerr_add(ld->err, b->file, b->line,
-			    "%s: %s does not fit in a 32-bit integer", b->key, b->text);
-			errors++;
-		}
-	}
-	return errors;
-}
-
-static void
-bigint_free(struct loader *ld)
-{
-	for (size_t i = 0; i < ld->nbigints; i++)
-		free(ld->bigints[i].file);
-	free(ld->bigints);
 }
 
 static char *
@@ -1379,24 +1234,35 @@ add_services(struct loader *ld, const config_setting_t *list)
 	return errors;
 }
 
-/* Reads one file into lc: the raw-text checks first, then libconfig. */
+/*
+ * Reads one file into lc: cfgscan checks it and what it includes, and
+ * libconfig reads only the checked copies. Undone by close_file().
+ */
 static unsigned
 read_file(struct loader *ld, config_t *lc, const char *path)
 {
-	unsigned errors = scan_file(ld, path, 0);
+	const char *copy = cfgscan_file(&ld->scan, path);
 
-	if (errors > 0)
-		return errors;
+	if (copy == NULL)
+		return 1;
 	config_init(lc);
-	config_set_include_dir(lc, ld->dir);
-	if (config_read_file(lc, path) != CONFIG_TRUE) {
-		const char *f = config_error_file(lc);
+	config_set_include_dir(lc, CFGSCAN_INCLUDE_DIR);
+	if (config_read_file(lc, copy) != CONFIG_TRUE) {
+		const char *f = cfgscan_name(&ld->scan, config_error_file(lc));
 		cfgerr_add(ld->err, f ? f : path, config_error_line(lc), "%s",
 		    config_error_text(lc));
 		config_destroy(lc);
+		cfgscan_release(&ld->scan);
 		return 1;
 	}
 	return 0;
+}
+
+static void
+close_file(struct loader *ld, config_t *lc)
+{
+	config_destroy(lc);
+	cfgscan_release(&ld->scan);
 }
 
 static unsigned
@@ -1413,45 +1279,56 @@ parse_include(struct loader *ld, const char *path)
 	list = config_setting_get_member(root, "services");
 	if (list && config_setting_type(list) == CONFIG_TYPE_LIST)
 		errors += add_services(ld, list);
-	config_destroy(&lc);
+	close_file(ld, &lc);
 	return errors;
 }
 
+/*
+ * Hidden files are never read: editors and package managers leave them
+ * (Emacs' ".#x.conf" lock is a dangling symlink), and run-parts(8) and
+ * systemd's drop-in directories skip them too.
+ */
 static bool
 is_conf_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	return n > 5 && strcmp(name + n - 5, ".conf") == 0;
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
-/* Every *.conf in include_dir, in lexical order; others are noted. */
+/*
+ * Every *.conf in include_dir, in lexical order; other names are noted
+ * for the debug log. A directory or a *.conf that cannot be read is an
+ * error: a reload must not silently drop the services it holds.
+ */
 static unsigned
 parse_include_dir(struct loader *ld, const config_setting_t *where)
 {
 	struct config *cfg = ld->cfg;
+	const char *dir = cfg->global.include_dir;
 	struct dirent **ents;
 	unsigned errors = 0;
 	size_t nskipped = 0;
 	int n;
 
-	if ((n = scandir(cfg->global.include_dir, &ents, NULL, alphasort)) == -1) {
-		error_at(ld, where, "sockd", "include_dir \"%s\": %s",
-		    cfg->global.include_dir, strerror(errno));
+	if ((n = scandir(dir, &ents, NULL, alphasort)) == -1) {
+		cfgerr_add(ld->err, setting_file(ld, where),
+		    config_setting_source_line(where), "include_dir \"%s\": %s",
+		    dir, strerror(errno));
 		return 1;
 	}
 	cfg->skipped = calloc(n + 1, sizeof(char *));
 	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
 		char *path;
-		struct stat st;
 
-		if (asprintf(&path, "%s/%s", cfg->global.include_dir,
-		    ents[i]->d_name) == -1)
+		if (asprintf(&path, "%s/%s", dir, name) == -1) {
+			cfgerr_add(ld->err, dir, 0, "%s", strerror(errno));
+			errors++;
 			path = NULL;
-		if (path && is_conf_name(ents[i]->d_name) && stat(path, &st) == 0 &&
-		    S_ISREG(st.st_mode))
+		} else if (is_conf_name(name))
 			errors += parse_include(ld, path);
-		else if (path && ents[i]->d_name[0] != '.' && cfg->skipped) {
+		else if (name[0] != '.' && cfg->skipped) {
 			cfg->skipped[nskipped++] = path;
 			path = NULL;
 		}
@@ -1497,11 +1374,9 @@ parse_root(struct loader *ld, config_t *lc)
 struct config *
 config_load(const char *path, struct cfgerr *err)
 {
-	struct loader ld = { .err = err };
+	struct loader ld = { .err = err, .scan = { .err = err } };
 	struct config *cfg;
-	struct stat st;
 	config_t lc;
-	unsigned errors;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
@@ -1516,18 +1391,18 @@ config_load(const char *path, struct cfgerr *err)
 	cfg->global.log_level = -1;
 	ld.cfg = cfg;
 
-	if (stat(path, &st) == -1 || access(path, R_OK) == -1)
-		cfgerr_add(err, path, 0, "%s", strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		cfgerr_add(err, path, 0, "not a regular file");
-	else if ((ld.dir = abs_dir(path)) == NULL)
-		cfgerr_add(err, path, 0, "cannot resolve directory: %s", strerror(errno));
-	else if ((errors = read_file(&ld, &lc, path)) == 0) {
-		errors = parse_root(&ld, &lc);
-		errors += bigint_leftovers(&ld);
-		config_destroy(&lc);
+	if ((ld.dir = abs_dir(path)) == NULL)
+		cfgerr_add(err, path, 0, "cannot resolve its directory: %s",
+		    strerror(errno));
+	else {
+		ld.scan.dir = ld.dir;
+		if (read_file(&ld, &lc, path) == 0) {
+			parse_root(&ld, &lc);
+			close_file(&ld, &lc);
+			cfgscan_leftovers(&ld.scan);
+		}
 	}
-	bigint_free(&ld);
+	cfgscan_free(&ld.scan);
 	free(ld.dir);
 	if (err->count > 0) {
 		config_free(cfg);

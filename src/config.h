@@ -108,6 +108,9 @@ struct cfgerr {
 	unsigned count;
 };
 
+void cfgerr_add(struct cfgerr *, const char *file, int line, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
 struct config *config_load(const char *path, struct cfgerr *);
 /* Configurations are shared by the services and children using them. */
 struct config *config_ref(struct config *);

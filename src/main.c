@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cfgcheck.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -71,8 +72,10 @@ static struct config *
 load(const char *path)
 {
 	struct cfgerr err = { 0 };
-	struct config *cfg = config_load(path, &err);
+	struct config *cfg = NULL;
 
+	if (cfgcheck_run(path, CFGCHECK_TIMEOUT_MS, &err) == 0)
+		cfg = config_load(path, &err);
 	if (cfg == NULL)
 		fputs(err.text ? err.text : "sockd: cannot load the configuration\n",
 		    stderr);

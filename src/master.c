@@ -1064,20 +1064,32 @@ master_log_config(const struct sockd *sd)
 }
 
 static void
-reload(struct sockd *sd)
+log_cfgerr(const char *text)
+{
+	for (const char *l = text, *nl; l && *l; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			nl = l + strlen(l) - 1;
+		log_warnx("reload: %.*s", (int)(nl - l), l);
+	}
+}
+
+/*
+ * The check has answered (or timed out): load in the master only a file
+ * the child loaded, then switch all services or none.
+ */
+static void
+reload_finish(struct sockd *sd)
 {
 	struct cfgerr err = { 0 };
-	struct config *cfg;
+	struct config *cfg = NULL;
+	const char *path = sd->cfg->path;
 
-	sd->reload = false;
-	notify_send(&sd->notify, "RELOADING=1");
-	log_info("SIGHUP: reloading %s", sd->cfg->path);
-	if ((cfg = config_load(sd->cfg->path, &err)) == NULL) {
-		for (char *l = err.text, *nl; l && *l; l = nl + 1) {
-			if ((nl = strchr(l, '\n')) == NULL)
-				nl = l + strlen(l) - 1;
-			log_warnx("reload: %.*s", (int)(nl - l), l);
-		}
+	loop_remove(&sd->loop, &sd->check_watch);
+	loop_timer_stop(&sd->loop, &sd->check_timer);
+	if (cfgcheck_finish(&sd->check, path, &err) == 0)
+		cfg = config_load(path, &err);
+	if (cfg == NULL) {
+		log_cfgerr(err.text);
 		log_warnx("reload failed; keeping the running configuration");
 	} else if (switch_services(sd, cfg) == -1) {
 		log_warnx("reload abandoned; keeping the running configuration");
@@ -1091,12 +1103,62 @@ reload(struct sockd *sd)
 	}
 	cfgerr_free(&err);
 	notify_send(&sd->notify, "READY=1");
+	if (sd->reload_again) {
+		sd->reload_again = false;
+		sd->reload = true;
+	}
+}
+
+static void
+on_check(struct watch *w)
+{
+	struct sockd *sd = w->arg;
+
+	if (cfgcheck_read(&sd->check) == 1)
+		reload_finish(sd);
+}
+
+static void
+on_check_timeout(struct timer *t)
+{
+	reload_finish(t->arg);
+}
+
+/*
+ * SIGHUP: the new file is loaded first in a child (cfgcheck.h), while the
+ * master goes on serving; a hostile file can only cost that child.
+ */
+static void
+reload(struct sockd *sd)
+{
+	sd->reload = false;
+	if (sd->check.pid > 0) {
+		sd->reload_again = true;
+		return;
+	}
+	notify_send(&sd->notify, "RELOADING=1");
+	log_info("SIGHUP: reloading %s", sd->cfg->path);
+	if (cfgcheck_start(&sd->check, sd->cfg->path) == -1) {
+		log_warn("reload: cannot check %s", sd->cfg->path);
+		log_warnx("reload failed; keeping the running configuration");
+		notify_send(&sd->notify, "READY=1");
+		return;
+	}
+	sd->check_watch = (struct watch){ .fd = sd->check.fd, .fn = on_check,
+	    .arg = sd };
+	sd->check_timer = (struct timer){ .fn = on_check_timeout, .arg = sd };
+	if (loop_enable(&sd->loop, &sd->check_watch, true) == -1 ||
+	    loop_timer_set(&sd->loop, &sd->check_timer, CFGCHECK_TIMEOUT_MS) == -1) {
+		log_warn("reload");
+		reload_finish(sd);
+	}
 }
 
 int
 master_open(struct sockd *sd, struct config *cfg)
 {
 	sd->cfg = cfg;
+	sd->check = (struct cfgcheck){ .pid = -1, .fd = -1 };
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;
@@ -1203,6 +1265,13 @@ master_close(struct sockd *sd)
 {
 	struct children *c = &sd->children;
 
+	if (sd->check.pid > 0) {
+		struct cfgerr err = { 0 };
+		loop_remove(&sd->loop, &sd->check_watch);
+		loop_timer_stop(&sd->loop, &sd->check_timer);
+		cfgcheck_finish(&sd->check, sd->cfg->path, &err);
+		cfgerr_free(&err);
+	}
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		retire(sd, sd->svcs[i]);
 	free(sd->svcs);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
 #include "loop.h"
@@ -31,6 +32,11 @@ struct sockd {
 	bool by_pidfd;		/* new children get pidfds (master.c: Reaping) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
+	/* A reload's configuration is checked in a child first (cfgcheck.h). */
+	struct cfgcheck check;
+	struct watch check_watch;
+	struct timer check_timer;
+	bool reload_again;	/* SIGHUP came during the check */
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */
 };

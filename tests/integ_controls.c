@@ -439,7 +439,7 @@ START_TEST(not_root_named_user)
 	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
 	    "  server = \"%s\"; user = \"root\"; } );\n", port,
 	    tu_path("tests/probe-controls.sh"));
-	/* As nobody, a service naming root cannot start; -t still passes. */
+	/* As nobody, a service naming root cannot start, and -t says so. */
 	char out[4096];
 	pid_t pid = fork();
 	ck_assert_int_ne(pid, -1);
@@ -447,8 +447,11 @@ START_TEST(not_root_named_user)
 		chmod(tu_tmpdir(), 0755);
 		if (setgid(65534) == -1 || setuid(65534) == -1)
 			_exit(3);
+		if (tu_run(out, sizeof(out), "-t", "-f", conf, NULL) == 0 ||
+		    strstr(out, "only root can run handlers") == NULL)
+			_exit(1);
 		_exit(tu_run(out, sizeof(out), "-F", "-f", conf, NULL) != 0 &&
-		    strstr(out, "not running as root") ? 0 : 1);
+		    strstr(out, "only root can run handlers") ? 0 : 1);
 	}
 	int status;
 	waitpid(pid, &status, 0);

@@ -148,7 +148,7 @@ END_TEST
 START_TEST(out_of_range)
 {
 	expect_error("services = (\n{ name = \"s\"; protocol = \"tcp\";\nport = 0;"
-	    " server = \"/bin/true\"; }\n);\n", 3, "port: 0 is out of range (1-65535)");
+	    " server = \"/bin/true\"; }\n);\n", 3, "port: 0 is out of range (from 1 to 65535)");
 	expect_error("services = (\n{ name = \"s\"; protocol = \"tcp\";\nport = 65536;"
 	    " server = \"/bin/true\"; }\n);\n", 3, "out of range");
 	expect_error(SVC("server = \"/bin/true\";\ninstances = 0;"), 4,
