@@ -20,6 +20,7 @@ Suite *addr_suite(void);
 Suite *builtin_suite(void);
 Suite *children_suite(void);
 Suite *config_suite(void);
+Suite *cfgscan_suite(void);
 Suite *daemon_suite(void);
 Suite *services_suite(void);
 Suite *process_suite(void);
@@ -29,6 +30,7 @@ Suite *ratelimit_suite(void);
 Suite *config_controls_suite(void);
 Suite *controls_suite(void);
 Suite *fastpath_suite(void);
+Suite *hostile_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);

@@ -9,6 +9,7 @@ main(void)
 	SRunner *sr = srunner_create(config_suite());
 	int failed;
 
+	srunner_add_suite(sr, cfgscan_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, children_suite());
 	srunner_add_suite(sr, builtin_suite());
