@@ -226,6 +226,19 @@ renew_errlog(struct sockd *sd, struct service *svc)
 		svc->errlog = errlog_open(&sd->loop, svc, &sd->errlogs);
 }
 
+/*
+ * Handlers lead their own process groups (spawn.c: new_session()), so the
+ * whole group is signalled: what a handler started goes with it. A
+ * handler that moved to another group, or a built-in child not yet in its
+ * own, is signalled alone.
+ */
+static void
+kill_child(const struct child *ch, int sig)
+{
+	if (kill(-ch->pid, sig) == -1 && errno == ESRCH)
+		(void)kill(ch->pid, sig);
+}
+
 /* SIGTERM when max_lifetime runs out, SIGKILL when the grace does too. */
 static void
 on_lifetime(struct timer *t)
@@ -237,14 +250,14 @@ on_lifetime(struct timer *t)
 		log_info("service \"%s\": pid %ld outlived max_lifetime (%us), "
 		    "terminating", ch->svc->conf->name, (long)ch->pid,
 		    ch->svc->conf->max_lifetime);
-		(void)kill(ch->pid, SIGTERM);
+		kill_child(ch, SIGTERM);
 		ch->term_sent = true;
 		if (loop_timer_set(&sd->loop, t, KILL_GRACE_MS) == -1)
-			(void)kill(ch->pid, SIGKILL);
+			kill_child(ch, SIGKILL);
 	} else {
 		log_info("service \"%s\": pid %ld ignored SIGTERM, killing",
 		    ch->svc->conf->name, (long)ch->pid);
-		(void)kill(ch->pid, SIGKILL);
+		kill_child(ch, SIGKILL);
 	}
 }
 
@@ -1161,7 +1174,7 @@ terminate_children(struct sockd *sd)
 	    sd->cfg->global.shutdown_grace);
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slots[i])
-			kill(c->slots[i]->pid, SIGTERM);
+			kill_child(c->slots[i], SIGTERM);
 	if (loop_timer_set(&sd->loop, &grace, sd->cfg->global.shutdown_grace * 1000ULL) == 0)
 		while (c->count > 0 && !over && loop_once(&sd->loop) != -1)
 			;
@@ -1170,7 +1183,7 @@ terminate_children(struct sockd *sd)
 		log_warnx("killing %zu children that outlived the grace period", c->count);
 		for (size_t i = 0; i < c->cap; i++)
 			if (c->slots[i])
-				kill(c->slots[i]->pid, SIGKILL);
+				kill_child(c->slots[i], SIGKILL);
 		while (c->count > 0 && loop_once(&sd->loop) != -1)
 			;
 	}
