@@ -575,8 +575,12 @@ start_wait_child(struct sockd *sd, struct listener *l)
 
 /*
  * Reflection and loop protection for UDP built-ins: no answer to a
- * privileged port, to another built-in (two echo services would bounce a
- * datagram forever), or to a broadcast or multicast source.
+ * privileged port, to a broadcast or multicast source, or to the port of
+ * any UDP service of ours, built-in or exec'd, on whatever address: a
+ * datagram forged from one to an echo service would bounce between them
+ * for ever, and an exec'd handler answers its sender as blindly as a
+ * built-in. The port alone decides, as the source address is as easily
+ * forged as the port.
  */
 static bool
 dgram_suspect(const struct sockd *sd, const struct addr *a, uint16_t port)
@@ -585,7 +589,7 @@ dgram_suspect(const struct sockd *sd, const struct addr *a, uint16_t port)
 		return true;
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		const struct svc_conf *sc = sd->svcs[i]->conf;
-		if (udp_builtin(sc) && sc->port == port)
+		if (sc->proto == PROTO_UDP && sc->port == port)
 			return true;
 	}
 	return false;
@@ -621,8 +625,17 @@ dgram_answerable(struct sockd *sd, struct service *svc,
 
 	if (addr_from_sockaddr(peer, &a, &port) == -1)
 		return false;
-	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port))
+	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port)) {
+		/* Debug only: whoever forges the datagrams would choose the
+		 * log's volume otherwise. */
+		if (log_debugging()) {
+			char ip[ADDR_STRLEN];
+			addr_format(&a, ip);
+			log_debug("service \"%s\": udp_loop_guard dropped a datagram "
+			    "from %s port %u", sc->name, ip, port);
+		}
 		return false;
+	}
 	/* Datagrams are dropped unlogged: their source may be forged. */
 	if (!acl_allows(&sc->only_from, &sc->no_access, &a)) {
 		svc->st.refused[REFUSE_ACCESS]++;

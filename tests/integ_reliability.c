@@ -5,11 +5,17 @@
  * service; no built-in child held by a client that never reads; handlers
  * left running by shutdown = "leave" keep a reader for their stderr.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +160,148 @@ START_TEST(terminate_ends_group)
 }
 END_TEST
 
+/*
+ * A datagram from a port sockd holds can only be forged: a raw socket
+ * sends it, and another counts the datagrams that pass on loopback.
+ * Both need root (CAP_NET_RAW); the tests that use them skip without.
+ */
+static bool
+raw_allowed(const char *test)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "%s: skipped, forging a datagram from a port sockd "
+	    "holds needs a raw socket (root)\n", test);
+	return false;
+}
+
+/* Sends msg from 127.0.0.1:sport to 127.0.0.1:dport. The kernel writes
+ * the IP header; a UDP checksum of 0 means none, which IPv4 allows. */
+static void
+raw_send(uint16_t sport, uint16_t dport, const char *msg)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char pkt[256];
+	struct udphdr uh = { .source = htons(sport), .dest = htons(dport) };
+	size_t len = sizeof(uh) + strlen(msg);
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_le(len, sizeof(pkt));
+	uh.len = htons(len);
+	memcpy(pkt, &uh, sizeof(uh));
+	memcpy(pkt + sizeof(uh), msg, strlen(msg));
+	ck_assert_int_eq(sendto(fd, pkt, len, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), (ssize_t)len);
+	close(fd);
+}
+
+/* A raw socket that sees every UDP datagram arriving on this host. */
+static int
+raw_sniffer(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* Counts, for ms, the datagrams between ports a and b (either way; a == b
+ * counts those from a port to itself). */
+static int
+count_between(int fd, uint16_t a, uint16_t b, int ms)
+{
+	long end = it_now_ms() + ms;
+	char pkt[70000];
+	int n = 0;
+
+	for (long left; (left = end - it_now_ms()) > 0;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, left) != 1)
+			break;
+		ssize_t got = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+		if (got < (ssize_t)sizeof(struct iphdr))
+			continue;
+		struct iphdr ih;
+		struct udphdr uh;
+		memcpy(&ih, pkt, sizeof(ih));
+		if (got < (ssize_t)(ih.ihl * 4 + sizeof(uh)))
+			continue;
+		memcpy(&uh, pkt + ih.ihl * 4, sizeof(uh));
+		uint16_t s = ntohs(uh.source), d = ntohs(uh.dest);
+		if ((s == a && d == b) || (s == b && d == a))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A UDP echo built-in and the exec'd echo-udp in one daemon: one datagram
+ * forged from echo-udp's port to the built-in would bounce between them
+ * for ever, unless the built-in's loop guard knows exec'd services' ports.
+ */
+START_TEST(udp_loop_through_exec_service)
+{
+	uint16_t pb = tu_free_port(), pe = tu_free_port();
+	struct daemon *d;
+	char got[128];
+	int sniff, n;
+
+	if (!raw_allowed("udp_loop_through_exec_service"))
+		return;
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"echo\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; },\n"
+	    "  { name = \"echo-udp\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; wait = true; args = [ \"echo-udp\", \"1\" ]; }\n"
+	    ");\n", pb, pe, it_path("services/echo-udp")));
+	/* Both answer an ordinary client. */
+	ck_assert_int_eq(tu_udp_ask(pb, 0, "hi", 2, got, sizeof(got), IT_WAIT), 2);
+	ck_assert_int_eq(tu_udp_ask(pe, 0, "hi", 2, got, sizeof(got), IT_WAIT), 9);
+
+	sniff = raw_sniffer();
+	raw_send(pe, pb, "loop");
+	n = count_between(sniff, pb, pe, 1000);
+	close(sniff);
+	ck_assert_msg(n <= 1, "%d datagrams between ports %u and %u after one "
+	    "forged one:\n%s", n, pb, pe, it_tail(d->log));
+	ck_assert_msg(tu_wait_log(d, "udp_loop_guard dropped a datagram", IT_WAIT),
+	    "the guard's drop is not logged:\n%s", it_tail(d->log));
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * The shipped echo-udp is safe to copy: it does not answer a privileged
+ * port, nor a datagram forged from its own address and port.
+ */
+START_TEST(echo_udp_drops_unsafe)
+{
+	uint16_t pe = tu_free_port();
+	struct daemon *d;
+	char got[128];
+	int sniff, n;
+
+	if (!raw_allowed("echo_udp_drops_unsafe"))
+		return;
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"echo-udp\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; wait = true; args = [ \"echo-udp\", \"1\" ]; }\n"
+	    ");\n", pe, it_path("services/echo-udp")));
+	ck_assert_int_eq(tu_udp_ask(pe, 0, "hi", 2, got, sizeof(got), IT_WAIT), 9);
+	ck_assert_int_eq(tu_udp_ask(pe, 1023, "hi", 2, got, sizeof(got), 500), -1);
+
+	sniff = raw_sniffer();
+	raw_send(pe, pe, "self");
+	n = count_between(sniff, pe, pe, 1000);
+	close(sniff);
+	ck_assert_msg(n <= 1, "%d datagrams from port %u to itself after one "
+	    "forged one", n, pe);
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 reliability_suite(void)
 {
@@ -168,5 +316,11 @@ reliability_suite(void)
 	tcase_add_test(tc, terminate_ends_group);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("udp");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, udp_loop_through_exec_service);
+	tcase_add_test(tc, echo_udp_drops_unsafe);
+	suite_add_tcase(s, tc);
 	return s;
 }
