@@ -319,7 +319,8 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		if (child_setup(svc->conf) != NULL || new_session() != NULL)
 			_exit(1);
 		sig_child_reset();
-		svc->conf->builtin->stream();
+		svc->conf->builtin->stream(svc->conf->idle_timeout ?
+		    svc->conf->idle_timeout : BUILTIN_IDLE_SECONDS);
 		_exit(0);
 	}
 	if (pid > 0 && pidfd)

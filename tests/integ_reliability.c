@@ -302,6 +302,58 @@ START_TEST(echo_udp_drops_unsafe)
 }
 END_TEST
 
+/*
+ * A chargen client that never reads: the child fills the socket buffers
+ * and would block in write() for good; it ends after idle_timeout instead.
+ */
+START_TEST(chargen_client_never_reads)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"chargen\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"chargen\"; idle_timeout = 1; }\n"
+	    ");\n", port));
+	int fd = tu_connect(port);
+	long pid;
+
+	ck_assert_int_ge(fd, 0);
+	pid = it_conn_pid(d, "chargen", it_local_port(fd));
+	/* The idle limit, the time to fill the buffers, and room to spare. */
+	const char *how = it_wait_reaped(d, "chargen", pid, IT_WAIT);
+	ck_assert_msg(how != NULL, "chargen child %ld still running with a client "
+	    "that never reads:\n%s", pid, it_tail(d->log));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* The same for echo: a client that sends but never reads the echo. */
+START_TEST(echo_client_never_reads)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    builtin = \"echo\"; idle_timeout = 1; }\n"
+	    ");\n", port));
+	int fd = tu_connect(port), rcv = 4096;
+	static char junk[1 << 16];
+	long pid;
+
+	ck_assert_int_ge(fd, 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	pid = it_conn_pid(d, "echo", it_local_port(fd));
+	/* Send until both directions are full: the child then blocks writing. */
+	memset(junk, 'x', sizeof(junk));
+	while (send(fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	const char *how = it_wait_reaped(d, "echo", pid, IT_WAIT);
+	ck_assert_msg(how != NULL, "echo child %ld still running with a client "
+	    "that never reads:\n%s", pid, it_tail(d->log));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 reliability_suite(void)
 {
@@ -321,6 +373,13 @@ reliability_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, udp_loop_through_exec_service);
 	tcase_add_test(tc, echo_udp_drops_unsafe);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idle");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, chargen_client_never_reads);
+	tcase_add_test(tc, echo_client_never_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }
