@@ -1202,6 +1202,27 @@ terminate_children(struct sockd *sd)
 	}
 }
 
+/*
+ * shutdown = "leave": the handlers left running still write to their
+ * stderr sockets, and once the master is gone nobody would read them: the
+ * next write would raise SIGPIPE in the handler. A drain process takes
+ * the reading ends over and logs on until the last writer has closed.
+ */
+static void
+leave_children(struct sockd *sd)
+{
+	size_t n = sd->children.count;
+	pid_t pid;
+
+	if (n == 0 || sd->errlogs == NULL)
+		return;
+	if ((pid = errlog_handover(&sd->errlogs)) == -1)
+		log_warn("leaving %zu children: nothing will read their stderr", n);
+	else
+		log_info("leaving %zu children; pid %ld logs their stderr", n,
+		    (long)pid);
+}
+
 int
 master_run(struct sockd *sd)
 {
@@ -1221,6 +1242,8 @@ master_run(struct sockd *sd)
 	sd->nsvcs = 0;
 	if (sd->cfg->global.shutdown == SHUTDOWN_TERMINATE)
 		terminate_children(sd);
+	else
+		leave_children(sd);
 	return 0;
 }
 

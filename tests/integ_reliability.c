@@ -354,6 +354,76 @@ START_TEST(echo_client_never_reads)
 }
 END_TEST
 
+/* SIGTERM, and waits for sockd to exit; unlike tu_stop(), its log stays
+ * open for what others still write there. Returns the wait status. */
+static int
+stop_keep_log(struct daemon *d)
+{
+	long end = it_now_ms() + IT_WAIT;
+
+	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
+	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
+		tu_drain_log(d);
+		if (it_now_ms() > end) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &d->status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	d->exited = true;
+	tu_drain_log(d);
+	return d->status;
+}
+
+/*
+ * shutdown = "leave": a handler left running writes to its stderr after
+ * sockd has exited. It must not die of SIGPIPE, and its line still reaches
+ * the log, written by the drain process sockd left behind, which exits
+ * once the handler has gone.
+ */
+START_TEST(leave_keeps_stderr_reader)
+{
+	uint16_t port = tu_free_port();
+	const char *srv = script("late",
+	    "echo pid=$$\nread line\necho \"late: $line\" >&2\nexit 0\n");
+	struct daemon *d;
+	char buf[256];
+	const char *p;
+	long pid, drain = -1;
+	int fd, status;
+
+	it_subreaper();		/* the handler and the drain come to us */
+	d = it_start(server_conf("", "late", port, srv, ""));
+	ck_assert_int_ge(fd = tu_connect(port), 0);
+	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
+	pid = line_value(buf, "pid");
+	status = stop_keep_log(d);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "sockd: %#x\n%s", status, it_tail(d->log));
+	if ((p = strstr(d->log, "children; pid ")) != NULL)
+		drain = strtol(p + strlen("children; pid "), NULL, 10);
+
+	it_send(fd, "go\n");
+	status = it_wait_child(pid, IT_WAIT);
+	if (status == -1)
+		(void)kill(pid, SIGKILL);
+	ck_assert_msg(status != -1, "handler %ld did not end", pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "handler left running: wait status %#x (SIGPIPE is %d)", status, SIGPIPE);
+	ck_assert_msg(tu_wait_log(d, ": late: go\n", IT_WAIT),
+	    "the handler's line is not logged:\n%s", it_tail(d->log));
+	ck_assert_msg(drain > 0, "no drain process logged:\n%s", it_tail(d->log));
+	status = it_wait_child(drain, IT_WAIT);
+	if (status == -1)
+		(void)kill(drain, SIGKILL);
+	ck_assert_msg(status != -1, "drain %ld still running", drain);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+	close(d->errfd);
+}
+END_TEST
+
 Suite *
 reliability_suite(void)
 {
@@ -366,6 +436,7 @@ reliability_suite(void)
 	tcase_add_test(tc, handler_kill_group_spares_master);
 	tcase_add_test(tc, max_lifetime_ends_group);
 	tcase_add_test(tc, terminate_ends_group);
+	tcase_add_test(tc, leave_keeps_stderr_reader);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("udp");
