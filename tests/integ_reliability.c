@@ -354,6 +354,68 @@ START_TEST(echo_client_never_reads)
 }
 END_TEST
 
+/* One exec'd handler from services/ on 127.0.0.1:port, idle limit 1 s. */
+static struct daemon *
+start_handler(const char *name, uint16_t port)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "services/%s", name);
+	return it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"%s\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    server = \"%s\"; args = [ \"%s\", \"1\" ]; }\n"
+	    ");\n", name, port, it_path(rel), name));
+}
+
+/* The shipped hello-tcp drops a client that never sends. */
+START_TEST(hello_client_never_sends)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_handler("hello-tcp", port);
+	int fd = tu_connect(port);
+	char buf[64];
+	long pid;
+
+	ck_assert_int_ge(fd, 0);
+	pid = it_conn_pid(d, "hello-tcp", it_local_port(fd));
+	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
+	ck_assert_str_eq(buf, "Welcome!\n");
+	ck_assert_msg(it_wait_eof(fd, IT_WAIT), "hello-tcp held a silent client");
+	const char *how = it_wait_reaped(d, "hello-tcp", pid, IT_WAIT);
+	ck_assert_msg(how && strncmp(how, IT_LOG_EXIT "0 ",
+	    strlen(IT_LOG_EXIT "0 ")) == 0, "%s", how ? how : "not reaped");
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* The shipped timestamp drops a client that sends but never reads. */
+START_TEST(timestamp_client_never_reads)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_handler("timestamp", port);
+	int fd = tu_connect(port), rcv = 4096;
+	static char lines[1 << 16];
+	long pid;
+
+	ck_assert_int_ge(fd, 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	pid = it_conn_pid(d, "timestamp", it_local_port(fd));
+	for (size_t i = 0; i < sizeof(lines); i++)
+		lines[i] = i % 64 == 63 ? '\n' : 'x';
+	/* Until both directions are full and the handler blocks writing. */
+	while (send(fd, lines, sizeof(lines), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	const char *how = it_wait_reaped(d, "timestamp", pid, IT_WAIT);
+	ck_assert_msg(how && strncmp(how, IT_LOG_EXIT "0 ",
+	    strlen(IT_LOG_EXIT "0 ")) == 0,
+	    "timestamp with a client that never reads: %s",
+	    how ? how : "still running");
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* SIGTERM, and waits for sockd to exit; unlike tu_stop(), its log stays
  * open for what others still write there. Returns the wait status. */
 static int
@@ -451,6 +513,8 @@ reliability_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, chargen_client_never_reads);
 	tcase_add_test(tc, echo_client_never_reads);
+	tcase_add_test(tc, hello_client_never_sends);
+	tcase_add_test(tc, timestamp_client_never_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }
