@@ -228,9 +228,10 @@ renew_errlog(struct sockd *sd, struct service *svc)
 
 /*
  * Handlers lead their own process groups (spawn.c: new_session()), so the
- * whole group is signalled: what a handler started goes with it. A
- * handler that moved to another group, or a built-in child not yet in its
- * own, is signalled alone.
+ * whole group is signalled: what a handler started goes with it. As a
+ * session leader a handler cannot leave its group; a child that has no
+ * group yet (a built-in not yet past its setsid(), or one whose set-up
+ * failed) is signalled alone.
  */
 static void
 kill_child(const struct child *ch, int sig)
