@@ -3,10 +3,18 @@
  * bound, unconnected UDP socket.  Every datagram D is answered to its sender
  * with "Echo: D!".  After an idle period with no datagram (argv[1] seconds,
  * default 10) the handler exits so that sockd watches the socket again.
+ *
+ * Like the UDP built-ins of sockd, it never answers what could start a
+ * loop or a reflection: a datagram from a privileged port (the classic
+ * services such as echo and chargen live there), or one from its own
+ * address and port, which would come back to it for ever. sockd's
+ * udp_loop_guard keeps the built-ins from answering this handler's port;
+ * a handler must guard its own replies.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +48,47 @@ static int parse_idle(const char *s)
 	return (int)v * 1000;
 }
 
+/* The port of an AF_INET or AF_INET6 address; 0 for any other family. */
+static unsigned port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+/* Whether the address of ss is the wildcard, or the same as that of o. */
+static int same_or_any(const struct sockaddr_storage *ss,
+		       const struct sockaddr_storage *o)
+{
+	if (ss->ss_family == AF_INET) {
+		in_addr_t a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+		return a == htonl(INADDR_ANY) || (o->ss_family == AF_INET &&
+		    a == ((const struct sockaddr_in *)o)->sin_addr.s_addr);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_UNSPECIFIED(a) || (o->ss_family == AF_INET6 &&
+		    IN6_ARE_ADDR_EQUAL(a, &((const struct sockaddr_in6 *)o)->sin6_addr));
+	}
+	return 0;
+}
+
+/*
+ * Whether a datagram from peer must go unanswered: from a privileged port,
+ * or from our own port on our own address (any address, when we are bound
+ * to the wildcard), since the answer would come straight back.
+ */
+static int unsafe_peer(const struct sockaddr_storage *peer,
+		       const struct sockaddr_storage *local)
+{
+	unsigned port = port_of(peer);
+
+	return port < 1024 ||
+	       (port == port_of(local) && same_or_any(local, peer));
+}
+
 /* Errors that concern one datagram or a past peer, not the socket itself. */
 static int transient(int err)
 {
@@ -53,12 +102,18 @@ int main(int argc, char **argv)
 	/* The datagram is received right behind the prefix: no copying. */
 	static char buf[PREFIX_LEN + RECV_MAX + SUFFIX_LEN];
 	int idle_ms = IDLE_DEFAULT * 1000;
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof local;
 
 	if (argc > 2 || (argc == 2 && (idle_ms = parse_idle(argv[1])) < 0)) {
 		fprintf(stderr, "usage: echo-udp [idle-seconds]\n");
 		return 2;
 	}
 	memcpy(buf, prefix, PREFIX_LEN);
+	if (getsockname(STDIN_FILENO, (struct sockaddr *)&local, &locallen) < 0) {
+		fprintf(stderr, "echo-udp: getsockname: %s\n", strerror(errno));
+		return 1;
+	}
 
 	for (;;) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -96,6 +151,9 @@ int main(int argc, char **argv)
 				strerror(errno));
 			return 1;
 		}
+
+		if (unsafe_peer(&peer, &local))
+			continue;
 
 		len = (size_t)got;
 		if (len > REPLY_MAX - PREFIX_LEN - SUFFIX_LEN)

@@ -1,12 +1,19 @@
 /*
  * hello-tcp - sockd stream handler: greets the client, then answers every
  * message M with "Hello, M!" until the client sends "exit" or hangs up.
- * The connection is on fd 0 (read) and fd 1 (write).
+ * The connection is on fd 0 (read) and fd 1 (write).  A client that sends
+ * nothing, or takes nothing of the replies, for argv[1] seconds (default
+ * 300) is dropped.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "msgframe.h"
@@ -29,10 +36,46 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* A client that goes away mid-session ends it; that is not our error. */
+/* Seconds a client may send nothing, or take nothing we send. */
+#define IDLE_DEFAULT 300
+
+/*
+ * A client that goes away mid-session ends it, and so does one idle for
+ * too long (the socket timeouts then give EAGAIN); neither is our error.
+ */
 static int peer_gone(int err)
 {
-	return err == EPIPE || err == ECONNRESET;
+	return err == EPIPE || err == ECONNRESET || err == EAGAIN ||
+	       err == EWOULDBLOCK;
+}
+
+/* Returns the idle timeout in seconds, or -1 if s is not valid. */
+static int parse_idle(const char *s)
+{
+	char *end;
+	long v;
+
+	/* strtol() would also take leading blanks and a sign. */
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0 || v > INT_MAX)
+		return -1;
+	return (int)v;
+}
+
+/*
+ * No client can hold us for ever: reads and writes that make no progress
+ * for idle seconds fail. Where fd 0 is not a socket (run by hand from a
+ * terminal) there is no limit.
+ */
+static void idle_limit(int idle)
+{
+	struct timeval tv = { .tv_sec = idle };
+
+	(void)setsockopt(STDIN_FILENO, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	(void)setsockopt(STDOUT_FILENO, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 static int greet(const char *msg, size_t len, void *arg)
@@ -55,11 +98,17 @@ static int greet(const char *msg, size_t len, void *arg)
 	return write_all(STDOUT_FILENO, reply, n);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int idle = IDLE_DEFAULT;
 	static const char welcome[] = "Welcome!\n";
 	int r;
 
+	if (argc > 2 || (argc == 2 && (idle = parse_idle(argv[1])) < 0)) {
+		fprintf(stderr, "usage: hello-tcp [idle-seconds]\n");
+		return 2;
+	}
+	idle_limit(idle);
 	/* Let a write to a closed connection fail with EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -14,11 +14,42 @@
 /* RFC 868 counts from 1900, Unix from 1970. */
 #define EPOCH_OFFSET 2208988800UL
 
+/*
+ * The idle limit, both ways: a client that sends nothing, or takes nothing
+ * of what we send, for idle seconds is dropped, so no client can hold a
+ * child for ever, blocked in read() or in write(). Receive and send
+ * timeouts where fd 0 is a socket, two system calls for good; false where
+ * it is not, and every read and write must poll first.
+ */
+static bool
+idle_limit(unsigned idle)
+{
+	struct timeval tv = { .tv_sec = idle };
+
+	return setsockopt(0, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	    setsockopt(1, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0;
+}
+
+/* Waits up to idle seconds for fd to be ready for events; false if not. */
+static bool
+wait_ready(int fd, short events, unsigned idle)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int r;
+
+	while ((r = poll(&pfd, 1, (int)idle * 1000)) == -1 && errno == EINTR)
+		;
+	return r > 0;
+}
+
+/* With SO_SNDTIMEO, EAGAIN is the idle limit passing. */
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(bool timed, unsigned idle, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		if (!timed && !wait_ready(1, POLLOUT, idle))
+			return -1;
+		ssize_t w = write(1, p, n);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
@@ -30,33 +61,13 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/*
- * The idle limit of reads from fd 0: a receive timeout where fd 0 is a
- * socket, one system call for good; false where it is not, and every
- * read must poll first.
- */
-static bool
-idle_limit(void)
-{
-	struct timeval tv = { .tv_sec = BUILTIN_IDLE_SECONDS };
-
-	return setsockopt(0, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
-}
-
 /* Reads what is there, or 0 at EOF, or -1 on error or after the idle limit. */
 static ssize_t
-read_idle(bool timed, char *buf, size_t len)
+read_idle(bool timed, unsigned idle, char *buf, size_t len)
 {
-	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-
 	for (;;) {
-		if (!timed) {
-			int r = poll(&pfd, 1, BUILTIN_IDLE_SECONDS * 1000);
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return -1;
-		}
+		if (!timed && !wait_ready(0, POLLIN, idle))
+			return -1;
 		/* With SO_RCVTIMEO, EAGAIN is the idle limit passing. */
 		ssize_t n = read(0, buf, len);
 		if (n == -1 && errno == EINTR)
@@ -97,55 +108,58 @@ chargen_line(char line[CHARGEN_LINE + 2], unsigned start)
 }
 
 static void
-echo_stream(void)
+echo_stream(unsigned idle)
 {
 	char buf[8192];
-	bool timed = idle_limit();
+	bool timed = idle_limit(idle);
 	ssize_t n;
 
-	while ((n = read_idle(timed, buf, sizeof(buf))) > 0)
-		if (write_all(1, buf, n) == -1)
+	while ((n = read_idle(timed, idle, buf, sizeof(buf))) > 0)
+		if (write_all(timed, idle, buf, n) == -1)
 			return;
 }
 
 static void
-discard_stream(void)
+discard_stream(unsigned idle)
 {
 	char buf[8192];
-	bool timed = idle_limit();
+	bool timed = idle_limit(idle);
 
-	while (read_idle(timed, buf, sizeof(buf)) > 0)
+	while (read_idle(timed, idle, buf, sizeof(buf)) > 0)
 		;
 }
 
 static void
-chargen_stream(void)
+chargen_stream(unsigned idle)
 {
 	char line[CHARGEN_LINE + 2];
+	bool timed = idle_limit(idle);
 
 	for (unsigned start = 0;; start = (start + 1) % 95) {
 		chargen_line(line, start);
-		if (write_all(1, line, sizeof(line)) == -1)
+		if (write_all(timed, idle, line, sizeof(line)) == -1)
 			return;
 	}
 }
 
+/* Over TCP, daytime and time are answered in the master (in_master);
+ * these serve should a child ever run them. */
 static void
-daytime_stream(void)
+daytime_stream(unsigned idle)
 {
 	char buf[64];
 	size_t n = daytime_string(buf, sizeof(buf));
 
-	(void)write_all(1, buf, n);
+	(void)write_all(idle_limit(idle), idle, buf, n);
 }
 
 static void
-time_stream(void)
+time_stream(unsigned idle)
 {
 	unsigned char t[4];
 
 	time_bytes(t);
-	(void)write_all(1, (char *)t, sizeof(t));
+	(void)write_all(idle_limit(idle), idle, (char *)t, sizeof(t));
 }
 
 static ssize_t

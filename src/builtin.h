@@ -6,13 +6,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Seconds a TCP built-in that reads input waits for it before closing. */
+/*
+ * Seconds a TCP built-in child waits for its client to send, or to take
+ * what it sends, before it closes the connection (idle_timeout unset).
+ */
 #define BUILTIN_IDLE_SECONDS 300
 
 struct builtin {
 	const char *name;
-	/* Serves one TCP connection on fds 0 and 1; runs in a child. */
-	void (*stream)(void);
+	/* Serves one TCP connection on fds 0 and 1; runs in a child. A
+	 * client idle for idle seconds is dropped. */
+	void (*stream)(unsigned idle);
 	/* Answers one datagram into out; returns the length, or -1 for no reply. */
 	ssize_t (*dgram)(const char *in, size_t len, char *out, size_t outsz);
 	/*

@@ -72,6 +72,7 @@ static const struct keyspec control_keys[] = {
 	{ "umask", K_STRING },
 	{ "chdir", K_STRING },
 	{ "max_lifetime", K_INT },
+	{ "idle_timeout", K_INT },
 	{ "udp_loop_guard", K_BOOL },
 	{ NULL, 0 }
 };
@@ -813,6 +814,7 @@ static const struct {
 	{ "rate_burst", 1, 1000000, offsetof(struct svc_conf, rate_burst) },
 	{ "source_rate", 1, 1000000, offsetof(struct svc_conf, source_rate) },
 	{ "max_lifetime", 1, INT_MAX, offsetof(struct svc_conf, max_lifetime) },
+	{ "idle_timeout", 1, 86400, offsetof(struct svc_conf, idle_timeout) },
 };
 
 /*

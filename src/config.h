@@ -64,6 +64,7 @@ struct svc_conf {
 	struct acl only_from, no_access;
 	char *refuse_message;		/* NULL: close silently */
 	unsigned max_lifetime;		/* seconds; 0: unlimited */
+	unsigned idle_timeout;		/* seconds a built-in child waits; 0: its default */
 	bool udp_loop_guard;
 
 	/* The handler's process set-up, all resolved at load time. */

@@ -1,9 +1,12 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "errlog.h"
@@ -157,10 +160,11 @@ feed(struct errlog *el, pid_t pid, const char *p, size_t n)
 		part_flush(el, pt);
 }
 
+/* Unless flush is false, the unfinished lines are logged first. */
 static void
-errlog_free(struct errlog *el)
+errlog_free(struct errlog *el, bool flush)
 {
-	if (el->parts)
+	if (el->parts && flush)
 		for (int i = 0; i < ERRLOG_PARTS; i++)
 			part_flush(el, &el->parts[i]);
 	if (el->next)
@@ -222,7 +226,7 @@ on_readable(struct watch *w)
 		}
 		/* EOF: every handler, and our own write end, are gone. */
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			errlog_free(el);
+			errlog_free(el, true);
 		return;
 	}
 }
@@ -290,5 +294,85 @@ void
 errlog_close_all(struct errlog **all)
 {
 	while (*all)
-		errlog_free(*all);
+		errlog_free(*all, true);
+}
+
+/* Closes lo to hi; Linux before 5.9 has no close_range(). */
+static void
+close_between(int lo, int hi)
+{
+	if (lo > hi || close_range(lo, hi, 0) == 0)
+		return;
+	for (int fd = lo; fd <= hi; fd++)
+		(void)close(fd);
+}
+
+static int
+fd_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The drain keeps fds 0-2 (the log, when it goes to stderr) and the
+ * reading ends, and closes all else: above all the listening sockets of
+ * services with children and the pidfile, which a restarted sockd needs.
+ * Its loop is a new epoll instance, since the master's is shared with it
+ * until the master exits. The signals the master blocks to read them are
+ * unblocked, so SIGTERM ends the drain.
+ */
+static void __attribute__((noreturn))
+drain(struct errlog **all)
+{
+	struct loop loop;
+	struct rlimit rl;
+	sigset_t none;
+	size_t n = 0, i = 0;
+	int *fds, from = 3;
+
+	for (struct errlog *el = *all; el; el = el->next)
+		n++;
+	if ((fds = calloc(n, sizeof(*fds))) == NULL)
+		_exit(1);
+	for (struct errlog *el = *all; el; el = el->next)
+		fds[i++] = el->w.fd;
+	qsort(fds, n, sizeof(*fds), fd_cmp);
+	/* The syslog socket goes too; syslog() opens a new one when needed. */
+	closelog();
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1 << 20)
+		rl.rlim_cur = 1 << 20;
+	for (i = 0; i < n; i++) {
+		close_between(from, fds[i] - 1);
+		from = fds[i] + 1;
+	}
+	if (close_range(from, ~0U, 0) == -1)
+		close_between(from, (int)rl.rlim_cur - 1);
+	free(fds);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (loop_init(&loop) == -1)
+		_exit(1);
+	for (struct errlog *el = *all; el; el = el->next) {
+		el->loop = &loop;
+		el->w.added = el->w.on = false;
+		if (loop_enable(&loop, &el->w, true) == -1)
+			_exit(1);
+	}
+	while (*all && loop_once(&loop) != -1)
+		;
+	_exit(0);
+}
+
+pid_t
+errlog_handover(struct errlog **all)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		drain(all);
+	if (pid == -1)
+		return -1;
+	while (*all)
+		errlog_free(*all, false);
+	return pid;
 }

@@ -25,5 +25,14 @@ void errlog_ended(struct errlog *, pid_t);
 void errlog_retire(struct errlog *);
 /* On exit: logs what is pending and closes everything. */
 void errlog_close_all(struct errlog **all);
+/*
+ * On exit with handlers left running: a forked "drain" process takes every
+ * log in the list and reads and logs on, the same way, until all their
+ * writers have closed; then it exits. Handlers writing to stderr would get
+ * SIGPIPE with no reader left. Returns the drain's pid, the list emptied
+ * here without logging (the drain has what is pending); -1 with errno and
+ * the list untouched when no process could be made.
+ */
+pid_t errlog_handover(struct errlog **all);
 
 #endif

@@ -226,6 +226,20 @@ renew_errlog(struct sockd *sd, struct service *svc)
 		svc->errlog = errlog_open(&sd->loop, svc, &sd->errlogs);
 }
 
+/*
+ * Handlers lead their own process groups (spawn.c: new_session()), so the
+ * whole group is signalled: what a handler started goes with it. As a
+ * session leader a handler cannot leave its group; a child that has no
+ * group yet (a built-in not yet past its setsid(), or one whose set-up
+ * failed) is signalled alone.
+ */
+static void
+kill_child(const struct child *ch, int sig)
+{
+	if (kill(-ch->pid, sig) == -1 && errno == ESRCH)
+		(void)kill(ch->pid, sig);
+}
+
 /* SIGTERM when max_lifetime runs out, SIGKILL when the grace does too. */
 static void
 on_lifetime(struct timer *t)
@@ -237,14 +251,14 @@ on_lifetime(struct timer *t)
 		log_info("service \"%s\": pid %ld outlived max_lifetime (%us), "
 		    "terminating", ch->svc->conf->name, (long)ch->pid,
 		    ch->svc->conf->max_lifetime);
-		(void)kill(ch->pid, SIGTERM);
+		kill_child(ch, SIGTERM);
 		ch->term_sent = true;
 		if (loop_timer_set(&sd->loop, t, KILL_GRACE_MS) == -1)
-			(void)kill(ch->pid, SIGKILL);
+			kill_child(ch, SIGKILL);
 	} else {
 		log_info("service \"%s\": pid %ld ignored SIGTERM, killing",
 		    ch->svc->conf->name, (long)ch->pid);
-		(void)kill(ch->pid, SIGKILL);
+		kill_child(ch, SIGKILL);
 	}
 }
 
@@ -562,8 +576,12 @@ start_wait_child(struct sockd *sd, struct listener *l)
 
 /*
  * Reflection and loop protection for UDP built-ins: no answer to a
- * privileged port, to another built-in (two echo services would bounce a
- * datagram forever), or to a broadcast or multicast source.
+ * privileged port, to a broadcast or multicast source, or to the port of
+ * any UDP service of ours, built-in or exec'd, on whatever address: a
+ * datagram forged from one to an echo service would bounce between them
+ * for ever, and an exec'd handler answers its sender as blindly as a
+ * built-in. The port alone decides, as the source address is as easily
+ * forged as the port.
  */
 static bool
 dgram_suspect(const struct sockd *sd, const struct addr *a, uint16_t port)
@@ -572,7 +590,7 @@ dgram_suspect(const struct sockd *sd, const struct addr *a, uint16_t port)
 		return true;
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		const struct svc_conf *sc = sd->svcs[i]->conf;
-		if (udp_builtin(sc) && sc->port == port)
+		if (sc->proto == PROTO_UDP && sc->port == port)
 			return true;
 	}
 	return false;
@@ -608,8 +626,17 @@ dgram_answerable(struct sockd *sd, struct service *svc,
 
 	if (addr_from_sockaddr(peer, &a, &port) == -1)
 		return false;
-	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port))
+	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port)) {
+		/* Debug only: whoever forges the datagrams would choose the
+		 * log's volume otherwise. */
+		if (log_debugging()) {
+			char ip[ADDR_STRLEN];
+			addr_format(&a, ip);
+			log_debug("service \"%s\": udp_loop_guard dropped a datagram "
+			    "from %s port %u", sc->name, ip, port);
+		}
 		return false;
+	}
 	/* Datagrams are dropped unlogged: their source may be forged. */
 	if (!acl_allows(&sc->only_from, &sc->no_access, &a)) {
 		svc->st.refused[REFUSE_ACCESS]++;
@@ -1223,7 +1250,7 @@ terminate_children(struct sockd *sd)
 	    sd->cfg->global.shutdown_grace);
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slots[i])
-			kill(c->slots[i]->pid, SIGTERM);
+			kill_child(c->slots[i], SIGTERM);
 	if (loop_timer_set(&sd->loop, &grace, sd->cfg->global.shutdown_grace * 1000ULL) == 0)
 		while (c->count > 0 && !over && loop_once(&sd->loop) != -1)
 			;
@@ -1232,10 +1259,31 @@ terminate_children(struct sockd *sd)
 		log_warnx("killing %zu children that outlived the grace period", c->count);
 		for (size_t i = 0; i < c->cap; i++)
 			if (c->slots[i])
-				kill(c->slots[i]->pid, SIGKILL);
+				kill_child(c->slots[i], SIGKILL);
 		while (c->count > 0 && loop_once(&sd->loop) != -1)
 			;
 	}
+}
+
+/*
+ * shutdown = "leave": the handlers left running still write to their
+ * stderr sockets, and once the master is gone nobody would read them: the
+ * next write would raise SIGPIPE in the handler. A drain process takes
+ * the reading ends over and logs on until the last writer has closed.
+ */
+static void
+leave_children(struct sockd *sd)
+{
+	size_t n = sd->children.count;
+	pid_t pid;
+
+	if (n == 0 || sd->errlogs == NULL)
+		return;
+	if ((pid = errlog_handover(&sd->errlogs)) == -1)
+		log_warn("leaving %zu children: nothing will read their stderr", n);
+	else
+		log_info("leaving %zu children; pid %ld logs their stderr", n,
+		    (long)pid);
 }
 
 int
@@ -1257,6 +1305,8 @@ master_run(struct sockd *sd)
 	sd->nsvcs = 0;
 	if (sd->cfg->global.shutdown == SHUTDOWN_TERMINATE)
 		terminate_children(sd);
+	else
+		leave_children(sd);
 	return 0;
 }
 

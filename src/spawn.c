@@ -106,6 +106,20 @@ child_setup(const struct svc_conf *sc)
 }
 
 /*
+ * Every handler leads a session and process group of its own, as in the
+ * BSD inetds: a "kill 0" in it, or a signal from a terminal, reaches its
+ * own processes and never the master or other handlers; and the master
+ * ends the whole group (master.c: kill_child()). It is done in the child,
+ * which the clone() of spawn_server() makes a process of its own even
+ * where it shares the master's memory, so the call changes the child alone.
+ */
+static const char *
+new_session(void)
+{
+	return setsid() == -1 ? "setsid" : NULL;
+}
+
+/*
  * fds 0-2 are always open in the master (daemon_stdio() saw to it), so
  * these dup3() calls cannot land on the descriptor they copy.
  */
@@ -212,7 +226,8 @@ server_child(void *arg)
 	struct job *j = arg;
 	const char *failed;
 
-	if ((failed = place_fds(j)) != NULL || (failed = child_setup(j->sc)) != NULL) {
+	if ((failed = place_fds(j)) != NULL || (failed = child_setup(j->sc)) != NULL ||
+	    (failed = new_session()) != NULL) {
 		j->err = errno;
 		j->step = failed;
 	} else {
@@ -301,10 +316,11 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		    (c->errfd != -1 && dup2(c->errfd, 2) == -1))
 			_exit(1);
 		close_from(3);
-		if (child_setup(svc->conf) != NULL)
+		if (child_setup(svc->conf) != NULL || new_session() != NULL)
 			_exit(1);
 		sig_child_reset();
-		svc->conf->builtin->stream();
+		svc->conf->builtin->stream(svc->conf->idle_timeout ?
+		    svc->conf->idle_timeout : BUILTIN_IDLE_SECONDS);
 		_exit(0);
 	}
 	if (pid > 0 && pidfd)
