@@ -91,7 +91,7 @@ svc_closed(const struct service *svc)
 static bool
 svc_wanted(const struct sockd *sd, const struct service *svc)
 {
-	if (sd->quit || svc->paused || svc_closed(svc))
+	if (sd->quit || svc->paused || svc->faulted || svc_closed(svc))
 		return false;
 	if (answers_in_master(svc->conf))
 		return !svc->rate_wait;
@@ -150,16 +150,67 @@ pause_service(struct sockd *sd, struct service *svc, unsigned ms)
 	}
 }
 
-/* Out of descriptors, memory or processes: wait a little, then retry. */
+/*
+ * The steps a connection takes that can fail for lack of a resource, in
+ * their order: one working proves those before it work too.
+ */
+enum fault_step {
+	FAULT_NONE,
+	FAULT_TAKE,	/* accept(), or buffers for datagrams */
+	FAULT_START	/* the child's record, its stderr log, the fork */
+};
+
 static void
-resource_fault(struct sockd *sd, struct service *svc, const char *what)
+on_fault_timer(struct timer *t)
 {
-	if (svc->fault_ms == 0)
+	struct service *svc = t->arg;
+
+	svc->faulted = false;
+	svc_update(svc->owner, svc);
+}
+
+/*
+ * Out of descriptors, memory or processes: stop listening a while, then
+ * retry, waiting longer each time. An episode is logged when it begins and
+ * when it ends (fault_cleared), never in between: each retry that fails
+ * would otherwise add a line.
+ */
+static void
+resource_fault(struct sockd *sd, struct service *svc, enum fault_step step,
+    const char *what)
+{
+	if (svc->fault_step == FAULT_NONE) {
 		log_warn("service \"%s\": %s; pausing it briefly", svc->conf->name, what);
-	svc->fault_ms = svc->fault_ms ? svc->fault_ms * 2 : FAULT_FIRST_MS;
-	if (svc->fault_ms > FAULT_MAX_MS)
+		svc->fault_ms = FAULT_FIRST_MS;
+		svc->nfaults = 0;
+	} else if ((svc->fault_ms *= 2) > FAULT_MAX_MS)
 		svc->fault_ms = FAULT_MAX_MS;
-	pause_service(sd, svc, svc->fault_ms);
+	svc->nfaults++;
+	if ((int)step > svc->fault_step)
+		svc->fault_step = step;
+	svc->faulted = true;
+	svc_update(sd, svc);
+	if (loop_timer_set(&sd->loop, &svc->fault_timer, svc->fault_ms) == -1) {
+		/* Without a timer the pause could last forever; do not pause. */
+		svc->faulted = false;
+		svc_update(sd, svc);
+	}
+}
+
+/* step worked: the episode is over once the furthest failed step works. */
+static void
+fault_cleared(struct service *svc, enum fault_step step)
+{
+	if (svc->fault_step == FAULT_NONE || (int)step < svc->fault_step)
+		return;
+	struct log_kv kv[] = { KV_S("service", svc->conf->name),
+	    KV_I("failures", svc->nfaults) };
+	log_event(LOG_INFO, "recovered", kv, 2,
+	    "service \"%s\": serving again after %u failures for lack of resources",
+	    svc->conf->name, svc->nfaults);
+	svc->fault_step = FAULT_NONE;
+	svc->fault_ms = 0;
+	svc->nfaults = 0;
 }
 
 static void
@@ -375,13 +426,13 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	pid_t pid;
 
 	if ((ch = child_new(sd, svc)) == NULL) {
-		resource_fault(sd, svc, "child record");
+		resource_fault(sd, svc, FAULT_START, "child record");
 		return false;
 	}
 	if ((c->errfd = child_stderr(sd, svc)) == -2) {
 		/* Out of descriptors, most likely: the same fault as accept's. */
 		children_release(&sd->children, ch);
-		resource_fault(sd, svc, "stderr log");
+		resource_fault(sd, svc, FAULT_START, "stderr log");
 		return false;
 	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
@@ -390,7 +441,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
 		children_release(&sd->children, ch);
-		resource_fault(sd, svc, "cannot start a child");
+		resource_fault(sd, svc, FAULT_START, "cannot start a child");
 		return false;
 	}
 	if (exec_err) {
@@ -401,6 +452,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		else
 			log_warn("service \"%s\": %s", sc->name, what);
 	}
+	fault_cleared(svc, FAULT_START);
 	record_child(sd, ch, pid, pidfd, src);
 	svc->st.accepted++;
 	log_accepted(svc, c->peer, pid);
@@ -515,15 +567,12 @@ accept_connections(struct sockd *sd, struct listener *l)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
-				resource_fault(sd, svc, "accept");
+				resource_fault(sd, svc, FAULT_TAKE, "accept");
 			else if (errno != EAGAIN)
 				log_warn("service \"%s\": accept", svc->conf->name);
 			return;
 		}
-		if (svc->fault_ms) {
-			svc->fault_ms = 0;
-			log_info("service \"%s\": accept works again", svc->conf->name);
-		}
+		fault_cleared(svc, FAULT_TAKE);
 		(void)ratelimit_take(&svc->rate, now);
 		if (!admit(svc, c.fd, c.peer, now, &src))
 			continue;
@@ -627,9 +676,10 @@ answer_datagrams(struct sockd *sd, struct listener *l)
 	struct dgram_batch *db = dgram_buffers(sd);
 
 	if (db == NULL) {
-		resource_fault(sd, svc, "datagram buffers");
+		resource_fault(sd, svc, FAULT_TAKE, "datagram buffers");
 		return;
 	}
+	fault_cleared(svc, FAULT_TAKE);
 	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
 		int n, m = 0;
 
@@ -830,13 +880,13 @@ log_stats(const struct sockd *sd)
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),
-		    KV_S("paused", svc->paused ? "yes" : "no") };
+		    KV_S("paused", svc->paused || svc->faulted ? "yes" : "no") };
 		log_event(LOG_INFO, "stats", kv, sizeof(kv) / sizeof(kv[0]),
 		    "service \"%s\": accepted %llu, refused %llu (%s), active %u, "
 		    "ended ok %llu, failed %llu, signaled %llu, paused %s",
 		    svc->conf->name, st->accepted, refused, by, svc->nchildren,
 		    st->ended_ok, st->ended_failed, st->ended_signal,
-		    svc->paused ? "yes" : "no");
+		    svc->paused || svc->faulted ? "yes" : "no");
 	}
 }
 
@@ -882,12 +932,13 @@ retire(struct sockd *sd, struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++)
 		loop_remove(&sd->loop, &svc->ls[i].watch);
 	loop_timer_stop(&sd->loop, &svc->resume);
+	loop_timer_stop(&sd->loop, &svc->fault_timer);
 	loop_timer_stop(&sd->loop, &svc->rate_timer);
 	if (loop_timer_armed(&svc->refuse_flush)) {
 		loop_timer_stop(&sd->loop, &svc->refuse_flush);
 		refuse_flush(&svc->refusals, svc->conf->name);
 	}
-	svc->paused = svc->rate_wait = false;
+	svc->paused = svc->faulted = svc->rate_wait = false;
 	retire_errlog(svc);
 	service_close(svc);
 	service_unref(svc);
@@ -953,6 +1004,7 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 	for (size_t i = 0; i < svc->nls; i++)
 		svc->ls[i].watch.fn = on_service;
 	svc->resume.fn = on_resume;
+	svc->fault_timer.fn = on_fault_timer;
 	svc->refuse_flush.fn = on_refuse_flush;
 	svc->rate_timer.fn = on_rate_resume;
 	*out = svc;

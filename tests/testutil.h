@@ -29,6 +29,7 @@ Suite *ratelimit_suite(void);
 Suite *config_controls_suite(void);
 Suite *controls_suite(void);
 Suite *fastpath_suite(void);
+Suite *faults_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);

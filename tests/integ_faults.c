@@ -1,0 +1,213 @@
+/*
+ * Integration: trouble the master must live through. Resource faults
+ * (no process or descriptor to spare) and what they log, services paused
+ * by failure back-off, and signals sockd has no use for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+/* The lines a resource-fault episode starts and ends with. */
+#define FAULT_START "pausing it briefly"
+#define FAULT_END "serving again after "
+
+static const char *
+hello_conf(uint16_t port)
+{
+	return tu_write("sockd.conf", "services = ({ name = \"h\"; protocol = \"tcp\"; "
+	    "port = %u; address = \"127.0.0.1\"; server = \"%s\"; });\n", port,
+	    it_path("services/hello-tcp"));
+}
+
+/* A hello exchange up to the greeting; true when the service answered. */
+static bool
+greeted(uint16_t port)
+{
+	char buf[64];
+	int fd = tu_connect(port);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
+	    strstr(buf, "Welcome!") != NULL;
+	close(fd);
+	return ok;
+}
+
+/* The number of failures the line ending a fault episode gives; -1: none. */
+static long
+fault_count(struct daemon *d)
+{
+	const char *p = strstr(d->log, FAULT_END);
+
+	return p ? atol(p + strlen(FAULT_END)) : -1;
+}
+
+/* The descriptor pid's next open() would get. */
+static int
+lowest_free_fd(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	int fd = 0;
+
+	for (;; fd++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+		if (lstat(path, &st) == -1)
+			return fd;
+	}
+}
+
+/*
+ * Sets the soft limit of sockd running as nobody; returns the old one.
+ * Without CAP_SYS_RESOURCE (as in many containers) only a process of the
+ * same user may, so a child of ours becomes nobody to do it.
+ */
+static rlim_t
+nobody_soft_limit(pid_t pid, int resource, rlim_t soft)
+{
+	struct rlimit got[2];
+	int p[2], status;
+	pid_t helper;
+
+	ck_assert_int_eq(pipe(p), 0);
+	if ((helper = fork()) == 0) {
+		close(p[0]);
+		if (setgid(65534) == -1 || setuid(65534) == -1 ||
+		    prlimit(pid, resource, NULL, &got[0]) == -1)
+			_exit(1);
+		got[1] = (struct rlimit){ soft, got[0].rlim_max };
+		if (prlimit(pid, resource, &got[1], NULL) == -1 ||
+		    write(p[1], got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(it_read_n(p[0], got, sizeof(got), IT_WAIT), sizeof(got));
+	close(p[0]);
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return got[0].rlim_cur;
+}
+
+/*
+ * No process to spare (RLIMIT_NPROC, which root is exempt from, so sockd
+ * runs as nobody): every client is accepted and closed unserved. That is
+ * one episode, logged when it starts and when a child can be started
+ * again, with the failures in between counted; meanwhile the pause grows,
+ * so the failures within the window stay few.
+ */
+START_TEST(fork_fault_is_one_episode)
+{
+	uint16_t port = tu_free_port();
+	char wrapper[4200], conf[4200];
+	rlim_t old;
+	struct daemon *d;
+	int clients = 0;
+
+	if (geteuid() != 0)
+		return;		/* cannot become nobody */
+	ck_assert_int_eq(chmod(tu_tmpdir(), 0755), 0);
+	/* tu_write() returns a buffer of its own: copy what it gives. */
+	snprintf(conf, sizeof(conf), "%s", hello_conf(port));
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("as-nobody", "#!/bin/sh\n"
+	    "exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"\n"));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	d = it_start_via(wrapper, conf);
+	old = nobody_soft_limit(d->pid, RLIMIT_NPROC, 1);
+
+	/* Clients, one after the other, for 1.5 s: each is closed unserved. */
+	for (long end = it_now_ms() + 1500; it_now_ms() < end; clients++) {
+		int fd = tu_connect(port);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_msg(it_wait_eof(fd, IT_WAIT), "served while out of processes");
+		close(fd);
+	}
+	tu_drain_log(d);
+	ck_assert_msg(it_count(d->log, FAULT_START) == 1, "%d starts:\n%s",
+	    it_count(d->log, FAULT_START), it_tail(d->log));
+	ck_assert_ptr_nonnull(strstr(d->log, "cannot start a child"));
+	ck_assert_msg(strstr(d->log, "works again") == NULL &&
+	    strstr(d->log, "accepting again") == NULL && fault_count(d) == -1,
+	    "the fault was said to be over while it lasted:\n%s", it_tail(d->log));
+	/* Pauses of 100, 200, 400 and 800 ms fill the window. */
+	ck_assert_msg(clients <= 7, "%d clients failed within 1.5 s: the pause "
+	    "does not grow", clients);
+
+	(void)nobody_soft_limit(d->pid, RLIMIT_NPROC, old);
+	ck_assert(greeted(port));
+	ck_assert(it_wait_log_count(d, FAULT_END, 1, IT_WAIT));
+	ck_assert(greeted(port));
+	it_stop(d);
+	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
+	ck_assert_int_eq(it_count(d->log, FAULT_END), 1);
+	ck_assert_int_eq(fault_count(d), clients);
+}
+END_TEST
+
+/*
+ * Out of descriptors, accept() fails while clients wait in the backlog:
+ * one line when it starts, none while it lasts, one when accept() works.
+ */
+START_TEST(emfile_is_one_episode)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ({ name = \"p\"; "
+	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
+	    "args = [\"probe\", \"hold\"]; });\n", port, it_probe()));
+	struct rlimit rl, old;
+	int fds[3];
+	char buf[64];
+
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl = (struct rlimit){ lowest_free_fd(d->pid), old.rlim_max };
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
+	ck_assert_msg(tu_wait_log(d, FAULT_START, IT_WAIT), "%s", it_tail(d->log));
+	/* Pauses of 100, 200, 400 and 800 ms: several retries, no line. */
+	ck_assert_msg(!tu_wait_log(d, "accepting again", 2000),
+	    "resumed and said so during the fault:\n%s", it_tail(d->log));
+	tu_drain_log(d);
+	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
+	ck_assert_int_eq(fault_count(d), -1);
+
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &old, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_gt(tu_read_until(fds[i], buf, sizeof(buf), "pid=",
+		    IT_WAIT), 0);
+		close(fds[i]);
+	}
+	ck_assert(it_wait_log_count(d, FAULT_END, 1, IT_WAIT));
+	it_stop(d);
+	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
+	ck_assert_int_eq(it_count(d->log, FAULT_END), 1);
+	ck_assert_int_ge(fault_count(d), 2);
+}
+END_TEST
+
+Suite *
+faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc;
+
+	tc = tcase_create("resources");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, fork_fault_is_one_episode);
+	tcase_add_test(tc, emfile_is_one_episode);
+	suite_add_tcase(s, tc);
+	return s;
+}
