@@ -87,12 +87,26 @@ svc_closed(const struct service *svc)
 	return svc->nls == 0 || svc->ls[0].fd == -1;
 }
 
+/*
+ * Paused by failure back-off, a service that accepts its own connections
+ * keeps taking them, to refuse them at once: a client learns that the
+ * service is unavailable rather than wait out the pause in the backlog.
+ * Services that pass their socket to a child just stop.
+ */
+static bool
+refuses_while_paused(const struct svc_conf *sc)
+{
+	return sc->proto == PROTO_TCP && !sc->wait;
+}
+
 /* Whether the master should be listening on svc right now. */
 static bool
 svc_wanted(const struct sockd *sd, const struct service *svc)
 {
-	if (sd->quit || svc->paused || svc->faulted || svc_closed(svc))
+	if (sd->quit || svc->faulted || svc_closed(svc))
 		return false;
+	if (svc->paused)
+		return refuses_while_paused(svc->conf);
 	if (answers_in_master(svc->conf))
 		return !svc->rate_wait;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
@@ -124,7 +138,7 @@ on_resume(struct timer *t)
 
 	svc->paused = false;
 	log_event(LOG_INFO, "resumed", &KV_S("service", svc->conf->name), 1,
-	    "service \"%s\": accepting again", svc->conf->name);
+	    "service \"%s\": pause over", svc->conf->name);
 	svc_update(svc->owner, svc);
 }
 
@@ -459,6 +473,20 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	return true;
 }
 
+/* Sends refuse_message, closes fd, counts and logs the refusal. */
+static void
+refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
+    enum refuse_reason why, int64_t now)
+{
+	const struct svc_conf *sc = svc->conf;
+
+	svc->st.refused[why]++;
+	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, a, port, why, now);
+	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
+		(void)loop_timer_set(&((struct sockd *)svc->owner)->loop,
+		    &svc->refuse_flush, 1000);
+}
+
 /*
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
@@ -475,9 +503,15 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	uint16_t port;
 
 	*srcp = NULL;
-	if (addr_from_sockaddr(peer, &a, &port) == -1)
-		return true;
-	if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+		if (!svc->paused)
+			return true;
+		a = (struct addr){ .family = AF_UNSPEC };
+		port = 0;
+	}
+	if (svc->paused)
+		why = REFUSE_PAUSED;
+	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
 	else if (!sc->per_source && !sc->source_rate)
 		return true;
@@ -495,11 +529,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 			return true;
 		}
 	}
-	svc->st.refused[why]++;
-	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, &a, port, why, now);
-	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
-		(void)loop_timer_set(&((struct sockd *)svc->owner)->loop,
-		    &svc->refuse_flush, 1000);
+	refuse_client(svc, fd, &a, port, why, now);
 	return false;
 }
 
@@ -560,7 +590,8 @@ accept_connections(struct sockd *sd, struct listener *l)
 	}
 	for (int i = 0; i < ACCEPT_BATCH && svc_wanted(sd, svc); i++) {
 		int64_t now = ratelimit_now();
-		if (rate_exhausted(sd, svc, now))
+		/* A refusal takes no token. */
+		if (!svc->paused && rate_exhausted(sd, svc, now))
 			return;
 		if ((c.fd = sock_accept(l->fd, &peer, &plen)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -573,7 +604,8 @@ accept_connections(struct sockd *sd, struct listener *l)
 			return;
 		}
 		fault_cleared(svc, FAULT_TAKE);
-		(void)ratelimit_take(&svc->rate, now);
+		if (!svc->paused)
+			(void)ratelimit_take(&svc->rate, now);
 		if (!admit(svc, c.fd, c.peer, now, &src))
 			continue;
 		if (in_master) {
@@ -864,7 +896,7 @@ log_stats(const struct sockd *sd)
 		const struct service *svc = sd->svcs[i];
 		const struct service_stats *st = &svc->st;
 		unsigned long long refused = 0;
-		char by[160] = "";
+		char by[192] = "";
 
 		for (int r = 0; r < REFUSE_NREASONS; r++) {
 			refused += st->refused[r];
@@ -877,6 +909,7 @@ log_stats(const struct sockd *sd)
 		    KV_I("refused_per_source", st->refused[REFUSE_PER_SOURCE]),
 		    KV_I("refused_source_rate", st->refused[REFUSE_SOURCE_RATE]),
 		    KV_I("refused_instances", st->refused[REFUSE_INSTANCES]),
+		    KV_I("refused_paused", st->refused[REFUSE_PAUSED]),
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),

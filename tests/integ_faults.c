@@ -138,9 +138,9 @@ START_TEST(fork_fault_is_one_episode)
 	ck_assert_msg(it_count(d->log, FAULT_START) == 1, "%d starts:\n%s",
 	    it_count(d->log, FAULT_START), it_tail(d->log));
 	ck_assert_ptr_nonnull(strstr(d->log, "cannot start a child"));
-	ck_assert_msg(strstr(d->log, "works again") == NULL &&
-	    strstr(d->log, "accepting again") == NULL && fault_count(d) == -1,
-	    "the fault was said to be over while it lasted:\n%s", it_tail(d->log));
+	/* The one line about the service: nothing said it resumed or worked. */
+	ck_assert_msg(it_count(d->log, "service \"h\": ") == 1,
+	    "more than the fault's first line:\n%s", it_tail(d->log));
 	/* Pauses of 100, 200, 400 and 800 ms fill the window. */
 	ck_assert_msg(clients <= 7, "%d clients failed within 1.5 s: the pause "
 	    "does not grow", clients);
@@ -167,7 +167,7 @@ START_TEST(emfile_is_one_episode)
 	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
 	    "args = [\"probe\", \"hold\"]; });\n", port, it_probe()));
 	struct rlimit rl, old;
-	int fds[3];
+	int fds[3], n;
 	char buf[64];
 
 	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, NULL, &old), 0);
@@ -177,11 +177,10 @@ START_TEST(emfile_is_one_episode)
 		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
 	ck_assert_msg(tu_wait_log(d, FAULT_START, IT_WAIT), "%s", it_tail(d->log));
 	/* Pauses of 100, 200, 400 and 800 ms: several retries, no line. */
-	ck_assert_msg(!tu_wait_log(d, "accepting again", 2000),
-	    "resumed and said so during the fault:\n%s", it_tail(d->log));
-	tu_drain_log(d);
+	n = it_count(d->log, "service \"p\": ");
+	ck_assert_msg(!it_wait_log_count(d, "service \"p\": ", n + 1, 2000),
+	    "a line during the fault:\n%s", it_tail(d->log));
 	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
-	ck_assert_int_eq(fault_count(d), -1);
 
 	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &old, NULL), 0);
 	for (int i = 0; i < 3; i++) {
@@ -197,6 +196,106 @@ START_TEST(emfile_is_one_episode)
 }
 END_TEST
 
+/* CPU seconds pid has used, from /proc; -1 if unknown. */
+static double
+cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/* A service whose handler fails at once, paused after its second failure. */
+static struct daemon *
+start_failing(uint16_t port, const char *extra)
+{
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "sockd = { fail_limit = 1; };\n"
+	    "services = ({ name = \"bad\"; protocol = \"tcp\"; port = %u; "
+	    "address = \"127.0.0.1\"; server = \"%s\"; args = [\"probe\", \"exit\", \"1\"]; "
+	    "%s });\n", port, it_probe(), extra));
+
+	for (int i = 0; i < 2; i++) {
+		int fd = tu_connect(port);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(it_wait_eof(fd, IT_WAIT));
+		close(fd);
+		ck_assert(it_wait_log_count(d, IT_LOG_EXIT "1", i + 1, IT_WAIT));
+	}
+	ck_assert_msg(tu_wait_log(d, "pausing for 1 s", IT_WAIT), "%s", it_tail(d->log));
+	return d;
+}
+
+/*
+ * Paused by back-off, a service tells its clients at once: accepted, sent
+ * refuse_message, closed, and counted as refused because paused, rather
+ * than left in the backlog for the pause (up to a minute). The master
+ * does not spin meanwhile.
+ */
+START_TEST(paused_service_refuses)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_failing(port, "refuse_message = \"unavailable\\r\\n\";");
+	double cpu = cpu_seconds(d->pid);
+	char buf[64], line[96];
+	int fd;
+
+	fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), NULL, IT_WAIT), 0);
+	ck_assert_str_eq(buf, "unavailable\r\n");
+	ck_assert(it_wait_eof(fd, IT_WAIT));
+	snprintf(line, sizeof(line), "refused 127.0.0.1 port %u: service paused",
+	    it_local_port(fd));
+	close(fd);
+	ck_assert_msg(tu_wait_log(d, line, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "1", 2, IT_WAIT));
+	ck_assert_int_eq(it_count(d->log, IT_LOG_EXIT), 2);	/* nothing forked */
+
+	ck_assert(tu_wait_log(d, "service \"bad\": pause over", IT_WAIT));
+	/* Idle in epoll_wait for the rest of the pause. */
+	ck_assert_msg(cpu_seconds(d->pid) - cpu < 0.5, "the master spun while paused");
+	kill(d->pid, SIGUSR1);
+	ck_assert_msg(tu_wait_log(d, "service \"bad\": accepted 2, refused 1 (", IT_WAIT),
+	    "%s", it_tail(d->log));
+	ck_assert_ptr_nonnull(strstr(d->log, ", paused 1), active 0"));
+	/* Served again after the pause: it fails, and the next pause is longer. */
+	fd = tu_connect(port);
+	ck_assert(it_wait_eof(fd, IT_WAIT));
+	close(fd);
+	ck_assert(tu_wait_log(d, "pausing for 2 s", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* Without refuse_message the client is simply closed. */
+START_TEST(paused_service_closes)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_failing(port, "");
+	int fd = tu_connect(port);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(it_wait_eof(fd, IT_WAIT));
+	close(fd);
+	ck_assert_msg(tu_wait_log(d, ": service paused", IT_WAIT), "%s", it_tail(d->log));
+	ck_assert_int_eq(it_count(d->log, IT_LOG_EXIT), 2);
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -208,6 +307,13 @@ faults_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, fork_fault_is_one_episode);
 	tcase_add_test(tc, emfile_is_one_episode);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("backoff");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, paused_service_refuses);
+	tcase_add_test(tc, paused_service_closes);
 	suite_add_tcase(s, tc);
 	return s;
 }
