@@ -923,6 +923,30 @@ log_stats(const struct sockd *sd)
 	}
 }
 
+/*
+ * A signal sockd has no use for (sig.c). At most one line a second for
+ * each: a flood of queued real-time signals must not flood the log.
+ */
+static void
+ignore_signal(struct sockd *sd, int sig)
+{
+	uint64_t now = loop_now_ms();
+
+	if (sig <= 0 || sig >= SIG_NUM)
+		return;
+	if (sd->sig_logged_ms[sig] != 0 && now - sd->sig_logged_ms[sig] < 1000) {
+		sd->sig_unlogged[sig]++;
+		return;
+	}
+	if (sd->sig_unlogged[sig])
+		log_warnx("ignoring signal %d (%s), and %u more since the last line",
+		    sig, strsignal(sig), sd->sig_unlogged[sig]);
+	else
+		log_warnx("ignoring signal %d (%s)", sig, strsignal(sig));
+	sd->sig_logged_ms[sig] = now;
+	sd->sig_unlogged[sig] = 0;
+}
+
 static void
 on_one_signal(struct sockd *sd, int sig)
 {
@@ -932,6 +956,7 @@ on_one_signal(struct sockd *sd, int sig)
 		break;
 	case SIGTERM:
 	case SIGINT:
+	case SIGQUIT:
 		if (!sd->quit)
 			log_info("%s: shutting down", strsignal(sig));
 		sd->quit = true;
@@ -941,6 +966,9 @@ on_one_signal(struct sockd *sd, int sig)
 		break;
 	case SIGUSR1:
 		log_stats(sd);
+		break;
+	default:
+		ignore_signal(sd, sig);
 		break;
 	}
 }

@@ -4,12 +4,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "children.h"
 #include "config.h"
 #include "loop.h"
 #include "notify.h"
 #include "service.h"
+#include "sig.h"
 #include "spawn.h"
 
 struct errlog;
@@ -33,6 +35,10 @@ struct sockd {
 	bool quit, reload;
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */
+	/* Signals ignored (master.c): when each was last logged, and how
+	 * many times it came since. */
+	uint64_t sig_logged_ms[SIG_NUM];
+	unsigned sig_unlogged[SIG_NUM];
 };
 
 /* Binds every enabled service, all or nothing; logs what failed. */

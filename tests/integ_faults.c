@@ -296,6 +296,143 @@ START_TEST(paused_service_closes)
 }
 END_TEST
 
+/* hello on port, with a pidfile in the temp dir. */
+static struct daemon *
+start_with_pidfile(uint16_t port)
+{
+	return it_start(tu_write("sockd.conf", "sockd = { pidfile = \"%s\"; };\n"
+	    "services = ({ name = \"h\"; protocol = \"tcp\"; port = %u; "
+	    "address = \"127.0.0.1\"; server = \"%s\"; });\n", it_tmp("sockd.pid"),
+	    port, it_path("services/hello-tcp")));
+}
+
+static bool
+pidfile_exists(void)
+{
+	return access(it_tmp("sockd.pid"), F_OK) == 0;
+}
+
+/*
+ * Signals sockd has no use for, whose default would end it silently and
+ * leave the pidfile: each is logged and ignored, and SIGTERM still ends
+ * it cleanly.
+ */
+START_TEST(unused_signals_are_ignored)
+{
+	static const int sigs[] = { SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
+	    SIGPWR, SIGXCPU, 32, 33, 40, 64 };
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_with_pidfile(port);
+	char line[64];
+	int status;
+
+	ck_assert(pidfile_exists());
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		ck_assert_int_eq(kill(d->pid, sigs[i]), 0);
+		snprintf(line, sizeof(line), "ignoring signal %d (", sigs[i]);
+		ck_assert_msg(tu_wait_log(d, line, IT_WAIT), "no \"%s\":\n%s", line,
+		    it_tail(d->log));
+		ck_assert_msg(greeted(port), "not serving after signal %d", sigs[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(d->log, "ignoring signal 12 (User defined signal 2)"));
+	/* A flood of one signal: its first line, and no line per signal. */
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(kill(d->pid, 50), 0);
+	ck_assert(tu_wait_log(d, "ignoring signal 50 (", IT_WAIT));
+	ck_assert(greeted(port));
+	ck_assert_int_le(it_count(d->log, "ignoring signal 50 ("), 2);
+	status = tu_stop(d, SIGTERM);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
+	    status, it_tail(d->log));
+	ck_assert(!pidfile_exists());
+}
+END_TEST
+
+/* SIGQUIT is a shutdown like SIGTERM's: no core, the pidfile removed. */
+START_TEST(sigquit_shuts_down)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_with_pidfile(port);
+	int status;
+
+	ck_assert(greeted(port));
+	status = tu_stop(d, SIGQUIT);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
+	    status, it_tail(d->log));
+	ck_assert_ptr_nonnull(strstr(d->log, "Quit: shutting down"));
+	ck_assert(!pidfile_exists());
+}
+END_TEST
+
+/*
+ * A fatal signal that cannot be read from the loop (a crash, or abort())
+ * is still noted on stderr, the pidfile removed, and the signal's own
+ * ending kept: the wait status says what happened.
+ */
+START_TEST(fatal_signal_is_noted)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_with_pidfile(port);
+	struct rlimit nocore = { 0, 0 };
+	int status;
+
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_CORE, &nocore, NULL), 0);
+	status = tu_stop(d, SIGABRT);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	    "status %#x:\n%s", status, it_tail(d->log));
+	ck_assert_msg(strstr(d->log, "sockd: fatal signal 6 (Aborted)") != NULL,
+	    "%s", it_tail(d->log));
+	ck_assert(!pidfile_exists());
+}
+END_TEST
+
+/* The hex mask of field ("SigBlk", ...) in /proc/pid/status; "" if none. */
+static const char *
+status_mask(pid_t pid, const char *field)
+{
+	static char mask[32];
+	char path[64], line[256];
+	size_t len = strlen(field);
+	FILE *fp;
+
+	mask[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return mask;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, field, len) == 0 && line[len] == ':')
+			sscanf(line + len + 1, "%31s", mask);
+	fclose(fp);
+	return mask;
+}
+
+/*
+ * A built-in child is forked, not exec'd, so nothing resets what sockd
+ * catches, ignores or blocks but sockd itself: it must start clean.
+ */
+START_TEST(builtin_child_signals_default)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ({ name = \"e\"; "
+	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; "
+	    "builtin = \"echo\"; });\n", port));
+	int fd = tu_connect(port);
+	char buf[8];
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	it_send(fd, "x");
+	ck_assert_int_eq(it_read_n(fd, buf, 1, IT_WAIT), 1);	/* it runs */
+	pid = it_conn_pid(d, "e", it_local_port(fd));
+	ck_assert_int_gt(pid, 0);
+	ck_assert_str_eq(status_mask(pid, "SigBlk"), "0000000000000000");
+	ck_assert_str_eq(status_mask(pid, "SigIgn"), "0000000000000000");
+	ck_assert_str_eq(status_mask(pid, "SigCgt"), "0000000000000000");
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -314,6 +451,15 @@ faults_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, paused_service_refuses);
 	tcase_add_test(tc, paused_service_closes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, unused_signals_are_ignored);
+	tcase_add_test(tc, sigquit_shuts_down);
+	tcase_add_test(tc, fatal_signal_is_noted);
+	tcase_add_test(tc, builtin_child_signals_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
