@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "master.h"
+#include "sig.h"
 
 #ifndef SOCKD_CONF
 #define SOCKD_CONF "/usr/local/etc/sockd.conf"
@@ -136,6 +137,7 @@ main(int argc, char **argv)
 	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
+	sig_fatal_pidfile(pf.path);
 	log_event_always(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
 	    "ready: %zu services", sd.nsvcs);
 	rc = master_run(&sd);

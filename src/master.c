@@ -87,12 +87,26 @@ svc_closed(const struct service *svc)
 	return svc->nls == 0 || svc->ls[0].fd == -1;
 }
 
+/*
+ * Paused by failure back-off, a service that accepts its own connections
+ * keeps taking them, to refuse them at once: a client learns that the
+ * service is unavailable rather than wait out the pause in the backlog.
+ * Services that pass their socket to a child just stop.
+ */
+static bool
+refuses_while_paused(const struct svc_conf *sc)
+{
+	return sc->proto == PROTO_TCP && !sc->wait;
+}
+
 /* Whether the master should be listening on svc right now. */
 static bool
 svc_wanted(const struct sockd *sd, const struct service *svc)
 {
-	if (sd->quit || svc->paused || svc_closed(svc))
+	if (sd->quit || svc->faulted || svc_closed(svc))
 		return false;
+	if (svc->paused)
+		return refuses_while_paused(svc->conf);
 	if (answers_in_master(svc->conf))
 		return !svc->rate_wait;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
@@ -124,7 +138,7 @@ on_resume(struct timer *t)
 
 	svc->paused = false;
 	log_event(LOG_INFO, "resumed", &KV_S("service", svc->conf->name), 1,
-	    "service \"%s\": accepting again", svc->conf->name);
+	    "service \"%s\": pause over", svc->conf->name);
 	svc_update(svc->owner, svc);
 }
 
@@ -150,16 +164,67 @@ pause_service(struct sockd *sd, struct service *svc, unsigned ms)
 	}
 }
 
-/* Out of descriptors, memory or processes: wait a little, then retry. */
+/*
+ * The steps a connection takes that can fail for lack of a resource, in
+ * their order: one working proves those before it work too.
+ */
+enum fault_step {
+	FAULT_NONE,
+	FAULT_TAKE,	/* accept(), or buffers for datagrams */
+	FAULT_START	/* the child's record, its stderr log, the fork */
+};
+
 static void
-resource_fault(struct sockd *sd, struct service *svc, const char *what)
+on_fault_timer(struct timer *t)
 {
-	if (svc->fault_ms == 0)
+	struct service *svc = t->arg;
+
+	svc->faulted = false;
+	svc_update(svc->owner, svc);
+}
+
+/*
+ * Out of descriptors, memory or processes: stop listening a while, then
+ * retry, waiting longer each time. An episode is logged when it begins and
+ * when it ends (fault_cleared), never in between: each retry that fails
+ * would otherwise add a line.
+ */
+static void
+resource_fault(struct sockd *sd, struct service *svc, enum fault_step step,
+    const char *what)
+{
+	if (svc->fault_step == FAULT_NONE) {
 		log_warn("service \"%s\": %s; pausing it briefly", svc->conf->name, what);
-	svc->fault_ms = svc->fault_ms ? svc->fault_ms * 2 : FAULT_FIRST_MS;
-	if (svc->fault_ms > FAULT_MAX_MS)
+		svc->fault_ms = FAULT_FIRST_MS;
+		svc->nfaults = 0;
+	} else if ((svc->fault_ms *= 2) > FAULT_MAX_MS)
 		svc->fault_ms = FAULT_MAX_MS;
-	pause_service(sd, svc, svc->fault_ms);
+	svc->nfaults++;
+	if ((int)step > svc->fault_step)
+		svc->fault_step = step;
+	svc->faulted = true;
+	svc_update(sd, svc);
+	if (loop_timer_set(&sd->loop, &svc->fault_timer, svc->fault_ms) == -1) {
+		/* Without a timer the pause could last forever; do not pause. */
+		svc->faulted = false;
+		svc_update(sd, svc);
+	}
+}
+
+/* step worked: the episode is over once the furthest failed step works. */
+static void
+fault_cleared(struct service *svc, enum fault_step step)
+{
+	if (svc->fault_step == FAULT_NONE || (int)step < svc->fault_step)
+		return;
+	struct log_kv kv[] = { KV_S("service", svc->conf->name),
+	    KV_I("failures", svc->nfaults) };
+	log_event(LOG_INFO, "recovered", kv, 2,
+	    "service \"%s\": serving again after %u failures for lack of resources",
+	    svc->conf->name, svc->nfaults);
+	svc->fault_step = FAULT_NONE;
+	svc->fault_ms = 0;
+	svc->nfaults = 0;
 }
 
 static void
@@ -389,13 +454,13 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	pid_t pid;
 
 	if ((ch = child_new(sd, svc)) == NULL) {
-		resource_fault(sd, svc, "child record");
+		resource_fault(sd, svc, FAULT_START, "child record");
 		return false;
 	}
 	if ((c->errfd = child_stderr(sd, svc)) == -2) {
 		/* Out of descriptors, most likely: the same fault as accept's. */
 		children_release(&sd->children, ch);
-		resource_fault(sd, svc, "stderr log");
+		resource_fault(sd, svc, FAULT_START, "stderr log");
 		return false;
 	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
@@ -404,7 +469,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
 		children_release(&sd->children, ch);
-		resource_fault(sd, svc, "cannot start a child");
+		resource_fault(sd, svc, FAULT_START, "cannot start a child");
 		return false;
 	}
 	if (exec_err) {
@@ -415,10 +480,25 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		else
 			log_warn("service \"%s\": %s", sc->name, what);
 	}
+	fault_cleared(svc, FAULT_START);
 	record_child(sd, ch, pid, pidfd, src);
 	svc->st.accepted++;
 	log_accepted(svc, c->peer, pid);
 	return true;
+}
+
+/* Sends refuse_message, closes fd, counts and logs the refusal. */
+static void
+refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
+    enum refuse_reason why, int64_t now)
+{
+	const struct svc_conf *sc = svc->conf;
+
+	svc->st.refused[why]++;
+	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, a, port, why, now);
+	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
+		(void)loop_timer_set(&((struct sockd *)svc->owner)->loop,
+		    &svc->refuse_flush, 1000);
 }
 
 /*
@@ -437,9 +517,15 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	uint16_t port;
 
 	*srcp = NULL;
-	if (addr_from_sockaddr(peer, &a, &port) == -1)
-		return true;
-	if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+		if (!svc->paused)
+			return true;
+		a = (struct addr){ .family = AF_UNSPEC };
+		port = 0;
+	}
+	if (svc->paused)
+		why = REFUSE_PAUSED;
+	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
 	else if (!sc->per_source && !sc->source_rate)
 		return true;
@@ -457,11 +543,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 			return true;
 		}
 	}
-	svc->st.refused[why]++;
-	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, &a, port, why, now);
-	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
-		(void)loop_timer_set(&((struct sockd *)svc->owner)->loop,
-		    &svc->refuse_flush, 1000);
+	refuse_client(svc, fd, &a, port, why, now);
 	return false;
 }
 
@@ -522,23 +604,22 @@ accept_connections(struct sockd *sd, struct listener *l)
 	}
 	for (int i = 0; i < ACCEPT_BATCH && svc_wanted(sd, svc); i++) {
 		int64_t now = ratelimit_now();
-		if (rate_exhausted(sd, svc, now))
+		/* A refusal takes no token. */
+		if (!svc->paused && rate_exhausted(sd, svc, now))
 			return;
 		if ((c.fd = sock_accept(l->fd, &peer, &plen)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
-				resource_fault(sd, svc, "accept");
+				resource_fault(sd, svc, FAULT_TAKE, "accept");
 			else if (errno != EAGAIN)
 				log_warn("service \"%s\": accept", svc->conf->name);
 			return;
 		}
-		if (svc->fault_ms) {
-			svc->fault_ms = 0;
-			log_info("service \"%s\": accept works again", svc->conf->name);
-		}
-		(void)ratelimit_take(&svc->rate, now);
+		fault_cleared(svc, FAULT_TAKE);
+		if (!svc->paused)
+			(void)ratelimit_take(&svc->rate, now);
 		if (!admit(svc, c.fd, c.peer, now, &src))
 			continue;
 		if (in_master) {
@@ -654,9 +735,10 @@ answer_datagrams(struct sockd *sd, struct listener *l)
 	struct dgram_batch *db = dgram_buffers(sd);
 
 	if (db == NULL) {
-		resource_fault(sd, svc, "datagram buffers");
+		resource_fault(sd, svc, FAULT_TAKE, "datagram buffers");
 		return;
 	}
+	fault_cleared(svc, FAULT_TAKE);
 	for (int round = 0, errors = 0; round < DGRAM_ROUNDS; round++) {
 		int n, m = 0;
 
@@ -841,7 +923,7 @@ log_stats(const struct sockd *sd)
 		const struct service *svc = sd->svcs[i];
 		const struct service_stats *st = &svc->st;
 		unsigned long long refused = 0;
-		char by[160] = "";
+		char by[192] = "";
 
 		for (int r = 0; r < REFUSE_NREASONS; r++) {
 			refused += st->refused[r];
@@ -854,17 +936,42 @@ log_stats(const struct sockd *sd)
 		    KV_I("refused_per_source", st->refused[REFUSE_PER_SOURCE]),
 		    KV_I("refused_source_rate", st->refused[REFUSE_SOURCE_RATE]),
 		    KV_I("refused_instances", st->refused[REFUSE_INSTANCES]),
+		    KV_I("refused_paused", st->refused[REFUSE_PAUSED]),
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),
-		    KV_S("paused", svc->paused ? "yes" : "no") };
+		    KV_S("paused", svc->paused || svc->faulted ? "yes" : "no") };
 		log_event(LOG_INFO, "stats", kv, sizeof(kv) / sizeof(kv[0]),
 		    "service \"%s\": accepted %llu, refused %llu (%s), active %u, "
 		    "ended ok %llu, failed %llu, signaled %llu, paused %s",
 		    svc->conf->name, st->accepted, refused, by, svc->nchildren,
 		    st->ended_ok, st->ended_failed, st->ended_signal,
-		    svc->paused ? "yes" : "no");
+		    svc->paused || svc->faulted ? "yes" : "no");
 	}
+}
+
+/*
+ * A signal sockd has no use for (sig.c). At most one line a second for
+ * each: a flood of queued real-time signals must not flood the log.
+ */
+static void
+ignore_signal(struct sockd *sd, int sig)
+{
+	uint64_t now = loop_now_ms();
+
+	if (sig <= 0 || sig >= SIG_NUM)
+		return;
+	if (sd->sig_logged_ms[sig] != 0 && now - sd->sig_logged_ms[sig] < 1000) {
+		sd->sig_unlogged[sig]++;
+		return;
+	}
+	if (sd->sig_unlogged[sig])
+		log_warnx("ignoring signal %d (%s), and %u more since the last line",
+		    sig, strsignal(sig), sd->sig_unlogged[sig]);
+	else
+		log_warnx("ignoring signal %d (%s)", sig, strsignal(sig));
+	sd->sig_logged_ms[sig] = now;
+	sd->sig_unlogged[sig] = 0;
 }
 
 static void
@@ -876,6 +983,7 @@ on_one_signal(struct sockd *sd, int sig)
 		break;
 	case SIGTERM:
 	case SIGINT:
+	case SIGQUIT:
 		if (!sd->quit)
 			log_info("%s: shutting down", strsignal(sig));
 		sd->quit = true;
@@ -885,6 +993,9 @@ on_one_signal(struct sockd *sd, int sig)
 		break;
 	case SIGUSR1:
 		log_stats(sd);
+		break;
+	default:
+		ignore_signal(sd, sig);
 		break;
 	}
 }
@@ -909,12 +1020,13 @@ retire(struct sockd *sd, struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++)
 		loop_remove(&sd->loop, &svc->ls[i].watch);
 	loop_timer_stop(&sd->loop, &svc->resume);
+	loop_timer_stop(&sd->loop, &svc->fault_timer);
 	loop_timer_stop(&sd->loop, &svc->rate_timer);
 	if (loop_timer_armed(&svc->refuse_flush)) {
 		loop_timer_stop(&sd->loop, &svc->refuse_flush);
 		refuse_flush(&svc->refusals, svc->conf->name);
 	}
-	svc->paused = svc->rate_wait = false;
+	svc->paused = svc->faulted = svc->rate_wait = false;
 	retire_errlog(svc);
 	service_close(svc);
 	service_unref(svc);
@@ -980,6 +1092,7 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 	for (size_t i = 0; i < svc->nls; i++)
 		svc->ls[i].watch.fn = on_service;
 	svc->resume.fn = on_resume;
+	svc->fault_timer.fn = on_fault_timer;
 	svc->refuse_flush.fn = on_refuse_flush;
 	svc->rate_timer.fn = on_rate_resume;
 	*out = svc;

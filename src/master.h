@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cfgcheck.h"
 #include "children.h"
@@ -11,6 +12,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "service.h"
+#include "sig.h"
 #include "spawn.h"
 
 struct errlog;
@@ -39,6 +41,10 @@ struct sockd {
 	bool reload_again;	/* SIGHUP came during the check */
 	bool foreground;
 	int cli_log_level;	/* -d: overrides the configuration; -1: unset */
+	/* Signals ignored (master.c): when each was last logged, and how
+	 * many times it came since. */
+	uint64_t sig_logged_ms[SIG_NUM];
+	unsigned sig_unlogged[SIG_NUM];
 };
 
 /* Binds every enabled service, all or nothing; logs what failed. */

@@ -96,6 +96,7 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 	svc->busy_fd = -1;
 	svc->backoff_ms = BACKOFF_FIRST_MS;
 	svc->resume.arg = svc;
+	svc->fault_timer.arg = svc;
 	svc->refuse_flush.arg = svc;
 	svc->rate_timer.arg = svc;
 	ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());

@@ -42,10 +42,14 @@ struct service {
 	unsigned nchildren;	/* live children of this service */
 	bool busy;		/* a wait-mode child holds a socket */
 	int busy_fd;		/* which one; -1 once closed */
-	bool paused;		/* by back-off or a resource fault, until resume */
+	bool paused;		/* by failure back-off, until resume */
 	struct timer resume;
 	struct timer refuse_flush;	/* logs suppressed refusals */
+	bool faulted;		/* out of a resource, until fault_timer */
+	struct timer fault_timer;
 	unsigned fault_ms;	/* current resource-fault pause; 0: none */
+	unsigned nfaults;	/* failures since the fault began */
+	int fault_step;		/* the furthest step that failed (master.c) */
 	unsigned backoff_ms;	/* next failure back-off pause */
 	uint64_t *fails;	/* ring of recent fast-failure times */
 	unsigned nfails, fails_cap, fails_next;

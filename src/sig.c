@@ -1,41 +1,108 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sig.h"
 
-static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+/* The kernel's signals: 1 to 64, the real-time ones from 32. */
+#define KSIG_MAX (SIG_NUM - 1)
+#define KSIG_RTMIN 32
 
-static void
-handled_set(sigset_t *set, bool children)
-{
-	sigemptyset(set);
-	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		sigaddset(set, handled[i]);
-	if (children)
-		sigaddset(set, SIGCHLD);
-}
+/* The signals the daemon acts on (master.c). */
+static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
 
 /*
- * glibc refuses to touch the signals it reserves for threads (32, 33), yet
- * an ignored disposition there, inherited from our parent, would pass on to
- * every handler. sockd has no threads, so the kernel call is safe.
+ * Signals sockd has no use for, whose default action would end it without
+ * a word and leave its pidfile: read like the others, and logged as
+ * ignored. So are the real-time signals, 32 to 64.
+ */
+static const int unused[] = { SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
+    SIGPWR, SIGXCPU,
+#ifdef SIGSTKFLT
+    SIGSTKFLT,
+#endif
+};
+
+/*
+ * Raised by our own writes (to a client gone, past RLIMIT_FSIZE), which
+ * report the trouble themselves: ignored.
+ */
+static const int ignored[] = { SIGPIPE, SIGXFSZ };
+
+/* Synchronous faults: they cannot wait for the loop. */
+static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGABRT };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* What on_fatal() needs, made beforehand: it can call nothing but the
+ * kernel. */
+static char fatal_msg[NELEM(fatal)][80];
+static char fatal_pidfile[PATH_MAX];
+static pid_t fatal_pid;
+
+/*
+ * Adds sig to set, even 32 and 33, which glibc's sigaddset() refuses as it
+ * reserves them for threads; sockd has none.
  */
 static void
-default_reserved(int sig)
+set_add(sigset_t *set, int sig)
+{
+	const unsigned bits = sizeof(unsigned long) * CHAR_BIT;
+
+	set->__val[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
+}
+
+static void
+read_set(sigset_t *set, bool children)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < NELEM(handled); i++)
+		set_add(set, handled[i]);
+	for (size_t i = 0; i < NELEM(unused); i++)
+		set_add(set, unused[i]);
+	for (int s = KSIG_RTMIN; s <= KSIG_MAX; s++)
+		set_add(set, s);
+	if (children)
+		set_add(set, SIGCHLD);
+}
+
+/* sigaction() by the kernel call, which glibc refuses for 32 and 33. */
+static int
+raw_sigaction(int sig, void (*handler)(int))
 {
 	struct {
 		void *handler;
 		unsigned long flags;
 		void *restorer;
 		uint64_t mask;
-	} ksa = { .handler = SIG_DFL };
+	} ksa = { .handler = (void *)handler };
 
-	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+	return (int)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
+/*
+ * Notes the signal on stderr and removes the pidfile, then lets the
+ * default action end the process (SA_RESETHAND restored it), so the exit
+ * status and any core dump tell what happened. Only async-signal-safe
+ * calls; a forked child that has not yet reset its handlers leaves the
+ * pidfile alone.
+ */
+static void
+on_fatal(int sig)
+{
+	for (size_t i = 0; i < NELEM(fatal); i++)
+		if (fatal[i] == sig)
+			(void)write(2, fatal_msg[i], strlen(fatal_msg[i]));
+	if (fatal_pidfile[0] != '\0' && getpid() == fatal_pid)
+		(void)unlink(fatal_pidfile);
+	(void)raise(sig);
 }
 
 /* Returns a signalfd for the daemon's signals, or -1 with errno. */
@@ -47,23 +114,42 @@ sig_init(void)
 
 	/*
 	 * Dispositions ignored by whoever started us would pass to every
-	 * handler through exec; start from the defaults instead, so a child
-	 * only has SIGPIPE to restore.
+	 * handler through exec; start from the defaults instead.
 	 */
-	for (int s = 1; s < NSIG; s++)
+	for (int s = 1; s <= KSIG_MAX; s++)
 		if (s != SIGKILL && s != SIGSTOP && sigaction(s, &sa, NULL) == -1 &&
 		    errno == EINVAL)
-			default_reserved(s);
-	/* A client that goes away must cost an EPIPE, not the master. */
+			(void)raw_sigaction(s, SIG_DFL);
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+	for (size_t i = 0; i < NELEM(ignored); i++)
+		if (sigaction(ignored[i], &sa, NULL) == -1)
+			return -1;
+	sa = (struct sigaction){ .sa_handler = on_fatal,
+	    .sa_flags = SA_RESETHAND | SA_NODEFER };
+	for (size_t i = 0; i < NELEM(fatal); i++) {
+		snprintf(fatal_msg[i], sizeof(fatal_msg[i]),
+		    "sockd: fatal signal %d (%s)\n", fatal[i], strsignal(fatal[i]));
+		if (sigaction(fatal[i], &sa, NULL) == -1)
+			return -1;
+	}
+	/*
+	 * SIGCHLD stays blocked, but is read only while sig_children() says.
+	 * The kernel call, as glibc would leave 32 and 33 out.
+	 */
+	read_set(&set, true);
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, KSIG_MAX / 8) == -1)
 		return -1;
-	/* SIGCHLD stays blocked, but is read only while sig_children() says. */
-	handled_set(&set, true);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -1;
-	handled_set(&set, false);
+	read_set(&set, false);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void
+sig_fatal_pidfile(const char *path)
+{
+	fatal_pidfile[0] = '\0';
+	if (path && strlen(path) < sizeof(fatal_pidfile))
+		memcpy(fatal_pidfile, path, strlen(path) + 1);
+	fatal_pid = getpid();
 }
 
 int
@@ -71,7 +157,7 @@ sig_children(int fd, bool on)
 {
 	sigset_t set;
 
-	handled_set(&set, on);
+	read_set(&set, on);
 	return signalfd(fd, &set, 0) == -1 ? -1 : 0;
 }
 
@@ -101,8 +187,10 @@ sig_read(int fd, int *sigs, size_t max)
 
 /*
  * Gives a child the signal state a fresh program expects: default
- * dispositions (sig_init left only SIGPIPE changed) and nothing blocked.
- * Only system calls, since it runs between vfork() and execve().
+ * dispositions (sig_init changed only the ignored and the fatal ones; a
+ * built-in child is not exec'd, so its fatal handlers would stay) and
+ * nothing blocked. Only system calls, since it runs between vfork() and
+ * execve().
  */
 void
 sig_child_reset(void)
@@ -110,7 +198,10 @@ sig_child_reset(void)
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t empty;
 
-	(void)sigaction(SIGPIPE, &sa, NULL);
+	for (size_t i = 0; i < NELEM(ignored); i++)
+		(void)sigaction(ignored[i], &sa, NULL);
+	for (size_t i = 0; i < NELEM(fatal); i++)
+		(void)sigaction(fatal[i], &sa, NULL);
 	sigemptyset(&empty);
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
 }

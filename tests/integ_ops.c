@@ -484,10 +484,14 @@ START_TEST(backoff_pauses_and_resumes)
 	}
 	ck_assert(tu_wait_log(&d, "more than 3 fast failures within 10 s; pausing for 1 s", 5000));
 	ck_assert(say_hello(other));		/* other services are not affected */
-	/* Paused: a client waits in the backlog, then is served after the delay. */
+	/* Paused: a client is refused at once; after the delay, served. */
 	int fd = tu_connect(port);
 	ck_assert_int_ge(fd, 0);
-	ck_assert(tu_wait_log(&d, "service \"bad\": accepting again", 5000));
+	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* EOF */
+	close(fd);
+	ck_assert(tu_wait_log(&d, "service \"bad\": pause over", 5000));
+	fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
 	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);
 	close(fd);
 	ck_assert(wait_count("exited with status 1", 5, 5000));

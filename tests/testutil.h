@@ -32,6 +32,7 @@ Suite *controls_suite(void);
 Suite *fastpath_suite(void);
 Suite *hostile_suite(void);
 Suite *reliability_suite(void);
+Suite *faults_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);
