@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cfgcheck.h"
+#include "sig.h"
 
 #define CFGCHECK_OK	'Y'
 #define CFGCHECK_FAILED	'N'
@@ -45,7 +46,11 @@ child(int fd, const char *path, pid_t parent)
 	struct config *cfg;
 	char verdict;
 
-	/* It must not outlive the master, nor answer for it to signals. */
+	/*
+	 * It must not outlive the master, and a crash here is not the
+	 * master's: no fatal-signal note, default dispositions.
+	 */
+	sig_child_reset();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
