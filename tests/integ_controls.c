@@ -132,8 +132,6 @@ END_TEST
 
 START_TEST(root_warning)
 {
-	if (geteuid() != 0)
-		return;
 	start("", "");
 	ck_assert(tu_wait_log(&d, "service \"probe\": ", 1000));
 	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
@@ -252,8 +250,9 @@ START_TEST(no_access_most_specific)
 }
 END_TEST
 
-static bool
-have_ipv6_loopback(void)
+/* NULL when ::1 can be bound, else why the IPv6 tests are skipped. */
+static const char *
+ipv6_skip(void)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
@@ -262,15 +261,11 @@ have_ipv6_loopback(void)
 	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
 	if (fd >= 0)
 		close(fd);
-	if (!ok)
-		fprintf(stderr, "%s: skipped, no ::1 on this host\n", tcase_name());
-	return ok;
+	return ok ? NULL : "no ::1 on this host";
 }
 
 START_TEST(ipv6_loopback)
 {
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = \"::1\";");
 	report_from(NULL, "::1");
 	ck_assert_msg(has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
@@ -283,8 +278,6 @@ START_TEST(ipv6_dual_stack)
 {
 	char line[64];
 
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
 	report_from("127.0.0.2", "127.0.0.1");
 	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
@@ -299,8 +292,6 @@ END_TEST
 
 START_TEST(ipv6_only)
 {
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
 	report_from(NULL, "::1");
 	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
@@ -407,10 +398,6 @@ START_TEST(udp_loop_guard)
 {
 	char got[64];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "udp_loop_guard: skipped, binding port 1023 needs root\n");
-		return;
-	}
 	start_udp_echo("");
 	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 2000), 2);
 	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 500), -1);
@@ -431,11 +418,7 @@ END_TEST
 
 START_TEST(not_root_named_user)
 {
-	const char *conf;
-
-	if (geteuid() != 0)
-		return;
-	conf = tu_write("sockd.conf",
+	const char *conf = tu_write("sockd.conf",
 	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
 	    "  server = \"%s\"; user = \"root\"; } );\n", port,
 	    tu_path("tests/probe-controls.sh"));
@@ -464,8 +447,8 @@ controls_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, user_nobody);
-	tcase_add_test(tc, root_warning);
+	tu_add_test(tc, user_nobody, tu_nobody_skip());
+	tu_add_test(tc, root_warning, tu_root_skip());
 	tcase_add_test(tc, per_source);
 	tcase_add_test(tc, source_rate);
 	tcase_add_test(tc, refusal_flood_is_summarized);
@@ -473,17 +456,18 @@ controls_suite(void)
 	tcase_add_test(tc, rate_spreads_connections);
 	tcase_add_test(tc, only_from);
 	tcase_add_test(tc, no_access_most_specific);
-	tcase_add_test(tc, ipv6_loopback);
-	tcase_add_test(tc, ipv6_dual_stack);
-	tcase_add_test(tc, ipv6_only);
+	tu_add_test(tc, ipv6_loopback, ipv6_skip());
+	tu_add_test(tc, ipv6_dual_stack, ipv6_skip());
+	tu_add_test(tc, ipv6_only, ipv6_skip());
 	tcase_add_test(tc, environment);
 	tcase_add_test(tc, connnum_counts_live_children);
 	tcase_add_test(tc, process_setup);
 	tcase_add_test(tc, max_lifetime);
 	tcase_add_test(tc, max_lifetime_sigkill);
-	tcase_add_test(tc, udp_loop_guard);
+	tu_add_test(tc, udp_loop_guard, geteuid() == 0 ? NULL :
+	    "binding source port 1023 needs root");
 	tcase_add_test(tc, udp_builtin_access);
-	tcase_add_test(tc, not_root_named_user);
+	tu_add_test(tc, not_root_named_user, tu_nobody_skip());
 	suite_add_tcase(s, tc);
 	return s;
 }
