@@ -158,8 +158,9 @@ tests/bench/%: tests/bench/%.c tests/bench/ref-common.h | deps
 bench: all $(BENCH_BINS)
 	PEERS=$(PEERS) tests/bench/run.sh
 
+# sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
-	src/sockd -F -f etc/sockd.conf
+	src/sockd -F -f etc/sockd.conf -p sockd.pid
 
 check: all $(TEST_BINS)
 	@rc=0; \
