@@ -61,10 +61,13 @@ as_root = if [ "$$(id -u)" = 0 ]; then echo "$(1)"; \
 	else echo "su -c '$(1)'"; fi
 
 # Debian 12 package names; installed when root, named otherwise. Only what
-# the build needs (no Recommends), and apt's output only if it fails.
+# the build needs (no Recommends, so libc6-dev by name), and apt's output
+# only if it fails.
 deps:
 	@missing=; \
-	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	if ! command -v cc >/dev/null 2>&1; then missing=" gcc libc6-dev"; \
+	elif ! echo '#include <stdio.h>' | cc -E - >/dev/null 2>&1; then \
+	  missing=" libc6-dev"; fi; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \

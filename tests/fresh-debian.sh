@@ -206,7 +206,8 @@ newcomer() {
 			step "$who: make run names the root command" OK "$line"
 			cmd=${line#su -c \'}
 			cmd=${cmd%\'}
-			in_root root "$cmd" >>"$log" 2>&1 ||
+			# apt asks before it installs; the newcomer says yes.
+			yes | in_root root "$cmd" >>"$log" 2>&1 ||
 			    step "$who: the named command" FAIL "see $log"
 		else
 			step "$who: make run names the root command" FAIL \
