@@ -959,16 +959,32 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 	return 0;
 }
 
+/* Whether sc names the same user as the enabled service of its name in
+ * prev, the running configuration (NULL at start). */
+static bool
+same_user(const struct config *prev, const struct svc_conf *sc)
+{
+	for (size_t i = 0; prev && i < prev->nsvcs; i++) {
+		const struct svc_conf *o = &prev->svcs[i];
+		if (!o->disabled && strcmp(o->name, sc->name) == 0)
+			return o->set_ids == sc->set_ids &&
+			    (!sc->set_ids || o->uid == sc->uid);
+	}
+	return false;
+}
+
 /*
  * Without root, sockd can only run handlers as itself: a service naming
  * anyone else is an error (sockd -t still checks the file). With root,
- * say which servers keep it.
+ * say which servers keep it: at start, and on a reload for the services
+ * that are new or run as another user than before.
  */
 static int
-check_ids(const struct svc_conf *sc)
+check_ids(const struct config *prev, const struct svc_conf *sc)
 {
 	if (geteuid() == 0) {
-		if (sc->server && (!sc->set_ids || sc->uid == 0))
+		if (sc->server && (!sc->set_ids || sc->uid == 0) &&
+		    !same_user(prev, sc))
 			log_warnx("service \"%s\": %s will run as root", sc->name,
 			    sc->server);
 		return 0;
@@ -1002,7 +1018,7 @@ switch_services(struct sockd *sd, struct config *cfg)
 		const struct svc_conf *sc = &cfg->svcs[i];
 		if (sc->disabled)
 			continue;
-		if (check_ids(sc) == -1)
+		if (check_ids(sd->cfg == cfg ? NULL : sd->cfg, sc) == -1)
 			goto undo;
 		nc[n] = sc;
 		if ((nv[n] = take_match(sd, sc)) == NULL &&

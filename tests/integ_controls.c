@@ -138,6 +138,66 @@ START_TEST(root_warning)
 }
 END_TEST
 
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Rewrites sockd.conf with services probe and other (keys in body),
+ * sends SIGHUP and waits until the nth reload is logged. */
+static void
+reload_with(const char *body, int n)
+{
+	static uint16_t other_port;
+
+	if (n == 1)
+		other_port = tu_free_port();
+	tu_write("sockd.conf",
+	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\"; },\n"
+	    "  { name = \"other\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\"; %s } );\n", port, tu_path("tests/probe-controls.sh"),
+	    other_port, tu_path("tests/probe-controls.sh"), body);
+	kill(d.pid, SIGHUP);
+	for (long end = now_ms() + 5000; count(d.log, "reloaded:") < n &&
+	    now_ms() < end; usleep(20000))
+		tu_drain_log(&d);
+	ck_assert_msg(count(d.log, "reloaded:") == n, "%s", d.log);
+}
+
+/* How many times sockd warned that service name runs its server as root. */
+static int
+root_warnings(const char *name)
+{
+	char needle[4200];
+
+	snprintf(needle, sizeof(needle), "service \"%s\": %s will run as root",
+	    name, tu_path("tests/probe-controls.sh"));
+	return count(d.log, needle);
+}
+
+/* The root warnings come once: a reload repeats them only for a service
+ * that is new or whose user changed. */
+START_TEST(root_warning_once)
+{
+	start("", "");
+	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
+	reload_with("", 1);		/* other is new */
+	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 1,
+	    "%s", d.log);
+	reload_with("", 2);		/* nothing changed */
+	reload_with("user = \"nobody\";", 3);
+	reload_with("", 4);		/* other back to root */
+	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 2,
+	    "%s", d.log);
+}
+END_TEST
+
 START_TEST(per_source)
 {
 	int a, b, c;
@@ -449,6 +509,7 @@ controls_suite(void)
 	tcase_set_timeout(tc, 20);
 	tu_add_test(tc, user_nobody, tu_nobody_skip());
 	tu_add_test(tc, root_warning, tu_root_skip());
+	tu_add_test(tc, root_warning_once, tu_root_skip());
 	tcase_add_test(tc, per_source);
 	tcase_add_test(tc, source_rate);
 	tcase_add_test(tc, refusal_flood_is_summarized);
