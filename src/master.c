@@ -386,6 +386,8 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
 	pidfd = -1;
+	/* As s6-tcpserver counts: this client's connections, this one too. */
+	c->connnum = src ? src->count + 1 : 0;
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
@@ -410,7 +412,8 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 /*
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
- * when the service counts them.
+ * when the service counts them: for per_source, and for the TCPCONNNUM of
+ * every server (built-ins have no environment).
  */
 static bool
 admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
@@ -427,7 +430,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 		return true;
 	if (!acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
-	else if (!sc->per_source && !sc->source_rate)
+	else if (!sc->per_source && !sc->source_rate && !sc->server)
 		return true;
 	else {
 		key = persource_key(&svc->sources, &a);
@@ -439,7 +442,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 		else if (!ratelimit_take(&src->bucket, now))
 			why = REFUSE_SOURCE_RATE;
 		else {
-			*srcp = sc->per_source ? src : NULL;
+			*srcp = sc->per_source || sc->server ? src : NULL;
 			return true;
 		}
 	}

@@ -382,19 +382,45 @@ START_TEST(environment)
 }
 END_TEST
 
-START_TEST(connnum_counts_live_children)
+/* The number of the connection hold_from(src) made, from its handler. */
+static int
+held_connnum(int fd)
 {
 	char line[256];
-	int a, b;
+	const char *p;
+
+	tu_read_until(fd, line, sizeof(line), "started", 5000);
+	ck_assert_msg((p = strstr(line, " conn=")) != NULL, "%s", line);
+	return atoi(p + 6);
+}
+
+/* TCPCONNNUM counts the live connections from the client's address, as
+ * s6-tcpserver does, not those of the whole service. */
+START_TEST(connnum_counts_live_children)
+{
+	pid_t pid;
+	int a, b, c, e;
 
 	start("", "args = [\"probe\", \"hold\"];");
-	a = hold_from(NULL, NULL);
+	a = hold_from(NULL, &pid);
 	b = tu_connect(port);
 	ck_assert_int_ge(b, 0);
-	tu_read_until(b, line, sizeof(line), "started", 5000);
-	ck_assert_msg(strstr(line, " conn=2 "), "%s", line);
+	ck_assert_int_eq(held_connnum(b), 2);
+	c = tu_connect_from("127.0.0.2", "127.0.0.1", port);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(held_connnum(c), 1);
+	/* Once a's handler is gone, 127.0.0.1 has one connection left. */
+	kill(pid, SIGKILL);
 	close(a);
+	for (long end = now_ms() + 5000; kill(pid, 0) == 0 && now_ms() < end;)
+		usleep(10000);
+	ck_assert(tu_wait_log(&d, "killed by signal", 5000));
+	e = tu_connect(port);
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_eq(held_connnum(e), 2);
 	close(b);
+	close(c);
+	close(e);
 }
 END_TEST
 
