@@ -207,7 +207,7 @@ newcomer() {
 			cmd=${line#su -c \'}
 			cmd=${cmd%\'}
 			# apt asks before it installs; the newcomer says yes.
-			yes | in_root root "$cmd" >>"$log" 2>&1 ||
+			{ yes || :; } | in_root root "$cmd" >>"$log" 2>&1 ||
 			    step "$who: the named command" FAIL "see $log"
 		else
 			step "$who: make run names the root command" FAIL \
