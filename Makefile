@@ -1,11 +1,15 @@
 # sockd - an inetd-style super-server.   make | make run | make check | make install
 VERSION  = 0.1.0
+# Install layout. PREFIX=/usr is a distribution's layout: the configuration
+# then goes to /etc, not /usr/etc. SYSCONFDIR and UNITDIR can be set too.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR  = $(PREFIX)/sbin
 LIBEXECDIR = $(PREFIX)/libexec/sockd
-SYSCONFDIR = $(PREFIX)/etc
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
+CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
 PKGS     = libconfig check
@@ -13,7 +17,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP \
-           -DSOCKD_VERSION='"$(VERSION)"' -DSOCKD_CONF='"$(SYSCONFDIR)/sockd.conf"'
+           -DSOCKD_VERSION='"$(VERSION)"'
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
@@ -47,35 +51,49 @@ PEERS   ?= 0
 MANPAGES = man/sockd.8 man/sockd.conf.5
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
-        clean deps bench fuzz
-all: src/sockd $(SERVICES)
+        clean deps bench fuzz FORCE
+all: src/sockd $(SERVICES) services/.built
 
-# Debian 12 package names; installed when root, named otherwise. musl-tools
-# is optional (see the handlers below), so it is only named, once per make
-# and only when the handlers would be built with it.
-DEB_PKGS = gcc make pkg-config libconfig-dev check mandoc
+# A shell command printing $(1) as this user can run it as root: as it is
+# for root, through sudo where there is one, else through su.
+as_root = if [ "$$(id -u)" = 0 ]; then echo "$(1)"; \
+	elif command -v sudo >/dev/null 2>&1; then echo "sudo $(1)"; \
+	else echo "su -c '$(1)'"; fi
+
+# Debian 12 package names; installed when root, named otherwise. Only what
+# the build needs (no Recommends, so libc6-dev by name), and apt's output
+# only if it fails.
 deps:
 	@missing=; \
-	command -v cc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	if ! command -v cc >/dev/null 2>&1; then missing=" gcc libc6-dev"; \
+	elif ! echo '#include <stdio.h>' | cc -E - >/dev/null 2>&1; then \
+	  missing=" libc6-dev"; fi; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
-	if [ "$(MUSL_WANTED)" = 1 ] && [ "$(MAKELEVEL)" = 0 ] && \
-	    ! command -v musl-gcc >/dev/null 2>&1; then \
-	  echo "make: handlers start 2-3 times faster built with musl:" \
-	    "sudo apt-get install musl-tools (optional)" >&2; \
-	fi; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "make: installing$$missing"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq $$missing) >&2 || exit 1; \
-	  else \
-	    echo "make: missing packages; run: sudo apt-get install$$missing" >&2; \
-	    exit 1; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: installing$$missing with apt-get"; \
+	  log=$$(mktemp) || exit 1; \
+	  if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install \
+	      -y --no-install-recommends $$missing; } >"$$log" 2>&1 </dev/null; then \
+	    cat "$$log" >&2; rm -f "$$log"; \
+	    echo "make: apt-get failed (its output is above)" >&2; exit 1; \
 	  fi; \
+	  rm -f "$$log"; \
+	else \
+	  echo "make: missing packages; run:" >&2; \
+	  { $(call as_root,apt-get install --no-install-recommends$$missing); } >&2; \
+	  exit 1; \
 	fi
+
+# main.o embeds the configuration path, so it is rebuilt when the path
+# changes (another PREFIX or SYSCONFDIR), not only when main.c does.
+src/conf.stamp: FORCE
+	@echo '$(CONF_PATH)' | cmp -s - $@ || echo '$(CONF_PATH)' > $@
+src/main.o: src/conf.stamp
+src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 
 %.o: %.c | deps
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
@@ -113,6 +131,15 @@ SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 services/%: services/%.c services/msgframe.h | deps
 	$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(filter -f%,$(ALL_CFLAGS)) \
 	  $(LDFLAGS) $(SERVICES_LDFLAGS) -o $@ $<
+
+# Once the handlers are (re)built: if musl would have been used, say how
+# to get it. Optional, so a note after the build, never before an error.
+services/.built: $(SERVICES)
+	@if [ "$(MUSL_WANTED)" = 1 ] && [ -z "$(MUSL_GCC)" ]; then \
+	  echo "note: the handlers start 2-3 times faster built with musl" \
+	    "(optional): $$($(call as_root,apt-get install musl-tools)), then make clean all"; \
+	fi
+	@touch $@
 
 tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
@@ -152,14 +179,16 @@ fuzz: tests/fuzz/fuzz_config
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
 
+# sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
-	src/sockd -F -f etc/sockd.conf
+	src/sockd -F -f etc/sockd.conf -p sockd.pid
 
 check: all $(TEST_BINS)
 	@rc=0; \
 	$(MAKE) -s lint-man || rc=1; \
 	tests/unit || rc=1; \
 	tests/integration || rc=1; \
+	tests/install.sh || rc=1; \
 	exit $$rc
 
 lint-man: | deps
@@ -167,9 +196,15 @@ lint-man: | deps
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "man pages: mandoc -T lint clean"
 
+# The sources name the /usr/local layout; installed copies name this one.
+INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
+	-e 's|/usr/local/libexec/sockd|$(LIBEXECDIR)|g' \
+	-e 's|/usr/local/sbin/|$(SBINDIR)/|g'
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
-	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(UNITDIR)
 	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
 	sed 's|"\.\./services/|"$(LIBEXECDIR)/|' etc/sockd.conf \
@@ -177,18 +212,21 @@ install: all
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockd.conf ]; then \
 	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/sockd.conf; new one is sockd.conf.new"; \
 	else mv $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new $(DESTDIR)$(SYSCONFDIR)/sockd.conf; fi
-	install -m 644 man/sockd.8 $(DESTDIR)$(MANDIR)/man8/sockd.8
-	install -m 644 man/sockd.conf.5 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
+	$(INSTALL_PATHS) man/sockd.8 > $(DESTDIR)$(MANDIR)/man8/sockd.8
+	$(INSTALL_PATHS) man/sockd.conf.5 > $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
+	$(INSTALL_PATHS) etc/sockd.service > $(DESTDIR)$(UNITDIR)/sockd.service
+	chmod 644 $(DESTDIR)$(MANDIR)/man8/sockd.8 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
+	  $(DESTDIR)$(UNITDIR)/sockd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockd $(DESTDIR)$(MANDIR)/man8/sockd.8 \
-	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(UNITDIR)/sockd.service \
 	  $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
-	rm -f src/*.o src/*.d src/*.a src/sockd tests/*.o tests/*.d $(TEST_BINS) \
-	  $(SERVICES) $(BENCH_BINS) tests/fuzz/fuzz_config
+	rm -f src/*.o src/*.d src/*.a src/sockd src/conf.stamp tests/*.o tests/*.d \
+	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config
 
 -include $(wildcard src/*.d tests/*.d)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,8 +15,24 @@
 /* Logging state is process-wide by nature, like syslog itself. */
 static struct {
 	bool syslog_open, to_syslog, json;
+	bool stamp;		/* text lines on stderr start with the time */
 	int level;
 } lg = { .level = LOG_INFO };
+
+/*
+ * Whether stderr is a stream into the journal, which stamps each line
+ * itself: systemd sets JOURNAL_STREAM to that stream's "device:inode".
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
 
 void
 log_init(bool to_stderr, int level)
@@ -30,6 +47,7 @@ log_configure(bool to_syslog, bool json, int level)
 		lg.level = level;
 	lg.json = json;
 	lg.to_syslog = to_syslog;
+	lg.stamp = !to_syslog && !json && !stderr_is_journal();
 	if (to_syslog && !lg.syslog_open) {
 		openlog("sockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		lg.syslog_open = true;
@@ -108,6 +126,19 @@ json_line(char *buf, size_t len, int level, const char *event,
 	return at + snprintf(buf + at, len - at, "}");
 }
 
+/* Writes "2026-12-01 04:12:09.123 " (local time); returns its length. */
+static int
+text_stamp(char *buf, size_t len)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return snprintf(buf + 19, len - 19, ".%03ld ", (long)tv.tv_usec / 1000) + 19;
+}
+
 static void
 vlog(int level, const char *event, const struct log_kv *kv, size_t n,
     int errnum, const char *fmt, va_list ap)
@@ -121,6 +152,10 @@ vlog(int level, const char *event, const struct log_kv *kv, size_t n,
 		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(errnum));
 	if (lg.json)
 		len = json_line(line, sizeof(line) - 1, level, event, kv, n, msg);
+	else if (lg.stamp) {
+		int at = text_stamp(line, sizeof(line) - 1);
+		len = at + snprintf(line + at, sizeof(line) - 1 - at, "sockd: %s", msg);
+	}
 	else
 		len = snprintf(line, sizeof(line) - 1, "%s%s", lg.to_syslog ? "" : "sockd: ", msg);
 	if (len > (int)sizeof(line) - 2)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,16 @@ usage(FILE *fp)
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
+	/* The GNU spellings, which people type first. */
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
 	*o = (struct options){ .conf = SOCKD_CONF };
-	while ((ch = getopt(argc, argv, "dFf:hp:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dFf:hp:tV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o->debug = true; break;
 		case 'F': o->foreground = true; break;
@@ -47,13 +54,13 @@ parse_options(int argc, char **argv, struct options *o)
 		case 't': o->test = true; break;
 		case 'h':
 			usage(stdout);
-			printf("  -d          debug logging (connections, children)\n"
-			    "  -F          stay in the foreground, log to stderr\n"
-			    "  -f file     configuration file (default %s)\n"
-			    "  -h          this help\n"
-			    "  -p pidfile  write the daemon's pid there\n"
-			    "  -t          check the configuration and exit\n"
-			    "  -V          print the version\n", SOCKD_CONF);
+			printf("  -d             debug logging (connections, children)\n"
+			    "  -F             stay in the foreground, log to stderr\n"
+			    "  -f file        configuration file (default %s)\n"
+			    "  -h, --help     this help\n"
+			    "  -p pidfile     write the daemon's pid there\n"
+			    "  -t             check the configuration and exit\n"
+			    "  -V, --version  print the version\n", SOCKD_CONF);
 			exit(0);
 		case 'V':
 			printf("sockd %s\n", SOCKD_VERSION);
@@ -64,6 +71,8 @@ parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "sockd: unexpected argument \"%s\" (options only)\n",
+		    argv[optind]);
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}

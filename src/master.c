@@ -465,6 +465,8 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
 	pidfd = -1;
+	/* As s6-tcpserver counts: this client's connections, this one too. */
+	c->connnum = src ? src->count + 1 : 0;
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
 	if (pid == -1) {
@@ -504,7 +506,8 @@ refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
 /*
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
- * when the service counts them.
+ * when the service counts them: for per_source, and for the TCPCONNNUM of
+ * every server (built-ins have no environment).
  */
 static bool
 admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
@@ -527,7 +530,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 		why = REFUSE_PAUSED;
 	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
-	else if (!sc->per_source && !sc->source_rate)
+	else if (!sc->per_source && !sc->source_rate && !sc->server)
 		return true;
 	else {
 		key = persource_key(&svc->sources, &a);
@@ -539,7 +542,7 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 		else if (!ratelimit_take(&src->bucket, now))
 			why = REFUSE_SOURCE_RATE;
 		else {
-			*srcp = sc->per_source ? src : NULL;
+			*srcp = sc->per_source || sc->server ? src : NULL;
 			return true;
 		}
 	}
@@ -1099,16 +1102,32 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 	return 0;
 }
 
+/* Whether sc names the same user as the enabled service of its name in
+ * prev, the running configuration (NULL at start). */
+static bool
+same_user(const struct config *prev, const struct svc_conf *sc)
+{
+	for (size_t i = 0; prev && i < prev->nsvcs; i++) {
+		const struct svc_conf *o = &prev->svcs[i];
+		if (!o->disabled && strcmp(o->name, sc->name) == 0)
+			return o->set_ids == sc->set_ids &&
+			    (!sc->set_ids || o->uid == sc->uid);
+	}
+	return false;
+}
+
 /*
  * Without root, sockd can only run handlers as itself: a service naming
  * anyone else is an error (sockd -t still checks the file). With root,
- * say which servers keep it.
+ * say which servers keep it: at start, and on a reload for the services
+ * that are new or run as another user than before.
  */
 static int
-check_ids(const struct svc_conf *sc)
+check_ids(const struct config *prev, const struct svc_conf *sc)
 {
 	if (geteuid() == 0) {
-		if (sc->server && (!sc->set_ids || sc->uid == 0))
+		if (sc->server && (!sc->set_ids || sc->uid == 0) &&
+		    !same_user(prev, sc))
 			log_warnx("service \"%s\": %s will run as root", sc->name,
 			    sc->server);
 		return 0;
@@ -1142,7 +1161,7 @@ switch_services(struct sockd *sd, struct config *cfg)
 		const struct svc_conf *sc = &cfg->svcs[i];
 		if (sc->disabled)
 			continue;
-		if (check_ids(sc) == -1)
+		if (check_ids(sd->cfg == cfg ? NULL : sd->cfg, sc) == -1)
 			goto undo;
 		nc[n] = sc;
 		if ((nv[n] = take_match(sd, sc)) == NULL &&

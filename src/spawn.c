@@ -51,8 +51,10 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 
 	vars[n++] = svc->conf->proto == PROTO_TCP ? "PROTO=TCP" : "PROTO=UDP";
 	vars[n++] = svc->env_service;
-	snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u", svc->nchildren + 1);
-	vars[n++] = e->connnum;
+	if (c->peer && c->connnum) {
+		snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u", c->connnum);
+		vars[n++] = e->connnum;
+	}
 	if (c->peer) {
 		env_addr(c->peer, e->rip, sizeof(e->rip), "TCPREMOTEIP",
 		    e->rport, sizeof(e->rport), "TCPREMOTEPORT");

@@ -14,6 +14,8 @@ struct conn {
 	int errfd;		/* the child's fd 2; -1 keeps sockd's stderr */
 	const struct sockaddr *peer;
 	const struct sockaddr *local;
+	unsigned connnum;	/* TCPCONNNUM: the client's connections, this
+				 * one included; 0 leaves it unset */
 };
 
 /*

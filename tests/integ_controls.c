@@ -132,11 +132,69 @@ END_TEST
 
 START_TEST(root_warning)
 {
-	if (geteuid() != 0)
-		return;
 	start("", "");
 	ck_assert(tu_wait_log(&d, "service \"probe\": ", 1000));
 	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
+}
+END_TEST
+
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Rewrites sockd.conf with services probe and other (keys in body),
+ * sends SIGHUP and waits until the nth reload is logged. */
+static void
+reload_with(const char *body, int n)
+{
+	static uint16_t other_port;
+
+	if (n == 1)
+		other_port = tu_free_port();
+	tu_write("sockd.conf",
+	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\"; },\n"
+	    "  { name = \"other\"; protocol = \"tcp\"; port = %u;\n"
+	    "  server = \"%s\"; %s } );\n", port, tu_path("tests/probe-controls.sh"),
+	    other_port, tu_path("tests/probe-controls.sh"), body);
+	kill(d.pid, SIGHUP);
+	for (long end = now_ms() + 5000; count(d.log, "reloaded:") < n &&
+	    now_ms() < end; usleep(20000))
+		tu_drain_log(&d);
+	ck_assert_msg(count(d.log, "reloaded:") == n, "%s", d.log);
+}
+
+/* How many times sockd warned that service name runs its server as root. */
+static int
+root_warnings(const char *name)
+{
+	char needle[4200];
+
+	snprintf(needle, sizeof(needle), "service \"%s\": %s will run as root",
+	    name, tu_path("tests/probe-controls.sh"));
+	return count(d.log, needle);
+}
+
+/* The root warnings come once: a reload repeats them only for a service
+ * that is new or whose user changed. */
+START_TEST(root_warning_once)
+{
+	start("", "");
+	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
+	reload_with("", 1);		/* other is new */
+	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 1,
+	    "%s", d.log);
+	reload_with("", 2);		/* nothing changed */
+	reload_with("user = \"nobody\";", 3);
+	reload_with("", 4);		/* other back to root */
+	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 2,
+	    "%s", d.log);
 }
 END_TEST
 
@@ -252,8 +310,9 @@ START_TEST(no_access_most_specific)
 }
 END_TEST
 
-static bool
-have_ipv6_loopback(void)
+/* NULL when ::1 can be bound, else why the IPv6 tests are skipped. */
+static const char *
+ipv6_skip(void)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
@@ -262,15 +321,11 @@ have_ipv6_loopback(void)
 	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
 	if (fd >= 0)
 		close(fd);
-	if (!ok)
-		fprintf(stderr, "%s: skipped, no ::1 on this host\n", tcase_name());
-	return ok;
+	return ok ? NULL : "no ::1 on this host";
 }
 
 START_TEST(ipv6_loopback)
 {
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = \"::1\";");
 	report_from(NULL, "::1");
 	ck_assert_msg(has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
@@ -283,8 +338,6 @@ START_TEST(ipv6_dual_stack)
 {
 	char line[64];
 
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
 	report_from("127.0.0.2", "127.0.0.1");
 	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
@@ -299,8 +352,6 @@ END_TEST
 
 START_TEST(ipv6_only)
 {
-	if (!have_ipv6_loopback())
-		return;
 	start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
 	report_from(NULL, "::1");
 	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
@@ -331,19 +382,45 @@ START_TEST(environment)
 }
 END_TEST
 
-START_TEST(connnum_counts_live_children)
+/* The number of the connection hold_from(src) made, from its handler. */
+static int
+held_connnum(int fd)
 {
 	char line[256];
-	int a, b;
+	const char *p;
+
+	tu_read_until(fd, line, sizeof(line), "started", 5000);
+	ck_assert_msg((p = strstr(line, " conn=")) != NULL, "%s", line);
+	return atoi(p + 6);
+}
+
+/* TCPCONNNUM counts the live connections from the client's address, as
+ * s6-tcpserver does, not those of the whole service. */
+START_TEST(connnum_counts_live_children)
+{
+	pid_t pid;
+	int a, b, c, e;
 
 	start("", "args = [\"probe\", \"hold\"];");
-	a = hold_from(NULL, NULL);
+	a = hold_from(NULL, &pid);
 	b = tu_connect(port);
 	ck_assert_int_ge(b, 0);
-	tu_read_until(b, line, sizeof(line), "started", 5000);
-	ck_assert_msg(strstr(line, " conn=2 "), "%s", line);
+	ck_assert_int_eq(held_connnum(b), 2);
+	c = tu_connect_from("127.0.0.2", "127.0.0.1", port);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(held_connnum(c), 1);
+	/* Once a's handler is gone, 127.0.0.1 has one connection left. */
+	kill(pid, SIGKILL);
 	close(a);
+	for (long end = now_ms() + 5000; kill(pid, 0) == 0 && now_ms() < end;)
+		usleep(10000);
+	ck_assert(tu_wait_log(&d, "killed by signal", 5000));
+	e = tu_connect(port);
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_eq(held_connnum(e), 2);
 	close(b);
+	close(c);
+	close(e);
 }
 END_TEST
 
@@ -407,10 +484,6 @@ START_TEST(udp_loop_guard)
 {
 	char got[64];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "udp_loop_guard: skipped, binding port 1023 needs root\n");
-		return;
-	}
 	start_udp_echo("");
 	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 2000), 2);
 	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 500), -1);
@@ -431,11 +504,7 @@ END_TEST
 
 START_TEST(not_root_named_user)
 {
-	const char *conf;
-
-	if (geteuid() != 0)
-		return;
-	conf = tu_write("sockd.conf",
+	const char *conf = tu_write("sockd.conf",
 	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
 	    "  server = \"%s\"; user = \"root\"; } );\n", port,
 	    tu_path("tests/probe-controls.sh"));
@@ -467,8 +536,9 @@ controls_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, user_nobody);
-	tcase_add_test(tc, root_warning);
+	tu_add_test(tc, user_nobody, tu_nobody_skip());
+	tu_add_test(tc, root_warning, tu_root_skip());
+	tu_add_test(tc, root_warning_once, tu_root_skip());
 	tcase_add_test(tc, per_source);
 	tcase_add_test(tc, source_rate);
 	tcase_add_test(tc, refusal_flood_is_summarized);
@@ -476,17 +546,18 @@ controls_suite(void)
 	tcase_add_test(tc, rate_spreads_connections);
 	tcase_add_test(tc, only_from);
 	tcase_add_test(tc, no_access_most_specific);
-	tcase_add_test(tc, ipv6_loopback);
-	tcase_add_test(tc, ipv6_dual_stack);
-	tcase_add_test(tc, ipv6_only);
+	tu_add_test(tc, ipv6_loopback, ipv6_skip());
+	tu_add_test(tc, ipv6_dual_stack, ipv6_skip());
+	tu_add_test(tc, ipv6_only, ipv6_skip());
 	tcase_add_test(tc, environment);
 	tcase_add_test(tc, connnum_counts_live_children);
 	tcase_add_test(tc, process_setup);
 	tcase_add_test(tc, max_lifetime);
 	tcase_add_test(tc, max_lifetime_sigkill);
-	tcase_add_test(tc, udp_loop_guard);
+	tu_add_test(tc, udp_loop_guard, geteuid() == 0 ? NULL :
+	    "binding source port 1023 needs root");
 	tcase_add_test(tc, udp_builtin_access);
-	tcase_add_test(tc, not_root_named_user);
+	tu_add_test(tc, not_root_named_user, tu_nobody_skip());
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -397,6 +397,51 @@ START_TEST(json_log)
 }
 END_TEST
 
+/* Whether every line of log starts with "YYYY-MM-DD hh:mm:ss.mmm sockd: ". */
+static bool
+all_stamped(const char *log)
+{
+	for (const char *l = log; *l; l = strchr(l, '\n') + 1) {
+		int y, mo, da, h, mi, se, ms, n = 0;
+		if (sscanf(l, "%4d-%2d-%2d %2d:%2d:%2d.%3d sockd: %n", &y, &mo, &da,
+		    &h, &mi, &se, &ms, &n) != 7 || n != 31)
+			return false;
+		if (strchr(l, '\n') == NULL)
+			break;
+	}
+	return true;
+}
+
+/* Text lines on stderr carry the time, but not into the journal, which
+ * stamps them itself (JOURNAL_STREAM names stderr's device:inode). */
+START_TEST(text_log_time_stamps)
+{
+	uint16_t port = tu_free_port();
+	char journal[4096];
+	const char *conf;
+
+	snprintf(journal, sizeof(journal), "%s", tu_write("journal", "#!/bin/sh\n"
+	    "JOURNAL_STREAM=$(stat -L -c %%d:%%i /proc/self/fd/2) exec \"$@\"\n"));
+	ck_assert_int_eq(chmod(journal, 0755), 0);
+	conf = tu_write("sockd.conf", "services = (%s);\n", hello_conf("h", port, NULL));
+	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	ck_assert(say_hello(port));
+	ck_assert(tu_wait_log(&d, "exited with status ", 5000));
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_msg(all_stamped(d.log), "a line without its time:\n%s", d.log);
+
+	ck_assert_msg(tu_start_via(&d, journal, conf, NULL) == 0, "%s", d.log);
+	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_msg(strstr(d.log, "ready: 1 services\n"), "%s", d.log);
+	/* Root or not (warnings or none), every line starts with "sockd: ". */
+	for (const char *l = d.log; *l; l = strchr(l, '\n') + 1) {
+		ck_assert_msg(strncmp(l, "sockd: ", 7) == 0, "%s", d.log);
+		if (strchr(l, '\n') == NULL)
+			break;
+	}
+}
+END_TEST
+
 START_TEST(handler_stderr_goes_to_log)
 {
 	uint16_t port = tu_free_port();
@@ -629,8 +674,6 @@ START_TEST(fork_failure_is_survived)
 	char why[256] = "";
 	pid_t pid;
 
-	if (geteuid() != 0)
-		return;		/* then RLIMIT_NPROC applies as it is; nothing to prove here */
 	chmod(tu_tmpdir(), 0755);
 	chmod(conf, 0644);
 	ck_assert_int_eq(pipe(p), 0);
@@ -712,12 +755,14 @@ ops_suite(void)
 	tcase_add_test(tc, shutdown_leave);
 	tcase_add_test(tc, include_dir_errors_name_the_file);
 	tcase_add_test(tc, json_log);
+	tcase_add_test(tc, text_log_time_stamps);
 	tcase_add_test(tc, handler_stderr_is_bounded);
 	tcase_add_test(tc, sigusr1_counters);
 	tcase_add_test(tc, handler_stderr_goes_to_log);
 	tcase_add_test(tc, backoff_pauses_and_resumes);
 	tcase_add_test(tc, emfile_does_not_spin);
-	tcase_add_test(tc, fork_failure_is_survived);
+	/* Root is exempt from RLIMIT_NPROC, so the test runs sockd as nobody. */
+	tu_add_test(tc, fork_failure_is_survived, tu_nobody_skip());
 	tcase_add_test(tc, sd_notify);
 	suite_add_tcase(s, tc);
 	return s;

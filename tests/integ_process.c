@@ -606,7 +606,7 @@ START_TEST(tcp_wait_service)
 	uint16_t port = tu_free_port();
 	static char ra[REPORT_MAX], rb[REPORT_MAX];
 	const char *lines[] = { "env:PATH=/usr/local/bin:/usr/bin:/bin",
-	    "env:PROTO=TCP", "env:SOCKD_SERVICE=acc", "env:TCPCONNNUM=1", NULL };
+	    "env:PROTO=TCP", "env:SOCKD_SERVICE=acc", NULL };
 	struct daemon *d = it_start(probe_conf("acc", "tcp", port,
 	    "\"probe\", \"accept\"", "wait = true;"));
 	int a = tu_connect(port), b;
@@ -639,7 +639,7 @@ START_TEST(udp_wait_environment)
 	uint16_t port = tu_free_port();
 	static char report[REPORT_MAX];
 	const char *lines[] = { "env:PATH=/usr/local/bin:/usr/bin:/bin",
-	    "env:PROTO=UDP", "env:SOCKD_SERVICE=udp-env", "env:TCPCONNNUM=1", NULL };
+	    "env:PROTO=UDP", "env:SOCKD_SERVICE=udp-env", NULL };
 	struct daemon *d;
 	ssize_t n;
 

@@ -22,6 +22,7 @@ main(void)
 	check_set_max_msg_size(TU_LOG_MAX + 4096);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	tu_report_skips();
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,9 +2,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,21 +31,193 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* The programs run as nobody, and the directory holding copies of them. */
+static const char *const nobody_progs[] = {
+	"src/sockd", "tests/probe", "tests/probe-controls.sh", "tests/oldkernel",
+	"services/hello-tcp", "services/echo-udp", "services/timestamp",
+};
+#define NPROGS (sizeof(nobody_progs) / sizeof(nobody_progs[0]))
+static char stage[PATH_MAX];
+static pid_t stage_owner;
+
+static bool
+is_nobody_prog(const char *rel)
+{
+	for (size_t i = 0; i < NPROGS; i++)
+		if (strcmp(rel, nobody_progs[i]) == 0)
+			return true;
+	return false;
+}
+
 const char *
 tu_path(const char *rel)
 {
 	static char top[PATH_MAX], out[PATH_MAX * 2];
 
 	if (top[0] == '\0') {
-		/* The test binaries live in tests/, one level below the top. */
+		/* The test binaries live in tests/, one level below the top.
+		 * No ck_assert: this also runs outside tests, in the runner. */
 		ssize_t n = readlink("/proc/self/exe", top, sizeof(top) - 1);
-		ck_assert_int_gt(n, 0);
+		if (n <= 0)
+			abort();
 		top[n] = '\0';
 		*strrchr(top, '/') = '\0';
 		*strrchr(top, '/') = '\0';
 	}
-	snprintf(out, sizeof(out), "%s/%s", top, rel);
+	snprintf(out, sizeof(out), "%s/%s", stage[0] && is_nobody_prog(rel) ?
+	    stage : top, rel);
 	return out;
+}
+
+/* Skipped tests, printed after the run. */
+static char *skips[64];
+static size_t nskips;
+
+void
+tu_add_test(TCase *tc, const TTest *tf, const char *why)
+{
+	if (why == NULL) {
+		tcase_add_test(tc, tf);
+		return;
+	}
+	if (nskips < sizeof(skips) / sizeof(skips[0]) &&
+	    asprintf(&skips[nskips], "SKIP %s: %s", tf->name, why) != -1)
+		nskips++;
+}
+
+int
+tu_report_skips(void)
+{
+	for (size_t i = 0; i < nskips; i++)
+		printf("%s\n", skips[i]);
+	if (nskips)
+		printf("%zu test%s skipped\n", nskips, nskips == 1 ? "" : "s");
+	fflush(stdout);
+	return (int)nskips;
+}
+
+const char *
+tu_root_skip(void)
+{
+	return geteuid() == 0 ? NULL : "needs root (run make check as root)";
+}
+
+/* Whether nobody can execute every program (as the tests will run them). */
+static bool
+nobody_can_run(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == -1)
+		return false;
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(1);
+		for (size_t i = 0; i < NPROGS; i++)
+			if (access(tu_path(nobody_progs[i]), R_OK | X_OK) == -1)
+				_exit(1);
+		_exit(0);
+	}
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0;
+}
+
+static void
+unstage(void)
+{
+	/* Check's forked test processes exit through here too. */
+	if (stage[0] && getpid() == stage_owner) {
+		for (size_t i = 0; i < NPROGS; i++)
+			unlink(tu_path(nobody_progs[i]));
+		for (const char *d = "src\0tests\0services\0"; *d; d += strlen(d) + 1) {
+			char p[PATH_MAX * 2];
+			snprintf(p, sizeof(p), "%s/%s", stage, d);
+			rmdir(p);
+		}
+		rmdir(stage);
+		stage[0] = '\0';
+	}
+}
+
+/* Copies src to dst with mode 755; -1 on failure. */
+static int
+copy_prog(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1;
+
+	if (in == -1)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	while (out != -1 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			n = -1;
+	close(in);
+	if (out == -1 || close(out) == -1 || n < 0 || chmod(dst, 0755) == -1)
+		return -1;
+	return 0;
+}
+
+/* Copies the programs under a fresh mode-755 directory in /tmp. */
+static const char *
+stage_progs(void)
+{
+	char top[PATH_MAX * 2], dir[sizeof(stage)] = "/tmp/sockd-progs.XXXXXX";
+
+	if (mkdtemp(dir) == NULL)
+		return "cannot make a directory under /tmp";
+	stage_owner = getpid();
+	atexit(unstage);
+	if (chmod(dir, 0755) == -1)
+		goto fail;
+	for (const char *d = "src\0tests\0services\0"; *d; d += strlen(d) + 1) {
+		char p[PATH_MAX * 2];
+		snprintf(p, sizeof(p), "%s/%s", dir, d);
+		if (mkdir(p, 0755) == -1)
+			goto fail;
+	}
+	for (size_t i = 0; i < NPROGS; i++) {
+		char dst[PATH_MAX * 2];
+		snprintf(top, sizeof(top), "%s", tu_path(nobody_progs[i]));
+		snprintf(dst, sizeof(dst), "%s/%s", dir, nobody_progs[i]);
+		if (copy_prog(top, dst) == -1)
+			goto fail;
+	}
+	snprintf(stage, sizeof(stage), "%s", dir);
+	return NULL;
+fail:
+	/* unstage() removes what tu_path() names in the stage: point it there. */
+	snprintf(stage, sizeof(stage), "%s", dir);
+	unstage();
+	return "cannot copy the programs into a directory under /tmp";
+}
+
+const char *
+tu_nobody_skip(void)
+{
+	static bool decided;
+	static const char *why;
+
+	if (decided)
+		return why;
+	decided = true;
+	if ((why = tu_root_skip()) != NULL)
+		return why = "needs root to run processes as nobody";
+	if (getpwuid(65534) == NULL)
+		return why = "no user with uid 65534 (nobody)";
+	if (nobody_can_run())
+		return NULL;
+	/* The tree is out of nobody's reach (a clone under /root): copy. */
+	if ((why = stage_progs()) != NULL)
+		return why;
+	if (!nobody_can_run()) {
+		unstage();
+		why = "nobody cannot execute the programs even from a copy under /tmp";
+	}
+	return why;
 }
 
 const char *

@@ -34,8 +34,31 @@ Suite *hostile_suite(void);
 Suite *reliability_suite(void);
 Suite *faults_suite(void);
 
-/* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
+/*
+ * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
+ * The programs tests run as nobody (sockd, the probes, the handlers) are
+ * read from the copy tu_nobody_skip() made, if it made one.
+ */
 const char *tu_path(const char *rel);
+
+/*
+ * Check has no "skipped" status, so a test that cannot run here is not
+ * added at all: tu_add_test() adds tf when why is NULL, and otherwise
+ * records "SKIP name: why" for tu_report_skips(), which the runners call
+ * after the run to print those lines and their count. Returns the count.
+ */
+void tu_add_test(TCase *, const TTest *tf, const char *why);
+int tu_report_skips(void);
+/* NULL when running as root, else why a test needing root is skipped. */
+const char *tu_root_skip(void);
+/*
+ * NULL when tests may run sockd, the probes and the handlers as nobody
+ * (uid 65534): running as root, and nobody can execute them. When nobody
+ * cannot reach the source tree (a clone under /root, mode 700), the
+ * programs are copied once into a mode-755 directory under /tmp, which the
+ * process that made it removes at exit. Otherwise, the reason.
+ */
+const char *tu_nobody_skip(void);
 /* A fresh temporary directory, removed with everything in it by tu_cleanup(). */
 const char *tu_tmpdir(void);
 void tu_cleanup(void);

@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, config_controls_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	tu_report_skips();
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
