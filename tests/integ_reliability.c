@@ -163,17 +163,9 @@ END_TEST
 /*
  * A datagram from a port sockd holds can only be forged: a raw socket
  * sends it, and another counts the datagrams that pass on loopback.
- * Both need root (CAP_NET_RAW); the tests that use them skip without.
+ * Both need root (CAP_NET_RAW); the tests that use them are skipped
+ * without.
  */
-static bool
-raw_allowed(const char *test)
-{
-	if (geteuid() == 0)
-		return true;
-	fprintf(stderr, "%s: skipped, forging a datagram from a port sockd "
-	    "holds needs a raw socket (root)\n", test);
-	return false;
-}
 
 /* Sends msg from 127.0.0.1:sport to 127.0.0.1:dport. The kernel writes
  * the IP header; a UDP checksum of 0 means none, which IPv4 allows. */
@@ -248,8 +240,6 @@ START_TEST(udp_loop_through_exec_service)
 	char got[128];
 	int sniff, n;
 
-	if (!raw_allowed("udp_loop_through_exec_service"))
-		return;
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    "  { name = \"echo\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
 	    "    builtin = \"echo\"; },\n"
@@ -283,8 +273,6 @@ START_TEST(echo_udp_drops_unsafe)
 	char got[128];
 	int sniff, n;
 
-	if (!raw_allowed("echo_udp_drops_unsafe"))
-		return;
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    "  { name = \"echo-udp\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
 	    "    server = \"%s\"; wait = true; args = [ \"echo-udp\", \"1\" ]; }\n"
@@ -504,8 +492,8 @@ reliability_suite(void)
 	tc = tcase_create("udp");
 	tcase_set_timeout(tc, IT_TIMEOUT);
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, udp_loop_through_exec_service);
-	tcase_add_test(tc, echo_udp_drops_unsafe);
+	tu_add_test(tc, udp_loop_through_exec_service, tu_root_skip());
+	tu_add_test(tc, echo_udp_drops_unsafe, tu_root_skip());
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("idle");

@@ -344,8 +344,7 @@ cfgscan_suite(void)
 	tcase_add_test(tc, include_dir_errors);
 	tcase_add_test(tc, bad_port_no_collisions);
 	tcase_add_test(tc, range_wording);
-	if (geteuid() == 0)
-		tcase_add_test(tc, server_not_executable_by_user);
+	tu_add_test(tc, server_not_executable_by_user, tu_root_skip());
 	tcase_add_test(tc, fuzz_corpus);
 	suite_add_tcase(s, tc);
 	return s;
