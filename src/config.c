@@ -1407,7 +1407,7 @@ config_load(const char *path, struct cfgerr *err)
 	cfgscan_free(&ld.scan);
 	free(ld.dir);
 	if (err->count > 0) {
-		config_free(cfg);
+		config_unref(cfg);
 		return NULL;
 	}
 	return cfg;
@@ -1421,7 +1421,7 @@ config_ref(struct config *cfg)
 }
 
 void
-config_free(struct config *cfg)
+config_unref(struct config *cfg)
 {
 	if (cfg == NULL || --cfg->refs > 0)
 		return;

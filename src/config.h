@@ -115,7 +115,7 @@ void cfgerr_add(struct cfgerr *, const char *file, int line, const char *fmt,
 struct config *config_load(const char *path, struct cfgerr *);
 /* Configurations are shared by the services and children using them. */
 struct config *config_ref(struct config *);
-void config_free(struct config *);
+void config_unref(struct config *);
 void cfgerr_free(struct cfgerr *);
 const char *svc_proto_name(enum svc_proto);
 
