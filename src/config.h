@@ -109,14 +109,19 @@ struct cfgerr {
 	unsigned count;
 };
 
+/* cfgerr.c */
 void cfgerr_add(struct cfgerr *, const char *file, int line, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
-
-struct config *config_load(const char *path, struct cfgerr *);
-/* Configurations are shared by the services and children using them. */
-struct config *config_ref(struct config *);
-void config_free(struct config *);
 void cfgerr_free(struct cfgerr *);
+
+/* config.c */
+struct config *config_load(const char *path, struct cfgerr *);
+/*
+ * Configurations are shared by the services and children using them;
+ * config_unref() drops one reference and frees with the last.
+ */
+struct config *config_ref(struct config *);
+void config_unref(struct config *);
 const char *svc_proto_name(enum svc_proto);
 
 #endif

@@ -119,7 +119,7 @@ main(int argc, char **argv)
 	if (o.test) {
 		printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
 		    cfg->nsvcs, cfg->nenabled);
-		config_free(cfg);
+		config_unref(cfg);
 		return 0;
 	}
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
@@ -156,6 +156,6 @@ out_master:
 	master_close(&sd);
 	pidfile_remove(&pf);
 out:
-	config_free(cfg);
+	config_unref(cfg);
 	return rc;
 }

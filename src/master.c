@@ -1252,9 +1252,9 @@ reload_finish(struct sockd *sd)
 		log_warnx("reload failed; keeping the running configuration");
 	} else if (switch_services(sd, cfg) == -1) {
 		log_warnx("reload abandoned; keeping the running configuration");
-		config_free(cfg);
+		config_unref(cfg);
 	} else {
-		config_free(sd->cfg);
+		config_unref(sd->cfg);
 		sd->cfg = cfg;
 		master_log_config(sd);
 		update_all(sd);

@@ -137,7 +137,7 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 	svc->sources.prefix6 = sc->per_source_prefix6;
 	svc->sources.rate = svc->sources.burst = sc->source_rate;
 	config_ref(cfg);
-	config_free(svc->cfg);
+	config_unref(svc->cfg);
 	svc->cfg = cfg;
 	svc->conf = sc;
 	return 0;
@@ -204,7 +204,7 @@ service_unref(struct service *svc)
 	free(svc->envv);
 	free(svc->fails);
 	persource_free(&svc->sources);
-	config_free(svc->cfg);
+	config_unref(svc->cfg);
 	free(svc);
 }
 

@@ -128,7 +128,7 @@ START_TEST(absolute_include)
 	ck_assert_uint_eq(cfg->nsvcs, 1);
 	/* The service says where it was defined: the real file. */
 	ck_assert_ptr_nonnull(strstr(cfg->svcs[0].file, "/sub.conf"));
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -159,7 +159,7 @@ START_TEST(include_in_comment_or_string)
 
 	cfg = load_raw(commented, sizeof(commented) - 1);
 	ck_assert_msg(cfg != NULL, "%s", err.text);
-	config_free(cfg);
+	config_unref(cfg);
 	REFUSED("a = \"\n@include \"fifo\"\n\";\n" GOOD_SVC, 2, "@include inside a string");
 }
 END_TEST
@@ -239,7 +239,7 @@ START_TEST(include_dir_errors)
 	cfg = load_text("sockd = { include_dir = \"conf.d\"; };\n");
 	ck_assert_msg(cfg != NULL, "%s", err.text);
 	ck_assert_uint_eq(cfg->nsvcs, 1);
-	config_free(cfg);
+	config_unref(cfg);
 	snprintf(q, sizeof(q), "%s/conf.d/z.conf", tu_tmpdir());
 	ck_assert_int_eq(symlink("gone.conf", q), 0);
 	cfg = load_text("sockd = { include_dir = \"conf.d\"; };\n");
@@ -317,7 +317,7 @@ START_TEST(fuzz_corpus)
 			ck_assert_msg(cfg != NULL || (err.count > 0 && err.text),
 			    "%s: refused without an error", p);
 			loaded += cfg != NULL;
-			config_free(cfg);
+			config_unref(cfg);
 		}
 		free(ents[i]);
 	}

@@ -68,7 +68,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(sc->instances, 0);
 	ck_assert(!sc->disabled);
 	ck_assert_int_eq(sc->line, 2);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -101,7 +101,7 @@ START_TEST(full_service)
 	ck_assert_ptr_eq(d->builtin, builtin_find("daytime"));
 	ck_assert_ptr_null(d->server);
 	ck_assert(cfg->svcs[2].disabled);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -121,7 +121,7 @@ START_TEST(relative_server)
 	ck_assert_msg(cfg != NULL, "%s", err.text);
 	ck_assert_str_eq(cfg->svcs[0].server, expect);
 	ck_assert_str_eq(cfg->svcs[0].argv[0], "h");
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -176,7 +176,7 @@ START_TEST(int64_traps)
 	struct config *cfg = load(SVC("server = \"/bin/true\"; # 99999999999\n"
 	    "args = [\"x\", \"99999999999\"]; /* 99999999999 */"));
 	ck_assert_msg(cfg != NULL, "%s", err.text);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -239,7 +239,7 @@ START_TEST(same_port_other_protocol_or_address)
 	    "{ name = \"d\"; protocol = \"tcp\"; port = 7000; server = \"/bin/true\"; disabled = true; }\n);\n");
 
 	ck_assert_msg(cfg != NULL, "%s", err.text);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -360,7 +360,7 @@ START_TEST(shipped_config)
 
 	ck_assert_msg(cfg != NULL, "%s", err.text);
 	ck_assert_uint_eq(cfg->nenabled, 4);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -370,11 +370,11 @@ START_TEST(backlog_key)
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(cfg->svcs[0].backlog, 64);
-	config_free(cfg);
+	config_unref(cfg);
 	cfg = load(SVC("server = \"/bin/true\";"));
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(cfg->svcs[0].backlog, 0);	/* somaxconn */
-	config_free(cfg);
+	config_unref(cfg);
 	expect_error(SVC("server = \"/bin/true\";\nbacklog = 0;"), 4,
 	    "backlog: 0 is out of range");
 	expect_error(SVC("server = \"/bin/true\";\nbacklog = 4294967303;"), 4,

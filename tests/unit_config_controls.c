@@ -42,7 +42,7 @@ START_TEST(global_defaults)
 	ck_assert_uint_eq(cfg->svcs[1].per_source_prefix6, 64);
 	ck_assert(cfg->svcs[1].udp_loop_guard);
 	ck_assert_int_eq(cfg->svcs[1].umask, -1);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 
@@ -57,7 +57,7 @@ START_TEST(users_and_errors)
 	ck_assert_int_ge(cfg->svcs[0].ngroups, 1);
 	ck_assert_int_eq(cfg->svcs[0].umask, 027);
 	ck_assert_uint_eq(cfg->svcs[0].rate_burst, 5);
-	config_free(cfg);
+	config_unref(cfg);
 
 	/* The global section's errors are reported once, at their line. */
 	cfg = load("sockd = {\n  user = \"no-such-user\"; };\nservices = (\n"
@@ -89,7 +89,7 @@ START_TEST(dual_stack_conflicts)
 	    SVC("b", 7000, "address = \"127.0.0.2\";") "\n);\n");
 	ck_assert_msg(cfg != NULL, "%s", err.text);
 	ck_assert_uint_eq(cfg->svcs[0].naddrs, 2);
-	config_free(cfg);
+	config_unref(cfg);
 }
 END_TEST
 

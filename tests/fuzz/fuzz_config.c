@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	/* Either a configuration or at least one error, never neither. */
 	if (cfg == NULL && err.count == 0)
 		abort();
-	config_free(cfg);
+	config_unref(cfg);
 	cfgerr_free(&err);
 	return 0;
 }

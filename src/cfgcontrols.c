@@ -1,0 +1,490 @@
+/*
+ * The controls: the per-service keys that the "sockd" section may set as
+ * defaults (addresses, access lists, user and group, environment,
+ * rlimits, umask, chdir, rates and time limits). Resolves them at load
+ * time into the service's plain struct, so a child never looks anything
+ * up. Never reads the service's identity or handler keys.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cfgload.h"
+
+const struct keyspec cfgcontrols_keys[] = {
+	{ "address", K_ONE_OR_MORE },
+	{ "v6only", K_BOOL },
+	{ "instances", K_INT },
+	{ "user", K_STRING },
+	{ "group", K_STRING },
+	{ "per_source", K_INT },
+	{ "per_source_prefix6", K_INT },
+	{ "rate", K_INT },
+	{ "rate_burst", K_INT },
+	{ "source_rate", K_INT },
+	{ "only_from", K_ONE_OR_MORE },
+	{ "no_access", K_ONE_OR_MORE },
+	{ "refuse_message", K_STRING },
+	{ "env", K_STRINGS },
+	{ "passenv", K_STRINGS },
+	{ "rlimits", K_GROUP },
+	{ "nice", K_INT },
+	{ "umask", K_STRING },
+	{ "chdir", K_STRING },
+	{ "max_lifetime", K_INT },
+	{ "idle_timeout", K_INT },
+	{ "udp_loop_guard", K_BOOL },
+	{ NULL, 0 }
+};
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+	{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE },
+	{ "memlock", RLIMIT_MEMLOCK }, { "nofile", RLIMIT_NOFILE },
+	{ "nproc", RLIMIT_NPROC },
+};
+
+/*
+ * The group that sets a control key for the service: grp when it holds
+ * the key, or else the global section with its default (may be NULL).
+ */
+static const config_setting_t *
+holder(struct loader *ld, const config_setting_t *grp, const char *key)
+{
+	if (grp && config_setting_get_member(grp, key))
+		return grp;
+	return ld->global;
+}
+
+/* A control key of the service, or else its default from the global section. */
+static config_setting_t *
+pick(struct loader *ld, const config_setting_t *grp, const char *key)
+{
+	const config_setting_t *from = holder(ld, grp, key);
+
+	return from ? config_setting_get_member(from, key) : NULL;
+}
+
+/* A string or a list of strings, as read by K_ONE_OR_MORE keys. */
+static int
+one_or_more_len(const config_setting_t *s)
+{
+	if (s == NULL || !cfgkeys_matches(K_ONE_OR_MORE, s))
+		return -1;
+	return config_setting_type(s) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(s);
+}
+
+static const char *
+one_or_more_elem(const config_setting_t *s, int i)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(s) : config_setting_get_string_elem(s, i);
+}
+
+/* The element i of s for error positions (list elements carry their line). */
+static const config_setting_t *
+elem_at(const config_setting_t *s, int i)
+{
+	const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    s : config_setting_get_elem(s, i);
+
+	return e && config_setting_source_line(e) > 0 ? e : s;
+}
+
+static unsigned
+parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	int n = one_or_more_len(s);
+	unsigned errors = 0;
+
+	if (n == 0) {
+		cfgkeys_error(ld, s, who, "address: the list is empty");
+		return 1;
+	}
+	if ((sc->addrs = calloc(n > 0 ? n : 1, sizeof(*sc->addrs))) == NULL)
+		return 1;
+	if (n < 0) {
+		addr_parse("0.0.0.0", &sc->addrs[0]);
+		sc->naddrs = 1;
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *a = one_or_more_elem(s, i);
+		if (addr_parse(a, &sc->addrs[sc->naddrs]) == -1) {
+			cfgkeys_error(ld, elem_at(s, i), who,
+			    "address \"%s\" is not an IP address literal", a);
+			errors++;
+		} else
+			sc->naddrs++;
+	}
+	return errors;
+}
+
+static unsigned
+parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
+    const char *who, struct acl *acl)
+{
+	int n = one_or_more_len(s);
+	unsigned errors = 0;
+
+	if (n < 0)
+		return 0;
+	acl->set = true;
+	if (n == 0 || (acl->v = calloc(n, sizeof(*acl->v))) == NULL)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const char *a = one_or_more_elem(s, i);
+		if (acl_parse(a, &acl->v[acl->n]) == -1) {
+			cfgkeys_error(ld, elem_at(s, i), who,
+			    "%s: \"%s\" is not an address or a prefix like "
+			    "\"10.0.0.0/8\"", key, a);
+			errors++;
+		} else
+			acl->n++;
+	}
+	return errors;
+}
+
+static unsigned
+parse_ids(struct loader *ld, const config_setting_t *us,
+    const config_setting_t *gs, const char *who, struct svc_conf *sc)
+{
+	const char *user = us && config_setting_type(us) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(us) : NULL;
+	const char *group = gs && config_setting_type(gs) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(gs) : NULL;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	unsigned errors = 0;
+
+	if (user && (pw = getpwnam(user)) == NULL) {
+		cfgkeys_error(ld, us, who, "user \"%s\" does not exist", user);
+		errors++;
+	}
+	if (group && (gr = getgrnam(group)) == NULL) {
+		cfgkeys_error(ld, gs, who, "group \"%s\" does not exist", group);
+		errors++;
+	}
+	if (errors || (!user && !group))
+		return errors;
+	if (geteuid() != 0 && ((pw && pw->pw_uid != geteuid()) ||
+	    (gr && gr->gr_gid != getegid()) ||
+	    (pw && !gr && pw->pw_gid != getegid()))) {
+		cfgkeys_error(ld, us ? us : gs, who, "%s \"%s\": only root can run "
+		    "handlers as someone else, and sockd runs as uid %ld",
+		    us ? "user" : "group", us ? user : group, (long)geteuid());
+		return 1;
+	}
+	sc->set_ids = true;
+	if (pw == NULL) {
+		/* A group alone: sockd's own user with that group only. */
+		sc->uid = geteuid();
+		sc->gid = gr->gr_gid;
+		if ((sc->groups = malloc(sizeof(gid_t))) == NULL)
+			return 1;
+		sc->groups[0] = sc->gid;
+		sc->ngroups = 1;
+		return 0;
+	}
+	sc->user = strdup(pw->pw_name);
+	sc->uid = pw->pw_uid;
+	sc->gid = gr ? gr->gr_gid : pw->pw_gid;
+	/* What initgroups() would set, found now: the child cannot look it up. */
+	for (int n = 16;;) {
+		gid_t *g = realloc(sc->groups, n * sizeof(gid_t));
+		if (g == NULL)
+			return 1;
+		sc->groups = g;
+		sc->ngroups = n;
+		if (getgrouplist(sc->user, sc->gid, sc->groups, &sc->ngroups) != -1)
+			break;
+		if (sc->ngroups <= n)
+			n *= 2;
+		else
+			n = sc->ngroups;
+	}
+	return 0;
+}
+
+static bool
+valid_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (*s >= '0' && *s <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * The handler's environment template: PATH first, then env, then the
+ * passenv values as sockd sees them now (at load time).
+ */
+static unsigned
+parse_env(struct loader *ld, const config_setting_t *es,
+    const config_setting_t *ps, const char *who, struct svc_conf *sc)
+{
+	int ne = es && cfgkeys_matches(K_STRINGS, es) ? config_setting_length(es) : 0;
+	int np = ps && cfgkeys_matches(K_STRINGS, ps) ? config_setting_length(ps) : 0;
+	unsigned errors = 0;
+	size_t n = 1;
+	char *path = NULL;
+
+	if ((sc->env = calloc(ne + np + 2, sizeof(char *))) == NULL)
+		return 1;
+	for (int i = 0; i < ne; i++) {
+		const char *e = config_setting_get_string_elem(es, i);
+		const char *eq = strchr(e, '=');
+		if (eq == NULL || !valid_env_name(e, eq - e)) {
+			cfgkeys_error(ld, elem_at(es, i), who,
+			    "env: \"%s\" is not NAME=value", e);
+			errors++;
+		} else if (strncmp(e, "PATH=", 5) == 0) {
+			free(path);
+			path = strdup(e);
+		} else
+			sc->env[n++] = strdup(e);
+	}
+	for (int i = 0; i < np; i++) {
+		const char *name = config_setting_get_string_elem(ps, i), *v;
+		if (!valid_env_name(name, strlen(name))) {
+			cfgkeys_error(ld, elem_at(ps, i), who,
+			    "passenv: \"%s\" is not a variable name", name);
+			errors++;
+		} else if ((v = getenv(name)) == NULL)
+			continue;
+		else if (strcmp(name, "PATH") == 0) {
+			free(path);
+			if (asprintf(&path, "PATH=%s", v) == -1)
+				path = NULL;
+		} else if (asprintf(&sc->env[n], "%s=%s", name, v) != -1)
+			n++;
+	}
+	sc->env[0] = path ? path : strdup("PATH=" CONFIG_DEFAULT_PATH);
+	return errors;
+}
+
+static unsigned
+parse_rlimits(struct loader *ld, const config_setting_t *grp, const char *who,
+    struct svc_conf *sc)
+{
+	unsigned errors = 0;
+	long long v;
+
+	if (grp == NULL || config_setting_type(grp) != CONFIG_TYPE_GROUP)
+		return 0;
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		config_setting_t *s = config_setting_get_elem(grp, i);
+		const char *name = config_setting_name(s);
+		size_t k;
+
+		for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+			if (strcmp(name, rlimit_names[k].name) == 0)
+				break;
+		if (k == sizeof(rlimit_names) / sizeof(rlimit_names[0])) {
+			cfgkeys_error(ld, s, who, "rlimits: unknown limit '%s' (known: as, "
+			    "core, cpu, data, fsize, memlock, nofile, nproc)", name);
+			errors++;
+			continue;
+		}
+		if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+		    strcmp(config_setting_get_string(s), "unlimited") == 0)
+			v = -1;
+		else if (config_setting_type(s) == CONFIG_TYPE_STRING ||
+		    cfgkeys_int(ld, s, name, 0, LLONG_MAX, who, &v) != 1) {
+			if (config_setting_type(s) != CONFIG_TYPE_INT &&
+			    config_setting_type(s) != CONFIG_TYPE_INT64)
+				cfgkeys_error(ld, s, who, "rlimits: %s: expected an integer "
+				    "or \"unlimited\"", name);
+			errors++;
+			continue;
+		}
+		sc->rlimits[sc->nrlimits].resource = rlimit_names[k].resource;
+		sc->rlimits[sc->nrlimits++].value = v < 0 ? RLIM_INFINITY : (rlim_t)v;
+	}
+	return errors;
+}
+
+static unsigned
+parse_umask(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	const char *str;
+	char *end;
+	long v;
+
+	sc->umask = -1;
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	str = config_setting_get_string(s);
+	v = strtol(str, &end, 8);
+	if (*str == '\0' || *end != '\0' || v < 0 || v > 0777 || strlen(str) > 4) {
+		cfgkeys_error(ld, s, who, "umask: \"%s\" is not an octal mode like \"027\"",
+		    str);
+		return 1;
+	}
+	sc->umask = v;
+	return 0;
+}
+
+static unsigned
+parse_chdir(struct loader *ld, const config_setting_t *s, const char *who,
+    struct svc_conf *sc)
+{
+	const char *dir;
+	struct stat st;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	dir = config_setting_get_string(s);
+	if (dir[0] != '/') {
+		cfgkeys_error(ld, s, who, "chdir: \"%s\" is not an absolute path", dir);
+		return 1;
+	}
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		cfgkeys_error(ld, s, who, "chdir: \"%s\": %s", dir,
+		    strerror(S_ISDIR(st.st_mode) ? errno : ENOTDIR));
+		return 1;
+	}
+	sc->chdir = strdup(dir);
+	return 0;
+}
+
+/* The integer controls: key, range, and where the value goes. */
+static const struct {
+	const char *key;
+	long long min, max;
+	size_t off;
+} int_controls[] = {
+	{ "instances", 1, INT_MAX, offsetof(struct svc_conf, instances) },
+	{ "per_source", 1, INT_MAX, offsetof(struct svc_conf, per_source) },
+	{ "per_source_prefix6", 1, 128,
+	    offsetof(struct svc_conf, per_source_prefix6) },
+	{ "rate", 1, 1000000, offsetof(struct svc_conf, rate) },
+	{ "rate_burst", 1, 1000000, offsetof(struct svc_conf, rate_burst) },
+	{ "source_rate", 1, 1000000, offsetof(struct svc_conf, source_rate) },
+	{ "max_lifetime", 1, INT_MAX, offsetof(struct svc_conf, max_lifetime) },
+	{ "idle_timeout", 1, 86400, offsetof(struct svc_conf, idle_timeout) },
+};
+
+/*
+ * The keys of cfgcontrols_keys[], from the service group grp or else from the
+ * global section; grp NULL reads the global section alone.
+ */
+unsigned
+cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
+    const char *who, struct svc_conf *sc)
+{
+	config_setting_t *s;
+	unsigned errors = 0;
+	long long v;
+	int r;
+
+	sc->per_source_prefix6 = CONFIG_DEFAULT_PREFIX6;
+	sc->udp_loop_guard = true;
+	for (size_t i = 0; i < sizeof(int_controls) / sizeof(int_controls[0]); i++) {
+		const char *key = int_controls[i].key;
+		errors += cfgkeys_uint(ld, holder(ld, grp, key), key,
+		    int_controls[i].min, int_controls[i].max, who,
+		    (unsigned *)((char *)sc + int_controls[i].off));
+	}
+	/* The one signed control; whether it is set matters too. */
+	r = cfgkeys_int(ld, pick(ld, grp, "nice"), "nice", -20, 19, who, &v);
+	if (r == 1) {
+		sc->set_nice = true;
+		sc->nice = v;
+	}
+	errors += r == -1;
+	if ((s = pick(ld, grp, "v6only")) && config_setting_type(s) == CONFIG_TYPE_BOOL)
+		sc->v6only = config_setting_get_bool(s);
+	if ((s = pick(ld, grp, "udp_loop_guard")) &&
+	    config_setting_type(s) == CONFIG_TYPE_BOOL)
+		sc->udp_loop_guard = config_setting_get_bool(s);
+	if ((s = pick(ld, grp, "refuse_message")) &&
+	    config_setting_type(s) == CONFIG_TYPE_STRING)
+		sc->refuse_message = strdup(config_setting_get_string(s));
+	if ((s = pick(ld, grp, "rate_burst")) && !pick(ld, grp, "rate")) {
+		cfgkeys_error(ld, s, who, "rate_burst: set 'rate' too");
+		errors++;
+	}
+	if (sc->rate_burst == 0)
+		sc->rate_burst = sc->rate;
+	errors += parse_addresses(ld, pick(ld, grp, "address"), who, sc);
+	errors += parse_ids(ld, pick(ld, grp, "user"), pick(ld, grp, "group"), who, sc);
+	errors += parse_acl(ld, pick(ld, grp, "only_from"), "only_from", who,
+	    &sc->only_from);
+	errors += parse_acl(ld, pick(ld, grp, "no_access"), "no_access", who,
+	    &sc->no_access);
+	errors += parse_env(ld, pick(ld, grp, "env"), pick(ld, grp, "passenv"), who, sc);
+	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
+	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
+	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
+	return errors;
+}
+
+/* Whether the ids of sc may search or execute (mask 1) what st describes. */
+static bool
+ids_may(const struct svc_conf *sc, const struct stat *st)
+{
+	if (sc->uid == 0)
+		return (st->st_mode & 0111) != 0 || S_ISDIR(st->st_mode);
+	if (st->st_uid == sc->uid)
+		return st->st_mode & 0100;
+	for (int i = 0; i < sc->ngroups; i++)
+		if (st->st_gid == sc->groups[i])
+			return st->st_mode & 0010;
+	if (st->st_gid == sc->gid)
+		return st->st_mode & 0010;
+	return st->st_mode & 0001;
+}
+
+/*
+ * Whether the user a server runs as may execute it: root may run what
+ * nobody else can, and each connection would then exit 127. The mode bits
+ * decide; a file or directory with a POSIX ACL is left to the kernel.
+ */
+unsigned
+cfgcontrols_check_exec(struct loader *ld, const config_setting_t *s,
+    const char *who, const struct svc_conf *sc)
+{
+	char *path = strdup(sc->server), *slash;
+	struct stat st;
+	unsigned errors = 0;
+
+	if (path == NULL)
+		return 1;
+	for (slash = path + strlen(path); slash; slash = strrchr(path, '/')) {
+		const char *at = slash == path ? "/" : path;
+		if (slash != path + strlen(path))
+			*slash = '\0';
+		if (stat(at, &st) == -1 ||
+		    getxattr(at, "system.posix_acl_access", NULL, 0) >= 0)
+			break;
+		if (!ids_may(sc, &st)) {
+			cfgkeys_error(ld, s, who, "server \"%s\": user %s cannot %s %s",
+			    sc->server, sc->user ? sc->user : "(group only)",
+			    S_ISDIR(st.st_mode) ? "enter" : "execute", at);
+			errors++;
+			break;
+		}
+		if (slash == path)
+			break;
+	}
+	free(path);
+	return errors;
+}

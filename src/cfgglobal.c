@@ -1,0 +1,78 @@
+/*
+ * The "sockd" section: the daemon's own settings (limits, pidfile,
+ * shutdown, logging, include_dir) and the defaults of the per-service
+ * controls, checked here once. Never reads a service section.
+ */
+#include <limits.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cfgload.h"
+
+static const struct keyspec global_keys[] = {
+	{ "max_children", K_INT },
+	{ "pidfile", K_STRING },
+	{ "shutdown", K_STRING },
+	{ "shutdown_grace", K_INT },
+	{ "fail_limit", K_INT },
+	{ "include_dir", K_STRING },
+	{ "log", K_STRING },
+	{ "log_format", K_STRING },
+	{ "log_level", K_STRING },
+	{ NULL, 0 }
+};
+
+/* The words of the enumerated keys; returns the errors reported. */
+static unsigned
+parse_words(struct loader *ld, const config_setting_t *grp,
+    struct global_conf *g)
+{
+	static const char *const shutdown_words[] = { "leave", "terminate", NULL };
+	static const char *const log_words[] = { "stderr", "syslog", NULL };
+	static const char *const format_words[] = { "text", "json", NULL };
+	static const char *const level_words[] = { "error", "warning", "info",
+	    "debug", NULL };
+	static const int levels[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	unsigned errors = 0;
+	int e;
+
+	if ((e = cfgkeys_enum(ld, grp, "shutdown", shutdown_words, "sockd")) >= 0)
+		g->shutdown = e;
+	errors += e == -2;
+	if ((e = cfgkeys_enum(ld, grp, "log", log_words, "sockd")) >= 0)
+		g->log = e == 0 ? LOG_DEST_STDERR : LOG_DEST_SYSLOG;
+	errors += e == -2;
+	if ((e = cfgkeys_enum(ld, grp, "log_format", format_words, "sockd")) >= 0)
+		g->log_format = e;
+	errors += e == -2;
+	if ((e = cfgkeys_enum(ld, grp, "log_level", level_words, "sockd")) >= 0)
+		g->log_level = levels[e];
+	errors += e == -2;
+	return errors;
+}
+
+unsigned
+cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
+{
+	struct global_conf *g = &ld->cfg->global;
+	unsigned errors = cfgkeys_check(ld, grp, global_keys, cfgcontrols_keys,
+	    "sockd");
+	struct svc_conf scratch;
+
+	errors += cfgkeys_uint(ld, grp, "max_children", 1, INT_MAX, "sockd",
+	    &g->max_children);
+	g->pidfile = cfgkeys_path(ld, grp, "pidfile");
+	g->include_dir = cfgkeys_path(ld, grp, "include_dir");
+	errors += cfgkeys_uint(ld, grp, "shutdown_grace", 0, 86400, "sockd",
+	    &g->shutdown_grace);
+	errors += cfgkeys_uint(ld, grp, "fail_limit", 1, 1000, "sockd",
+	    &g->fail_limit);
+	errors += parse_words(ld, grp, g);
+
+	/* The defaults are checked here, once; each service reads them again. */
+	memset(&scratch, 0, sizeof(scratch));
+	errors += cfgcontrols_parse(ld, NULL, "sockd", &scratch);
+	cfgservice_free(&scratch);
+	ld->mute_global = true;
+	return errors;
+}

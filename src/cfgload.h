@@ -1,0 +1,96 @@
+/*
+ * The loader's private interface, shared by config.c and the cfg*.c files
+ * that fill struct config from libconfig settings. This is the only header
+ * that brings in libconfig; the rest of sockd includes config.h alone.
+ */
+#ifndef SOCKD_CFGLOAD_H
+#define SOCKD_CFGLOAD_H
+
+#include <stdbool.h>
+
+#include <libconfig.h>
+
+#include "cfgscan.h"
+#include "config.h"
+
+/* State of one config_load() call. */
+struct loader {
+	struct config *cfg;
+	struct cfgerr *err;
+	char *dir;		/* absolute directory of the main file */
+	struct cfgscan scan;	/* the files libconfig reads, checked first */
+	const config_setting_t *global;	/* the "sockd" group, or NULL */
+	bool mute_global;	/* its errors were reported once already */
+};
+
+/* cfgkeys.c: the key schema and the typed getters. */
+enum ktype { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_LIST, K_ONE_OR_MORE };
+
+struct keyspec {
+	const char *name;
+	enum ktype type;
+};
+
+/* The file that setting s was read from, as the user named it. */
+const char *cfgkeys_file(struct loader *, const config_setting_t *s);
+/* An error about setting s, prefixed with who it belongs to (may be NULL). */
+void cfgkeys_error(struct loader *, const config_setting_t *s, const char *who,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Unknown keys and wrong types in a group; returns the error count. */
+unsigned cfgkeys_check(struct loader *, const config_setting_t *grp,
+    const struct keyspec *spec, const struct keyspec *extra, const char *who);
+bool cfgkeys_matches(enum ktype, const config_setting_t *s);
+
+/*
+ * The getters read keys whose types cfgkeys_check() has already verified;
+ * a key of the wrong type reads as absent, and a NULL group holds nothing.
+ */
+/* Whether grp lacks key, reported as an error when it does. */
+bool cfgkeys_missing(struct loader *, const config_setting_t *grp,
+    const char *key, const char *who);
+const char *cfgkeys_string(const config_setting_t *grp, const char *key);
+void cfgkeys_bool(const config_setting_t *grp, const char *key, bool *out);
+/* A string key as an absolute path, relative to the main file; malloc'd. */
+char *cfgkeys_path(struct loader *, const config_setting_t *grp,
+    const char *key);
+/*
+ * The integer setting s, named key in errors, within [min, max]. Returns 1
+ * when set and valid, 0 when absent, -1 after reporting an error.
+ */
+int cfgkeys_int(struct loader *, const config_setting_t *s, const char *key,
+    long long min, long long max, const char *who, long long *out);
+/*
+ * The integer key of grp into *out when it is within [min, max]; *out is
+ * left alone when the key is absent. Returns the errors reported. The
+ * _needed variant also reports an absent key.
+ */
+unsigned cfgkeys_uint(struct loader *, const config_setting_t *grp,
+    const char *key, long long min, long long max, const char *who,
+    unsigned *out);
+unsigned cfgkeys_uint_needed(struct loader *, const config_setting_t *grp,
+    const char *key, long long min, long long max, const char *who,
+    unsigned *out);
+/*
+ * A string key that must be one of words[]: returns the index, -1 when
+ * absent, -2 after reporting an error.
+ */
+int cfgkeys_enum(struct loader *, const config_setting_t *grp,
+    const char *key, const char *const words[], const char *who);
+
+/* cfgcontrols.c: the per-service keys the global section may default. */
+extern const struct keyspec cfgcontrols_keys[];
+unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,
+    const char *who, struct svc_conf *);
+unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,
+    const char *who, const struct svc_conf *);
+
+/* cfgservice.c: one service section, and the rules across services. */
+unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,
+    int index, struct svc_conf *);
+void cfgservice_free(struct svc_conf *);
+unsigned cfgservice_check_unique(struct loader *);
+
+/* cfgglobal.c: the "sockd" section. */
+unsigned cfgglobal_parse(struct loader *, const config_setting_t *grp);
+
+#endif

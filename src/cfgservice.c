@@ -1,0 +1,331 @@
+/*
+ * One service section: its identity (name, protocol, port), its handler
+ * (a server with its args, or a built-in) and its mode (wait, backlog,
+ * disabled, stderr); the controls are cfgcontrols.c's. Also the rules
+ * across services: unique names and listening addresses that do not
+ * collide. Never reads the "sockd" section except through the controls.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "cfgload.h"
+
+static const struct keyspec service_keys[] = {
+	{ "name", K_STRING },
+	{ "protocol", K_STRING },
+	{ "port", K_INT },
+	{ "server", K_STRING },
+	{ "builtin", K_STRING },
+	{ "args", K_STRINGS },
+	{ "wait", K_BOOL },
+	{ "backlog", K_INT },
+	{ "disabled", K_BOOL },
+	{ "stderr", K_STRING },
+	{ NULL, 0 }
+};
+
+static bool
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static char **
+strings_dup(const config_setting_t *list)
+{
+	int n = config_setting_length(list);
+	char **v = calloc(n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if ((v[i] = strdup(config_setting_get_string_elem(list, i))) == NULL)
+			return v;	/* freed by the caller with the service */
+	return v;
+}
+
+static void
+strings_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void
+cfgservice_free(struct svc_conf *sc)
+{
+	free(sc->name);
+	free(sc->file);
+	free(sc->server);
+	strings_free(sc->argv);
+	free(sc->addrs);
+	free(sc->user);
+	free(sc->groups);
+	acl_free(&sc->only_from);
+	acl_free(&sc->no_access);
+	free(sc->refuse_message);
+	strings_free(sc->env);
+	free(sc->chdir);
+}
+
+static unsigned
+parse_server(struct loader *ld, const config_setting_t *grp, const char *who,
+    struct svc_conf *sc)
+{
+	config_setting_t *s = config_setting_get_member(grp, "server");
+	config_setting_t *args = config_setting_get_member(grp, "args");
+	const char *path = config_setting_get_string(s), *base;
+	struct stat st;
+
+	if ((sc->server = cfgkeys_path(ld, grp, "server")) == NULL)
+		return 1;
+	if (stat(sc->server, &st) == -1) {
+		cfgkeys_error(ld, s, who, "server \"%s\": %s", sc->server, strerror(errno));
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfgkeys_error(ld, s, who, "server \"%s\" is not a regular file", sc->server);
+		return 1;
+	}
+	if (access(sc->server, X_OK) == -1) {
+		cfgkeys_error(ld, s, who, "server \"%s\" is not executable", sc->server);
+		return 1;
+	}
+	if (args && cfgkeys_matches(K_STRINGS, args)) {
+		if (config_setting_length(args) == 0) {
+			cfgkeys_error(ld, args, who, "args: must hold at least argv[0]");
+			return 1;
+		}
+		sc->argv = strings_dup(args);
+	} else {
+		base = strrchr(path, '/');
+		sc->argv = calloc(2, sizeof(char *));
+		if (sc->argv)
+			sc->argv[0] = strdup(base ? base + 1 : path);
+	}
+	return 0;
+}
+
+/* The name, the protocol and the port. */
+static unsigned
+parse_identity(struct loader *ld, const config_setting_t *grp,
+    const char *who, struct svc_conf *sc)
+{
+	/* In the order of enum svc_proto. */
+	static const char *const protocols[] = { "tcp", "udp", NULL };
+	const char *name = cfgkeys_string(grp, "name");
+	unsigned errors = 0, port = 0;
+	int e;
+
+	if (cfgkeys_missing(ld, grp, "name", who))
+		errors++;
+	else if (name && !valid_name(name)) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "name"), who,
+		    "name \"%s\": use 1-%d letters, digits, '.', '_' or '-'",
+		    name, CONFIG_NAME_MAX);
+		errors++;
+	} else if (name)
+		sc->name = strdup(name);
+
+	if (cfgkeys_missing(ld, grp, "protocol", who))
+		errors++;
+	else if ((e = cfgkeys_enum(ld, grp, "protocol", protocols, who)) >= 0)
+		sc->proto = e;
+	else
+		errors += e == -2;
+
+	errors += cfgkeys_uint_needed(ld, grp, "port", 1, 65535, who, &port);
+	sc->port = port;
+	return errors;
+}
+
+/* Either a server, checked on disk, or a built-in. */
+static unsigned
+parse_handler(struct loader *ld, const config_setting_t *grp,
+    const char *who, struct svc_conf *sc)
+{
+	bool has_server = config_setting_get_member(grp, "server") != NULL;
+	bool has_builtin = config_setting_get_member(grp, "builtin") != NULL;
+	const char *builtin = cfgkeys_string(grp, "builtin");
+	config_setting_t *s;
+	unsigned errors = 0;
+
+	if (has_server && has_builtin) {
+		cfgkeys_error(ld, grp, who, "set either 'server' or 'builtin', not both");
+		return 1;
+	}
+	if (!has_server && !has_builtin) {
+		cfgkeys_error(ld, grp, who, "missing key 'server' or 'builtin'");
+		return 1;
+	}
+	if (cfgkeys_string(grp, "server"))
+		return parse_server(ld, grp, who, sc);
+	if (builtin == NULL)
+		return 0;
+	if ((sc->builtin = builtin_find(builtin)) == NULL) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "builtin"), who,
+		    "unknown builtin \"%s\" (known: %s)", builtin, builtin_list());
+		errors++;
+	}
+	if ((s = config_setting_get_member(grp, "args")) != NULL) {
+		cfgkeys_error(ld, s, who, "args: not allowed with a builtin");
+		errors++;
+	}
+	return errors;
+}
+
+/* How the service runs: wait, backlog, disabled and stderr. */
+static unsigned
+parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
+    struct svc_conf *sc)
+{
+	static const char *const stderr_words[] = { "log", "null", "inherit", NULL };
+	bool server = cfgkeys_string(grp, "server") != NULL;
+	bool builtin = cfgkeys_string(grp, "builtin") != NULL;
+	config_setting_t *s = config_setting_get_member(grp, "wait");
+	unsigned errors = 0, backlog = 0;
+	int e;
+
+	/* Built-ins always answer per connection or per datagram. */
+	sc->wait = sc->proto == PROTO_UDP && !builtin;
+	cfgkeys_bool(grp, "wait", &sc->wait);
+	if (builtin && sc->wait) {
+		cfgkeys_error(ld, s, who, "wait: built-in services cannot wait");
+		errors++;
+	}
+	if (server && sc->proto == PROTO_UDP && !sc->wait) {
+		cfgkeys_error(ld, s ? s : grp, who,
+		    "wait = false: a udp server must be a wait service");
+		errors++;
+	}
+	errors += cfgkeys_uint(ld, grp, "backlog", 1, INT_MAX, who, &backlog);
+	sc->backlog = backlog;
+	cfgkeys_bool(grp, "disabled", &sc->disabled);
+	if ((e = cfgkeys_enum(ld, grp, "stderr", stderr_words, who)) >= 0)
+		sc->stderr_to = e;
+	errors += e == -2;
+	return errors;
+}
+
+/* Parses one service group; returns the number of errors reported. */
+unsigned
+cfgservice_parse(struct loader *ld, const config_setting_t *grp, int index,
+    struct svc_conf *sc)
+{
+	const char *name = cfgkeys_string(grp, "name");
+	char who[CONFIG_NAME_MAX + 32];
+	unsigned errors;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->file = strdup(cfgkeys_file(ld, grp));
+	sc->line = config_setting_source_line(grp);
+	if (name && valid_name(name))
+		snprintf(who, sizeof(who), "service \"%s\"", name);
+	else
+		snprintf(who, sizeof(who), "service #%d", index + 1);
+	if (config_setting_type(grp) != CONFIG_TYPE_GROUP) {
+		cfgkeys_error(ld, grp, who, "expected a group { ... }");
+		return 1;
+	}
+	errors = cfgkeys_check(ld, grp, service_keys, cfgcontrols_keys, who);
+	errors += parse_identity(ld, grp, who, sc);
+	errors += parse_handler(ld, grp, who, sc);
+	errors += parse_mode(ld, grp, who, sc);
+	errors += cfgcontrols_parse(ld, grp, who, sc);
+	if (errors == 0 && sc->server && sc->set_ids)
+		errors += cfgcontrols_check_exec(ld,
+		    config_setting_get_member(grp, "server"), who, sc);
+	return errors;
+}
+
+/*
+ * Whether two listening addresses on one port collide in bind(): an IPv6
+ * wildcard takes IPv4 too unless it is v6only.
+ */
+static bool
+addrs_collide(const struct addr *a, bool a6only, const struct addr *b,
+    bool b6only)
+{
+	if (a->family != b->family && (a->family == AF_INET6 ? a6only : b6only))
+		return false;
+	return addr_overlap(a, b);
+}
+
+/* The first pair of a's and b's addresses that collide, or false. */
+static bool
+svcs_collide(const struct svc_conf *a, const struct svc_conf *b, size_t *ai)
+{
+	for (size_t i = 0; i < a->naddrs; i++)
+		for (size_t j = 0; j < b->naddrs; j++)
+			if ((a != b || j < i) && addrs_collide(&a->addrs[i], a->v6only,
+			    &b->addrs[j], b->v6only)) {
+				*ai = i;
+				return true;
+			}
+	return false;
+}
+
+static void
+report_collision(struct loader *ld, const struct svc_conf *a, size_t ai,
+    const struct svc_conf *b)
+{
+	char abuf[ADDR_STRLEN];
+
+	addr_format(&a->addrs[ai], abuf);
+	cfgerr_add(ld->err, a->file, a->line,
+	    "service \"%s\": %s %s port %u is already used by "
+	    "service \"%s\" (%s:%d)", a->name ? a->name : "?",
+	    svc_proto_name(a->proto), abuf, a->port,
+	    b->name ? b->name : "?", b->file, b->line);
+}
+
+/* Names and listening addresses must be unique among services. */
+unsigned
+cfgservice_check_unique(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	unsigned errors = 0;
+
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		struct svc_conf *a = &cfg->svcs[i];
+		size_t ai;
+		/* Port 0: its port was wrong and reported; it binds nothing. */
+		if (!a->disabled && a->port != 0 && svcs_collide(a, a, &ai)) {
+			report_collision(ld, a, ai, a);
+			errors++;
+		}
+		for (size_t j = 0; j < i; j++) {
+			struct svc_conf *b = &cfg->svcs[j];
+			if (a->name && b->name && strcmp(a->name, b->name) == 0) {
+				cfgerr_add(ld->err, a->file, a->line,
+				    "service \"%s\": duplicate name (first defined at %s:%d)",
+				    a->name, b->file, b->line);
+				errors++;
+			} else if (!a->disabled && !b->disabled && a->port != 0 &&
+			    a->proto == b->proto && a->port == b->port &&
+			    svcs_collide(a, b, &ai)) {
+				report_collision(ld, a, ai, b);
+				errors++;
+			}
+		}
+	}
+	return errors;
+}
+
