@@ -10,6 +10,7 @@
 #include "loop.h"
 
 struct service;
+struct sockd;
 
 /*
  * One live child. Records come from children_new() and stay put however
@@ -25,7 +26,7 @@ struct child {
 	struct watch exit;	/* its pidfd, readable once it ended; fd -1: none */
 	struct timer lifetime;	/* max_lifetime, armed only when that is set */
 	bool term_sent;
-	void *owner;		/* the daemon, for the callbacks */
+	struct sockd *sd;	/* the daemon, for the callbacks */
 	struct chunk *chunk;	/* where the record was carved from */
 	struct child *next_free;
 };

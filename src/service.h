@@ -17,6 +17,7 @@
 #include "refuse.h"
 
 struct errlog;
+struct sockd;
 struct service;
 
 /* One bound socket; a service has one per configured address. */
@@ -62,7 +63,7 @@ struct service {
 	struct timer rate_timer;
 	struct persource sources;
 	struct refuse_log refusals;
-	void *owner;		/* the daemon, for event callbacks */
+	struct sockd *sd;	/* the daemon, for event callbacks */
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
 };

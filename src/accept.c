@@ -1,0 +1,220 @@
+/*
+ * A listening TCP socket is readable: take connections, admit or refuse
+ * each (access lists, per_source, source_rate, back-off), then answer in
+ * the master (built-ins that only send) or start a child. Wait services
+ * hand the listening socket itself to one child. UDP built-ins go to
+ * dgram.c. Never reaps, never decides whether to listen (gate.c).
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "builtin.h"
+#include "log.h"
+#include "sock.h"
+#include "sockd.h"
+
+/* Connections taken per wake-up: enough to drain a burst, small enough
+ * that one busy service cannot starve the others. */
+#define ACCEPT_BATCH 32
+/* A TCP built-in answered in the master sends a few bytes. */
+#define REPLY_MAX 64
+
+static bool
+udp_builtin(const struct svc_conf *sc)
+{
+	return sc->proto == PROTO_UDP && sc->builtin != NULL;
+}
+
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
+bool
+accept_in_master(const struct svc_conf *sc)
+{
+	return udp_builtin(sc) || (sc->builtin != NULL && sc->builtin->in_master);
+}
+
+/* Sends refuse_message, closes fd, counts and logs the refusal. */
+static void
+refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
+    enum refuse_reason why, int64_t now)
+{
+	const struct svc_conf *sc = svc->conf;
+
+	svc->st.refused[why]++;
+	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, a, port, why, now);
+	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
+		(void)loop_timer_set(&svc->sd->loop,
+		    &svc->refuse_flush, 1000);
+}
+
+/*
+ * Decides on a fresh connection before anything is forked. Returns false
+ * when it was refused (and closed); *srcp is the client's per-source entry
+ * when the service counts them: for per_source, and for the TCPCONNNUM of
+ * every server (built-ins have no environment).
+ */
+static bool
+admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
+    struct source **srcp)
+{
+	const struct svc_conf *sc = svc->conf;
+	enum refuse_reason why;
+	struct source *src;
+	struct addr a, key;
+	uint16_t port;
+
+	*srcp = NULL;
+	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+		if (!svc->paused)
+			return true;
+		a = (struct addr){ .family = AF_UNSPEC };
+		port = 0;
+	}
+	if (svc->paused)
+		why = REFUSE_PAUSED;
+	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+		why = REFUSE_ACCESS;
+	else if (!sc->per_source && !sc->source_rate && !sc->server)
+		return true;
+	else {
+		key = persource_key(&svc->sources, &a);
+		/* Out of memory: serve rather than refuse for our own trouble. */
+		if ((src = persource_get(&svc->sources, &key, now)) == NULL)
+			return true;
+		if (sc->per_source && src->count >= sc->per_source)
+			why = REFUSE_PER_SOURCE;
+		else if (!ratelimit_take(&src->bucket, now))
+			why = REFUSE_SOURCE_RATE;
+		else {
+			*srcp = sc->per_source || sc->server ? src : NULL;
+			return true;
+		}
+	}
+	refuse_client(svc, fd, &a, port, why, now);
+	return false;
+}
+
+static void
+on_refuse_flush(struct timer *t)
+{
+	struct service *svc = t->arg;
+
+	refuse_flush(&svc->refusals, svc->conf->name);
+}
+
+/*
+ * TCP built-ins such as daytime: the reply fits any fresh socket buffer, so
+ * one non-blocking send, and a close, and the connection is done. *len is
+ * -1 until the reply is formatted, once per wake-up.
+ */
+static void
+reply_in_master(struct service *svc, int fd, char *reply, ssize_t *len)
+{
+	if (*len == -1)
+		*len = svc->conf->builtin->dgram(NULL, 0, reply, REPLY_MAX);
+	if (*len > 0)
+		(void)send(fd, reply, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	svc->st.accepted++;
+}
+
+static void
+accept_connections(struct sockd *sd, struct listener *l)
+{
+	struct service *svc = l->svc;
+	struct sockaddr_storage peer, local;
+	socklen_t plen, llen;
+	struct conn c = { .peer = (struct sockaddr *)&peer };
+	bool wildcard = addr_is_any(l->addr);
+	bool in_master = accept_in_master(svc->conf);
+	char reply[REPLY_MAX];
+	ssize_t reply_len = -1;
+	struct source *src;
+
+	/* A socket bound to one address already knows its local end. */
+	if (!wildcard) {
+		addr_sockaddr(l->addr, svc->conf->port, &local);
+		c.local = (struct sockaddr *)&local;
+	}
+	for (int i = 0; i < ACCEPT_BATCH && gate_wanted(sd, svc); i++) {
+		int64_t now = ratelimit_now();
+		/* A refusal takes no token. */
+		if (!svc->paused && gate_rate_exhausted(sd, svc, now))
+			return;
+		if ((c.fd = sock_accept(l->fd, &peer, &plen)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				gate_fault(sd, svc, FAULT_TAKE, "accept");
+			else if (errno != EAGAIN)
+				log_warn("service \"%s\": accept", svc->conf->name);
+			return;
+		}
+		gate_cleared(svc, FAULT_TAKE);
+		if (!svc->paused)
+			(void)ratelimit_take(&svc->rate, now);
+		if (!admit(svc, c.fd, c.peer, now, &src))
+			continue;
+		if (in_master) {
+			reply_in_master(svc, c.fd, reply, &reply_len);
+			close(c.fd);
+			continue;
+		}
+		if (wildcard)
+			c.local = sock_local(c.fd, &local, &llen) == 0 ?
+			    (struct sockaddr *)&local : NULL;
+		bool started = start_child(sd, svc, &c, src);
+		close(c.fd);
+		if (!started)
+			return;
+	}
+}
+
+static void
+start_wait_child(struct sockd *sd, struct listener *l)
+{
+	struct service *svc = l->svc;
+	struct conn c = { .fd = l->fd };
+
+	/* The handler owns the socket now and expects ordinary blocking I/O. */
+	if (sock_set_nonblock(l->fd, false) == -1) {
+		log_warn("service \"%s\": fcntl", svc->conf->name);
+		return;
+	}
+	if (start_child(sd, svc, &c, NULL)) {
+		svc->busy = true;
+		svc->busy_fd = l->fd;
+	} else
+		(void)sock_set_nonblock(l->fd, true);
+}
+
+static void
+on_listener(struct watch *w)
+{
+	struct listener *l = w->arg;
+	struct service *svc = l->svc;
+	struct sockd *sd = svc->sd;
+
+	if (udp_builtin(svc->conf))
+		dgram_answer(sd, l);
+	else if (svc->conf->wait)
+		start_wait_child(sd, l);
+	else
+		accept_connections(sd, l);
+	gate_update(sd, svc);
+	if (sd->children.count >= sd->cfg->global.max_children)
+		gate_update_all(sd);
+}
+
+/* Points the service's listeners and refusal timer here. */
+void
+accept_attach(struct service *svc)
+{
+	for (size_t i = 0; i < svc->nls; i++)
+		svc->ls[i].watch.fn = on_listener;
+	svc->refuse_flush.fn = on_refuse_flush;
+}

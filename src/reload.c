@@ -1,0 +1,291 @@
+/*
+ * SIGHUP: the new file is checked in a child (cfgcheck.c), then loaded
+ * beside the running configuration; its services are paired with the
+ * running ones by address, so a kept service keeps its sockets, counts
+ * and children, and the switch is all or nothing. Also builds the first
+ * set of services at start. Never touches a running child.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "master.h"
+
+/* Drops a service from the daemon; it lives on while children use it. */
+void
+reload_retire(struct sockd *sd, struct service *svc)
+{
+	for (size_t i = 0; i < svc->nls; i++)
+		loop_remove(&sd->loop, &svc->ls[i].watch);
+	loop_timer_stop(&sd->loop, &svc->resume);
+	loop_timer_stop(&sd->loop, &svc->fault_timer);
+	loop_timer_stop(&sd->loop, &svc->rate_timer);
+	if (loop_timer_armed(&svc->refuse_flush)) {
+		loop_timer_stop(&sd->loop, &svc->refuse_flush);
+		refuse_flush(&svc->refusals, svc->conf->name);
+	}
+	svc->paused = svc->faulted = svc->rate_wait = false;
+	start_retire_errlog(svc);
+	service_close(svc);
+	service_unref(svc);
+}
+
+/* Whether every address of a is one of b's. */
+static bool
+addrs_within(const struct svc_conf *a, const struct svc_conf *b)
+{
+	for (size_t i = 0; i < a->naddrs; i++) {
+		size_t j = 0;
+		while (j < b->naddrs && !addr_equal(&a->addrs[i], &b->addrs[j]))
+			j++;
+		if (j == b->naddrs)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The running service sc can keep: same protocol, port and v6only, and the
+ * same set of addresses (in any order). Anything else is bound anew.
+ */
+static struct service *
+take_match(struct sockd *sd, const struct svc_conf *sc)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		struct service *svc = sd->svcs[i];
+		const struct svc_conf *old;
+		if (svc == NULL)
+			continue;
+		old = svc->conf;
+		if (old->proto == sc->proto && old->port == sc->port &&
+		    old->v6only == sc->v6only && old->naddrs == sc->naddrs &&
+		    addrs_within(old, sc) && addrs_within(sc, old)) {
+			sd->svcs[i] = NULL;
+			return svc;
+		}
+	}
+	return NULL;
+}
+
+static int
+bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
+    struct service **out)
+{
+	struct service *svc = service_new(sc, cfg);
+	char what[300];
+
+	if (svc == NULL) {
+		log_warn("service \"%s\"", sc->name);
+		return -1;
+	}
+	if (service_open(svc) == -1) {
+		int saved = errno;
+		service_describe(svc, what, sizeof(what));
+		errno = saved;
+		log_warn("%s: cannot bind", what);
+		service_unref(svc);
+		return -1;
+	}
+	svc->sd = sd;
+	gate_attach(svc);
+	accept_attach(svc);
+	*out = svc;
+	return 0;
+}
+
+/* Whether sc names the same user as the enabled service of its name in
+ * prev, the running configuration (NULL at start). */
+static bool
+same_user(const struct config *prev, const struct svc_conf *sc)
+{
+	for (size_t i = 0; prev && i < prev->nsvcs; i++) {
+		const struct svc_conf *o = &prev->svcs[i];
+		if (!o->disabled && strcmp(o->name, sc->name) == 0)
+			return o->set_ids == sc->set_ids &&
+			    (!sc->set_ids || o->uid == sc->uid);
+	}
+	return false;
+}
+
+/*
+ * With root, say which servers keep it: at start, and on a reload for the
+ * services that are new or run as another user than before. (Without
+ * root, a service naming anyone else never loads: cfgcontrols.c.)
+ */
+static void
+warn_root(const struct config *prev, const struct svc_conf *sc)
+{
+	if (geteuid() == 0 && sc->server && (!sc->set_ids || sc->uid == 0) &&
+	    !same_user(prev, sc))
+		log_warnx("service \"%s\": %s will run as root", sc->name,
+		    sc->server);
+}
+
+/*
+ * Builds the services of cfg: kept ones (same protocol, addresses and port)
+ * move over with their sockets and children, the rest are bound anew. All
+ * or nothing: on failure the old list is left as it was and -1 returned.
+ */
+int
+reload_switch(struct sockd *sd, struct config *cfg)
+{
+	struct service **nv = calloc(cfg->nenabled + 1, sizeof(*nv));
+	const struct svc_conf **nc = calloc(cfg->nenabled + 1, sizeof(*nc));
+	size_t n = 0;
+
+	if (nv == NULL || nc == NULL) {
+		log_warn("reload");
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *sc = &cfg->svcs[i];
+		if (sc->disabled)
+			continue;
+		warn_root(sd->cfg == cfg ? NULL : sd->cfg, sc);
+		nc[n] = sc;
+		if ((nv[n] = take_match(sd, sc)) == NULL &&
+		    bind_new(sd, sc, cfg, &nv[n]) == -1)
+			goto undo;
+		n++;
+	}
+	/* Committed: kept services take their new settings, the rest go. */
+	for (size_t i = 0; i < n; i++) {
+		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
+			log_warn("service \"%s\": keeps its old settings", nc[i]->name);
+		/* Its stderr setting may have changed. */
+		start_renew_errlog(sd, nv[i]);
+	}
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		if (sd->svcs[i])
+			reload_retire(sd, sd->svcs[i]);
+	free(sd->svcs);
+	free(nc);
+	sd->svcs = nv;
+	sd->nsvcs = n;
+	return 0;
+undo:
+	for (size_t i = 0; i < n; i++) {
+		if (nv[i]->cfg == cfg) {	/* bound for this reload */
+			service_unref(nv[i]);
+			continue;
+		}
+		for (size_t j = 0; j < sd->nsvcs; j++)
+			if (sd->svcs[j] == NULL) {
+				sd->svcs[j] = nv[i];
+				break;
+			}
+	}
+fail:
+	free(nv);
+	free(nc);
+	return -1;
+}
+
+static void
+log_cfgerr(const char *text)
+{
+	for (const char *l = text, *nl; l && *l; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			nl = l + strlen(l) - 1;
+		log_warnx("reload: %.*s", (int)(nl - l), l);
+	}
+}
+
+/*
+ * The check has answered (or timed out): load in the master only a file
+ * the child loaded, then switch all services or none.
+ */
+static void
+reload_finish(struct sockd *sd)
+{
+	struct cfgerr err = { 0 };
+	struct config *cfg = NULL;
+	const char *path = sd->cfg->path;
+
+	loop_remove(&sd->loop, &sd->check_watch);
+	loop_timer_stop(&sd->loop, &sd->check_timer);
+	if (cfgcheck_finish(&sd->check, path, &err) == 0)
+		cfg = config_load(path, &err);
+	if (cfg == NULL) {
+		log_cfgerr(err.text);
+		log_warnx("reload failed; keeping the running configuration");
+	} else if (reload_switch(sd, cfg) == -1) {
+		log_warnx("reload abandoned; keeping the running configuration");
+		config_unref(cfg);
+	} else {
+		config_unref(sd->cfg);
+		sd->cfg = cfg;
+		master_log_config(sd);
+		gate_update_all(sd);
+		log_info("reloaded: %zu services", sd->nsvcs);
+	}
+	cfgerr_free(&err);
+	notify_send(&sd->notify, "READY=1");
+	if (sd->reload_again) {
+		sd->reload_again = false;
+		sd->reload = true;
+	}
+}
+
+static void
+on_check(struct watch *w)
+{
+	struct sockd *sd = w->arg;
+
+	if (cfgcheck_read(&sd->check) == 1)
+		reload_finish(sd);
+}
+
+static void
+on_check_timeout(struct timer *t)
+{
+	reload_finish(t->arg);
+}
+
+/*
+ * SIGHUP: the new file is loaded first in a child (cfgcheck.h), while the
+ * master goes on serving; a hostile file can only cost that child.
+ */
+void
+reload_start(struct sockd *sd)
+{
+	sd->reload = false;
+	if (sd->check.pid > 0) {
+		sd->reload_again = true;
+		return;
+	}
+	notify_send(&sd->notify, "RELOADING=1");
+	log_info("SIGHUP: reloading %s", sd->cfg->path);
+	if (cfgcheck_start(&sd->check, sd->cfg->path) == -1) {
+		log_warn("reload: cannot check %s", sd->cfg->path);
+		log_warnx("reload failed; keeping the running configuration");
+		notify_send(&sd->notify, "READY=1");
+		return;
+	}
+	sd->check_watch = (struct watch){ .fd = sd->check.fd, .fn = on_check,
+	    .arg = sd };
+	sd->check_timer = (struct timer){ .fn = on_check_timeout, .arg = sd };
+	if (loop_enable(&sd->loop, &sd->check_watch, true) == -1 ||
+	    loop_timer_set(&sd->loop, &sd->check_timer, CFGCHECK_TIMEOUT_MS) == -1) {
+		log_warn("reload");
+		reload_finish(sd);
+	}
+}
+
+/* On exit during a check: the child is killed and its answer dropped. */
+void
+reload_cancel(struct sockd *sd)
+{
+	struct cfgerr err = { 0 };
+
+	if (sd->check.pid <= 0)
+		return;
+	loop_remove(&sd->loop, &sd->check_watch);
+	loop_timer_stop(&sd->loop, &sd->check_timer);
+	cfgcheck_finish(&sd->check, sd->cfg->path, &err);
+	cfgerr_free(&err);
+}

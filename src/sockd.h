@@ -1,0 +1,116 @@
+/*
+ * The master's state and the functions its files share, each under the
+ * file it lives in. A connection goes accept.c (or dgram.c) -> gate.c ->
+ * start.c, and comes back through reap.c; a reload is reload.c; master.c
+ * runs the loop. Private to those files; main.c sees master.h.
+ */
+#ifndef SOCKD_SOCKD_H
+#define SOCKD_SOCKD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cfgcheck.h"
+#include "children.h"
+#include "config.h"
+#include "loop.h"
+#include "notify.h"
+#include "persource.h"
+#include "refuse.h"
+#include "service.h"
+#include "sig.h"
+#include "spawn.h"
+
+struct errlog;
+struct dgram_batch;
+
+struct sockd {
+	struct config *cfg;
+	struct service **svcs;	/* the enabled services */
+	size_t nsvcs;
+	struct children children;
+	struct loop loop;
+	struct watch sigwatch;
+	struct notify notify;
+	struct errlog *errlogs;	/* handlers' stderr sockets being read */
+	int devnull;		/* fd 2 of handlers with stderr = "null" */
+	struct spawner spawner;
+	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
+	bool by_pidfd;		/* new children get pidfds (reap.c) */
+	bool sigchld_on;	/* the signalfd reports SIGCHLD */
+	bool quit, reload;
+	/* A reload's configuration is checked in a child first (cfgcheck.h). */
+	struct cfgcheck check;
+	struct watch check_watch;
+	struct timer check_timer;
+	bool reload_again;	/* SIGHUP came during the check */
+	bool foreground;
+	int cli_log_level;	/* -d: overrides the configuration; -1: unset */
+	/* Signals ignored (master.c): when each was last logged, and how
+	 * many times it came since. */
+	uint64_t sig_logged_ms[SIG_NUM];
+	unsigned sig_unlogged[SIG_NUM];
+};
+
+/*
+ * The steps a connection takes that can fail for lack of a resource, in
+ * their order: one working proves those before it work too.
+ */
+enum fault_step {
+	FAULT_NONE,
+	FAULT_TAKE,	/* accept(), or buffers for datagrams */
+	FAULT_START	/* the child's record, its stderr log, the fork */
+};
+
+/* gate.c */
+void gate_attach(struct service *);
+bool gate_closed(const struct service *);
+bool gate_wanted(const struct sockd *, const struct service *);
+void gate_update(struct sockd *, struct service *);
+void gate_update_all(struct sockd *);
+void gate_pause(struct sockd *, struct service *, unsigned ms);
+void gate_fault(struct sockd *, struct service *, enum fault_step,
+    const char *what);
+void gate_cleared(struct service *, enum fault_step);
+/* Out of rate tokens: true, and the gate closes until there are some. */
+bool gate_rate_exhausted(struct sockd *, struct service *, int64_t now);
+
+/* accept.c */
+void accept_attach(struct service *);
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
+bool accept_in_master(const struct svc_conf *);
+
+/* dgram.c */
+void dgram_answer(struct sockd *, struct listener *);
+void dgram_free(struct sockd *);
+
+/* start.c */
+/* False when no child could be started (the gate is then faulted). */
+bool start_child(struct sockd *, struct service *, struct conn *,
+    struct source *);
+void start_kill(const struct child *, int sig);
+void start_retire_errlog(struct service *);
+void start_renew_errlog(struct sockd *, struct service *);
+
+/* reap.c */
+void reap_on_exit(struct watch *);
+void reap_sigchld(struct sockd *);
+void reap_sync_sigchld(struct sockd *);
+bool reap_by_pidfd(struct sockd *);
+void reap_watch_exit(struct sockd *, struct child *, int pidfd);
+
+/* reload.c */
+void reload_start(struct sockd *);
+void reload_cancel(struct sockd *);
+/* Builds cfg's services, all or nothing: 0, or -1 with the old kept. */
+int reload_switch(struct sockd *, struct config *);
+void reload_retire(struct sockd *, struct service *);
+
+/* events.c */
+void events_accepted(const struct service *, const struct sockaddr *, pid_t);
+void events_ended(const struct child *, int status, uint64_t ms);
+void events_stats(const struct sockd *);
+
+#endif
