@@ -34,6 +34,7 @@ Suite *hostile_suite(void);
 Suite *reliability_suite(void);
 Suite *faults_suite(void);
 Suite *loop_suite(void);
+Suite *log_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);
