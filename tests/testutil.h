@@ -36,6 +36,7 @@ Suite *faults_suite(void);
 Suite *loop_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);
+Suite *errlog_suite(void);
 
 /* Absolute path of a file in the source tree, e.g. tu_path("src/sockd"). */
 const char *tu_path(const char *rel);

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, loop_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, refuse_suite());
+	srunner_add_suite(sr, errlog_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
