@@ -76,6 +76,8 @@ level_name(int level)
 static size_t
 json_str(char *buf, size_t len, size_t at, const char *s)
 {
+	size_t start = at;
+
 	for (; *s && at + 7 < len; s++) {
 		unsigned char c = *s;
 		if (c == '"' || c == '\\') {
@@ -85,6 +87,13 @@ json_str(char *buf, size_t len, size_t at, const char *s)
 			at += snprintf(buf + at, len - at, "\\u%04x", c);
 		else
 			buf[at++] = c;
+	}
+	/* Cut short: not inside a UTF-8 character, or the line is not JSON. */
+	if (((unsigned char)*s & 0xc0) == 0x80) {
+		while (at > start && ((unsigned char)buf[at - 1] & 0xc0) == 0x80)
+			at--;
+		if (at > start && (unsigned char)buf[at - 1] >= 0xc0)
+			at--;
 	}
 	buf[at] = '\0';
 	return at;

@@ -646,3 +646,29 @@ tu_count_children(pid_t parent)
 {
 	return count_children_where(parent, 0);
 }
+
+int
+tu_capture_stderr(void)
+{
+	int sv[2], size = 1 << 20;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	ck_assert_int_eq(dup2(sv[1], STDERR_FILENO), STDERR_FILENO);
+	close(sv[1]);
+	return sv[0];
+}
+
+size_t
+tu_captured(int fd, char *buf, size_t len, size_t have)
+{
+	ssize_t n;
+
+	ck_assert_uint_lt(have, len);
+	while (have + 1 < len &&
+	    (n = recv(fd, buf + have, len - 1 - have, MSG_DONTWAIT)) > 0)
+		have += n;
+	buf[have] = '\0';
+	return have;
+}

@@ -33,6 +33,10 @@ Suite *fastpath_suite(void);
 Suite *hostile_suite(void);
 Suite *reliability_suite(void);
 Suite *faults_suite(void);
+Suite *loop_suite(void);
+Suite *log_suite(void);
+Suite *refuse_suite(void);
+Suite *errlog_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
@@ -99,6 +103,16 @@ ssize_t tu_read_until(int fd, char *buf, size_t len, const char *text, int ms);
 /* Sends one datagram to 127.0.0.1:port and waits ms for a reply; -1 if none. */
 ssize_t tu_udp_ask(uint16_t port, int srcport, const void *msg, size_t len,
     char *buf, size_t buflen, int ms);
+
+/*
+ * Sends this process's stderr into a SOCK_SEQPACKET socket, so each write
+ * is read back as one record, and returns the reading end. For tests of
+ * what the daemon's own code logs; Check's fork ends it with the test.
+ */
+int tu_capture_stderr(void);
+/* Reads the records waiting on fd (no waiting) onto buf[have..] and
+ * returns the new length; buf stays NUL-terminated. */
+size_t tu_captured(int fd, char *buf, size_t len, size_t have);
 
 /* Counters of a process, from /proc. */
 int tu_count_fds(pid_t);

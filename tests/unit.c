@@ -16,6 +16,10 @@ main(void)
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, ratelimit_suite());
 	srunner_add_suite(sr, config_controls_suite());
+	srunner_add_suite(sr, loop_suite());
+	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, refuse_suite());
+	srunner_add_suite(sr, errlog_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	tu_report_skips();
