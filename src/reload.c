@@ -49,21 +49,25 @@ addrs_within(const struct svc_conf *a, const struct svc_conf *b)
 }
 
 /*
- * The running service sc can keep: same protocol, port and v6only, and the
- * same set of addresses (in any order). Anything else is bound anew.
+ * Whether a running service configured as old keeps its sockets for sc:
+ * same protocol, port and v6only, and the same set of addresses (in any
+ * order). Anything else is bound anew.
  */
+bool
+reload_pairs(const struct svc_conf *old, const struct svc_conf *sc)
+{
+	return old->proto == sc->proto && old->port == sc->port &&
+	    old->v6only == sc->v6only && old->naddrs == sc->naddrs &&
+	    addrs_within(old, sc) && addrs_within(sc, old);
+}
+
+/* The running service that sc keeps, taken out of the list; or NULL. */
 static struct service *
 take_match(struct sockd *sd, const struct svc_conf *sc)
 {
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		struct service *svc = sd->svcs[i];
-		const struct svc_conf *old;
-		if (svc == NULL)
-			continue;
-		old = svc->conf;
-		if (old->proto == sc->proto && old->port == sc->port &&
-		    old->v6only == sc->v6only && old->naddrs == sc->naddrs &&
-		    addrs_within(old, sc) && addrs_within(sc, old)) {
+		if (svc != NULL && reload_pairs(svc->conf, sc)) {
 			sd->svcs[i] = NULL;
 			return svc;
 		}

@@ -107,6 +107,8 @@ void reload_cancel(struct sockd *);
 /* Builds cfg's services, all or nothing: 0, or -1 with the old kept. */
 int reload_switch(struct sockd *, struct config *);
 void reload_retire(struct sockd *, struct service *);
+/* Whether a service running as old keeps its sockets when sc replaces it. */
+bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 
 /* events.c */
 void events_accepted(const struct service *, const struct sockaddr *, pid_t);

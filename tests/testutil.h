@@ -21,6 +21,7 @@ Suite *builtin_suite(void);
 Suite *children_suite(void);
 Suite *config_suite(void);
 Suite *cfgscan_suite(void);
+Suite *reload_suite(void);
 Suite *daemon_suite(void);
 Suite *services_suite(void);
 Suite *process_suite(void);

@@ -10,6 +10,7 @@ main(void)
 	int failed;
 
 	srunner_add_suite(sr, cfgscan_suite());
+	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, children_suite());
 	srunner_add_suite(sr, builtin_suite());
