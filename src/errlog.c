@@ -136,19 +136,23 @@ feed(struct errlog *el, pid_t pid, const char *p, size_t n)
 		size_t take = nl ? (size_t)(nl - p) : n;
 		size_t room = ERRLOG_LINE_MAX - have;
 
-		if (take > room || (!nl && take == room)) {
+		/* Cut only once a byte beyond the limit is known not to end
+		 * the line: a full buffer waits for the next byte. */
+		bool cut = take > room;
+
+		if (cut) {
 			take = room;
 			nl = NULL;
 		}
-		if (have == 0 && (nl || take == ERRLOG_LINE_MAX)) {
-			emit(el, pid, p, take, !nl);
+		if (have == 0 && (nl || cut)) {
+			emit(el, pid, p, take, cut);
 		} else {
 			if (pt == NULL && (pt = part_new(el, pid)) == NULL)
 				return;
 			memcpy(pt->buf + pt->len, p, take);
 			pt->len += take;
-			if (nl || pt->len == ERRLOG_LINE_MAX) {
-				emit(el, pid, pt->buf, pt->len, !nl);
+			if (nl || cut) {
+				emit(el, pid, pt->buf, pt->len, cut);
 				pt->len = 0;
 			}
 		}

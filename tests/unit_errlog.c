@@ -239,6 +239,19 @@ START_TEST(long_lines_cut)
 	memset(want, 'y', 176);
 	want[176] = '\0';
 	ck_assert(logged(line_of(me, want)));
+
+	/* Exactly 1024 bytes whose newline comes in a later read: not cut,
+	 * and no empty line after it. */
+	memset(big, 'w', 1024);
+	big[1024] = '\0';
+	put(errlog_fd(el), big);
+	ck_assert_int_eq(loop_once(&lp), 1);
+	put(errlog_fd(el), "\nnext\n");
+	wait_logged(line_of(me, "next"));
+	memset(want, 'w', 1024);
+	want[1024] = '\0';
+	ck_assert(logged(line_of(me, want)));
+	ck_assert(!logged(line_of(me, "")));
 }
 END_TEST
 
