@@ -78,7 +78,6 @@ events_stats(const struct sockd *sd)
 		    KV_I("refused_access", st->refused[REFUSE_ACCESS]),
 		    KV_I("refused_per_source", st->refused[REFUSE_PER_SOURCE]),
 		    KV_I("refused_source_rate", st->refused[REFUSE_SOURCE_RATE]),
-		    KV_I("refused_instances", st->refused[REFUSE_INSTANCES]),
 		    KV_I("refused_paused", st->refused[REFUSE_PAUSED]),
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),

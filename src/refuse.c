@@ -9,7 +9,7 @@ const char *
 refuse_reason_name(enum refuse_reason r)
 {
 	static const char *const names[] = { "access", "per_source",
-	    "source_rate", "instances", "paused" };
+	    "source_rate", "paused" };
 
 	return r < REFUSE_NREASONS ? names[r] : "?";
 }
@@ -22,7 +22,6 @@ reason_text(enum refuse_reason r)
 	case REFUSE_ACCESS:		return "access denied";
 	case REFUSE_PER_SOURCE:		return "per_source limit reached";
 	case REFUSE_SOURCE_RATE:	return "source_rate exceeded";
-	case REFUSE_INSTANCES:		return "instances limit reached";
 	case REFUSE_PAUSED:		return "service paused after failures";
 	default:			return "?";
 	}

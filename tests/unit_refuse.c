@@ -82,9 +82,9 @@ START_TEST(message_sent_and_closed)
 	refuse_one(&rl, REFUSE_ACCESS, 5000, "go away\r\n");
 	ck_assert_int_eq(new_lines("service \"svc\": refused 192.0.2.7 port 4242: "
 	    "access denied\n"), 1);
-	refuse_one(&rl, REFUSE_INSTANCES, 5000, NULL);
-	ck_assert_int_eq(new_lines("refused 192.0.2.7 port 4242: instances "
-	    "limit reached\n"), 1);
+	refuse_one(&rl, REFUSE_PAUSED, 5000, NULL);
+	ck_assert_int_eq(new_lines("refused 192.0.2.7 port 4242: service "
+	    "paused after failures\n"), 1);
 	{
 		/* A copy elsewhere (a child being forked) keeps the socket
 		 * open; the client still sees the end at once. */
@@ -177,8 +177,8 @@ START_TEST(fresh_reason_logged_in_busy_second)
 	refuse_one(&rl, REFUSE_ACCESS, 7000, NULL);
 	refuse_one(&rl, REFUSE_ACCESS, 7001, NULL);
 	ck_assert_int_eq(new_lines("access denied"), 1);
-	refuse_one(&rl, REFUSE_INSTANCES, 7002, NULL);
-	ck_assert_int_eq(new_lines("instances limit reached\n"), 1);
+	refuse_one(&rl, REFUSE_PAUSED, 7002, NULL);
+	ck_assert_int_eq(new_lines("service paused after failures\n"), 1);
 }
 END_TEST
 
