@@ -27,14 +27,14 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # libconfig is linked statically when its archive is installed (Debian's
 # libconfig-dev ships it): one shared object fewer is five mappings fewer
-# for every fork() of the master to copy, about 8 µs per built-in child.
+# for every fork() of the master to copy (tests/bench/README.md).
 LIBCONFIG_A = $(shell $(CC) -print-file-name=libconfig.a)
 LIBCONFIG_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libconfig) -Wl,-Bdynamic
 LIBCONFIG_LIBS = $(if $(filter /%,$(LIBCONFIG_A)),$(LIBCONFIG_STATIC),\
            $(shell pkg-config --libs libconfig))
 # Built-in children are forked, not exec'd: with lazy binding each of them
-# would resolve its own symbols and copy the GOT pages it writes (29 page
-# faults per echo connection, 19 with -z now).
+# would resolve its own symbols and copy the GOT pages it writes, a page
+# fault each (tests/bench/README.md).
 DAEMON_LDFLAGS = -Wl,-z,now -Wl,-z,relro
 CHECK_LIBS = $(shell pkg-config --libs check)
 
@@ -108,11 +108,10 @@ src/sockd: src/main.o src/libsockd.a
 # They are exec'd once per connection, so their start-up is on the measured
 # path. A static one skips the dynamic loader. glibc's start-up also asks
 # the CPU about its caches with CPUID, and in a virtual machine each CPUID
-# is a trap to the hypervisor (4.3 us here): an empty static glibc program
-# took 470 us from spawn to exit, a static musl one 126 us. So the handlers
-# are built with musl-gcc (Debian's musl-tools) when it is installed: 2.0
-# to 2.4 times the connections per second of a static glibc build in
-# `make bench`, 2.5 to 3 times a dynamic one.
+# is a trap to the hypervisor, which makes glibc's start-up slow there
+# however it is linked. So the handlers are built with
+# musl-gcc (Debian's musl-tools) when it is installed; tests/bench/README.md
+# has the figures.
 # STATIC_SERVICES=0 links them dynamically with $(CC) (sanitizer builds
 # always do); SERVICES_CC=cc keeps them static but on glibc. A CC given on
 # the command line or in the environment (a cross compiler, clang) is used

@@ -189,8 +189,8 @@ sig_read(int fd, int *sigs, size_t max)
  * Gives a child the signal state a fresh program expects: default
  * dispositions (sig_init changed only the ignored and the fatal ones; a
  * built-in child is not exec'd, so its fatal handlers would stay) and
- * nothing blocked. Only system calls, since it runs between vfork() and
- * execve().
+ * nothing blocked. Only system calls, since in a server's child it runs in
+ * the master's memory, between clone() and execve().
  */
 void
 sig_child_reset(void)

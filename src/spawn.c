@@ -71,8 +71,10 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 }
 
 /*
- * The process set-up the configuration asks for. It runs after vfork(), so
- * it only makes system calls on values resolved at load time. Limits and
+ * The process set-up the configuration asks for. It runs in the child of
+ * spawn_server(), which shares the master's memory until execve(), as well
+ * as after the fork() of spawn_builtin(), so it only makes system calls on
+ * values resolved at load time. Limits and
  * priority come first, while the child may still raise them; the ids are
  * dropped last but for chdir, which then happens with the handler's rights.
  * Returns what failed (errno set), or NULL.
@@ -151,9 +153,9 @@ spawn_free(struct spawner *sp)
  * Below this, the child places the connection itself (place_fds()). Its
  * private table is copied from the master's up to the connection, but the
  * kernel never copies fewer than 64 slots anyway, so below 64 that costs
- * what a table holding 0-2 alone costs, and lending, which it replaces,
- * costs the master four dup3() calls: about 1.2 µs here, 3% of its time
- * per connection. With a few services the connection lands below 64.
+ * what a table holding 0-2 alone costs, and it spares the master the four
+ * dup3() calls of lending (tests/bench/README.md has the measurement).
+ * With a few services the connection lands below 64.
  */
 #define PLACE_BELOW 64
 

@@ -19,9 +19,13 @@ struct conn {
 };
 
 /*
- * The master lends its own fds 0 and 2 to each server it starts, so a child
- * copies three descriptors however many the master holds; these are the
- * master's originals, kept aside.
+ * A server's child takes a private copy of the descriptor table below the
+ * connection and places the connection on 0 and 1 and the service's stderr
+ * on 2 itself. When either is 64 or above, that copy would grow with the
+ * master's table, so the master lends its own fds 0 and 2 instead: it puts
+ * the connection and the stderr socket there for the duration of the
+ * clone() and takes them back after. These are the master's originals,
+ * kept aside for that.
  */
 struct spawner {
 	int own_in, own_err;
