@@ -77,36 +77,36 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
  * values resolved at load time. Limits and
  * priority come first, while the child may still raise them; the ids are
  * dropped last but for chdir, which then happens with the handler's rights.
- * Returns what failed (errno set), or NULL.
+ * Returns the step that failed (errno set), or SPAWN_OK.
  */
-static const char *
+static enum spawn_step
 child_setup(const struct svc_conf *sc)
 {
 	for (size_t i = 0; i < sc->nrlimits; i++) {
 		struct rlimit rl = { sc->rlimits[i].value, sc->rlimits[i].value };
 		if (setrlimit(sc->rlimits[i].resource, &rl) == -1)
-			return "setrlimit";
+			return SPAWN_RLIMIT;
 	}
 	if (sc->set_nice && setpriority(PRIO_PROCESS, 0, sc->nice) == -1)
-		return "setpriority";
+		return SPAWN_NICE;
 	if (sc->umask >= 0)
 		(void)umask(sc->umask);
 	/* Without root the ids are already right: master_open() checked. */
 	if (sc->set_ids && geteuid() == 0) {
 		if (setgroups(sc->ngroups, sc->groups) == -1)
-			return "setgroups";
+			return SPAWN_GROUPS;
 		if (setgid(sc->gid) == -1)
-			return "setgid";
+			return SPAWN_SETGID;
 		if (setuid(sc->uid) == -1)
-			return "setuid";
+			return SPAWN_SETUID;
 		if (sc->uid != 0 && setuid(0) != -1) {
 			errno = EPERM;
-			return "dropping root for good";
+			return SPAWN_KEEP_ROOT;
 		}
 	}
 	if (sc->chdir && chdir(sc->chdir) == -1)
-		return "chdir";
-	return NULL;
+		return SPAWN_CHDIR;
+	return SPAWN_OK;
 }
 
 /*
@@ -117,10 +117,10 @@ child_setup(const struct svc_conf *sc)
  * which the clone() of spawn_server() makes a process of its own even
  * where it shares the master's memory, so the call changes the child alone.
  */
-static const char *
+static enum spawn_step
 new_session(void)
 {
-	return setsid() == -1 ? "setsid" : NULL;
+	return setsid() == -1 ? SPAWN_SESSION : SPAWN_OK;
 }
 
 /*
@@ -189,7 +189,7 @@ struct job {
 	char **envp;
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
 	int err;
-	const char *step;
+	enum spawn_step step;
 };
 
 /*
@@ -202,22 +202,22 @@ struct job {
  * unshare() copies the whole table, and execve() closes the rest, all of
  * it close-on-exec in sockd's own code.
  */
-static const char *
+static enum spawn_step
 place_fds(const struct job *j)
 {
 	int keep = j->fd == -1 ? 3 : (j->errfd > j->fd ? j->errfd : j->fd) + 1;
 	bool ranged = close_range(keep, ~0U, CLOSE_RANGE_UNSHARE) == 0;
 
 	if (!ranged && unshare(CLONE_FILES) == -1)
-		return "unshare";
+		return SPAWN_UNSHARE;
 	if (j->fd != -1 && (dup2(j->fd, 0) == -1 ||
 	    (j->errfd != -1 && dup2(j->errfd, 2) == -1)))
-		return "dup2";
+		return SPAWN_DUP2;
 	if (dup2(0, 1) == -1)
-		return "dup2";
+		return SPAWN_DUP2;
 	if (ranged && keep > 3)
 		(void)close_range(3, keep - 1, 0);
-	return NULL;
+	return SPAWN_OK;
 }
 
 /*
@@ -228,10 +228,11 @@ static int
 server_child(void *arg)
 {
 	struct job *j = arg;
-	const char *failed;
+	enum spawn_step failed;
 
-	if ((failed = place_fds(j)) != NULL || (failed = child_setup(j->sc)) != NULL ||
-	    (failed = new_session()) != NULL) {
+	if ((failed = place_fds(j)) != SPAWN_OK ||
+	    (failed = child_setup(j->sc)) != SPAWN_OK ||
+	    (failed = new_session()) != SPAWN_OK) {
 		j->err = errno;
 		j->step = failed;
 	} else {
@@ -253,13 +254,13 @@ server_child(void *arg)
 
 pid_t
 spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c,
-    int *pidfd, int *exec_err, const char **what)
+    int *pidfd, int *exec_err, enum spawn_step *step)
 {
 	struct env env;
 	bool place = c->fd < PLACE_BELOW && c->errfd < PLACE_BELOW;
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
-	    .step = "execve" };
+	    .step = SPAWN_EXEC };
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
 	pid_t pid;
@@ -282,7 +283,7 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	if (!place)
 		take_back(sp, c);
 	*exec_err = j.err;
-	*what = j.step;
+	*step = j.step;
 	return pid;
 }
 
@@ -301,6 +302,35 @@ close_from(int lowfd)
 		(void)close(fd);
 }
 
+const char *
+spawn_step_name(enum spawn_step step)
+{
+	static const char *const names[] = { "", "unshare", "dup2",
+	    "setrlimit", "setpriority", "setgroups", "setgid", "setuid",
+	    "dropping root for good", "chdir", "setsid", "execve" };
+
+	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "?";
+}
+
+/*
+ * A built-in child whose set-up failed says so on its fd 2, which is the
+ * service's stderr in the log (stderr = "log"): the master, which did not
+ * wait for it, cannot. It exits 126, as a shell does for a command found
+ * but not run.
+ */
+static void __attribute__((noreturn))
+setup_failed(enum spawn_step step)
+{
+	char line[160];
+	int e = errno, n;
+
+	n = snprintf(line, sizeof(line), "sockd: cannot start the built-in: %s: %s\n",
+	    spawn_step_name(step), strerror(e));
+	if (n > 0)
+		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	_exit(126);
+}
+
 /*
  * Built-ins run our own code after a real fork(), so it may do anything.
  * The child has a copy of our table and places the connection itself:
@@ -309,6 +339,7 @@ close_from(int lowfd)
 pid_t
 spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 {
+	enum spawn_step step;
 	pid_t pid;
 
 	if (pidfd)
@@ -320,8 +351,9 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		    (c->errfd != -1 && dup2(c->errfd, 2) == -1))
 			_exit(1);
 		close_from(3);
-		if (child_setup(svc->conf) != NULL || new_session() != NULL)
-			_exit(1);
+		if ((step = child_setup(svc->conf)) != SPAWN_OK ||
+		    (step = new_session()) != SPAWN_OK)
+			setup_failed(step);
 		sig_child_reset();
 		svc->conf->builtin->stream(svc->conf->idle_timeout ?
 		    svc->conf->idle_timeout : BUILTIN_IDLE_SECONDS);

@@ -32,18 +32,28 @@ struct spawner {
 	bool no_clone_pidfd;	/* the kernel refused CLONE_PIDFD once */
 };
 
+/* The steps of a child's set-up, in their order, for the error report. */
+enum spawn_step { SPAWN_OK, SPAWN_UNSHARE, SPAWN_DUP2, SPAWN_RLIMIT,
+    SPAWN_NICE, SPAWN_GROUPS, SPAWN_SETGID, SPAWN_SETUID, SPAWN_KEEP_ROOT,
+    SPAWN_CHDIR, SPAWN_SESSION, SPAWN_EXEC };
+
+/* What a step is called in the log: "setuid", "execve", ... */
+const char *spawn_step_name(enum spawn_step);
+
 int spawn_init(struct spawner *);
 void spawn_free(struct spawner *);
 
 /*
  * Each returns the child's pid, or -1 with errno when no child could be
  * made. Unless pidfd is NULL, it sets *pidfd to a close-on-exec pidfd for
- * the child (-1 when the kernel gave none). A server that could not be executed still leaves a
- * child (it has exited 127, to be reaped as usual), *exec_err says why and
- * *what which step of its set-up failed.
+ * the child (-1 when the kernel gave none). A server that could not be
+ * executed still leaves a child (it has exited 127, to be reaped as
+ * usual); *exec_err says why and *step which step of its set-up failed.
+ * A built-in child whose set-up fails writes the step and the error to
+ * its fd 2 and exits 126.
  */
 pid_t spawn_server(struct spawner *, const struct service *, const struct conn *,
-    int *pidfd, int *exec_err, const char **what);
+    int *pidfd, int *exec_err, enum spawn_step *step);
 pid_t spawn_builtin(const struct service *, const struct conn *, int *pidfd);
 
 #endif

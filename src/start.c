@@ -146,7 +146,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
     struct source *src)
 {
 	const struct svc_conf *sc = svc->conf;
-	const char *what = NULL;
+	enum spawn_step step = SPAWN_OK;
 	struct child *ch;
 	int exec_err = 0, pidfd;
 	pid_t pid;
@@ -166,7 +166,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	/* As s6-tcpserver counts: this client's connections, this one too. */
 	c->connnum = src ? src->count + 1 : 0;
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
-	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &what);
+	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
 	if (pid == -1) {
 		children_release(&sd->children, ch);
 		gate_fault(sd, svc, FAULT_START, "cannot start a child");
@@ -174,11 +174,12 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	}
 	if (exec_err) {
 		errno = exec_err;
-		if (strcmp(what, "execve") == 0)
+		if (step == SPAWN_EXEC)
 			log_warn("service \"%s\": cannot execute %s", sc->name,
 			    sc->server);
 		else
-			log_warn("service \"%s\": %s", sc->name, what);
+			log_warn("service \"%s\": %s", sc->name,
+			    spawn_step_name(step));
 	}
 	gate_cleared(svc, FAULT_START);
 	record_child(sd, ch, pid, pidfd, src);

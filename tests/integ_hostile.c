@@ -1,7 +1,8 @@
 /*
  * Hostile configuration files on a running daemon: a reload of any of
  * them fails with a FILE:LINE error while the master goes on serving, and
- * failed reloads cost the master nothing. sockd -t answers them too.
+ * failed reloads cost the master nothing. sockd -t answers them too. And
+ * a file that changes under a running service (a chdir removed).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -203,6 +204,33 @@ START_TEST(test_mode_hostile)
 }
 END_TEST
 
+/*
+ * A built-in child whose set-up fails says which step failed, as the
+ * master does for a server's child: here its chdir goes missing after
+ * the load.
+ */
+START_TEST(builtin_setup_failure_reported)
+{
+	struct daemon *d;
+	const char *conf;
+	int fd;
+
+	it_mkdir("gone");
+	conf = tu_write("sockd.conf", "services = ( { name = \"e\"; protocol = \"tcp\";"
+	    " port = %u; builtin = \"echo\"; chdir = \"%s\"; } );\n", port,
+	    it_tmp("gone"));
+	d = it_start(conf);
+	ck_assert_int_eq(rmdir(it_tmp("gone")), 0);
+	ck_assert_int_ne(fd = tu_connect(port), -1);
+	ck_assert(it_wait_eof(fd, IT_WAIT));
+	close(fd);
+	ck_assert_msg(tu_wait_log(d, "cannot start the built-in: chdir: No such file "
+	    "or directory", IT_WAIT), "%s", it_tail(d->log));
+	ck_assert(tu_wait_log(d, "exited with status 126", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 hostile_suite(void)
 {
@@ -215,6 +243,7 @@ hostile_suite(void)
 	tcase_add_test(tc, failed_reloads_do_not_grow_master);
 	tcase_add_test(tc, include_dir_moved_away);
 	tcase_add_test(tc, test_mode_hostile);
+	tcase_add_test(tc, builtin_setup_failure_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }
