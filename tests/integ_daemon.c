@@ -333,7 +333,7 @@ END_TEST
 static long
 wait_pidfile(const char *path, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	for (;;) {
 		char buf[64] = "";
@@ -344,7 +344,7 @@ wait_pidfile(const char *path, int ms)
 			if (n > 1 && buf[n - 1] == '\n')
 				return strtol(buf, NULL, 10);
 		}
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return -1;
 		usleep(10000);
 	}
@@ -353,10 +353,10 @@ wait_pidfile(const char *path, int ms)
 static bool
 wait_gone(const char *path, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	while (access(path, F_OK) == 0) {
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return false;
 		usleep(10000);
 	}
@@ -367,40 +367,16 @@ wait_gone(const char *path, int ms)
 static long
 start_daemon(const char *conf, const char *pidarg, const char *pidpath)
 {
-	long t0 = it_now_ms(), pid;
+	long t0 = tu_now_ms(), pid;
 	int status = tu_run(out, sizeof(out), "-f", conf, "-p", pidarg, NULL);
 
 	ck_assert_msg(exited_with(status, 0), "status %#x: %s", status,
 	    it_tail(out));
-	ck_assert_msg(it_now_ms() - t0 < 10000,
+	ck_assert_msg(tu_now_ms() - t0 < 10000,
 	    "the foreground process lingered");
 	pid = wait_pidfile(pidpath, 5000);
 	ck_assert_msg(pid > 0, "no pid in %s", pidpath);
 	return pid;
-}
-
-/* Field n (1-based, after the command) of /proc/pid/stat. */
-static long
-stat_field(long pid, int n)
-{
-	char path[64], buf[512], *p;
-	FILE *fp;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p += 2;		/* the state */
-	for (int i = 1; i < n && p; i++)
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	if (p)
-		v = strtol(p, NULL, 10);
-	return v;
 }
 
 START_TEST(daemon_mode)
@@ -409,6 +385,7 @@ START_TEST(daemon_mode)
 	char conf[PATH_MAX], conf2[PATH_MAX], pidpath[PATH_MAX], link[PATH_MAX],
 	    text[128];
 	struct daemon *d2 = it_daemon();
+	struct tu_stat st;
 	pid_t ppid = 0;
 	long pid;
 	ssize_t n;
@@ -423,7 +400,8 @@ START_TEST(daemon_mode)
 	ck_assert(it_alive(pid, &ppid));
 	ck_assert_int_eq(ppid, getpid());
 	/* Detached: its own session, cwd /, stdio on /dev/null. */
-	ck_assert_int_eq(stat_field(pid, 4), pid);
+	ck_assert(tu_proc_stat(pid, &st));
+	ck_assert_int_eq(st.session, pid);
 	snprintf(text, sizeof(text), "/proc/%ld/cwd", pid);
 	n = readlink(text, link, sizeof(link) - 1);
 	ck_assert_int_gt(n, 0);

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "integ_util.h"
 
 static struct daemon d;
 
@@ -546,39 +546,6 @@ START_TEST(backoff_pauses_and_resumes)
 }
 END_TEST
 
-static double
-cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
-}
-
-/* The descriptor pid's next open() would get. */
-static int
-lowest_free_fd(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	int fd = 0;
-
-	for (;; fd++) {
-		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
-		if (lstat(path, &st) == -1)
-			return fd;
-	}
-}
-
 START_TEST(emfile_does_not_spin)
 {
 	uint16_t port = tu_free_port();
@@ -592,15 +559,15 @@ START_TEST(emfile_does_not_spin)
 	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
 	/* No room for one more descriptor: every accept() fails with EMFILE. */
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, NULL, &old), 0);
-	rl = (struct rlimit){ lowest_free_fd(d.pid), old.rlim_max };
+	rl = (struct rlimit){ it_lowest_free_fd(d.pid), old.rlim_max };
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
-	double before = cpu_seconds(d.pid);
+	double before = it_cpu_seconds(d.pid);
 	for (n = 0; n < 40; n++)
 		fds[n] = tu_connect(port);
 	ck_assert_msg(tu_wait_log(&d, "pausing it briefly", 5000), "%s",
 	    d.loglen > 1500 ? d.log + d.loglen - 1500 : d.log);
 	usleep(1500000);
-	double used = cpu_seconds(d.pid) - before;
+	double used = it_cpu_seconds(d.pid) - before;
 	/* A spinning master would burn the whole 1.5 s. */
 	ck_assert_msg(used < 0.5, "master used %.2f s of CPU while out of fds", used);
 	for (int i = 0; i < n; i++)

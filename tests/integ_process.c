@@ -126,7 +126,7 @@ expect_fds(pid_t pid, int want)
 {
 	int fds = -1;
 
-	for (long stop = it_now_ms() + 2000; it_now_ms() < stop; usleep(10000))
+	for (long stop = tu_now_ms() + 2000; tu_now_ms() < stop; usleep(10000))
 		if ((fds = tu_count_fds(pid)) == want)
 			break;
 	ck_assert_int_eq(fds, want);
@@ -184,10 +184,10 @@ START_TEST(many_connections_no_leaks)
 	struct daemon *d = it_start(probe_conf("quick", "tcp", port,
 	    "\"probe\", \"exit\", \"0\"", NULL));
 	int fds0 = tu_count_fds(d->pid), done = 0;
-	long end = it_now_ms() + 60000;
+	long end = tu_now_ms() + 60000;
 
 	ck_assert_int_gt(fds0, 0);
-	for (; done < 200 && it_now_ms() < end; done++) {
+	for (; done < 200 && tu_now_ms() < end; done++) {
 		int fd = tu_connect(port);
 		ck_assert_msg(fd >= 0, "connection %d refused", done);
 		ck_assert_msg(it_wait_eof(fd, IT_WAIT),

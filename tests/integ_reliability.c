@@ -204,11 +204,11 @@ raw_sniffer(void)
 static int
 count_between(int fd, uint16_t a, uint16_t b, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 	char pkt[70000];
 	int n = 0;
 
-	for (long left; (left = end - it_now_ms()) > 0;) {
+	for (long left; (left = end - tu_now_ms()) > 0;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, left) != 1)
 			break;
@@ -409,12 +409,12 @@ END_TEST
 static int
 stop_keep_log(struct daemon *d)
 {
-	long end = it_now_ms() + IT_WAIT;
+	long end = tu_now_ms() + IT_WAIT;
 
 	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
 	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
 		tu_drain_log(d);
-		if (it_now_ms() > end) {
+		if (tu_now_ms() > end) {
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &d->status, 0);
 			break;

@@ -100,6 +100,22 @@ ssize_t tu_read_until(int fd, char *buf, size_t len, const char *text, int ms);
 ssize_t tu_udp_ask(uint16_t port, int srcport, const void *msg, size_t len,
     char *buf, size_t buflen, int ms);
 
+/* Milliseconds on CLOCK_MONOTONIC: the one clock of all the tests. */
+long tu_now_ms(void);
+
+/* Fields of /proc/PID/stat (proc(5) numbers them 3, 4, 6, 14 and 15). */
+struct tu_stat {
+	char state;
+	long ppid;
+	long session;
+	unsigned long utime, stime;	/* clock ticks */
+};
+/* The one reader of /proc/PID/stat; false if pid is gone or unreadable. */
+bool tu_proc_stat(pid_t, struct tu_stat *);
+/* The value of field ("VmRSS", "SigBlk") in /proc/PID/status, up to its
+ * first blank (static buffer); "" if pid or the field is missing. */
+const char *tu_proc_status(pid_t, const char *field);
+
 /* Counters of a process, from /proc. */
 int tu_count_fds(pid_t);
 int tu_count_zombies(pid_t parent);
