@@ -146,26 +146,37 @@ START_TEST(check_valid)
 }
 END_TEST
 
-START_TEST(check_error_line)
-{
-	const char *conf = tu_write("sockd.conf",
+/*
+ * sockd -t on bad files: each row is a file, the exit status, the number
+ * of lines printed (one an error, and never "OK"), and for each error its
+ * line in the file and a text that must stand on that FILE:LINE line.
+ */
+static const struct check_error {
+	const char *what;
+	const char *dir;	/* made under the temp dir first, or NULL */
+	const char *text;
+	int status;
+	int lines;
+	struct {
+		int line;
+		const char *text;
+	} errors[8];
+} check_errors[] = {
+	{ "port out of range", NULL,
 	    "services = (\n"
 	    "  { name = \"echo\"; protocol = \"tcp\";\n"
 	    "    port = 70000; builtin = \"echo\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert(strstr(out, "OK") == NULL);
-}
-END_TEST
-
-/* Every error is reported, each on its own line with its own line number. */
-START_TEST(check_several_errors)
-{
-	const char *conf = tu_write("sockd.conf",
+	    ");\n", 1, 1,
+	    { { 3, "service \"echo\"" }, { 3, "out of range" } } },
+	/* Too large for 32 bits: reported, not truncated (4294967303 % 2^32 == 7). */
+	{ "64-bit port", NULL,
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\";\n"
+	    "    port = 4294967303; builtin = \"echo\"; }\n"
+	    ");\n", 1, 1,
+	    { { 3, "out of range" } } },
+	/* Every error is reported, each on its own line with its own number. */
+	{ "several errors", NULL,
 	    "services = (\n"
 	    "  { name = \"a\"; protocol = \"tcp\";\n"
 	    "    port = 70000; builtin = \"echo\"; },\n"
@@ -177,58 +188,39 @@ START_TEST(check_several_errors)
 	    "    instance = 3; },\n"
 	    "  { name = \"d\"; protocol = \"tcp\"; port = 7003;\n"
 	    "    builtin = \"nosuch\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "service \"a\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 5, "service \"b\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 5, "sctp"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 9, "service \"c\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 9, "instance"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 11, "service \"d\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 11, "nosuch"), "%s", it_tail(out));
-	ck_assert_msg(count_lines(out) == 4, "expected 4 error lines:\n%s",
-	    it_tail(out));
-}
-END_TEST
-
-/* Too large for 32 bits: reported, not truncated (4294967303 % 2^32 == 7). */
-START_TEST(check_port_64bit)
-{
-	const char *conf = tu_write("sockd.conf",
-	    "services = (\n"
-	    "  { name = \"echo\"; protocol = \"tcp\";\n"
-	    "    port = 4294967303; builtin = \"echo\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert(strstr(out, "OK") == NULL);
-}
-END_TEST
-
-/* libconfig 1.5 itself would exit() on this; sockd must report it. */
-START_TEST(check_include_directory)
-{
-	const char *conf;
-	int status;
-
-	it_mkdir("somedir");
-	conf = tu_write("sockd.conf",
+	    ");\n", 1, 4,
+	    { { 3, "service \"a\"" }, { 3, "out of range" },
+	      { 5, "service \"b\"" }, { 5, "sctp" },
+	      { 9, "service \"c\"" }, { 9, "instance" },
+	      { 11, "service \"d\"" }, { 11, "nosuch" } } },
+	/* libconfig 1.5 itself would exit() on this; sockd must report it. */
+	{ "@include of a directory", "somedir",
 	    "@include \"somedir\"\n"
 	    "services = (\n"
 	    "  { name = \"echo\"; protocol = \"tcp\"; port = 7; builtin = \"echo\"; }\n"
-	    ");\n");
+	    ");\n", 1, 1,
+	    { { 1, "not a regular file" } } },
+};
+
+START_TEST(check_error)
+{
+	const struct check_error *c = &check_errors[_i];
+	const char *conf;
+	int status;
+
+	if (c->dir)
+		it_mkdir(c->dir);
+	conf = tu_write("sockd.conf", "%s", c->text);
 	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 1, "not a regular file"), "%s",
-	    it_tail(out));
+	ck_assert_msg(exited_with(status, c->status), "%s: status %#x: %s",
+	    c->what, status, it_tail(out));
+	for (size_t e = 0; e < 8 && c->errors[e].text; e++)
+		ck_assert_msg(has_error(conf, c->errors[e].line, c->errors[e].text),
+		    "%s: no \"%s\" on line %d:\n%s", c->what, c->errors[e].text,
+		    c->errors[e].line, it_tail(out));
+	ck_assert_msg(count_lines(out) == c->lines, "%s: expected %d lines:\n%s",
+	    c->what, c->lines, it_tail(out));
+	ck_assert_msg(strstr(out, "OK") == NULL, "%s: %s", c->what, it_tail(out));
 }
 END_TEST
 
@@ -553,10 +545,8 @@ daemon_suite(void)
 	tcase_set_timeout(tc, IT_TIMEOUT);
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, check_valid);
-	tcase_add_test(tc, check_error_line);
-	tcase_add_test(tc, check_several_errors);
-	tcase_add_test(tc, check_port_64bit);
-	tcase_add_test(tc, check_include_directory);
+	tcase_add_loop_test(tc, check_error, 0,
+	    sizeof(check_errors) / sizeof(check_errors[0]));
 	tcase_add_test(tc, check_include_relative);
 	suite_add_tcase(s, tc);
 
