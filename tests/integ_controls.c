@@ -490,32 +490,22 @@ Suite *
 controls_suite(void)
 {
 	Suite *s = suite_create("controls");
-	TCase *tc = tcase_create("controls");
+	TCase *tc;
 
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_set_timeout(tc, IT_TIMEOUT);
+	tc = tu_tcase(s, "controls", setup, it_teardown, IT_TIMEOUT, per_source,
+	    source_rate, refusal_flood_is_summarized,
+	    per_source_slot_freed_on_sigkill, rate_spreads_connections,
+	    only_from, no_access_most_specific, environment,
+	    connnum_counts_live_children, process_setup, max_lifetime,
+	    max_lifetime_sigkill, udp_builtin_access, NULL);
 	tu_add_test(tc, user_nobody, tu_nobody_skip());
 	tu_add_test(tc, root_warning, tu_root_skip());
 	tu_add_test(tc, root_warning_once, tu_root_skip());
-	tcase_add_test(tc, per_source);
-	tcase_add_test(tc, source_rate);
-	tcase_add_test(tc, refusal_flood_is_summarized);
-	tcase_add_test(tc, per_source_slot_freed_on_sigkill);
-	tcase_add_test(tc, rate_spreads_connections);
-	tcase_add_test(tc, only_from);
-	tcase_add_test(tc, no_access_most_specific);
 	tu_add_test(tc, ipv6_loopback, ipv6_skip());
 	tu_add_test(tc, ipv6_dual_stack, ipv6_skip());
 	tu_add_test(tc, ipv6_only, ipv6_skip());
-	tcase_add_test(tc, environment);
-	tcase_add_test(tc, connnum_counts_live_children);
-	tcase_add_test(tc, process_setup);
-	tcase_add_test(tc, max_lifetime);
-	tcase_add_test(tc, max_lifetime_sigkill);
-	tu_add_test(tc, udp_loop_guard, geteuid() == 0 ? NULL :
-	    "binding source port 1023 needs root");
-	tcase_add_test(tc, udp_builtin_access);
+	tu_add_test(tc, udp_loop_guard,
+	    geteuid() == 0 ? NULL : "binding source port 1023 needs root");
 	tu_add_test(tc, not_root_named_user, tu_nobody_skip());
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -541,31 +541,15 @@ daemon_suite(void)
 	Suite *s = suite_create("daemon");
 	TCase *tc;
 
-	tc = tcase_create("check");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, check_valid);
+	tc = tu_tcase(s, "check", it_setup, it_teardown, IT_TIMEOUT,
+	    check_valid, check_include_relative, NULL);
 	tcase_add_loop_test(tc, check_error, 0,
 	    sizeof(check_errors) / sizeof(check_errors[0]));
-	tcase_add_test(tc, check_include_relative);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("startup");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, bind_in_use);
-	tcase_add_test(tc, usage_errors);
-	tcase_add_test(tc, version_and_help);
-	tcase_add_test(tc, relative_server_path);
-	tcase_add_test(tc, relative_config_path);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("daemon-mode");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, daemon_mode);
-	tcase_add_test(tc, daemon_mode_relative_pidfile);
-	tcase_add_test(tc, config_pidfile_relative);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "startup", it_setup, it_teardown, IT_TIMEOUT, bind_in_use,
+	    usage_errors, version_and_help, relative_server_path,
+	    relative_config_path, NULL);
+	tu_tcase(s, "daemon-mode", it_setup, it_teardown, IT_TIMEOUT,
+	    daemon_mode, daemon_mode_relative_pidfile, config_pidfile_relative,
+	    NULL);
 	return s;
 }

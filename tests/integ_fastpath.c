@@ -154,14 +154,9 @@ Suite *
 fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
-	TCase *tc = tcase_create("fastpath");
 
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_test(tc, daytime_in_master);
-	tcase_add_test(tc, time_in_master);
-	tcase_add_test(tc, udp_echo_batch);
-	tcase_add_test(tc, udp_echo_large);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "fastpath", it_setup, it_teardown, IT_TIMEOUT,
+	    daytime_in_master, time_in_master, udp_echo_batch, udp_echo_large,
+	    NULL);
 	return s;
 }

@@ -381,27 +381,13 @@ faults_suite(void)
 	Suite *s = suite_create("faults");
 	TCase *tc;
 
-	tc = tcase_create("resources");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tc = tu_tcase(s, "resources", it_setup, it_teardown, IT_TIMEOUT,
+	    emfile_is_one_episode, NULL);
 	tu_add_test(tc, fork_fault_is_one_episode, tu_nobody_skip());
-	tcase_add_test(tc, emfile_is_one_episode);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("backoff");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, paused_service_refuses);
-	tcase_add_test(tc, paused_service_closes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signals");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, unused_signals_are_ignored);
-	tcase_add_test(tc, sigquit_shuts_down);
-	tcase_add_test(tc, fatal_signal_is_noted);
-	tcase_add_test(tc, builtin_child_signals_default);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "backoff", it_setup, it_teardown, IT_TIMEOUT,
+	    paused_service_refuses, paused_service_closes, NULL);
+	tu_tcase(s, "signals", it_setup, it_teardown, IT_TIMEOUT,
+	    unused_signals_are_ignored, sigquit_shuts_down,
+	    fatal_signal_is_noted, builtin_child_signals_default, NULL);
 	return s;
 }

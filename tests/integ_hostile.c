@@ -192,14 +192,9 @@ Suite *
 hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
-	TCase *tc = tcase_create("hostile");
 
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_test(tc, reload_hostile_files);
-	tcase_add_test(tc, failed_reloads_do_not_grow_master);
-	tcase_add_test(tc, include_dir_moved_away);
-	tcase_add_test(tc, test_mode_hostile);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "hostile", setup, it_teardown, IT_TIMEOUT,
+	    reload_hostile_files, failed_reloads_do_not_grow_master,
+	    include_dir_moved_away, test_mode_hostile, NULL);
 	return s;
 }

@@ -666,27 +666,17 @@ Suite *
 ops_suite(void)
 {
 	Suite *s = suite_create("ops");
-	TCase *tc = tcase_create("ops");
+	TCase *tc;
 
-	tcase_set_timeout(tc, 90);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, reload_under_load_refuses_nothing);
-	tcase_add_test(tc, bad_reload_keeps_old_config);
-	tcase_add_test(tc, reload_adds_and_removes);
-	tcase_add_test(tc, shutdown_terminate);
-	tcase_add_test(tc, shutdown_terminate_kills_stubborn);
-	tcase_add_test(tc, shutdown_leave);
-	tcase_add_test(tc, include_dir_errors_name_the_file);
-	tcase_add_test(tc, json_log);
-	tcase_add_test(tc, text_log_time_stamps);
-	tcase_add_test(tc, handler_stderr_is_bounded);
-	tcase_add_test(tc, sigusr1_counters);
-	tcase_add_test(tc, handler_stderr_goes_to_log);
-	tcase_add_test(tc, backoff_pauses_and_resumes);
-	tcase_add_test(tc, emfile_does_not_spin);
+	tc = tu_tcase(s, "ops", it_setup, it_teardown, 90,
+	    reload_under_load_refuses_nothing, bad_reload_keeps_old_config,
+	    reload_adds_and_removes, shutdown_terminate,
+	    shutdown_terminate_kills_stubborn, shutdown_leave,
+	    include_dir_errors_name_the_file, json_log, text_log_time_stamps,
+	    handler_stderr_is_bounded, sigusr1_counters,
+	    handler_stderr_goes_to_log, backoff_pauses_and_resumes,
+	    emfile_does_not_spin, sd_notify, NULL);
 	/* Root is exempt from RLIMIT_NPROC, so the test runs sockd as nobody. */
 	tu_add_test(tc, fork_failure_is_survived, tu_nobody_skip());
-	tcase_add_test(tc, sd_notify);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -839,42 +839,19 @@ Suite *
 process_suite(void)
 {
 	Suite *s = suite_create("process");
-	TCase *tc;
 
-	tc = tcase_create("children");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, one_child_per_connection);
-	tcase_add_test(tc, instances_cap);
-	tcase_add_test(tc, max_children_across_services);
-	tcase_add_test(tc, crash_and_failure_are_reaped);
-	tcase_add_test(tc, exec_failure);
-	tcase_add_test(tc, sigterm_leaves_children);
-	suite_add_tcase(s, tc);
-
+	tu_tcase(s, "children", it_setup, it_teardown, IT_TIMEOUT,
+	    one_child_per_connection, instances_cap,
+	    max_children_across_services, crash_and_failure_are_reaped,
+	    exec_failure, sigterm_leaves_children, NULL);
 	/* 200 connections under ASan: its own, longer limit. */
-	tc = tcase_create("load");
-	tcase_set_timeout(tc, 90);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, many_connections_no_leaks);
-	tcase_add_test(tc, old_kernel_fallbacks);
-	tcase_add_test(tc, many_children_reaped);
-	tcase_add_test(tc, many_children_reaped_old_kernel);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("environment");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, env_setup, it_teardown);
-	tcase_add_test(tc, tcp_environment);
-	tcase_add_test(tc, reserved_signals_reset);
-	tcase_add_test(tc, args_reach_handler);
-	tcase_add_test(tc, wildcard_local_address);
-	tcase_add_test(tc, tcp_wait_service);
-	tcase_add_test(tc, udp_wait_environment);
-	tcase_add_test(tc, handler_stderr);
-	tcase_add_test(tc, handler_fds_with_many_services);
-	tcase_add_test(tc, handler_stderr_interleaved);
-	tcase_add_test(tc, handler_stderr_passes_fds);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "load", it_setup, it_teardown, 90,
+	    many_connections_no_leaks, old_kernel_fallbacks,
+	    many_children_reaped, many_children_reaped_old_kernel, NULL);
+	tu_tcase(s, "environment", env_setup, it_teardown, IT_TIMEOUT,
+	    tcp_environment, reserved_signals_reset, args_reach_handler,
+	    wildcard_local_address, tcp_wait_service, udp_wait_environment,
+	    handler_stderr, handler_fds_with_many_services,
+	    handler_stderr_interleaved, handler_stderr_passes_fds, NULL);
 	return s;
 }

@@ -85,6 +85,45 @@ tu_add_test(TCase *tc, const TTest *tf, const char *why)
 		nskips++;
 }
 
+TCase *
+tu_tcase(Suite *s, const char *name, void (*setup)(void),
+    void (*teardown)(void), int timeout, ...)
+{
+	TCase *tc = tcase_create(name);
+	const TTest *tf;
+	va_list ap;
+
+	if (setup || teardown)
+		tcase_add_checked_fixture(tc, setup, teardown);
+	if (timeout)
+		tcase_set_timeout(tc, timeout);
+	va_start(ap, timeout);
+	while ((tf = va_arg(ap, const TTest *)) != NULL)
+		tcase_add_test(tc, tf);
+	va_end(ap);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+int
+tu_run_suites(Suite *first, ...)
+{
+	SRunner *sr = srunner_create(first);
+	Suite *s;
+	va_list ap;
+	int failed;
+
+	va_start(ap, first);
+	while ((s = va_arg(ap, Suite *)) != NULL)
+		srunner_add_suite(sr, s);
+	va_end(ap);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	tu_report_skips();
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int
 tu_report_skips(void)
 {
@@ -449,9 +488,9 @@ tu_start_via(struct daemon *d, const char *wrapper, const char *conf, ...)
 }
 
 int
-tu_stop(struct daemon *d, int sig)
+tu_kill_wait(struct daemon *d, int sig, int ms)
 {
-	long end = tu_now_ms() + 10000;
+	long end = tu_now_ms() + ms;
 
 	if (d->pid <= 0 || d->exited)
 		return d->status;
@@ -468,8 +507,18 @@ tu_stop(struct daemon *d, int sig)
 	}
 	d->exited = true;
 	tu_drain_log(d);
-	close(d->errfd);
 	return d->status;
+}
+
+int
+tu_stop(struct daemon *d, int sig)
+{
+	bool running = d->pid > 0 && !d->exited;
+	int status = tu_kill_wait(d, sig, 10000);
+
+	if (running)
+		close(d->errfd);
+	return status;
 }
 
 int

@@ -49,6 +49,18 @@ const char *tu_path(const char *rel);
  */
 void tu_add_test(TCase *, const TTest *tf, const char *why);
 int tu_report_skips(void);
+/*
+ * Adds to s a test case with a checked fixture (setup and teardown; both
+ * NULL: none) and a timeout in seconds (0: Check's default), holding the
+ * tests that follow, up to NULL. Returns it, for tu_add_test().
+ */
+TCase *tu_tcase(Suite *s, const char *name, void (*setup)(void),
+    void (*teardown)(void), int timeout, ...);
+/*
+ * A runner's main: runs the suites that follow (up to NULL), prints the
+ * skipped tests, and returns the exit status.
+ */
+int tu_run_suites(Suite *first, ...);
 /* NULL when running as root, else why a test needing root is skipped. */
 const char *tu_root_skip(void);
 /*
@@ -88,6 +100,11 @@ bool tu_wait_log(struct daemon *, const char *text, int ms);
 void tu_drain_log(struct daemon *);
 /* Sends sig and waits up to 10 s; returns the wait status. */
 int tu_stop(struct daemon *, int sig);
+/*
+ * The same, waiting up to ms (then SIGKILL), but the log stays open for
+ * what others (a handler sockd left running) still write there.
+ */
+int tu_kill_wait(struct daemon *, int sig, int ms);
 /* Runs sockd to completion with args; captures stderr+stdout into out. */
 int tu_run(char *out, size_t outlen, const char *arg, ...);
 
