@@ -108,18 +108,6 @@ hello_conf(const char *name, uint16_t port)
 	    ");\n", port, it_path("services/hello-tcp"));
 }
 
-static void
-expect_hello(uint16_t port)
-{
-	char buf[64];
-	int fd = tu_connect(port);
-
-	ck_assert_msg(fd >= 0, "cannot connect to port %u", port);
-	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
-	ck_assert_str_eq(buf, "Welcome!\n");
-	close(fd);
-}
-
 /* --- -t --- */
 
 START_TEST(check_valid)
@@ -408,7 +396,7 @@ START_TEST(daemon_mode)
 		    link);
 	}
 	fds = tu_count_fds(pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	/* The detached daemon still reaps its children (a zombie is one too). */
 	ck_assert_msg(it_wait_idle(pid, fds, 3000),
 	    "daemon mode: child not reaped (%d zombies)", tu_count_zombies(pid));
@@ -423,7 +411,7 @@ START_TEST(daemon_mode)
 	    it_tail(d2->log));
 	ck_assert_int_eq(wait_pidfile(pidpath, 0), pid);
 	ck_assert_int_eq(tu_connect(port2), -1);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 
 	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
@@ -449,7 +437,7 @@ START_TEST(daemon_mode_relative_pidfile)
 	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
 	pid = start_daemon(conf, "sockd-integ-rel.pid", pidpath);
 	fds = tu_count_fds(pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = it_wait_child(pid, 5000);
@@ -479,7 +467,7 @@ START_TEST(config_pidfile_relative)
 	d = it_start(conf);
 	pidpath = it_tmp("etc/run.pid");
 	ck_assert_int_eq(wait_pidfile(pidpath, 5000), d->pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 	ck_assert_msg(access(pidpath, F_OK) == -1, "pidfile left behind");
 }
@@ -515,7 +503,7 @@ START_TEST(relative_server_path)
 
 	ck_assert_int_eq(chdir("/"), 0);
 	d = it_start(conf);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 }
 END_TEST
@@ -530,7 +518,7 @@ START_TEST(relative_config_path)
 	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
 	ck_assert_int_eq(access("hello-tcp", F_OK), -1);
 	d = it_start("sub/sockd.conf");
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 }
 END_TEST

@@ -28,22 +28,6 @@ hello_conf(uint16_t port)
 	    it_path("services/hello-tcp"));
 }
 
-/* A hello exchange up to the greeting; true when the service answered. */
-static bool
-greeted(uint16_t port)
-{
-	char buf[64];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
-	    strstr(buf, "Welcome!") != NULL;
-	close(fd);
-	return ok;
-}
-
 /* The number of failures the line ending a fault episode gives; -1: none. */
 static long
 fault_count(struct daemon *d)
@@ -129,9 +113,9 @@ START_TEST(fork_fault_is_one_episode)
 	    "does not grow", clients);
 
 	(void)nobody_soft_limit(d->pid, RLIMIT_NPROC, old);
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	ck_assert(it_wait_log_count(d, FAULT_END, 1, IT_WAIT));
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	it_stop(d);
 	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
 	ck_assert_int_eq(it_count(d->log, FAULT_END), 1);
@@ -294,14 +278,14 @@ START_TEST(unused_signals_are_ignored)
 		snprintf(line, sizeof(line), "ignoring signal %d (", sigs[i]);
 		ck_assert_msg(tu_wait_log(d, line, IT_WAIT), "no \"%s\":\n%s", line,
 		    it_tail(d->log));
-		ck_assert_msg(greeted(port), "not serving after signal %d", sigs[i]);
+		ck_assert_msg(it_hello(port, NULL), "not serving after signal %d", sigs[i]);
 	}
 	ck_assert_ptr_nonnull(strstr(d->log, "ignoring signal 12 (User defined signal 2)"));
 	/* A flood of one signal: its first line, and no line per signal. */
 	for (int i = 0; i < 50; i++)
 		ck_assert_int_eq(kill(d->pid, 50), 0);
 	ck_assert(tu_wait_log(d, "ignoring signal 50 (", IT_WAIT));
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	ck_assert_int_le(it_count(d->log, "ignoring signal 50 ("), 2);
 	status = tu_stop(d, SIGTERM);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
@@ -317,7 +301,7 @@ START_TEST(sigquit_shuts_down)
 	struct daemon *d = start_with_pidfile(port);
 	int status;
 
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	status = tu_stop(d, SIGQUIT);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
 	    status, it_tail(d->log));

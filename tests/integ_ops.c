@@ -20,24 +20,6 @@
 
 #include "integ_util.h"
 
-/* A hello exchange; true when the service answered properly. */
-static bool
-say_hello(uint16_t port)
-{
-	char buf[256];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", 5000) > 0 &&
-	    write(fd, "x\n", 2) == 2 &&
-	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", 5000) > 0 &&
-	    strstr(buf, "Hello, x!");
-	close(fd);
-	return ok;
-}
-
 static const char *
 hello_conf(const char *name, uint16_t port, const char *extra)
 {
@@ -76,7 +58,7 @@ START_TEST(reload_under_load_refuses_nothing)
 		int good = 0, bad = 0;
 		close(p[0]);
 		for (int i = 0; i < 5000; i++) {
-			if (say_hello(port))
+			if (it_hello(port, "x"))
 				good++;
 			else
 				bad++;
@@ -124,7 +106,7 @@ START_TEST(bad_reload_keeps_old_config)
 	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
 	ck_assert(tu_wait_log(d, "reload failed; keeping the running configuration", 5000));
 	ck_assert_ptr_nonnull(strstr(d->log, "sockd.conf:2: service \"h\": instances: 0 is out of range"));
-	ck_assert(say_hello(port));
+	ck_assert(it_hello(port, "x"));
 	it_stop(d);
 }
 END_TEST
@@ -148,7 +130,7 @@ START_TEST(reload_adds_and_removes)
 	hup_and_wait(d, 2);
 	ck_assert(tu_wait_log(d, "reloaded: 2 services", 5000));
 	ck_assert_int_eq(tu_connect(a), -1);		/* removed: port closed */
-	ck_assert(say_hello(b));			/* added: answers */
+	ck_assert(it_hello(b, "x"));			/* added: answers */
 	/* The running handler survived, and still counts against instances. */
 	ck_assert_int_eq(write(held, "still\n", 6), 6);
 	ck_assert_int_gt(tu_read_until(held, buf, sizeof(buf), "Hello, still!\n", 5000), 0);
@@ -336,7 +318,7 @@ START_TEST(json_log)
 	const char *conf = tu_write("sockd.conf", "sockd = { log_format = \"json\"; };\n"
 	    "services = (%s);\n", hello_conf("h", port, NULL));
 	struct daemon *d = it_start(conf);
-	ck_assert(say_hello(port));
+	ck_assert(it_hello(port, "x"));
 	ck_assert(tu_wait_log(d, "\"event\":\"ended\"", 5000));
 	kill(d->pid, SIGUSR1);
 	ck_assert(tu_wait_log(d, "\"event\":\"stats\"", 5000));
@@ -380,7 +362,7 @@ START_TEST(text_log_time_stamps)
 	ck_assert_int_eq(chmod(journal, 0755), 0);
 	conf = tu_write("sockd.conf", "services = (%s);\n", hello_conf("h", port, NULL));
 	struct daemon *d = it_start(conf);
-	ck_assert(say_hello(port));
+	ck_assert(it_hello(port, "x"));
 	ck_assert(tu_wait_log(d, "exited with status ", 5000));
 	it_stop(d);
 	ck_assert_msg(all_stamped(d->log), "a line without its time:\n%s", d->log);
@@ -456,7 +438,7 @@ START_TEST(sigusr1_counters)
 
 	struct daemon *d = it_start(conf);
 	for (int i = 0; i < 3; i++)
-		ck_assert(say_hello(port));
+		ck_assert(it_hello(port, "x"));
 	ck_assert(it_wait_log_count(d, "exited with status 0", 3, 5000));
 	kill(d->pid, SIGUSR1);
 	ck_assert(tu_wait_log(d, "service \"h\": accepted 3, refused 0", 5000));
@@ -483,7 +465,7 @@ START_TEST(backoff_pauses_and_resumes)
 		ck_assert(it_wait_log_count(d, "exited with status 1", i + 1, 5000));
 	}
 	ck_assert(tu_wait_log(d, "more than 3 fast failures within 10 s; pausing for 1 s", 5000));
-	ck_assert(say_hello(other));		/* other services are not affected */
+	ck_assert(it_hello(other, "x"));		/* other services are not affected */
 	/* Paused: a client is refused at once; after the delay, served. */
 	int fd = tu_connect(port);
 	ck_assert_int_ge(fd, 0);

@@ -291,6 +291,27 @@ it_wait_log_count(struct daemon *d, const char *text, int n, int ms)
 }
 
 bool
+it_hello(uint16_t port, const char *name)
+{
+	char buf[256], reply[256];
+	int fd = tu_connect(port);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT) > 0 &&
+	    strcmp(buf, "Welcome!\n") == 0;
+	if (ok && name) {
+		snprintf(reply, sizeof(reply), "Hello, %s!\n", name);
+		ok = dprintf(fd, "%s\n", name) > 0 &&
+		    tu_read_until(fd, buf, sizeof(buf), reply, IT_WAIT) > 0 &&
+		    strstr(buf, reply) != NULL;
+	}
+	close(fd);
+	return ok;
+}
+
+bool
 it_wait_eof(int fd, int ms)
 {
 	long end = tu_now_ms() + ms;

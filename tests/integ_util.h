@@ -75,6 +75,12 @@ const char *it_tmp(const char *name);
 bool it_wait_log_count(struct daemon *, const char *text, int n, int ms);
 int it_count(const char *haystack, const char *needle);
 
+/*
+ * A session with services/hello-tcp on port: true if it greets with
+ * exactly "Welcome!\n" and, when name is not NULL, answers name with
+ * "Hello, NAME!\n" (each within IT_WAIT).
+ */
+bool it_hello(uint16_t port, const char *name);
 /* Reads until EOF within ms, throwing the data away; true on EOF. */
 bool it_wait_eof(int fd, int ms);
 /* True if nothing (no data, no EOF) arrives on fd within ms. */
