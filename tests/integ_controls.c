@@ -162,7 +162,8 @@ START_TEST(per_source)
 {
 	int a, b, c;
 
-	struct daemon *d = start("", "args = [\"probe\", \"hold\"]; per_source = 2;\n"
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 2;\n"
 	    "refuse_message = \"too many\\n\";");
 	a = hold_from(d, "127.0.0.1", NULL);
 	b = hold_from(d, "127.0.0.1", NULL);
@@ -180,7 +181,8 @@ START_TEST(refusal_flood_is_summarized)
 {
 	int a;
 
-	struct daemon *d = start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 1;");
 	a = hold_from(d, NULL, NULL);
 	for (int i = 0; i < 5; i++)
 		expect_refused(NULL, "");
@@ -198,7 +200,8 @@ START_TEST(source_rate)
 	int a, b;
 
 	/* One new connection per second per client, burst 1. */
-	struct daemon *d = start("", "args = [\"probe\", \"hold\"]; source_rate = 1;\n"
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; source_rate = 1;\n"
 	    "refuse_message = \"slow down\\n\";");
 	a = hold_from(d, "127.0.0.1", NULL);
 	expect_refused("127.0.0.1", "slow down\n");
@@ -218,7 +221,8 @@ START_TEST(per_source_slot_freed_on_sigkill)
 	pid_t pid;
 	int a, b;
 
-	struct daemon *d = start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 1;");
 	a = hold_from(d, NULL, &pid);
 	expect_refused(NULL, "");
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -253,7 +257,8 @@ END_TEST
 
 START_TEST(only_from)
 {
-	struct daemon *d = start("refuse_message = \"denied\\n\";", "only_from = [\"127.0.0.2/32\"];");
+	struct daemon *d = start("refuse_message = \"denied\\n\";",
+	    "only_from = [\"127.0.0.2/32\"];");
 	expect_refused("127.0.0.1", "denied\n");
 	ck_assert_msg(tu_wait_log(d, "refused 127.0.0.1 port ", 2000), "%s", d->log);
 	ck_assert(tu_wait_log(d, "access denied", 0));
@@ -264,7 +269,8 @@ END_TEST
 
 START_TEST(no_access_most_specific)
 {
-	struct daemon *d = start("", "no_access = \"127.0.0.0/8\"; only_from = [\"127.0.0.2\"];");
+	struct daemon *d = start("",
+	    "no_access = \"127.0.0.0/8\"; only_from = [\"127.0.0.2\"];");
 	expect_refused("127.0.0.1", "");
 	report_from(d, "127.0.0.2", "127.0.0.1");
 }
@@ -298,7 +304,8 @@ START_TEST(ipv6_dual_stack)
 {
 	char line[64];
 
-	struct daemon *d = start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
+	struct daemon *d = start("",
+	    "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
 	report_from(d, "127.0.0.2", "127.0.0.1");
 	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
 	ck_assert_msg(it_has_line(buf, "TCPREMOTEIP=127.0.0.2"), "%s", buf);
@@ -312,7 +319,8 @@ END_TEST
 
 START_TEST(ipv6_only)
 {
-	struct daemon *d = start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
+	struct daemon *d = start("",
+	    "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
 	report_from(d, NULL, "::1");
 	ck_assert(it_has_line(buf, "TCPREMOTEIP=::1"));
 	report(d);
@@ -388,7 +396,8 @@ START_TEST(process_setup)
 {
 	/* The handler is /bin/sh, never sanitized, so an address-space cap is
 	 * safe here even when sockd itself runs under ASan. */
-	struct daemon *d = start("", "rlimits = { nofile = 64; core = 0; cpu = 10; as = 268435456; };\n"
+	struct daemon *d = start("",
+	    "rlimits = { nofile = 64; core = 0; cpu = 10; as = 268435456; };\n"
 	    "nice = 5; umask = \"027\"; chdir = \"/tmp\";");
 	report(d);
 	ck_assert_msg(it_has_line(buf, "umask=0027"), "%s", buf);
@@ -406,7 +415,8 @@ START_TEST(max_lifetime)
 	long t0;
 	int fd;
 
-	struct daemon *d = start("", "args = [\"probe\", \"hold\"]; max_lifetime = 1;");
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; max_lifetime = 1;");
 	t0 = tu_now_ms();
 	fd = hold_from(d, NULL, NULL);
 	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* to EOF */
@@ -421,7 +431,8 @@ START_TEST(max_lifetime_sigkill)
 {
 	int fd;
 
-	struct daemon *d = start("", "args = [\"probe\", \"stubborn\"]; max_lifetime = 1;");
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"stubborn\"]; max_lifetime = 1;");
 	fd = hold_from(d, NULL, NULL);
 	ck_assert_msg(tu_wait_log(d, "outlived max_lifetime", 3000), "%s", d->log);
 	ck_assert_msg(tu_wait_log(d, "ignored SIGTERM, killing", 7000), "%s", d->log);
