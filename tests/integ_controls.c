@@ -17,52 +17,32 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "integ_util.h"
 
-static struct daemon d;
 static uint16_t port;
 static char buf[16384];
 
 static void
 setup(void)
 {
+	it_setup();
 	port = tu_free_port();
 }
 
-static void
-teardown(void)
-{
-	if (d.pid > 0)
-		tu_stop(&d, SIGTERM);
-	tu_cleanup();
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /* Starts sockd with one TCP service on port; body adds its keys. */
-static void
+static struct daemon *
 start(const char *global, const char *body)
 {
-	const char *conf = tu_write("sockd.conf",
+	return it_start(tu_write("sockd.conf",
 	    "sockd = { %s };\n"
 	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
 	    "  server = \"%s\";\n  %s } );\n",
-	    global, port, tu_path("tests/probe-controls.sh"), body);
-
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s",
-	    d.log);
+	    global, port, it_path("tests/probe-controls.sh"), body));
 }
 
 /* Connects from src to dst:port and reads the probe's report (to END). */
 static const char *
-report_from(const char *src, const char *dst)
+report_from(struct daemon *d, const char *src, const char *dst)
 {
 	int fd = tu_connect_from(src, dst, port);
 
@@ -70,19 +50,19 @@ report_from(const char *src, const char *dst)
 	tu_read_until(fd, buf, sizeof(buf), "END", 5000);
 	close(fd);
 	ck_assert_msg(strstr(buf, "END"), "no report from the probe: \"%s\"\n%s",
-	    buf, d.log);
+	    buf, it_tail(d->log));
 	return buf;
 }
 
 static const char *
-report(void)
+report(struct daemon *d)
 {
-	return report_from(NULL, "127.0.0.1");
+	return report_from(d, NULL, "127.0.0.1");
 }
 
 /* A connection the "hold" probe keeps open; its pid in *pid. */
 static int
-hold_from(const char *src, pid_t *pid)
+hold_from(struct daemon *d, const char *src, pid_t *pid)
 {
 	char line[256];
 	int fd = tu_connect_from(src, "127.0.0.1", port);
@@ -90,7 +70,7 @@ hold_from(const char *src, pid_t *pid)
 	ck_assert_int_ge(fd, 0);
 	tu_read_until(fd, line, sizeof(line), "started", 5000);
 	ck_assert_msg(strstr(line, "started"), "handler did not start: \"%s\"\n%s",
-	    line, d.log);
+	    line, it_tail(d->log));
 	if (pid)
 		*pid = atol(strstr(line, "pid=") + 4);
 	return fd;
@@ -109,49 +89,31 @@ expect_refused(const char *src, const char *msg)
 	ck_assert_msg(strcmp(got, msg) == 0, "got \"%s\", wanted \"%s\"", got, msg);
 }
 
-static bool
-has_line(const char *text, const char *line)
-{
-	const char *p = strstr(text, line);
-
-	return p && (p == text || p[-1] == '\n') && p[strlen(line)] == '\n';
-}
-
 START_TEST(user_nobody)
 {
-	start("", "user = \"nobody\";");
-	report();
+	struct daemon *d = start("", "user = \"nobody\";");
+	report(d);
 	ck_assert_msg(strstr(buf, "Uid:\t65534\t65534\t65534\t65534\n"), "%s", buf);
 	ck_assert_msg(strstr(buf, "Gid:\t65534\t65534\t65534\t65534\n"), "%s", buf);
 	ck_assert_msg(strstr(buf, "Groups:\t65534 \n") ||
 	    strstr(buf, "Groups:\t65534\n"), "%s", buf);
-	ck_assert_msg(tu_wait_log(&d, "will run as root", 0) == false,
-	    "warned about a service that drops root:\n%s", d.log);
+	ck_assert_msg(tu_wait_log(d, "will run as root", 0) == false,
+	    "warned about a service that drops root:\n%s", d->log);
 }
 END_TEST
 
 START_TEST(root_warning)
 {
-	start("", "");
-	ck_assert(tu_wait_log(&d, "service \"probe\": ", 1000));
-	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
+	struct daemon *d = start("", "");
+	ck_assert(tu_wait_log(d, "service \"probe\": ", 1000));
+	ck_assert_msg(tu_wait_log(d, "will run as root", 1000), "%s", d->log);
 }
 END_TEST
-
-static int
-count(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
 
 /* Rewrites sockd.conf with services probe and other (keys in body),
  * sends SIGHUP and waits until the nth reload is logged. */
 static void
-reload_with(const char *body, int n)
+reload_with(struct daemon *d, const char *body, int n)
 {
 	static uint16_t other_port;
 
@@ -161,40 +123,38 @@ reload_with(const char *body, int n)
 	    "services = ( { name = \"probe\"; protocol = \"tcp\"; port = %u;\n"
 	    "  server = \"%s\"; },\n"
 	    "  { name = \"other\"; protocol = \"tcp\"; port = %u;\n"
-	    "  server = \"%s\"; %s } );\n", port, tu_path("tests/probe-controls.sh"),
-	    other_port, tu_path("tests/probe-controls.sh"), body);
-	kill(d.pid, SIGHUP);
-	for (long end = now_ms() + 5000; count(d.log, "reloaded:") < n &&
-	    now_ms() < end; usleep(20000))
-		tu_drain_log(&d);
-	ck_assert_msg(count(d.log, "reloaded:") == n, "%s", d.log);
+	    "  server = \"%s\"; %s } );\n", port, it_path("tests/probe-controls.sh"),
+	    other_port, it_path("tests/probe-controls.sh"), body);
+	kill(d->pid, SIGHUP);
+	it_wait_log_count(d, "reloaded:", n, IT_WAIT);
+	ck_assert_msg(it_count(d->log, "reloaded:") == n, "%s", it_tail(d->log));
 }
 
 /* How many times sockd warned that service name runs its server as root. */
 static int
-root_warnings(const char *name)
+root_warnings(struct daemon *d, const char *name)
 {
 	char needle[4200];
 
 	snprintf(needle, sizeof(needle), "service \"%s\": %s will run as root",
 	    name, tu_path("tests/probe-controls.sh"));
-	return count(d.log, needle);
+	return it_count(d->log, needle);
 }
 
 /* The root warnings come once: a reload repeats them only for a service
  * that is new or whose user changed. */
 START_TEST(root_warning_once)
 {
-	start("", "");
-	ck_assert_msg(tu_wait_log(&d, "will run as root", 1000), "%s", d.log);
-	reload_with("", 1);		/* other is new */
-	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 1,
-	    "%s", d.log);
-	reload_with("", 2);		/* nothing changed */
-	reload_with("user = \"nobody\";", 3);
-	reload_with("", 4);		/* other back to root */
-	ck_assert_msg(root_warnings("probe") == 1 && root_warnings("other") == 2,
-	    "%s", d.log);
+	struct daemon *d = start("", "");
+	ck_assert_msg(tu_wait_log(d, "will run as root", 1000), "%s", d->log);
+	reload_with(d, "", 1);		/* other is new */
+	ck_assert_msg(root_warnings(d, "probe") == 1 && root_warnings(d, "other") == 1,
+	    "%s", d->log);
+	reload_with(d, "", 2);		/* nothing changed */
+	reload_with(d, "user = \"nobody\";", 3);
+	reload_with(d, "", 4);		/* other back to root */
+	ck_assert_msg(root_warnings(d, "probe") == 1 && root_warnings(d, "other") == 2,
+	    "%s", d->log);
 }
 END_TEST
 
@@ -202,14 +162,15 @@ START_TEST(per_source)
 {
 	int a, b, c;
 
-	start("", "args = [\"probe\", \"hold\"]; per_source = 2;\n"
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 2;\n"
 	    "refuse_message = \"too many\\n\";");
-	a = hold_from("127.0.0.1", NULL);
-	b = hold_from("127.0.0.1", NULL);
+	a = hold_from(d, "127.0.0.1", NULL);
+	b = hold_from(d, "127.0.0.1", NULL);
 	expect_refused("127.0.0.1", "too many\n");
-	c = hold_from("127.0.0.2", NULL);
-	ck_assert_msg(tu_wait_log(&d, "refused 127.0.0.1 port ", 2000), "%s", d.log);
-	ck_assert(tu_wait_log(&d, "per_source limit reached", 0));
+	c = hold_from(d, "127.0.0.2", NULL);
+	ck_assert_msg(tu_wait_log(d, "refused 127.0.0.1 port ", 2000), "%s", d->log);
+	ck_assert(tu_wait_log(d, "per_source limit reached", 0));
 	close(a);
 	close(b);
 	close(c);
@@ -220,14 +181,15 @@ START_TEST(refusal_flood_is_summarized)
 {
 	int a;
 
-	start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
-	a = hold_from(NULL, NULL);
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 1;");
+	a = hold_from(d, NULL, NULL);
 	for (int i = 0; i < 5; i++)
 		expect_refused(NULL, "");
 	/* One line for the first, then one summary for the rest. */
-	ck_assert_msg(tu_wait_log(&d, "4 more refusals (per_source limit reached) "
-	    "suppressed", 5000), "%s", d.log);
-	const char *first = strstr(d.log, "per_source limit reached");
+	ck_assert_msg(tu_wait_log(d, "4 more refusals (per_source limit reached) "
+	    "suppressed", 5000), "%s", d->log);
+	const char *first = strstr(d->log, "per_source limit reached");
 	ck_assert_ptr_null(strstr(first + 1, "refused 127.0.0.1"));
 	close(a);
 }
@@ -238,17 +200,18 @@ START_TEST(source_rate)
 	int a, b;
 
 	/* One new connection per second per client, burst 1. */
-	start("", "args = [\"probe\", \"hold\"]; source_rate = 1;\n"
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; source_rate = 1;\n"
 	    "refuse_message = \"slow down\\n\";");
-	a = hold_from("127.0.0.1", NULL);
+	a = hold_from(d, "127.0.0.1", NULL);
 	expect_refused("127.0.0.1", "slow down\n");
-	b = hold_from("127.0.0.2", NULL);	/* another client has its own bucket */
-	ck_assert_msg(tu_wait_log(&d, "source_rate exceeded", 2000), "%s", d.log);
+	b = hold_from(d, "127.0.0.2", NULL);	/* another client has its own bucket */
+	ck_assert_msg(tu_wait_log(d, "source_rate exceeded", 2000), "%s", d->log);
 	close(a);
 	close(b);
 	/* A token later, the first client is served again. */
 	usleep(1100000);
-	a = hold_from("127.0.0.1", NULL);
+	a = hold_from(d, "127.0.0.1", NULL);
 	close(a);
 }
 END_TEST
@@ -258,12 +221,13 @@ START_TEST(per_source_slot_freed_on_sigkill)
 	pid_t pid;
 	int a, b;
 
-	start("", "args = [\"probe\", \"hold\"]; per_source = 1;");
-	a = hold_from(NULL, &pid);
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; per_source = 1;");
+	a = hold_from(d, NULL, &pid);
 	expect_refused(NULL, "");
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_msg(tu_wait_log(&d, "killed by signal 9", 5000), "%s", d.log);
-	b = hold_from(NULL, NULL);
+	ck_assert_msg(tu_wait_log(d, "killed by signal 9", 5000), "%s", d->log);
+	b = hold_from(d, NULL, NULL);
 	close(a);
 	close(b);
 }
@@ -273,40 +237,42 @@ START_TEST(rate_spreads_connections)
 {
 	enum { N = 20 };
 	int fds[N], served = 0;
-	long t0 = now_ms(), last = 0;
+	long t0 = tu_now_ms(), last = 0;
 
-	start("", "args = [\"probe\"]; rate = 5;");
+	struct daemon *d = start("", "args = [\"probe\"]; rate = 5;");
 	for (int i = 0; i < N; i++)
 		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
 	for (int i = 0; i < N; i++) {
 		tu_read_until(fds[i], buf, sizeof(buf), "END", 8000);
 		served += strstr(buf, "END") != NULL;
-		last = now_ms() - t0;
+		last = tu_now_ms() - t0;
 		close(fds[i]);
 	}
 	ck_assert_int_eq(served, N);
 	/* A burst of 5, then one every 200 ms: about 3 s for the rest. */
 	ck_assert_msg(last >= 2500 && last <= 5000, "20 connections in %ld ms", last);
-	ck_assert_msg(!tu_wait_log(&d, "refused", 0), "%s", d.log);
+	ck_assert_msg(!tu_wait_log(d, "refused", 0), "%s", d->log);
 }
 END_TEST
 
 START_TEST(only_from)
 {
-	start("refuse_message = \"denied\\n\";", "only_from = [\"127.0.0.2/32\"];");
+	struct daemon *d = start("refuse_message = \"denied\\n\";",
+	    "only_from = [\"127.0.0.2/32\"];");
 	expect_refused("127.0.0.1", "denied\n");
-	ck_assert_msg(tu_wait_log(&d, "refused 127.0.0.1 port ", 2000), "%s", d.log);
-	ck_assert(tu_wait_log(&d, "access denied", 0));
-	report_from("127.0.0.2", "127.0.0.1");
-	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.2"));
+	ck_assert_msg(tu_wait_log(d, "refused 127.0.0.1 port ", 2000), "%s", d->log);
+	ck_assert(tu_wait_log(d, "access denied", 0));
+	report_from(d, "127.0.0.2", "127.0.0.1");
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=127.0.0.2"));
 }
 END_TEST
 
 START_TEST(no_access_most_specific)
 {
-	start("", "no_access = \"127.0.0.0/8\"; only_from = [\"127.0.0.2\"];");
+	struct daemon *d = start("",
+	    "no_access = \"127.0.0.0/8\"; only_from = [\"127.0.0.2\"];");
 	expect_refused("127.0.0.1", "");
-	report_from("127.0.0.2", "127.0.0.1");
+	report_from(d, "127.0.0.2", "127.0.0.1");
 }
 END_TEST
 
@@ -326,10 +292,10 @@ ipv6_skip(void)
 
 START_TEST(ipv6_loopback)
 {
-	start("", "address = \"::1\";");
-	report_from(NULL, "::1");
-	ck_assert_msg(has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
-	ck_assert(has_line(buf, "TCPLOCALIP=::1"));
+	struct daemon *d = start("", "address = \"::1\";");
+	report_from(d, NULL, "::1");
+	ck_assert_msg(it_has_line(buf, "TCPREMOTEIP=::1"), "%s", buf);
+	ck_assert(it_has_line(buf, "TCPLOCALIP=::1"));
 	ck_assert(tu_connect(port) == -1);
 }
 END_TEST
@@ -338,25 +304,27 @@ START_TEST(ipv6_dual_stack)
 {
 	char line[64];
 
-	start("", "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
-	report_from("127.0.0.2", "127.0.0.1");
+	struct daemon *d = start("",
+	    "address = \"::\"; only_from = [\"127.0.0.0/8\", \"::1\"];");
+	report_from(d, "127.0.0.2", "127.0.0.1");
 	/* IPv4 clients read as plain dotted IPv4, never ::ffff:a.b.c.d. */
-	ck_assert_msg(has_line(buf, "TCPREMOTEIP=127.0.0.2"), "%s", buf);
-	ck_assert(has_line(buf, "TCPLOCALIP=127.0.0.1"));
+	ck_assert_msg(it_has_line(buf, "TCPREMOTEIP=127.0.0.2"), "%s", buf);
+	ck_assert(it_has_line(buf, "TCPLOCALIP=127.0.0.1"));
 	snprintf(line, sizeof(line), "TCPLOCALPORT=%u", port);
-	ck_assert(has_line(buf, line));
-	report_from(NULL, "::1");
-	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
+	ck_assert(it_has_line(buf, line));
+	report_from(d, NULL, "::1");
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=::1"));
 }
 END_TEST
 
 START_TEST(ipv6_only)
 {
-	start("", "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
-	report_from(NULL, "::1");
-	ck_assert(has_line(buf, "TCPREMOTEIP=::1"));
-	report();
-	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+	struct daemon *d = start("",
+	    "address = [\"::\", \"127.0.0.1\"]; v6only = true;");
+	report_from(d, NULL, "::1");
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=::1"));
+	report(d);
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=127.0.0.1"));
 }
 END_TEST
 
@@ -364,16 +332,16 @@ START_TEST(environment)
 {
 	setenv("SOCKD_TEST_PASS", "passed through", 1);
 	setenv("SOCKD_TEST_SECRET", "leaked", 1);
-	start("env = [\"FROM_GLOBAL=1\"];",
+	struct daemon *d = start("env = [\"FROM_GLOBAL=1\"];",
 	    "env = [\"FOO=bar baz\"]; passenv = [\"SOCKD_TEST_PASS\", \"UNSET_X\"];");
-	report();
-	ck_assert_msg(has_line(buf, "FOO=bar baz"), "%s", buf);
-	ck_assert(has_line(buf, "SOCKD_TEST_PASS=passed through"));
-	ck_assert(has_line(buf, "PATH=/usr/local/bin:/usr/bin:/bin"));
-	ck_assert(has_line(buf, "SOCKD_SERVICE=probe"));
-	ck_assert(has_line(buf, "PROTO=TCP"));
-	ck_assert(has_line(buf, "TCPCONNNUM=1"));
-	ck_assert(has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+	report(d);
+	ck_assert_msg(it_has_line(buf, "FOO=bar baz"), "%s", buf);
+	ck_assert(it_has_line(buf, "SOCKD_TEST_PASS=passed through"));
+	ck_assert(it_has_line(buf, "PATH=/usr/local/bin:/usr/bin:/bin"));
+	ck_assert(it_has_line(buf, "SOCKD_SERVICE=probe"));
+	ck_assert(it_has_line(buf, "PROTO=TCP"));
+	ck_assert(it_has_line(buf, "TCPCONNNUM=1"));
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=127.0.0.1"));
 	/* The service's env replaces the global default; nothing else leaks. */
 	ck_assert(strstr(buf, "FROM_GLOBAL") == NULL);
 	ck_assert(strstr(buf, "SOCKD_TEST_SECRET") == NULL);
@@ -382,7 +350,7 @@ START_TEST(environment)
 }
 END_TEST
 
-/* The number of the connection hold_from(src) made, from its handler. */
+/* The number of the connection hold_from(d, src) made, from its handler. */
 static int
 held_connnum(int fd)
 {
@@ -401,8 +369,8 @@ START_TEST(connnum_counts_live_children)
 	pid_t pid;
 	int a, b, c, e;
 
-	start("", "args = [\"probe\", \"hold\"];");
-	a = hold_from(NULL, &pid);
+	struct daemon *d = start("", "args = [\"probe\", \"hold\"];");
+	a = hold_from(d, NULL, &pid);
 	b = tu_connect(port);
 	ck_assert_int_ge(b, 0);
 	ck_assert_int_eq(held_connnum(b), 2);
@@ -412,9 +380,9 @@ START_TEST(connnum_counts_live_children)
 	/* Once a's handler is gone, 127.0.0.1 has one connection left. */
 	kill(pid, SIGKILL);
 	close(a);
-	for (long end = now_ms() + 5000; kill(pid, 0) == 0 && now_ms() < end;)
+	for (long end = tu_now_ms() + 5000; kill(pid, 0) == 0 && tu_now_ms() < end;)
 		usleep(10000);
-	ck_assert(tu_wait_log(&d, "killed by signal", 5000));
+	ck_assert(tu_wait_log(d, "killed by signal", 5000));
 	e = tu_connect(port);
 	ck_assert_int_ge(e, 0);
 	ck_assert_int_eq(held_connnum(e), 2);
@@ -428,12 +396,13 @@ START_TEST(process_setup)
 {
 	/* The handler is /bin/sh, never sanitized, so an address-space cap is
 	 * safe here even when sockd itself runs under ASan. */
-	start("", "rlimits = { nofile = 64; core = 0; cpu = 10; as = 268435456; };\n"
+	struct daemon *d = start("",
+	    "rlimits = { nofile = 64; core = 0; cpu = 10; as = 268435456; };\n"
 	    "nice = 5; umask = \"027\"; chdir = \"/tmp\";");
-	report();
-	ck_assert_msg(has_line(buf, "umask=0027"), "%s", buf);
-	ck_assert(has_line(buf, "cwd=/tmp"));
-	ck_assert(has_line(buf, "nice=5"));
+	report(d);
+	ck_assert_msg(it_has_line(buf, "umask=0027"), "%s", buf);
+	ck_assert(it_has_line(buf, "cwd=/tmp"));
+	ck_assert(it_has_line(buf, "nice=5"));
 	ck_assert(strstr(buf, "Max open files 64 64 files"));
 	ck_assert(strstr(buf, "Max core file size 0 0 bytes"));
 	ck_assert(strstr(buf, "Max cpu time 10 10 seconds"));
@@ -446,14 +415,15 @@ START_TEST(max_lifetime)
 	long t0;
 	int fd;
 
-	start("", "args = [\"probe\", \"hold\"]; max_lifetime = 1;");
-	t0 = now_ms();
-	fd = hold_from(NULL, NULL);
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"hold\"]; max_lifetime = 1;");
+	t0 = tu_now_ms();
+	fd = hold_from(d, NULL, NULL);
 	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* to EOF */
 	close(fd);
-	ck_assert_msg(now_ms() - t0 < 3000, "lived %ld ms", now_ms() - t0);
-	ck_assert_msg(tu_wait_log(&d, "outlived max_lifetime", 1000), "%s", d.log);
-	ck_assert(tu_wait_log(&d, "killed by signal 15", 1000));
+	ck_assert_msg(tu_now_ms() - t0 < 3000, "lived %ld ms", tu_now_ms() - t0);
+	ck_assert_msg(tu_wait_log(d, "outlived max_lifetime", 1000), "%s", d->log);
+	ck_assert(tu_wait_log(d, "killed by signal 15", 1000));
 }
 END_TEST
 
@@ -461,34 +431,33 @@ START_TEST(max_lifetime_sigkill)
 {
 	int fd;
 
-	start("", "args = [\"probe\", \"stubborn\"]; max_lifetime = 1;");
-	fd = hold_from(NULL, NULL);
-	ck_assert_msg(tu_wait_log(&d, "outlived max_lifetime", 3000), "%s", d.log);
-	ck_assert_msg(tu_wait_log(&d, "ignored SIGTERM, killing", 7000), "%s", d.log);
-	ck_assert(tu_wait_log(&d, "killed by signal 9", 2000));
+	struct daemon *d = start("",
+	    "args = [\"probe\", \"stubborn\"]; max_lifetime = 1;");
+	fd = hold_from(d, NULL, NULL);
+	ck_assert_msg(tu_wait_log(d, "outlived max_lifetime", 3000), "%s", d->log);
+	ck_assert_msg(tu_wait_log(d, "ignored SIGTERM, killing", 7000), "%s", d->log);
+	ck_assert(tu_wait_log(d, "killed by signal 9", 2000));
 	close(fd);
 }
 END_TEST
 
-static void
+static struct daemon *
 start_udp_echo(const char *extra)
 {
-	const char *conf = tu_write("sockd.conf",
+	return it_start(tu_write("sockd.conf",
 	    "services = ( { name = \"echo\"; protocol = \"udp\"; port = %u;\n"
-	    "  address = \"127.0.0.1\"; builtin = \"echo\"; %s } );\n", port, extra);
-
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "%s", d.log);
+	    "  address = \"127.0.0.1\"; builtin = \"echo\"; %s } );\n", port, extra));
 }
 
 START_TEST(udp_loop_guard)
 {
 	char got[64];
 
-	start_udp_echo("");
+	struct daemon *d = start_udp_echo("");
 	ck_assert_int_eq(tu_udp_ask(port, 0, "hi", 2, got, sizeof(got), 2000), 2);
 	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 500), -1);
-	tu_stop(&d, SIGTERM);
-	start_udp_echo("udp_loop_guard = false;");
+	it_stop(d);
+	d = start_udp_echo("udp_loop_guard = false;");
 	ck_assert_int_eq(tu_udp_ask(port, 1023, "hi", 2, got, sizeof(got), 2000), 2);
 }
 END_TEST
@@ -532,32 +501,22 @@ Suite *
 controls_suite(void)
 {
 	Suite *s = suite_create("controls");
-	TCase *tc = tcase_create("controls");
+	TCase *tc;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20);
+	tc = tu_tcase(s, "controls", setup, it_teardown, IT_TIMEOUT, per_source,
+	    source_rate, refusal_flood_is_summarized,
+	    per_source_slot_freed_on_sigkill, rate_spreads_connections,
+	    only_from, no_access_most_specific, environment,
+	    connnum_counts_live_children, process_setup, max_lifetime,
+	    max_lifetime_sigkill, udp_builtin_access, NULL);
 	tu_add_test(tc, user_nobody, tu_nobody_skip());
 	tu_add_test(tc, root_warning, tu_root_skip());
 	tu_add_test(tc, root_warning_once, tu_root_skip());
-	tcase_add_test(tc, per_source);
-	tcase_add_test(tc, source_rate);
-	tcase_add_test(tc, refusal_flood_is_summarized);
-	tcase_add_test(tc, per_source_slot_freed_on_sigkill);
-	tcase_add_test(tc, rate_spreads_connections);
-	tcase_add_test(tc, only_from);
-	tcase_add_test(tc, no_access_most_specific);
 	tu_add_test(tc, ipv6_loopback, ipv6_skip());
 	tu_add_test(tc, ipv6_dual_stack, ipv6_skip());
 	tu_add_test(tc, ipv6_only, ipv6_skip());
-	tcase_add_test(tc, environment);
-	tcase_add_test(tc, connnum_counts_live_children);
-	tcase_add_test(tc, process_setup);
-	tcase_add_test(tc, max_lifetime);
-	tcase_add_test(tc, max_lifetime_sigkill);
-	tu_add_test(tc, udp_loop_guard, geteuid() == 0 ? NULL :
-	    "binding source port 1023 needs root");
-	tcase_add_test(tc, udp_builtin_access);
+	tu_add_test(tc, udp_loop_guard,
+	    geteuid() == 0 ? NULL : "binding source port 1023 needs root");
 	tu_add_test(tc, not_root_named_user, tu_nobody_skip());
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,18 +108,6 @@ hello_conf(const char *name, uint16_t port)
 	    ");\n", port, it_path("services/hello-tcp"));
 }
 
-static void
-expect_hello(uint16_t port)
-{
-	char buf[64];
-	int fd = tu_connect(port);
-
-	ck_assert_msg(fd >= 0, "cannot connect to port %u", port);
-	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
-	ck_assert_str_eq(buf, "Welcome!\n");
-	close(fd);
-}
-
 /* --- -t --- */
 
 START_TEST(check_valid)
@@ -146,26 +134,37 @@ START_TEST(check_valid)
 }
 END_TEST
 
-START_TEST(check_error_line)
-{
-	const char *conf = tu_write("sockd.conf",
+/*
+ * sockd -t on bad files: each row is a file, the exit status, the number
+ * of lines printed (one an error, and never "OK"), and for each error its
+ * line in the file and a text that must stand on that FILE:LINE line.
+ */
+static const struct check_error {
+	const char *what;
+	const char *dir;	/* made under the temp dir first, or NULL */
+	const char *text;
+	int status;
+	int lines;
+	struct {
+		int line;
+		const char *text;
+	} errors[8];
+} check_errors[] = {
+	{ "port out of range", NULL,
 	    "services = (\n"
 	    "  { name = \"echo\"; protocol = \"tcp\";\n"
 	    "    port = 70000; builtin = \"echo\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert(strstr(out, "OK") == NULL);
-}
-END_TEST
-
-/* Every error is reported, each on its own line with its own line number. */
-START_TEST(check_several_errors)
-{
-	const char *conf = tu_write("sockd.conf",
+	    ");\n", 1, 1,
+	    { { 3, "service \"echo\"" }, { 3, "out of range" } } },
+	/* Too large for 32 bits: reported, not truncated (4294967303 % 2^32 == 7). */
+	{ "64-bit port", NULL,
+	    "services = (\n"
+	    "  { name = \"echo\"; protocol = \"tcp\";\n"
+	    "    port = 4294967303; builtin = \"echo\"; }\n"
+	    ");\n", 1, 1,
+	    { { 3, "out of range" } } },
+	/* Every error is reported, each on its own line with its own number. */
+	{ "several errors", NULL,
 	    "services = (\n"
 	    "  { name = \"a\"; protocol = \"tcp\";\n"
 	    "    port = 70000; builtin = \"echo\"; },\n"
@@ -177,58 +176,39 @@ START_TEST(check_several_errors)
 	    "    instance = 3; },\n"
 	    "  { name = \"d\"; protocol = \"tcp\"; port = 7003;\n"
 	    "    builtin = \"nosuch\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "service \"a\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 5, "service \"b\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 5, "sctp"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 9, "service \"c\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 9, "instance"), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 11, "service \"d\""), "%s", it_tail(out));
-	ck_assert_msg(has_error(conf, 11, "nosuch"), "%s", it_tail(out));
-	ck_assert_msg(count_lines(out) == 4, "expected 4 error lines:\n%s",
-	    it_tail(out));
-}
-END_TEST
-
-/* Too large for 32 bits: reported, not truncated (4294967303 % 2^32 == 7). */
-START_TEST(check_port_64bit)
-{
-	const char *conf = tu_write("sockd.conf",
-	    "services = (\n"
-	    "  { name = \"echo\"; protocol = \"tcp\";\n"
-	    "    port = 4294967303; builtin = \"echo\"; }\n"
-	    ");\n");
-	int status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 3, "out of range"), "%s", it_tail(out));
-	ck_assert(strstr(out, "OK") == NULL);
-}
-END_TEST
-
-/* libconfig 1.5 itself would exit() on this; sockd must report it. */
-START_TEST(check_include_directory)
-{
-	const char *conf;
-	int status;
-
-	it_mkdir("somedir");
-	conf = tu_write("sockd.conf",
+	    ");\n", 1, 4,
+	    { { 3, "service \"a\"" }, { 3, "out of range" },
+	      { 5, "service \"b\"" }, { 5, "sctp" },
+	      { 9, "service \"c\"" }, { 9, "instance" },
+	      { 11, "service \"d\"" }, { 11, "nosuch" } } },
+	/* libconfig 1.5 itself would exit() on this; sockd must report it. */
+	{ "@include of a directory", "somedir",
 	    "@include \"somedir\"\n"
 	    "services = (\n"
 	    "  { name = \"echo\"; protocol = \"tcp\"; port = 7; builtin = \"echo\"; }\n"
-	    ");\n");
+	    ");\n", 1, 1,
+	    { { 1, "not a regular file" } } },
+};
+
+START_TEST(check_error)
+{
+	const struct check_error *c = &check_errors[_i];
+	const char *conf;
+	int status;
+
+	if (c->dir)
+		it_mkdir(c->dir);
+	conf = tu_write("sockd.conf", "%s", c->text);
 	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
-	ck_assert_msg(exited_with(status, 1), "status %#x: %s", status,
-	    it_tail(out));
-	ck_assert_msg(has_error(conf, 1, "not a regular file"), "%s",
-	    it_tail(out));
+	ck_assert_msg(exited_with(status, c->status), "%s: status %#x: %s",
+	    c->what, status, it_tail(out));
+	for (size_t e = 0; e < 8 && c->errors[e].text; e++)
+		ck_assert_msg(has_error(conf, c->errors[e].line, c->errors[e].text),
+		    "%s: no \"%s\" on line %d:\n%s", c->what, c->errors[e].text,
+		    c->errors[e].line, it_tail(out));
+	ck_assert_msg(count_lines(out) == c->lines, "%s: expected %d lines:\n%s",
+	    c->what, c->lines, it_tail(out));
+	ck_assert_msg(strstr(out, "OK") == NULL, "%s: %s", c->what, it_tail(out));
 }
 END_TEST
 
@@ -333,7 +313,7 @@ END_TEST
 static long
 wait_pidfile(const char *path, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	for (;;) {
 		char buf[64] = "";
@@ -344,7 +324,7 @@ wait_pidfile(const char *path, int ms)
 			if (n > 1 && buf[n - 1] == '\n')
 				return strtol(buf, NULL, 10);
 		}
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return -1;
 		usleep(10000);
 	}
@@ -353,10 +333,10 @@ wait_pidfile(const char *path, int ms)
 static bool
 wait_gone(const char *path, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	while (access(path, F_OK) == 0) {
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return false;
 		usleep(10000);
 	}
@@ -367,40 +347,16 @@ wait_gone(const char *path, int ms)
 static long
 start_daemon(const char *conf, const char *pidarg, const char *pidpath)
 {
-	long t0 = it_now_ms(), pid;
+	long t0 = tu_now_ms(), pid;
 	int status = tu_run(out, sizeof(out), "-f", conf, "-p", pidarg, NULL);
 
 	ck_assert_msg(exited_with(status, 0), "status %#x: %s", status,
 	    it_tail(out));
-	ck_assert_msg(it_now_ms() - t0 < 10000,
+	ck_assert_msg(tu_now_ms() - t0 < 10000,
 	    "the foreground process lingered");
 	pid = wait_pidfile(pidpath, 5000);
 	ck_assert_msg(pid > 0, "no pid in %s", pidpath);
 	return pid;
-}
-
-/* Field n (1-based, after the command) of /proc/pid/stat. */
-static long
-stat_field(long pid, int n)
-{
-	char path[64], buf[512], *p;
-	FILE *fp;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p += 2;		/* the state */
-	for (int i = 1; i < n && p; i++)
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	if (p)
-		v = strtol(p, NULL, 10);
-	return v;
 }
 
 START_TEST(daemon_mode)
@@ -409,6 +365,7 @@ START_TEST(daemon_mode)
 	char conf[PATH_MAX], conf2[PATH_MAX], pidpath[PATH_MAX], link[PATH_MAX],
 	    text[128];
 	struct daemon *d2 = it_daemon();
+	struct tu_stat st;
 	pid_t ppid = 0;
 	long pid;
 	ssize_t n;
@@ -423,7 +380,8 @@ START_TEST(daemon_mode)
 	ck_assert(it_alive(pid, &ppid));
 	ck_assert_int_eq(ppid, getpid());
 	/* Detached: its own session, cwd /, stdio on /dev/null. */
-	ck_assert_int_eq(stat_field(pid, 4), pid);
+	ck_assert(tu_proc_stat(pid, &st));
+	ck_assert_int_eq(st.session, pid);
 	snprintf(text, sizeof(text), "/proc/%ld/cwd", pid);
 	n = readlink(text, link, sizeof(link) - 1);
 	ck_assert_int_gt(n, 0);
@@ -438,7 +396,7 @@ START_TEST(daemon_mode)
 		    link);
 	}
 	fds = tu_count_fds(pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	/* The detached daemon still reaps its children (a zombie is one too). */
 	ck_assert_msg(it_wait_idle(pid, fds, 3000),
 	    "daemon mode: child not reaped (%d zombies)", tu_count_zombies(pid));
@@ -453,7 +411,7 @@ START_TEST(daemon_mode)
 	    it_tail(d2->log));
 	ck_assert_int_eq(wait_pidfile(pidpath, 0), pid);
 	ck_assert_int_eq(tu_connect(port2), -1);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 
 	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
@@ -479,7 +437,7 @@ START_TEST(daemon_mode_relative_pidfile)
 	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
 	pid = start_daemon(conf, "sockd-integ-rel.pid", pidpath);
 	fds = tu_count_fds(pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	ck_assert(it_wait_idle(pid, fds, 3000));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = it_wait_child(pid, 5000);
@@ -509,7 +467,7 @@ START_TEST(config_pidfile_relative)
 	d = it_start(conf);
 	pidpath = it_tmp("etc/run.pid");
 	ck_assert_int_eq(wait_pidfile(pidpath, 5000), d->pid);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 	ck_assert_msg(access(pidpath, F_OK) == -1, "pidfile left behind");
 }
@@ -545,7 +503,7 @@ START_TEST(relative_server_path)
 
 	ck_assert_int_eq(chdir("/"), 0);
 	d = it_start(conf);
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 }
 END_TEST
@@ -560,7 +518,7 @@ START_TEST(relative_config_path)
 	ck_assert_int_eq(chdir(tu_tmpdir()), 0);
 	ck_assert_int_eq(access("hello-tcp", F_OK), -1);
 	d = it_start("sub/sockd.conf");
-	expect_hello(port);
+	ck_assert_msg(it_hello(port, NULL), "no welcome on port %u", port);
 	it_stop(d);
 }
 END_TEST
@@ -571,33 +529,15 @@ daemon_suite(void)
 	Suite *s = suite_create("daemon");
 	TCase *tc;
 
-	tc = tcase_create("check");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, check_valid);
-	tcase_add_test(tc, check_error_line);
-	tcase_add_test(tc, check_several_errors);
-	tcase_add_test(tc, check_port_64bit);
-	tcase_add_test(tc, check_include_directory);
-	tcase_add_test(tc, check_include_relative);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("startup");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, bind_in_use);
-	tcase_add_test(tc, usage_errors);
-	tcase_add_test(tc, version_and_help);
-	tcase_add_test(tc, relative_server_path);
-	tcase_add_test(tc, relative_config_path);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("daemon-mode");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, daemon_mode);
-	tcase_add_test(tc, daemon_mode_relative_pidfile);
-	tcase_add_test(tc, config_pidfile_relative);
-	suite_add_tcase(s, tc);
+	tc = tu_tcase(s, "check", it_setup, it_teardown, IT_TIMEOUT,
+	    check_valid, check_include_relative, NULL);
+	tcase_add_loop_test(tc, check_error, 0,
+	    sizeof(check_errors) / sizeof(check_errors[0]));
+	tu_tcase(s, "startup", it_setup, it_teardown, IT_TIMEOUT, bind_in_use,
+	    usage_errors, version_and_help, relative_server_path,
+	    relative_config_path, NULL);
+	tu_tcase(s, "daemon-mode", it_setup, it_teardown, IT_TIMEOUT,
+	    daemon_mode, daemon_mode_relative_pidfile, config_pidfile_relative,
+	    NULL);
 	return s;
 }

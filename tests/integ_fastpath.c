@@ -11,16 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "integ_util.h"
 
 #define EPOCH_OFFSET 2208988800UL
 #define INFLIGHT 40
 
-static struct daemon d;
 static uint16_t p_day, p_time, p_udp;
 
-static void
-setup(void)
+/* Starts sockd with the daytime and time (TCP) and echo (UDP) built-ins. */
+static struct daemon *
+start(void)
 {
 	const char *conf;
 
@@ -40,14 +40,7 @@ setup(void)
 	    " { name = \"echo\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
 	    "   builtin = \"echo\"; }\n"
 	    ");\n", p_day, p_time, p_udp);
-	ck_assert_int_eq(tu_start(&d, conf, NULL), 0);
-}
-
-static void
-teardown(void)
-{
-	tu_stop(&d, SIGKILL);
-	tu_cleanup();
+	return it_start(conf);
 }
 
 /* Reads a whole reply up to EOF. */
@@ -65,6 +58,7 @@ read_all(int fd, char *buf, size_t len)
 
 START_TEST(daytime_in_master)
 {
+	struct daemon *d = start();
 	char buf[128];
 
 	for (int i = 0; i < 20; i++) {
@@ -75,14 +69,15 @@ START_TEST(daytime_in_master)
 		ck_assert_msg(buf[n - 2] == '\r' && buf[n - 1] == '\n', "got \"%s\"", buf);
 	}
 	/* Answered by the master itself: it never had a child. */
-	ck_assert_int_eq(tu_count_children(d.pid), 0);
-	ck_assert_ptr_null(strstr(d.log, "pid "));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(tu_count_children(d->pid), 0);
+	ck_assert_ptr_null(strstr(d->log, "pid "));
+	it_stop(d);
 }
 END_TEST
 
 START_TEST(time_in_master)
 {
+	struct daemon *d = start();
 	unsigned char buf[16];
 	int fd = tu_connect(p_time);
 	ssize_t n = read_all(fd, (char *)buf, sizeof(buf));
@@ -93,14 +88,15 @@ START_TEST(time_in_master)
 	t = (unsigned long)buf[0] << 24 | buf[1] << 16 | buf[2] << 8 | buf[3];
 	ck_assert_msg(t + 5 >= (now & 0xffffffffUL) && t <= (now & 0xffffffffUL) + 5,
 	    "time %lu, expected about %lu", t, now & 0xffffffffUL);
-	ck_assert_int_eq(tu_count_children(d.pid), 0);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(tu_count_children(d->pid), 0);
+	it_stop(d);
 }
 END_TEST
 
 /* Many datagrams queued at once all come back, each to its sender. */
 START_TEST(udp_echo_batch)
 {
+	struct daemon *d = start();
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(p_udp) };
 	bool seen[INFLIGHT] = { false };
 	int fds[2], answered = 0;
@@ -135,13 +131,14 @@ START_TEST(udp_echo_batch)
 	}
 	close(fds[0]);
 	close(fds[1]);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 }
 END_TEST
 
 /* The largest datagram still comes back whole. */
 START_TEST(udp_echo_large)
 {
+	struct daemon *d = start();
 	static char msg[65507], buf[65536];
 	ssize_t n;
 
@@ -149,7 +146,7 @@ START_TEST(udp_echo_large)
 	n = tu_udp_ask(p_udp, 0, msg, sizeof(msg), buf, sizeof(buf), 5000);
 	ck_assert_int_eq(n, sizeof(msg));
 	ck_assert(memcmp(msg, buf, n) == 0);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 }
 END_TEST
 
@@ -157,14 +154,9 @@ Suite *
 fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
-	TCase *tc = tcase_create("fastpath");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, daytime_in_master);
-	tcase_add_test(tc, time_in_master);
-	tcase_add_test(tc, udp_echo_batch);
-	tcase_add_test(tc, udp_echo_large);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "fastpath", it_setup, it_teardown, IT_TIMEOUT,
+	    daytime_in_master, time_in_master, udp_echo_batch, udp_echo_large,
+	    NULL);
 	return s;
 }

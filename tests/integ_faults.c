@@ -28,22 +28,6 @@ hello_conf(uint16_t port)
 	    it_path("services/hello-tcp"));
 }
 
-/* A hello exchange up to the greeting; true when the service answered. */
-static bool
-greeted(uint16_t port)
-{
-	char buf[64];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
-	    strstr(buf, "Welcome!") != NULL;
-	close(fd);
-	return ok;
-}
-
 /* The number of failures the line ending a fault episode gives; -1: none. */
 static long
 fault_count(struct daemon *d)
@@ -51,21 +35,6 @@ fault_count(struct daemon *d)
 	const char *p = strstr(d->log, FAULT_END);
 
 	return p ? atol(p + strlen(FAULT_END)) : -1;
-}
-
-/* The descriptor pid's next open() would get. */
-static int
-lowest_free_fd(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	int fd = 0;
-
-	for (;; fd++) {
-		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
-		if (lstat(path, &st) == -1)
-			return fd;
-	}
 }
 
 /*
@@ -126,7 +95,7 @@ START_TEST(fork_fault_is_one_episode)
 	old = nobody_soft_limit(d->pid, RLIMIT_NPROC, 1);
 
 	/* Clients, one after the other, for 1.5 s: each is closed unserved. */
-	for (long end = it_now_ms() + 1500; it_now_ms() < end; clients++) {
+	for (long end = tu_now_ms() + 1500; tu_now_ms() < end; clients++) {
 		int fd = tu_connect(port);
 		ck_assert_int_ge(fd, 0);
 		ck_assert_msg(it_wait_eof(fd, IT_WAIT), "served while out of processes");
@@ -144,9 +113,9 @@ START_TEST(fork_fault_is_one_episode)
 	    "does not grow", clients);
 
 	(void)nobody_soft_limit(d->pid, RLIMIT_NPROC, old);
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	ck_assert(it_wait_log_count(d, FAULT_END, 1, IT_WAIT));
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	it_stop(d);
 	ck_assert_int_eq(it_count(d->log, FAULT_START), 1);
 	ck_assert_int_eq(it_count(d->log, FAULT_END), 1);
@@ -169,7 +138,7 @@ START_TEST(emfile_is_one_episode)
 	char buf[64];
 
 	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, NULL, &old), 0);
-	rl = (struct rlimit){ lowest_free_fd(d->pid), old.rlim_max };
+	rl = (struct rlimit){ it_lowest_free_fd(d->pid), old.rlim_max };
 	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &rl, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
@@ -193,27 +162,6 @@ START_TEST(emfile_is_one_episode)
 	ck_assert_int_ge(fault_count(d), 2);
 }
 END_TEST
-
-/* CPU seconds pid has used, from /proc; -1 if unknown. */
-static double
-cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
-}
 
 /* A service whose handler fails at once, paused after its second failure. */
 static struct daemon *
@@ -246,7 +194,7 @@ START_TEST(paused_service_refuses)
 {
 	uint16_t port = tu_free_port();
 	struct daemon *d = start_failing(port, "refuse_message = \"unavailable\\r\\n\";");
-	double cpu = cpu_seconds(d->pid);
+	double cpu = it_cpu_seconds(d->pid);
 	char buf[64], line[96];
 	int fd;
 
@@ -264,7 +212,7 @@ START_TEST(paused_service_refuses)
 
 	ck_assert(tu_wait_log(d, "service \"bad\": pause over", IT_WAIT));
 	/* Idle in epoll_wait for the rest of the pause. */
-	ck_assert_msg(cpu_seconds(d->pid) - cpu < 0.5, "the master spun while paused");
+	ck_assert_msg(it_cpu_seconds(d->pid) - cpu < 0.5, "the master spun while paused");
 	kill(d->pid, SIGUSR1);
 	ck_assert_msg(tu_wait_log(d, "service \"bad\": accepted 2, refused 1 (", IT_WAIT),
 	    "%s", it_tail(d->log));
@@ -330,14 +278,14 @@ START_TEST(unused_signals_are_ignored)
 		snprintf(line, sizeof(line), "ignoring signal %d (", sigs[i]);
 		ck_assert_msg(tu_wait_log(d, line, IT_WAIT), "no \"%s\":\n%s", line,
 		    it_tail(d->log));
-		ck_assert_msg(greeted(port), "not serving after signal %d", sigs[i]);
+		ck_assert_msg(it_hello(port, NULL), "not serving after signal %d", sigs[i]);
 	}
 	ck_assert_ptr_nonnull(strstr(d->log, "ignoring signal 12 (User defined signal 2)"));
 	/* A flood of one signal: its first line, and no line per signal. */
 	for (int i = 0; i < 50; i++)
 		ck_assert_int_eq(kill(d->pid, 50), 0);
 	ck_assert(tu_wait_log(d, "ignoring signal 50 (", IT_WAIT));
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	ck_assert_int_le(it_count(d->log, "ignoring signal 50 ("), 2);
 	status = tu_stop(d, SIGTERM);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
@@ -353,7 +301,7 @@ START_TEST(sigquit_shuts_down)
 	struct daemon *d = start_with_pidfile(port);
 	int status;
 
-	ck_assert(greeted(port));
+	ck_assert(it_hello(port, NULL));
 	status = tu_stop(d, SIGQUIT);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s",
 	    status, it_tail(d->log));
@@ -384,26 +332,6 @@ START_TEST(fatal_signal_is_noted)
 }
 END_TEST
 
-/* The hex mask of field ("SigBlk", ...) in /proc/pid/status; "" if none. */
-static const char *
-status_mask(pid_t pid, const char *field)
-{
-	static char mask[32];
-	char path[64], line[256];
-	size_t len = strlen(field);
-	FILE *fp;
-
-	mask[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return mask;
-	while (fgets(line, sizeof(line), fp))
-		if (strncmp(line, field, len) == 0 && line[len] == ':')
-			sscanf(line + len + 1, "%31s", mask);
-	fclose(fp);
-	return mask;
-}
-
 /*
  * A built-in child is forked, not exec'd, so nothing resets what sockd
  * catches, ignores or blocks but sockd itself: it must start clean.
@@ -423,9 +351,9 @@ START_TEST(builtin_child_signals_default)
 	ck_assert_int_eq(it_read_n(fd, buf, 1, IT_WAIT), 1);	/* it runs */
 	pid = it_conn_pid(d, "e", it_local_port(fd));
 	ck_assert_int_gt(pid, 0);
-	ck_assert_str_eq(status_mask(pid, "SigBlk"), "0000000000000000");
-	ck_assert_str_eq(status_mask(pid, "SigIgn"), "0000000000000000");
-	ck_assert_str_eq(status_mask(pid, "SigCgt"), "0000000000000000");
+	ck_assert_str_eq(tu_proc_status(pid, "SigBlk"), "0000000000000000");
+	ck_assert_str_eq(tu_proc_status(pid, "SigIgn"), "0000000000000000");
+	ck_assert_str_eq(tu_proc_status(pid, "SigCgt"), "0000000000000000");
 	close(fd);
 	it_stop(d);
 }
@@ -437,27 +365,13 @@ faults_suite(void)
 	Suite *s = suite_create("faults");
 	TCase *tc;
 
-	tc = tcase_create("resources");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tc = tu_tcase(s, "resources", it_setup, it_teardown, IT_TIMEOUT,
+	    emfile_is_one_episode, NULL);
 	tu_add_test(tc, fork_fault_is_one_episode, tu_nobody_skip());
-	tcase_add_test(tc, emfile_is_one_episode);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("backoff");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, paused_service_refuses);
-	tcase_add_test(tc, paused_service_closes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signals");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, unused_signals_are_ignored);
-	tcase_add_test(tc, sigquit_shuts_down);
-	tcase_add_test(tc, fatal_signal_is_noted);
-	tcase_add_test(tc, builtin_child_signals_default);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "backoff", it_setup, it_teardown, IT_TIMEOUT,
+	    paused_service_refuses, paused_service_closes, NULL);
+	tu_tcase(s, "signals", it_setup, it_teardown, IT_TIMEOUT,
+	    unused_signals_are_ignored, sigquit_shuts_down,
+	    fatal_signal_is_noted, builtin_child_signals_default, NULL);
 	return s;
 }

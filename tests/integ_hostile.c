@@ -111,23 +111,6 @@ START_TEST(reload_hostile_files)
 }
 END_TEST
 
-static long
-rss_kb(pid_t pid)
-{
-	char path[64], buf[4096];
-	FILE *fp;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(buf, sizeof(buf), fp))
-		if (sscanf(buf, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(fp);
-	return kb;
-}
-
 /*
  * libconfig 1.5 leaks the string it was reading when it meets a syntax
  * error: a reload of such a file must not grow the master.
@@ -149,13 +132,15 @@ START_TEST(failed_reloads_do_not_grow_master)
 	free(text);
 	for (int i = 1; i <= 5; i++)
 		reload_fails(d, i, "syntax error");
-	before = rss_kb(d->pid);
+	before = atol(tu_proc_status(d->pid, "VmRSS"));
+	ck_assert_int_gt(before, 0);
 	for (int i = 6; i <= 105; i++) {
 		ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
 		ck_assert_msg(it_wait_log_count(d, "reload failed;", i, IT_WAIT),
 		    "reload %d did not fail:\n%s", i, it_tail(d->log));
 	}
-	after = rss_kb(d->pid);
+	after = atol(tu_proc_status(d->pid, "VmRSS"));
+	ck_assert_int_gt(after, 0);
 	/* 100 leaks of 12 KiB would be 1.2 MB. */
 	ck_assert_msg(after - before < 600, "master RSS %ld kB -> %ld kB", before,
 	    after);
@@ -235,15 +220,10 @@ Suite *
 hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
-	TCase *tc = tcase_create("hostile");
 
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_test(tc, reload_hostile_files);
-	tcase_add_test(tc, failed_reloads_do_not_grow_master);
-	tcase_add_test(tc, include_dir_moved_away);
-	tcase_add_test(tc, test_mode_hostile);
-	tcase_add_test(tc, builtin_setup_failure_reported);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "hostile", setup, it_teardown, IT_TIMEOUT,
+	    reload_hostile_files, failed_reloads_do_not_grow_master,
+	    include_dir_moved_away, test_mode_hostile,
+	    builtin_setup_failure_reported, NULL);
 	return s;
 }

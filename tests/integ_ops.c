@@ -18,75 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-static struct daemon d;
-
-static void
-teardown(void)
-{
-	if (d.pid > 0 && !d.exited)
-		tu_stop(&d, SIGKILL);
-	tu_cleanup();
-}
-
-static const char *
-probe(void)
-{
-	static char p[4200];
-
-	snprintf(p, sizeof(p), "%s", tu_path("tests/probe"));
-	return p;
-}
-
-static const char *
-hello(void)
-{
-	static char p[4200];
-
-	snprintf(p, sizeof(p), "%s", tu_path("services/hello-tcp"));
-	return p;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
-
-static bool
-wait_count(const char *needle, int n, int ms)
-{
-	for (int waited = 0; waited <= ms; waited += 20) {
-		tu_drain_log(&d);
-		if (count(d.log, needle) >= n)
-			return true;
-		usleep(20000);
-	}
-	return false;
-}
-
-/* A hello exchange; true when the service answered properly. */
-static bool
-say_hello(uint16_t port)
-{
-	char buf[256];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", 5000) > 0 &&
-	    write(fd, "x\n", 2) == 2 &&
-	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", 5000) > 0 &&
-	    strstr(buf, "Hello, x!");
-	close(fd);
-	return ok;
-}
+#include "integ_util.h"
 
 static const char *
 hello_conf(const char *name, uint16_t port, const char *extra)
@@ -97,16 +29,18 @@ hello_conf(const char *name, uint16_t port, const char *extra)
 	char *buf = bufs[next++ % 4];
 
 	snprintf(buf, sizeof(bufs[0]), "{ name = \"%s\"; protocol = \"tcp\"; port = %u; "
-	    "address = \"127.0.0.1\"; server = \"%s\"; %s }", name, port, hello(),
+	    "address = \"127.0.0.1\"; server = \"%s\"; %s }", name, port,
+	    it_path("services/hello-tcp"),
 	    extra ? extra : "");
 	return buf;
 }
 
 static void
-hup_and_wait(int nth)
+hup_and_wait(struct daemon *d, int nth)
 {
-	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
-	ck_assert_msg(wait_count("reload", nth, 10000), "no reload %d:\n%s", nth, d.log);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(it_wait_log_count(d, "reload", nth, 10000), "no reload %d:\n%s",
+	    nth, it_tail(d->log));
 }
 
 START_TEST(reload_under_load_refuses_nothing)
@@ -117,14 +51,14 @@ START_TEST(reload_under_load_refuses_nothing)
 	int p[2];
 	pid_t client;
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	ck_assert_int_eq(pipe(p), 0);
 	/* The client connects in a loop until told to stop (EOF on its pipe). */
 	if ((client = fork()) == 0) {
 		int good = 0, bad = 0;
 		close(p[0]);
 		for (int i = 0; i < 5000; i++) {
-			if (say_hello(port))
+			if (it_hello(port, "x"))
 				good++;
 			else
 				bad++;
@@ -143,7 +77,7 @@ START_TEST(reload_under_load_refuses_nothing)
 		/* Each reload also changes a setting, so it is real work. */
 		tu_write("sockd.conf", "services = (%s);\n",
 		    hello_conf("h", port, i % 2 ? "instances = 50;" : ""));
-		hup_and_wait(i * 2);	/* "reloading" and "reloaded" */
+		hup_and_wait(d, i * 2);	/* "reloading" and "reloaded" */
 		usleep(30000);
 	}
 	tu_write("stop", "\n");
@@ -155,8 +89,8 @@ START_TEST(reload_under_load_refuses_nothing)
 	ck_assert_int_gt(good, 0);
 	ck_assert_msg(bad == 0, "%d of %d connections failed during reloads", bad,
 	    good + bad);
-	ck_assert_int_eq(count(d.log, "reloaded: 1 services"), 20);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(it_count(d->log, "reloaded: 1 services"), 20);
+	it_stop(d);
 }
 END_TEST
 
@@ -166,14 +100,14 @@ START_TEST(bad_reload_keeps_old_config)
 	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
 	    hello_conf("h", port, NULL));
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	tu_write("sockd.conf", "services = (\n%s\n);\n",
 	    hello_conf("h", port, "instances = 0;"));
-	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
-	ck_assert(tu_wait_log(&d, "reload failed; keeping the running configuration", 5000));
-	ck_assert_ptr_nonnull(strstr(d.log, "sockd.conf:2: service \"h\": instances: 0 is out of range"));
-	ck_assert(say_hello(port));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert(tu_wait_log(d, "reload failed; keeping the running configuration", 5000));
+	ck_assert_ptr_nonnull(strstr(d->log, "sockd.conf:2: service \"h\": instances: 0 is out of range"));
+	ck_assert(it_hello(port, "x"));
+	it_stop(d);
 }
 END_TEST
 
@@ -186,17 +120,17 @@ START_TEST(reload_adds_and_removes)
 
 	conf = tu_write("sockd.conf", "services = (%s,\n%s);\n",
 	    hello_conf("a", a, NULL), hello_conf("keep", busy, "instances = 1;"));
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	/* A session in progress, holding keep's only instance. */
 	held = tu_connect(busy);
 	ck_assert_int_gt(tu_read_until(held, buf, sizeof(buf), "Welcome!\n", 5000), 0);
 
 	tu_write("sockd.conf", "services = (%s,\n%s);\n", hello_conf("b", b, NULL),
 	    hello_conf("keep", busy, "instances = 1;"));
-	hup_and_wait(2);
-	ck_assert(tu_wait_log(&d, "reloaded: 2 services", 5000));
+	hup_and_wait(d, 2);
+	ck_assert(tu_wait_log(d, "reloaded: 2 services", 5000));
 	ck_assert_int_eq(tu_connect(a), -1);		/* removed: port closed */
-	ck_assert(say_hello(b));			/* added: answers */
+	ck_assert(it_hello(b, "x"));			/* added: answers */
 	/* The running handler survived, and still counts against instances. */
 	ck_assert_int_eq(write(held, "still\n", 6), 6);
 	ck_assert_int_gt(tu_read_until(held, buf, sizeof(buf), "Hello, still!\n", 5000), 0);
@@ -207,13 +141,15 @@ START_TEST(reload_adds_and_removes)
 	close(held);
 	ck_assert_int_gt(tu_read_until(blocker, buf, sizeof(buf), "Welcome!\n", 5000), 0);
 	close(blocker);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 }
 END_TEST
 
-static void
+/* Stops sockd with a child running; returns it, stopped, for its log. */
+static struct daemon *
 shutdown_case(const char *mode, const char *server_text, bool expect_killed)
 {
+	struct daemon *d;
 	uint16_t port = tu_free_port();
 	char server[4200], buf[256], *p;
 	const char *conf;
@@ -226,13 +162,13 @@ shutdown_case(const char *mode, const char *server_text, bool expect_killed)
 	conf = tu_write("sockd.conf", "sockd = { shutdown = \"%s\"; shutdown_grace = 1; };\n"
 	    "services = ({ name = \"s\"; protocol = \"tcp\"; port = %u; "
 	    "address = \"127.0.0.1\"; server = \"%s\"; });\n", mode, port, server);
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	d = it_start(conf);
 	fd = tu_connect(port);
 	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "\n", 5000), 0);
 	ck_assert((p = strstr(buf, "pid=")) != NULL);
 	pid = atol(p + 4);
 	ck_assert_int_gt(pid, 1);
-	int st = tu_stop(&d, SIGTERM);
+	int st = tu_stop(d, SIGTERM);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	if (expect_killed) {
 		ck_assert_int_eq(kill(pid, 0), -1);	/* gone, and reaped by sockd */
@@ -243,21 +179,22 @@ shutdown_case(const char *mode, const char *server_text, bool expect_killed)
 			usleep(10000);
 	}
 	close(fd);
+	return d;
 }
 
 START_TEST(shutdown_terminate)
 {
-	shutdown_case("terminate", "#!/bin/sh\necho pid=$$\nexec sleep 30\n", true);
-	ck_assert_ptr_nonnull(strstr(d.log, "terminating 1 children"));
-	ck_assert_ptr_nonnull(strstr(d.log, "killed by signal 15"));
+	struct daemon *d = shutdown_case("terminate", "#!/bin/sh\necho pid=$$\nexec sleep 30\n", true);
+	ck_assert_ptr_nonnull(strstr(d->log, "terminating 1 children"));
+	ck_assert_ptr_nonnull(strstr(d->log, "killed by signal 15"));
 }
 END_TEST
 
 START_TEST(shutdown_terminate_kills_stubborn)
 {
-	shutdown_case("terminate",
+	struct daemon *d = shutdown_case("terminate",
 	    "#!/bin/sh\ntrap '' TERM\necho pid=$$\nwhile :; do sleep 1; done\n", true);
-	ck_assert_ptr_nonnull(strstr(d.log, "outlived the grace period"));
+	ck_assert_ptr_nonnull(strstr(d->log, "outlived the grace period"));
 }
 END_TEST
 
@@ -288,10 +225,10 @@ START_TEST(include_dir_errors_name_the_file)
 	/* Fixed, it loads both files; the README is skipped, and said so. */
 	tu_write("conf.d/20-b.conf", "services = ({ name = \"b\"; protocol = \"tcp\"; "
 	    "port = %u; address = \"127.0.0.2\"; builtin = \"echo\"; });\n", port);
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
-	ck_assert_msg(strstr(d.log, "ready: 2 services"), "%s", d.log);
-	ck_assert_ptr_nonnull(strstr(d.log, "conf.d/README (not named *.conf)"));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	struct daemon *d = it_start(conf);
+	ck_assert_msg(strstr(d->log, "ready: 2 services"), "%s", d->log);
+	ck_assert_ptr_nonnull(strstr(d->log, "conf.d/README (not named *.conf)"));
+	it_stop(d);
 
 	/* Duplicates across files name both places. */
 	tu_write("conf.d/30-c.conf", "services = ({ name = \"a\"; protocol = \"tcp\"; "
@@ -380,20 +317,20 @@ START_TEST(json_log)
 	uint16_t port = tu_free_port();
 	const char *conf = tu_write("sockd.conf", "sockd = { log_format = \"json\"; };\n"
 	    "services = (%s);\n", hello_conf("h", port, NULL));
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
-	ck_assert(say_hello(port));
-	ck_assert(tu_wait_log(&d, "\"event\":\"ended\"", 5000));
-	kill(d.pid, SIGUSR1);
-	ck_assert(tu_wait_log(&d, "\"event\":\"stats\"", 5000));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
-	check_json_lines(d.log);
-	ck_assert_ptr_nonnull(strstr(d.log, "\"event\":\"ready\",\"services\":1,"));
-	ck_assert_ptr_nonnull(strstr(d.log,
+	struct daemon *d = it_start(conf);
+	ck_assert(it_hello(port, "x"));
+	ck_assert(tu_wait_log(d, "\"event\":\"ended\"", 5000));
+	kill(d->pid, SIGUSR1);
+	ck_assert(tu_wait_log(d, "\"event\":\"stats\"", 5000));
+	it_stop(d);
+	check_json_lines(d->log);
+	ck_assert_ptr_nonnull(strstr(d->log, "\"event\":\"ready\",\"services\":1,"));
+	ck_assert_ptr_nonnull(strstr(d->log,
 	    "\"event\":\"accepted\",\"service\":\"h\",\"client\":\"127.0.0.1\",\"port\":"));
-	const char *ended = strstr(d.log, "\"event\":\"ended\"");
+	const char *ended = strstr(d->log, "\"event\":\"ended\"");
 	ck_assert_ptr_nonnull(strstr(ended, "\"duration_ms\":"));
 	ck_assert_ptr_nonnull(strstr(ended, "\"status\":0"));
-	ck_assert_ptr_nonnull(strstr(d.log, "\"accepted\":1,"));
+	ck_assert_ptr_nonnull(strstr(d->log, "\"accepted\":1,"));
 }
 END_TEST
 
@@ -424,18 +361,18 @@ START_TEST(text_log_time_stamps)
 	    "JOURNAL_STREAM=$(stat -L -c %%d:%%i /proc/self/fd/2) exec \"$@\"\n"));
 	ck_assert_int_eq(chmod(journal, 0755), 0);
 	conf = tu_write("sockd.conf", "services = (%s);\n", hello_conf("h", port, NULL));
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
-	ck_assert(say_hello(port));
-	ck_assert(tu_wait_log(&d, "exited with status ", 5000));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
-	ck_assert_msg(all_stamped(d.log), "a line without its time:\n%s", d.log);
+	struct daemon *d = it_start(conf);
+	ck_assert(it_hello(port, "x"));
+	ck_assert(tu_wait_log(d, "exited with status ", 5000));
+	it_stop(d);
+	ck_assert_msg(all_stamped(d->log), "a line without its time:\n%s", d->log);
 
-	ck_assert_msg(tu_start_via(&d, journal, conf, NULL) == 0, "%s", d.log);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
-	ck_assert_msg(strstr(d.log, "ready: 1 services\n"), "%s", d.log);
+	d = it_start_via(journal, conf);
+	it_stop(d);
+	ck_assert_msg(strstr(d->log, "ready: 1 services\n"), "%s", d->log);
 	/* Root or not (warnings or none), every line starts with "sockd: ". */
-	for (const char *l = d.log; *l; l = strchr(l, '\n') + 1) {
-		ck_assert_msg(strncmp(l, "sockd: ", 7) == 0, "%s", d.log);
+	for (const char *l = d->log; *l; l = strchr(l, '\n') + 1) {
+		ck_assert_msg(strncmp(l, "sockd: ", 7) == 0, "%s", d->log);
 		if (strchr(l, '\n') == NULL)
 			break;
 	}
@@ -447,21 +384,21 @@ START_TEST(handler_stderr_goes_to_log)
 	uint16_t port = tu_free_port();
 	const char *conf = tu_write("sockd.conf", "services = ({ name = \"p\"; "
 	    "protocol = \"tcp\"; port = %u; server = \"%s\"; args = [\"probe\", \"stderr\"]; });\n",
-	    port, probe());
+	    port, it_probe());
 	char buf[256];
 	int fd;
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	fd = tu_connect(port);
 	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), NULL, 5000), 0);
 	close(fd);
 	ck_assert_str_eq(buf, "ok\n");		/* nothing but stdout reached the client */
-	ck_assert(tu_wait_log(&d, ": probe-stderr-line", 5000));
+	ck_assert(tu_wait_log(d, ": probe-stderr-line", 5000));
 	/* Tagged with the service and the handler's pid. */
-	char *line = strstr(d.log, "service \"p\": pid ");
+	char *line = strstr(d->log, "service \"p\": pid ");
 	ck_assert_ptr_nonnull(line);
 	ck_assert_int_gt(atol(line + strlen("service \"p\": pid ")), 1);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 }
 END_TEST
 
@@ -479,17 +416,17 @@ START_TEST(handler_stderr_is_bounded)
 	chmod(server, 0755);
 	conf = tu_write("sockd.conf", "services = ({ name = \"n\"; protocol = \"tcp\"; "
 	    "port = %u; server = \"%s\"; });\n", port, server);
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	fd = tu_connect(port);
 	ck_assert_int_ge(fd, 0);
 	/* Drain our end of the log while the handler runs, like journald would. */
-	ck_assert(tu_wait_log(&d, "exited with status 0", 30000));
+	ck_assert(tu_wait_log(d, "exited with status 0", 30000));
 	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "done\n", 5000), 0);
 	ck_assert_str_eq(buf, "done\n");
 	close(fd);
-	ck_assert(tu_wait_log(&d, "\\x01\\x02bin", 5000));
-	ck_assert_ptr_nonnull(strstr(d.log, " [cut]"));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert(tu_wait_log(d, "\\x01\\x02bin", 5000));
+	ck_assert_ptr_nonnull(strstr(d->log, " [cut]"));
+	it_stop(d);
 }
 END_TEST
 
@@ -499,14 +436,14 @@ START_TEST(sigusr1_counters)
 	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
 	    hello_conf("h", port, NULL));
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	for (int i = 0; i < 3; i++)
-		ck_assert(say_hello(port));
-	ck_assert(wait_count("exited with status 0", 3, 5000));
-	kill(d.pid, SIGUSR1);
-	ck_assert(tu_wait_log(&d, "service \"h\": accepted 3, refused 0", 5000));
-	ck_assert_ptr_nonnull(strstr(d.log, "active 0, ended ok 3, failed 0, signaled 0, paused no"));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+		ck_assert(it_hello(port, "x"));
+	ck_assert(it_wait_log_count(d, "exited with status 0", 3, 5000));
+	kill(d->pid, SIGUSR1);
+	ck_assert(tu_wait_log(d, "service \"h\": accepted 3, refused 0", 5000));
+	ck_assert_ptr_nonnull(strstr(d->log, "active 0, ended ok 3, failed 0, signaled 0, paused no"));
+	it_stop(d);
 }
 END_TEST
 
@@ -516,97 +453,64 @@ START_TEST(backoff_pauses_and_resumes)
 	const char *conf = tu_write("sockd.conf", "sockd = { fail_limit = 3; };\n"
 	    "services = ({ name = \"bad\"; protocol = \"tcp\"; port = %u; "
 	    "address = \"127.0.0.1\"; server = \"%s\"; args = [\"probe\", \"exit\", \"1\"]; },\n%s);\n",
-	    port, probe(), hello_conf("good", other, NULL));
+	    port, it_probe(), hello_conf("good", other, NULL));
 	char buf[16];
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	for (int i = 0; i < 4; i++) {
 		int fd = tu_connect(port);
 		ck_assert_int_ge(fd, 0);
 		tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* EOF */
 		close(fd);
-		ck_assert(wait_count("exited with status 1", i + 1, 5000));
+		ck_assert(it_wait_log_count(d, "exited with status 1", i + 1, 5000));
 	}
-	ck_assert(tu_wait_log(&d, "more than 3 fast failures within 10 s; pausing for 1 s", 5000));
-	ck_assert(say_hello(other));		/* other services are not affected */
+	ck_assert(tu_wait_log(d, "more than 3 fast failures within 10 s; pausing for 1 s", 5000));
+	ck_assert(it_hello(other, "x"));		/* other services are not affected */
 	/* Paused: a client is refused at once; after the delay, served. */
 	int fd = tu_connect(port);
 	ck_assert_int_ge(fd, 0);
 	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);	/* EOF */
 	close(fd);
-	ck_assert(tu_wait_log(&d, "service \"bad\": pause over", 5000));
+	ck_assert(tu_wait_log(d, "service \"bad\": pause over", 5000));
 	fd = tu_connect(port);
 	ck_assert_int_ge(fd, 0);
 	tu_read_until(fd, buf, sizeof(buf), NULL, 5000);
 	close(fd);
-	ck_assert(wait_count("exited with status 1", 5, 5000));
+	ck_assert(it_wait_log_count(d, "exited with status 1", 5, 5000));
 	/* Failures continue: the next pause is twice as long. */
-	ck_assert(tu_wait_log(&d, "pausing for 2 s", 5000));
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	ck_assert(tu_wait_log(d, "pausing for 2 s", 5000));
+	it_stop(d);
 }
 END_TEST
-
-static double
-cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
-}
-
-/* The descriptor pid's next open() would get. */
-static int
-lowest_free_fd(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	int fd = 0;
-
-	for (;; fd++) {
-		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
-		if (lstat(path, &st) == -1)
-			return fd;
-	}
-}
 
 START_TEST(emfile_does_not_spin)
 {
 	uint16_t port = tu_free_port();
 	const char *conf = tu_write("sockd.conf", "services = ({ name = \"p\"; "
 	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
-	    "args = [\"probe\", \"hold\"]; });\n", port, probe());
+	    "args = [\"probe\", \"hold\"]; });\n", port, it_probe());
 	struct rlimit rl, old;
 	int fds[40], n = 0;
 	char buf[64];
 
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	/* No room for one more descriptor: every accept() fails with EMFILE. */
-	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, NULL, &old), 0);
-	rl = (struct rlimit){ lowest_free_fd(d.pid), old.rlim_max };
-	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
-	double before = cpu_seconds(d.pid);
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl = (struct rlimit){ it_lowest_free_fd(d->pid), old.rlim_max };
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	double before = it_cpu_seconds(d->pid);
 	for (n = 0; n < 40; n++)
 		fds[n] = tu_connect(port);
-	ck_assert_msg(tu_wait_log(&d, "pausing it briefly", 5000), "%s",
-	    d.loglen > 1500 ? d.log + d.loglen - 1500 : d.log);
+	ck_assert_msg(tu_wait_log(d, "pausing it briefly", 5000), "%s",
+	    it_tail(d->log));
 	usleep(1500000);
-	double used = cpu_seconds(d.pid) - before;
+	double used = it_cpu_seconds(d->pid) - before;
 	/* A spinning master would burn the whole 1.5 s. */
 	ck_assert_msg(used < 0.5, "master used %.2f s of CPU while out of fds", used);
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	ck_assert_int_eq(prlimit(d->pid, RLIMIT_NOFILE, &old, NULL), 0);
 	/* Served again once the flood is over. */
 	int fd = -1;
 	for (int i = 0; i < 50 && fd < 0; i++) {
@@ -618,7 +522,7 @@ START_TEST(emfile_does_not_spin)
 	}
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 }
 END_TEST
 
@@ -628,7 +532,7 @@ END_TEST
  * lost; with the limit back, it serves again. Returns a failure text.
  */
 static const char *
-nproc_as_nobody(const char *conf, uint16_t port)
+nproc_as_nobody(struct daemon *d, const char *conf, uint16_t port)
 {
 	struct rlimit one, old;
 	char buf[64];
@@ -636,12 +540,12 @@ nproc_as_nobody(const char *conf, uint16_t port)
 
 	if (setgid(65534) == -1 || setuid(65534) == -1)
 		return "cannot become nobody";
-	if (tu_start(&d, conf, NULL) == -1)
+	if (tu_start(d, conf, NULL) == -1)
 		return "sockd did not start";
-	if (prlimit(d.pid, RLIMIT_NPROC, NULL, &old) == -1)
+	if (prlimit(d->pid, RLIMIT_NPROC, NULL, &old) == -1)
 		return "prlimit";
 	one = (struct rlimit){ 1, old.rlim_max };
-	if (prlimit(d.pid, RLIMIT_NPROC, &one, NULL) == -1)
+	if (prlimit(d->pid, RLIMIT_NPROC, &one, NULL) == -1)
 		return "prlimit";
 	if ((fd = tu_connect(port)) == -1)
 		return "connect";
@@ -649,9 +553,9 @@ nproc_as_nobody(const char *conf, uint16_t port)
 	if (tu_read_until(fd, buf, sizeof(buf), NULL, 5000) != 0)
 		return "served while out of processes";
 	close(fd);
-	if (!tu_wait_log(&d, "cannot start a child", 5000))
+	if (!tu_wait_log(d, "cannot start a child", 5000))
 		return "fork failure not logged";
-	if (prlimit(d.pid, RLIMIT_NPROC, &old, NULL) == -1)
+	if (prlimit(d->pid, RLIMIT_NPROC, &old, NULL) == -1)
 		return "prlimit restore";
 	for (int i = 0; i < 50; i++) {
 		if ((fd = tu_connect(port)) == -1)
@@ -659,7 +563,7 @@ nproc_as_nobody(const char *conf, uint16_t port)
 		bool served = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", 2000) > 0;
 		close(fd);
 		if (served)
-			return tu_stop(&d, SIGTERM) == 0 ? NULL : "bad exit status";
+			return tu_stop(d, SIGTERM) == 0 ? NULL : "bad exit status";
 		usleep(100000);
 	}
 	return "not served again";
@@ -678,12 +582,13 @@ START_TEST(fork_failure_is_survived)
 	chmod(conf, 0644);
 	ck_assert_int_eq(pipe(p), 0);
 	if ((pid = fork()) == 0) {
-		const char *err = nproc_as_nobody(conf, port);
-		if (d.pid > 0 && !d.exited)
-			tu_stop(&d, SIGKILL);
+		struct daemon *d = it_daemon();
+		const char *err = nproc_as_nobody(d, conf, port);
+		if (d->pid > 0 && !d->exited)
+			tu_stop(d, SIGKILL);
 		if (err)
-			dprintf(p[1], "%s\n%s", err, d.loglen > 1500 ?
-			    d.log + d.loglen - 1500 : d.log);
+			dprintf(p[1], "%s\n%s", err, d->loglen > 1500 ?
+			    d->log + d->loglen - 1500 : d->log);
 		_exit(err ? 1 : 0);
 	}
 	close(p[1]);
@@ -728,12 +633,12 @@ START_TEST(sd_notify)
 	int fd = notify_socket(path, sizeof(path));
 
 	setenv("NOTIFY_SOCKET", path, 1);
-	ck_assert_msg(tu_start(&d, conf, NULL) == 0, "sockd did not start:\n%s", d.log);
+	struct daemon *d = it_start(conf);
 	expect_notify(fd, "READY=1");
-	kill(d.pid, SIGHUP);
+	kill(d->pid, SIGHUP);
 	expect_notify(fd, "RELOADING=1");
 	expect_notify(fd, "READY=1");
-	ck_assert_int_eq(tu_stop(&d, SIGTERM), 0);
+	it_stop(d);
 	expect_notify(fd, "STOPPING=1");
 	close(fd);
 }
@@ -743,27 +648,17 @@ Suite *
 ops_suite(void)
 {
 	Suite *s = suite_create("ops");
-	TCase *tc = tcase_create("ops");
+	TCase *tc;
 
-	tcase_set_timeout(tc, 90);
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_test(tc, reload_under_load_refuses_nothing);
-	tcase_add_test(tc, bad_reload_keeps_old_config);
-	tcase_add_test(tc, reload_adds_and_removes);
-	tcase_add_test(tc, shutdown_terminate);
-	tcase_add_test(tc, shutdown_terminate_kills_stubborn);
-	tcase_add_test(tc, shutdown_leave);
-	tcase_add_test(tc, include_dir_errors_name_the_file);
-	tcase_add_test(tc, json_log);
-	tcase_add_test(tc, text_log_time_stamps);
-	tcase_add_test(tc, handler_stderr_is_bounded);
-	tcase_add_test(tc, sigusr1_counters);
-	tcase_add_test(tc, handler_stderr_goes_to_log);
-	tcase_add_test(tc, backoff_pauses_and_resumes);
-	tcase_add_test(tc, emfile_does_not_spin);
+	tc = tu_tcase(s, "ops", it_setup, it_teardown, 90,
+	    reload_under_load_refuses_nothing, bad_reload_keeps_old_config,
+	    reload_adds_and_removes, shutdown_terminate,
+	    shutdown_terminate_kills_stubborn, shutdown_leave,
+	    include_dir_errors_name_the_file, json_log, text_log_time_stamps,
+	    handler_stderr_is_bounded, sigusr1_counters,
+	    handler_stderr_goes_to_log, backoff_pauses_and_resumes,
+	    emfile_does_not_spin, sd_notify, NULL);
 	/* Root is exempt from RLIMIT_NPROC, so the test runs sockd as nobody. */
 	tu_add_test(tc, fork_failure_is_survived, tu_nobody_skip());
-	tcase_add_test(tc, sd_notify);
-	suite_add_tcase(s, tc);
 	return s;
 }

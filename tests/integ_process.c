@@ -126,7 +126,7 @@ expect_fds(pid_t pid, int want)
 {
 	int fds = -1;
 
-	for (long stop = it_now_ms() + 2000; it_now_ms() < stop; usleep(10000))
+	for (long stop = tu_now_ms() + 2000; tu_now_ms() < stop; usleep(10000))
 		if ((fds = tu_count_fds(pid)) == want)
 			break;
 	ck_assert_int_eq(fds, want);
@@ -184,10 +184,10 @@ START_TEST(many_connections_no_leaks)
 	struct daemon *d = it_start(probe_conf("quick", "tcp", port,
 	    "\"probe\", \"exit\", \"0\"", NULL));
 	int fds0 = tu_count_fds(d->pid), done = 0;
-	long end = it_now_ms() + 60000;
+	long end = tu_now_ms() + 60000;
 
 	ck_assert_int_gt(fds0, 0);
-	for (; done < 200 && it_now_ms() < end; done++) {
+	for (; done < 200 && tu_now_ms() < end; done++) {
 		int fd = tu_connect(port);
 		ck_assert_msg(fd >= 0, "connection %d refused", done);
 		ck_assert_msg(it_wait_eof(fd, IT_WAIT),
@@ -839,42 +839,19 @@ Suite *
 process_suite(void)
 {
 	Suite *s = suite_create("process");
-	TCase *tc;
 
-	tc = tcase_create("children");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, one_child_per_connection);
-	tcase_add_test(tc, instances_cap);
-	tcase_add_test(tc, max_children_across_services);
-	tcase_add_test(tc, crash_and_failure_are_reaped);
-	tcase_add_test(tc, exec_failure);
-	tcase_add_test(tc, sigterm_leaves_children);
-	suite_add_tcase(s, tc);
-
+	tu_tcase(s, "children", it_setup, it_teardown, IT_TIMEOUT,
+	    one_child_per_connection, instances_cap,
+	    max_children_across_services, crash_and_failure_are_reaped,
+	    exec_failure, sigterm_leaves_children, NULL);
 	/* 200 connections under ASan: its own, longer limit. */
-	tc = tcase_create("load");
-	tcase_set_timeout(tc, 90);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, many_connections_no_leaks);
-	tcase_add_test(tc, old_kernel_fallbacks);
-	tcase_add_test(tc, many_children_reaped);
-	tcase_add_test(tc, many_children_reaped_old_kernel);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("environment");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, env_setup, it_teardown);
-	tcase_add_test(tc, tcp_environment);
-	tcase_add_test(tc, reserved_signals_reset);
-	tcase_add_test(tc, args_reach_handler);
-	tcase_add_test(tc, wildcard_local_address);
-	tcase_add_test(tc, tcp_wait_service);
-	tcase_add_test(tc, udp_wait_environment);
-	tcase_add_test(tc, handler_stderr);
-	tcase_add_test(tc, handler_fds_with_many_services);
-	tcase_add_test(tc, handler_stderr_interleaved);
-	tcase_add_test(tc, handler_stderr_passes_fds);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "load", it_setup, it_teardown, 90,
+	    many_connections_no_leaks, old_kernel_fallbacks,
+	    many_children_reaped, many_children_reaped_old_kernel, NULL);
+	tu_tcase(s, "environment", env_setup, it_teardown, IT_TIMEOUT,
+	    tcp_environment, reserved_signals_reset, args_reach_handler,
+	    wildcard_local_address, tcp_wait_service, udp_wait_environment,
+	    handler_stderr, handler_fds_with_many_services,
+	    handler_stderr_interleaved, handler_stderr_passes_fds, NULL);
 	return s;
 }

@@ -204,11 +204,11 @@ raw_sniffer(void)
 static int
 count_between(int fd, uint16_t a, uint16_t b, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 	char pkt[70000];
 	int n = 0;
 
-	for (long left; (left = end - it_now_ms()) > 0;) {
+	for (long left; (left = end - tu_now_ms()) > 0;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, left) != 1)
 			break;
@@ -404,28 +404,6 @@ START_TEST(timestamp_client_never_reads)
 }
 END_TEST
 
-/* SIGTERM, and waits for sockd to exit; unlike tu_stop(), its log stays
- * open for what others still write there. Returns the wait status. */
-static int
-stop_keep_log(struct daemon *d)
-{
-	long end = it_now_ms() + IT_WAIT;
-
-	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
-	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
-		tu_drain_log(d);
-		if (it_now_ms() > end) {
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &d->status, 0);
-			break;
-		}
-		usleep(10000);
-	}
-	d->exited = true;
-	tu_drain_log(d);
-	return d->status;
-}
-
 /*
  * shutdown = "leave": a handler left running writes to its stderr after
  * sockd has exited. It must not die of SIGPIPE, and its line still reaches
@@ -448,7 +426,8 @@ START_TEST(leave_keeps_stderr_reader)
 	ck_assert_int_ge(fd = tu_connect(port), 0);
 	tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT);
 	pid = line_value(buf, "pid");
-	status = stop_keep_log(d);
+	ck_assert(!d->exited);
+	status = tu_kill_wait(d, SIGTERM, IT_WAIT);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "sockd: %#x\n%s", status, it_tail(d->log));
 	if ((p = strstr(d->log, "children; pid ")) != NULL)
@@ -480,29 +459,14 @@ reliability_suite(void)
 	Suite *s = suite_create("reliability");
 	TCase *tc;
 
-	tc = tcase_create("groups");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, handler_kill_group_spares_master);
-	tcase_add_test(tc, max_lifetime_ends_group);
-	tcase_add_test(tc, terminate_ends_group);
-	tcase_add_test(tc, leave_keeps_stderr_reader);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("udp");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tu_tcase(s, "groups", it_setup, it_teardown, IT_TIMEOUT,
+	    handler_kill_group_spares_master, max_lifetime_ends_group,
+	    terminate_ends_group, leave_keeps_stderr_reader, NULL);
+	tc = tu_tcase(s, "udp", it_setup, it_teardown, IT_TIMEOUT, NULL);
 	tu_add_test(tc, udp_loop_through_exec_service, tu_root_skip());
 	tu_add_test(tc, echo_udp_drops_unsafe, tu_root_skip());
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("idle");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, it_setup, it_teardown);
-	tcase_add_test(tc, chargen_client_never_reads);
-	tcase_add_test(tc, echo_client_never_reads);
-	tcase_add_test(tc, hello_client_never_sends);
-	tcase_add_test(tc, timestamp_client_never_reads);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "idle", it_setup, it_teardown, IT_TIMEOUT,
+	    chargen_client_never_reads, echo_client_never_reads,
+	    hello_client_never_sends, timestamp_client_never_reads, NULL);
 	return s;
 }

@@ -467,37 +467,14 @@ Suite *
 services_suite(void)
 {
 	Suite *s = suite_create("services");
-	TCase *tc;
 
-	tc = tcase_create("handlers");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_add_test(tc, hello_tutorial);
-	tcase_add_test(tc, hello_line_framing);
-	tcase_add_test(tc, hello_two_sessions);
-	tcase_add_test(tc, timestamp_format);
-	tcase_add_test(tc, echo_udp_tutorial_and_takeback);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tcp-builtins");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_add_test(tc, tcp_echo);
-	tcase_add_test(tc, tcp_discard);
-	tcase_add_test(tc, tcp_chargen);
-	tcase_add_test(tc, tcp_daytime);
-	tcase_add_test(tc, tcp_time);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("udp-builtins");
-	tcase_set_timeout(tc, IT_TIMEOUT);
-	tcase_add_checked_fixture(tc, setup, it_teardown);
-	tcase_add_test(tc, udp_echo);
-	tcase_add_test(tc, udp_daytime);
-	tcase_add_test(tc, udp_time);
-	tcase_add_test(tc, udp_chargen);
-	tcase_add_test(tc, udp_discard);
-	tcase_add_test(tc, udp_builtins_together);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "handlers", setup, it_teardown, IT_TIMEOUT, hello_tutorial,
+	    hello_line_framing, hello_two_sessions, timestamp_format,
+	    echo_udp_tutorial_and_takeback, NULL);
+	tu_tcase(s, "tcp-builtins", setup, it_teardown, IT_TIMEOUT, tcp_echo,
+	    tcp_discard, tcp_chargen, tcp_daytime, tcp_time, NULL);
+	tu_tcase(s, "udp-builtins", setup, it_teardown, IT_TIMEOUT, udp_echo,
+	    udp_daytime, udp_time, udp_chargen, udp_discard,
+	    udp_builtins_together, NULL);
 	return s;
 }

@@ -26,15 +26,6 @@ static struct daemon *daemons[IT_DAEMONS];
 static int baseline_fds[IT_DAEMONS];	/* once ready; -1: unknown */
 static int watchdog_fd = -1;
 
-long
-it_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 const char *
 it_tail(const char *s)
 {
@@ -234,13 +225,13 @@ it_stop(struct daemon *d)
 bool
 it_wait_idle(pid_t pid, int fds, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	for (;;) {
 		if (tu_count_children(pid) == 0 &&
 		    (fds < 0 || tu_count_fds(pid) <= fds))
 			return true;
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return false;
 		usleep(10000);
 	}
@@ -281,13 +272,13 @@ it_count(const char *haystack, const char *needle)
 bool
 it_wait_log_count(struct daemon *d, const char *text, int n, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	for (;;) {
 		tu_drain_log(d);
 		if (it_count(d->log, text) >= n)
 			return true;
-		long left = end - it_now_ms();
+		long left = end - tu_now_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd p = { .fd = d->errfd, .events = POLLIN };
@@ -300,13 +291,34 @@ it_wait_log_count(struct daemon *d, const char *text, int n, int ms)
 }
 
 bool
+it_hello(uint16_t port, const char *name)
+{
+	char buf[256], reply[256];
+	int fd = tu_connect(port);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT) > 0 &&
+	    strcmp(buf, "Welcome!\n") == 0;
+	if (ok && name) {
+		snprintf(reply, sizeof(reply), "Hello, %s!\n", name);
+		ok = dprintf(fd, "%s\n", name) > 0 &&
+		    tu_read_until(fd, buf, sizeof(buf), reply, IT_WAIT) > 0 &&
+		    strstr(buf, reply) != NULL;
+	}
+	close(fd);
+	return ok;
+}
+
+bool
 it_wait_eof(int fd, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 	char buf[4096];
 
 	for (;;) {
-		long left = end - it_now_ms();
+		long left = end - tu_now_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left <= 0 || poll(&p, 1, left) != 1)
 			return false;
@@ -337,11 +349,11 @@ it_send(int fd, const char *s)
 size_t
 it_read_n(int fd, void *buf, size_t len, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 	size_t got = 0;
 
 	while (got < len) {
-		long left = end - it_now_ms();
+		long left = end - tu_now_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left <= 0 || poll(&p, 1, left) != 1)
 			break;
@@ -441,7 +453,7 @@ it_wait_reaped(struct daemon *d, const char *svc, long pid, int ms)
 {
 	static char rest[256];
 	char text[128];
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	snprintf(text, sizeof(text), "service \"%s\": pid %ld ", svc, pid);
 	for (;;) {
@@ -455,7 +467,7 @@ it_wait_reaped(struct daemon *d, const char *svc, long pid, int ms)
 				return rest;
 			}
 		}
-		long left = end - it_now_ms();
+		long left = end - tu_now_ms();
 		if (left <= 0)
 			return NULL;
 		struct pollfd pf = { .fd = d->errfd, .events = POLLIN };
@@ -489,30 +501,46 @@ it_wait_child(pid_t pid, int ms)
 bool
 it_alive(pid_t pid, pid_t *ppid)
 {
-	char path[64], buf[512], *p, st;
-	long pp;
-	FILE *fp;
+	struct tu_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return false;
-	p = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld", &st, &pp) != 2)
+	if (!tu_proc_stat(pid, &st))
 		return false;
 	if (ppid)
-		*ppid = (pid_t)pp;
-	return st != 'Z' && st != 'X';
+		*ppid = (pid_t)st.ppid;
+	return st.state != 'Z' && st.state != 'X';
+}
+
+double
+it_cpu_seconds(pid_t pid)
+{
+	struct tu_stat st;
+
+	if (!tu_proc_stat(pid, &st))
+		return -1;
+	return (double)(st.utime + st.stime) / sysconf(_SC_CLK_TCK);
+}
+
+int
+it_lowest_free_fd(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	int fd = 0;
+
+	for (;; fd++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+		if (lstat(path, &st) == -1)
+			return fd;
+	}
 }
 
 bool
 it_no_zombies(pid_t daemon, int ms)
 {
-	long end = it_now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	while (tu_count_zombies(daemon) != 0) {
-		if (it_now_ms() > end)
+		if (tu_now_ms() > end)
 			return false;
 		usleep(10000);
 	}

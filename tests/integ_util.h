@@ -29,7 +29,6 @@
 #define IT_LOG_EXIT "exited with status "
 #define IT_LOG_KILLED "killed by signal "
 
-long it_now_ms(void);
 /* The end of a long text (a log), short enough for a Check message. */
 const char *it_tail(const char *);
 
@@ -76,6 +75,12 @@ const char *it_tmp(const char *name);
 bool it_wait_log_count(struct daemon *, const char *text, int n, int ms);
 int it_count(const char *haystack, const char *needle);
 
+/*
+ * A session with services/hello-tcp on port: true if it greets with
+ * exactly "Welcome!\n" and, when name is not NULL, answers name with
+ * "Hello, NAME!\n" (each within IT_WAIT).
+ */
+bool it_hello(uint16_t port, const char *name);
 /* Reads until EOF within ms, throwing the data away; true on EOF. */
 bool it_wait_eof(int fd, int ms);
 /* True if nothing (no data, no EOF) arrives on fd within ms. */
@@ -112,6 +117,10 @@ void it_subreaper(void);
 int it_wait_child(pid_t, int ms);
 /* Whether pid exists and is not a zombie; its parent pid via *ppid. */
 bool it_alive(pid_t, pid_t *ppid);
+/* CPU seconds (user and system) pid has used; -1 if it is gone. */
+double it_cpu_seconds(pid_t);
+/* The descriptor pid's next open() would get. */
+int it_lowest_free_fd(pid_t);
 /* Polls up to ms until the daemon has no zombie children. */
 bool it_no_zombies(pid_t daemon, int ms);
 

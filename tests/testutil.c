@@ -22,8 +22,8 @@
 
 static char tmpdir[PATH_MAX];
 
-static long
-now_ms(void)
+long
+tu_now_ms(void)
 {
 	struct timespec ts;
 
@@ -83,6 +83,45 @@ tu_add_test(TCase *tc, const TTest *tf, const char *why)
 	if (nskips < sizeof(skips) / sizeof(skips[0]) &&
 	    asprintf(&skips[nskips], "SKIP %s: %s", tf->name, why) != -1)
 		nskips++;
+}
+
+TCase *
+tu_tcase(Suite *s, const char *name, void (*setup)(void),
+    void (*teardown)(void), int timeout, ...)
+{
+	TCase *tc = tcase_create(name);
+	const TTest *tf;
+	va_list ap;
+
+	if (setup || teardown)
+		tcase_add_checked_fixture(tc, setup, teardown);
+	if (timeout)
+		tcase_set_timeout(tc, timeout);
+	va_start(ap, timeout);
+	while ((tf = va_arg(ap, const TTest *)) != NULL)
+		tcase_add_test(tc, tf);
+	va_end(ap);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+int
+tu_run_suites(Suite *first, ...)
+{
+	SRunner *sr = srunner_create(first);
+	Suite *s;
+	va_list ap;
+	int failed;
+
+	va_start(ap, first);
+	while ((s = va_arg(ap, Suite *)) != NULL)
+		srunner_add_suite(sr, s);
+	va_end(ap);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	tu_report_skips();
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int
@@ -348,13 +387,13 @@ tu_drain_log(struct daemon *d)
 bool
 tu_wait_log(struct daemon *d, const char *text, int ms)
 {
-	long end = now_ms() + ms;
+	long end = tu_now_ms() + ms;
 
 	for (;;) {
 		tu_drain_log(d);
 		if (strstr(d->log, text))
 			return true;
-		long left = end - now_ms();
+		long left = end - tu_now_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd p = { .fd = d->errfd, .events = POLLIN };
@@ -449,9 +488,9 @@ tu_start_via(struct daemon *d, const char *wrapper, const char *conf, ...)
 }
 
 int
-tu_stop(struct daemon *d, int sig)
+tu_kill_wait(struct daemon *d, int sig, int ms)
 {
-	long end = now_ms() + 10000;
+	long end = tu_now_ms() + ms;
 
 	if (d->pid <= 0 || d->exited)
 		return d->status;
@@ -459,7 +498,7 @@ tu_stop(struct daemon *d, int sig)
 	while (waitpid(d->pid, &d->status, WNOHANG) == 0) {
 		/* A daemon blocked on a full log pipe could never get to exit. */
 		tu_drain_log(d);
-		if (now_ms() > end) {
+		if (tu_now_ms() > end) {
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &d->status, 0);
 			break;
@@ -468,8 +507,18 @@ tu_stop(struct daemon *d, int sig)
 	}
 	d->exited = true;
 	tu_drain_log(d);
-	close(d->errfd);
 	return d->status;
+}
+
+int
+tu_stop(struct daemon *d, int sig)
+{
+	bool running = d->pid > 0 && !d->exited;
+	int status = tu_kill_wait(d, sig, 10000);
+
+	if (running)
+		close(d->errfd);
+	return status;
 }
 
 int
@@ -540,12 +589,12 @@ tu_connect(uint16_t port)
 ssize_t
 tu_read_until(int fd, char *buf, size_t len, const char *text, int ms)
 {
-	long end = now_ms() + ms;
+	long end = tu_now_ms() + ms;
 	size_t got = 0;
 
 	buf[0] = '\0';
 	while (got < len - 1) {
-		long left = end - now_ms();
+		long left = end - tu_now_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left <= 0 || poll(&p, 1, left) != 1)
 			break;
@@ -603,34 +652,61 @@ tu_count_fds(pid_t pid)
 	return n;
 }
 
+bool
+tu_proc_stat(pid_t pid, struct tu_stat *st)
+{
+	char path[64], buf[1024], *p;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	/* The command, in parentheses, may hold blanks and ')' itself. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return false;
+	return sscanf(p + 1, " %c %ld %*d %ld %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &st->state, &st->ppid, &st->session, &st->utime, &st->stime) == 5;
+}
+
+const char *
+tu_proc_status(pid_t pid, const char *field)
+{
+	static char value[64];
+	char path[64], line[4096];
+	size_t len = strlen(field);
+	FILE *fp;
+
+	value[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return value;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			sscanf(line + len + 1, "%63s", value);
+			break;
+		}
+	fclose(fp);
+	return value;
+}
+
 /* Counts the children of parent in a given state (0: any). */
 static int
 count_children_where(pid_t parent, char state)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
+	struct tu_stat st;
 	int n = 0;
 
 	if (d == NULL)
 		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char path[300], buf[512], *p, st;
-		long ppid;
-		FILE *fp;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		p = fgets(buf, sizeof(buf), fp);
-		fclose(fp);
-		if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-			continue;
-		if (sscanf(p + 1, " %c %ld", &st, &ppid) == 2 && ppid == parent &&
-		    (state == 0 || st == state))
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+		    tu_proc_stat(atol(e->d_name), &st) && st.ppid == parent &&
+		    (state == 0 || st.state == state))
 			n++;
-	}
 	closedir(d);
 	return n;
 }

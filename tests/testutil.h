@@ -54,6 +54,18 @@ const char *tu_path(const char *rel);
  */
 void tu_add_test(TCase *, const TTest *tf, const char *why);
 int tu_report_skips(void);
+/*
+ * Adds to s a test case with a checked fixture (setup and teardown; both
+ * NULL: none) and a timeout in seconds (0: Check's default), holding the
+ * tests that follow, up to NULL. Returns it, for tu_add_test().
+ */
+TCase *tu_tcase(Suite *s, const char *name, void (*setup)(void),
+    void (*teardown)(void), int timeout, ...);
+/*
+ * A runner's main: runs the suites that follow (up to NULL), prints the
+ * skipped tests, and returns the exit status.
+ */
+int tu_run_suites(Suite *first, ...);
 /* NULL when running as root, else why a test needing root is skipped. */
 const char *tu_root_skip(void);
 /*
@@ -93,6 +105,11 @@ bool tu_wait_log(struct daemon *, const char *text, int ms);
 void tu_drain_log(struct daemon *);
 /* Sends sig and waits up to 10 s; returns the wait status. */
 int tu_stop(struct daemon *, int sig);
+/*
+ * The same, waiting up to ms (then SIGKILL), but the log stays open for
+ * what others (a handler sockd left running) still write there.
+ */
+int tu_kill_wait(struct daemon *, int sig, int ms);
 /* Runs sockd to completion with args; captures stderr+stdout into out. */
 int tu_run(char *out, size_t outlen, const char *arg, ...);
 
@@ -114,6 +131,22 @@ int tu_capture_stderr(void);
 /* Reads the records waiting on fd (no waiting) onto buf[have..] and
  * returns the new length; buf stays NUL-terminated. */
 size_t tu_captured(int fd, char *buf, size_t len, size_t have);
+
+/* Milliseconds on CLOCK_MONOTONIC: the one clock of all the tests. */
+long tu_now_ms(void);
+
+/* Fields of /proc/PID/stat (proc(5) numbers them 3, 4, 6, 14 and 15). */
+struct tu_stat {
+	char state;
+	long ppid;
+	long session;
+	unsigned long utime, stime;	/* clock ticks */
+};
+/* The one reader of /proc/PID/stat; false if pid is gone or unreadable. */
+bool tu_proc_stat(pid_t, struct tu_stat *);
+/* The value of field ("VmRSS", "SigBlk") in /proc/PID/status, up to its
+ * first blank (static buffer); "" if pid or the field is missing. */
+const char *tu_proc_status(pid_t, const char *field);
 
 /* Counters of a process, from /proc. */
 int tu_count_fds(pid_t);

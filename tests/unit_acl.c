@@ -91,11 +91,8 @@ Suite *
 acl_suite(void)
 {
 	Suite *s = suite_create("acl");
-	TCase *tc = tcase_create("acl");
 
-	tcase_add_test(tc, parse);
-	tcase_add_test(tc, match_v4_v6_mapped);
-	tcase_add_test(tc, most_specific_wins);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "acl", NULL, NULL, 0, parse, match_v4_v6_mapped,
+	    most_specific_wins, NULL);
 	return s;
 }

@@ -77,12 +77,8 @@ Suite *
 addr_suite(void)
 {
 	Suite *s = suite_create("addr");
-	TCase *tc = tcase_create("addr");
 
-	tcase_add_test(tc, parse_and_format);
-	tcase_add_test(tc, overlap);
-	tcase_add_test(tc, mapped_peer_reads_as_ipv4);
-	tcase_add_test(tc, sockaddr_roundtrip);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "addr", NULL, NULL, 0, parse_and_format, overlap,
+	    mapped_peer_reads_as_ipv4, sockaddr_roundtrip, NULL);
 	return s;
 }

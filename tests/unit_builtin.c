@@ -49,10 +49,7 @@ Suite *
 builtin_suite(void)
 {
 	Suite *s = suite_create("builtin");
-	TCase *tc = tcase_create("builtin");
 
-	tcase_add_test(tc, find);
-	tcase_add_test(tc, dgram_answers);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "builtin", NULL, NULL, 0, find, dgram_answers, NULL);
 	return s;
 }

@@ -330,22 +330,13 @@ Suite *
 cfgscan_suite(void)
 {
 	Suite *s = suite_create("hostile config");
-	TCase *tc = tcase_create("hostile");
+	TCase *tc;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, nul_byte);
-	tcase_add_test(tc, not_regular_files);
-	tcase_add_test(tc, absolute_include);
-	tcase_add_test(tc, nested_include);
-	tcase_add_test(tc, include_in_comment_or_string);
-	tcase_add_test(tc, bounded_sizes);
-	tcase_add_test(tc, include_fan_out);
-	tcase_add_test(tc, include_dir_errors);
-	tcase_add_test(tc, bad_port_no_collisions);
-	tcase_add_test(tc, range_wording);
+	tc = tu_tcase(s, "hostile", setup, teardown, 20, nul_byte,
+	    not_regular_files, absolute_include, nested_include,
+	    include_in_comment_or_string, bounded_sizes, include_fan_out,
+	    include_dir_errors, bad_port_no_collisions, range_wording,
+	    fuzz_corpus, NULL);
 	tu_add_test(tc, server_not_executable_by_user, tu_root_skip());
-	tcase_add_test(tc, fuzz_corpus);
-	suite_add_tcase(s, tc);
 	return s;
 }

@@ -121,12 +121,8 @@ Suite *
 children_suite(void)
 {
 	Suite *s = suite_create("children");
-	TCase *tc = tcase_create("table");
 
-	tcase_add_test(tc, add_take_many);
-	tcase_add_test(tc, take_from_empty);
-	tcase_add_test(tc, records_released);
-	tcase_add_test(tc, records_not_forked);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "table", NULL, NULL, 0, add_take_many, take_from_empty,
+	    records_released, records_not_forked, NULL);
 	return s;
 }

@@ -388,31 +388,15 @@ Suite *
 config_suite(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("load");
+	TCase *tc;
 
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, full_service);
-	tcase_add_test(tc, relative_server);
-	tcase_add_test(tc, syntax_error);
-	tcase_add_test(tc, wrong_type);
-	tcase_add_test(tc, out_of_range);
-	tcase_add_test(tc, int64_traps);
-	tcase_add_test(tc, missing_keys);
-	tcase_add_test(tc, unknown_key_suggests);
-	tcase_add_test(tc, bad_values);
-	tcase_add_test(tc, duplicate_name_and_port);
-	tcase_add_test(tc, same_port_other_protocol_or_address);
-	tcase_add_test(tc, server_or_builtin);
+	tc = tu_tcase(s, "load", NULL, teardown, 0, defaults, full_service,
+	    relative_server, syntax_error, wrong_type, out_of_range,
+	    int64_traps, missing_keys, unknown_key_suggests, bad_values,
+	    duplicate_name_and_port, same_port_other_protocol_or_address,
+	    server_or_builtin, udp_server_must_wait, no_enabled_service,
+	    all_errors_reported, include_directory, include_file,
+	    unreadable_file, shipped_config, backlog_key, NULL);
 	tu_add_test(tc, server_not_executable, modes_skip());
-	tcase_add_test(tc, udp_server_must_wait);
-	tcase_add_test(tc, no_enabled_service);
-	tcase_add_test(tc, all_errors_reported);
-	tcase_add_test(tc, include_directory);
-	tcase_add_test(tc, include_file);
-	tcase_add_test(tc, unreadable_file);
-	tcase_add_test(tc, shipped_config);
-	tcase_add_test(tc, backlog_key);
-	suite_add_tcase(s, tc);
 	return s;
 }

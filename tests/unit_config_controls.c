@@ -97,12 +97,8 @@ Suite *
 config_controls_suite(void)
 {
 	Suite *s = suite_create("config controls");
-	TCase *tc = tcase_create("controls");
 
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_test(tc, global_defaults);
-	tcase_add_test(tc, users_and_errors);
-	tcase_add_test(tc, dual_stack_conflicts);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "controls", NULL, teardown, 0, global_defaults,
+	    users_and_errors, dual_stack_conflicts, NULL);
 	return s;
 }

@@ -90,12 +90,8 @@ Suite *
 ratelimit_suite(void)
 {
 	Suite *s = suite_create("ratelimit");
-	TCase *tc = tcase_create("ratelimit");
 
-	tcase_add_test(tc, burst_then_rate);
-	tcase_add_test(tc, explicit_burst_and_full);
-	tcase_add_test(tc, unlimited);
-	tcase_add_test(tc, persource_slots);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "ratelimit", NULL, NULL, 0, burst_then_rate,
+	    explicit_burst_and_full, unlimited, persource_slots, NULL);
 	return s;
 }
