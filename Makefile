@@ -127,7 +127,7 @@ MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
 SERVICES_CC ?= $(if $(MUSL_WANTED),$(or $(MUSL_GCC),$(CC)),$(CC))
 SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 
-services/%: services/%.c services/msgframe.h | deps
+services/%: services/%.c services/msgframe.h services/handler.h | deps
 	$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(filter -f%,$(ALL_CFLAGS)) \
 	  $(LDFLAGS) $(SERVICES_LDFLAGS) -o $@ $<
 
