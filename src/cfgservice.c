@@ -296,36 +296,149 @@ report_collision(struct loader *ld, const struct svc_conf *a, size_t ai,
 	    b->name ? b->name : "?", b->file, b->line);
 }
 
+/* A pair of services that may clash: b (or a itself) before a. */
+struct clash {
+	size_t a, b;
+	bool self;
+};
+
+static const struct config *sort_cfg;	/* qsort() takes no argument */
+
+static int
+by_name(const void *x, const void *y)
+{
+	const struct svc_conf *a = &sort_cfg->svcs[*(const size_t *)x];
+	const struct svc_conf *b = &sort_cfg->svcs[*(const size_t *)y];
+	int c = strcmp(a->name ? a->name : "", b->name ? b->name : "");
+
+	return c ? c : (a < b ? -1 : a > b);
+}
+
+static bool
+by_name_equal(const struct config *cfg, size_t i, size_t j)
+{
+	const char *a = cfg->svcs[i].name, *b = cfg->svcs[j].name;
+
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int
+by_port(const void *x, const void *y)
+{
+	const struct svc_conf *a = &sort_cfg->svcs[*(const size_t *)x];
+	const struct svc_conf *b = &sort_cfg->svcs[*(const size_t *)y];
+
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static int
+by_report(const void *x, const void *y)
+{
+	const struct clash *a = x, *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	if (a->self != b->self)
+		return a->self ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+static bool
+clash_add(struct clash **v, size_t *n, size_t *cap, struct clash c)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct clash *p = realloc(*v, ncap * sizeof(*p));
+		if (p == NULL)
+			return false;
+		*v = p;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = c;
+	return true;
+}
+
+/*
+ * The pairs worth comparing: services of one name, and enabled services
+ * of one protocol and port. Sorting finds them without comparing every
+ * pair, so a file of thousands of services loads in a blink.
+ */
+static bool
+find_clashes(const struct config *cfg, size_t *idx, struct clash **v,
+    size_t *n)
+{
+	size_t cap = 0;
+
+	sort_cfg = cfg;
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		idx[i] = i;
+	qsort(idx, cfg->nsvcs, sizeof(*idx), by_name);
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		for (size_t j = i + 1; j < cfg->nsvcs && by_name_equal(cfg, idx[i], idx[j]); j++)
+			if (!clash_add(v, n, &cap, (struct clash){ idx[j], idx[i], false }))
+				return false;
+	qsort(idx, cfg->nsvcs, sizeof(*idx), by_port);
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *a = &cfg->svcs[idx[i]];
+		if (a->disabled || a->port == 0)
+			continue;
+		if (!clash_add(v, n, &cap, (struct clash){ idx[i], idx[i], true }))
+			return false;
+		for (size_t j = i + 1; j < cfg->nsvcs; j++) {
+			const struct svc_conf *b = &cfg->svcs[idx[j]];
+			if (b->proto != a->proto || b->port != a->port)
+				break;
+			if (!b->disabled && !clash_add(v, n, &cap,
+			    (struct clash){ idx[j], idx[i], false }))
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Names and listening addresses must be unique among services. */
 unsigned
 cfgservice_check_unique(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
+	size_t *idx = calloc(cfg->nsvcs + 1, sizeof(*idx)), n = 0;
+	struct clash *v = NULL;
 	unsigned errors = 0;
 
-	for (size_t i = 0; i < cfg->nsvcs; i++) {
-		struct svc_conf *a = &cfg->svcs[i];
+	if (idx == NULL || !find_clashes(cfg, idx, &v, &n)) {
+		cfgerr_add(ld->err, cfg->path, 0, "out of memory");
+		free(idx);
+		free(v);
+		return 1;
+	}
+	/* In the order of the file, as a walk over every pair would. */
+	qsort(v, n, sizeof(*v), by_report);
+	for (size_t k = 0; k < n; k++) {
+		struct svc_conf *a = &cfg->svcs[v[k].a], *b = &cfg->svcs[v[k].b];
+		bool same = a->name && b->name && strcmp(a->name, b->name) == 0;
 		size_t ai;
-		/* Port 0: its port was wrong and reported; it binds nothing. */
-		if (!a->disabled && a->port != 0 && svcs_collide(a, a, &ai)) {
-			report_collision(ld, a, ai, a);
-			errors++;
-		}
-		for (size_t j = 0; j < i; j++) {
-			struct svc_conf *b = &cfg->svcs[j];
-			if (a->name && b->name && strcmp(a->name, b->name) == 0) {
-				cfgerr_add(ld->err, a->file, a->line,
-				    "service \"%s\": duplicate name (first defined at %s:%d)",
-				    a->name, b->file, b->line);
-				errors++;
-			} else if (!a->disabled && !b->disabled && a->port != 0 &&
-			    a->proto == b->proto && a->port == b->port &&
-			    svcs_collide(a, b, &ai)) {
-				report_collision(ld, a, ai, b);
+		if (v[k].self) {
+			if (svcs_collide(a, a, &ai)) {
+				report_collision(ld, a, ai, a);
 				errors++;
 			}
+		} else if (same && (k == 0 || v[k - 1].a != v[k].a ||
+		    v[k - 1].b != v[k].b || v[k - 1].self)) {
+			cfgerr_add(ld->err, a->file, a->line,
+			    "service \"%s\": duplicate name (first defined at %s:%d)",
+			    a->name, b->file, b->line);
+			errors++;
+		} else if (!same && svcs_collide(a, b, &ai)) {
+			report_collision(ld, a, ai, b);
+			errors++;
 		}
 	}
+	free(idx);
+	free(v);
 	return errors;
 }
 
