@@ -145,7 +145,8 @@ addrs_value(char *v, const struct svc_conf *sc)
 }
 
 static void
-diff_addrs(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+diff_addrs(struct confdiff *d, const struct svc_conf *a,
+    const struct svc_conf *b)
 {
 	struct confdiff_key *k;
 	bool same = a->naddrs == b->naddrs;
@@ -210,7 +211,8 @@ rlimits_value(char *v, const struct svc_conf *sc)
 }
 
 static void
-diff_rlimits(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+diff_rlimits(struct confdiff *d, const struct svc_conf *a,
+    const struct svc_conf *b)
 {
 	struct confdiff_key *k;
 	bool same = a->nrlimits == b->nrlimits;
@@ -247,7 +249,8 @@ diff_opt_int(struct confdiff *d, const char *key, bool aset, int a, bool bset,
 
 /* What sockd listens on and what it runs. */
 static void
-diff_identity(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+diff_identity(struct confdiff *d, const struct svc_conf *a,
+    const struct svc_conf *b)
 {
 	static const char *const protos[] = { "tcp", "udp" };
 	static const char *const stderrs[] = { "log", "null", "inherit" };

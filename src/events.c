@@ -17,17 +17,27 @@
 #include "logaddr.h"
 #include "sockd.h"
 
+/* The client's address as the log shows it ("-" if none), and its port. */
+static void
+client_of(const struct sockaddr *peer, char ip[LOGADDR_STRLEN], uint16_t *port)
+{
+	struct addr a;
+
+	*port = 0;
+	strcpy(ip, "-");
+	if (peer && addr_from_sockaddr(peer, &a, port) == 0)
+		logaddr_format(&a, ip);
+}
+
 void
 events_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
 {
-	struct addr a;
-	uint16_t port = 0;
-	char ip[LOGADDR_STRLEN] = "-";
+	uint16_t port;
+	char ip[LOGADDR_STRLEN];
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
-		logaddr_format(&a, ip);
+	client_of(peer, ip, &port);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port), KV_I("pid", pid) };
 	if (peer)
@@ -49,14 +59,12 @@ void
 events_answered(const struct service *svc, const struct sockaddr *peer,
     int level)
 {
-	struct addr a;
-	uint16_t port = 0;
-	char ip[LOGADDR_STRLEN] = "-";
+	uint16_t port;
+	char ip[LOGADDR_STRLEN];
 
 	if (!log_enabled(level))
 		return;
-	if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
-		logaddr_format(&a, ip);
+	client_of(peer, ip, &port);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port) };
 	log_event(level, "answered", kv, 3, "service \"%s\": answered %s port %u",

@@ -92,48 +92,64 @@ v_backoffs(const struct service *svc)
 	return svc->st.backoff_pauses;
 }
 
+/* One series per value of label, for every service; v(svc, i) gives the
+ * value of names[i]. */
 static void
-put_refused(struct mtext *t, const struct sockd *sd)
+put_by(struct mtext *t, const struct sockd *sd, const char *metric,
+    const char *label, const char *const *names, int n,
+    unsigned long long (*v)(const struct service *, int))
 {
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		for (int j = 0; j < n; j++)
+			put(t, "%s{service=\"%s\",%s=\"%s\"} %llu\n", metric,
+			    sd->svcs[i]->conf->name, label, names[j], v(sd->svcs[i], j));
+}
+
+static unsigned long long
+v_refused(const struct service *svc, int r)
+{
+	return svc->st.refused[r];
+}
+
+static unsigned long long
+v_ended(const struct service *svc, int r)
+{
+	const unsigned long long v[] = { svc->st.ended_ok, svc->st.ended_failed,
+	    svc->st.ended_signal };
+
+	return v[r];
+}
+
+static unsigned long long
+v_paused(const struct service *svc, int r)
+{
+	const bool v[] = { svc->paused, svc->faulted, svc->rate_wait };
+
+	return v[r];
+}
+
+static void
+put_states(struct mtext *t, const struct sockd *sd)
+{
+	static const char *const ended[] = { "ok", "failed", "signal" };
+	static const char *const paused[] = { "backoff", "fault", "rate" };
+	const char *reasons[REFUSE_NREASONS];
+
+	for (int r = 0; r < REFUSE_NREASONS; r++)
+		reasons[r] = refuse_reason_name(r);
 	family(t, "sockd_refused_total", "counter",
 	    "Connections (or datagrams) refused, by reason.");
-	for (size_t i = 0; i < sd->nsvcs; i++)
-		for (int r = 0; r < REFUSE_NREASONS; r++)
-			put(t, "sockd_refused_total{service=\"%s\",reason=\"%s\"} %llu\n",
-			    sd->svcs[i]->conf->name, refuse_reason_name(r),
-			    sd->svcs[i]->st.refused[r]);
-}
-
-static void
-put_ended(struct mtext *t, const struct sockd *sd)
-{
+	put_by(t, sd, "sockd_refused_total", "reason", reasons, REFUSE_NREASONS,
+	    v_refused);
 	family(t, "sockd_handlers_ended_total", "counter",
 	    "Handlers ended, by result: ok (status 0), failed, signal.");
-	for (size_t i = 0; i < sd->nsvcs; i++) {
-		const struct service *svc = sd->svcs[i];
-		const char *n = svc->conf->name;
-		put(t, "sockd_handlers_ended_total{service=\"%s\",result=\"ok\"} %llu\n"
-		    "sockd_handlers_ended_total{service=\"%s\",result=\"failed\"} %llu\n"
-		    "sockd_handlers_ended_total{service=\"%s\",result=\"signal\"} %llu\n",
-		    n, svc->st.ended_ok, n, svc->st.ended_failed, n,
-		    svc->st.ended_signal);
-	}
-}
-
-static void
-put_paused(struct mtext *t, const struct sockd *sd)
-{
+	put_by(t, sd, "sockd_handlers_ended_total", "result", ended, 3, v_ended);
+	family(t, "sockd_handlers", "gauge", "Handlers running.");
+	per_service(t, sd, "sockd_handlers", v_handlers);
 	family(t, "sockd_paused", "gauge", "1 while the service is not served, "
 	    "by reason: backoff (fast failures), fault (out of a resource), "
 	    "rate (out of rate tokens).");
-	for (size_t i = 0; i < sd->nsvcs; i++) {
-		const struct service *svc = sd->svcs[i];
-		const char *n = svc->conf->name;
-		put(t, "sockd_paused{service=\"%s\",reason=\"backoff\"} %d\n"
-		    "sockd_paused{service=\"%s\",reason=\"fault\"} %d\n"
-		    "sockd_paused{service=\"%s\",reason=\"rate\"} %d\n",
-		    n, svc->paused, n, svc->faulted, n, svc->rate_wait);
-	}
+	put_by(t, sd, "sockd_paused", "reason", paused, 3, v_paused);
 }
 
 static void
@@ -189,11 +205,7 @@ metrics_render(const struct sockd *sd, size_t *len)
 	family(&t, "sockd_connections_total", "counter",
 	    "Connections taken; for UDP built-ins, datagrams answered.");
 	per_service(&t, sd, "sockd_connections_total", v_connections);
-	put_refused(&t, sd);
-	put_ended(&t, sd);
-	family(&t, "sockd_handlers", "gauge", "Handlers running.");
-	per_service(&t, sd, "sockd_handlers", v_handlers);
-	put_paused(&t, sd);
+	put_states(&t, sd);
 	family(&t, "sockd_backoff_pauses_total", "counter",
 	    "Pauses after too many fast failures.");
 	per_service(&t, sd, "sockd_backoff_pauses_total", v_backoffs);

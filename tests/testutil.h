@@ -73,6 +73,10 @@ void tu_cleanup(void);
 /* Writes a file under the temp dir (printf-style) and returns its path. */
 const char *tu_write(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+struct config;
+/* Loads "services = (services);" written to name under the temp dir; fails
+ * the test with the loader's errors. */
+struct config *tu_load_services(const char *name, const char *services);
 /* A loopback port that is free for both TCP and UDP right now. */
 uint16_t tu_free_port(void);
 

@@ -23,18 +23,6 @@ teardown(void)
 	tu_cleanup();
 }
 
-static struct config *
-load(const char *name, const char *service)
-{
-	struct cfgerr err = { 0 };
-	struct config *cfg = config_load(tu_write(name, "services = (%s);\n",
-	    service), &err);
-
-	ck_assert_msg(cfg != NULL, "%s", err.text);
-	cfgerr_free(&err);
-	return cfg;
-}
-
 /* Compares the one service of each text; returns the number of keys. */
 static size_t
 compare(const char *a, const char *b)
@@ -43,8 +31,8 @@ compare(const char *a, const char *b)
 
 	config_unref(old);
 	config_unref(new);
-	old = load("old.conf", a);
-	new = load("new.conf", b);
+	old = tu_load_services("old.conf", a);
+	new = tu_load_services("new.conf", b);
 	n = confdiff_services(&old->svcs[0], &new->svcs[0], &d);
 	confdiff_keys(&d, keys, sizeof(keys));
 	confdiff_text(&d, text, sizeof(text));
