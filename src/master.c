@@ -64,6 +64,9 @@ on_one_signal(struct sockd *sd, int sig)
 	case SIGUSR1:
 		events_stats(sd);
 		break;
+	case SIGUSR2:
+		sd->upgrade = true;
+		break;
 	default:
 		ignore_signal(sd, sig);
 		break;
@@ -220,6 +223,8 @@ master_run(struct sockd *sd)
 		}
 		if (sd->reload && !sd->quit)
 			reload_start(sd);
+		if (sd->upgrade && !sd->quit)
+			upgrade_start(sd);
 	}
 	notify_send(&sd->notify, "STOPPING=1");
 	/* Stop accepting at once; children finish or are terminated. */
@@ -239,6 +244,7 @@ master_close(struct sockd *sd)
 	struct children *c = &sd->children;
 
 	reload_cancel(sd);
+	upgrade_cancel(sd);
 	scrape_close_all(sd);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		reload_retire(sd, sd->svcs[i]);

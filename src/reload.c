@@ -86,7 +86,8 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		log_warn("service \"%s\"", sc->name);
 		return -1;
 	}
-	if (service_open(svc) == -1) {
+	/* After an upgrade in place, the sockets the old image had. */
+	if (!adopt_listeners(sd, svc) && service_open(svc) == -1) {
 		int saved = errno;
 		service_describe(svc, what, sizeof(what));
 		errno = saved;

@@ -37,14 +37,14 @@ struct scrape {
 bool
 scrape_full(const struct sockd *sd)
 {
-	return sd->nscrapes >= SCRAPE_MAX;
+	return sd->nscrapes >= SCRAPE_MAX || sd->up.exec_pending;
 }
 
 static void
 scrape_end(struct scrape *s)
 {
 	struct sockd *sd = s->sd;
-	bool was_full = scrape_full(sd);
+	bool was_full = sd->nscrapes >= SCRAPE_MAX;
 
 	for (struct scrape **p = &sd->scrapes; *p; p = &(*p)->next)
 		if (*p == s) {

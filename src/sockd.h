@@ -23,6 +23,7 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
+#include "upgrade.h"
 
 struct errlog;
 struct dgram_batch;
@@ -60,6 +61,8 @@ struct sockd {
 	unsigned long long reloads_ok, reloads_failed;
 	struct scrape *scrapes;		/* HTTP scrapes in progress (scrape.c) */
 	unsigned nscrapes;
+	bool upgrade;			/* SIGUSR2 came */
+	struct upgrade up;		/* upgrade.c, adopt.c */
 };
 
 /*
@@ -99,6 +102,8 @@ void dgram_free(struct sockd *);
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);
+bool start_adopt(struct sockd *, struct service *, pid_t, uint64_t started_ms,
+    const struct addr *source, uint64_t lifetime_when, bool term_sent);
 void start_retire_errlog(struct service *);
 void start_renew_errlog(struct sockd *, struct service *);
 
@@ -117,6 +122,17 @@ int reload_switch(struct sockd *, struct config *);
 void reload_retire(struct sockd *, struct service *);
 /* Whether a service running as old keeps its sockets when sc replaces it. */
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
+
+/* upgrade.c */
+void upgrade_init(struct sockd *, char **argv);
+void upgrade_print_format(void);
+void upgrade_start(struct sockd *);
+void upgrade_cancel(struct sockd *);
+
+/* adopt.c */
+int adopt_begin(struct sockd *);
+bool adopt_listeners(struct sockd *, struct service *);
+void adopt_finish(struct sockd *);
 
 /* scrape.c */
 /* Takes over fd, a connection to a metrics service, and answers it. */

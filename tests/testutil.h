@@ -39,6 +39,7 @@ Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);
 Suite *metrics_suite(void);
+Suite *upgrade_suite(void);
 Suite *confdiff_suite(void);
 Suite *logaddr_suite(void);
 
