@@ -139,6 +139,40 @@ START_TEST(upgrade_keeps_busy_wait_service)
 }
 END_TEST
 
+/*
+ * A handler's stderr stays read across the upgrade: what it writes after
+ * goes to the log, and it never meets a closed reader (SIGPIPE). Its
+ * unfinished line is logged before the exec.
+ */
+START_TEST(upgrade_keeps_handler_stderr)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"s\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; args = [\"probe\", \"halves\"]; });\n",
+	    port, it_probe()));
+	char buf[64], want[64];
+	const char *line;
+	int fd;
+
+	ck_assert_int_ne(fd = tu_connect(port), -1);
+	ck_assert(tu_read_until(fd, buf, sizeof(buf), "ready\n", IT_WAIT) > 0);
+	long pid = it_conn_pid(d, "s", it_local_port(fd));
+	upgrade(d, 1);
+	snprintf(want, sizeof(want), "pid %ld: %ld:first-\n", pid, pid);
+	ck_assert_msg(strstr(d->log, want) != NULL, "%s", it_tail(d->log));
+	it_send(fd, "go\n");
+	snprintf(want, sizeof(want), "pid %ld: second\n", pid);
+	ck_assert_msg(it_wait_log_count(d, want, 1, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert((line = it_wait_reaped(d, "s", pid, IT_WAIT)) != NULL);
+	ck_assert_msg(strncmp(line, "exited with status 0", 20) == 0, "%s", line);
+	snprintf(want, sizeof(want), "pid %ld: tail", pid);
+	ck_assert(it_wait_log_count(d, want, 1, IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* Copies src/sockd to path, through a temporary name and a rename, as a
  * package manager replaces a running binary. */
 static void
@@ -208,6 +242,7 @@ upgrade_suite(void)
 	tcase_set_timeout(tc, IT_TIMEOUT);
 	tcase_add_test(tc, upgrade_under_load);
 	tcase_add_test(tc, upgrade_keeps_busy_wait_service);
+	tcase_add_test(tc, upgrade_keeps_handler_stderr);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
