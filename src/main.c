@@ -162,6 +162,7 @@ out_master:
 	master_close(&sd);
 	pidfile_remove(&pf);
 out:
+	upgrade_cancel(&sd);	/* done by master_close() if it ran */
 	config_unref(cfg);
 	return rc;
 }

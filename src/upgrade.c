@@ -128,13 +128,16 @@ exec_now(struct sockd *sd)
 	give_up(sd, "the exec failed");
 }
 
-/* Scrapes in progress end within their timeout; no new one starts. */
+/*
+ * Scrapes in progress end within their timeout, and no new one starts; a
+ * reload that began meanwhile ends within its check's.
+ */
 static void
 on_scrapes_wait(struct timer *t)
 {
 	struct sockd *sd = t->arg;
 
-	if (sd->nscrapes > 0)
+	if (sd->nscrapes > 0 || sd->check.pid > 0)
 		(void)loop_timer_set(&sd->loop, &sd->up.timer, UPGRADE_SCRAPE_POLL_MS);
 	else
 		exec_now(sd);
@@ -270,7 +273,7 @@ upgrade_start(struct sockd *sd)
 	}
 }
 
-/* On exit: a check still running is killed. */
+/* On exit: a check still running is killed, and all is freed. Idempotent. */
 void
 upgrade_cancel(struct sockd *sd)
 {
@@ -280,4 +283,9 @@ upgrade_cancel(struct sockd *sd)
 	loop_timer_stop(&sd->loop, &sd->up.timer);
 	free(sd->up.self);
 	sd->up.self = NULL;
+	if (sd->up.from) {
+		upstate_free(sd->up.from);
+		free(sd->up.from);
+		sd->up.from = NULL;
+	}
 }
