@@ -96,22 +96,6 @@ expect(const char *report, const char *line)
 	    it_tail(report));
 }
 
-static bool
-hello(uint16_t port)
-{
-	char buf[256];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
-	    write(fd, "x\n", 2) == 2 &&
-	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", IT_WAIT) > 0;
-	close(fd);
-	return ok;
-}
-
 /* Connects to port and waits for the server to close. */
 static void
 connect_eof(uint16_t port)
@@ -170,7 +154,7 @@ START_TEST(metrics_count_what_happened)
 	char buf[64];
 
 	for (int i = 0; i < 3; i++)
-		ck_assert(hello(ph));
+		ck_assert(it_hello(ph));
 	for (int i = 0; i < 2; i++)
 		connect_eof(pd);
 	for (int i = 0; i < 4; i++)
@@ -205,7 +189,7 @@ START_TEST(metrics_count_what_happened)
 	same_conf("max_children = 100;");
 	kill(d->pid, SIGHUP);
 	ck_assert(it_wait_log_count(d, "reloaded:", 1, IT_WAIT));
-	ck_assert(hello(ph));
+	ck_assert(it_hello(ph));
 	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 4, IT_WAIT));
 	m = scrape_parsed(pm);
 	expect(m, "sockd_reloads_total{result=\"ok\"} 1");
@@ -256,7 +240,7 @@ START_TEST(stalled_scrapers_block_nothing)
 		    IT_WAIT));
 	}
 	t0 = it_now_ms();
-	ck_assert(hello(ph));
+	ck_assert(it_hello(ph));
 	connect_eof(pd);
 	ck_assert_msg(it_now_ms() - t0 < 1000, "other services were slowed");
 	/* The ninth waits in the backlog, unanswered, not refused. */

@@ -19,22 +19,6 @@
 #define UPGRADED "SIGUSR2: upgraded in place"
 #define UPGRADES 3
 
-static bool
-hello(uint16_t port)
-{
-	char buf[256];
-	int fd = tu_connect(port);
-	bool ok;
-
-	if (fd == -1)
-		return false;
-	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
-	    write(fd, "x\n", 2) == 2 &&
-	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", IT_WAIT) > 0;
-	close(fd);
-	return ok;
-}
-
 static void
 upgrade(struct daemon *d, int nth)
 {
@@ -75,7 +59,7 @@ START_TEST(upgrade_under_load)
 		close(p[0]);
 		int g = 0, b = 0;
 		while (access(it_tmp("stop"), F_OK) != 0 && getppid() != 1)
-			hello(ph) ? g++ : b++;
+			it_hello(ph) ? g++ : b++;
 		dprintf(p[1], "%d %d\n", g, b);
 		_exit(0);
 	}
@@ -215,18 +199,18 @@ START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 	ck_assert_msg(it_wait_log_count(d, "sockd goes on as it is", 1, IT_WAIT),
 	    "%s", it_tail(d->log));
 	ck_assert_ptr_nonnull(strstr(d->log, "cannot execute: No such file"));
-	ck_assert(hello(port));
+	ck_assert(it_hello(port));
 
 	install(broken, copy);
 	kill(pid, SIGUSR2);
 	ck_assert(it_wait_log_count(d, "sockd goes on as it is", 2, IT_WAIT));
 	ck_assert_ptr_nonnull(strstr(d->log, "this binary is broken"));
-	ck_assert(hello(port));
+	ck_assert(it_hello(port));
 	ck_assert_int_eq(it_count(d->log, "upgrading in place"), 0);
 
 	install(it_path("src/sockd"), copy);
 	upgrade(d, 1);
-	ck_assert(hello(port));
+	ck_assert(it_hello(port));
 	ck_assert_int_eq(d->pid, pid);
 	it_stop(d);
 }

@@ -532,3 +532,19 @@ it_parse_ctime(const char *s)
 	tm.tm_isdst = -1;
 	return mktime(&tm);
 }
+
+bool
+it_hello(uint16_t port)
+{
+	char buf[256];
+	int fd = tu_connect(port);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT) > 0 &&
+	    write(fd, "x\n", 2) == 2 &&
+	    tu_read_until(fd, buf, sizeof(buf), "Hello, x!\n", IT_WAIT) > 0;
+	close(fd);
+	return ok;
+}

@@ -76,6 +76,8 @@ const char *it_tmp(const char *name);
 bool it_wait_log_count(struct daemon *, const char *text, int n, int ms);
 int it_count(const char *haystack, const char *needle);
 
+/* One exchange with services/hello-tcp on port; true if it went through. */
+bool it_hello(uint16_t port);
 /* Reads until EOF within ms, throwing the data away; true on EOF. */
 bool it_wait_eof(int fd, int ms);
 /* True if nothing (no data, no EOF) arrives on fd within ms. */
