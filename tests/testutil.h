@@ -42,6 +42,7 @@ Suite *metrics_suite(void);
 Suite *upgrade_suite(void);
 Suite *confdiff_suite(void);
 Suite *logaddr_suite(void);
+Suite *upstate_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

@@ -23,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, errlog_suite());
 	srunner_add_suite(sr, confdiff_suite());
 	srunner_add_suite(sr, logaddr_suite());
+	srunner_add_suite(sr, upstate_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	tu_report_skips();
