@@ -119,10 +119,12 @@ exec_now(struct sockd *sd)
 	keep_across_exec(sd, true);
 	log_info("SIGUSR2: upgrading in place: exec %s with %zu handlers running",
 	    sd->up.self, sd->children.count);
-	if (setenv(UPGRADE_ENV_FD, num, 1) == 0)
+	/* The new image tells the service manager it is ready, too. */
+	if (setenv(UPGRADE_ENV_FD, num, 1) == 0 && notify_env(&sd->notify) == 0)
 		execv(sd->up.self, sd->up.argv);
 	log_warn("upgrade: exec %s", sd->up.self);
 	unsetenv(UPGRADE_ENV_FD);
+	unsetenv("NOTIFY_SOCKET");
 	keep_across_exec(sd, false);
 	close(fd);
 	give_up(sd, "the exec failed");

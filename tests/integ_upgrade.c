@@ -157,6 +157,31 @@ START_TEST(upgrade_keeps_handler_stderr)
 }
 END_TEST
 
+/* Under a service manager: RELOADING=1 at the check, READY=1 from the new
+ * image, whose NOTIFY_SOCKET the old one had taken out of the environment. */
+START_TEST(upgrade_tells_the_service_manager)
+{
+	uint16_t port = tu_free_port();
+	char path[4200];
+	int fd = it_notify_socket(path, sizeof(path));
+	struct daemon *d;
+
+	setenv("NOTIFY_SOCKET", path, 1);
+	d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	unsetenv("NOTIFY_SOCKET");
+	it_expect_notify(fd, "READY=1");
+	upgrade(d, 1);
+	it_expect_notify(fd, "RELOADING=1");
+	it_expect_notify(fd, "READY=1");
+	ck_assert(it_hello(port));
+	it_stop(d);
+	it_expect_notify(fd, "STOPPING=1");
+	close(fd);
+}
+END_TEST
+
 /* Copies src/sockd to path, through a temporary name and a rename, as a
  * package manager replaces a running binary. */
 static void
@@ -227,6 +252,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_under_load);
 	tcase_add_test(tc, upgrade_keeps_busy_wait_service);
 	tcase_add_test(tc, upgrade_keeps_handler_stderr);
+	tcase_add_test(tc, upgrade_tells_the_service_manager);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;

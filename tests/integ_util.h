@@ -76,6 +76,10 @@ const char *it_tmp(const char *name);
 bool it_wait_log_count(struct daemon *, const char *text, int n, int ms);
 int it_count(const char *haystack, const char *needle);
 
+/* A datagram socket bound to a path under the temp dir, for NOTIFY_SOCKET
+ * (the path in path); and a check that the next message on it is state. */
+int it_notify_socket(char *path, size_t len);
+void it_expect_notify(int fd, const char *state);
 /* One exchange with services/hello-tcp on port; true if it went through. */
 bool it_hello(uint16_t port);
 /* Reads until EOF within ms, throwing the data away; true on EOF. */
