@@ -124,7 +124,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
-	upgrade_init(&sd, argv);
+	upgrade_init(&sd);
 	/* The new image of an upgrade in place (SIGUSR2): already a daemon. */
 	if ((upgraded = adopt_begin(&sd)) == -1)
 		goto out;
@@ -152,6 +152,7 @@ main(int argc, char **argv)
 	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
+	sd.up.pidfile = o.pidfile ? pf.path : NULL;
 	sig_fatal_pidfile(pf.path);
 	log_event_always(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
 	    "ready: %zu services", sd.nsvcs);

@@ -124,7 +124,7 @@ void reload_retire(struct sockd *, struct service *);
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 
 /* upgrade.c */
-void upgrade_init(struct sockd *, char **argv);
+void upgrade_init(struct sockd *);
 void upgrade_print_format(void);
 void upgrade_start(struct sockd *);
 void upgrade_cancel(struct sockd *);

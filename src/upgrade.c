@@ -30,7 +30,7 @@
 #define UPGRADE_SCRAPE_POLL_MS 50
 
 void
-upgrade_init(struct sockd *sd, char **argv)
+upgrade_init(struct sockd *sd)
 {
 	char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
@@ -38,7 +38,6 @@ upgrade_init(struct sockd *sd, char **argv)
 	sd->up.pid = -1;
 	sd->up.pidfd = -1;
 	sd->up.w.fd = -1;
-	sd->up.argv = argv;
 	if (n > 0) {
 		path[n] = '\0';
 		sd->up.self = strdup(path);
@@ -100,10 +99,34 @@ keep_across_exec(const struct sockd *sd, bool keep)
 		(void)fcntl(errlog_reader(el), F_SETFD, keep ? 0 : FD_CLOEXEC);
 }
 
+/*
+ * The command line of the new image: the options of this one, with the
+ * files by their absolute paths, as a daemon's working directory is "/"
+ * and a relative -f or -p would name other files there.
+ */
+static void
+exec_args(const struct sockd *sd, char *argv[8])
+{
+	int n = 0;
+
+	argv[n++] = sd->up.self;
+	if (sd->foreground)
+		argv[n++] = "-F";
+	if (sd->cli_log_level == LOG_DEBUG)
+		argv[n++] = "-d";
+	argv[n++] = "-f";
+	argv[n++] = sd->cfg->path;
+	if (sd->up.pidfile) {
+		argv[n++] = "-p";
+		argv[n++] = (char *)sd->up.pidfile;
+	}
+	argv[n] = NULL;
+}
+
 static void
 exec_now(struct sockd *sd)
 {
-	char num[16];
+	char num[16], *argv[8];
 	int fd;
 
 	errlog_flush_all(sd->errlogs);
@@ -119,9 +142,10 @@ exec_now(struct sockd *sd)
 	keep_across_exec(sd, true);
 	log_info("SIGUSR2: upgrading in place: exec %s with %zu handlers running",
 	    sd->up.self, sd->children.count);
+	exec_args(sd, argv);
 	/* The new image tells the service manager it is ready, too. */
 	if (setenv(UPGRADE_ENV_FD, num, 1) == 0 && notify_env(&sd->notify) == 0)
-		execv(sd->up.self, sd->up.argv);
+		execv(sd->up.self, argv);
 	log_warn("upgrade: exec %s", sd->up.self);
 	unsetenv(UPGRADE_ENV_FD);
 	unsetenv("NOTIFY_SOCKET");

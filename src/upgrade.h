@@ -24,7 +24,7 @@ struct upstate;
 
 struct upgrade {
 	char *self;		/* the binary's path at start; NULL: unknown */
-	char **argv;		/* the command line, to exec again */
+	const char *pidfile;	/* -p's, made absolute; NULL: none given */
 	pid_t pid;		/* the new binary's check; -1: none */
 	int pidfd;		/* its pidfd; -1: none (Linux before 5.3) */
 	struct watch w;		/* its output */

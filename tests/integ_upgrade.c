@@ -182,6 +182,49 @@ START_TEST(upgrade_tells_the_service_manager)
 }
 END_TEST
 
+/*
+ * A daemon (no -F: its working directory is "/") started with a relative
+ * -f and -p: the new image still finds its configuration and pidfile.
+ */
+START_TEST(upgrade_of_a_daemon_with_relative_paths)
+{
+	uint16_t port = tu_free_port();
+	char wrapper[4096], buf[32] = "";
+	struct daemon *d;
+	long pid = 0;
+	FILE *f;
+
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("relative",
+	    "#!/bin/sh\ncd '%s' && exec \"$1\" -d -f sockd.conf -p sockd.pid\n",
+	    tu_tmpdir()));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	/* log = "stderr": the daemon keeps the test's pipe as its stderr. */
+	d = it_start_via(wrapper, tu_write("sockd.conf", "sockd = { log = \"stderr\"; };\n"
+	    "services = ( { name = \"h\"; protocol = \"tcp\"; port = %u;"
+	    " address = \"127.0.0.1\"; server = \"%s\"; });\n", port,
+	    it_path("services/hello-tcp")));
+	for (long end = it_now_ms() + IT_WAIT; pid <= 0 && it_now_ms() < end;
+	    usleep(10000))
+		if ((f = fopen(it_tmp("sockd.pid"), "r")) != NULL) {
+			pid = fgets(buf, sizeof(buf), f) ? atol(buf) : 0;
+			fclose(f);
+		}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_ne(pid, d->pid);		/* it forked to detach */
+	ck_assert_int_eq(kill(pid, SIGUSR2), 0);
+	ck_assert_msg(it_wait_log_count(d, UPGRADED, 1, IT_WAIT), "%s",
+	    it_tail(d->log));
+	ck_assert(it_hello(port));
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert(it_wait_log_count(d, "exiting", 1, IT_WAIT));
+	for (long end = it_now_ms() + IT_WAIT; it_alive(pid, NULL) &&
+	    it_now_ms() < end; usleep(10000))
+		;
+	ck_assert(!it_alive(pid, NULL));
+	ck_assert_int_eq(access(it_tmp("sockd.pid"), F_OK), -1);
+}
+END_TEST
+
 /* Copies src/sockd to path, through a temporary name and a rename, as a
  * package manager replaces a running binary. */
 static void
@@ -253,6 +296,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_keeps_busy_wait_service);
 	tcase_add_test(tc, upgrade_keeps_handler_stderr);
 	tcase_add_test(tc, upgrade_tells_the_service_manager);
+	tcase_add_test(tc, upgrade_of_a_daemon_with_relative_paths);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
