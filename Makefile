@@ -72,6 +72,8 @@ deps:
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
+	/usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || \
+	  missing="$$missing python3-prometheus-client"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make: installing$$missing with apt-get"; \

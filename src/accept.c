@@ -118,7 +118,6 @@ reply_in_master(struct service *svc, int fd, char *reply, ssize_t *len)
 		*len = svc->conf->builtin->dgram(NULL, 0, reply, REPLY_MAX);
 	if (*len > 0)
 		(void)send(fd, reply, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	svc->st.accepted++;
 }
 
 static void
@@ -160,8 +159,14 @@ accept_connections(struct sockd *sd, struct listener *l)
 		if (!admit(svc, c.fd, c.peer, now, &src))
 			continue;
 		if (in_master) {
-			reply_in_master(svc, c.fd, reply, &reply_len);
-			close(c.fd);
+			svc->st.accepted++;
+			events_answered(svc, c.peer, LOG_INFO);
+			if (svc->conf->builtin->scrape)
+				scrape_accept(sd, svc, c.fd);
+			else {
+				reply_in_master(svc, c.fd, reply, &reply_len);
+				close(c.fd);
+			}
 			continue;
 		}
 		if (wildcard)

@@ -213,11 +213,12 @@ time_dgram(const char *in, size_t len, char *out, size_t outsz)
 }
 
 static const struct builtin builtins[] = {
-	{ "echo", echo_stream, echo_dgram, false },
-	{ "discard", discard_stream, discard_dgram, false },
-	{ "chargen", chargen_stream, chargen_dgram, false },
-	{ "daytime", daytime_stream, daytime_dgram, true },
-	{ "time", time_stream, time_dgram, true },
+	{ "echo", echo_stream, echo_dgram, false, false },
+	{ "discard", discard_stream, discard_dgram, false, false },
+	{ "chargen", chargen_stream, chargen_dgram, false, false },
+	{ "daytime", daytime_stream, daytime_dgram, true, false },
+	{ "time", time_stream, time_dgram, true, false },
+	{ "metrics", NULL, NULL, true, true },
 };
 
 const struct builtin *
@@ -232,5 +233,5 @@ builtin_find(const char *name)
 const char *
 builtin_list(void)
 {
-	return "echo, discard, chargen, daytime, time";
+	return "echo, discard, chargen, daytime, time, metrics";
 }

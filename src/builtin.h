@@ -24,6 +24,9 @@ struct builtin {
 	 * to no input: the master sends them itself and closes, no child.
 	 */
 	bool in_master;
+	/* Not a classic service: the master answers HTTP scrapes of its
+	 * counters (scrape.c); TCP only, no stream or dgram function. */
+	bool scrape;
 };
 
 const struct builtin *builtin_find(const char *name);

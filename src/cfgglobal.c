@@ -19,6 +19,7 @@ static const struct keyspec global_keys[] = {
 	{ "log", K_STRING },
 	{ "log_format", K_STRING },
 	{ "log_level", K_STRING },
+	{ "log_addresses", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -32,6 +33,9 @@ parse_words(struct loader *ld, const config_setting_t *grp,
 	static const char *const format_words[] = { "text", "json", NULL };
 	static const char *const level_words[] = { "error", "warning", "info",
 	    "debug", NULL };
+	/* In the order of enum log_addresses. */
+	static const char *const addresses_words[] = { "full", "truncated",
+	    "none", NULL };
 	static const int levels[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	unsigned errors = 0;
 	int e;
@@ -47,6 +51,10 @@ parse_words(struct loader *ld, const config_setting_t *grp,
 	errors += e == -2;
 	if ((e = cfgkeys_enum(ld, grp, "log_level", level_words, "sockd")) >= 0)
 		g->log_level = levels[e];
+	errors += e == -2;
+	if ((e = cfgkeys_enum(ld, grp, "log_addresses", addresses_words,
+	    "sockd")) >= 0)
+		g->log_addresses = e;
 	errors += e == -2;
 	return errors;
 }

@@ -184,6 +184,11 @@ parse_handler(struct loader *ld, const config_setting_t *grp,
 		    "unknown builtin \"%s\" (known: %s)", builtin, builtin_list());
 		errors++;
 	}
+	if (sc->builtin && sc->builtin->scrape && sc->proto != PROTO_TCP) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "builtin"), who,
+		    "builtin \"%s\" answers HTTP: protocol must be \"tcp\"", builtin);
+		errors++;
+	}
 	if ((s = config_setting_get_member(grp, "args")) != NULL) {
 		cfgkeys_error(ld, s, who, "args: not allowed with a builtin");
 		errors++;

@@ -28,6 +28,9 @@ enum svc_stderr { STDERR_LOG, STDERR_NULL, STDERR_INHERIT };
 enum shutdown_mode { SHUTDOWN_LEAVE, SHUTDOWN_TERMINATE };
 enum log_dest { LOG_DEST_DEFAULT, LOG_DEST_STDERR, LOG_DEST_SYSLOG };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+/* How much of a client's address the log shows (logaddr.c). */
+enum log_addresses { LOG_ADDRESSES_FULL, LOG_ADDRESSES_TRUNCATED,
+    LOG_ADDRESSES_NONE };
 
 struct builtin;
 
@@ -90,6 +93,7 @@ struct global_conf {
 	enum log_dest log;
 	enum log_format log_format;
 	int log_level;			/* a syslog priority; -1: not set */
+	enum log_addresses log_addresses;
 };
 
 struct config {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include "builtin.h"
 #include "log.h"
+#include "logaddr.h"
 #include "sockd.h"
 #include "unforked.h"
 
@@ -110,8 +111,8 @@ dgram_answerable(struct sockd *sd, struct service *svc,
 		/* Debug only: whoever forges the datagrams would choose the
 		 * log's volume otherwise. */
 		if (log_debugging()) {
-			char ip[ADDR_STRLEN];
-			addr_format(&a, ip);
+			char ip[LOGADDR_STRLEN];
+			logaddr_format(&a, ip);
 			log_debug("service \"%s\": udp_loop_guard dropped a datagram "
 			    "from %s port %u", sc->name, ip, port);
 		}
@@ -160,6 +161,10 @@ dgram_answer(struct sockd *sd, struct listener *l)
 			ssize_t len;
 			if (!dgram_answerable(sd, svc, (struct sockaddr *)&db->peer[i]))
 				continue;
+			/* Counted always; logged at debug level only, as a
+			 * flood of (perhaps forged) datagrams would flood the log. */
+			svc->st.accepted++;
+			events_answered(svc, (struct sockaddr *)&db->peer[i], LOG_DEBUG);
 			len = b->dgram(db->iin[i].iov_base, db->in[i].msg_len, out,
 			    DGRAM_MAX);
 			if (len < 0)

@@ -235,6 +235,16 @@ on_readable(struct watch *w)
 	}
 }
 
+/* Puts el at the head of the daemon's list. */
+static void
+errlog_link(struct errlog *el, struct errlog **all)
+{
+	if ((el->next = *all) != NULL)
+		el->next->prevp = &el->next;
+	el->prevp = all;
+	*all = el;
+}
+
 struct errlog *
 errlog_open(struct loop *loop, struct service *svc, struct errlog **all)
 {
@@ -263,11 +273,53 @@ errlog_open(struct loop *loop, struct service *svc, struct errlog **all)
 		return NULL;
 	}
 	el->svc = service_ref(svc);
-	if ((el->next = *all) != NULL)
-		el->next->prevp = &el->next;
-	el->prevp = all;
-	*all = el;
+	errlog_link(el, all);
 	return el;
+}
+
+struct errlog *
+errlog_adopt(struct loop *loop, struct service *svc, int fd, struct errlog **all)
+{
+	struct errlog *el = calloc(1, sizeof(*el));
+
+	if (el == NULL)
+		return NULL;
+	el->w = (struct watch){ .fd = fd, .fn = on_readable, .arg = el };
+	el->wfd = -1;
+	el->loop = loop;
+	if (loop_enable(loop, &el->w, true) == -1) {
+		free(el);
+		return NULL;
+	}
+	el->svc = service_ref(svc);
+	errlog_link(el, all);
+	return el;
+}
+
+const struct errlog *
+errlog_next(const struct errlog *el)
+{
+	return el->next;
+}
+
+int
+errlog_reader(const struct errlog *el)
+{
+	return el->w.fd;
+}
+
+struct service *
+errlog_service(const struct errlog *el)
+{
+	return el->svc;
+}
+
+void
+errlog_flush_all(struct errlog *all)
+{
+	for (struct errlog *el = all; el; el = el->next)
+		for (int i = 0; el->parts && i < ERRLOG_PARTS; i++)
+			part_flush(el, &el->parts[i]);
 }
 
 int

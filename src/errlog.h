@@ -23,6 +23,16 @@ int errlog_fd(const struct errlog *);
 void errlog_ended(struct errlog *, pid_t);
 /* No more children will be given it; it goes once the last has gone. */
 void errlog_retire(struct errlog *);
+/* For an upgrade in place (upstate.c, adopt.c): the list, each log's
+ * reading end and service, and a log taken over from the old image,
+ * retired (no new child is given it). */
+const struct errlog *errlog_next(const struct errlog *);
+int errlog_reader(const struct errlog *);
+struct service *errlog_service(const struct errlog *);
+struct errlog *errlog_adopt(struct loop *, struct service *, int fd,
+    struct errlog **all);
+/* Logs every unfinished line as it is (before the exec of an upgrade). */
+void errlog_flush_all(struct errlog *all);
 /* On exit: logs what is pending and closes everything. */
 void errlog_close_all(struct errlog **all);
 /*

@@ -1,7 +1,8 @@
 /*
- * The log events whose keys sockd(8) promises, for a connection taken, a
- * child ended and the counters on SIGUSR1. Formats and logs; changes no
- * state.
+ * The log events whose keys sockd(8) promises, for a connection taken or
+ * answered, a child ended, the counters on SIGUSR1 and a reload's
+ * changes. Formats and logs; changes no state. Client addresses go
+ * through logaddr.c (log_addresses).
  */
 
 #include <errno.h>
@@ -11,20 +12,32 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include "confdiff.h"
 #include "log.h"
+#include "logaddr.h"
 #include "sockd.h"
+
+/* The client's address as the log shows it ("-" if none), and its port. */
+static void
+client_of(const struct sockaddr *peer, char ip[LOGADDR_STRLEN], uint16_t *port)
+{
+	struct addr a;
+
+	*port = 0;
+	strcpy(ip, "-");
+	if (peer && addr_from_sockaddr(peer, &a, port) == 0)
+		logaddr_format(&a, ip);
+}
 
 void
 events_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
 {
-	struct addr a;
-	uint16_t port = 0;
-	char ip[ADDR_STRLEN] = "-";
+	uint16_t port;
+	char ip[LOGADDR_STRLEN];
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
-		addr_format(&a, ip);
+	client_of(peer, ip, &port);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port), KV_I("pid", pid) };
 	if (peer)
@@ -35,6 +48,27 @@ events_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pi
 		log_event(LOG_INFO, "accepted", kv, 4,
 		    "service \"%s\": pid %ld took the socket", svc->conf->name,
 		    (long)pid);
+}
+
+/*
+ * An answer the master gave itself, with no child: a TCP built-in such as
+ * daytime or a metrics scrape (level LOG_INFO), or one datagram of a UDP
+ * built-in (LOG_DEBUG: one line per datagram only when debugging).
+ */
+void
+events_answered(const struct service *svc, const struct sockaddr *peer,
+    int level)
+{
+	uint16_t port;
+	char ip[LOGADDR_STRLEN];
+
+	if (!log_enabled(level))
+		return;
+	client_of(peer, ip, &port);
+	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
+	    KV_I("port", port) };
+	log_event(level, "answered", kv, 3, "service \"%s\": answered %s port %u",
+	    svc->conf->name, ip, port);
 }
 
 void
@@ -82,12 +116,94 @@ events_stats(const struct sockd *sd)
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),
+		    KV_I("backoff_pauses", st->backoff_pauses),
 		    KV_S("paused", svc->paused || svc->faulted ? "yes" : "no") };
-		log_event(LOG_INFO, "stats", kv, sizeof(kv) / sizeof(kv[0]),
+		/* Asked for by the operator: whatever log_level says. */
+		log_event_always(LOG_INFO, "stats", kv, sizeof(kv) / sizeof(kv[0]),
 		    "service \"%s\": accepted %llu, refused %llu (%s), active %u, "
-		    "ended ok %llu, failed %llu, signaled %llu, paused %s",
+		    "ended ok %llu, failed %llu, signaled %llu, paused %s, "
+		    "back-off pauses %llu",
 		    svc->conf->name, st->accepted, refused, by, svc->nchildren,
 		    st->ended_ok, st->ended_failed, st->ended_signal,
-		    svc->paused || svc->faulted ? "yes" : "no");
+		    svc->paused || svc->faulted ? "yes" : "no", st->backoff_pauses);
 	}
+}
+
+/* One line of a reload's report: change is "added", "removed" or
+ * "changed"; socket "kept", "new" or NULL (a removed service). */
+static void
+reload_line(const char *name, const char *change, const char *socket,
+    const struct confdiff *d)
+{
+	char keys[512] = "", text[2048] = "";
+
+	if (d) {
+		confdiff_keys(d, keys, sizeof(keys));
+		confdiff_text(d, text, sizeof(text));
+	}
+	struct log_kv kv[] = { KV_S("service", name), KV_S("change", change),
+	    KV_S("socket", socket ? socket : "closed"), KV_S("keys", keys),
+	    KV_S("detail", text) };
+	log_event(LOG_INFO, "reload_change", kv, 5,
+	    "SIGHUP: service \"%s\" %s%s%s%s; socket %s", name, change,
+	    *text ? " (" : "", text, *text ? ")" : "",
+	    socket ? socket : "closed");
+}
+
+/* The running service named like sc, among those a reload leaves. */
+static const struct service *
+left_named(const struct sockd *sd, const char *name)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		if (sd->svcs[i] && strcmp(sd->svcs[i]->conf->name, name) == 0)
+			return sd->svcs[i];
+	return NULL;
+}
+
+static bool
+in_new(const struct svc_conf *const *nc, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(nc[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A reload about to commit: nv[i] runs nc[i], kept (still on its old
+ * configuration) or bound for cfg; sd->svcs holds what is left of the old
+ * list. One line per service added, removed or changed, or one saying
+ * nothing changed.
+ */
+void
+events_reload(const struct sockd *sd, const struct config *cfg,
+    struct service *const *nv, const struct svc_conf *const *nc, size_t n)
+{
+	struct confdiff d;
+	const struct service *old;
+	unsigned lines = 0;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool kept = nv[i]->cfg != cfg;
+		old = kept ? nv[i] : left_named(sd, nc[i]->name);
+		if (old == NULL)
+			reload_line(nc[i]->name, "added", "new", NULL);
+		else if (confdiff_services(old->conf, nc[i], &d) > 0)
+			reload_line(nc[i]->name, "changed", kept ? "kept" : "new", &d);
+		else
+			continue;
+		lines++;
+	}
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		old = sd->svcs[i];
+		if (old == NULL || in_new(nc, n, old->conf->name))
+			continue;
+		reload_line(old->conf->name, "removed", NULL, NULL);
+		lines++;
+	}
+	if (lines == 0)
+		log_event(LOG_INFO, "reload_change", &KV_S("change", "none"), 1,
+		    "SIGHUP: no service changed");
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "builtin.h"
 #include "log.h"
 #include "sockd.h"
 
@@ -45,6 +46,8 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 		return false;
 	if (svc->paused)
 		return refuses_while_paused(svc->conf);
+	if (svc->conf->builtin && svc->conf->builtin->scrape)
+		return !svc->rate_wait && !scrape_full(sd);
 	if (accept_in_master(svc->conf))
 		return !svc->rate_wait;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&

@@ -29,7 +29,8 @@ loop_free(struct loop *l)
 int
 loop_enable(struct loop *l, struct watch *w, bool on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = w };
+	struct epoll_event ev = { .events = !on ? 0 : w->out ? EPOLLOUT : EPOLLIN,
+	    .data.ptr = w };
 
 	if (w->added && w->on == on)
 		return 0;

@@ -12,6 +12,7 @@ struct watch {
 	void *arg;
 	bool added;
 	bool on;
+	bool out;	/* watch for room to write instead of input */
 };
 
 struct timer {
@@ -34,7 +35,8 @@ struct loop {
 
 int loop_init(struct loop *);
 void loop_free(struct loop *);
-/* Starts or stops watching w->fd for input; idempotent. */
+/* Starts or stops watching w->fd for input (or output: w->out); idempotent.
+ * Change w->out only while w is not added. */
 int loop_enable(struct loop *, struct watch *, bool on);
 /* Stops watching w; safe from a callback, even one of the same batch,
  * so w may be freed right after. */

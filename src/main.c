@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	struct pidfile pf = { .fd = -1 };
 	const char *pidpath;
 	pid_t holder;
-	int rc = 1;
+	int rc = 1, upgraded;
 
 	parse_options(argc, argv, &o);
 	sd.foreground = o.foreground;
@@ -119,10 +119,15 @@ main(int argc, char **argv)
 	if (o.test) {
 		printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
 		    cfg->nsvcs, cfg->nenabled);
+		upgrade_print_format();
 		config_unref(cfg);
 		return 0;
 	}
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
+	upgrade_init(&sd);
+	/* The new image of an upgrade in place (SIGUSR2): already a daemon. */
+	if ((upgraded = adopt_begin(&sd)) == -1)
+		goto out;
 
 	pidpath = o.pidfile ? o.pidfile : cfg->global.pidfile;
 	if (pidpath && pidfile_open(&pf, pidpath, &holder) == -1) {
@@ -136,16 +141,18 @@ main(int argc, char **argv)
 	/* Every socket is bound while errors can still reach the terminal. */
 	if (master_open(&sd, cfg) == -1)
 		goto out_master;
-	if (!o.foreground &&
+	if (!o.foreground && !upgraded &&
 	    daemon_detach(cfg->global.log == LOG_DEST_STDERR) == -1) {
 		log_warn("daemonize");
 		goto out_master;
 	}
 	if (master_start(&sd) == -1)
 		goto out_master;
+	adopt_finish(&sd);
 	master_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
+	sd.up.pidfile = o.pidfile ? pf.path : NULL;
 	sig_fatal_pidfile(pf.path);
 	log_event_always(LOG_INFO, "ready", &KV_I("services", (long long)sd.nsvcs), 1,
 	    "ready: %zu services", sd.nsvcs);
@@ -156,6 +163,7 @@ out_master:
 	master_close(&sd);
 	pidfile_remove(&pf);
 out:
+	upgrade_cancel(&sd);	/* done by master_close() if it ran */
 	config_unref(cfg);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include "errlog.h"
 #include "log.h"
+#include "logaddr.h"
 #include "master.h"
 #include "sockd.h"
 
@@ -63,6 +64,9 @@ on_one_signal(struct sockd *sd, int sig)
 	case SIGUSR1:
 		events_stats(sd);
 		break;
+	case SIGUSR2:
+		sd->upgrade = true;
+		break;
 	default:
 		ignore_signal(sd, sig);
 		break;
@@ -89,6 +93,7 @@ apply_log_config(const struct sockd *sd, const struct config *cfg)
 	bool to_syslog = g->log == LOG_DEST_DEFAULT ? !sd->foreground :
 	    g->log == LOG_DEST_SYSLOG;
 
+	logaddr_set(g->log_addresses);
 	log_configure(to_syslog, g->log_format == LOG_FORMAT_JSON,
 	    sd->cli_log_level >= 0 ? sd->cli_log_level :
 	    g->log_level >= 0 ? g->log_level : LOG_INFO);
@@ -106,6 +111,7 @@ int
 master_open(struct sockd *sd, struct config *cfg)
 {
 	sd->cfg = cfg;
+	sd->started = time(NULL);
 	sd->check = (struct cfgcheck){ .pid = -1, .fd = -1 };
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
@@ -217,6 +223,8 @@ master_run(struct sockd *sd)
 		}
 		if (sd->reload && !sd->quit)
 			reload_start(sd);
+		if (sd->upgrade && !sd->quit)
+			upgrade_start(sd);
 	}
 	notify_send(&sd->notify, "STOPPING=1");
 	/* Stop accepting at once; children finish or are terminated. */
@@ -236,6 +244,8 @@ master_close(struct sockd *sd)
 	struct children *c = &sd->children;
 
 	reload_cancel(sd);
+	upgrade_cancel(sd);
+	scrape_close_all(sd);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		reload_retire(sd, sd->svcs[i]);
 	free(sd->svcs);

@@ -36,6 +36,22 @@ notify_send(const struct notify *n, const char *state)
 		    (const struct sockaddr *)&n->sa, n->len);
 }
 
+int
+notify_env(const struct notify *n)
+{
+	char path[sizeof(n->sa.sun_path) + 1];
+	size_t len;
+
+	if (n->fd == -1)
+		return 0;
+	len = n->len - offsetof(struct sockaddr_un, sun_path);
+	memcpy(path, n->sa.sun_path, len);
+	path[len] = '\0';
+	if (path[0] == '\0')
+		path[0] = '@';		/* an abstract socket */
+	return setenv("NOTIFY_SOCKET", path, 1);
+}
+
 void
 notify_close(struct notify *n)
 {

@@ -14,5 +14,8 @@ struct notify {
 void notify_open(struct notify *);
 void notify_send(const struct notify *, const char *state);
 void notify_close(struct notify *);
+/* Puts NOTIFY_SOCKET back into the environment, for an exec of sockd
+ * itself (an upgrade in place); 0, or -1 with errno. */
+int notify_env(const struct notify *);
 
 #endif

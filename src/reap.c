@@ -104,6 +104,7 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 		svc->st.ended_failed++;
 	else
 		svc->st.ended_ok++;
+	metrics_observe(&svc->st, ms);
 	if (!failed || ms >= FAST_FAIL_MS) {
 		svc->nfails = 0;
 		svc->backoff_ms = 1000;
@@ -116,6 +117,7 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 	    "service \"%s\": more than %u fast failures within %d s; pausing for %u s",
 	    svc->conf->name, svc->fails_cap - 1, FAIL_WINDOW_MS / 1000,
 	    svc->backoff_ms / 1000);
+	svc->st.backoff_pauses++;
 	gate_pause(sd, svc, svc->backoff_ms);
 	svc->backoff_ms = svc->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    svc->backoff_ms * 2;

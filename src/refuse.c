@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logaddr.h"
 #include "refuse.h"
 
 const char *
@@ -31,7 +32,7 @@ void
 refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
     const struct addr *a, uint16_t port, enum refuse_reason r, int64_t now)
 {
-	char ip[ADDR_STRLEN];
+	char ip[LOGADDR_STRLEN];
 
 	/* The master never waits on a client: what does not fit is lost. */
 	if (msg)
@@ -43,14 +44,18 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 		rl->suppressed[r]++;
 		return;
 	}
-	addr_format(a, ip);
-	if (rl->suppressed[r])
-		log_warnx("service \"%s\": refused %s port %u: %s "
-		    "(%u more suppressed)", service, ip, port,
-		    reason_text(r), rl->suppressed[r]);
+	unsigned suppressed = rl->suppressed[r];
+	logaddr_format(a, ip);
+	struct log_kv kv[] = { KV_S("service", service), KV_S("client", ip),
+	    KV_I("port", port), KV_S("reason", refuse_reason_name(r)),
+	    KV_I("suppressed", suppressed) };
+	if (suppressed)
+		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
+		    "%s port %u: %s (%u more suppressed)", service, ip, port,
+		    reason_text(r), suppressed);
 	else
-		log_warnx("service \"%s\": refused %s port %u: %s", service, ip,
-		    port, reason_text(r));
+		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
+		    "%s port %u: %s", service, ip, port, reason_text(r));
 	rl->window[r] = now;
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;
@@ -68,7 +73,11 @@ refuse_flush(struct refuse_log *rl, const char *service)
 	for (int r = 0; r < REFUSE_NREASONS; r++) {
 		if (rl->suppressed[r] == 0)
 			continue;
-		log_warnx("service \"%s\": %u more refusals (%s) suppressed",
+		struct log_kv kv[] = { KV_S("service", service),
+		    KV_S("reason", refuse_reason_name(r)),
+		    KV_I("suppressed", rl->suppressed[r]) };
+		log_event(LOG_WARNING, "refused_suppressed", kv, 3,
+		    "service \"%s\": %u more refusals (%s) suppressed",
 		    service, rl->suppressed[r], reason_text(r));
 		rl->suppressed[r] = 0;
 		rl->logged[r] = 0;

@@ -86,7 +86,8 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		log_warn("service \"%s\"", sc->name);
 		return -1;
 	}
-	if (service_open(svc) == -1) {
+	/* After an upgrade in place, the sockets the old image had. */
+	if (!adopt_listeners(sd, svc) && service_open(svc) == -1) {
 		int saved = errno;
 		service_describe(svc, what, sizeof(what));
 		errno = saved;
@@ -156,6 +157,8 @@ reload_switch(struct sockd *sd, struct config *cfg)
 			goto undo;
 		n++;
 	}
+	if (sd->cfg != cfg)
+		events_reload(sd, cfg, nv, nc, n);
 	/* Committed: kept services take their new settings, the rest go. */
 	for (size_t i = 0; i < n; i++) {
 		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
@@ -217,10 +220,14 @@ reload_finish(struct sockd *sd)
 	if (cfg == NULL) {
 		log_cfgerr(err.text);
 		log_warnx("reload failed; keeping the running configuration");
+		sd->reloads_failed++;
 	} else if (reload_switch(sd, cfg) == -1) {
 		log_warnx("reload abandoned; keeping the running configuration");
 		config_unref(cfg);
+		sd->reloads_failed++;
 	} else {
+		sd->reloads_ok++;
+		sd->last_reload = time(NULL);
 		config_unref(sd->cfg);
 		sd->cfg = cfg;
 		master_log_config(sd);
@@ -267,6 +274,7 @@ reload_start(struct sockd *sd)
 	if (cfgcheck_start(&sd->check, sd->cfg->path) == -1) {
 		log_warn("reload: cannot check %s", sd->cfg->path);
 		log_warnx("reload failed; keeping the running configuration");
+		sd->reloads_failed++;
 		notify_send(&sd->notify, "READY=1");
 		return;
 	}

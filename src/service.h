@@ -28,10 +28,19 @@ struct listener {
 	struct service *svc;
 };
 
+/* Upper bounds of the handler lifetime histogram: metrics.c's table. */
+#define SERVICE_DURATION_BOUNDS 14
+
+/* Counters only, never an address (they are published by metrics.c). */
 struct service_stats {
-	unsigned long long accepted;
+	unsigned long long accepted;	/* for UDP built-ins: datagrams */
 	unsigned long long refused[REFUSE_NREASONS];
 	unsigned long long ended_ok, ended_failed, ended_signal;
+	unsigned long long backoff_pauses;	/* failure back-off pauses begun */
+	/* Handlers ended per lifetime bound (the last: above them all), not
+	 * cumulative, and the sum of their lifetimes. */
+	unsigned long long duration[SERVICE_DURATION_BOUNDS + 1];
+	unsigned long long duration_ms;
 };
 
 struct service {

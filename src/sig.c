@@ -16,14 +16,15 @@
 #define KSIG_RTMIN 32
 
 /* The signals the daemon acts on (master.c). */
-static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
+    SIGUSR2 };
 
 /*
  * Signals sockd has no use for, whose default action would end it without
  * a word and leave its pidfile: read like the others, and logged as
  * ignored. So are the real-time signals, 32 to 64.
  */
-static const int unused[] = { SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
+static const int unused[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
     SIGPWR, SIGXCPU,
 #ifdef SIGSTKFLT
     SIGSTKFLT,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cfgcheck.h"
 #include "children.h"
@@ -22,9 +23,11 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
+#include "upgrade.h"
 
 struct errlog;
 struct dgram_batch;
+struct scrape;
 
 struct sockd {
 	struct config *cfg;
@@ -52,6 +55,14 @@ struct sockd {
 	 * many times it came since. */
 	uint64_t sig_logged_ms[SIG_NUM];
 	unsigned sig_unlogged[SIG_NUM];
+	/* Daemon-wide figures for metrics.c. */
+	time_t started;			/* wall clock */
+	time_t last_reload;		/* last successful reload; 0: none */
+	unsigned long long reloads_ok, reloads_failed;
+	struct scrape *scrapes;		/* HTTP scrapes in progress (scrape.c) */
+	unsigned nscrapes;
+	bool upgrade;			/* SIGUSR2 came */
+	struct upgrade up;		/* upgrade.c, adopt.c */
 };
 
 /*
@@ -91,6 +102,8 @@ void dgram_free(struct sockd *);
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);
+bool start_adopt(struct sockd *, struct service *, pid_t, uint64_t started_ms,
+    const struct addr *source, uint64_t lifetime_when, bool term_sent);
 void start_retire_errlog(struct service *);
 void start_renew_errlog(struct sockd *, struct service *);
 
@@ -110,9 +123,38 @@ void reload_retire(struct sockd *, struct service *);
 /* Whether a service running as old keeps its sockets when sc replaces it. */
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 
+/* upgrade.c */
+void upgrade_init(struct sockd *);
+void upgrade_print_format(void);
+void upgrade_start(struct sockd *);
+void upgrade_cancel(struct sockd *);
+
+/* adopt.c */
+int adopt_begin(struct sockd *);
+bool adopt_listeners(struct sockd *, struct service *);
+void adopt_finish(struct sockd *);
+
+/* scrape.c */
+/* Takes over fd, a connection to a metrics service, and answers it. */
+void scrape_accept(struct sockd *, struct service *, int fd);
+/* Whether no more scrapes may start now (clients wait in the backlog). */
+bool scrape_full(const struct sockd *);
+void scrape_close_all(struct sockd *);
+
+/* metrics.c */
+/* The Prometheus text (format 0.0.4), malloc'd; NULL when out of memory. */
+char *metrics_render(const struct sockd *, size_t *len);
+/* Counts a handler that lived ms into its service's histogram. */
+void metrics_observe(struct service_stats *, uint64_t ms);
+
 /* events.c */
 void events_accepted(const struct service *, const struct sockaddr *, pid_t);
+/* A connection or datagram answered by the master itself. */
+void events_answered(const struct service *, const struct sockaddr *, int level);
 void events_ended(const struct child *, int status, uint64_t ms);
 void events_stats(const struct sockd *);
+/* A reload about to commit: what it adds, removes and changes (reload.c). */
+void events_reload(const struct sockd *, const struct config *,
+    struct service *const *nv, const struct svc_conf *const *nc, size_t n);
 
 #endif

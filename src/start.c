@@ -114,16 +114,17 @@ child_new(struct sockd *sd, struct service *svc)
 	return ch;
 }
 
-/* Records a started child: caps, per-source count, lifetime, reaping. */
+/*
+ * Records a started child: caps, per-source count, lifetime (lifetime_ms
+ * from now; 0: none), reaping.
+ */
 static void
-record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
-    struct source *src)
+record(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
+    struct source *src, uint64_t lifetime_ms)
 {
 	struct service *svc = ch->svc;
-	unsigned lifetime = svc->conf->max_lifetime;
 
 	ch->pid = pid;
-	ch->started_ms = loop_now_ms();
 	children_add(&sd->children, ch);
 	service_ref(svc);
 	svc->nchildren++;
@@ -135,9 +136,45 @@ record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
 	}
 	reap_watch_exit(sd, ch, pidfd);
 	reap_sync_sigchld(sd);
-	if (lifetime && loop_timer_set(&sd->loop, &ch->lifetime, lifetime * 1000ULL) == -1)
+	if (lifetime_ms && loop_timer_set(&sd->loop, &ch->lifetime, lifetime_ms) == -1)
 		log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
 		    svc->conf->name, (long)pid);
+}
+
+static void
+record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
+    struct source *src)
+{
+	ch->started_ms = loop_now_ms();
+	record(sd, ch, pid, pidfd, src, ch->svc->conf->max_lifetime * 1000ULL);
+}
+
+/*
+ * A child the old image of an upgrade in place started: recorded as it
+ * was, its start time and lifetime deadline (0: none) on the monotonic
+ * clock, which the exec kept. Reaped by SIGCHLD.
+ */
+bool
+start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
+    uint64_t started_ms, const struct addr *source, uint64_t lifetime_when,
+    bool term_sent)
+{
+	uint64_t now = loop_now_ms();
+	struct source *src = NULL;
+	struct child *ch;
+
+	if ((ch = child_new(sd, svc)) == NULL)
+		return false;
+	if (source && (src = persource_get(&svc->sources, source,
+	    ratelimit_now())) == NULL) {
+		children_release(&sd->children, ch);
+		return false;
+	}
+	ch->started_ms = started_ms;
+	ch->term_sent = term_sent;
+	record(sd, ch, pid, -1, src, !lifetime_when ? 0 :
+	    lifetime_when > now ? lifetime_when - now : 1);
+	return true;
 }
 
 /* Returns false when no child could be started (the caller may pause). */

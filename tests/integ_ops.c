@@ -598,48 +598,22 @@ START_TEST(fork_failure_is_survived)
 }
 END_TEST
 
-static int
-notify_socket(char *path, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	snprintf(path, len, "%s/notify", tu_tmpdir());
-	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-static void
-expect_notify(int fd, const char *state)
-{
-	char buf[128];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	ck_assert_msg(poll(&p, 1, 5000) == 1, "no %s", state);
-	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
-	ck_assert_str_eq(buf, state);
-}
-
 START_TEST(sd_notify)
 {
 	uint16_t port = tu_free_port();
 	const char *conf = tu_write("sockd.conf", "services = (%s);\n",
 	    hello_conf("h", port, NULL));
 	char path[4200];
-	int fd = notify_socket(path, sizeof(path));
+	int fd = it_notify_socket(path, sizeof(path));
 
 	setenv("NOTIFY_SOCKET", path, 1);
 	struct daemon *d = it_start(conf);
-	expect_notify(fd, "READY=1");
+	it_expect_notify(fd, "READY=1");
 	kill(d->pid, SIGHUP);
-	expect_notify(fd, "RELOADING=1");
-	expect_notify(fd, "READY=1");
+	it_expect_notify(fd, "RELOADING=1");
+	it_expect_notify(fd, "READY=1");
 	it_stop(d);
-	expect_notify(fd, "STOPPING=1");
+	it_expect_notify(fd, "STOPPING=1");
 	close(fd);
 }
 END_TEST

@@ -81,6 +81,10 @@ int it_count(const char *haystack, const char *needle);
  * "Hello, NAME!\n" (each within IT_WAIT).
  */
 bool it_hello(uint16_t port, const char *name);
+/* A datagram socket bound to a path under the temp dir, for NOTIFY_SOCKET
+ * (the path in path); and a check that the next message on it is state. */
+int it_notify_socket(char *path, size_t len);
+void it_expect_notify(int fd, const char *state);
 /* Reads until EOF within ms, throwing the data away; true on EOF. */
 bool it_wait_eof(int fd, int ms);
 /* True if nothing (no data, no EOF) arrives on fd within ms. */

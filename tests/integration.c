@@ -9,5 +9,6 @@ main(void)
 	check_set_max_msg_size(TU_LOG_MAX + 4096);
 	return tu_run_suites(daemon_suite(), services_suite(), process_suite(),
 	    ops_suite(), controls_suite(), fastpath_suite(), hostile_suite(),
-	    reliability_suite(), faults_suite(), NULL);
+	    reliability_suite(), faults_suite(), metrics_suite(), upgrade_suite(),
+	    NULL);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "testutil.h"
 
 static char tmpdir[PATH_MAX];
@@ -747,4 +748,16 @@ tu_captured(int fd, char *buf, size_t len, size_t have)
 		have += n;
 	buf[have] = '\0';
 	return have;
+}
+
+struct config *
+tu_load_services(const char *name, const char *services)
+{
+	struct cfgerr err = { 0 };
+	struct config *cfg = config_load(tu_write(name, "services = (%s);\n",
+	    services), &err);
+
+	ck_assert_msg(cfg != NULL, "%s", err.text);
+	cfgerr_free(&err);
+	return cfg;
 }

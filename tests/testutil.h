@@ -38,6 +38,11 @@ Suite *loop_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);
+Suite *metrics_suite(void);
+Suite *upgrade_suite(void);
+Suite *confdiff_suite(void);
+Suite *logaddr_suite(void);
+Suite *upstate_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
@@ -82,6 +87,10 @@ void tu_cleanup(void);
 /* Writes a file under the temp dir (printf-style) and returns its path. */
 const char *tu_write(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+struct config;
+/* Loads "services = (services);" written to name under the temp dir; fails
+ * the test with the loader's errors. */
+struct config *tu_load_services(const char *name, const char *services);
 /* A loopback port that is free for both TCP and UDP right now. */
 uint16_t tu_free_port(void);
 

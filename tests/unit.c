@@ -7,5 +7,6 @@ main(void)
 	return tu_run_suites(config_suite(), cfgscan_suite(), addr_suite(),
 	    children_suite(), builtin_suite(), acl_suite(), ratelimit_suite(),
 	    config_controls_suite(), reload_suite(), loop_suite(), log_suite(),
-	    refuse_suite(), errlog_suite(), NULL);
+	    refuse_suite(), errlog_suite(), confdiff_suite(), logaddr_suite(),
+	    upstate_suite(), NULL);
 }

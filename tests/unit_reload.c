@@ -20,18 +20,6 @@ teardown(void)
 	tu_cleanup();
 }
 
-static struct config *
-load(const char *name, const char *services)
-{
-	struct cfgerr err = { 0 };
-	struct config *cfg = config_load(tu_write(name, "services = (%s);\n",
-	    services), &err);
-
-	ck_assert_msg(cfg != NULL, "%s", err.text);
-	cfgerr_free(&err);
-	return cfg;
-}
-
 #define SVC(name, proto, port, extra) "{ name = \"" name "\"; protocol = \"" \
 	proto "\"; port = " #port "; builtin = \"echo\"; " extra " }"
 
@@ -44,10 +32,10 @@ pairs(size_t i, size_t j)
 
 START_TEST(same_addresses_any_order)
 {
-	old = load("old.conf", SVC("a", "tcp", 7001,
+	old = tu_load_services("old.conf", SVC("a", "tcp", 7001,
 	    "address = [\"127.0.0.1\", \"127.0.0.2\"];"));
 	/* Renamed, reordered, other settings changed: still the same sockets. */
-	new = load("new.conf", SVC("b", "tcp", 7001,
+	new = tu_load_services("new.conf", SVC("b", "tcp", 7001,
 	    "address = [\"127.0.0.2\", \"127.0.0.1\"]; instances = 3;"));
 	ck_assert(pairs(0, 0));
 }
@@ -55,10 +43,10 @@ END_TEST
 
 START_TEST(anything_else_binds_anew)
 {
-	old = load("old.conf", SVC("a", "tcp", 7001,
+	old = tu_load_services("old.conf", SVC("a", "tcp", 7001,
 	    "address = [\"127.0.0.1\", \"127.0.0.2\"];") ","
 	    SVC("six", "tcp", 7002, "address = \"::\";"));
-	new = load("new.conf",
+	new = tu_load_services("new.conf",
 	    SVC("fewer", "tcp", 7001, "address = \"127.0.0.1\";") ","
 	    SVC("more", "tcp", 7003, "address = [\"127.0.0.1\", \"127.0.0.2\", \"127.0.0.3\"];") ","
 	    SVC("port", "tcp", 7004, "address = [\"127.0.0.1\", \"127.0.0.2\"];") ","
@@ -74,8 +62,8 @@ END_TEST
 /* The same port on TCP and UDP: each keeps its own socket. */
 START_TEST(protocol_tells_apart)
 {
-	old = load("old.conf", SVC("a", "tcp", 7001, "") "," SVC("b", "udp", 7001, ""));
-	new = load("new.conf", SVC("b2", "udp", 7001, "") "," SVC("a2", "tcp", 7001, ""));
+	old = tu_load_services("old.conf", SVC("a", "tcp", 7001, "") "," SVC("b", "udp", 7001, ""));
+	new = tu_load_services("new.conf", SVC("b2", "udp", 7001, "") "," SVC("a2", "tcp", 7001, ""));
 	ck_assert(pairs(0, 1) && pairs(1, 0));
 	ck_assert(!pairs(0, 0) && !pairs(1, 1));
 }

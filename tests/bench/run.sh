@@ -61,12 +61,13 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 18)
-[ "${#P[@]}" -eq 18 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 19)
+[ "${#P[@]}" -eq 19 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
 p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]} p_rmusl=${P[17]}
+p_metrics=${P[18]}
 bb_builtins=0
 
 # The link variants of the hello handler, for the handler-link case:
@@ -103,7 +104,9 @@ services = (
   { name = "echo-u"; protocol = "udp"; port = $p_udp; address = "127.0.0.1";
     builtin = "echo"; },
   { name = "echo-udp"; protocol = "udp"; port = $p_eudp; address = "127.0.0.1";
-    server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; }
+    server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; },
+  { name = "metrics"; protocol = "tcp"; port = $p_metrics; address = "127.0.0.1";
+    builtin = "metrics"; }
 );
 EOF
 
@@ -216,12 +219,36 @@ kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 raw=$tmp/raw
 : > "$raw"
+# One GET /metrics, read to the end: bash alone, so the scraper costs no fork.
+scrape() {
+	exec 3<>"/dev/tcp/127.0.0.1/$p_metrics" || return 1
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+	while IFS= read -r -u 3 _; do :; done
+	exec 3<&-
+}
+# Scrapes ten times a second until killed.
+scraper() {
+	while :; do
+		scrape || exit 1
+		sleep 0.1
+	done
+}
 # run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
 run() {
 	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
+	local scr=
+	# hello-scraped: the hello-c16 load, with /metrics polled meanwhile.
+	if [ "$c" = hello-scraped ]; then
+		scraper &
+		scr=$!
+	fi
 	t0=$(cpu_ns "$pid")
 	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
 	t1=$(cpu_ns "$pid")
+	if [ -n "$scr" ]; then
+		kill "$scr"
+		wait "$scr" 2>/dev/null || true
+	fi
 	# Let the last children exit before the next server's turn.
 	sleep 0.2
 	echo "$c $s $line cpu_ns=$(( t1 - t0 ))" >> "$raw"
@@ -242,6 +269,8 @@ round_cases() {
 		echo "hello-c$conc sockd ${spid[sockd]} $p_hello tcp $conc hello"
 		echo "hello-c$conc ref-vfork ${spid[ref-vfork]} $p_rvfork tcp $conc hello"
 		echo "hello-c$conc ref-fork ${spid[ref-fork]} $p_rfork tcp $conc hello"
+		[ "$conc" != 16 ] ||
+			echo "hello-scraped sockd ${spid[sockd]} $p_hello tcp 16 hello"
 		if [ "$PEERS" = 1 ]; then
 			echo "hello-c$conc xinetd ${spid[xinetd]} $p_xi tcp $conc hello"
 			echo "hello-c$conc tcpserver ${spid[tcpserver]} $p_ts tcp $conc hello"
@@ -313,6 +342,37 @@ for r in 1 2; do
 		sleep 0.1
 	done
 done
+
+# One scrape's cost to the master: its CPU time over many, nothing else
+# running.
+nscrapes=200
+t0=$(cpu_ns "${spid[sockd]}")
+for _ in $(seq "$nscrapes"); do scrape; done
+t1=$(cpu_ns "${spid[sockd]}")
+scrape_us=$(( (t1 - t0) / nscrapes / 1000 ))
+metrics_bytes=$(exec 3<>"/dev/tcp/127.0.0.1/$p_metrics" &&
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && wc -c <&3)
+
+# Upgrades in place under the c=16 hello load: three SIGUSR2 during one
+# run of 3 s. The exec is seen in /proc/PID/maps, whose first mapping
+# (the binary, placed anew by ASLR) changes with the image.
+sockd_pid=${spid[sockd]}
+"$lg" 127.0.0.1 "$p_hello" tcp 16 "$BIG" 3 hello > "$tmp/upgrade.out" &
+upg_lg=$!
+pids+=("$upg_lg")
+upgrades=0
+for _ in 1 2 3; do
+	sleep 0.6
+	before=$(head -1 "/proc/$sockd_pid/maps")
+	kill -USR2 "$sockd_pid"
+	for _ in $(seq 100); do
+		[ "$(head -1 "/proc/$sockd_pid/maps")" != "$before" ] && { upgrades=$(( upgrades + 1 )); break; }
+		sleep 0.05
+	done
+done
+wait "$upg_lg" || true
+upgrade_line=$(cat "$tmp/upgrade.out")
+echo "  upgrade-c16: $upgrades upgrades: $upgrade_line" >&2
 t_end=$(date +%s)
 
 # --- report -----------------------------------------------------------------
@@ -359,6 +419,7 @@ report() {
 			rk = c SUBSEP ref[c]
 			if (c == idle) rk = "idle-0" SUBSEP s
 			if (c == "idle-0") rk = ""
+			if (c == "hello-scraped") rk = "hello-c16" SUBSEP "sockd"
 			r = med(rates[order[i]]); q = med(p99[order[i]])
 			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", pmed(rates[order[i]], rates[rk])) : "-"
 			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", pmed(p99[order[i]], p99[rk])) : "-"
@@ -407,8 +468,16 @@ report() {
 	echo "idle-N: the hello rate with N idle clients connected to sockd, each holding a child,"
 	echo "vs none; ref-vfork is measured beside it in both states."
 	echo "tcp-daytime is driven by two client processes, every other case by one."
+	echo "hello-scraped: hello-c16 while a client scrapes /metrics ten times a second;"
+	echo "its \"vs ref\" is its rate over sockd's own hello-c16 of the same round."
 	echo
 	report
+	echo
+	echo "One /metrics scrape ($metrics_bytes bytes) costs the master $scrape_us µs of CPU" \
+	    "(mean of $nscrapes in a row, nothing else running)."
+	echo
+	echo "Upgrades in place under the hello c=16 load: $upgrades SIGUSR2 in one 3 s run;" \
+	    "loadgen: $upgrade_line (max_us is the longest connection)."
 	echo
 	echo "sockd master after the run: VmRSS ${rss_sockd} kB, VmHWM ${hwm_sockd} kB" \
 	    "(ref-vfork VmHWM ${hwm_ref} kB); $IDLE idle clients; benchmark took $(( t_end - t_start )) s."

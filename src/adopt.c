@@ -1,0 +1,167 @@
+/*
+ * The new image of an upgrade in place: read what the old one handed over
+ * (upstate.h), give the services of the configuration their inherited
+ * sockets instead of binding them (reload.c asks adopt_listeners()), then
+ * take over the counters, pauses, busy sockets, children and stderr logs
+ * of the services that kept their names. Never starts a child.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "errlog.h"
+#include "log.h"
+#include "sockd.h"
+#include "upstate.h"
+
+/* If this process is an upgrade's new image: reads the hand-over. 0 if
+ * it is not one, 1 if it is, -1 (logged) when the hand-over is unusable. */
+int
+adopt_begin(struct sockd *sd)
+{
+	const char *env = getenv(UPGRADE_ENV_FD);
+	int fd;
+
+	if (env == NULL)
+		return 0;
+	fd = atoi(env);
+	unsetenv(UPGRADE_ENV_FD);
+	if ((sd->up.from = calloc(1, sizeof(*sd->up.from))) == NULL ||
+	    upstate_read(fd, sd->up.from) == -1) {
+		log_warn("upgrade: the state handed over");
+		free(sd->up.from);
+		sd->up.from = NULL;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
+/* The inherited socket of proto, address and port; NULL if none. */
+static struct upstate_listener *
+find_listener(struct upstate *u, const struct svc_conf *sc, const struct addr *a)
+{
+	for (size_t i = 0; i < u->nls; i++)
+		if (u->ls[i].fd != -1 && u->ls[i].proto == sc->proto &&
+		    u->ls[i].port == sc->port && addr_equal(&u->ls[i].addr, a))
+			return &u->ls[i];
+	return NULL;
+}
+
+/*
+ * Gives svc the inherited sockets of all its addresses: true. When only
+ * some are there (the file changed before the exec), those are closed, so
+ * that service_open() can bind them all: false.
+ */
+bool
+adopt_listeners(struct sockd *sd, struct service *svc)
+{
+	const struct svc_conf *sc = svc->conf;
+	struct upstate_listener *l;
+	size_t found = 0;
+
+	if (sd->up.from == NULL)
+		return false;
+	for (size_t i = 0; i < sc->naddrs; i++)
+		found += find_listener(sd->up.from, sc, &sc->addrs[i]) != NULL;
+	if (found < sc->naddrs || (svc->ls = calloc(sc->naddrs,
+	    sizeof(*svc->ls))) == NULL) {
+		for (size_t i = 0; i < sc->naddrs; i++)
+			if ((l = find_listener(sd->up.from, sc, &sc->addrs[i]))) {
+				close(l->fd);
+				l->fd = -1;
+			}
+		return false;
+	}
+	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
+		l = find_listener(sd->up.from, sc, &sc->addrs[i]);
+		svc->ls[i] = (struct listener){ .fd = l->fd, .addr = &sc->addrs[i],
+		    .svc = svc, .watch = { .fd = l->fd, .arg = &svc->ls[i] } };
+		l->fd = -1;
+	}
+	return true;
+}
+
+static struct service *
+service_named(const struct sockd *sd, const char *name)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		if (strcmp(sd->svcs[i]->conf->name, name) == 0)
+			return sd->svcs[i];
+	return NULL;
+}
+
+static void
+adopt_service(struct sockd *sd, const struct upstate_service *s)
+{
+	struct service *svc = service_named(sd, s->name);
+	uint64_t now = loop_now_ms();
+
+	if (svc == NULL)
+		return;
+	svc->st = s->st;
+	svc->backoff_ms = s->backoff_ms;
+	for (size_t i = 0; s->busy != -1 && i < svc->nls; i++)
+		if (svc->ls[i].fd == s->busy) {
+			svc->busy = true;
+			svc->busy_fd = s->busy;
+		}
+	if (s->paused_until)
+		gate_pause(sd, svc, s->paused_until > now ? s->paused_until - now : 0);
+}
+
+static void
+adopt_child(struct sockd *sd, const struct upstate_child *c)
+{
+	struct service *svc = service_named(sd, c->service);
+
+	if (svc == NULL)
+		log_warnx("upgrade: pid %ld of service \"%s\", which the "
+		    "configuration no longer has, is no longer watched",
+		    (long)c->pid, c->service);
+	else if (!start_adopt(sd, svc, c->pid, c->started_ms,
+	    c->has_source ? &c->source : NULL, c->lifetime_when, c->term_sent))
+		log_warn("upgrade: pid %ld of service \"%s\"", (long)c->pid,
+		    c->service);
+}
+
+static void
+adopt_errlog(struct sockd *sd, const struct upstate_errlog *e)
+{
+	struct service *svc = service_named(sd, e->service);
+
+	if (svc == NULL || errlog_adopt(&sd->loop, svc, e->fd, &sd->errlogs) == NULL)
+		close(e->fd);
+}
+
+/* After master_open(): the rest of the hand-over, then it is freed. */
+void
+adopt_finish(struct sockd *sd)
+{
+	struct upstate *u = sd->up.from;
+
+	if (u == NULL)
+		return;
+	sd->started = u->started;
+	sd->last_reload = u->last_reload;
+	sd->reloads_ok = u->reloads_ok;
+	sd->reloads_failed = u->reloads_failed;
+	for (size_t i = 0; i < u->nls; i++)
+		if (u->ls[i].fd != -1)
+			close(u->ls[i].fd);	/* no longer configured */
+	for (size_t i = 0; i < u->nsvcs; i++)
+		adopt_service(sd, &u->svcs[i]);
+	for (size_t i = 0; i < u->nchildren; i++)
+		adopt_child(sd, &u->children[i]);
+	for (size_t i = 0; i < u->nerrlogs; i++)
+		adopt_errlog(sd, &u->errlogs[i]);
+	gate_update_all(sd);	/* busy and paused services */
+	log_info("SIGUSR2: upgraded in place; %zu handlers adopted",
+	    sd->children.count);
+	upstate_free(u);
+	free(u);
+	sd->up.from = NULL;
+}

@@ -1,0 +1,231 @@
+/*
+ * The counters as Prometheus text (exposition format 0.0.4): per service
+ * from struct service_stats, daemon-wide from struct sockd. Owns the
+ * names, labels and help texts sockd(8) lists, and the bounds of the
+ * handler lifetime histogram. Formats only: serving the text is scrape.c.
+ * No address ever goes into a label.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sockd.h"
+
+/* Handler lifetimes, in milliseconds: from a quick answer to max_lifetime
+ * scales. The bucket above the last is le="+Inf". */
+static const unsigned duration_bounds[] = { 5, 10, 25, 50, 100, 250, 500,
+    1000, 2500, 5000, 10000, 30000, 60000, 300000 };
+_Static_assert(sizeof(duration_bounds) / sizeof(duration_bounds[0]) ==
+    SERVICE_DURATION_BOUNDS, "service.h's SERVICE_DURATION_BOUNDS");
+
+/* A growing text; once out of memory it stays failed. */
+struct mtext {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct mtext *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (int round = 0; round < 2 && !t->failed; round++) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = true;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += n;
+			return;
+		}
+		size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 :
+		    t->len + n + 1024;
+		char *p = realloc(t->p, cap);
+		if (p == NULL)
+			t->failed = true;
+		else {
+			t->p = p;
+			t->cap = cap;
+		}
+	}
+}
+
+static void
+family(struct mtext *t, const char *name, const char *type, const char *help)
+{
+	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Service names are letters, digits, '.', '_' and '-' (cfgservice.c), so
+ * they need no escaping in a label value. */
+static void
+per_service(struct mtext *t, const struct sockd *sd, const char *name,
+    unsigned long long (*value)(const struct service *))
+{
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		put(t, "%s{service=\"%s\"} %llu\n", name, sd->svcs[i]->conf->name,
+		    value(sd->svcs[i]));
+}
+
+static unsigned long long
+v_connections(const struct service *svc)
+{
+	return svc->st.accepted;
+}
+
+static unsigned long long
+v_handlers(const struct service *svc)
+{
+	return svc->nchildren;
+}
+
+static unsigned long long
+v_backoffs(const struct service *svc)
+{
+	return svc->st.backoff_pauses;
+}
+
+/* One series per value of label, for every service; v(svc, i) gives the
+ * value of names[i]. */
+static void
+put_by(struct mtext *t, const struct sockd *sd, const char *metric,
+    const char *label, const char *const *names, int n,
+    unsigned long long (*v)(const struct service *, int))
+{
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		for (int j = 0; j < n; j++)
+			put(t, "%s{service=\"%s\",%s=\"%s\"} %llu\n", metric,
+			    sd->svcs[i]->conf->name, label, names[j], v(sd->svcs[i], j));
+}
+
+static unsigned long long
+v_refused(const struct service *svc, int r)
+{
+	return svc->st.refused[r];
+}
+
+static unsigned long long
+v_ended(const struct service *svc, int r)
+{
+	const unsigned long long v[] = { svc->st.ended_ok, svc->st.ended_failed,
+	    svc->st.ended_signal };
+
+	return v[r];
+}
+
+static unsigned long long
+v_paused(const struct service *svc, int r)
+{
+	const bool v[] = { svc->paused, svc->faulted, svc->rate_wait };
+
+	return v[r];
+}
+
+static void
+put_states(struct mtext *t, const struct sockd *sd)
+{
+	static const char *const ended[] = { "ok", "failed", "signal" };
+	static const char *const paused[] = { "backoff", "fault", "rate" };
+	const char *reasons[REFUSE_NREASONS];
+
+	for (int r = 0; r < REFUSE_NREASONS; r++)
+		reasons[r] = refuse_reason_name(r);
+	family(t, "sockd_refused_total", "counter",
+	    "Connections (or datagrams) refused, by reason.");
+	put_by(t, sd, "sockd_refused_total", "reason", reasons, REFUSE_NREASONS,
+	    v_refused);
+	family(t, "sockd_handlers_ended_total", "counter",
+	    "Handlers ended, by result: ok (status 0), failed, signal.");
+	put_by(t, sd, "sockd_handlers_ended_total", "result", ended, 3, v_ended);
+	family(t, "sockd_handlers", "gauge", "Handlers running.");
+	per_service(t, sd, "sockd_handlers", v_handlers);
+	family(t, "sockd_paused", "gauge", "1 while the service is not served, "
+	    "by reason: backoff (fast failures), fault (out of a resource), "
+	    "rate (out of rate tokens).");
+	put_by(t, sd, "sockd_paused", "reason", paused, 3, v_paused);
+}
+
+static void
+put_durations(struct mtext *t, const struct sockd *sd)
+{
+	family(t, "sockd_handler_duration_seconds", "histogram",
+	    "Lifetimes of the handlers that ended.");
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		const struct service_stats *st = &sd->svcs[i]->st;
+		const char *n = sd->svcs[i]->conf->name;
+		unsigned long long cum = 0;
+		for (int b = 0; b < SERVICE_DURATION_BOUNDS; b++) {
+			cum += st->duration[b];
+			put(t, "sockd_handler_duration_seconds_bucket{service=\"%s\","
+			    "le=\"%g\"} %llu\n", n, duration_bounds[b] / 1000.0, cum);
+		}
+		cum += st->duration[SERVICE_DURATION_BOUNDS];
+		put(t, "sockd_handler_duration_seconds_bucket{service=\"%s\","
+		    "le=\"+Inf\"} %llu\n", n, cum);
+		put(t, "sockd_handler_duration_seconds_sum{service=\"%s\"} %llu.%03llu\n",
+		    n, st->duration_ms / 1000, st->duration_ms % 1000);
+		put(t, "sockd_handler_duration_seconds_count{service=\"%s\"} %llu\n",
+		    n, cum);
+	}
+}
+
+static void
+put_daemon(struct mtext *t, const struct sockd *sd)
+{
+	family(t, "sockd_children", "gauge", "Handlers running, all services.");
+	put(t, "sockd_children %zu\n", sd->children.count);
+	family(t, "sockd_reloads_total", "counter", "Reloads (SIGHUP), by result.");
+	put(t, "sockd_reloads_total{result=\"ok\"} %llu\n"
+	    "sockd_reloads_total{result=\"failed\"} %llu\n", sd->reloads_ok,
+	    sd->reloads_failed);
+	family(t, "sockd_last_reload_success_timestamp_seconds", "gauge",
+	    "When the configuration was last loaded: the start, or the last "
+	    "successful reload.");
+	put(t, "sockd_last_reload_success_timestamp_seconds %lld\n",
+	    (long long)(sd->last_reload ? sd->last_reload : sd->started));
+	family(t, "sockd_start_time_seconds", "gauge",
+	    "When sockd started, in seconds since the epoch.");
+	put(t, "sockd_start_time_seconds %lld\n", (long long)sd->started);
+	family(t, "sockd_build_info", "gauge", "Always 1; the version as a label.");
+	put(t, "sockd_build_info{version=\"%s\"} 1\n", SOCKD_VERSION);
+}
+
+char *
+metrics_render(const struct sockd *sd, size_t *len)
+{
+	struct mtext t = { 0 };
+
+	family(&t, "sockd_connections_total", "counter",
+	    "Connections taken; for UDP built-ins, datagrams answered.");
+	per_service(&t, sd, "sockd_connections_total", v_connections);
+	put_states(&t, sd);
+	family(&t, "sockd_backoff_pauses_total", "counter",
+	    "Pauses after too many fast failures.");
+	per_service(&t, sd, "sockd_backoff_pauses_total", v_backoffs);
+	put_durations(&t, sd);
+	put_daemon(&t, sd);
+	if (t.failed) {
+		free(t.p);
+		return NULL;
+	}
+	*len = t.len;
+	return t.p;
+}
+
+void
+metrics_observe(struct service_stats *st, uint64_t ms)
+{
+	int b = 0;
+
+	while (b < SERVICE_DURATION_BOUNDS && ms > duration_bounds[b])
+		b++;
+	st->duration[b]++;
+	st->duration_ms += ms;
+}

@@ -1,0 +1,317 @@
+/*
+ * SIGUSR2 in the old image: check the binary sockd started from (it must
+ * run and accept the configuration file: "sockd -t", which with
+ * SOCKD_UPGRADE_CHECK set also names the hand-over format it reads), let
+ * the scrapes in progress end, write the state (upstate.c) into a memfd,
+ * keep the listening sockets and stderr logs open across the exec, and
+ * exec. Same pid: the children stay ours, a supervisor sees no restart.
+ * Whatever fails before the exec is logged and sockd goes on as it was.
+ * Never touches a child.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "errlog.h"
+#include "log.h"
+#include "sockd.h"
+#include "upstate.h"
+
+/* What a new binary that can take over prints, among -t's lines. */
+#define UPGRADE_FORMAT_LINE "sockd: upgrade format %d\n"
+#define UPGRADE_SCRAPE_POLL_MS 50
+
+void
+upgrade_init(struct sockd *sd)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	sd->up.pid = -1;
+	sd->up.pidfd = -1;
+	sd->up.w.fd = -1;
+	if (n > 0) {
+		path[n] = '\0';
+		sd->up.self = strdup(path);
+	}
+}
+
+/* For "sockd -t" run as the check: the format this binary reads. */
+void
+upgrade_print_format(void)
+{
+	if (getenv(UPGRADE_ENV_CHECK))
+		printf(UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
+}
+
+static void
+check_end(struct sockd *sd)
+{
+	struct upgrade *up = &sd->up;
+
+	loop_timer_stop(&sd->loop, &up->timer);
+	if (up->w.fd != -1) {
+		loop_remove(&sd->loop, &up->w);
+		close(up->w.fd);
+		up->w.fd = -1;
+	}
+	/*
+	 * Killed and reaped through its pidfd: reap_sigchld()'s waitpid(-1)
+	 * may have reaped it already, and its pid may be a handler's now.
+	 */
+	if (up->pidfd != -1) {
+		siginfo_t si;
+		(void)syscall(SYS_pidfd_send_signal, up->pidfd, SIGKILL, NULL, 0);
+		(void)waitid(P_PIDFD, up->pidfd, &si, WEXITED);
+		close(up->pidfd);
+		up->pidfd = -1;
+	}
+	up->pid = -1;
+}
+
+static void
+give_up(struct sockd *sd, const char *why)
+{
+	log_warnx("upgrade: %s; sockd goes on as it is", why);
+	sd->up.exec_pending = false;
+	gate_update_all(sd);
+	notify_send(&sd->notify, "READY=1");
+}
+
+/* The descriptors that must live through the exec: on, off close-on-exec. */
+static void
+keep_across_exec(const struct sockd *sd, bool keep)
+{
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		for (size_t j = 0; j < sd->svcs[i]->nls; j++)
+			if (sd->svcs[i]->ls[j].fd != -1)
+				(void)fcntl(sd->svcs[i]->ls[j].fd, F_SETFD,
+				    keep ? 0 : FD_CLOEXEC);
+	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
+		(void)fcntl(errlog_reader(el), F_SETFD, keep ? 0 : FD_CLOEXEC);
+}
+
+/*
+ * The command line of the new image: the options of this one, with the
+ * files by their absolute paths, as a daemon's working directory is "/"
+ * and a relative -f or -p would name other files there.
+ */
+static void
+exec_args(const struct sockd *sd, char *argv[8])
+{
+	int n = 0;
+
+	argv[n++] = sd->up.self;
+	if (sd->foreground)
+		argv[n++] = "-F";
+	if (sd->cli_log_level == LOG_DEBUG)
+		argv[n++] = "-d";
+	argv[n++] = "-f";
+	argv[n++] = sd->cfg->path;
+	if (sd->up.pidfile) {
+		argv[n++] = "-p";
+		argv[n++] = (char *)sd->up.pidfile;
+	}
+	argv[n] = NULL;
+}
+
+static void
+exec_now(struct sockd *sd)
+{
+	char num[16], *argv[8];
+	int fd;
+
+	errlog_flush_all(sd->errlogs);
+	if ((fd = memfd_create("sockd-upgrade", 0)) == -1 ||
+	    upstate_write(fd, sd) == -1) {
+		log_warn("upgrade: the state");
+		if (fd != -1)
+			close(fd);
+		give_up(sd, "cannot write the state");
+		return;
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	keep_across_exec(sd, true);
+	log_info("SIGUSR2: upgrading in place: exec %s with %zu handlers running",
+	    sd->up.self, sd->children.count);
+	exec_args(sd, argv);
+	/* The new image tells the service manager it is ready, too. */
+	if (setenv(UPGRADE_ENV_FD, num, 1) == 0 && notify_env(&sd->notify) == 0)
+		execv(sd->up.self, argv);
+	log_warn("upgrade: exec %s", sd->up.self);
+	unsetenv(UPGRADE_ENV_FD);
+	unsetenv("NOTIFY_SOCKET");
+	keep_across_exec(sd, false);
+	close(fd);
+	give_up(sd, "the exec failed");
+}
+
+/*
+ * Scrapes in progress end within their timeout, and no new one starts; a
+ * reload that began meanwhile ends within its check's.
+ */
+static void
+on_scrapes_wait(struct timer *t)
+{
+	struct sockd *sd = t->arg;
+
+	if (sd->nscrapes > 0 || sd->check.pid > 0)
+		(void)loop_timer_set(&sd->loop, &sd->up.timer, UPGRADE_SCRAPE_POLL_MS);
+	else
+		exec_now(sd);
+}
+
+static void
+check_done(struct sockd *sd, bool timed_out)
+{
+	struct upgrade *up = &sd->up;
+	char want[64];
+
+	check_end(sd);
+	up->out[up->len] = '\0';
+	snprintf(want, sizeof(want), UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
+	if (timed_out || strstr(up->out, ": OK, ") == NULL ||
+	    strstr(up->out, want) == NULL) {
+		for (char *l = up->out, *nl; *l; l = nl + 1) {
+			if ((nl = strchr(l, '\n')) == NULL)
+				nl = l + strlen(l) - 1;
+			log_warnx("upgrade: %s: %.*s", up->self, (int)(nl - l), l);
+		}
+		give_up(sd, timed_out ? "the new binary's check timed out" :
+		    "the new binary failed its check");
+		return;
+	}
+	up->exec_pending = true;
+	gate_update_all(sd);	/* the metrics services stop taking scrapes */
+	up->timer = (struct timer){ .fn = on_scrapes_wait, .arg = sd };
+	on_scrapes_wait(&up->timer);
+}
+
+static void
+on_check_output(struct watch *w)
+{
+	struct sockd *sd = w->arg;
+	struct upgrade *up = &sd->up;
+	char buf[512];
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		size_t room = sizeof(up->out) - 1 - up->len;
+		memcpy(up->out + up->len, buf, (size_t)n < room ? (size_t)n : room);
+		up->len += (size_t)n < room ? (size_t)n : room;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		check_done(sd, false);
+}
+
+static void
+on_check_timeout(struct timer *t)
+{
+	check_done(t->arg, true);
+}
+
+/* Runs "self -t -f config" with its output into a pipe; -1 with errno. */
+static int
+check_spawn(struct sockd *sd)
+{
+	struct upgrade *up = &sd->up;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	if ((up->pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (up->pid == 0) {
+		char *argv[] = { up->self, "-t", "-f", sd->cfg->path, NULL };
+		sig_child_reset();
+		if (dup2(p[1], 1) == -1 || dup2(p[1], 2) == -1 ||
+		    setenv(UPGRADE_ENV_CHECK, "1", 1) == -1)
+			_exit(127);
+		execv(up->self, argv);
+		fprintf(stderr, "cannot execute: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	/* Made before the loop can reap the child, so it is the child's. */
+	up->pidfd = (int)syscall(SYS_pidfd_open, up->pid, 0);
+	up->len = 0;
+	up->w = (struct watch){ .fd = p[0], .fn = on_check_output, .arg = sd };
+	up->timer = (struct timer){ .fn = on_check_timeout, .arg = sd };
+	if (loop_enable(&sd->loop, &up->w, true) == -1 ||
+	    loop_timer_set(&sd->loop, &up->timer, UPGRADE_CHECK_MS) == -1) {
+		check_end(sd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why no upgrade can start now, or NULL. */
+static const char *
+not_now(const struct sockd *sd)
+{
+	if (sd->up.self == NULL)
+		return "the path of sockd's binary is unknown";
+	if (sd->up.pid > 0 || sd->up.exec_pending)
+		return "one is in progress already";
+	if (sd->check.pid > 0 || sd->reload)
+		return "a reload is in progress; send SIGUSR2 again after it";
+	for (size_t i = 0; i < sd->children.cap; i++) {
+		const struct child *ch = sd->children.slots[i];
+		size_t j = 0;
+		if (ch == NULL)
+			continue;
+		while (j < sd->nsvcs && sd->svcs[j] != ch->svc)
+			j++;
+		if (j == sd->nsvcs)
+			return "handlers of a service a reload removed are still "
+			    "running; send SIGUSR2 again once they have ended";
+	}
+	return NULL;
+}
+
+/* SIGUSR2. */
+void
+upgrade_start(struct sockd *sd)
+{
+	const char *why;
+
+	sd->upgrade = false;
+	if ((why = not_now(sd)) != NULL) {
+		log_warnx("SIGUSR2: no upgrade: %s", why);
+		return;
+	}
+	log_info("SIGUSR2: checking %s before an upgrade in place", sd->up.self);
+	notify_send(&sd->notify, "RELOADING=1");
+	if (check_spawn(sd) == -1) {
+		log_warn("upgrade: cannot run %s", sd->up.self);
+		give_up(sd, "no check");
+	}
+}
+
+/* On exit: a check still running is killed, and all is freed. Idempotent. */
+void
+upgrade_cancel(struct sockd *sd)
+{
+	if (sd->up.pid > 0 || sd->up.w.fd != -1)
+		check_end(sd);
+	sd->up.exec_pending = false;
+	loop_timer_stop(&sd->loop, &sd->up.timer);
+	free(sd->up.self);
+	sd->up.self = NULL;
+	if (sd->up.from) {
+		upstate_free(sd->up.from);
+		free(sd->up.from);
+		sd->up.from = NULL;
+	}
+}

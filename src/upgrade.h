@@ -1,0 +1,38 @@
+/*
+ * Upgrade in place (SIGUSR2): the master execs its binary again, keeping
+ * its pid, its children and its listening sockets. upgrade.c runs the old
+ * image's side, adopt.c the new one's; upstate.h is what passes between.
+ */
+#ifndef SOCKD_UPGRADE_H
+#define SOCKD_UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+/* The environment variables of the hand-over: the memfd of the state,
+ * and, for "sockd -t", the request to name the format it reads. */
+#define UPGRADE_ENV_FD "SOCKD_UPGRADE_FD"
+#define UPGRADE_ENV_CHECK "SOCKD_UPGRADE_CHECK"
+/* How long the new binary's check may take. */
+#define UPGRADE_CHECK_MS 10000
+#define UPGRADE_OUT_MAX 4096
+
+struct upstate;
+
+struct upgrade {
+	char *self;		/* the binary's path at start; NULL: unknown */
+	const char *pidfile;	/* -p's, made absolute; NULL: none given */
+	pid_t pid;		/* the new binary's check; -1: none */
+	int pidfd;		/* its pidfd; -1: none (Linux before 5.3) */
+	struct watch w;		/* its output */
+	struct timer timer;	/* its time limit, then the wait for scrapes */
+	char out[UPGRADE_OUT_MAX];
+	size_t len;
+	bool exec_pending;	/* checked; waiting for scrapes to end */
+	struct upstate *from;	/* new image: what was handed over */
+};
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * The upgrade's hand-over, written by the old image and read by the new
+ * one (upstate.h). Writing walks the daemon; reading only fills struct
+ * upstate, which adopt.c applies. Logs nothing.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "errlog.h"
+#include "sockd.h"
+#include "upstate.h"
+
+#define NSTATS (sizeof(struct service_stats) / sizeof(unsigned long long))
+_Static_assert(sizeof(struct service_stats) % sizeof(unsigned long long) == 0,
+    "service_stats holds counters only");
+
+static void
+write_listeners(FILE *f, const struct service *svc)
+{
+	char ip[ADDR_STRLEN];
+
+	for (size_t i = 0; i < svc->nls; i++) {
+		if (svc->ls[i].fd == -1)
+			continue;
+		addr_format(svc->ls[i].addr, ip);
+		fprintf(f, "listener %d %s %u %d\n", svc->conf->proto, ip,
+		    svc->conf->port, svc->ls[i].fd);
+	}
+}
+
+static void
+write_service(FILE *f, const struct service *svc)
+{
+	const unsigned long long *v = (const unsigned long long *)&svc->st;
+	uint64_t until = svc->paused && loop_timer_armed(&svc->resume) ?
+	    svc->resume.when : 0;
+
+	write_listeners(f, svc);
+	fprintf(f, "service %s %llu %u %d %zu", svc->conf->name,
+	    (unsigned long long)until, svc->backoff_ms,
+	    svc->busy ? svc->busy_fd : -1, NSTATS);
+	for (size_t i = 0; i < NSTATS; i++)
+		fprintf(f, " %llu", v[i]);
+	fputc('\n', f);
+}
+
+static void
+write_child(FILE *f, const struct child *ch)
+{
+	char ip[ADDR_STRLEN] = "-";
+
+	if (ch->has_source)
+		addr_format(&ch->source, ip);
+	fprintf(f, "child %ld %s %llu %s %llu %d\n", (long)ch->pid,
+	    ch->svc->conf->name, (unsigned long long)ch->started_ms, ip,
+	    (unsigned long long)(loop_timer_armed(&ch->lifetime) ?
+	    ch->lifetime.when : 0), ch->term_sent);
+}
+
+int
+upstate_write(int fd, const struct sockd *sd)
+{
+	int dup_fd = dup(fd);
+	FILE *f;
+	int rc;
+
+	if (dup_fd == -1 || (f = fdopen(dup_fd, "w")) == NULL) {
+		if (dup_fd != -1)
+			close(dup_fd);
+		return -1;
+	}
+	fprintf(f, "sockd-upgrade %d\ndaemon %lld %lld %llu %llu\n",
+	    UPSTATE_VERSION, (long long)sd->started, (long long)sd->last_reload,
+	    sd->reloads_ok, sd->reloads_failed);
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		write_service(f, sd->svcs[i]);
+	for (size_t i = 0; i < sd->children.cap; i++)
+		if (sd->children.slots[i])
+			write_child(f, sd->children.slots[i]);
+	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
+		fprintf(f, "errlog %s %d\n", errlog_service(el)->conf->name,
+		    errlog_reader(el));
+	fprintf(f, "end\n");
+	rc = ferror(f) ? -1 : 0;
+	if (fclose(f) == EOF)
+		rc = -1;
+	return rc;
+}
+
+/* Appends one zeroed element to *v (n of them, each size bytes). */
+static void *
+grow(void **v, size_t *n, size_t size)
+{
+	char *p = realloc(*v, (*n + 1) * size);
+
+	if (p == NULL)
+		return NULL;
+	*v = p;
+	memset(p + *n * size, 0, size);
+	return p + (*n)++ * size;
+}
+
+static int
+read_listener(const char *line, struct upstate *u)
+{
+	struct upstate_listener *l;
+	char ip[ADDR_STRLEN];
+	int proto, fd;
+	unsigned port;
+
+	if (sscanf(line, "listener %d %45s %u %d", &proto, ip, &port, &fd) != 4 ||
+	    (l = grow((void **)&u->ls, &u->nls, sizeof(*l))) == NULL)
+		return -1;
+	l->proto = proto;
+	l->port = port;
+	l->fd = fd;
+	return addr_parse(ip, &l->addr);
+}
+
+static int
+read_service(const char *line, struct upstate *u)
+{
+	struct upstate_service *s;
+	unsigned long long until, *v;
+	size_t n;
+	int at;
+
+	if ((s = grow((void **)&u->svcs, &u->nsvcs, sizeof(*s))) == NULL)
+		return -1;
+	if (sscanf(line, "service %64s %llu %u %d %zu%n", s->name, &until,
+	    &s->backoff_ms, &s->busy, &n, &at) != 5 || n != NSTATS)
+		return -1;
+	s->paused_until = until;
+	v = (unsigned long long *)&s->st;
+	for (size_t i = 0; i < NSTATS; i++) {
+		int used;
+		if (sscanf(line + at, " %llu%n", &v[i], &used) != 1)
+			return -1;
+		at += used;
+	}
+	return 0;
+}
+
+static int
+read_child(const char *line, struct upstate *u)
+{
+	struct upstate_child *c;
+	unsigned long long started, when;
+	char ip[ADDR_STRLEN];
+	long pid;
+	int term;
+
+	if ((c = grow((void **)&u->children, &u->nchildren, sizeof(*c))) == NULL ||
+	    sscanf(line, "child %ld %64s %llu %45s %llu %d", &pid, c->service,
+	    &started, ip, &when, &term) != 6)
+		return -1;
+	c->pid = pid;
+	c->started_ms = started;
+	c->lifetime_when = when;
+	c->term_sent = term;
+	c->has_source = strcmp(ip, "-") != 0;
+	return c->has_source ? addr_parse(ip, &c->source) : 0;
+}
+
+static int
+read_line(const char *line, struct upstate *u)
+{
+	long long started, last;
+
+	if (strncmp(line, "listener ", 9) == 0)
+		return read_listener(line, u);
+	if (strncmp(line, "service ", 8) == 0)
+		return read_service(line, u);
+	if (strncmp(line, "child ", 6) == 0)
+		return read_child(line, u);
+	if (strncmp(line, "errlog ", 7) == 0) {
+		struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
+		    sizeof(*e));
+		return e && sscanf(line, "errlog %64s %d", e->service, &e->fd) == 2 ?
+		    0 : -1;
+	}
+	if (sscanf(line, "daemon %lld %lld %llu %llu", &started, &last,
+	    &u->reloads_ok, &u->reloads_failed) != 4)
+		return -1;
+	u->started = started;
+	u->last_reload = last;
+	return 0;
+}
+
+int
+upstate_read(int fd, struct upstate *u)
+{
+	char line[1024];
+	int version = 0, dup_fd, rc = -1;
+	FILE *f;
+
+	memset(u, 0, sizeof(*u));
+	if (lseek(fd, 0, SEEK_SET) == -1 || (dup_fd = dup(fd)) == -1)
+		return -1;
+	if ((f = fdopen(dup_fd, "r")) == NULL) {
+		close(dup_fd);
+		return -1;
+	}
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "sockd-upgrade %d", &version) != 1 ||
+	    version != UPSTATE_VERSION)
+		goto out;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strcmp(line, "end\n") == 0) {
+			rc = 0;
+			break;
+		}
+		if (read_line(line, u) == -1)
+			break;
+	}
+out:
+	fclose(f);
+	if (rc == -1) {
+		upstate_free(u);
+		errno = EINVAL;
+	}
+	return rc;
+}
+
+void
+upstate_free(struct upstate *u)
+{
+	free(u->ls);
+	free(u->svcs);
+	free(u->children);
+	free(u->errlogs);
+	memset(u, 0, sizeof(*u));
+}

@@ -1,0 +1,78 @@
+/*
+ * The state an upgrade in place (SIGUSR2) hands from the old image to the
+ * new one, in a memfd: a versioned text, one record a line. What is
+ * written: the daemon's figures, each listening socket (by protocol,
+ * address and port, with its descriptor), each service's counters,
+ * pause, back-off and busy socket (by name), each child (pid, service,
+ * start time, per-source key, lifetime deadline) and every stderr log's
+ * reading end (by service name). Times are CLOCK_MONOTONIC milliseconds, which an exec
+ * does not change. No other file knows the format.
+ */
+#ifndef SOCKD_UPSTATE_H
+#define SOCKD_UPSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "config.h"
+#include "service.h"
+
+#define UPSTATE_VERSION 1
+
+struct sockd;
+
+struct upstate_listener {
+	enum svc_proto proto;
+	struct addr addr;
+	uint16_t port;
+	int fd;			/* -1 once taken by a service */
+};
+
+struct upstate_service {
+	char name[CONFIG_NAME_MAX + 1];
+	struct service_stats st;
+	uint64_t paused_until;	/* 0: not paused */
+	unsigned backoff_ms;
+	int busy;		/* the busy listener's descriptor; -1: none */
+};
+
+/* A stderr log's reading end, and the service whose handlers write to it. */
+struct upstate_errlog {
+	char service[CONFIG_NAME_MAX + 1];
+	int fd;
+};
+
+struct upstate_child {
+	pid_t pid;
+	char service[CONFIG_NAME_MAX + 1];
+	uint64_t started_ms;
+	bool has_source;
+	struct addr source;
+	uint64_t lifetime_when;	/* 0: no max_lifetime timer */
+	bool term_sent;
+};
+
+struct upstate {
+	time_t started, last_reload;
+	unsigned long long reloads_ok, reloads_failed;
+	struct upstate_listener *ls;
+	size_t nls;
+	struct upstate_service *svcs;
+	size_t nsvcs;
+	struct upstate_child *children;
+	size_t nchildren;
+	struct upstate_errlog *errlogs;
+	size_t nerrlogs;
+};
+
+/* Writes sd's state into fd; 0, or -1 with errno. */
+int upstate_write(int fd, const struct sockd *);
+/* Reads it back from the start of fd; 0, or -1 (errno EINVAL: another
+ * version, or not this format). */
+int upstate_read(int fd, struct upstate *);
+void upstate_free(struct upstate *);
+
+#endif

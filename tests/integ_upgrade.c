@@ -1,0 +1,303 @@
+/*
+ * Upgrade in place (SIGUSR2): the same pid execs its binary again, keeps
+ * its listening sockets, children, counters and busy wait services, and
+ * refuses no connection meanwhile; a binary that fails its check changes
+ * nothing.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+#define UPGRADED "SIGUSR2: upgraded in place"
+#define UPGRADES 3
+
+static void
+upgrade(struct daemon *d, int nth)
+{
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert_msg(it_wait_log_count(d, UPGRADED, nth, IT_WAIT), "%s",
+	    it_tail(d->log));
+}
+
+/*
+ * A client connects in a loop across three upgrades: none is refused; a
+ * handler started before is reaped and logged by the new image with its
+ * whole lifetime; the counters go on.
+ */
+START_TEST(upgrade_under_load)
+{
+	uint16_t ph = tu_free_port(), pk = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = (\n"
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; },\n"
+	    " { name = \"k\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; args = [\"probe\", \"hold\"]; }\n);\n",
+	    ph, it_path("services/hello-tcp"), pk, it_probe()));
+	char buf[64], want[128], res[64] = "";
+	int p[2], held, good = 0, bad = -1;
+	long t0, pid, ms;
+	const char *line;
+	pid_t client;
+
+	ck_assert_int_ne(held = tu_connect(pk), -1);
+	ck_assert(tu_read_until(held, buf, sizeof(buf), "\n", IT_WAIT) > 0);
+	t0 = tu_now_ms();
+	pid = it_line_num(buf, "pid");
+	/* Not a wait for anything: a lifetime before the upgrades long enough
+	 * that one counted from an upgrade would show. */
+	usleep(500000);
+	ck_assert_int_eq(pipe(p), 0);
+	if ((client = fork()) == 0) {
+		close(p[0]);
+		int g = 0, b = 0;
+		while (access(it_tmp("stop"), F_OK) != 0 && getppid() != 1)
+			it_hello(ph, "x") ? g++ : b++;
+		dprintf(p[1], "%d %d\n", g, b);
+		_exit(0);
+	}
+	close(p[1]);
+	for (int i = 1; i <= UPGRADES; i++)
+		upgrade(d, i);
+	tu_write("stop", "\n");
+	ck_assert_int_gt(tu_read_until(p[0], res, sizeof(res), "\n", 30000), 0);
+	waitpid(client, NULL, 0);
+	close(p[0]);
+	sscanf(res, "%d %d", &good, &bad);
+	ck_assert_int_gt(good, 0);
+	ck_assert_msg(bad == 0, "%d of %d connections failed across upgrades",
+	    bad, good + bad);
+	/* The handler from before: reaped by the third image, whole lifetime. */
+	close(held);
+	ck_assert((line = it_wait_reaped(d, "k", pid, IT_WAIT)) != NULL);
+	ms = tu_now_ms() - t0;
+	ck_assert_ptr_nonnull(strstr(line, "exited with status 0 after "));
+	long logged = strtol(strstr(line, " after ") + 7, NULL, 10);
+	ck_assert_msg(logged >= ms - 50 && logged <= ms + 200,
+	    "logged %ld ms, lived about %ld", logged, ms);
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", good + 1, IT_WAIT));
+	kill(d->pid, SIGUSR1);
+	snprintf(want, sizeof(want), "service \"h\": accepted %d, refused 0", good);
+	ck_assert_msg(it_wait_log_count(d, want, 1, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert(it_wait_log_count(d, "service \"k\": accepted 1, refused 0", 1,
+	    IT_WAIT));
+	ck_assert_int_eq(it_count(d->log, "ready: 2 services"), UPGRADES + 1);
+	it_stop(d);
+}
+END_TEST
+
+/* A busy UDP wait service: its handler keeps the socket, and once the new
+ * image reaped it, the socket is served again. */
+START_TEST(upgrade_keeps_busy_wait_service)
+{
+	uint16_t port = tu_free_port();
+	/* cat reads the datagrams until an empty one, which reads as EOF. */
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"u\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"/bin/sh\"; args = [\"sh\", \"-c\", \"exec cat >/dev/null\"];"
+	    " wait = true; });\n", port));
+	char buf[8];
+
+	ck_assert_int_eq(tu_udp_ask(port, 0, "x", 1, buf, sizeof(buf), 100), -1);
+	ck_assert(it_wait_log_count(d, IT_LOG_TOOK, 1, IT_WAIT));
+	upgrade(d, 1);
+	ck_assert(tu_wait_log(d, UPGRADED "; 1 handlers adopted", IT_WAIT));
+	/* Still the handler's alone: this datagram starts nothing. */
+	ck_assert_int_eq(tu_udp_ask(port, 0, "y", 1, buf, sizeof(buf), 300), -1);
+	tu_drain_log(d);
+	ck_assert_int_eq(it_count(d->log, IT_LOG_TOOK), 1);
+	ck_assert_int_eq(tu_udp_ask(port, 0, "", 0, buf, sizeof(buf), 100), -1);
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 1, IT_WAIT));
+	ck_assert_int_eq(tu_udp_ask(port, 0, "z", 1, buf, sizeof(buf), 100), -1);
+	ck_assert(it_wait_log_count(d, IT_LOG_TOOK, 2, IT_WAIT));
+	ck_assert_int_eq(tu_udp_ask(port, 0, "", 0, buf, sizeof(buf), 100), -1);
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 2, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * A handler's stderr stays read across the upgrade: what it writes after
+ * goes to the log, and it never meets a closed reader (SIGPIPE). Its
+ * unfinished line is logged before the exec.
+ */
+START_TEST(upgrade_keeps_handler_stderr)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"s\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; args = [\"probe\", \"halves\"]; });\n",
+	    port, it_probe()));
+	char buf[64], want[64];
+	const char *line;
+	int fd;
+
+	ck_assert_int_ne(fd = tu_connect(port), -1);
+	ck_assert(tu_read_until(fd, buf, sizeof(buf), "ready\n", IT_WAIT) > 0);
+	long pid = it_conn_pid(d, "s", it_local_port(fd));
+	upgrade(d, 1);
+	snprintf(want, sizeof(want), "pid %ld: %ld:first-\n", pid, pid);
+	ck_assert_msg(strstr(d->log, want) != NULL, "%s", it_tail(d->log));
+	it_send(fd, "go\n");
+	snprintf(want, sizeof(want), "pid %ld: second\n", pid);
+	ck_assert_msg(it_wait_log_count(d, want, 1, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert((line = it_wait_reaped(d, "s", pid, IT_WAIT)) != NULL);
+	ck_assert_msg(strncmp(line, "exited with status 0", 20) == 0, "%s", line);
+	snprintf(want, sizeof(want), "pid %ld: tail", pid);
+	ck_assert(it_wait_log_count(d, want, 1, IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* Under a service manager: RELOADING=1 at the check, READY=1 from the new
+ * image, whose NOTIFY_SOCKET the old one had taken out of the environment. */
+START_TEST(upgrade_tells_the_service_manager)
+{
+	uint16_t port = tu_free_port();
+	char path[4200];
+	int fd = it_notify_socket(path, sizeof(path));
+	struct daemon *d;
+
+	setenv("NOTIFY_SOCKET", path, 1);
+	d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	unsetenv("NOTIFY_SOCKET");
+	it_expect_notify(fd, "READY=1");
+	upgrade(d, 1);
+	it_expect_notify(fd, "RELOADING=1");
+	it_expect_notify(fd, "READY=1");
+	ck_assert(it_hello(port, "x"));
+	it_stop(d);
+	it_expect_notify(fd, "STOPPING=1");
+	close(fd);
+}
+END_TEST
+
+/*
+ * A daemon (no -F: its working directory is "/") started with a relative
+ * -f and -p: the new image still finds its configuration and pidfile.
+ */
+START_TEST(upgrade_of_a_daemon_with_relative_paths)
+{
+	uint16_t port = tu_free_port();
+	char wrapper[4096], buf[32] = "";
+	struct daemon *d;
+	long pid = 0;
+	FILE *f;
+
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("relative",
+	    "#!/bin/sh\ncd '%s' && exec \"$1\" -d -f sockd.conf -p sockd.pid\n",
+	    tu_tmpdir()));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	/* log = "stderr": the daemon keeps the test's pipe as its stderr. */
+	d = it_start_via(wrapper, tu_write("sockd.conf", "sockd = { log = \"stderr\"; };\n"
+	    "services = ( { name = \"h\"; protocol = \"tcp\"; port = %u;"
+	    " address = \"127.0.0.1\"; server = \"%s\"; });\n", port,
+	    it_path("services/hello-tcp")));
+	for (long end = tu_now_ms() + IT_WAIT; pid <= 0 && tu_now_ms() < end;
+	    usleep(10000))
+		if ((f = fopen(it_tmp("sockd.pid"), "r")) != NULL) {
+			pid = fgets(buf, sizeof(buf), f) ? atol(buf) : 0;
+			fclose(f);
+		}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_ne(pid, d->pid);		/* it forked to detach */
+	ck_assert_int_eq(kill(pid, SIGUSR2), 0);
+	ck_assert_msg(it_wait_log_count(d, UPGRADED, 1, IT_WAIT), "%s",
+	    it_tail(d->log));
+	ck_assert(it_hello(port, "x"));
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert(it_wait_log_count(d, "exiting", 1, IT_WAIT));
+	for (long end = tu_now_ms() + IT_WAIT; it_alive(pid, NULL) &&
+	    tu_now_ms() < end; usleep(10000))
+		;
+	ck_assert(!it_alive(pid, NULL));
+	ck_assert_int_eq(access(it_tmp("sockd.pid"), F_OK), -1);
+}
+END_TEST
+
+/* Copies src/sockd to path, through a temporary name and a rename, as a
+ * package manager replaces a running binary. */
+static void
+install(const char *from, const char *path)
+{
+	char cmd[8192];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && chmod 755 '%s.new' && "
+	    "mv '%s.new' '%s'", from, path, path, path, path);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * The binary sockd started from is gone, then broken: each upgrade is
+ * refused, sockd serves on as it was; once it is whole again, the upgrade
+ * goes through.
+ */
+START_TEST(upgrade_to_a_bad_binary_changes_nothing)
+{
+	uint16_t port = tu_free_port();
+	char copy[4096], wrapper[4096], broken[4096];
+	struct daemon *d;
+	pid_t pid;
+
+	snprintf(copy, sizeof(copy), "%s", it_tmp("sockd"));
+	install(it_path("src/sockd"), copy);
+	/* $1 is src/sockd: run the copy instead, with the same arguments. */
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("via-copy",
+	    "#!/bin/sh\nshift\nexec '%s' \"$@\"\n", copy));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	snprintf(broken, sizeof(broken), "%s", tu_write("broken",
+	    "#!/bin/sh\necho 'sockd: this binary is broken'\nexit 1\n"));
+	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	pid = d->pid;
+
+	ck_assert_int_eq(unlink(copy), 0);
+	kill(pid, SIGUSR2);
+	ck_assert_msg(it_wait_log_count(d, "sockd goes on as it is", 1, IT_WAIT),
+	    "%s", it_tail(d->log));
+	ck_assert_ptr_nonnull(strstr(d->log, "cannot execute: No such file"));
+	ck_assert(it_hello(port, "x"));
+
+	install(broken, copy);
+	kill(pid, SIGUSR2);
+	ck_assert(it_wait_log_count(d, "sockd goes on as it is", 2, IT_WAIT));
+	ck_assert_ptr_nonnull(strstr(d->log, "this binary is broken"));
+	ck_assert(it_hello(port, "x"));
+	ck_assert_int_eq(it_count(d->log, "upgrading in place"), 0);
+
+	install(it_path("src/sockd"), copy);
+	upgrade(d, 1);
+	ck_assert(it_hello(port, "x"));
+	ck_assert_int_eq(d->pid, pid);
+	it_stop(d);
+}
+END_TEST
+
+Suite *
+upgrade_suite(void)
+{
+	Suite *s = suite_create("upgrade");
+	TCase *tc = tcase_create("upgrade");
+
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_test(tc, upgrade_under_load);
+	tcase_add_test(tc, upgrade_keeps_busy_wait_service);
+	tcase_add_test(tc, upgrade_keeps_handler_stderr);
+	tcase_add_test(tc, upgrade_tells_the_service_manager);
+	tcase_add_test(tc, upgrade_of_a_daemon_with_relative_paths);
+	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,124 @@
+/*
+ * What a reload reports as changed in a service: confdiff on two
+ * configurations loaded from real text, so the values are what the
+ * loader makes of them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "confdiff.h"
+#include "config.h"
+#include "testutil.h"
+
+static struct config *old, *new;
+static struct confdiff d;
+static char keys[512], text[4096];
+
+static void
+teardown(void)
+{
+	config_unref(old);
+	config_unref(new);
+	old = new = NULL;
+	tu_cleanup();
+}
+
+/* Compares the one service of each text; returns the number of keys. */
+static size_t
+compare(const char *a, const char *b)
+{
+	size_t n;
+
+	config_unref(old);
+	config_unref(new);
+	old = tu_load_services("old.conf", a);
+	new = tu_load_services("new.conf", b);
+	n = confdiff_services(&old->svcs[0], &new->svcs[0], &d);
+	confdiff_keys(&d, keys, sizeof(keys));
+	confdiff_text(&d, text, sizeof(text));
+	return n;
+}
+
+#define ECHO(extra) "{ name = \"a\"; protocol = \"tcp\"; port = 7001; " \
+	"builtin = \"echo\"; " extra " }"
+
+START_TEST(same_text_no_change)
+{
+	ck_assert_uint_eq(compare(ECHO("instances = 4; only_from = [\"10.0.0.0/8\"];"),
+	    ECHO("instances = 4; only_from = [\"10.0.0.0/8\"];")), 0);
+	ck_assert_str_eq(keys, "");
+	/* Sets in another order are the same set. */
+	ck_assert_uint_eq(compare(
+	    ECHO("address = [\"127.0.0.1\", \"127.0.0.2\"]; no_access = [\"10.1.0.0/16\", \"::1\"];"),
+	    ECHO("address = [\"127.0.0.2\", \"127.0.0.1\"]; no_access = [\"::1\", \"10.1.0.0/16\"];")),
+	    0);
+}
+END_TEST
+
+START_TEST(numbers_and_strings)
+{
+	ck_assert_uint_eq(compare(ECHO("instances = 4;"),
+	    ECHO("instances = 8; refuse_message = \"busy\";")), 2);
+	ck_assert_str_eq(keys, "instances,refuse_message");
+	ck_assert_str_eq(text, "instances 4 -> 8, refuse_message unset -> \"busy\"");
+}
+END_TEST
+
+START_TEST(identity_and_lists)
+{
+	ck_assert_uint_eq(compare(ECHO("address = \"127.0.0.1\";"),
+	    "{ name = \"b\"; protocol = \"udp\"; port = 7002; address = [\"127.0.0.1\", \"::1\"];"
+	    " builtin = \"daytime\"; only_from = [\"127.0.0.0/8\"]; }"), 6);
+	ck_assert_str_eq(keys, "name,protocol,address,port,builtin,only_from");
+	ck_assert_ptr_nonnull(strstr(text, "name \"a\" -> \"b\", protocol \"tcp\" -> \"udp\", "
+	    "address 127.0.0.1 -> 127.0.0.1, ::1, port 7001 -> 7002, "
+	    "builtin \"echo\" -> \"daytime\", only_from unset -> [127.0.0.0/8]"));
+}
+END_TEST
+
+START_TEST(server_args_env)
+{
+	const char *sh = "{ name = \"a\"; protocol = \"tcp\"; port = 7001; "
+	    "server = \"/bin/sh\"; args = [\"sh\", \"-c\", \"true\"]; env = [\"A=1\"]; }";
+
+	ck_assert_uint_eq(compare(sh, "{ name = \"a\"; protocol = \"tcp\"; port = 7001; "
+	    "server = \"/bin/sh\"; args = [\"sh\", \"-c\", \"false\"]; env = [\"A=2\"]; "
+	    "umask = \"027\"; nice = 5; max_lifetime = 60; }"), 5);
+	ck_assert_str_eq(keys, "args,max_lifetime,env,nice,umask");
+	ck_assert_ptr_nonnull(strstr(text, "args [\"sh\", \"-c\", \"true\"] -> "
+	    "[\"sh\", \"-c\", \"false\"]"));
+	ck_assert_ptr_nonnull(strstr(text, "umask unset -> 027"));
+	ck_assert_ptr_nonnull(strstr(text, "nice unset -> 5"));
+	ck_assert_uint_eq(compare(sh, sh), 0);
+}
+END_TEST
+
+/* A value too long for the line is cut, visibly. */
+START_TEST(long_values_cut)
+{
+	char big[600], svc[1024];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(svc, sizeof(svc), ECHO("refuse_message = \"%s\";"), big);
+	ck_assert_uint_eq(compare(ECHO(""), svc), 1);
+	ck_assert_uint_eq(strlen(d.k[0].new), CONFDIFF_VALUE_MAX - 1);
+	ck_assert_str_eq(d.k[0].new + CONFDIFF_VALUE_MAX - 4, "...");
+}
+END_TEST
+
+Suite *
+confdiff_suite(void)
+{
+	Suite *s = suite_create("confdiff");
+	TCase *tc = tcase_create("confdiff");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, same_text_no_change);
+	tcase_add_test(tc, numbers_and_strings);
+	tcase_add_test(tc, identity_and_lists);
+	tcase_add_test(tc, server_args_env);
+	tcase_add_test(tc, long_values_cut);
+	suite_add_tcase(s, tc);
+	return s;
+}
