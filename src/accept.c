@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include "builtin.h"
 #include "log.h"
+#include "peercred.h"
 #include "sock.h"
 #include "sockd.h"
 
@@ -55,11 +56,12 @@ refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
  * when the service counts them: for per_source, and for the TCPCONNNUM of
- * every server (built-ins have no environment).
+ * every server (built-ins have no environment). A unix peer (cred) is
+ * counted by uid and checked against the user and group lists.
  */
-static bool
-admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
-    struct source **srcp)
+bool
+accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
+    const struct ucred *cred, int64_t now, struct source **srcp)
 {
 	const struct svc_conf *sc = svc->conf;
 	enum refuse_reason why;
@@ -68,7 +70,11 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	uint16_t port;
 
 	*srcp = NULL;
-	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+	/* A unix peer is counted and logged by its uid. */
+	if (cred) {
+		a = peercred_key(cred->uid);
+		port = 0;
+	} else if (addr_from_sockaddr(peer, &a, &port) == -1) {
 		if (!svc->paused)
 			return true;
 		a = (struct addr){ .family = AF_UNSPEC };
@@ -76,7 +82,8 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	}
 	if (svc->paused)
 		why = REFUSE_PAUSED;
-	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+	else if (cred ? !peercred_allows(sc, cred) :
+	    !acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
 	else if (!sc->per_source && !sc->source_rate && !sc->server)
 		return true;
@@ -128,14 +135,16 @@ accept_connections(struct sockd *sd, struct listener *l)
 	struct sockaddr_storage peer, local;
 	socklen_t plen, llen;
 	struct conn c = { .peer = (struct sockaddr *)&peer };
-	bool wildcard = addr_is_any(l->addr);
+	bool unix_peer = svc->conf->proto == PROTO_UNIX;
+	bool wildcard = !unix_peer && addr_is_any(l->addr);
+	struct ucred cred;
 	bool in_master = accept_in_master(svc->conf);
 	char reply[REPLY_MAX];
 	ssize_t reply_len = -1;
 	struct source *src;
 
 	/* A socket bound to one address already knows its local end. */
-	if (!wildcard) {
+	if (!wildcard && !unix_peer) {
 		addr_sockaddr(l->addr, svc->conf->port, &local);
 		c.local = (struct sockaddr *)&local;
 	}
@@ -157,7 +166,13 @@ accept_connections(struct sockd *sd, struct listener *l)
 		gate_cleared(svc, FAULT_TAKE);
 		if (!svc->paused)
 			(void)ratelimit_take(&svc->rate, now);
-		if (!admit(svc, c.fd, c.peer, now, &src))
+		if (unix_peer && peercred_get(c.fd, &cred) == -1) {
+			log_warn("service \"%s\": SO_PEERCRED", svc->conf->name);
+			close(c.fd);
+			continue;
+		}
+		c.cred = unix_peer ? &cred : NULL;
+		if (!accept_admit(svc, c.fd, c.peer, c.cred, now, &src))
 			continue;
 		if (in_master) {
 			reply_in_master(svc, c.fd, reply, &reply_len);

@@ -15,19 +15,27 @@
 #include "sockd.h"
 
 void
-events_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
+events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
 {
+	const struct sockaddr *peer = c->peer;
 	struct addr a;
 	uint16_t port = 0;
 	char ip[ADDR_STRLEN] = "-";
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
+	if (c->cred) {
+		a = (struct addr){ .family = AF_UNIX, .u.v4.s_addr = c->cred->uid };
+		addr_format(&a, ip);
+	} else if (peer && addr_from_sockaddr(peer, &a, &port) == 0)
 		addr_format(&a, ip);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port), KV_I("pid", pid) };
-	if (peer)
+	if (c->cred)
+		log_event(LOG_INFO, "accepted", kv, 4,
+		    "service \"%s\": accepted %s pid %ld, pid %ld", svc->conf->name,
+		    ip, (long)c->cred->pid, (long)pid);
+	else if (peer)
 		log_event(LOG_INFO, "accepted", kv, 4,
 		    "service \"%s\": accepted %s port %u, pid %ld", svc->conf->name,
 		    ip, port, (long)pid);

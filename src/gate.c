@@ -34,7 +34,7 @@ gate_closed(const struct service *svc)
 static bool
 refuses_while_paused(const struct svc_conf *sc)
 {
-	return sc->proto == PROTO_TCP && !sc->wait;
+	return sc->proto != PROTO_UDP && !sc->wait;
 }
 
 /* Whether the master should be listening on svc right now. */

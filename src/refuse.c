@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -44,13 +45,17 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 		return;
 	}
 	addr_format(a, ip);
+	/* A unix peer (peercred.h) is a uid alone: "uid N". */
+	char where[16] = "";
+	if (a->family != AF_UNIX)
+		snprintf(where, sizeof(where), " port %u", port);
 	if (rl->suppressed[r])
-		log_warnx("service \"%s\": refused %s port %u: %s "
-		    "(%u more suppressed)", service, ip, port,
+		log_warnx("service \"%s\": refused %s%s: %s "
+		    "(%u more suppressed)", service, ip, where,
 		    reason_text(r), rl->suppressed[r]);
 	else
-		log_warnx("service \"%s\": refused %s port %u: %s", service, ip,
-		    port, reason_text(r));
+		log_warnx("service \"%s\": refused %s%s: %s", service, ip,
+		    where, reason_text(r));
 	rl->window[r] = now;
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;

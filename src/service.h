@@ -15,6 +15,7 @@
 #include "persource.h"
 #include "ratelimit.h"
 #include "refuse.h"
+#include "unixsock.h"
 
 struct errlog;
 struct sockd;
@@ -26,6 +27,7 @@ struct listener {
 	struct watch watch;	/* arg points back to this listener */
 	const struct addr *addr;
 	struct service *svc;
+	struct unixsock_file file;	/* protocol "unix": the file made */
 };
 
 struct service_stats {
