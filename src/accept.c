@@ -3,7 +3,7 @@
  * each (access lists, per_source, source_rate, back-off), then answer in
  * the master (built-ins that only send) or start a child. Wait services
  * hand the listening socket itself to one child. UDP built-ins go to
- * dgram.c. Never reaps, never decides whether to listen (gate.c).
+ * dgram.c, UDP services with a process per peer to udppeer.c. Never reaps, never decides whether to listen (gate.c).
  */
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "peercred.h"
 #include "sock.h"
 #include "sockd.h"
+#include "udppeer.h"
 
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
@@ -216,6 +217,8 @@ on_listener(struct watch *w)
 
 	if (udp_builtin(svc->conf))
 		dgram_answer(sd, l);
+	else if (svc->conf->per_peer)
+		udppeer_input(sd, l);
 	else if (svc->conf->wait)
 		start_wait_child(sd, l);
 	else
@@ -232,4 +235,6 @@ accept_attach(struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++)
 		svc->ls[i].watch.fn = on_listener;
 	svc->refuse_flush.fn = on_refuse_flush;
+	if (svc->conf->per_peer)
+		udppeer_attach(svc);
 }

@@ -43,6 +43,9 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 {
 	if (sd->quit || svc->faulted || gate_closed(svc))
 		return false;
+	/* Known peers are served whatever the caps; udppeer.c admits new ones. */
+	if (svc->conf->per_peer)
+		return true;
 	if (svc->paused)
 		return refuses_while_paused(svc->conf);
 	if (accept_in_master(svc->conf))

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "udppeer.h"
 #include "sock.h"
 
 /* Used when net.core.somaxconn cannot be read. */
@@ -196,6 +197,7 @@ service_close(struct service *svc)
 			unixsock_remove(svc->conf->unix_path, &svc->ls[i].file);
 	}
 	svc->busy_fd = -1;
+	udppeer_close_all(svc);
 }
 
 struct service *

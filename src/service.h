@@ -20,6 +20,7 @@
 struct errlog;
 struct sockd;
 struct service;
+struct udppeers;
 
 /* One bound socket; a service has one per configured address. */
 struct listener {
@@ -68,6 +69,7 @@ struct service {
 	struct sockd *sd;	/* the daemon, for event callbacks */
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
+	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);
