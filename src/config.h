@@ -71,7 +71,8 @@ struct svc_conf {
 	struct acl only_from, no_access;
 	char *refuse_message;		/* NULL: close silently */
 	unsigned max_lifetime;		/* seconds; 0: unlimited */
-	unsigned idle_timeout;		/* seconds a built-in child waits; 0: its default */
+	unsigned idle_timeout;		/* seconds a built-in child or a UDP peer's
+				 * handler waits; 0: its default */
 	bool udp_loop_guard;
 
 	/* protocol "unix" (cfgunix.c); addrs then holds one AF_UNIX entry. */
