@@ -220,15 +220,13 @@ on_idle(struct timer *t)
 	peer_end(sd, p);
 }
 
-/* The service's table, made with its first peer. */
+/* The service's table with room for one more peer; NULL if none can be had. */
 static struct udppeers *
 peers_of(struct service *svc)
 {
 	struct udppeers *t = svc->peers;
 
-	if (t == NULL && (t = calloc(1, sizeof(*t))) != NULL)
-		svc->peers = t;
-	if (t && t->n >= t->nheads && peer_grow(t) == -1)
+	if (t->n >= t->nheads && peer_grow(t) == -1)
 		return NULL;
 	return t;
 }
@@ -410,8 +408,9 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 /*
  * One datagram to its peer's handler. A handler that has gone (its end of
  * the pair closed) but was not yet noticed makes way for a fresh one,
- * which gets the datagram; one that does not keep up loses it, as its own
- * socket would. False when no handler could be started.
+ * which gets the datagram; one that does not keep up (or a pair short of
+ * memory) loses it, as its own socket would. False when no handler could
+ * be started.
  */
 static bool
 peer_deliver(struct sockd *sd, struct listener *l,
@@ -419,11 +418,11 @@ peer_deliver(struct sockd *sd, struct listener *l,
     size_t len)
 {
 	struct udppeers *t = l->svc->peers;
-	struct peer *p = t && t->nheads ? *peer_slot(t, ss, alen) : NULL;
+	struct peer *p = t->nheads ? *peer_slot(t, ss, alen) : NULL;
 
 	if (p) {
 		if (send(p->watch.fd, peer_buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
-		    errno == EAGAIN) {
+		    (errno != EPIPE && errno != ECONNRESET)) {
 			p->last_ms = loop_now_ms();
 			p->dest = *d;
 			return true;
@@ -447,6 +446,16 @@ udppeer_input(struct sockd *sd, struct listener *l)
 	struct iovec iov = { peer_buf, sizeof(peer_buf) };
 	struct dest d;
 
+	/* Made at the first datagram, also for a service that a reload gave a
+	 * process per peer. */
+	if (svc->peers == NULL) {
+		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL) {
+			gate_fault(sd, svc, FAULT_TAKE, "peer table");
+			return;
+		}
+		udppeer_attach(svc);
+	}
+	gate_cleared(svc, FAULT_TAKE);
 	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
 		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
 		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,

@@ -4,11 +4,12 @@
  * their own answers, every datagram answered once, including those that
  * came before the handler ran; the UCSPI environment; idle handlers end
  * and the next datagram starts a fresh one; instances, the access lists
- * and max_lifetime per peer; the master's descriptors and children come
- * back to where they were; the shipped echo-peer.
+ * and max_lifetime per peer; reloads; the master's descriptors and
+ * children come back to where they were; the shipped echo-peer.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,31 @@ START_TEST(max_lifetime_per_peer)
 }
 END_TEST
 
+/* A reload keeps the peers of a kept service; one that drops the
+ * service ends their handlers' stdin. */
+START_TEST(reload_keeps_or_ends_peers)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 30;");
+	int fds = tu_count_fds(d->pid), fd = peer_socket();
+	long pid = ask(fd, "a", 1);
+
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert(tu_wait_log(d, "reloaded: 1 services", IT_WAIT));
+	ck_assert_int_eq(ask(fd, "b", 2), pid);
+	tu_write("sockd.conf", "services = ( { name = \"other\"; protocol = \"udp\";\n"
+	    "  port = %u; address = \"127.0.0.1\"; builtin = \"echo\"; } );\n",
+	    tu_free_port());
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	const char *how = it_wait_reaped(d, "peer", pid, IT_WAIT);
+	ck_assert_ptr_nonnull(how);
+	ck_assert_msg(strstr(how, "exited with status 0"), "%s", how);
+	/* The service's socket and the peer's pair are gone; the new one is bound. */
+	ck_assert(it_wait_idle(d->pid, fds, IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* The shipped echo-peer: the UDP echo as a stdin/stdout program. */
 START_TEST(shipped_echo_peer)
 {
@@ -251,6 +277,7 @@ udppeer_suite(void)
 	tcase_add_test(tc, instances_count_peers);
 	tcase_add_test(tc, access_lists_per_peer);
 	tcase_add_test(tc, max_lifetime_per_peer);
+	tcase_add_test(tc, reload_keeps_or_ends_peers);
 	tcase_add_test(tc, shipped_echo_peer);
 	suite_add_tcase(s, tc);
 	return s;
