@@ -215,6 +215,37 @@ START_TEST(max_lifetime_per_peer)
 }
 END_TEST
 
+/* A handler that never reads: its peer's flood is dropped, and the
+ * master goes on serving another service's peers. */
+START_TEST(handler_that_never_reads)
+{
+	uint16_t stuck = tu_free_port();
+	port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"stuck\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    wait = false; server = \"/bin/sleep\"; args = [ \"sleep\", \"60\" ];\n"
+	    "    idle_timeout = 1; max_lifetime = 2; },\n"
+	    "  { name = \"peer\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    wait = false; server = \"%s\"; args = [ \"probe\", \"peer\" ];\n"
+	    "    idle_timeout = 1; } );\n", stuck, port, it_probe()));
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(stuck),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int flood = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd = peer_socket();
+	char big[8192] = { 0 };
+
+	ck_assert_int_ge(flood, 0);
+	for (int i = 0; i < 2000; i++)
+		(void)sendto(flood, big, sizeof(big), MSG_DONTWAIT,
+		    (struct sockaddr *)&sin, sizeof(sin));
+	for (unsigned i = 1; i <= 20; i++)
+		ask(fd, "still here", i);
+	ck_assert(it_wait_log_count(d, "outlived max_lifetime", 1, IT_WAIT));
+	close(flood);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* A reload keeps the peers of a kept service; one that drops the
  * service ends their handlers' stdin. */
 START_TEST(reload_keeps_or_ends_peers)
@@ -277,6 +308,7 @@ udppeer_suite(void)
 	tcase_add_test(tc, instances_count_peers);
 	tcase_add_test(tc, access_lists_per_peer);
 	tcase_add_test(tc, max_lifetime_per_peer);
+	tcase_add_test(tc, handler_that_never_reads);
 	tcase_add_test(tc, reload_keeps_or_ends_peers);
 	tcase_add_test(tc, shipped_echo_peer);
 	suite_add_tcase(s, tc);
