@@ -3,7 +3,7 @@
  * each (access lists, per_source, source_rate, back-off), then answer in
  * the master (built-ins that only send) or start a child. Wait services
  * hand the listening socket itself to one child. UDP built-ins go to
- * dgram.c. Never reaps, never decides whether to listen (gate.c).
+ * dgram.c, UDP services with a process per peer to udppeer.c. Never reaps, never decides whether to listen (gate.c).
  */
 
 #include <errno.h>
@@ -15,8 +15,10 @@
 #include <sys/socket.h>
 #include "builtin.h"
 #include "log.h"
+#include "peercred.h"
 #include "sock.h"
 #include "sockd.h"
+#include "udppeer.h"
 
 /* Connections taken per wake-up: enough to drain a burst, small enough
  * that one busy service cannot starve the others. */
@@ -55,11 +57,12 @@ refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
  * when the service counts them: for per_source, and for the TCPCONNNUM of
- * every server (built-ins have no environment).
+ * every server (built-ins have no environment). A unix peer (cred) is
+ * counted by uid and checked against the user and group lists.
  */
-static bool
-admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
-    struct source **srcp)
+bool
+accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
+    const struct ucred *cred, int64_t now, struct source **srcp)
 {
 	const struct svc_conf *sc = svc->conf;
 	enum refuse_reason why;
@@ -68,7 +71,11 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	uint16_t port;
 
 	*srcp = NULL;
-	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+	/* A unix peer is counted and logged by its uid. */
+	if (cred) {
+		a = peercred_key(cred->uid);
+		port = 0;
+	} else if (addr_from_sockaddr(peer, &a, &port) == -1) {
 		if (!svc->paused)
 			return true;
 		a = (struct addr){ .family = AF_UNSPEC };
@@ -76,7 +83,8 @@ admit(struct service *svc, int fd, const struct sockaddr *peer, int64_t now,
 	}
 	if (svc->paused)
 		why = REFUSE_PAUSED;
-	else if (!acl_allows(&sc->only_from, &sc->no_access, &a))
+	else if (cred ? !peercred_allows(sc, cred) :
+	    !acl_allows(&sc->only_from, &sc->no_access, &a))
 		why = REFUSE_ACCESS;
 	else if (!sc->per_source && !sc->source_rate && !sc->server)
 		return true;
@@ -127,14 +135,16 @@ accept_connections(struct sockd *sd, struct listener *l)
 	struct sockaddr_storage peer, local;
 	socklen_t plen, llen;
 	struct conn c = { .peer = (struct sockaddr *)&peer };
-	bool wildcard = addr_is_any(l->addr);
+	bool unix_peer = svc->conf->proto == PROTO_UNIX;
+	bool wildcard = !unix_peer && addr_is_any(l->addr);
+	struct ucred cred;
 	bool in_master = accept_in_master(svc->conf);
 	char reply[REPLY_MAX];
 	ssize_t reply_len = -1;
 	struct source *src;
 
 	/* A socket bound to one address already knows its local end. */
-	if (!wildcard) {
+	if (!wildcard && !unix_peer) {
 		addr_sockaddr(l->addr, svc->conf->port, &local);
 		c.local = (struct sockaddr *)&local;
 	}
@@ -156,7 +166,13 @@ accept_connections(struct sockd *sd, struct listener *l)
 		gate_cleared(svc, FAULT_TAKE);
 		if (!svc->paused)
 			(void)ratelimit_take(&svc->rate, now);
-		if (!admit(svc, c.fd, c.peer, now, &src))
+		if (unix_peer && peercred_get(c.fd, &cred) == -1) {
+			log_warn("service \"%s\": SO_PEERCRED", svc->conf->name);
+			close(c.fd);
+			continue;
+		}
+		c.cred = unix_peer ? &cred : NULL;
+		if (!accept_admit(svc, c.fd, c.peer, c.cred, now, &src))
 			continue;
 		if (in_master) {
 			svc->st.accepted++;
@@ -206,6 +222,8 @@ on_listener(struct watch *w)
 
 	if (udp_builtin(svc->conf))
 		dgram_answer(sd, l);
+	else if (svc->conf->per_peer)
+		udppeer_input(sd, l);
 	else if (svc->conf->wait)
 		start_wait_child(sd, l);
 	else
@@ -222,4 +240,6 @@ accept_attach(struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++)
 		svc->ls[i].watch.fn = on_listener;
 	svc->refuse_flush.fn = on_refuse_flush;
+	if (svc->conf->per_peer)
+		udppeer_attach(svc);
 }

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
@@ -69,10 +70,13 @@ addr_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
 	return sizeof(*sin6);
 }
 
+/* A unix peer's key (peercred.h) reads "uid N". */
 void
 addr_format(const struct addr *a, char buf[ADDR_STRLEN])
 {
-	if (inet_ntop(a->family, &a->u, buf, ADDR_STRLEN) == NULL)
+	if (a->family == AF_UNIX)
+		snprintf(buf, ADDR_STRLEN, "uid %u", (unsigned)a->u.v4.s_addr);
+	else if (inet_ntop(a->family, &a->u, buf, ADDR_STRLEN) == NULL)
 		strcpy(buf, "?");
 }
 

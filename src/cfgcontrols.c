@@ -424,7 +424,9 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	}
 	if (sc->rate_burst == 0)
 		sc->rate_burst = sc->rate;
-	errors += parse_addresses(ld, pick(ld, grp, "address"), who, sc);
+	/* A unix service's address is a path (cfgunix.c). */
+	if (sc->proto != PROTO_UNIX)
+		errors += parse_addresses(ld, pick(ld, grp, "address"), who, sc);
 	errors += parse_ids(ld, pick(ld, grp, "user"), pick(ld, grp, "group"), who, sc);
 	errors += parse_acl(ld, pick(ld, grp, "only_from"), "only_from", who,
 	    &sc->only_from);

@@ -90,6 +90,12 @@ unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,
 void cfgservice_free(struct svc_conf *);
 unsigned cfgservice_check_unique(struct loader *);
 
+/* cfgunix.c: the keys of protocol "unix" services. */
+unsigned cfgunix_parse(struct loader *, const config_setting_t *grp,
+    const char *who, struct svc_conf *);
+unsigned cfgunix_check_unique(struct loader *);
+void cfgunix_free(struct svc_conf *);
+
 /* cfgglobal.c: the "sockd" section. */
 unsigned cfgglobal_parse(struct loader *, const config_setting_t *grp);
 

@@ -27,6 +27,14 @@ static const struct keyspec service_keys[] = {
 	{ "backlog", K_INT },
 	{ "disabled", K_BOOL },
 	{ "stderr", K_STRING },
+	/* protocol "unix" (cfgunix.c) */
+	{ "socket_user", K_STRING },
+	{ "socket_group", K_STRING },
+	{ "socket_mode", K_STRING },
+	{ "only_users", K_ONE_OR_MORE },
+	{ "no_users", K_ONE_OR_MORE },
+	{ "only_groups", K_ONE_OR_MORE },
+	{ "no_groups", K_ONE_OR_MORE },
 	{ NULL, 0 }
 };
 
@@ -83,6 +91,7 @@ cfgservice_free(struct svc_conf *sc)
 	free(sc->refuse_message);
 	strings_free(sc->env);
 	free(sc->chdir);
+	cfgunix_free(sc);
 }
 
 static unsigned
@@ -129,7 +138,7 @@ parse_identity(struct loader *ld, const config_setting_t *grp,
     const char *who, struct svc_conf *sc)
 {
 	/* In the order of enum svc_proto. */
-	static const char *const protocols[] = { "tcp", "udp", NULL };
+	static const char *const protocols[] = { "tcp", "udp", "unix", NULL };
 	const char *name = cfgkeys_string(grp, "name");
 	unsigned errors = 0, port = 0;
 	int e;
@@ -151,7 +160,13 @@ parse_identity(struct loader *ld, const config_setting_t *grp,
 	else
 		errors += e == -2;
 
-	errors += cfgkeys_uint_needed(ld, grp, "port", 1, 65535, who, &port);
+	if (sc->proto != PROTO_UNIX)
+		errors += cfgkeys_uint_needed(ld, grp, "port", 1, 65535, who, &port);
+	else if (config_setting_get_member(grp, "port")) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "port"), who,
+		    "port: a unix service listens on its address alone");
+		errors++;
+	}
 	sc->port = port;
 	return errors;
 }
@@ -215,11 +230,8 @@ parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
 		cfgkeys_error(ld, s, who, "wait: built-in services cannot wait");
 		errors++;
 	}
-	if (server && sc->proto == PROTO_UDP && !sc->wait) {
-		cfgkeys_error(ld, s ? s : grp, who,
-		    "wait = false: a udp server must be a wait service");
-		errors++;
-	}
+	/* A udp server that does not wait gets a process per peer. */
+	sc->per_peer = server && sc->proto == PROTO_UDP && !sc->wait;
 	errors += cfgkeys_uint(ld, grp, "backlog", 1, INT_MAX, who, &backlog);
 	sc->backlog = backlog;
 	cfgkeys_bool(grp, "disabled", &sc->disabled);
@@ -254,6 +266,7 @@ cfgservice_parse(struct loader *ld, const config_setting_t *grp, int index,
 	errors += parse_handler(ld, grp, who, sc);
 	errors += parse_mode(ld, grp, who, sc);
 	errors += cfgcontrols_parse(ld, grp, who, sc);
+	errors += cfgunix_parse(ld, grp, who, sc);
 	if (errors == 0 && sc->server && sc->set_ids)
 		errors += cfgcontrols_check_exec(ld,
 		    config_setting_get_member(grp, "server"), who, sc);

@@ -29,7 +29,7 @@ static const struct keyspec include_keys[] = {
 const char *
 svc_proto_name(enum svc_proto p)
 {
-	return p == PROTO_TCP ? "tcp" : "udp";
+	return p == PROTO_TCP ? "tcp" : p == PROTO_UDP ? "udp" : "unix";
 }
 
 static char *
@@ -201,6 +201,7 @@ parse_root(struct loader *ld, config_t *lc)
 		errors += parse_include_dir(ld, config_setting_get_member(g,
 		    "include_dir"));
 	errors += cfgservice_check_unique(ld);
+	errors += cfgunix_check_unique(ld);
 	if (errors == 0 && cfg->nenabled == 0) {
 		cfgerr_add(ld->err, list ? cfgkeys_file(ld, list) : cfg->path,
 		    list ? config_setting_source_line(list) : 1, "no enabled service");

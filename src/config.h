@@ -23,7 +23,7 @@
 #define CONFIG_DEFAULT_PREFIX6 64
 #define CONFIG_RLIMITS_MAX 8
 
-enum svc_proto { PROTO_TCP, PROTO_UDP };
+enum svc_proto { PROTO_TCP, PROTO_UDP, PROTO_UNIX };
 enum svc_stderr { STDERR_LOG, STDERR_NULL, STDERR_INHERIT };
 enum shutdown_mode { SHUTDOWN_LEAVE, SHUTDOWN_TERMINATE };
 enum log_dest { LOG_DEST_DEFAULT, LOG_DEST_STDERR, LOG_DEST_SYSLOG };
@@ -33,6 +33,13 @@ enum log_addresses { LOG_ADDRESSES_FULL, LOG_ADDRESSES_TRUNCATED,
     LOG_ADDRESSES_NONE };
 
 struct builtin;
+
+/* Peer user or group ids a UNIX-domain service allows or denies. */
+struct idlist {
+	unsigned *v;
+	size_t n;
+	bool set;		/* present in the configuration */
+};
 
 struct svc_conf {
 	char *name;
@@ -67,8 +74,19 @@ struct svc_conf {
 	struct acl only_from, no_access;
 	char *refuse_message;		/* NULL: close silently */
 	unsigned max_lifetime;		/* seconds; 0: unlimited */
-	unsigned idle_timeout;		/* seconds a built-in child waits; 0: its default */
+	unsigned idle_timeout;		/* seconds a built-in child or a UDP peer's
+				 * handler waits; 0: its default */
 	bool udp_loop_guard;
+
+	/* protocol "unix" (cfgunix.c); addrs then holds one AF_UNIX entry. */
+	char *unix_path;		/* "/run/x.sock", or "@name": abstract */
+	int unix_mode;			/* -1: as sockd's umask leaves it */
+	uid_t unix_uid;			/* (uid_t)-1: sockd's */
+	gid_t unix_gid;			/* (gid_t)-1: sockd's */
+	struct idlist only_users, no_users, only_groups, no_groups;
+
+	/* udp, wait = false: a process per peer (udppeer.c) */
+	bool per_peer;
 
 	/* The handler's process set-up, all resolved at load time. */
 	char **env;			/* "NAME=value", PATH first; NULL-terminated */

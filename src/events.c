@@ -30,17 +30,26 @@ client_of(const struct sockaddr *peer, char ip[LOGADDR_STRLEN], uint16_t *port)
 }
 
 void
-events_accepted(const struct service *svc, const struct sockaddr *peer, pid_t pid)
+events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
 {
-	uint16_t port;
-	char ip[LOGADDR_STRLEN];
+	const struct sockaddr *peer = c->peer;
+	uint16_t port = 0;
+	char ip[LOGADDR_STRLEN] = "-";
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	client_of(peer, ip, &port);
+	if (c->cred) {
+		struct addr a = { .family = AF_UNIX, .u.v4.s_addr = c->cred->uid };
+		addr_format(&a, ip);
+	} else
+		client_of(peer, ip, &port);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port), KV_I("pid", pid) };
-	if (peer)
+	if (c->cred)
+		log_event(LOG_INFO, "accepted", kv, 4,
+		    "service \"%s\": accepted %s pid %ld, pid %ld", svc->conf->name,
+		    ip, (long)c->cred->pid, (long)pid);
+	else if (peer)
 		log_event(LOG_INFO, "accepted", kv, 4,
 		    "service \"%s\": accepted %s port %u, pid %ld", svc->conf->name,
 		    ip, port, (long)pid);

@@ -35,7 +35,7 @@ gate_closed(const struct service *svc)
 static bool
 refuses_while_paused(const struct svc_conf *sc)
 {
-	return sc->proto == PROTO_TCP && !sc->wait;
+	return sc->proto != PROTO_UDP && !sc->wait;
 }
 
 /* Whether the master should be listening on svc right now. */
@@ -44,6 +44,9 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 {
 	if (sd->quit || svc->faulted || gate_closed(svc))
 		return false;
+	/* Known peers are served whatever the caps; udppeer.c admits new ones. */
+	if (svc->conf->per_peer)
+		return true;
 	if (svc->paused)
 		return refuses_while_paused(svc->conf);
 	if (svc->conf->builtin && svc->conf->builtin->scrape)

@@ -27,7 +27,9 @@ logaddr_format(const struct addr *a, char buf[LOGADDR_STRLEN])
 	unsigned bits = a->family == AF_INET ? LOGADDR_PREFIX4 : LOGADDR_PREFIX6;
 	char ip[ADDR_STRLEN];
 
-	if (mode == LOG_ADDRESSES_FULL || a->family == AF_UNSPEC) {
+	/* A local peer's uid is no network address: always shown. */
+	if (mode == LOG_ADDRESSES_FULL || a->family == AF_UNSPEC ||
+	    a->family == AF_UNIX) {
 		if (a->family == AF_UNSPEC)
 			snprintf(buf, LOGADDR_STRLEN, "-");
 		else

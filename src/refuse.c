@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,16 +47,20 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 	}
 	unsigned suppressed = rl->suppressed[r];
 	logaddr_format(a, ip);
+	/* A unix peer (peercred.h) is a uid alone: "uid N". */
+	char where[16] = "";
+	if (a->family != AF_UNIX)
+		snprintf(where, sizeof(where), " port %u", port);
 	struct log_kv kv[] = { KV_S("service", service), KV_S("client", ip),
 	    KV_I("port", port), KV_S("reason", refuse_reason_name(r)),
 	    KV_I("suppressed", suppressed) };
 	if (suppressed)
 		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
-		    "%s port %u: %s (%u more suppressed)", service, ip, port,
+		    "%s%s: %s (%u more suppressed)", service, ip, where,
 		    reason_text(r), suppressed);
 	else
 		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
-		    "%s port %u: %s", service, ip, port, reason_text(r));
+		    "%s%s: %s", service, ip, where, reason_text(r));
 	rl->window[r] = now;
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;

@@ -51,11 +51,15 @@ addrs_within(const struct svc_conf *a, const struct svc_conf *b)
 /*
  * Whether a running service configured as old keeps its sockets for sc:
  * same protocol, port and v6only, and the same set of addresses (in any
- * order). Anything else is bound anew.
+ * order); for a unix service, the same path or name. Anything else is
+ * bound anew.
  */
 bool
 reload_pairs(const struct svc_conf *old, const struct svc_conf *sc)
 {
+	if (old->proto == PROTO_UNIX || sc->proto == PROTO_UNIX)
+		return old->proto == sc->proto &&
+		    strcmp(old->unix_path, sc->unix_path) == 0;
 	return old->proto == sc->proto && old->port == sc->port &&
 	    old->v6only == sc->v6only && old->naddrs == sc->naddrs &&
 	    addrs_within(old, sc) && addrs_within(sc, old);

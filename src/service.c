@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "udppeer.h"
 #include "sock.h"
 
 /* Used when net.core.somaxconn cannot be read. */
@@ -128,10 +129,15 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 				break;
 			}
 	/* listen(2) again just changes the backlog of a listening socket. */
-	if (old && sc->proto == PROTO_TCP && backlog_of(old) != backlog_of(sc))
+	if (old && sc->proto != PROTO_UDP && backlog_of(old) != backlog_of(sc))
 		for (size_t i = 0; i < svc->nls; i++)
 			if (svc->ls[i].fd != -1)
 				(void)listen(svc->ls[i].fd, backlog_of(sc));
+	/* Failing, the file keeps its settings: the load checked we may. */
+	if (old && sc->proto == PROTO_UNIX && (old->unix_mode != sc->unix_mode ||
+	    old->unix_uid != sc->unix_uid || old->unix_gid != sc->unix_gid))
+		(void)unixsock_perms(sc->unix_path, sc->unix_mode, sc->unix_uid,
+		    sc->unix_gid);
 	if (old && (old->rate != sc->rate || old->rate_burst != sc->rate_burst))
 		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
 	svc->sources.prefix6 = sc->per_source_prefix6;
@@ -157,8 +163,13 @@ service_open(struct service *svc)
 		socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
 
 		svc->failed = i;
-		l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only);
+		if (sc->proto == PROTO_UNIX)
+			l->fd = unixsock_listen(sc->unix_path, backlog_of(sc),
+			    sc->unix_mode, sc->unix_uid, sc->unix_gid, &l->file);
+		else
+			l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM :
+			    SOCK_DGRAM, (struct sockaddr *)&ss, len, backlog_of(sc),
+			    sc->v6only);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];
@@ -182,8 +193,11 @@ service_close(struct service *svc)
 		if (svc->ls[i].fd != -1)
 			close(svc->ls[i].fd);
 		svc->ls[i].fd = svc->ls[i].watch.fd = -1;
+		if (svc->conf->proto == PROTO_UNIX)
+			unixsock_remove(svc->conf->unix_path, &svc->ls[i].file);
 	}
 	svc->busy_fd = -1;
+	udppeer_close_all(svc);
 }
 
 struct service *
@@ -215,6 +229,14 @@ service_describe(const struct service *svc, char *buf, size_t len)
 	const struct addr *addr = &sc->addrs[svc->failed < sc->naddrs ? svc->failed : 0];
 	char a[ADDR_STRLEN];
 
+	if (sc->proto == PROTO_UNIX) {
+		/* unixsock.h: these two mean a file we must not take. */
+		snprintf(buf, len, "service \"%s\" (%s:%d): unix %s%s", sc->name,
+		    sc->file, sc->line, sc->unix_path, errno == EADDRINUSE ?
+		    " (another process listens there)" : errno == ENOTSOCK ?
+		    " (a file that is not a socket is in the way)" : "");
+		return;
+	}
 	addr_format(addr, a);
 	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u", sc->name,
 	    sc->file, sc->line, svc_proto_name(sc->proto),

@@ -15,10 +15,12 @@
 #include "persource.h"
 #include "ratelimit.h"
 #include "refuse.h"
+#include "unixsock.h"
 
 struct errlog;
 struct sockd;
 struct service;
+struct udppeers;
 
 /* One bound socket; a service has one per configured address. */
 struct listener {
@@ -26,6 +28,7 @@ struct listener {
 	struct watch watch;	/* arg points back to this listener */
 	const struct addr *addr;
 	struct service *svc;
+	struct unixsock_file file;	/* protocol "unix": the file made */
 };
 
 /* Upper bounds of the handler lifetime histogram: metrics.c's table. */
@@ -75,6 +78,7 @@ struct service {
 	struct sockd *sd;	/* the daemon, for event callbacks */
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
+	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);

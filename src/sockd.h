@@ -92,6 +92,14 @@ bool gate_rate_exhausted(struct sockd *, struct service *, int64_t now);
 void accept_attach(struct service *);
 /* UDP built-ins and TCP ones that only send: no child is ever started. */
 bool accept_in_master(const struct svc_conf *);
+/*
+ * Decides on a fresh client (peer, or cred for a unix one) before anything
+ * is forked: access lists, per_source, source_rate, back-off. False when
+ * it was refused, and fd (-1: none to close) closed; *srcp is the client's
+ * per-source entry when the service counts them.
+ */
+bool accept_admit(struct service *, int fd, const struct sockaddr *peer,
+    const struct ucred *cred, int64_t now, struct source **srcp);
 
 /* dgram.c */
 void dgram_answer(struct sockd *, struct listener *);
@@ -148,7 +156,7 @@ char *metrics_render(const struct sockd *, size_t *len);
 void metrics_observe(struct service_stats *, uint64_t ms);
 
 /* events.c */
-void events_accepted(const struct service *, const struct sockaddr *, pid_t);
+void events_accepted(const struct service *, const struct conn *, pid_t);
 /* A connection or datagram answered by the master itself. */
 void events_answered(const struct service *, const struct sockaddr *, int level);
 void events_ended(const struct child *, int status, uint64_t ms);

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "builtin.h"
+#include "peercred.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
@@ -22,6 +23,7 @@
 struct env {
 	char rip[16 + ADDR_STRLEN], rport[24], lip[16 + ADDR_STRLEN], lport[24];
 	char connnum[32];
+	struct peercred_env ipc;
 };
 
 static void
@@ -46,20 +48,26 @@ env_addr(const struct sockaddr *sa, char *ipbuf, size_t iplen, const char *ipnam
 static char **
 env_build(struct env *e, const struct service *svc, const struct conn *c)
 {
+	bool tcp = svc->conf->proto == PROTO_TCP;
 	char *vars[8];
 	size_t n = 0;
 
-	vars[n++] = svc->conf->proto == PROTO_TCP ? "PROTO=TCP" : "PROTO=UDP";
+	if (svc->conf->proto == PROTO_UNIX)
+		n = peercred_env(&e->ipc, svc->conf, c->cred, c->connnum, vars);
+	else
+		vars[n++] = tcp ? "PROTO=TCP" : "PROTO=UDP";
 	vars[n++] = svc->env_service;
-	if (c->peer && c->connnum) {
+	if (c->peer && c->connnum && tcp) {
 		snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u", c->connnum);
 		vars[n++] = e->connnum;
 	}
-	if (c->peer) {
-		env_addr(c->peer, e->rip, sizeof(e->rip), "TCPREMOTEIP",
-		    e->rport, sizeof(e->rport), "TCPREMOTEPORT");
-		env_addr(c->local, e->lip, sizeof(e->lip), "TCPLOCALIP",
-		    e->lport, sizeof(e->lport), "TCPLOCALPORT");
+	if (c->peer && svc->conf->proto != PROTO_UNIX) {
+		env_addr(c->peer, e->rip, sizeof(e->rip), tcp ? "TCPREMOTEIP" :
+		    "UDPREMOTEIP", e->rport, sizeof(e->rport), tcp ?
+		    "TCPREMOTEPORT" : "UDPREMOTEPORT");
+		env_addr(c->local, e->lip, sizeof(e->lip), tcp ? "TCPLOCALIP" :
+		    "UDPLOCALIP", e->lport, sizeof(e->lport), tcp ?
+		    "TCPLOCALPORT" : "UDPLOCALPORT");
 		vars[n++] = e->rip;
 		vars[n++] = e->rport;
 		vars[n++] = e->lip;

@@ -16,6 +16,8 @@ struct conn {
 	const struct sockaddr *local;
 	unsigned connnum;	/* TCPCONNNUM: the client's connections, this
 				 * one included; 0 leaves it unset */
+	const struct ucred *cred;	/* protocol "unix": the peer; else NULL */
+	pid_t pid;		/* set by start_child() once the child runs */
 };
 
 /*

@@ -221,6 +221,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	gate_cleared(svc, FAULT_START);
 	record_child(sd, ch, pid, pidfd, src);
 	svc->st.accepted++;
-	events_accepted(svc, c->peer, pid);
+	c->pid = pid;
+	events_accepted(svc, c, pid);
 	return true;
 }

@@ -21,6 +21,10 @@
  *            reads it until EOF and exits 0.
  *   udp      UDP wait service: answers one datagram on fd 0 with the env
  *            report (plus "dgram=1"), then exits 0.
+ *   peer     UDP service with a process per peer: answers each datagram D
+ *            read on fd 0 with one write of "<pid> <n> D" to fd 1 (n counts
+ *            its datagrams from 1); "env" is answered with the env report
+ *            instead. Exits 0 at the end of its stdin.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -203,6 +207,25 @@ mode_udp(int argc, char **argv)
 	return 0;
 }
 
+static int
+mode_peer(int argc, char **argv)
+{
+	static struct out o;
+	char buf[2048];
+	ssize_t n;
+
+	for (unsigned count = 1; (n = read(0, buf, sizeof(buf))) > 0; count++) {
+		o.len = 0;
+		if (n == 3 && memcmp(buf, "env", 3) == 0)
+			report(&o, argc, argv);
+		else
+			put(&o, "%ld %u %.*s", (long)getpid(), count, (int)n, buf);
+		if (write(1, o.buf, o.len) < 0)
+			return 1;
+	}
+	return n == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,6 +280,8 @@ main(int argc, char **argv)
 		return mode_accept(argc, argv);
 	if (strcmp(mode, "udp") == 0)
 		return mode_udp(argc, argv);
+	if (strcmp(mode, "peer") == 0)
+		return mode_peer(argc, argv);
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

@@ -43,6 +43,8 @@ Suite *upgrade_suite(void);
 Suite *confdiff_suite(void);
 Suite *logaddr_suite(void);
 Suite *upstate_suite(void);
+Suite *unix_suite(void);
+Suite *udppeer_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

@@ -285,11 +285,22 @@ START_TEST(server_not_executable)
 }
 END_TEST
 
-START_TEST(udp_server_must_wait)
+START_TEST(udp_server_per_peer)
 {
+	struct config *cfg = load("services = (\n"
+	    "{ name = \"p\"; protocol = \"udp\"; port = 7000; server = \"/bin/true\";\n"
+	    "  wait = false; idle_timeout = 5; },\n"
+	    "{ name = \"w\"; protocol = \"udp\"; port = 7001; server = \"/bin/true\"; }\n);\n");
+
+	ck_assert_msg(cfg != NULL, "%s", err.text);
+	ck_assert(cfg->svcs[0].per_peer);
+	ck_assert_uint_eq(cfg->svcs[0].idle_timeout, 5);
+	ck_assert(!cfg->svcs[1].per_peer);
+	ck_assert(cfg->svcs[1].wait);
+	config_unref(cfg);
 	expect_error("services = (\n{ name = \"u\"; protocol = \"udp\"; port = 7000;\n"
-	    "server = \"/bin/true\";\nwait = false; }\n);\n", 4,
-	    "a udp server must be a wait service");
+	    "server = \"/bin/true\";\nwait = false; idle_timeout = 0; }\n);\n", 4,
+	    "idle_timeout");
 }
 END_TEST
 
@@ -359,7 +370,7 @@ START_TEST(shipped_config)
 	struct config *cfg = config_load(tu_path("etc/sockd.conf"), &err);
 
 	ck_assert_msg(cfg != NULL, "%s", err.text);
-	ck_assert_uint_eq(cfg->nenabled, 4);
+	ck_assert_uint_eq(cfg->nenabled, 5);
 	config_unref(cfg);
 }
 END_TEST
@@ -394,7 +405,7 @@ config_suite(void)
 	    relative_server, syntax_error, wrong_type, out_of_range,
 	    int64_traps, missing_keys, unknown_key_suggests, bad_values,
 	    duplicate_name_and_port, same_port_other_protocol_or_address,
-	    server_or_builtin, udp_server_must_wait, no_enabled_service,
+	    server_or_builtin, udp_server_per_peer, no_enabled_service,
 	    all_errors_reported, include_directory, include_file,
 	    unreadable_file, shipped_config, backlog_key, NULL);
 	tu_add_test(tc, server_not_executable, modes_skip());

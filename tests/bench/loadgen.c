@@ -18,7 +18,8 @@
  * PROCS (default 1) splits the clients over that many processes, so that a
  * server faster than one client process is measured, not the client; their
  * counts and latencies are merged into the one line.
- * Only loopback destinations are accepted.
+ * Only loopback destinations are accepted. A HOST that starts with '/'
+ * is the path of a UNIX-domain stream socket (PORT is then ignored; give 0).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,11 +128,20 @@ parse_dst(const char *host, const char *port)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&dst;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&dst;
+	struct sockaddr_un *su = (struct sockaddr_un *)&dst;
 	int p = atoi(port);
 
+	memset(&dst, 0, sizeof(dst));
+	if (host[0] == '/') {
+		if (strlen(host) >= sizeof(su->sun_path))
+			return -1;
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, host);
+		dstlen = sizeof(*su);
+		return 0;
+	}
 	if (p < 1 || p > 65535)
 		return -1;
-	memset(&dst, 0, sizeof(dst));
 	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
 		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
 			return -1;

@@ -9,6 +9,9 @@
 # killed by PID on exit.
 #
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
+# CASES an extended regular expression: only the cases whose names match
+# it run (e.g. CASES='hello-c16|hello-unix'), without the idle-clients
+# part, and the table goes to OUT only if OUT is given;
 # PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing)
 # and busybox inetd (built from Debian's source by busybox-inetd.sh, and
 # kept in BUSYBOX_DIR, ~/.cache/sockd-bench/busybox by default). busybox
@@ -22,7 +25,8 @@ ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-2}
 IDLE=${IDLE:-5000}
 PEERS=${PEERS:-0}
-OUT=${OUT:-$bench/results.md}
+CASES=${CASES:-}
+if [ -z "$CASES" ]; then OUT=${OUT:-$bench/results.md}; else OUT=${OUT:-}; fi
 BIG=100000000
 
 tmp=$(mktemp -d /tmp/sockd-bench.XXXXXX)
@@ -61,13 +65,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 19)
-[ "${#P[@]}" -eq 19 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 20)
+[ "${#P[@]}" -eq 20 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
 p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]} p_rmusl=${P[17]}
 p_metrics=${P[18]}
+p_epeer=${P[19]} unix_hello=$tmp/hello.sock
 bb_builtins=0
 
 # The link variants of the hello handler, for the handler-link case:
@@ -106,7 +111,11 @@ services = (
   { name = "echo-udp"; protocol = "udp"; port = $p_eudp; address = "127.0.0.1";
     server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; },
   { name = "metrics"; protocol = "tcp"; port = $p_metrics; address = "127.0.0.1";
-    builtin = "metrics"; }
+    builtin = "metrics"; },
+  { name = "hello-unix"; protocol = "unix"; address = "$unix_hello";
+    server = "$hello"; },
+  { name = "echo-peer"; protocol = "udp"; port = $p_epeer; address = "127.0.0.1";
+    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }
 );
 EOF
 
@@ -234,6 +243,7 @@ scraper() {
 	done
 }
 # run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
+# A PORT that is a path is a UNIX-domain socket.
 run() {
 	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
 	local scr=
@@ -242,8 +252,10 @@ run() {
 		scraper &
 		scr=$!
 	fi
+	local host=127.0.0.1
+	case $port in /*) host=$port port=0 ;; esac
 	t0=$(cpu_ns "$pid")
-	line=$("$lg" 127.0.0.1 "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
+	line=$("$lg" "$host" "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
 	t1=$(cpu_ns "$pid")
 	if [ -n "$scr" ]; then
 		kill "$scr"
@@ -294,11 +306,22 @@ round_cases() {
 	echo "udp-echo ref-inline ${spid[ref-inline-udp]} $p_rudp udp 64 udp"
 	[ "$bb_builtins" = 0 ] || echo "udp-echo busybox ${spid[busybox]} 7 udp 64 udp"
 	echo "echo-udp-wait sockd ${spid[sockd]} $p_eudp udp 16 udp"
+	# The same hello handler over a UNIX-domain socket, against hello-c16.
+	echo "hello-unix sockd ${spid[sockd]} $unix_hello tcp 16 hello"
+	# 16 peers (a client process each), one datagram in flight each: a
+	# process per peer (echo-peer) against the wait-mode echo-udp.
+	echo "udp-peer16 sockd ${spid[sockd]} $p_epeer udp 16 udp 16"
+	echo "udp-wait16 sockd ${spid[sockd]} $p_eudp udp 16 udp 16"
+}
+# Only the cases CASES names, when it is set.
+selected_cases() {
+	if [ -z "$CASES" ]; then round_cases; else round_cases | grep -E "^($CASES) " || true; fi
 }
 
 # Even rounds run in reverse order, so no server always goes first.
 t_start=$(date +%s)
-mapfile -t cases < <(round_cases)
+mapfile -t cases < <(selected_cases)
+[ "${#cases[@]}" -gt 0 ] || die "CASES='$CASES' names no case"
 for r in $(seq "$ROUNDS"); do
 	echo "round $r/$ROUNDS" >&2
 	for i in "${!cases[@]}"; do
@@ -323,6 +346,7 @@ idle_pair() {
 	run "idle-$1" $b tcp 16 hello
 }
 for r in 1 2; do
+	[ -z "$CASES" ] || break
 	idle_pair 0 "$r"
 	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
@@ -412,11 +436,14 @@ report() {
 		ref["hello-c1"] = ref["hello-c16"] = ref["hello-c128"] = "ref-vfork"
 		ref["tcp-echo"] = ref["tcp-daytime"] = ref["udp-echo"] = "ref-inline"
 		ref["handler-link"] = "ref-vfork-dynamic"
+		# Cases whose reference is another case of sockd.
+		refcase["hello-unix"] = "hello-c16" SUBSEP "sockd"
+		refcase["udp-peer16"] = "udp-wait16" SUBSEP "sockd"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
 			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
-			rk = c SUBSEP ref[c]
+			rk = (c in refcase) ? refcase[c] : c SUBSEP ref[c]
 			if (c == idle) rk = "idle-0" SUBSEP s
 			if (c == "idle-0") rk = ""
 			if (c == "hello-scraped") rk = "hello-c16" SUBSEP "sockd"
@@ -470,6 +497,10 @@ report() {
 	echo "tcp-daytime is driven by two client processes, every other case by one."
 	echo "hello-scraped: hello-c16 while a client scrapes /metrics ten times a second;"
 	echo "its \"vs ref\" is its rate over sockd's own hello-c16 of the same round."
+	echo "tcp-daytime is driven by two client processes, udp-peer16 and udp-wait16 by 16 (one"
+	echo "peer each), every other case by one. hello-unix: the hello handler over a UNIX-domain"
+	echo "socket, vs hello-c16 (TCP loopback) of sockd; udp-peer16: echo-peer with a process per"
+	echo "peer, vs udp-wait16: the wait-mode echo-udp under the same 16 peers."
 	echo
 	report
 	echo
@@ -480,7 +511,8 @@ report() {
 	    "loadgen: $upgrade_line (max_us is the longest connection)."
 	echo
 	echo "sockd master after the run: VmRSS ${rss_sockd} kB, VmHWM ${hwm_sockd} kB" \
-	    "(ref-vfork VmHWM ${hwm_ref} kB); $IDLE idle clients; benchmark took $(( t_end - t_start )) s."
+	    "(ref-vfork VmHWM ${hwm_ref} kB); ${CASES:+cases $CASES, no }$IDLE idle clients;" \
+	    "benchmark took $(( t_end - t_start )) s."
 } > "$tmp/results.md"
 cat "$tmp/results.md"
-cp "$tmp/results.md" "$OUT"
+[ -z "$OUT" ] || cp "$tmp/results.md" "$OUT"

@@ -1,0 +1,41 @@
+/*
+ * The peer of a UNIX-domain connection: its credentials (SO_PEERCRED),
+ * whether the service's user and group lists let it in, the key its
+ * connections are counted under (per_source counts per uid), and the
+ * handler's environment in the UCSPI way of s6-ipcserver.
+ */
+#ifndef SOCKD_PEERCRED_H
+#define SOCKD_PEERCRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* The variables' text, one buffer each. */
+struct peercred_env {
+	char euid[32], egid[32], pid[32], connnum[32];
+	char path[32 + 108];
+};
+
+/* The peer's credentials as of its connect(); -1 with errno. */
+int peercred_get(int fd, struct ucred *);
+/*
+ * Denied when the uid is in no_users or the gid in no_groups; else, when
+ * only_users or only_groups is set, allowed when the uid or the gid is
+ * in one of them; else allowed.
+ */
+bool peercred_allows(const struct svc_conf *, const struct ucred *);
+/* The per-source key of a peer: its uid, in an AF_UNIX struct addr. */
+struct addr peercred_key(uid_t);
+/*
+ * Puts PROTO=IPC, IPCLOCALPATH and, for a connection (cred not NULL),
+ * IPCREMOTEEUID, IPCREMOTEEGID, IPCREMOTEPID and IPCCONNNUM (when
+ * connnum > 0) in vars; returns how many (at most 6).
+ */
+size_t peercred_env(struct peercred_env *, const struct svc_conf *,
+    const struct ucred *, unsigned connnum, char **vars);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * A process per UDP peer. The master is the only reader of the service's
+ * socket: it looks each datagram's sender up in the service's peer table
+ * and passes the datagram to that peer's handler, or admits the sender
+ * (access lists, per_source, rates, caps) and starts a handler for it.
+ * Each handler's fds 0 and 1 are one end of a SOCK_SEQPACKET pair, so it
+ * reads one datagram per read() and answers with one write(); the master
+ * sends what it writes to the peer from the address the peer wrote to.
+ *
+ * Why not a UDP socket of the handler's own, bound to the service's port
+ * and connect()ed to the peer, as busybox's udpsvd does: the first
+ * datagram, and any that come before the connect(), are already in the
+ * service's queue, and Linux has no way to move them into the new
+ * socket's queue (a datagram sent to a connected socket is taken only
+ * from its peer's address). They would have to be dropped, or read by
+ * another process. Here every datagram has one reader, which routes it
+ * by its sender, so none is lost in a hand-over or answered twice.
+ *
+ * Owns the peer tables and their timers; starts children through start.c
+ * and never reaps them: a peer goes when its pair reaches end of file
+ * (the handler is gone), when it is idle, or when its service closes.
+ */
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "log.h"
+#include "sock.h"
+#include "sockd.h"
+#include "udppeer.h"
+
+/* Datagrams read per wake-up, so one busy socket cannot starve others. */
+#define PEER_BATCH 64
+#define PEER_DGRAM_MAX 65536
+#define PEER_TABLE_MIN 64
+
+/* Where a datagram went: the local address to answer from. */
+struct dest {
+	int level, type;	/* of the control message; 0: none came */
+	union {
+		struct in_pktinfo v4;
+		struct in6_pktinfo v6;
+	} info;
+};
+
+struct peer {
+	struct sockaddr_storage addr;	/* the peer */
+	socklen_t alen;
+	struct dest dest;
+	size_t li;			/* the listener it wrote to */
+	struct watch watch;		/* our end of the pair: its answers */
+	struct timer idle;
+	uint64_t last_ms;		/* the last datagram either way */
+	struct service *svc;
+	struct peer *next;
+};
+
+struct udppeers {
+	struct peer **heads;
+	size_t nheads, n;		/* nheads: a power of two */
+};
+
+static char peer_buf[PEER_DGRAM_MAX];
+
+static size_t
+peer_hash(const struct udppeers *t, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	const uint8_t *p = (const uint8_t *)ss;
+	uint32_t h = 2166136261u;
+
+	for (socklen_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & (t->nheads - 1);
+}
+
+static struct peer **
+peer_slot(struct udppeers *t, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct peer **pp = &t->heads[peer_hash(t, ss, len)];
+
+	while (*pp && ((*pp)->alen != len || memcmp(&(*pp)->addr, ss, len) != 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Doubles the heads when the table holds as many peers as heads. */
+static int
+peer_grow(struct udppeers *t)
+{
+	size_t n = t->nheads ? t->nheads * 2 : PEER_TABLE_MIN, oldn = t->nheads;
+	struct peer **old = t->heads, **heads = calloc(n, sizeof(*heads));
+
+	if (heads == NULL)
+		return -1;
+	t->heads = heads;
+	t->nheads = n;
+	for (size_t i = 0; i < oldn; i++)
+		for (struct peer *p = old[i], *next; p; p = next) {
+			struct peer **pp = &t->heads[peer_hash(t, &p->addr, p->alen)];
+			next = p->next;
+			p->next = *pp;
+			*pp = p;
+		}
+	free(old);
+	return 0;
+}
+
+/* Ends a peer: its handler's stdin reaches end of file. */
+static void
+peer_free(struct sockd *sd, struct peer *p)
+{
+	loop_timer_stop(&sd->loop, &p->idle);
+	loop_close(&sd->loop, &p->watch);
+	service_unref(p->svc);
+	free(p);
+}
+
+/* Takes the peer out of its table, then ends it. */
+static void
+peer_end(struct sockd *sd, struct peer *p)
+{
+	struct udppeers *t = p->svc->peers;
+	struct peer **pp = peer_slot(t, &p->addr, p->alen);
+
+	if (*pp == p) {
+		*pp = p->next;
+		t->n--;
+	}
+	peer_free(sd, p);
+}
+
+/* Sends one answer to the peer, from the address it wrote to. */
+static void
+peer_send(struct peer *p, const void *buf, size_t len)
+{
+	struct service *svc = p->svc;
+	struct iovec iov = { (void *)buf, len };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cm;
+	struct msghdr mh = { .msg_name = &p->addr, .msg_namelen = p->alen,
+	    .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd = p->li < svc->nls ? svc->ls[p->li].fd : -1;
+
+	if (fd == -1)
+		return;
+	if (p->dest.level) {
+		size_t sz = p->dest.level == IPPROTO_IP ? sizeof(p->dest.info.v4) :
+		    sizeof(p->dest.info.v6);
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(sz);
+		cm.h.cmsg_level = p->dest.level;
+		cm.h.cmsg_type = p->dest.type;
+		cm.h.cmsg_len = CMSG_LEN(sz);
+		memcpy(CMSG_DATA(&cm.h), &p->dest.info, sz);
+	}
+	/* A full socket buffer loses the answer, as any UDP sender's would. */
+	(void)sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Whether a read of 0 was the handler's end rather than an empty answer. */
+static bool
+pair_closed(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP));
+}
+
+/* The handler wrote: its datagrams go to the peer. */
+static void
+on_answer(struct watch *w)
+{
+	struct peer *p = w->arg;
+	struct sockd *sd = p->svc->sd;
+
+	for (int i = 0; i < PEER_BATCH; i++) {
+		ssize_t n = recv(w->fd, peer_buf, sizeof(peer_buf), MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1 || (n == 0 && pair_closed(w->fd))) {
+			peer_end(sd, p);
+			return;
+		}
+		p->last_ms = loop_now_ms();
+		peer_send(p, peer_buf, (size_t)n);
+	}
+}
+
+/* How long a peer's handler may go without a datagram either way. */
+static uint64_t
+peer_idle_ms(const struct service *svc)
+{
+	unsigned secs = svc->conf->idle_timeout ? svc->conf->idle_timeout :
+	    UDPPEER_IDLE_SECONDS;
+
+	return secs * 1000ULL;
+}
+
+/* Idle: ends the peer, or waits out what is left of its idle time. */
+static void
+on_idle(struct timer *t)
+{
+	struct peer *p = t->arg;
+	struct sockd *sd = p->svc->sd;
+	uint64_t idle_ms = peer_idle_ms(p->svc), now = loop_now_ms();
+
+	if (now - p->last_ms < idle_ms &&
+	    loop_timer_set(&sd->loop, t, idle_ms - (now - p->last_ms)) == 0)
+		return;
+	peer_end(sd, p);
+}
+
+/* The service's table with room for one more peer; NULL if none can be had. */
+static struct udppeers *
+peers_of(struct service *svc)
+{
+	struct udppeers *t = svc->peers;
+
+	if (t->n >= t->nheads && peer_grow(t) == -1)
+		return NULL;
+	return t;
+}
+
+/* The local address a datagram went to, from its control message. */
+static void
+dest_read(struct msghdr *mh, struct dest *d)
+{
+	d->level = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&d->info.v4, CMSG_DATA(c), sizeof(d->info.v4));
+			/* Answer from the address written to, on any interface. */
+			d->info.v4.ipi_spec_dst = d->info.v4.ipi_addr;
+			d->info.v4.ipi_ifindex = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO)
+			memcpy(&d->info.v6, CMSG_DATA(c), sizeof(d->info.v6));
+		else
+			continue;
+		d->level = c->cmsg_level;
+		d->type = c->cmsg_type;
+	}
+}
+
+/* The handler's UDPLOCALIP and UDPLOCALPORT, as a socket address. */
+static const struct sockaddr *
+dest_sockaddr(const struct dest *d, uint16_t hport, struct sockaddr_storage *ss)
+{
+	uint16_t port = htons(hport);
+
+	memset(ss, 0, sizeof(*ss));
+	if (d->level == IPPROTO_IP) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		sin->sin_addr = d->info.v4.ipi_addr;
+	} else if (d->level == IPPROTO_IPV6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		sin6->sin6_addr = d->info.v6.ipi6_addr;
+	} else
+		return NULL;
+	return (struct sockaddr *)ss;
+}
+
+/*
+ * Each datagram reports where it went, so a handler of a service bound to
+ * a wildcard answers from the address its peer wrote to. Datagrams queued
+ * before this are answered from the address the kernel's route picks.
+ */
+void
+udppeer_attach(struct service *svc)
+{
+	int one = 1;
+
+	for (size_t i = 0; i < svc->nls; i++) {
+		int fd = svc->ls[i].fd;
+		if (fd == -1)
+			continue;
+		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one));
+	}
+}
+
+/*
+ * Whether a new peer gets a handler now. At the service's or the daemon's
+ * cap, or out of rate tokens, its datagram is dropped unlogged, as the
+ * kernel drops what overflows a socket: its source may be forged, and
+ * the peer sends again. Known peers are served meanwhile.
+ */
+static bool
+peer_admit(struct sockd *sd, struct service *svc,
+    const struct sockaddr_storage *ss, int64_t now, struct source **srcp)
+{
+	*srcp = NULL;
+	if (service_at_cap(svc) ||
+	    sd->children.count >= sd->cfg->global.max_children)
+		return false;
+	if (!svc->paused && !ratelimit_take(&svc->rate, now))
+		return false;
+	return accept_admit(svc, -1, (const struct sockaddr *)ss, NULL, now, srcp);
+}
+
+/* Watches the handler's answers and its idle time; -1 if that fails. */
+static int
+peer_watch(struct sockd *sd, struct peer *p, int fd)
+{
+	p->watch = (struct watch){ .fd = fd, .fn = on_answer, .arg = p };
+	p->idle = (struct timer){ .fn = on_idle, .arg = p };
+	p->last_ms = loop_now_ms();
+	if (sock_set_nonblock(fd, true) == -1 ||
+	    loop_enable(&sd->loop, &p->watch, true) == -1 ||
+	    loop_timer_set(&sd->loop, &p->idle, peer_idle_ms(p->svc)) == -1)
+		return -1;
+	return 0;
+}
+
+/* Records a started peer in its service's table. */
+static void
+peer_insert(struct udppeers *t, struct peer *p)
+{
+	struct peer **pp = peer_slot(t, &p->addr, p->alen);
+
+	p->next = *pp;
+	*pp = p;
+	t->n++;
+}
+
+/*
+ * Starts the handler of a new peer p, its first datagram waiting on its
+ * stdin, and records it; p is freed if that fails. False when no child
+ * could be started (the gate is then faulted).
+ */
+static bool
+peer_start(struct sockd *sd, struct listener *l, struct peer *p,
+    struct source *src, const void *buf, size_t len)
+{
+	struct service *svc = l->svc;
+	struct sockaddr_storage local;
+	struct conn c = { .peer = (struct sockaddr *)&p->addr };
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		gate_fault(sd, svc, FAULT_START, "socket pair");
+		free(p);
+		return false;
+	}
+	/* A fresh pair has room for any datagram. */
+	(void)send(sv[0], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	c.fd = sv[1];
+	if ((c.local = dest_sockaddr(&p->dest, svc->conf->port, &local)) == NULL && !addr_is_any(l->addr)) {
+		addr_sockaddr(l->addr, svc->conf->port, &local);
+		c.local = (struct sockaddr *)&local;
+	}
+	bool started = start_child(sd, svc, &c, src);
+	close(sv[1]);
+	if (!started) {
+		close(sv[0]);
+		free(p);
+		return false;
+	}
+	p->svc = service_ref(svc);
+	if (peer_watch(sd, p, sv[0]) == -1) {
+		/* Its stdin ends after the first datagram. */
+		log_warn("service \"%s\": pid %ld: cannot watch its peer",
+		    svc->conf->name, (long)c.pid);
+		peer_free(sd, p);
+		return true;
+	}
+	peer_insert(svc->peers, p);
+	return true;
+}
+
+/* A datagram from a peer with no handler: admit it and start one. */
+static bool
+peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss,
+    socklen_t alen, const struct dest *d, size_t len)
+{
+	struct service *svc = l->svc;
+	struct source *src;
+	struct peer *p;
+
+	if (!peer_admit(sd, svc, ss, ratelimit_now(), &src))
+		return true;
+	if (peers_of(svc) == NULL || (p = calloc(1, sizeof(*p))) == NULL) {
+		gate_fault(sd, svc, FAULT_START, "peer record");
+		return false;
+	}
+	memcpy(&p->addr, ss, alen);
+	p->alen = alen;
+	p->dest = *d;
+	p->li = (size_t)(l - svc->ls);
+	return peer_start(sd, l, p, src, peer_buf, len);
+}
+
+/*
+ * One datagram to its peer's handler. A handler that has gone (its end of
+ * the pair closed) but was not yet noticed makes way for a fresh one,
+ * which gets the datagram; one that does not keep up (or a pair short of
+ * memory) loses it, as its own socket would. False when no handler could
+ * be started.
+ */
+static bool
+peer_deliver(struct sockd *sd, struct listener *l,
+    const struct sockaddr_storage *ss, socklen_t alen, const struct dest *d,
+    size_t len)
+{
+	struct udppeers *t = l->svc->peers;
+	struct peer *p = t->nheads ? *peer_slot(t, ss, alen) : NULL;
+
+	if (p) {
+		if (send(p->watch.fd, peer_buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
+		    (errno != EPIPE && errno != ECONNRESET)) {
+			p->last_ms = loop_now_ms();
+			p->dest = *d;
+			return true;
+		}
+		peer_end(sd, p);
+	}
+	return peer_new(sd, l, ss, alen, d, len);
+}
+
+/* The service's socket is readable: datagrams to their handlers. */
+void
+udppeer_input(struct sockd *sd, struct listener *l)
+{
+	struct service *svc = l->svc;
+	struct sockaddr_storage ss;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cm;
+	struct iovec iov = { peer_buf, sizeof(peer_buf) };
+	struct dest d;
+
+	/* Made at the first datagram, also for a service that a reload gave a
+	 * process per peer. */
+	if (svc->peers == NULL) {
+		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL) {
+			gate_fault(sd, svc, FAULT_TAKE, "peer table");
+			return;
+		}
+		udppeer_attach(svc);
+	}
+	gate_cleared(svc, FAULT_TAKE);
+	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
+		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+		    .msg_controllen = sizeof(cm.b) };
+		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("service \"%s\": recvmsg", svc->conf->name);
+			return;
+		}
+		dest_read(&mh, &d);
+		if (!peer_deliver(sd, l, &ss, mh.msg_namelen, &d, (size_t)n))
+			return;
+	}
+}
+
+/* The service closes: every handler's stdin ends. */
+void
+udppeer_close_all(struct service *svc)
+{
+	struct udppeers *t = svc->peers;
+	struct sockd *sd = svc->sd;
+
+	if (t == NULL)
+		return;
+	/* Ending a peer may drop the last reference and close svc again. */
+	svc->peers = NULL;
+	for (size_t i = 0; i < t->nheads; i++)
+		for (struct peer *p = t->heads[i], *next; p; p = next) {
+			next = p->next;
+			peer_free(sd, p);
+		}
+	free(t->heads);
+	free(t);
+}

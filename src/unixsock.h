@@ -1,0 +1,34 @@
+/*
+ * UNIX-domain listening sockets: binding at a path (replacing a stale
+ * socket file, never a live one) or an abstract name, the file's owner
+ * and mode, and removing the file when the service goes. Never logs:
+ * -1 with errno, and the caller reports it.
+ */
+#ifndef SOCKD_UNIXSOCK_H
+#define SOCKD_UNIXSOCK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The file a listener made, so that only that file is ever removed. */
+struct unixsock_file {
+	bool made;
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * A listening, non-blocking, close-on-exec stream socket at path ("@name":
+ * abstract). mode -1, uid and gid (uid_t)-1 leave the file as bind() made
+ * it. A path held by a socket that nobody listens on is replaced; fails
+ * with EADDRINUSE when another process listens there, and ENOTSOCK when
+ * something other than a socket is in the way.
+ */
+int unixsock_listen(const char *path, int backlog, int mode, uid_t, gid_t,
+    struct unixsock_file *);
+/* Sets the owner and mode of the file again (a reload changed them). */
+int unixsock_perms(const char *path, int mode, uid_t, gid_t);
+/* Removes the file made at path, if it is still the one made. */
+void unixsock_remove(const char *path, struct unixsock_file *);
+
+#endif

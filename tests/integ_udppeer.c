@@ -1,0 +1,316 @@
+/*
+ * Integration: UDP services with a process per peer (protocol = "udp",
+ * wait = false). Many peers at once each get their own handler and only
+ * their own answers, every datagram answered once, including those that
+ * came before the handler ran; the UCSPI environment; idle handlers end
+ * and the next datagram starts a fresh one; instances, the access lists
+ * and max_lifetime per peer; reloads; the master's descriptors and
+ * children come back to where they were; the shipped echo-peer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+#define NPEERS 50
+#define PER_PEER 3
+
+static uint16_t port;
+
+/* sockd with one per-peer service on 127.0.0.1:port running probe peer. */
+static struct daemon *
+start_peer_service(const char *extra)
+{
+	port = tu_free_port();
+	return it_start(tu_write("sockd.conf",
+	    "services = ( { name = \"peer\"; protocol = \"udp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; wait = false; server = \"%s\";\n"
+	    "  args = [ \"probe\", \"peer\" ]; %s } );\n", port, it_probe(),
+	    extra));
+}
+
+/* A UDP socket of a new peer on 127.0.0.1, connected to the service. */
+static int
+peer_socket(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_port = htons(port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+/* One answer within ms into buf (NUL-terminated); its length, or -1. */
+static ssize_t
+answer(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1 || (n = recv(fd, buf, len - 1, 0)) < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Sends s and returns the pid that answered "<pid> <n> s" as the n-th. */
+static long
+ask(int fd, const char *s, unsigned n)
+{
+	char buf[256], want[128];
+	long pid;
+
+	ck_assert_int_eq(send(fd, s, strlen(s), 0), (ssize_t)strlen(s));
+	ck_assert_int_gt(answer(fd, buf, sizeof(buf), IT_WAIT), 0);
+	pid = strtol(buf, NULL, 10);
+	snprintf(want, sizeof(want), "%ld %u %s", pid, n, s);
+	ck_assert_msg(pid > 0 && strcmp(buf, want) == 0, "answer \"%s\", want \"%s\"",
+	    buf, want);
+	return pid;
+}
+
+START_TEST(peers_each_get_their_own)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 1; instances = 60;");
+	int fds = tu_count_fds(d->pid), sock[NPEERS];
+	long pid[NPEERS];
+	char buf[256], want[64];
+
+	/* All at once: most datagrams wait in the service's socket while the
+	 * handlers of their peers are being started. */
+	for (int i = 0; i < NPEERS; i++)
+		sock[i] = peer_socket();
+	for (int j = 1; j <= PER_PEER; j++)
+		for (int i = 0; i < NPEERS; i++) {
+			int n = snprintf(want, sizeof(want), "peer%d-%d", i, j);
+			ck_assert_int_eq(send(sock[i], want, n, 0), n);
+		}
+	for (int i = 0; i < NPEERS; i++) {
+		for (int j = 1; j <= PER_PEER; j++) {
+			ck_assert_msg(answer(sock[i], buf, sizeof(buf), IT_WAIT) > 0,
+			    "peer %d: no answer %d", i, j);
+			long p = strtol(buf, NULL, 10);
+			if (j == 1)
+				pid[i] = p;
+			snprintf(want, sizeof(want), "%ld %d peer%d-%d", pid[i], j, i, j);
+			ck_assert_msg(strcmp(buf, want) == 0, "peer %d got \"%s\", want "
+			    "\"%s\"", i, buf, want);
+		}
+		for (int k = 0; k < i; k++)
+			ck_assert_int_ne(pid[k], pid[i]);
+	}
+	/* No datagram answered twice. */
+	for (int i = 0; i < NPEERS; i++)
+		ck_assert_msg(it_quiet(sock[i], i == 0 ? 300 : 0), "peer %d: more", i);
+	for (int i = 0; i < NPEERS; i++)
+		close(sock[i]);
+	ck_assert_msg(it_wait_idle(d->pid, fds, IT_WAIT), "children or fds left");
+	/* One handler per peer, and each ended at its idle time. */
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", NPEERS, IT_WAIT));
+	ck_assert_int_eq(it_count(d->log, IT_LOG_CONN), NPEERS);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(handler_sees_its_peer)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 1;");
+	int fd = peer_socket();
+	char buf[60000], line[64];
+
+	ck_assert_int_eq(send(fd, "env", 3, 0), 3);
+	ck_assert_int_gt(answer(fd, buf, sizeof(buf), IT_WAIT), 0);
+	ck_assert_msg(it_has_line(buf, "env:PROTO=UDP"), "%s", buf);
+	ck_assert(it_has_line(buf, "env:UDPREMOTEIP=127.0.0.1"));
+	snprintf(line, sizeof(line), "env:UDPREMOTEPORT=%u", it_local_port(fd));
+	ck_assert_msg(it_has_line(buf, line), "no %s in %s", line, buf);
+	ck_assert(it_has_line(buf, "env:UDPLOCALIP=127.0.0.1"));
+	snprintf(line, sizeof(line), "env:UDPLOCALPORT=%u", port);
+	ck_assert(it_has_line(buf, line));
+	/* Its datagrams on 0 and 1, its stderr on 2, and nothing else. */
+	ck_assert_int_eq(it_count_prefix(buf, "fd:"), 3);
+	long pid = it_line_num(buf, "pid");
+	ck_assert_int_eq(ask(fd, "second", 2), pid);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(idle_handler_ends_and_a_fresh_one_starts)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 1;");
+	int fds = tu_count_fds(d->pid), fd = peer_socket();
+	long first = ask(fd, "a", 1);
+
+	ck_assert_int_eq(ask(fd, "b", 2), first);
+	ck_assert_ptr_nonnull(it_wait_reaped(d, "peer", first, IT_WAIT));
+	ck_assert(it_wait_idle(d->pid, fds, IT_WAIT));
+	long second = ask(fd, "c", 1);
+	ck_assert_int_ne(second, first);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(instances_count_peers)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 1; instances = 2;");
+	int a = peer_socket(), b = peer_socket(), c = peer_socket();
+	char buf[256];
+
+	ask(a, "a", 1);
+	ask(b, "b", 1);
+	/* At the cap a new peer's datagram is dropped; known peers go on. */
+	ck_assert_int_eq(send(c, "c", 1, 0), 1);
+	ck_assert_int_eq(answer(c, buf, sizeof(buf), 300), -1);
+	ask(a, "a", 2);
+	ck_assert(it_wait_idle(d->pid, -1, IT_WAIT));
+	ask(c, "c", 1);
+	close(a);
+	close(b);
+	close(c);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(access_lists_per_peer)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 1; no_access = \"127.0.0.1\";");
+	int fd = peer_socket();
+	char buf[256];
+
+	ck_assert_int_eq(send(fd, "x", 1, 0), 1);
+	ck_assert_int_eq(answer(fd, buf, sizeof(buf), 300), -1);
+	ck_assert(it_wait_log_count(d, "refused", 1, IT_WAIT));
+	ck_assert_int_eq(it_count(d->log, IT_LOG_CONN), 0);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(max_lifetime_per_peer)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 2; max_lifetime = 1;");
+	int fd = peer_socket();
+	long first = ask(fd, "a", 1);
+
+	const char *how = it_wait_reaped(d, "peer", first, IT_WAIT);
+	ck_assert_ptr_nonnull(how);
+	ck_assert_msg(strstr(how, "signal 15"), "%s", how);
+	ck_assert_int_ne(ask(fd, "b", 1), first);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* A handler that never reads: its peer's flood is dropped, and the
+ * master goes on serving another service's peers. */
+START_TEST(handler_that_never_reads)
+{
+	uint16_t stuck = tu_free_port();
+	port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "  { name = \"stuck\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    wait = false; server = \"/bin/sleep\"; args = [ \"sleep\", \"60\" ];\n"
+	    "    idle_timeout = 1; max_lifetime = 2; },\n"
+	    "  { name = \"peer\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "    wait = false; server = \"%s\"; args = [ \"probe\", \"peer\" ];\n"
+	    "    idle_timeout = 1; } );\n", stuck, port, it_probe()));
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(stuck),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int flood = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd = peer_socket();
+	char big[8192] = { 0 };
+
+	ck_assert_int_ge(flood, 0);
+	for (int i = 0; i < 2000; i++)
+		(void)sendto(flood, big, sizeof(big), MSG_DONTWAIT,
+		    (struct sockaddr *)&sin, sizeof(sin));
+	for (unsigned i = 1; i <= 20; i++)
+		ask(fd, "still here", i);
+	ck_assert(it_wait_log_count(d, "outlived max_lifetime", 1, IT_WAIT));
+	close(flood);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* A reload keeps the peers of a kept service; one that drops the
+ * service ends their handlers' stdin. */
+START_TEST(reload_keeps_or_ends_peers)
+{
+	struct daemon *d = start_peer_service("idle_timeout = 30;");
+	int fds = tu_count_fds(d->pid), fd = peer_socket();
+	long pid = ask(fd, "a", 1);
+
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert(tu_wait_log(d, "reloaded: 1 services", IT_WAIT));
+	ck_assert_int_eq(ask(fd, "b", 2), pid);
+	tu_write("sockd.conf", "services = ( { name = \"other\"; protocol = \"udp\";\n"
+	    "  port = %u; address = \"127.0.0.1\"; builtin = \"echo\"; } );\n",
+	    tu_free_port());
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	const char *how = it_wait_reaped(d, "peer", pid, IT_WAIT);
+	ck_assert_ptr_nonnull(how);
+	ck_assert_msg(strstr(how, "exited with status 0"), "%s", how);
+	/* The service's socket and the peer's pair are gone; the new one is bound. */
+	ck_assert(it_wait_idle(d->pid, fds, IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/* The shipped echo-peer: the UDP echo as a stdin/stdout program. */
+START_TEST(shipped_echo_peer)
+{
+	port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "services = ( { name = \"echo\"; protocol = \"udp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; wait = false; idle_timeout = 1;\n"
+	    "  server = \"%s\"; } );\n", port, it_path("services/echo-peer")));
+	int fd = peer_socket();
+	char buf[256];
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(send(fd, "hi", 2, 0), 2);
+		ck_assert_int_gt(answer(fd, buf, sizeof(buf), IT_WAIT), 0);
+		ck_assert_str_eq(buf, "Echo: hi!");
+	}
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 1, IT_WAIT));
+	ck_assert_int_eq(it_count(d->log, IT_LOG_CONN), 1);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+Suite *
+udppeer_suite(void)
+{
+	Suite *s = suite_create("udppeer");
+	TCase *tc = tcase_create("udppeer");
+
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tcase_add_test(tc, peers_each_get_their_own);
+	tcase_add_test(tc, handler_sees_its_peer);
+	tcase_add_test(tc, idle_handler_ends_and_a_fresh_one_starts);
+	tcase_add_test(tc, instances_count_peers);
+	tcase_add_test(tc, access_lists_per_peer);
+	tcase_add_test(tc, max_lifetime_per_peer);
+	tcase_add_test(tc, handler_that_never_reads);
+	tcase_add_test(tc, reload_keeps_or_ends_peers);
+	tcase_add_test(tc, shipped_echo_peer);
+	suite_add_tcase(s, tc);
+	return s;
+}
