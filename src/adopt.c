@@ -44,10 +44,14 @@ adopt_begin(struct sockd *sd)
 static struct upstate_listener *
 find_listener(struct upstate *u, const struct svc_conf *sc, const struct addr *a)
 {
-	for (size_t i = 0; i < u->nls; i++)
-		if (u->ls[i].fd != -1 && u->ls[i].proto == sc->proto &&
-		    u->ls[i].port == sc->port && addr_equal(&u->ls[i].addr, a))
-			return &u->ls[i];
+	for (size_t i = 0; i < u->nls; i++) {
+		struct upstate_listener *l = &u->ls[i];
+		if (l->fd == -1 || l->proto != sc->proto)
+			continue;
+		if (sc->proto == PROTO_UNIX ? strcmp(l->path, sc->unix_path) == 0 :
+		    l->port == sc->port && addr_equal(&l->addr, a))
+			return l;
+	}
 	return NULL;
 }
 
@@ -79,7 +83,8 @@ adopt_listeners(struct sockd *sd, struct service *svc)
 	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
 		l = find_listener(sd->up.from, sc, &sc->addrs[i]);
 		svc->ls[i] = (struct listener){ .fd = l->fd, .addr = &sc->addrs[i],
-		    .svc = svc, .watch = { .fd = l->fd, .arg = &svc->ls[i] } };
+		    .svc = svc, .watch = { .fd = l->fd, .arg = &svc->ls[i] },
+		    .file = l->file };
 		l->fd = -1;
 	}
 	return true;

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* Room for a path or "@name" and its NUL: sockaddr_un's sun_path. */
+#define UNIXSOCK_PATH_MAX 108
+
 /* The file a listener made, so that only that file is ever removed. */
 struct unixsock_file {
 	bool made;

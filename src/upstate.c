@@ -23,8 +23,16 @@ write_listeners(FILE *f, const struct service *svc)
 	char ip[ADDR_STRLEN];
 
 	for (size_t i = 0; i < svc->nls; i++) {
+		const struct unixsock_file *uf = &svc->ls[i].file;
 		if (svc->ls[i].fd == -1)
 			continue;
+		if (svc->conf->proto == PROTO_UNIX) {
+			/* The path last: it runs to the end of the line. */
+			fprintf(f, "ulistener %d %d %llu %llu %s\n", svc->ls[i].fd,
+			    uf->made, (unsigned long long)uf->dev,
+			    (unsigned long long)uf->ino, svc->conf->unix_path);
+			continue;
+		}
 		addr_format(svc->ls[i].addr, ip);
 		fprintf(f, "listener %d %s %u %d\n", svc->conf->proto, ip,
 		    svc->conf->port, svc->ls[i].fd);
@@ -121,6 +129,27 @@ read_listener(const char *line, struct upstate *u)
 }
 
 static int
+read_ulistener(const char *line, struct upstate *u)
+{
+	struct upstate_listener *l;
+	unsigned long long dev, ino;
+	int made, at = 0;
+	size_t n;
+
+	if ((l = grow((void **)&u->ls, &u->nls, sizeof(*l))) == NULL ||
+	    sscanf(line, "ulistener %d %d %llu %llu %n", &l->fd, &made, &dev,
+	    &ino, &at) != 4 || at == 0)
+		return -1;
+	n = strcspn(line + at, "\n");
+	if (n == 0 || n >= sizeof(l->path))
+		return -1;
+	memcpy(l->path, line + at, n);
+	l->proto = PROTO_UNIX;
+	l->file = (struct unixsock_file){ .made = made, .dev = dev, .ino = ino };
+	return 0;
+}
+
+static int
 read_service(const char *line, struct upstate *u)
 {
 	struct upstate_service *s;
@@ -172,6 +201,8 @@ read_line(const char *line, struct upstate *u)
 
 	if (strncmp(line, "listener ", 9) == 0)
 		return read_listener(line, u);
+	if (strncmp(line, "ulistener ", 10) == 0)
+		return read_ulistener(line, u);
 	if (strncmp(line, "service ", 8) == 0)
 		return read_service(line, u);
 	if (strncmp(line, "child ", 6) == 0)

@@ -18,9 +18,10 @@
 
 #include "addr.h"
 #include "config.h"
+#include "unixsock.h"
 #include "service.h"
 
-#define UPSTATE_VERSION 1
+#define UPSTATE_VERSION 2
 
 struct sockd;
 
@@ -29,6 +30,10 @@ struct upstate_listener {
 	struct addr addr;
 	uint16_t port;
 	int fd;			/* -1 once taken by a service */
+	/* protocol "unix": its path, and the file the old image made there
+	 * (so the new one removes it when the service goes) */
+	char path[UNIXSOCK_PATH_MAX];
+	struct unixsock_file file;
 };
 
 struct upstate_service {

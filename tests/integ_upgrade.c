@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "integ_util.h"
@@ -284,6 +285,57 @@ START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 }
 END_TEST
 
+/* An echo over the UNIX socket at path; true if it came back. */
+static bool
+unix_echoes(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char buf[8];
+	bool ok;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return false;
+	}
+	it_send(fd, "hi\n");
+	ok = it_read_n(fd, buf, 3, IT_WAIT) == 3 && memcmp(buf, "hi\n", 3) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * The hand-over carries a UNIX-domain listener (and the file it made, which
+ * the new image removes at exit); per-peer UDP handlers, whose relays are
+ * the old image's, end, and the next datagram starts a fresh one.
+ */
+START_TEST(upgrade_keeps_unix_and_peer_services)
+{
+	uint16_t pp = tu_free_port();
+	char path[4200], got[64];
+	struct daemon *d;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", it_tmp("u.sock"));
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    " { name = \"u\"; protocol = \"unix\"; address = \"%s\"; builtin = \"echo\"; },\n"
+	    " { name = \"p\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; wait = false; }\n);\n", path, pp,
+	    it_path("services/echo-peer")));
+	ck_assert(unix_echoes(path));
+	ck_assert_int_gt(tu_udp_ask(pp, 0, "one", 3, got, sizeof(got), IT_WAIT), 0);
+	upgrade(d, 1);
+	ck_assert_msg(unix_echoes(path), "%s", it_tail(d->log));
+	ck_assert_int_gt(tu_udp_ask(pp, 0, "two", 3, got, sizeof(got), IT_WAIT), 0);
+	ck_assert_ptr_nonnull(strstr(got, "two"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	it_stop(d);
+	ck_assert_int_eq(stat(path, &st), -1);
+}
+END_TEST
+
 Suite *
 upgrade_suite(void)
 {
@@ -298,6 +350,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_tells_the_service_manager);
 	tcase_add_test(tc, upgrade_of_a_daemon_with_relative_paths);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
+	tcase_add_test(tc, upgrade_keeps_unix_and_peer_services);
 	suite_add_tcase(s, tc);
 	return s;
 }
