@@ -38,6 +38,7 @@ Suite *loop_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);
+Suite *proxyproto_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
