@@ -80,6 +80,7 @@ cfgservice_free(struct svc_conf *sc)
 	free(sc->groups);
 	acl_free(&sc->only_from);
 	acl_free(&sc->no_access);
+	acl_free(&sc->proxy_from);
 	free(sc->refuse_message);
 	strings_free(sc->env);
 	free(sc->chdir);

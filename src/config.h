@@ -75,6 +75,11 @@ struct svc_conf {
 	int nice;
 	int umask;			/* -1: inherited */
 	char *chdir;			/* NULL: inherited */
+
+	/* PROXY protocol (cfgproxy.c): the balancers in front of the service. */
+	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */
+	struct acl proxy_from;		/* who may send a header */
+	unsigned proxy_timeout;		/* ms for the whole header */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10

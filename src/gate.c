@@ -48,7 +48,7 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 	if (accept_in_master(svc->conf))
 		return !svc->rate_wait;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
-	    sd->children.count < sd->cfg->global.max_children;
+	    sd->children.count + sd->proxywait.n < sd->cfg->global.max_children;
 }
 
 void

@@ -236,6 +236,7 @@ master_close(struct sockd *sd)
 	struct children *c = &sd->children;
 
 	reload_cancel(sd);
+	proxywait_free(sd);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		reload_retire(sd, sd->svcs[i]);
 	free(sd->svcs);

@@ -9,7 +9,7 @@ const char *
 refuse_reason_name(enum refuse_reason r)
 {
 	static const char *const names[] = { "access", "per_source",
-	    "source_rate", "paused" };
+	    "source_rate", "paused", "proxy_from", "proxy_header" };
 
 	return r < REFUSE_NREASONS ? names[r] : "?";
 }
@@ -23,6 +23,8 @@ reason_text(enum refuse_reason r)
 	case REFUSE_PER_SOURCE:		return "per_source limit reached";
 	case REFUSE_SOURCE_RATE:	return "source_rate exceeded";
 	case REFUSE_PAUSED:		return "service paused after failures";
+	case REFUSE_PROXY_FROM:		return "not in proxy_from";
+	case REFUSE_PROXY_HEADER:	return "bad PROXY protocol header";
 	default:			return "?";
 	}
 }
@@ -30,6 +32,14 @@ reason_text(enum refuse_reason r)
 void
 refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
     const struct addr *a, uint16_t port, enum refuse_reason r, int64_t now)
+{
+	refuse_detail(rl, service, fd, msg, a, port, r, NULL, now);
+}
+
+void
+refuse_detail(struct refuse_log *rl, const char *service, int fd,
+    const char *msg, const struct addr *a, uint16_t port, enum refuse_reason r,
+    const char *detail, int64_t now)
 {
 	char ip[ADDR_STRLEN];
 
@@ -45,12 +55,13 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 	}
 	addr_format(a, ip);
 	if (rl->suppressed[r])
-		log_warnx("service \"%s\": refused %s port %u: %s "
-		    "(%u more suppressed)", service, ip, port,
-		    reason_text(r), rl->suppressed[r]);
+		log_warnx("service \"%s\": refused %s port %u: %s%s%s "
+		    "(%u more suppressed)", service, ip, port, reason_text(r),
+		    detail ? ": " : "", detail ? detail : "", rl->suppressed[r]);
 	else
-		log_warnx("service \"%s\": refused %s port %u: %s", service, ip,
-		    port, reason_text(r));
+		log_warnx("service \"%s\": refused %s port %u: %s%s%s", service,
+		    ip, port, reason_text(r), detail ? ": " : "",
+		    detail ? detail : "");
 	rl->window[r] = now;
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;

@@ -7,14 +7,16 @@
 
 #include "service.h"
 #include "sock.h"
+#include "spawn.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
 /* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
- * SOCKD_SERVICE: set per connection, ahead of the configured template so a
- * handler's getenv() finds sockd's values first. */
-#define CONN_ENV 7
+ * SOCKD_SERVICE, and the PROXY protocol's (spawn.h): set per connection,
+ * ahead of the configured template so a handler's getenv() finds sockd's
+ * values first. */
+#define CONN_ENV (7 + CONN_XENV_MAX)
 
 /*
  * The kernel caps any backlog at net.core.somaxconn, so that is the
@@ -225,7 +227,9 @@ service_describe(const struct service *svc, char *buf, size_t len)
 bool
 service_at_cap(const struct service *svc)
 {
-	return svc->conf->instances && svc->nchildren >= svc->conf->instances;
+	/* A connection waiting for its PROXY header will want a child too. */
+	return svc->conf->instances &&
+	    svc->nchildren + svc->npending >= svc->conf->instances;
 }
 
 bool

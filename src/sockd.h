@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "persource.h"
+#include "proxywait.h"
 #include "refuse.h"
 #include "service.h"
 #include "sig.h"
@@ -38,6 +39,7 @@ struct sockd {
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
+	struct proxywait proxywait;	/* connections reading a PROXY header */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
@@ -81,6 +83,14 @@ bool gate_rate_exhausted(struct sockd *, struct service *, int64_t now);
 void accept_attach(struct service *);
 /* UDP built-ins and TCP ones that only send: no child is ever started. */
 bool accept_in_master(const struct svc_conf *);
+
+/* Sends refuse_message, closes fd, counts and logs the refusal; detail
+ * (a constant text, or NULL) says more. */
+void accept_refuse(struct service *, int fd, const struct addr *,
+    uint16_t port, enum refuse_reason, const char *detail, int64_t now);
+/* Serves a connection whose PROXY header is read (proxywait.c); closes
+ * c->fd. */
+void accept_proxied(struct sockd *, struct service *, struct conn *);
 
 /* dgram.c */
 void dgram_answer(struct sockd *, struct listener *);

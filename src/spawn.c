@@ -46,7 +46,7 @@ env_addr(const struct sockaddr *sa, char *ipbuf, size_t iplen, const char *ipnam
 static char **
 env_build(struct env *e, const struct service *svc, const struct conn *c)
 {
-	char *vars[8];
+	char *vars[8 + CONN_XENV_MAX];
 	size_t n = 0;
 
 	vars[n++] = svc->conf->proto == PROTO_TCP ? "PROTO=TCP" : "PROTO=UDP";
@@ -65,6 +65,8 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 		vars[n++] = e->lip;
 		vars[n++] = e->lport;
 	}
+	for (size_t i = 0; c->xenv && c->xenv[i] && i < CONN_XENV_MAX; i++)
+		vars[n++] = c->xenv[i];
 	/* The master spawns one child at a time, so the slots can be reused. */
 	memcpy(svc->envv + svc->nconnenv - n, vars, n * sizeof(char *));
 	return svc->envv + svc->nconnenv - n;

@@ -16,7 +16,12 @@ struct conn {
 	const struct sockaddr *local;
 	unsigned connnum;	/* TCPCONNNUM: the client's connections, this
 				 * one included; 0 leaves it unset */
+	/* More "NAME=value" for the handler (the PROXY protocol's), at most
+	 * CONN_XENV_MAX, NULL-terminated; NULL: none. */
+	char *const *xenv;
 };
+
+#define CONN_XENV_MAX 8
 
 /*
  * A server's child takes a private copy of the descriptor table below the
