@@ -62,7 +62,8 @@ as_root = if [ "$$(id -u)" = 0 ]; then echo "$(1)"; \
 
 # Debian 12 package names; installed when root, named otherwise. Only what
 # the build needs (no Recommends, so libc6-dev by name), and apt's output
-# only if it fails.
+# only if it fails. haproxy is for make check's PROXY protocol test alone:
+# installed when root, else that test is skipped with the reason.
 deps:
 	@missing=; \
 	if ! command -v cc >/dev/null 2>&1; then missing=" gcc libc6-dev"; \
@@ -72,7 +73,12 @@ deps:
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
-	[ -z "$$missing" ] && exit 0; \
+	test -x /usr/sbin/haproxy || tests=" haproxy"; \
+	if [ -z "$$missing" ]; then \
+	  [ -n "$$tests" ] && [ "$$(id -u)" = 0 ] && \
+	    command -v apt-get >/dev/null 2>&1 || exit 0; \
+	fi; \
+	missing="$$missing$$tests"; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "make: installing$$missing with apt-get"; \
 	  log=$$(mktemp) || exit 1; \
@@ -172,11 +178,20 @@ FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS)
 
-fuzz: tests/fuzz/fuzz_config
-	@mkdir -p tests/fuzz/found
+# The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
+# for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.
+FUZZ_PROXY_SECONDS ?= 20
+tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
+	tests/fuzz/fuzz_proxyproto -max_total_time=$(FUZZ_PROXY_SECONDS) \
+	  -timeout=5 -max_len=2048 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-proxy tests/fuzz/corpus-proxy
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -226,6 +241,7 @@ uninstall:
 
 clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/conf.stamp tests/*.o tests/*.d \
-	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config
+	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
+	  tests/fuzz/fuzz_proxyproto
 
 -include $(wildcard src/*.d tests/*.d)
