@@ -70,6 +70,9 @@ events_stats(const struct sockd *sd)
 
 		for (int r = 0; r < REFUSE_NREASONS; r++) {
 			refused += st->refused[r];
+			/* The PROXY protocol's reasons only where it is used. */
+			if (r >= REFUSE_PROXY_FROM && !svc->conf->proxy_protocol)
+				continue;
 			snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s %llu",
 			    r ? ", " : "", refuse_reason_name(r), st->refused[r]);
 		}
