@@ -45,6 +45,18 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "proxy_protocol", K_STRING },
 	{ "proxy_from", K_ONE_OR_MORE },
 	{ "proxy_timeout", K_INT },
+	{ "keepalive", K_BOOL },
+	{ "keepalive_idle", K_INT },
+	{ "keepalive_interval", K_INT },
+	{ "keepalive_count", K_INT },
+	{ "nodelay", K_BOOL },
+	{ "defer_accept", K_INT },
+	{ "fastopen", K_INT },
+	{ "rcvbuf", K_INT },
+	{ "sndbuf", K_INT },
+	{ "reuseport", K_BOOL },
+	{ "freebind", K_BOOL },
+	{ "interface", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -447,6 +459,7 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
 	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
 	errors += cfgproxy_parse(ld, grp, who, sc);
+	errors += cfgsockopt_parse(ld, grp, who, sc);
 	return errors;
 }
 

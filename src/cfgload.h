@@ -94,6 +94,10 @@ unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,
 unsigned cfgproxy_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
 
+/* cfgsockopt.c: the socket option keys, read by cfgcontrols_parse(). */
+unsigned cfgsockopt_parse(struct loader *, const config_setting_t *grp,
+    const char *who, struct svc_conf *);
+
 /* cfgservice.c: one service section, and the rules across services. */
 unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,
     int index, struct svc_conf *);

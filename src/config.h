@@ -16,6 +16,7 @@
 
 #include "acl.h"
 #include "addr.h"
+#include "sockopt.h"
 
 #define CONFIG_DEFAULT_MAX_CHILDREN 512
 #define CONFIG_NAME_MAX 64
@@ -75,6 +76,8 @@ struct svc_conf {
 	int nice;
 	int umask;			/* -1: inherited */
 	char *chdir;			/* NULL: inherited */
+
+	struct sockopts so;		/* socket options (cfgsockopt.c) */
 
 	/* PROXY protocol (cfgproxy.c): the balancers in front of the service. */
 	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */

@@ -160,7 +160,8 @@ service_open(struct service *svc)
 
 		svc->failed = i;
 		l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only);
+		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only,
+		    &sc->so, &svc->failed_opt);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];
@@ -218,10 +219,12 @@ service_describe(const struct service *svc, char *buf, size_t len)
 	char a[ADDR_STRLEN];
 
 	addr_format(addr, a);
-	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u", sc->name,
+	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u%s%s", sc->name,
 	    sc->file, sc->line, svc_proto_name(sc->proto),
 	    addr->family == AF_INET6 ? "[" : "", a,
-	    addr->family == AF_INET6 ? "]" : "", sc->port);
+	    addr->family == AF_INET6 ? "]" : "", sc->port,
+	    svc->failed_opt ? ", setting " : "",
+	    svc->failed_opt ? svc->failed_opt : "");
 }
 
 bool

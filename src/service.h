@@ -67,6 +67,7 @@ struct service {
 	struct sockd *sd;	/* the daemon, for event callbacks */
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
+	const char *failed_opt;	/* and which socket option, if one failed */
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);

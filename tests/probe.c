@@ -21,8 +21,16 @@
  *            reads it until EOF and exits 0.
  *   udp      UDP wait service: answers one datagram on fd 0 with the env
  *            report (plus "dgram=1"), then exits 0.
+ *   sockopts writes fd 0's socket options, "name=value" a line (keepalive,
+ *            keepidle, keepintvl, keepcnt, nodelay, defer_accept,
+ *            fastopen, rcvbuf, sndbuf, reuseport, freebind, interface)
+ *            and "end": to fd 1, or, when fd 0 is a listening socket (a
+ *            wait service), to one connection it accepts; then reads
+ *            until EOF and exits 0.
  */
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -203,6 +211,57 @@ mode_udp(int argc, char **argv)
 	return 0;
 }
 
+static void
+report_sockopts(struct out *o, int fd)
+{
+	static const struct { const char *name; int level, opt; } opts[] = {
+		{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
+		{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
+		{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
+		{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
+		{ "nodelay", IPPROTO_TCP, TCP_NODELAY },
+		{ "defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT },
+		{ "fastopen", IPPROTO_TCP, TCP_FASTOPEN },
+		{ "rcvbuf", SOL_SOCKET, SO_RCVBUF },
+		{ "sndbuf", SOL_SOCKET, SO_SNDBUF },
+		{ "reuseport", SOL_SOCKET, SO_REUSEPORT },
+		{ "freebind", IPPROTO_IP, IP_FREEBIND },
+	};
+	char dev[64] = "";
+	socklen_t len = sizeof(dev);
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		int v = -1;
+		socklen_t l = sizeof(v);
+		if (getsockopt(fd, opts[i].level, opts[i].opt, &v, &l) == -1)
+			v = -1;
+		put(o, "%s=%d\n", opts[i].name, v);
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) == -1)
+		dev[0] = '\0';
+	put(o, "interface=%s\nend\n", dev);
+}
+
+static int
+mode_sockopts(void)
+{
+	static struct out o;
+	int on = 0, fd = 1;
+	socklen_t len = sizeof(on);
+
+	report_sockopts(&o, 0);
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) {
+		while ((fd = accept(0, NULL, NULL)) == -1 && errno == EINTR)
+			;
+		if (fd == -1)
+			return 1;
+	}
+	if (write_all(fd, o.buf, o.len) == -1)
+		return 1;
+	drain(fd == 1 ? 0 : fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,6 +316,8 @@ main(int argc, char **argv)
 		return mode_accept(argc, argv);
 	if (strcmp(mode, "udp") == 0)
 		return mode_udp(argc, argv);
+	if (strcmp(mode, "sockopts") == 0)
+		return mode_sockopts();
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

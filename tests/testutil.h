@@ -39,7 +39,9 @@ Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);
 Suite *proxyproto_suite(void);
+Suite *sockopt_config_suite(void);
 Suite *proxy_suite(void);
+Suite *sockopt_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
