@@ -178,23 +178,25 @@ hand_on(struct pending *p)
 
 /*
  * After a LOCAL header: data means a client (a check that speaks), the
- * end means a check that only connected, which wants no handler.
+ * end means a check that only connected, which wants no handler. True
+ * while p waits.
  */
-static void
+static bool
 after_local(struct pending *p)
 {
 	char b;
 	ssize_t n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return true;
 	if (n == 1) {
 		hand_on(p);
-		return;
+		return false;
 	}
 	log_debug("service \"%s\": a balancer's health check ended",
 	    p->svc->conf->name);
 	close_pending(p);
+	return false;
 }
 
 /*
@@ -213,8 +215,11 @@ names_itself(const struct pending *p)
 	    &b, &pb) == 0 && pa == pb && addr_equal(&a, &b);
 }
 
-/* Peeks, parses, and consumes the header's bytes among those peeked. */
-static void
+/*
+ * Peeks, parses, and consumes the header's bytes among those peeked.
+ * True while p waits (for more of the header, or after a LOCAL one).
+ */
+static bool
 read_header(struct pending *p)
 {
 	enum proxyproto_error err;
@@ -225,32 +230,32 @@ read_header(struct pending *p)
 	n = recv(p->fd, p->buf + p->have, sizeof(p->buf) - p->have,
 	    MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return true;
 	if (n <= 0) {
 		refuse_pending(p, REFUSE_PROXY_HEADER, n == 0 ?
 		    "closed before the end of the header" : strerror(errno));
-		return;
+		return false;
 	}
 	r = proxyproto_parse(p->buf, p->have + n, p->svc->conf->proxy_protocol,
 	    &p->hdr, &err);
 	if (r == -1) {
 		refuse_pending(p, REFUSE_PROXY_HEADER, proxyproto_error_text(err));
-		return;
+		return false;
 	}
 	take = r > 0 ? r - p->have : (size_t)n;
 	if ((got = recv(p->fd, p->buf + p->have, take, MSG_DONTWAIT)) == -1)
 		got = 0;
 	p->have += got;
 	if (r == 0 || (size_t)got < take)
-		return;
+		return true;
 	if (!p->hdr.local && names_itself(p))
 		p->hdr.local = true;
 	if (!p->hdr.local) {
 		hand_on(p);
-		return;
+		return false;
 	}
 	p->header_read = true;
-	after_local(p);
+	return after_local(p);
 }
 
 static void
@@ -259,9 +264,9 @@ on_readable(struct watch *w)
 	struct pending *p = w->arg;
 
 	if (p->header_read)
-		after_local(p);
+		(void)after_local(p);
 	else
-		read_header(p);
+		(void)read_header(p);
 }
 
 /* A check that connected and stayed quiet may expect the server to speak. */
@@ -339,14 +344,14 @@ proxywait_add(struct sockd *sd, struct service *svc, int fd,
 		close(fd);
 		return;
 	}
+	/* A header already here is read before the loop ever sees the fd. */
+	if (!read_header(p))
+		return;
 	if (loop_enable(&sd->loop, &p->watch, true) == -1 ||
 	    loop_timer_set(&sd->loop, &p->timer, sc->proxy_timeout) == -1) {
 		log_warn("service \"%s\": cannot wait for a PROXY header", sc->name);
 		close_pending(p);
-		return;
 	}
-	/* The header often came with the handshake's last packet. */
-	read_header(p);
 }
 
 void
