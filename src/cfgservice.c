@@ -27,6 +27,7 @@ static const struct keyspec service_keys[] = {
 	{ "backlog", K_INT },
 	{ "disabled", K_BOOL },
 	{ "stderr", K_STRING },
+	{ "listen_fds", K_BOOL },
 	{ NULL, 0 }
 };
 
@@ -192,7 +193,7 @@ parse_handler(struct loader *ld, const config_setting_t *grp,
 	return errors;
 }
 
-/* How the service runs: wait, backlog, disabled and stderr. */
+/* How the service runs: wait, backlog, disabled, listen_fds and stderr. */
 static unsigned
 parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
     struct svc_conf *sc)
@@ -219,6 +220,12 @@ parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
 	errors += cfgkeys_uint(ld, grp, "backlog", 1, INT_MAX, who, &backlog);
 	sc->backlog = backlog;
 	cfgkeys_bool(grp, "disabled", &sc->disabled);
+	cfgkeys_bool(grp, "listen_fds", &sc->listen_fds);
+	if (sc->listen_fds && !server) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "listen_fds"), who,
+		    "listen_fds: for a server; a built-in has no descriptors to pass");
+		errors++;
+	}
 	if ((e = cfgkeys_enum(ld, grp, "stderr", stderr_words, who)) >= 0)
 		sc->stderr_to = e;
 	errors += e == -2;

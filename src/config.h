@@ -78,6 +78,7 @@ struct svc_conf {
 	char *chdir;			/* NULL: inherited */
 
 	struct sockopts so;		/* socket options (cfgsockopt.c) */
+	bool listen_fds;		/* the socket on fd 3 too, sd_listen_fds(3) */
 
 	/* PROXY protocol (cfgproxy.c): the balancers in front of the service. */
 	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */

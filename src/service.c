@@ -13,10 +13,10 @@
 #define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
 /* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
- * SOCKD_SERVICE, and the PROXY protocol's (spawn.h): set per connection,
+ * SOCKD_SERVICE, the PROXY protocol's and LISTEN_* (spawn.h): set per connection,
  * ahead of the configured template so a handler's getenv() finds sockd's
  * values first. */
-#define CONN_ENV (7 + CONN_XENV_MAX)
+#define CONN_ENV (7 + CONN_XENV_MAX + SPAWN_LISTEN_ENV)
 
 /*
  * The kernel caps any backlog at net.core.somaxconn, so that is the

@@ -22,6 +22,8 @@
 struct env {
 	char rip[16 + ADDR_STRLEN], rport[24], lip[16 + ADDR_STRLEN], lport[24];
 	char connnum[32];
+	/* The child writes its own pid after the "=" (listen_pid_set()). */
+	char listen_pid[32], fdnames[16 + CONFIG_NAME_MAX];
 };
 
 static void
@@ -46,7 +48,7 @@ env_addr(const struct sockaddr *sa, char *ipbuf, size_t iplen, const char *ipnam
 static char **
 env_build(struct env *e, const struct service *svc, const struct conn *c)
 {
-	char *vars[8 + CONN_XENV_MAX];
+	char *vars[8 + CONN_XENV_MAX + SPAWN_LISTEN_ENV];
 	size_t n = 0;
 
 	vars[n++] = svc->conf->proto == PROTO_TCP ? "PROTO=TCP" : "PROTO=UDP";
@@ -67,6 +69,16 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 	}
 	for (size_t i = 0; c->xenv && c->xenv[i] && i < CONN_XENV_MAX; i++)
 		vars[n++] = c->xenv[i];
+	/* sd_listen_fds(3): the socket's name is the service's, or
+	 * "connection" for one accepted for the handler. */
+	if (svc->conf->listen_fds) {
+		snprintf(e->listen_pid, sizeof(e->listen_pid), "LISTEN_PID=");
+		snprintf(e->fdnames, sizeof(e->fdnames), "LISTEN_FDNAMES=%s",
+		    c->peer ? "connection" : svc->conf->name);
+		vars[n++] = "LISTEN_FDS=1";
+		vars[n++] = e->listen_pid;
+		vars[n++] = e->fdnames;
+	}
 	/* The master spawns one child at a time, so the slots can be reused. */
 	memcpy(svc->envv + svc->nconnenv - n, vars, n * sizeof(char *));
 	return svc->envv + svc->nconnenv - n;
@@ -189,6 +201,7 @@ take_back(const struct spawner *sp, const struct conn *c)
 struct job {
 	const struct svc_conf *sc;
 	char **envp;
+	char *listen_pid;	/* "LISTEN_PID=" to complete; NULL: none */
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
 	int err;
 	enum spawn_step step;
@@ -223,6 +236,30 @@ place_fds(const struct job *j)
 }
 
 /*
+ * sd_listen_fds(3): the socket on fd 3 as well (dup2() leaves it open
+ * across execve()), and the child's own pid after "LISTEN_PID=", written
+ * without libc into the master's memory that the child still shares.
+ */
+static enum spawn_step
+listen_fds(char *listen_pid)
+{
+	char digits[16];
+	size_t n = 0, at = sizeof("LISTEN_PID=") - 1;
+	pid_t pid = getpid();
+
+	if (dup2(0, 3) == -1)
+		return SPAWN_DUP2;
+	do {
+		digits[n++] = '0' + pid % 10;
+		pid /= 10;
+	} while (pid > 0);
+	while (n > 0)
+		listen_pid[at++] = digits[--n];
+	listen_pid[at] = '\0';
+	return SPAWN_OK;
+}
+
+/*
  * Runs in the child, on its own small stack but in the master's memory and
  * descriptor table until the execve(), so it only makes system calls.
  */
@@ -233,6 +270,7 @@ server_child(void *arg)
 	enum spawn_step failed;
 
 	if ((failed = place_fds(j)) != SPAWN_OK ||
+	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
 	    (failed = child_setup(j->sc)) != SPAWN_OK ||
 	    (failed = new_session()) != SPAWN_OK) {
 		j->err = errno;
@@ -263,6 +301,9 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
 	    .step = SPAWN_EXEC };
+
+	if (svc->conf->listen_fds)
+		j.listen_pid = env.listen_pid;
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
 	pid_t pid;

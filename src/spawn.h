@@ -22,6 +22,8 @@ struct conn {
 };
 
 #define CONN_XENV_MAX 8
+/* LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, for a listen_fds service. */
+#define SPAWN_LISTEN_ENV 3
 
 /*
  * A server's child takes a private copy of the descriptor table below the

@@ -27,6 +27,12 @@
  *            and "end": to fd 1, or, when fd 0 is a listening socket (a
  *            wait service), to one connection it accepts; then reads
  *            until EOF and exits 0.
+ *   sdlisten a handler written to sd_listen_fds(3): checks LISTEN_PID
+ *            against its pid and LISTEN_FDS, and writes "pid_ok=0|1",
+ *            "fds=<LISTEN_FDS>", "names=<LISTEN_FDNAMES>", "listening=0|1"
+ *            (fd 3 is a listening socket) and "end" to fd 3, or, when fd
+ *            3 is listening, to one connection it accepts; then reads
+ *            until EOF and exits 0.
  */
 #include <dirent.h>
 #include <netinet/in.h>
@@ -262,6 +268,32 @@ mode_sockopts(void)
 	return 0;
 }
 
+static int
+mode_sdlisten(void)
+{
+	static struct out o;
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	int on = 0, fd = 3;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
+		on = 0;
+	put(&o, "pid_ok=%d\nfds=%s\nnames=%s\nlistening=%d\nend\n",
+	    pid && atol(pid) == (long)getpid(), fds ? fds : "",
+	    names ? names : "", on);
+	if (on) {
+		while ((fd = accept(3, NULL, NULL)) == -1 && errno == EINTR)
+			;
+		if (fd == -1)
+			return 1;
+	}
+	if (write_all(fd, o.buf, o.len) == -1)
+		return 1;
+	drain(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,6 +350,8 @@ main(int argc, char **argv)
 		return mode_udp(argc, argv);
 	if (strcmp(mode, "sockopts") == 0)
 		return mode_sockopts();
+	if (strcmp(mode, "sdlisten") == 0)
+		return mode_sdlisten();
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

@@ -42,6 +42,7 @@ Suite *proxyproto_suite(void);
 Suite *sockopt_config_suite(void);
 Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
+Suite *listenfds_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
