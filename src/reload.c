@@ -86,11 +86,14 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		log_warn("service \"%s\"", sc->name);
 		return -1;
 	}
-	if (service_open(svc) == -1) {
+	if (service_open(svc, &sd->activation) == -1) {
 		int saved = errno;
 		service_describe(svc, what, sizeof(what));
 		errno = saved;
-		log_warn("%s: cannot bind", what);
+		if (sd->activation.why[0])
+			log_warnx("%s: LISTEN_FDS: %s", what, sd->activation.why);
+		else
+			log_warn("%s: cannot bind", what);
 		service_unref(svc);
 		return -1;
 	}

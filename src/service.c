@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "service.h"
+#include "sockopt.h"
 #include "sock.h"
 #include "spawn.h"
 
@@ -145,8 +147,55 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 	return 0;
 }
 
+/*
+ * A socket systemd passed: listening if it is a stream (systemd listens
+ * already, with its own backlog), with the options a bound socket can
+ * still take; the others are the socket unit's to set.
+ */
+static int
+adopt(int fd, const struct svc_conf *sc, const char **failed)
+{
+	int on = 0, saved;
+	socklen_t len = sizeof(on);
+	bool stream = sc->proto == PROTO_TCP;
+
+	*failed = NULL;
+	if (stream && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    (!on && listen(fd, backlog_of(sc)) == -1)))
+		goto fail;
+	if (sockopt_live(fd, &sc->so, stream, failed) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* The socket of one address: passed by systemd, or else bound here. */
+static int
+open_one(struct service *svc, size_t i, struct activation *act)
+{
+	const struct svc_conf *sc = svc->conf;
+	int type = sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	struct sockaddr_storage ss;
+	socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+	int fd = act ? activation_claim(act, sc->name, type, &sc->addrs[i],
+	    sc->port) : -1;
+
+	if (fd == -2) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	if (fd >= 0)
+		return adopt(fd, sc, &svc->failed_opt);
+	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
+	    sc->v6only, &sc->so, &svc->failed_opt);
+}
+
 int
-service_open(struct service *svc)
+service_open(struct service *svc, struct activation *act)
 {
 	const struct svc_conf *sc = svc->conf;
 	int saved;
@@ -155,13 +204,9 @@ service_open(struct service *svc)
 		return -1;
 	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
 		struct listener *l = &svc->ls[i];
-		struct sockaddr_storage ss;
-		socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
 
 		svc->failed = i;
-		l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
-		    (struct sockaddr *)&ss, len, backlog_of(sc), sc->v6only,
-		    &sc->so, &svc->failed_opt);
+		l->fd = open_one(svc, i, act);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];

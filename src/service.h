@@ -71,8 +71,14 @@ struct service {
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);
-/* Binds every address; -1 with errno (see service_describe), left closed. */
-int service_open(struct service *);
+struct activation;
+
+/*
+ * Binds every address, or takes the socket systemd passed for it from act
+ * (may be NULL); -1 with errno (see service_describe, and act->why when
+ * a passed socket is of the wrong kind), left closed.
+ */
+int service_open(struct service *, struct activation *);
 /* Moves a kept service onto its entry in a newly loaded configuration. */
 int service_adopt(struct service *, const struct svc_conf *, struct config *);
 void service_close(struct service *);

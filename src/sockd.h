@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "activation.h"
 #include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
@@ -40,6 +41,7 @@ struct sockd {
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
 	struct proxywait proxywait;	/* connections reading a PROXY header */
+	struct activation activation;	/* sockets systemd passed */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;

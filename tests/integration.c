@@ -20,6 +20,7 @@ main(void)
 	srunner_add_suite(sr, proxy_suite());
 	srunner_add_suite(sr, sockopt_suite());
 	srunner_add_suite(sr, listenfds_suite());
+	srunner_add_suite(sr, activation_suite());
 	/* A failure message may quote the daemon's whole log; without room
 	 * for it, Check drops the message and reports an "early exit". */
 	check_set_max_msg_size(TU_LOG_MAX + 4096);

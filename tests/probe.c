@@ -27,6 +27,12 @@
  *            and "end": to fd 1, or, when fd 0 is a listening socket (a
  *            wait service), to one connection it accepts; then reads
  *            until EOF and exits 0.
+ *   activate SPEC PROGRAM ARGS...
+ *            plays systemd's socket activation: binds 127.0.0.1 sockets
+ *            as SPEC says ("tcp:PORT:NAME,udp:PORT:NAME", listening for
+ *            tcp; NAME may be empty), puts them on fds 3 and up, sets
+ *            LISTEN_FDS, LISTEN_PID (its pid, which PROGRAM keeps) and,
+ *            if a name is given, LISTEN_FDNAMES, and execs PROGRAM.
  *   sdlisten a handler written to sd_listen_fds(3): checks LISTEN_PID
  *            against its pid and LISTEN_FDS, and writes "pid_ok=0|1",
  *            "fds=<LISTEN_FDS>", "names=<LISTEN_FDNAMES>", "listening=0|1"
@@ -35,12 +41,14 @@
  *            until EOF and exits 0.
  */
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +302,53 @@ mode_sdlisten(void)
 	return 0;
 }
 
+/* One "tcp:PORT:NAME" of activate's SPEC: a socket at fd 100 and up. */
+static int
+activate_one(const char *item, int at, char *names, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool tcp = strncmp(item, "tcp:", 4) == 0;
+	const char *name = strchr(item + 4, ':');
+	int fd, one = 1;
+
+	sin.sin_port = htons(atoi(item + 4));
+	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (tcp && listen(fd, 64) == -1) || dup2(fd, 100 + at) == -1)
+		return -1;
+	close(fd);
+	name = name ? name + 1 : "";
+	snprintf(names + strlen(names), len - strlen(names), "%s%.*s",
+	    at ? ":" : "", (int)strcspn(name, ","), name);
+	return 0;
+}
+
+static int
+mode_activate(int argc, char **argv)
+{
+	char names[1024] = "", num[32];
+	const char *item = argc > 3 ? argv[2] : NULL;
+	int n = 0;
+
+	for (; item; item = strchr(item, ','), item = item ? item + 1 : NULL)
+		if (activate_one(item, n++, names, sizeof(names)) == -1)
+			return 111;
+	for (int i = 0; i < n; i++)
+		if (dup2(100 + i, 3 + i) == -1 || close(100 + i) == -1)
+			return 111;
+	snprintf(num, sizeof(num), "%d", n);
+	setenv("LISTEN_FDS", num, 1);
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	setenv("LISTEN_PID", num, 1);
+	if (strspn(names, ":") != strlen(names))
+		setenv("LISTEN_FDNAMES", names, 1);
+	execv(argv[3], argv + 3);
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -352,6 +407,8 @@ main(int argc, char **argv)
 		return mode_sockopts();
 	if (strcmp(mode, "sdlisten") == 0)
 		return mode_sdlisten();
+	if (strcmp(mode, "activate") == 0)
+		return mode_activate(argc, argv);
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

@@ -43,6 +43,7 @@ Suite *sockopt_config_suite(void);
 Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
+Suite *activation_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
