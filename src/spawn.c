@@ -238,24 +238,25 @@ place_fds(const struct job *j)
 /*
  * sd_listen_fds(3): the socket on fd 3 as well (dup2() leaves it open
  * across execve()), and the child's own pid after "LISTEN_PID=", written
- * without libc into the master's memory that the child still shares.
+ * without libc into the master's memory that the child still shares. No
+ * array on this stack: AddressSanitizer would poison its redzones in the
+ * master's memory, and the child's frames never return to clear them.
  */
 static enum spawn_step
 listen_fds(char *listen_pid)
 {
-	char digits[16];
-	size_t n = 0, at = sizeof("LISTEN_PID=") - 1;
+	size_t len = 1, at = sizeof("LISTEN_PID=") - 1;
 	pid_t pid = getpid();
 
 	if (dup2(0, 3) == -1)
 		return SPAWN_DUP2;
+	for (pid_t p = pid; p >= 10; p /= 10)
+		len++;
+	listen_pid[at + len] = '\0';
 	do {
-		digits[n++] = '0' + pid % 10;
+		listen_pid[at + --len] = '0' + pid % 10;
 		pid /= 10;
 	} while (pid > 0);
-	while (n > 0)
-		listen_pid[at++] = digits[--n];
-	listen_pid[at] = '\0';
 	return SPAWN_OK;
 }
 

@@ -31,7 +31,8 @@ v2(uint8_t *out, uint8_t ver_cmd, uint8_t fam, const uint8_t *body,
 	out[13] = fam;
 	out[14] = blen >> 8;
 	out[15] = blen & 0xff;
-	memcpy(out + 16, body, blen);
+	if (blen)	/* body may be NULL, which memcpy() never takes */
+		memcpy(out + 16, body, blen);
 	return 16 + blen;
 }
 
