@@ -72,25 +72,32 @@ START_TEST(adopted_by_name_and_address)
 }
 END_TEST
 
+/* sockd refuses to start with the sockets of spec passed; want is logged. */
+static void
+expect_refused(uint16_t port, const char *spec, const char *want)
+{
+	struct daemon *d = it_daemon();
+	const char *wrapper = systemd(spec);
+	char conf[256];
+
+	snprintf(conf, sizeof(conf), "services = ( { name = \"web\"; "
+	    "protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; "
+	    "builtin = \"echo\"; } );\n", port);
+	ck_assert_int_eq(tu_start_via(d, wrapper, tu_write("sockd.conf", "%s",
+	    conf), NULL), -1);
+	ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "%s", it_tail(d->log));
+}
+
 /* A passed socket that no service takes is an error at startup. */
 START_TEST(unmatched_socket_refused)
 {
 	uint16_t pt = tu_free_port(), stray = tu_free_port();
 	char spec[64], want[128];
-	struct daemon *d = it_daemon();
-	char conf[256];
-
-	snprintf(conf, sizeof(conf), "services = ( { name = \"web\"; "
-	    "protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; "
-	    "builtin = \"echo\"; } );\n", pt);
 
 	snprintf(spec, sizeof(spec), "tcp:%u:web,tcp:%u:stray", pt, stray);
-	const char *wrapper = systemd(spec);
-	ck_assert_int_eq(tu_start_via(d, wrapper, tu_write("sockd.conf", "%s",
-	    conf), NULL), -1);
 	snprintf(want, sizeof(want), "startup: LISTEN_FDS: socket 4 \"stray\" "
 	    "(tcp 127.0.0.1 port %u) matches no service", stray);
-	ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "%s", it_tail(d->log));
+	expect_refused(pt, spec, want);
 }
 END_TEST
 
@@ -99,20 +106,11 @@ START_TEST(wrong_kind_refused)
 {
 	uint16_t pt = tu_free_port();
 	char spec[64], want[160];
-	struct daemon *d = it_daemon();
-	char conf[256];
-
-	snprintf(conf, sizeof(conf), "services = ( { name = \"web\"; "
-	    "protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; "
-	    "builtin = \"echo\"; } );\n", pt);
 
 	snprintf(spec, sizeof(spec), "udp:%u:web", pt);
-	const char *wrapper = systemd(spec);
-	ck_assert_int_eq(tu_start_via(d, wrapper, tu_write("sockd.conf", "%s",
-	    conf), NULL), -1);
 	snprintf(want, sizeof(want), "LISTEN_FDS: socket 3 \"web\" (udp 127.0.0.1 "
 	    "port %u) is named after the service but is not this socket", pt);
-	ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "%s", it_tail(d->log));
+	expect_refused(pt, spec, want);
 }
 END_TEST
 

@@ -39,7 +39,7 @@ Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);
 Suite *proxyproto_suite(void);
-Suite *sockopt_config_suite(void);
+Suite *config_scaleout_suite(void);
 Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);

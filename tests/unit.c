@@ -22,7 +22,7 @@ main(void)
 	srunner_add_suite(sr, refuse_suite());
 	srunner_add_suite(sr, errlog_suite());
 	srunner_add_suite(sr, proxyproto_suite());
-	srunner_add_suite(sr, sockopt_config_suite());
+	srunner_add_suite(sr, config_scaleout_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	tu_report_skips();

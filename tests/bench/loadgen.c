@@ -246,6 +246,19 @@ send_line(struct slot *s)
 	return 0;
 }
 
+/* Whether the connect() of s failed; then s is failed and closed. */
+static bool
+connect_failed(struct slot *s)
+{
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	if (e)
+		slot_fail(s, err_kind(e));
+	return e != 0;
+}
+
 /* Once connected: the PROXY v2 header, TCP over IPv4. */
 static void
 send_proxy_header(struct slot *s, uint32_t events)
@@ -254,15 +267,8 @@ send_proxy_header(struct slot *s, uint32_t events)
 	    0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0, 12, 198, 51, 100, 1,
 	    127, 0, 0, 1 };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-	int e = 0;
-	socklen_t el = sizeof(e);
 
-	(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
-	if (e) {
-		slot_fail(s, err_kind(e));
-		return;
-	}
-	if (!(events & EPOLLOUT))
+	if (connect_failed(s) || !(events & EPOLLOUT))
 		return;
 	h[24] = (started >> 8) & 0xff;
 	h[25] = started & 0xff;
@@ -287,13 +293,8 @@ slot_event(struct slot *s, uint32_t events)
 		return;
 	}
 	if (mode == M_ECHO && s->stage == 0) {
-		int e = 0;
-		socklen_t el = sizeof(e);
-		(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
-		if (e) {
-			slot_fail(s, err_kind(e));
+		if (connect_failed(s))
 			return;
-		}
 		if (events & EPOLLOUT) {
 			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
 			errno = 0;

@@ -1,10 +1,13 @@
 /*
- * The socket option keys through the loader: global defaults and a
- * service's own, what a UDP service takes, and each load-time error.
+ * The keys of a service behind a balancer or beside other daemons through
+ * the loader: the PROXY protocol's and the socket options, global defaults
+ * and a service's own, what a UDP or wait service takes, and each
+ * load-time error.
  */
 #include <string.h>
 
 #include "config.h"
+#include "proxyproto.h"
 #include "testutil.h"
 
 static struct cfgerr cerr;
@@ -96,15 +99,70 @@ START_TEST(errors)
 }
 END_TEST
 
-Suite *
-sockopt_config_suite(void)
+#define SVC(n, port, body) "{ name = \"" n "\"; protocol = \"tcp\"; port = " \
+	#port "; server = \"/bin/cat\"; " body " }"
+
+START_TEST(proxy_defaults)
 {
-	Suite *s = suite_create("sockopt config");
+	struct config *cfg = load("sockd = { proxy_protocol = \"v2\";\n"
+	    "  proxy_from = [\"10.0.0.0/8\", \"fd00::/8\"]; };\n"
+	    "services = (\n" SVC("a", 7000, "") ",\n"
+	    SVC("b", 7001, "proxy_protocol = \"any\"; proxy_timeout = 9;") ",\n"
+	    SVC("c", 7002, "proxy_protocol = \"off\";") ",\n"
+	    SVC("w", 7003, "wait = true;") ",\n"
+	    "{ name = \"u\"; protocol = \"udp\"; port = 7004; builtin = \"echo\"; }"
+	    "\n);\n");
+
+	ck_assert_msg(cfg != NULL, "%s", cerr.text);
+	ck_assert_uint_eq(cfg->svcs[0].proxy_protocol, PROXYPROTO_V2);
+	ck_assert_uint_eq(cfg->svcs[0].proxy_timeout, 5000);
+	ck_assert_uint_eq(cfg->svcs[0].proxy_from.n, 2);
+	ck_assert_uint_eq(cfg->svcs[1].proxy_protocol, PROXYPROTO_V1 | PROXYPROTO_V2);
+	ck_assert_uint_eq(cfg->svcs[1].proxy_timeout, 9000);
+	ck_assert_uint_eq(cfg->svcs[2].proxy_protocol, 0);
+	/* The default leaves alone the services that cannot take a header. */
+	ck_assert_uint_eq(cfg->svcs[3].proxy_protocol, 0);
+	ck_assert_uint_eq(cfg->svcs[4].proxy_protocol, 0);
+	config_unref(cfg);
+}
+END_TEST
+
+START_TEST(proxy_errors)
+{
+	assert_error("services = (\n" SVC("a", 7000, "\nproxy_protocol = \"v3\";\n"
+	    "proxy_from = \"127.0.0.1\";") ");\n", "sockd.conf:3: service \"a\": "
+	    "proxy_protocol \"v3\": expected \"off\", \"v1\", \"v2\" or \"any\"");
+	assert_error("services = (\n" SVC("a", 7000, "\nproxy_protocol = \"v1\";")
+	    ");\n", "sockd.conf:3: service \"a\": proxy_protocol: set proxy_from");
+	assert_error("sockd = {\nproxy_protocol = \"v1\"; };\nservices = (\n"
+	    SVC("a", 7000, "") ");\n", "sockd.conf:2: sockd: proxy_protocol: set "
+	    "proxy_from");
+	assert_error("services = (\n" SVC("a", 7000, "wait = true;\n"
+	    "proxy_protocol = \"v2\"; proxy_from = \"127.0.0.1\";") ");\n",
+	    "sockd.conf:3: service \"a\": proxy_protocol: only a TCP service "
+	    "with wait = false");
+	assert_error("services = (\n" SVC("a", 7000, "proxy_protocol = \"v2\";\n"
+	    "proxy_from = \"127.0.0.1/33\";") ");\n",
+	    "sockd.conf:3: service \"a\": proxy_from: \"127.0.0.1/33\"");
+	assert_error("services = (\n" SVC("a", 7000, "proxy_protocol = \"v2\";\n"
+	    "proxy_from = \"127.0.0.1\";\nproxy_timeout = 0;") ");\n",
+	    "sockd.conf:4: service \"a\": proxy_timeout");
+	assert_error("services = (\n" SVC("a", 7000, "proxy_protcol = \"v2\";")
+	    ");\n", "did you mean 'proxy_protocol'");
+}
+END_TEST
+
+Suite *
+config_scaleout_suite(void)
+{
+	Suite *s = suite_create("scale-out config");
 	TCase *tc = tcase_create("config");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, defaults_and_own);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, proxy_defaults);
+	tcase_add_test(tc, proxy_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
