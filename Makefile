@@ -51,7 +51,7 @@ PEERS   ?= 0
 MANPAGES = man/sockd.8 man/sockd.conf.5
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
-        clean deps bench fuzz FORCE
+        clean deps test-deps bench fuzz FORCE
 all: src/sockd $(SERVICES) services/.built
 
 # A shell command printing $(1) as this user can run it as root: as it is
@@ -72,21 +72,36 @@ deps:
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
+	[ -z "$$missing" ] && exit 0; \
+	$(call apt_install,$$missing)
+
+# What some tests drive, for make check alone: the real HAProxy in front
+# of sockd, and Prometheus' parser of the metrics. Installed when root;
+# otherwise the tests that need them are skipped with the reason.
+test-deps:
+	@missing=; \
+	test -x /usr/sbin/haproxy || missing=" haproxy"; \
 	/usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || \
 	  missing="$$missing python3-prometheus-client"; \
-	[ -z "$$missing" ] && exit 0; \
+	[ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null 2>&1 || exit 0; \
+	$(call apt_install,$$missing)
+
+# Installs $(1) quietly as root (apt's output only if it fails), or names
+# the command that would.
+apt_install = \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "make: installing$$missing with apt-get"; \
+	  echo "make: installing$(1) with apt-get"; \
 	  log=$$(mktemp) || exit 1; \
 	  if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install \
-	      -y --no-install-recommends $$missing; } >"$$log" 2>&1 </dev/null; then \
+	      -y --no-install-recommends $(1); } >"$$log" 2>&1 </dev/null; then \
 	    cat "$$log" >&2; rm -f "$$log"; \
 	    echo "make: apt-get failed (its output is above)" >&2; exit 1; \
 	  fi; \
 	  rm -f "$$log"; \
 	else \
 	  echo "make: missing packages; run:" >&2; \
-	  { $(call as_root,apt-get install --no-install-recommends$$missing); } >&2; \
+	  { $(call as_root,apt-get install --no-install-recommends$(1)); } >&2; \
 	  exit 1; \
 	fi
 
@@ -174,17 +189,26 @@ FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS)
 
-fuzz: tests/fuzz/fuzz_config
-	@mkdir -p tests/fuzz/found
+# The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
+# for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.
+FUZZ_PROXY_SECONDS ?= 20
+tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
+	tests/fuzz/fuzz_proxyproto -max_total_time=$(FUZZ_PROXY_SECONDS) \
+	  -timeout=5 -max_len=2048 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-proxy tests/fuzz/corpus-proxy
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
 	src/sockd -F -f etc/sockd.conf -p sockd.pid
 
-check: all $(TEST_BINS)
+check: all $(TEST_BINS) test-deps
 	@rc=0; \
 	$(MAKE) -s lint-man || rc=1; \
 	tests/unit || rc=1; \
@@ -228,6 +252,7 @@ uninstall:
 
 clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/conf.stamp tests/*.o tests/*.d \
-	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config
+	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
+	  tests/fuzz/fuzz_proxyproto
 
 -include $(wildcard src/*.d tests/*.d)

@@ -2,8 +2,10 @@
  * A listening TCP socket is readable: take connections, admit or refuse
  * each (access lists, per_source, source_rate, back-off), then answer in
  * the master (built-ins that only send) or start a child. Wait services
- * hand the listening socket itself to one child. UDP built-ins go to
- * dgram.c, UDP services with a process per peer to udppeer.c. Never reaps, never decides whether to listen (gate.c).
+ * hand the listening socket itself to one child. A service that takes
+ * PROXY headers has its connections wait for them in proxywait.c first.
+ * UDP built-ins go to dgram.c, UDP services with a process per peer to
+ * udppeer.c. Never reaps, never decides whether to listen (gate.c).
  */
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "builtin.h"
 #include "log.h"
 #include "peercred.h"
+#include "proxywait.h"
 #include "sock.h"
 #include "sockd.h"
 #include "udppeer.h"
@@ -39,15 +42,15 @@ accept_in_master(const struct svc_conf *sc)
 	return udp_builtin(sc) || (sc->builtin != NULL && sc->builtin->in_master);
 }
 
-/* Sends refuse_message, closes fd, counts and logs the refusal. */
-static void
-refuse_client(struct service *svc, int fd, const struct addr *a, uint16_t port,
-    enum refuse_reason why, int64_t now)
+void
+accept_refuse(struct service *svc, int fd, const struct addr *a, uint16_t port,
+    enum refuse_reason why, const char *detail, int64_t now)
 {
 	const struct svc_conf *sc = svc->conf;
 
 	svc->st.refused[why]++;
-	refuse(&svc->refusals, sc->name, fd, sc->refuse_message, a, port, why, now);
+	refuse_detail(&svc->refusals, sc->name, fd, sc->refuse_message, a, port,
+	    why, detail, now);
 	if (svc->refusals.suppressed[why] && !loop_timer_armed(&svc->refuse_flush))
 		(void)loop_timer_set(&svc->sd->loop,
 		    &svc->refuse_flush, 1000);
@@ -102,7 +105,7 @@ accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
 			return true;
 		}
 	}
-	refuse_client(svc, fd, &a, port, why, now);
+	accept_refuse(svc, fd, &a, port, why, NULL, now);
 	return false;
 }
 
@@ -128,6 +131,47 @@ reply_in_master(struct service *svc, int fd, char *reply, ssize_t *len)
 		(void)send(fd, reply, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+/*
+ * A connection whose addresses are known: admitted or refused, then
+ * answered in the master or given a child. Closes c->fd. False when no
+ * child could be started.
+ */
+static bool
+serve(struct sockd *sd, struct service *svc, struct conn *c, int64_t now,
+    char *reply, ssize_t *reply_len)
+{
+	struct source *src;
+
+	if (!accept_admit(svc, c->fd, c->peer, c->cred, now, &src))
+		return true;
+	if (accept_in_master(svc->conf)) {
+		svc->st.accepted++;
+		events_answered(svc, c->peer, LOG_INFO);
+		if (svc->conf->builtin->scrape)
+			scrape_accept(sd, svc, c->fd);
+		else {
+			reply_in_master(svc, c->fd, reply, reply_len);
+			close(c->fd);
+		}
+		return true;
+	}
+	bool started = start_child(sd, svc, c, src);
+	close(c->fd);
+	return started;
+}
+
+void
+accept_proxied(struct sockd *sd, struct service *svc, struct conn *c)
+{
+	char reply[REPLY_MAX];
+	ssize_t reply_len = -1;
+
+	(void)serve(sd, svc, c, ratelimit_now(), reply, &reply_len);
+	gate_update(sd, svc);
+	if (sd->children.count >= sd->cfg->global.max_children)
+		gate_update_all(sd);
+}
+
 static void
 accept_connections(struct sockd *sd, struct listener *l)
 {
@@ -141,7 +185,6 @@ accept_connections(struct sockd *sd, struct listener *l)
 	bool in_master = accept_in_master(svc->conf);
 	char reply[REPLY_MAX];
 	ssize_t reply_len = -1;
-	struct source *src;
 
 	/* A socket bound to one address already knows its local end. */
 	if (!wildcard && !unix_peer) {
@@ -172,25 +215,15 @@ accept_connections(struct sockd *sd, struct listener *l)
 			continue;
 		}
 		c.cred = unix_peer ? &cred : NULL;
-		if (!accept_admit(svc, c.fd, c.peer, c.cred, now, &src))
-			continue;
-		if (in_master) {
-			svc->st.accepted++;
-			events_answered(svc, c.peer, LOG_INFO);
-			if (svc->conf->builtin->scrape)
-				scrape_accept(sd, svc, c.fd);
-			else {
-				reply_in_master(svc, c.fd, reply, &reply_len);
-				close(c.fd);
-			}
+		/* Admitted on the addresses its header names, once read. */
+		if (svc->conf->proxy_protocol && !svc->paused) {
+			proxywait_add(sd, svc, c.fd, c.peer, wildcard ? NULL : c.local);
 			continue;
 		}
-		if (wildcard)
+		if (wildcard && !in_master)
 			c.local = sock_local(c.fd, &local, &llen) == 0 ?
 			    (struct sockaddr *)&local : NULL;
-		bool started = start_child(sd, svc, &c, src);
-		close(c.fd);
-		if (!started)
+		if (!serve(sd, svc, &c, now, reply, &reply_len))
 			return;
 	}
 }

@@ -42,6 +42,21 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "max_lifetime", K_INT },
 	{ "idle_timeout", K_INT },
 	{ "udp_loop_guard", K_BOOL },
+	{ "proxy_protocol", K_STRING },
+	{ "proxy_from", K_ONE_OR_MORE },
+	{ "proxy_timeout", K_INT },
+	{ "keepalive", K_BOOL },
+	{ "keepalive_idle", K_INT },
+	{ "keepalive_interval", K_INT },
+	{ "keepalive_count", K_INT },
+	{ "nodelay", K_BOOL },
+	{ "defer_accept", K_INT },
+	{ "fastopen", K_INT },
+	{ "rcvbuf", K_INT },
+	{ "sndbuf", K_INT },
+	{ "reuseport", K_BOOL },
+	{ "freebind", K_BOOL },
+	{ "interface", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -59,8 +74,9 @@ static const struct {
  * The group that sets a control key for the service: grp when it holds
  * the key, or else the global section with its default (may be NULL).
  */
-static const config_setting_t *
-holder(struct loader *ld, const config_setting_t *grp, const char *key)
+const config_setting_t *
+cfgcontrols_holder(struct loader *ld, const config_setting_t *grp,
+    const char *key)
 {
 	if (grp && config_setting_get_member(grp, key))
 		return grp;
@@ -71,7 +87,7 @@ holder(struct loader *ld, const config_setting_t *grp, const char *key)
 static config_setting_t *
 pick(struct loader *ld, const config_setting_t *grp, const char *key)
 {
-	const config_setting_t *from = holder(ld, grp, key);
+	const config_setting_t *from = cfgcontrols_holder(ld, grp, key);
 
 	return from ? config_setting_get_member(from, key) : NULL;
 }
@@ -156,6 +172,14 @@ parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
 			acl->n++;
 	}
 	return errors;
+}
+
+/* An access list key of the service, or else its global default. */
+unsigned
+cfgcontrols_acl(struct loader *ld, const config_setting_t *grp,
+    const char *key, const char *who, struct acl *acl)
+{
+	return parse_acl(ld, pick(ld, grp, key), key, who, acl);
 }
 
 static unsigned
@@ -399,7 +423,7 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	sc->udp_loop_guard = true;
 	for (size_t i = 0; i < sizeof(int_controls) / sizeof(int_controls[0]); i++) {
 		const char *key = int_controls[i].key;
-		errors += cfgkeys_uint(ld, holder(ld, grp, key), key,
+		errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, key), key,
 		    int_controls[i].min, int_controls[i].max, who,
 		    (unsigned *)((char *)sc + int_controls[i].off));
 	}
@@ -436,6 +460,8 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
 	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
 	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
+	errors += cfgproxy_parse(ld, grp, who, sc);
+	errors += cfgsockopt_parse(ld, grp, who, sc);
 	return errors;
 }
 

@@ -81,8 +81,22 @@ int cfgkeys_enum(struct loader *, const config_setting_t *grp,
 extern const struct keyspec cfgcontrols_keys[];
 unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
+/* The group that sets key for the service: grp, or the global section. */
+const config_setting_t *cfgcontrols_holder(struct loader *,
+    const config_setting_t *grp, const char *key);
+/* An access list key (CIDRs) of the service or else its default. */
+unsigned cfgcontrols_acl(struct loader *, const config_setting_t *grp,
+    const char *key, const char *who, struct acl *);
 unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,
     const char *who, const struct svc_conf *);
+
+/* cfgproxy.c: the PROXY protocol keys, read by cfgcontrols_parse(). */
+unsigned cfgproxy_parse(struct loader *, const config_setting_t *grp,
+    const char *who, struct svc_conf *);
+
+/* cfgsockopt.c: the socket option keys, read by cfgcontrols_parse(). */
+unsigned cfgsockopt_parse(struct loader *, const config_setting_t *grp,
+    const char *who, struct svc_conf *);
 
 /* cfgservice.c: one service section, and the rules across services. */
 unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,

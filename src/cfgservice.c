@@ -35,6 +35,7 @@ static const struct keyspec service_keys[] = {
 	{ "no_users", K_ONE_OR_MORE },
 	{ "only_groups", K_ONE_OR_MORE },
 	{ "no_groups", K_ONE_OR_MORE },
+	{ "listen_fds", K_BOOL },
 	{ NULL, 0 }
 };
 
@@ -88,6 +89,7 @@ cfgservice_free(struct svc_conf *sc)
 	free(sc->groups);
 	acl_free(&sc->only_from);
 	acl_free(&sc->no_access);
+	acl_free(&sc->proxy_from);
 	free(sc->refuse_message);
 	strings_free(sc->env);
 	free(sc->chdir);
@@ -211,7 +213,7 @@ parse_handler(struct loader *ld, const config_setting_t *grp,
 	return errors;
 }
 
-/* How the service runs: wait, backlog, disabled and stderr. */
+/* How the service runs: wait, backlog, disabled, listen_fds and stderr. */
 static unsigned
 parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
     struct svc_conf *sc)
@@ -235,6 +237,12 @@ parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
 	errors += cfgkeys_uint(ld, grp, "backlog", 1, INT_MAX, who, &backlog);
 	sc->backlog = backlog;
 	cfgkeys_bool(grp, "disabled", &sc->disabled);
+	cfgkeys_bool(grp, "listen_fds", &sc->listen_fds);
+	if (sc->listen_fds && !server) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "listen_fds"), who,
+		    "listen_fds: for a server; a built-in has no descriptors to pass");
+		errors++;
+	}
 	if ((e = cfgkeys_enum(ld, grp, "stderr", stderr_words, who)) >= 0)
 		sc->stderr_to = e;
 	errors += e == -2;

@@ -16,6 +16,7 @@
 
 #include "acl.h"
 #include "addr.h"
+#include "sockopt.h"
 
 #define CONFIG_DEFAULT_MAX_CHILDREN 512
 #define CONFIG_NAME_MAX 64
@@ -96,6 +97,14 @@ struct svc_conf {
 	int nice;
 	int umask;			/* -1: inherited */
 	char *chdir;			/* NULL: inherited */
+
+	struct sockopts so;		/* socket options (cfgsockopt.c) */
+	bool listen_fds;		/* the socket on fd 3 too, sd_listen_fds(3) */
+
+	/* PROXY protocol (cfgproxy.c): the balancers in front of the service. */
+	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */
+	struct acl proxy_from;		/* who may send a header */
+	unsigned proxy_timeout;		/* ms for the whole header */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10

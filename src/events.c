@@ -109,10 +109,13 @@ events_stats(const struct sockd *sd)
 		const struct service *svc = sd->svcs[i];
 		const struct service_stats *st = &svc->st;
 		unsigned long long refused = 0;
-		char by[192] = "";
+		char by[256] = "";
 
 		for (int r = 0; r < REFUSE_NREASONS; r++) {
 			refused += st->refused[r];
+			/* The PROXY protocol's reasons only where it is used. */
+			if (r >= REFUSE_PROXY_FROM && !svc->conf->proxy_protocol)
+				continue;
 			snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s %llu",
 			    r ? ", " : "", refuse_reason_name(r), st->refused[r]);
 		}
@@ -122,6 +125,8 @@ events_stats(const struct sockd *sd)
 		    KV_I("refused_per_source", st->refused[REFUSE_PER_SOURCE]),
 		    KV_I("refused_source_rate", st->refused[REFUSE_SOURCE_RATE]),
 		    KV_I("refused_paused", st->refused[REFUSE_PAUSED]),
+		    KV_I("refused_proxy_from", st->refused[REFUSE_PROXY_FROM]),
+		    KV_I("refused_proxy_header", st->refused[REFUSE_PROXY_HEADER]),
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),

@@ -53,8 +53,12 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 		return !svc->rate_wait && !scrape_full(sd);
 	if (accept_in_master(svc->conf))
 		return !svc->rate_wait;
+	/* Before an upgrade's exec, no connection may wait for its header:
+	 * the new image could not finish reading it (upgrade.c). */
+	if (svc->conf->proxy_protocol && sd->up.exec_pending)
+		return false;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
-	    sd->children.count < sd->cfg->global.max_children;
+	    sd->children.count + sd->proxywait.n < sd->cfg->global.max_children;
 }
 
 void

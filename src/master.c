@@ -107,6 +107,28 @@ master_log_config(const struct sockd *sd)
 		log_debug("include_dir: ignoring %s (not named *.conf)", *p);
 }
 
+/*
+ * Binds the services, taking the sockets systemd passed where there are;
+ * a passed socket that no service takes is an error.
+ */
+static int
+master_adopt(struct sockd *sd, struct config *cfg)
+{
+	char what[300];
+
+	if (activation_take(&sd->activation) == -1) {
+		log_warn("startup: LISTEN_FDS");
+		return -1;
+	}
+	if (reload_switch(sd, cfg) == -1)
+		return -1;
+	if (activation_unused(&sd->activation, what, sizeof(what))) {
+		log_warnx("startup: LISTEN_FDS: %s matches no service", what);
+		return -1;
+	}
+	return 0;
+}
+
 int
 master_open(struct sockd *sd, struct config *cfg)
 {
@@ -125,7 +147,7 @@ master_open(struct sockd *sd, struct config *cfg)
 		log_warn("startup");
 		return -1;
 	}
-	return reload_switch(sd, cfg);
+	return master_adopt(sd, cfg);
 }
 
 /*
@@ -246,6 +268,8 @@ master_close(struct sockd *sd)
 	reload_cancel(sd);
 	upgrade_cancel(sd);
 	scrape_close_all(sd);
+	proxywait_free(sd);
+	activation_free(&sd->activation);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		reload_retire(sd, sd->svcs[i]);
 	free(sd->svcs);

@@ -11,7 +11,7 @@ const char *
 refuse_reason_name(enum refuse_reason r)
 {
 	static const char *const names[] = { "access", "per_source",
-	    "source_rate", "paused" };
+	    "source_rate", "paused", "proxy_from", "proxy_header" };
 
 	return r < REFUSE_NREASONS ? names[r] : "?";
 }
@@ -25,6 +25,8 @@ reason_text(enum refuse_reason r)
 	case REFUSE_PER_SOURCE:		return "per_source limit reached";
 	case REFUSE_SOURCE_RATE:	return "source_rate exceeded";
 	case REFUSE_PAUSED:		return "service paused after failures";
+	case REFUSE_PROXY_FROM:		return "not in proxy_from";
+	case REFUSE_PROXY_HEADER:	return "bad PROXY protocol header";
 	default:			return "?";
 	}
 }
@@ -32,6 +34,14 @@ reason_text(enum refuse_reason r)
 void
 refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
     const struct addr *a, uint16_t port, enum refuse_reason r, int64_t now)
+{
+	refuse_detail(rl, service, fd, msg, a, port, r, NULL, now);
+}
+
+void
+refuse_detail(struct refuse_log *rl, const char *service, int fd,
+    const char *msg, const struct addr *a, uint16_t port, enum refuse_reason r,
+    const char *detail, int64_t now)
 {
 	char ip[LOGADDR_STRLEN];
 
@@ -56,11 +66,13 @@ refuse(struct refuse_log *rl, const char *service, int fd, const char *msg,
 	    KV_I("suppressed", suppressed) };
 	if (suppressed)
 		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
-		    "%s%s: %s (%u more suppressed)", service, ip, where,
-		    reason_text(r), suppressed);
+		    "%s%s: %s%s%s (%u more suppressed)", service, ip, where,
+		    reason_text(r), detail ? ": " : "", detail ? detail : "",
+		    suppressed);
 	else
 		log_event(LOG_WARNING, "refused", kv, 5, "service \"%s\": refused "
-		    "%s%s: %s", service, ip, where, reason_text(r));
+		    "%s%s: %s%s%s", service, ip, where, reason_text(r),
+		    detail ? ": " : "", detail ? detail : "");
 	rl->window[r] = now;
 	rl->logged[r] = 1;
 	rl->suppressed[r] = 0;

@@ -91,11 +91,14 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		return -1;
 	}
 	/* After an upgrade in place, the sockets the old image had. */
-	if (!adopt_listeners(sd, svc) && service_open(svc) == -1) {
+	if (!adopt_listeners(sd, svc) && service_open(svc, &sd->activation) == -1) {
 		int saved = errno;
 		service_describe(svc, what, sizeof(what));
 		errno = saved;
-		log_warn("%s: cannot bind", what);
+		if (sd->activation.why[0])
+			log_warnx("%s: LISTEN_FDS: %s", what, sd->activation.why);
+		else
+			log_warn("%s: cannot bind", what);
 		service_unref(svc);
 		return -1;
 	}
@@ -135,6 +138,29 @@ warn_root(const struct config *prev, const struct svc_conf *sc)
 }
 
 /*
+ * A kept socket takes the new options the kernel lets it change; for the
+ * others the log says that they wait for a socket bound anew.
+ */
+static void
+reload_sockopts(const struct service *svc, const struct svc_conf *sc)
+{
+	const struct svc_conf *old = svc->conf;
+	const char *which = NULL;
+
+	if (old == NULL || memcmp(&old->so, &sc->so, sizeof(sc->so)) == 0)
+		return;
+	if (sockopt_needs_rebind(&old->so, &sc->so, &which))
+		log_warnx("service \"%s\": the new %s setting needs a socket bound "
+		    "anew: restart sockd, or change the service's address or port",
+		    sc->name, which);
+	for (size_t i = 0; i < svc->nls; i++)
+		if (svc->ls[i].fd != -1 && sockopt_live(svc->ls[i].fd, &sc->so,
+		    sc->proto == PROTO_TCP, &which) == -1)
+			log_warn("service \"%s\": %s on the kept socket", sc->name,
+			    which);
+}
+
+/*
  * Builds the services of cfg: kept ones (same protocol, addresses and port)
  * move over with their sockets and children, the rest are bound anew. All
  * or nothing: on failure the old list is left as it was and -1 returned.
@@ -165,6 +191,8 @@ reload_switch(struct sockd *sd, struct config *cfg)
 		events_reload(sd, cfg, nv, nc, n);
 	/* Committed: kept services take their new settings, the rest go. */
 	for (size_t i = 0; i < n; i++) {
+		if (nv[i]->conf != nc[i])
+			reload_sockopts(nv[i], nc[i]);
 		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
 			log_warn("service \"%s\": keeps its old settings", nc[i]->name);
 		/* Its stderr setting may have changed. */

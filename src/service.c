@@ -5,17 +5,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "service.h"
 #include "udppeer.h"
+#include "sockopt.h"
 #include "sock.h"
+#include "spawn.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
 /* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
- * SOCKD_SERVICE: set per connection, ahead of the configured template so a
- * handler's getenv() finds sockd's values first. */
-#define CONN_ENV 7
+ * SOCKD_SERVICE, the PROXY protocol's and LISTEN_* (spawn.h): set per connection,
+ * ahead of the configured template so a handler's getenv() finds sockd's
+ * values first. */
+#define CONN_ENV (7 + CONN_XENV_MAX + SPAWN_LISTEN_ENV)
 
 /*
  * The kernel caps any backlog at net.core.somaxconn, so that is the
@@ -149,8 +153,60 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 	return 0;
 }
 
+/*
+ * A socket systemd passed: listening if it is a stream (systemd listens
+ * already, with its own backlog), with the options a bound socket can
+ * still take; the others are the socket unit's to set.
+ */
+static int
+adopt(int fd, const struct svc_conf *sc, const char **failed)
+{
+	int on = 0, saved;
+	socklen_t len = sizeof(on);
+	bool stream = sc->proto == PROTO_TCP;
+
+	*failed = NULL;
+	if (stream && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    (!on && listen(fd, backlog_of(sc)) == -1)))
+		goto fail;
+	if (sockopt_live(fd, &sc->so, stream, failed) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* The socket of one address: passed by systemd, or else bound here. */
+static int
+open_one(struct service *svc, size_t i, struct activation *act)
+{
+	const struct svc_conf *sc = svc->conf;
+	int type = sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	struct sockaddr_storage ss;
+	socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+	int fd;
+
+	/* unixsock.c binds paths; systemd's sockets are IP ones (activation.c). */
+	if (sc->proto == PROTO_UNIX)
+		return unixsock_listen(sc->unix_path, backlog_of(sc), sc->unix_mode,
+		    sc->unix_uid, sc->unix_gid, &svc->ls[i].file);
+	fd = act ? activation_claim(act, sc->name, type, &sc->addrs[i],
+	    sc->port) : -1;
+	if (fd == -2) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	if (fd >= 0)
+		return adopt(fd, sc, &svc->failed_opt);
+	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
+	    sc->v6only, &sc->so, &svc->failed_opt);
+}
+
 int
-service_open(struct service *svc)
+service_open(struct service *svc, struct activation *act)
 {
 	const struct svc_conf *sc = svc->conf;
 	int saved;
@@ -159,17 +215,9 @@ service_open(struct service *svc)
 		return -1;
 	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
 		struct listener *l = &svc->ls[i];
-		struct sockaddr_storage ss;
-		socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
 
 		svc->failed = i;
-		if (sc->proto == PROTO_UNIX)
-			l->fd = unixsock_listen(sc->unix_path, backlog_of(sc),
-			    sc->unix_mode, sc->unix_uid, sc->unix_gid, &l->file);
-		else
-			l->fd = sock_listen(sc->proto == PROTO_TCP ? SOCK_STREAM :
-			    SOCK_DGRAM, (struct sockaddr *)&ss, len, backlog_of(sc),
-			    sc->v6only);
+		l->fd = open_one(svc, i, act);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];
@@ -238,16 +286,20 @@ service_describe(const struct service *svc, char *buf, size_t len)
 		return;
 	}
 	addr_format(addr, a);
-	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u", sc->name,
+	snprintf(buf, len, "service \"%s\" (%s:%d): %s %s%s%s port %u%s%s", sc->name,
 	    sc->file, sc->line, svc_proto_name(sc->proto),
 	    addr->family == AF_INET6 ? "[" : "", a,
-	    addr->family == AF_INET6 ? "]" : "", sc->port);
+	    addr->family == AF_INET6 ? "]" : "", sc->port,
+	    svc->failed_opt ? ", setting " : "",
+	    svc->failed_opt ? svc->failed_opt : "");
 }
 
 bool
 service_at_cap(const struct service *svc)
 {
-	return svc->conf->instances && svc->nchildren >= svc->conf->instances;
+	/* A connection waiting for its PROXY header will want a child too. */
+	return svc->conf->instances &&
+	    svc->nchildren + svc->npending >= svc->conf->instances;
 }
 
 bool

@@ -53,6 +53,7 @@ struct service {
 	struct listener *ls;	/* one per address; fds -1 once closed */
 	size_t nls;
 	unsigned nchildren;	/* live children of this service */
+	unsigned npending;	/* connections waiting for a PROXY header */
 	bool busy;		/* a wait-mode child holds a socket */
 	int busy_fd;		/* which one; -1 once closed */
 	bool paused;		/* by failure back-off, until resume */
@@ -79,11 +80,18 @@ struct service {
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
 	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
+	const char *failed_opt;	/* and which socket option, if one failed */
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);
-/* Binds every address; -1 with errno (see service_describe), left closed. */
-int service_open(struct service *);
+struct activation;
+
+/*
+ * Binds every address, or takes the socket systemd passed for it from act
+ * (may be NULL); -1 with errno (see service_describe, and act->why when
+ * a passed socket is of the wrong kind), left closed.
+ */
+int service_open(struct service *, struct activation *);
 /* Moves a kept service onto its entry in a newly loaded configuration. */
 int service_adopt(struct service *, const struct svc_conf *, struct config *);
 void service_close(struct service *);

@@ -4,12 +4,13 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "sockopt.h"
 
 /* Listening sockets are non-blocking so a client that vanishes between
  * readiness and accept() can never stall the master. */
 int
 sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog,
-    bool v6only)
+    bool v6only, const struct sockopts *so, const char **failed)
 {
 	int fd, one = 1, only = v6only;
 
@@ -23,9 +24,13 @@ sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog,
 	if (sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)) == -1)
 		goto fail;
-	if (bind(fd, sa, len) == -1)
+	*failed = NULL;
+	if (sockopt_bind(fd, so, type == SOCK_STREAM, failed) == -1 ||
+	    bind(fd, sa, len) == -1)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, backlog) == -1)
+		goto fail;
+	if (sockopt_live(fd, so, type == SOCK_STREAM, failed) == -1)
 		goto fail;
 	return fd;
 fail:;

@@ -13,12 +13,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "activation.h"
 #include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
 #include "loop.h"
 #include "notify.h"
 #include "persource.h"
+#include "proxywait.h"
 #include "refuse.h"
 #include "service.h"
 #include "sig.h"
@@ -41,6 +43,8 @@ struct sockd {
 	int devnull;		/* fd 2 of handlers with stderr = "null" */
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
+	struct proxywait proxywait;	/* connections reading a PROXY header */
+	struct activation activation;	/* sockets systemd passed */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
@@ -100,6 +104,14 @@ bool accept_in_master(const struct svc_conf *);
  */
 bool accept_admit(struct service *, int fd, const struct sockaddr *peer,
     const struct ucred *cred, int64_t now, struct source **srcp);
+
+/* Sends refuse_message, closes fd, counts and logs the refusal; detail
+ * (a constant text, or NULL) says more. */
+void accept_refuse(struct service *, int fd, const struct addr *,
+    uint16_t port, enum refuse_reason, const char *detail, int64_t now);
+/* Serves a connection whose PROXY header is read (proxywait.c); closes
+ * c->fd. */
+void accept_proxied(struct sockd *, struct service *, struct conn *);
 
 /* dgram.c */
 void dgram_answer(struct sockd *, struct listener *);

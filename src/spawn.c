@@ -24,6 +24,8 @@ struct env {
 	char rip[16 + ADDR_STRLEN], rport[24], lip[16 + ADDR_STRLEN], lport[24];
 	char connnum[32];
 	struct peercred_env ipc;
+	/* The child writes its own pid after the "=" (listen_pid_set()). */
+	char listen_pid[32], fdnames[16 + CONFIG_NAME_MAX];
 };
 
 static void
@@ -49,7 +51,7 @@ static char **
 env_build(struct env *e, const struct service *svc, const struct conn *c)
 {
 	bool tcp = svc->conf->proto == PROTO_TCP;
-	char *vars[8];
+	char *vars[8 + CONN_XENV_MAX + SPAWN_LISTEN_ENV];
 	size_t n = 0;
 
 	if (svc->conf->proto == PROTO_UNIX)
@@ -72,6 +74,18 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
 		vars[n++] = e->rport;
 		vars[n++] = e->lip;
 		vars[n++] = e->lport;
+	}
+	for (size_t i = 0; c->xenv && c->xenv[i] && i < CONN_XENV_MAX; i++)
+		vars[n++] = c->xenv[i];
+	/* sd_listen_fds(3): the socket's name is the service's, or
+	 * "connection" for one accepted for the handler. */
+	if (svc->conf->listen_fds) {
+		snprintf(e->listen_pid, sizeof(e->listen_pid), "LISTEN_PID=");
+		snprintf(e->fdnames, sizeof(e->fdnames), "LISTEN_FDNAMES=%s",
+		    c->peer ? "connection" : svc->conf->name);
+		vars[n++] = "LISTEN_FDS=1";
+		vars[n++] = e->listen_pid;
+		vars[n++] = e->fdnames;
 	}
 	/* The master spawns one child at a time, so the slots can be reused. */
 	memcpy(svc->envv + svc->nconnenv - n, vars, n * sizeof(char *));
@@ -195,6 +209,7 @@ take_back(const struct spawner *sp, const struct conn *c)
 struct job {
 	const struct svc_conf *sc;
 	char **envp;
+	char *listen_pid;	/* "LISTEN_PID=" to complete; NULL: none */
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
 	int err;
 	enum spawn_step step;
@@ -229,6 +244,31 @@ place_fds(const struct job *j)
 }
 
 /*
+ * sd_listen_fds(3): the socket on fd 3 as well (dup2() leaves it open
+ * across execve()), and the child's own pid after "LISTEN_PID=", written
+ * without libc into the master's memory that the child still shares. No
+ * array on this stack: AddressSanitizer would poison its redzones in the
+ * master's memory, and the child's frames never return to clear them.
+ */
+static enum spawn_step
+listen_fds(char *listen_pid)
+{
+	size_t len = 1, at = sizeof("LISTEN_PID=") - 1;
+	pid_t pid = getpid();
+
+	if (dup2(0, 3) == -1)
+		return SPAWN_DUP2;
+	for (pid_t p = pid; p >= 10; p /= 10)
+		len++;
+	listen_pid[at + len] = '\0';
+	do {
+		listen_pid[at + --len] = '0' + pid % 10;
+		pid /= 10;
+	} while (pid > 0);
+	return SPAWN_OK;
+}
+
+/*
  * Runs in the child, on its own small stack but in the master's memory and
  * descriptor table until the execve(), so it only makes system calls.
  */
@@ -239,6 +279,7 @@ server_child(void *arg)
 	enum spawn_step failed;
 
 	if ((failed = place_fds(j)) != SPAWN_OK ||
+	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
 	    (failed = child_setup(j->sc)) != SPAWN_OK ||
 	    (failed = new_session()) != SPAWN_OK) {
 		j->err = errno;
@@ -269,6 +310,9 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
 	    .step = SPAWN_EXEC };
+
+	if (svc->conf->listen_fds)
+		j.listen_pid = env.listen_pid;
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
 	pid_t pid;

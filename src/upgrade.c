@@ -155,7 +155,8 @@ exec_now(struct sockd *sd)
 }
 
 /*
- * Scrapes in progress end within their timeout, and no new one starts; a
+ * Scrapes in progress end within their timeout, and no new one starts; so
+ * do connections still sending their PROXY header (proxy_timeout); a
  * reload that began meanwhile ends within its check's.
  */
 static void
@@ -163,7 +164,7 @@ on_scrapes_wait(struct timer *t)
 {
 	struct sockd *sd = t->arg;
 
-	if (sd->nscrapes > 0 || sd->check.pid > 0)
+	if (sd->nscrapes > 0 || sd->proxywait.n > 0 || sd->check.pid > 0)
 		(void)loop_timer_set(&sd->loop, &sd->up.timer, UPGRADE_SCRAPE_POLL_MS);
 	else
 		exec_now(sd);

@@ -336,6 +336,37 @@ START_TEST(upgrade_keeps_unix_and_peer_services)
 }
 END_TEST
 
+/*
+ * A connection still sending its PROXY header when SIGUSR2 comes is
+ * served, by the old image, before the exec: the new one could not read
+ * the rest of a header the old one began.
+ */
+START_TEST(upgrade_waits_for_proxy_headers)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; proxy_protocol = \"v1\"; proxy_from = \"127.0.0.1\"; } );\n",
+	    port, it_path("services/hello-tcp")));
+	char buf[64];
+	int fd;
+
+	ck_assert_int_ne(fd = tu_connect(port), -1);
+	it_send(fd, "PROXY TCP4 192.0.2.7 127.0.0.1 ");
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert(it_wait_log_count(d, "SIGUSR2: checking", 1, IT_WAIT));
+	/* The check passes; the exec waits for this header. */
+	ck_assert(it_quiet(fd, 300));
+	ck_assert_int_eq(it_count(d->log, UPGRADED), 0);
+	it_send(fd, "4000 4001\r\n");
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "Welcome!\n", IT_WAIT), 0);
+	close(fd);
+	ck_assert_msg(it_wait_log_count(d, UPGRADED, 1, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert_ptr_nonnull(strstr(d->log, "accepted 192.0.2.7 port 4000"));
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 upgrade_suite(void)
 {
@@ -351,6 +382,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_of_a_daemon_with_relative_paths);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	tcase_add_test(tc, upgrade_keeps_unix_and_peer_services);
+	tcase_add_test(tc, upgrade_waits_for_proxy_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }

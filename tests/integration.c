@@ -10,5 +10,6 @@ main(void)
 	return tu_run_suites(daemon_suite(), services_suite(), process_suite(),
 	    ops_suite(), controls_suite(), fastpath_suite(), hostile_suite(),
 	    reliability_suite(), faults_suite(), metrics_suite(), upgrade_suite(),
-	    unix_suite(), udppeer_suite(), NULL);
+	    unix_suite(), udppeer_suite(), proxy_suite(), sockopt_suite(),
+	    listenfds_suite(), activation_suite(), NULL);
 }

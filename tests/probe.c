@@ -25,12 +25,34 @@
  *            read on fd 0 with one write of "<pid> <n> D" to fd 1 (n counts
  *            its datagrams from 1); "env" is answered with the env report
  *            instead. Exits 0 at the end of its stdin.
+ *   sockopts writes fd 0's socket options, "name=value" a line (keepalive,
+ *            keepidle, keepintvl, keepcnt, nodelay, defer_accept,
+ *            fastopen, rcvbuf, sndbuf, reuseport, freebind, interface)
+ *            and "end": to fd 1, or, when fd 0 is a listening socket (a
+ *            wait service), to one connection it accepts; then reads
+ *            until EOF and exits 0.
+ *   activate SPEC PROGRAM ARGS...
+ *            plays systemd's socket activation: binds 127.0.0.1 sockets
+ *            as SPEC says ("tcp:PORT:NAME,udp:PORT:NAME", listening for
+ *            tcp; NAME may be empty), puts them on fds 3 and up, sets
+ *            LISTEN_FDS, LISTEN_PID (its pid, which PROGRAM keeps) and,
+ *            if a name is given, LISTEN_FDNAMES, and execs PROGRAM.
+ *   sdlisten a handler written to sd_listen_fds(3): checks LISTEN_PID
+ *            against its pid and LISTEN_FDS, and writes "pid_ok=0|1",
+ *            "fds=<LISTEN_FDS>", "names=<LISTEN_FDNAMES>", "listening=0|1"
+ *            (fd 3 is a listening socket) and "end" to fd 3, or, when fd
+ *            3 is listening, to one connection it accepts; then reads
+ *            until EOF and exits 0.
  */
 #include <dirent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +248,130 @@ mode_peer(int argc, char **argv)
 	return n == 0 ? 0 : 1;
 }
 
+static void
+report_sockopts(struct out *o, int fd)
+{
+	static const struct { const char *name; int level, opt; } opts[] = {
+		{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
+		{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
+		{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
+		{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
+		{ "nodelay", IPPROTO_TCP, TCP_NODELAY },
+		{ "defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT },
+		{ "fastopen", IPPROTO_TCP, TCP_FASTOPEN },
+		{ "rcvbuf", SOL_SOCKET, SO_RCVBUF },
+		{ "sndbuf", SOL_SOCKET, SO_SNDBUF },
+		{ "reuseport", SOL_SOCKET, SO_REUSEPORT },
+		{ "freebind", IPPROTO_IP, IP_FREEBIND },
+	};
+	char dev[64] = "";
+	socklen_t len = sizeof(dev);
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		int v = -1;
+		socklen_t l = sizeof(v);
+		if (getsockopt(fd, opts[i].level, opts[i].opt, &v, &l) == -1)
+			v = -1;
+		put(o, "%s=%d\n", opts[i].name, v);
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) == -1)
+		dev[0] = '\0';
+	put(o, "interface=%s\nend\n", dev);
+}
+
+static int
+mode_sockopts(void)
+{
+	static struct out o;
+	int on = 0, fd = 1;
+	socklen_t len = sizeof(on);
+
+	report_sockopts(&o, 0);
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) {
+		while ((fd = accept(0, NULL, NULL)) == -1 && errno == EINTR)
+			;
+		if (fd == -1)
+			return 1;
+	}
+	if (write_all(fd, o.buf, o.len) == -1)
+		return 1;
+	drain(fd == 1 ? 0 : fd);
+	return 0;
+}
+
+static int
+mode_sdlisten(void)
+{
+	static struct out o;
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	int on = 0, fd = 3;
+	socklen_t len = sizeof(on);
+
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
+		on = 0;
+	put(&o, "pid_ok=%d\nfds=%s\nnames=%s\nlistening=%d\nend\n",
+	    pid && atol(pid) == (long)getpid(), fds ? fds : "",
+	    names ? names : "", on);
+	if (on) {
+		while ((fd = accept(3, NULL, NULL)) == -1 && errno == EINTR)
+			;
+		if (fd == -1)
+			return 1;
+	}
+	if (write_all(fd, o.buf, o.len) == -1)
+		return 1;
+	drain(fd);
+	return 0;
+}
+
+/* One "tcp:PORT:NAME" of activate's SPEC: a socket at fd 100 and up. */
+static int
+activate_one(const char *item, int at, char *names, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool tcp = strncmp(item, "tcp:", 4) == 0;
+	const char *name = strchr(item + 4, ':');
+	int fd, one = 1;
+
+	sin.sin_port = htons(atoi(item + 4));
+	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (tcp && listen(fd, 64) == -1) || dup2(fd, 100 + at) == -1)
+		return -1;
+	close(fd);
+	name = name ? name + 1 : "";
+	snprintf(names + strlen(names), len - strlen(names), "%s%.*s",
+	    at ? ":" : "", (int)strcspn(name, ","), name);
+	return 0;
+}
+
+static int
+mode_activate(int argc, char **argv)
+{
+	char names[1024] = "", num[32];
+	const char *item = argc > 3 ? argv[2] : NULL;
+	int n = 0;
+
+	for (; item; item = strchr(item, ','), item = item ? item + 1 : NULL)
+		if (activate_one(item, n++, names, sizeof(names)) == -1)
+			return 111;
+	for (int i = 0; i < n; i++)
+		if (dup2(100 + i, 3 + i) == -1 || close(100 + i) == -1)
+			return 111;
+	snprintf(num, sizeof(num), "%d", n);
+	setenv("LISTEN_FDS", num, 1);
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	setenv("LISTEN_PID", num, 1);
+	if (strspn(names, ":") != strlen(names))
+		setenv("LISTEN_FDNAMES", names, 1);
+	execv(argv[3], argv + 3);
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,6 +428,12 @@ main(int argc, char **argv)
 		return mode_udp(argc, argv);
 	if (strcmp(mode, "peer") == 0)
 		return mode_peer(argc, argv);
+	if (strcmp(mode, "sockopts") == 0)
+		return mode_sockopts();
+	if (strcmp(mode, "sdlisten") == 0)
+		return mode_sdlisten();
+	if (strcmp(mode, "activate") == 0)
+		return mode_activate(argc, argv);
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

@@ -45,6 +45,12 @@ Suite *logaddr_suite(void);
 Suite *upstate_suite(void);
 Suite *unix_suite(void);
 Suite *udppeer_suite(void);
+Suite *proxyproto_suite(void);
+Suite *config_scaleout_suite(void);
+Suite *proxy_suite(void);
+Suite *sockopt_suite(void);
+Suite *listenfds_suite(void);
+Suite *activation_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

@@ -5,7 +5,8 @@
  *   loadgen freeport N
  *
  * MODE is hello (connect, read "Welcome!", send a line, read "Hello, ...!",
- * close), eof (connect, read to EOF), echo (send a line, read it back,
+ * close), proxyhello (hello after a PROXY protocol v2 header naming
+ * 198.51.100.1 and a port of its own for each connection), eof (connect, read to EOF), echo (send a line, read it back,
  * close), hold (connect CONCURRENCY clients, read "Welcome!", print "held N"
  * and keep them open until SECONDS pass or SIGTERM), or udp (CONCURRENCY
  * datagrams in flight, each answered reply sends the next one).
@@ -59,12 +60,14 @@ static const char *err_names[E_NKINDS] = {
 struct slot {
 	int fd;
 	int stage;		/* hello: 0 want welcome, 1 want reply */
+	bool opened;		/* the PROXY header, if any, is sent */
 	long long start;	/* µs */
 	size_t got;
 	char buf[128];
 };
 
 static enum mode mode;
+static bool proxy;		/* proxyhello: a PROXY v2 header first */
 static struct sockaddr_storage dst;
 static socklen_t dstlen;
 static int epfd, src_next = SRC_FIRST;
@@ -222,8 +225,9 @@ slot_start(struct slot *s)
 		errs[err_kind(errno)]++;
 		return;
 	}
-	/* Echo sends first, on connect; the others wait for data. */
-	ev.events = mode == M_ECHO ? EPOLLOUT : EPOLLIN;
+	/* Echo and a PROXY header go first, on connect; the others wait. */
+	s->opened = !proxy;
+	ev.events = mode == M_ECHO || proxy ? EPOLLOUT : EPOLLIN;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == -1)
 		slot_fail(s, E_OTHER);
 }
@@ -253,20 +257,55 @@ send_line(struct slot *s)
 	return 0;
 }
 
+/* Whether the connect() of s failed; then s is failed and closed. */
+static bool
+connect_failed(struct slot *s)
+{
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	if (e)
+		slot_fail(s, err_kind(e));
+	return e != 0;
+}
+
+/* Once connected: the PROXY v2 header, TCP over IPv4. */
+static void
+send_proxy_header(struct slot *s, uint32_t events)
+{
+	uint8_t h[28] = { 0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51,
+	    0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0, 12, 198, 51, 100, 1,
+	    127, 0, 0, 1 };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+
+	if (connect_failed(s) || !(events & EPOLLOUT))
+		return;
+	h[24] = (started >> 8) & 0xff;
+	h[25] = started & 0xff;
+	memcpy(h + 26, &((const struct sockaddr_in *)&dst)->sin_port, 2);
+	errno = 0;
+	if (send(s->fd, h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
+		slot_fail(s, errno ? err_kind(errno) : E_SHORT);
+		return;
+	}
+	s->opened = true;
+	(void)epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
 /* One readiness event on a TCP slot. */
 static void
 slot_event(struct slot *s, uint32_t events)
 {
 	ssize_t n;
 
+	if (!s->opened) {
+		send_proxy_header(s, events);
+		return;
+	}
 	if (mode == M_ECHO && s->stage == 0) {
-		int e = 0;
-		socklen_t el = sizeof(e);
-		(void)getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
-		if (e) {
-			slot_fail(s, err_kind(e));
+		if (connect_failed(s))
 			return;
-		}
 		if (events & EPOLLOUT) {
 			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
 			errno = 0;
@@ -650,7 +689,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen host port tcp|udp concurrency total seconds "
-	    "hello|eof|echo|hold|udp [procs]\n       loadgen freeport n\n");
+	    "hello|proxyhello|eof|echo|hold|udp [procs]\n       loadgen freeport n\n");
 	exit(2);
 }
 
@@ -682,6 +721,7 @@ main(int argc, char **argv)
 	    procs < 1 || procs > MAX_PROCS || procs > conc)
 		usage();
 	if (strcmp(argv[7], "hello") == 0) mode = M_HELLO;
+	else if (strcmp(argv[7], "proxyhello") == 0) mode = M_HELLO, proxy = true;
 	else if (strcmp(argv[7], "eof") == 0) mode = M_EOF;
 	else if (strcmp(argv[7], "echo") == 0) mode = M_ECHO;
 	else if (strcmp(argv[7], "hold") == 0) mode = M_HOLD;

@@ -10,8 +10,8 @@
 #
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
 # CASES an extended regular expression: only the cases whose names match
-# it run (e.g. CASES='hello-c16|hello-unix'), without the idle-clients
-# part, and the table goes to OUT only if OUT is given;
+# it run (e.g. CASES='hello-c16|hello-unix'), the idle clients only if
+# "idle-N" does, and the table goes to OUT only if OUT is given;
 # PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing)
 # and busybox inetd (built from Debian's source by busybox-inetd.sh, and
 # kept in BUSYBOX_DIR, ~/.cache/sockd-bench/busybox by default). busybox
@@ -65,14 +65,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 20)
-[ "${#P[@]}" -eq 20 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 23)
+[ "${#P[@]}" -eq 23 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
 p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]} p_rmusl=${P[17]}
 p_metrics=${P[18]}
 p_epeer=${P[19]} unix_hello=$tmp/hello.sock
+p_proxy=${P[20]} p_rp=${P[21]} p_rp1=${P[22]}
 bb_builtins=0
 
 # The link variants of the hello handler, for the handler-link case:
@@ -100,6 +101,8 @@ sockd = { max_children = $(( IDLE + 2000 )); log_level = "warning"; };
 services = (
   { name = "hello"; protocol = "tcp"; port = $p_hello; address = "127.0.0.1";
     server = "$hello"; },
+  { name = "hello-proxy"; protocol = "tcp"; port = $p_proxy; address = "127.0.0.1";
+    server = "$hello"; proxy_protocol = "v2"; proxy_from = "127.0.0.0/8"; },
   { name = "hold"; protocol = "tcp"; port = $p_hold; address = "127.0.0.1";
     server = "$hello"; },
   { name = "echo"; protocol = "tcp"; port = $p_echo; address = "127.0.0.1";
@@ -136,6 +139,22 @@ start() {
 }
 
 start sockd "ready:" "$tmp/sockd.log" "$top/src/sockd" -F -f "$tmp/sockd.conf"
+# reuseport: two daemons on one port, and one alone on another. They log
+# each connection (log_level info), alike, so the spread can be counted.
+for n in 2 1; do
+	port=$p_rp
+	[ "$n" = 2 ] || port=$p_rp1
+	cat > "$tmp/rp$n.conf" <<EOF
+sockd = { max_children = 2000; };
+services = (
+  { name = "hello"; protocol = "tcp"; port = $port; address = "127.0.0.1";
+    server = "$hello"; reuseport = true; }
+);
+EOF
+done
+start rp-a "ready:" "$tmp/rp-a.log" "$top/src/sockd" -F -f "$tmp/rp2.conf"
+start rp-b "ready:" "$tmp/rp-b.log" "$top/src/sockd" -F -f "$tmp/rp2.conf"
+start rp-one "ready:" "$tmp/rp-one.log" "$top/src/sockd" -F -f "$tmp/rp1.conf"
 start ref-fork ready "$tmp/rf.log" "$bench/ref-fork" "$p_rfork" "$hello"
 start ref-vfork ready "$tmp/rv.log" "$bench/ref-vfork" "$p_rvfork" "$hello"
 start ref-inline-hello ready "$tmp/rh.log" "$bench/ref-inline" "$p_rhello" hello
@@ -312,15 +331,20 @@ round_cases() {
 	# process per peer (echo-peer) against the wait-mode echo-udp.
 	echo "udp-peer16 sockd ${spid[sockd]} $p_epeer udp 16 udp 16"
 	echo "udp-wait16 sockd ${spid[sockd]} $p_eudp udp 16 udp 16"
+	# The same hello service and handler with a PROXY v2 header in front.
+	echo "hello-proxy sockd ${spid[sockd]} $p_hello tcp 16 hello"
+	echo "hello-proxy sockd-proxy-v2 ${spid[sockd]} $p_proxy tcp 16 proxyhello"
+	# Master CPU of sockd-2 is one daemon's over both daemons' connections.
+	echo "reuseport sockd-1 ${spid[rp-one]} $p_rp1 tcp 16 hello"
+	echo "reuseport sockd-2 ${spid[rp-a]} $p_rp tcp 16 hello"
 }
-# Only the cases CASES names, when it is set.
-selected_cases() {
-	if [ -z "$CASES" ]; then round_cases; else round_cases | grep -E "^($CASES) " || true; fi
-}
+# selected NAME: whether CASES selects the case (all without it).
+selected() { [ -z "$CASES" ] || [[ "$1" =~ ^($CASES)$ ]]; }
 
 # Even rounds run in reverse order, so no server always goes first.
 t_start=$(date +%s)
-mapfile -t cases < <(selected_cases)
+mapfile -t cases < <(round_cases | while read -r c rest; do
+	if selected "$c"; then echo "$c $rest"; fi; done)
 [ "${#cases[@]}" -gt 0 ] || die "CASES='$CASES' names no case"
 for r in $(seq "$ROUNDS"); do
 	echo "round $r/$ROUNDS" >&2
@@ -345,8 +369,9 @@ idle_pair() {
 	# shellcheck disable=SC2086
 	run "idle-$1" $b tcp 16 hello
 }
-for r in 1 2; do
-	[ -z "$CASES" ] || break
+idle_rounds="1 2"
+selected "idle-$IDLE" || idle_rounds=
+for r in $idle_rounds; do
 	idle_pair 0 "$r"
 	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
@@ -439,6 +464,7 @@ report() {
 		# Cases whose reference is another case of sockd.
 		refcase["hello-unix"] = "hello-c16" SUBSEP "sockd"
 		refcase["udp-peer16"] = "udp-wait16" SUBSEP "sockd"
+		ref["hello-proxy"] = "sockd"; ref["reuseport"] = "sockd-1"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -494,15 +520,24 @@ report() {
 	echo "musl-gcc is installed, static glibc otherwise; this run's is $shipped."
 	echo "idle-N: the hello rate with N idle clients connected to sockd, each holding a child,"
 	echo "vs none; ref-vfork is measured beside it in both states."
-	echo "tcp-daytime is driven by two client processes, every other case by one."
 	echo "hello-scraped: hello-c16 while a client scrapes /metrics ten times a second;"
 	echo "its \"vs ref\" is its rate over sockd's own hello-c16 of the same round."
 	echo "tcp-daytime is driven by two client processes, udp-peer16 and udp-wait16 by 16 (one"
 	echo "peer each), every other case by one. hello-unix: the hello handler over a UNIX-domain"
 	echo "socket, vs hello-c16 (TCP loopback) of sockd; udp-peer16: echo-peer with a process per"
 	echo "peer, vs udp-wait16: the wait-mode echo-udp under the same 16 peers."
+	echo "hello-proxy: the hello service vs the same behind a PROXY v2 header (sockd-proxy-v2)."
+	echo "reuseport: one sockd with reuseport vs two on one port (sockd-2; its master CPU is"
+	echo "one daemon's over both daemons' connections)."
 	echo
 	report
+	a=$(grep -c 'accepted' "$tmp/rp-a.log" || true)
+	b=$(grep -c 'accepted' "$tmp/rp-b.log" || true)
+	if [ $(( a + b )) -gt 0 ]; then
+		echo
+		echo "reuseport spread: the two daemons took $a and $b connections" \
+		    "($(( 100 * a / (a + b) ))% and $(( 100 * b / (a + b) ))%)."
+	fi
 	echo
 	echo "One /metrics scrape ($metrics_bytes bytes) costs the master $scrape_us µs of CPU" \
 	    "(mean of $nscrapes in a row, nothing else running)."
@@ -513,6 +548,7 @@ report() {
 	echo "sockd master after the run: VmRSS ${rss_sockd} kB, VmHWM ${hwm_sockd} kB" \
 	    "(ref-vfork VmHWM ${hwm_ref} kB); ${CASES:+cases $CASES, no }$IDLE idle clients;" \
 	    "benchmark took $(( t_end - t_start )) s."
+	    "(ref-vfork VmHWM ${hwm_ref} kB); ${idle_rounds:+$IDLE idle clients; }benchmark took $(( t_end - t_start )) s."
 } > "$tmp/results.md"
 cat "$tmp/results.md"
 [ -z "$OUT" ] || cp "$tmp/results.md" "$OUT"

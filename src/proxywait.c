@@ -1,0 +1,362 @@
+/*
+ * Connections reading their PROXY header. The master holds each in a
+ * small record watched by the loop, with a proxy_timeout timer, and reads
+ * exactly the header's bytes: it peeks at what has arrived, and consumes
+ * what the parser says is header, never a byte past it, which belongs to
+ * the handler. A whole header hands the connection, with the addresses it
+ * names, to accept_proxied(). Never admits or starts anything itself, and
+ * never blocks: every read is MSG_DONTWAIT.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxyproto.h"
+#include "sock.h"
+#include "sockd.h"
+
+struct pending {
+	struct pending *prev, *next;
+	struct sockd *sd;
+	struct service *svc;		/* a reference */
+	int fd;
+	struct watch watch;
+	struct timer timer;
+	struct sockaddr_storage peer, local;
+	bool has_local;
+	/*
+	 * A header of the balancer's own connection (v2 LOCAL, v1 UNKNOWN, or
+	 * one naming the connection itself: a health check) was read: the
+	 * connection now waits for its first byte, or its end, to learn
+	 * whether a handler is wanted.
+	 */
+	bool header_read;
+	struct proxyproto_hdr hdr;
+	size_t have;
+	uint8_t buf[PROXYPROTO_MAX];
+};
+
+/* What a handler learns from a header: the "NAME=value" of conn.xenv. */
+struct xenv {
+	char proxy_ip[16 + ADDR_STRLEN], proxy_port[24];
+	char alpn[16 + 64], authority[24 + 256], unique_id[24 + 129];
+	char ssl_version[16 + 32], ssl_cn[24 + 256];
+	char *v[CONN_XENV_MAX + 1];
+};
+
+static void
+unlink_pending(struct pending *p)
+{
+	struct proxywait *pw = &p->sd->proxywait;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pw->head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	pw->n--;
+	p->svc->npending--;
+}
+
+/* Forgets p; the caller has closed or handed on its fd. */
+static void
+drop(struct pending *p)
+{
+	struct sockd *sd = p->sd;
+	struct service *svc = p->svc;
+
+	loop_remove(&sd->loop, &p->watch);
+	loop_timer_stop(&sd->loop, &p->timer);
+	unlink_pending(p);
+	free(p);
+	/* A waiting connection held a place under the caps. */
+	gate_update(sd, svc);
+	if (sd->children.count + sd->proxywait.n + 1 >=
+	    sd->cfg->global.max_children)
+		gate_update_all(sd);
+	service_unref(svc);
+}
+
+/* Out of the loop first, then closed: the fd is epoll's until then. */
+static void
+close_pending(struct pending *p)
+{
+	int fd = p->fd;
+
+	drop(p);
+	close(fd);
+}
+
+static void
+refuse_pending(struct pending *p, enum refuse_reason why, const char *detail)
+{
+	struct addr a = { .family = AF_UNSPEC };
+	uint16_t port = 0;
+
+	struct service *svc = service_ref(p->svc);
+	int fd = p->fd;
+
+	(void)addr_from_sockaddr((struct sockaddr *)&p->peer, &a, &port);
+	drop(p);
+	accept_refuse(svc, fd, &a, port, why, detail, ratelimit_now());
+	service_unref(svc);
+}
+
+static void
+put(struct xenv *x, size_t *n, char *buf, size_t size, const char *name,
+    const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	snprintf(buf, size, "%s=%s", name, value);
+	x->v[(*n)++] = buf;
+}
+
+/*
+ * TCPPROXYIP/PORT: the balancer itself. The TLVs a handler can use, in
+ * the names s6-tlsd gives the same facts where it has them.
+ */
+static void
+xenv_build(struct xenv *x, const struct pending *p)
+{
+	const struct proxyproto_tlvs *t = &p->hdr.tlv;
+	char ip[ADDR_STRLEN] = "", port[8] = "";
+	struct addr a;
+	uint16_t pt;
+	size_t n = 0;
+
+	if (addr_from_sockaddr((const struct sockaddr *)&p->peer, &a, &pt) == 0) {
+		addr_format(&a, ip);
+		snprintf(port, sizeof(port), "%u", pt);
+	}
+	put(x, &n, x->proxy_ip, sizeof(x->proxy_ip), "TCPPROXYIP", ip);
+	put(x, &n, x->proxy_port, sizeof(x->proxy_port), "TCPPROXYPORT", port);
+	put(x, &n, x->alpn, sizeof(x->alpn), "PROXY_ALPN", t->alpn);
+	put(x, &n, x->authority, sizeof(x->authority), "PROXY_AUTHORITY",
+	    t->authority);
+	put(x, &n, x->unique_id, sizeof(x->unique_id), "PROXY_UNIQUE_ID",
+	    t->unique_id);
+	if (t->ssl) {
+		put(x, &n, x->ssl_version, sizeof(x->ssl_version), "SSL_PROTOCOL",
+		    t->ssl_version);
+		put(x, &n, x->ssl_cn, sizeof(x->ssl_cn), "SSL_PEER_CERT_CN",
+		    t->ssl_cn);
+	}
+	x->v[n] = NULL;
+}
+
+/* The header is read: the connection goes on with the addresses it names. */
+static void
+hand_on(struct pending *p)
+{
+	struct sockd *sd = p->sd;
+	struct service *svc = service_ref(p->svc);
+	struct sockaddr_storage peer, local;
+	struct xenv x;
+	struct conn c = { .fd = p->fd, .xenv = x.v,
+	    .peer = (struct sockaddr *)&peer, .local = (struct sockaddr *)&local };
+
+	xenv_build(&x, p);
+	if (!p->hdr.local) {
+		peer = p->hdr.src;
+		local = p->hdr.dst;
+	} else {
+		peer = p->peer;
+		local = p->local;
+		if (!p->has_local)
+			c.local = NULL;
+	}
+	/* p goes first: the place it held under the caps is the child's now. */
+	drop(p);
+	accept_proxied(sd, svc, &c);
+	service_unref(svc);
+}
+
+/*
+ * After a LOCAL header: data means a client (a check that speaks), the
+ * end means a check that only connected, which wants no handler. True
+ * while p waits.
+ */
+static bool
+after_local(struct pending *p)
+{
+	char b;
+	ssize_t n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n == 1) {
+		hand_on(p);
+		return false;
+	}
+	log_debug("service \"%s\": a balancer's health check ended",
+	    p->svc->conf->name);
+	close_pending(p);
+	return false;
+}
+
+/*
+ * Whether the header names the connection it came on: HAProxy's v1 health
+ * checks send their own addresses, where v2 ones send LOCAL. A client
+ * behind the balancer cannot have the balancer's address and port.
+ */
+static bool
+names_itself(const struct pending *p)
+{
+	struct addr a, b;
+	uint16_t pa, pb;
+
+	return addr_from_sockaddr((const struct sockaddr *)&p->hdr.src, &a,
+	    &pa) == 0 && addr_from_sockaddr((const struct sockaddr *)&p->peer,
+	    &b, &pb) == 0 && pa == pb && addr_equal(&a, &b);
+}
+
+/*
+ * Peeks, parses, and consumes the header's bytes among those peeked.
+ * True while p waits (for more of the header, or after a LOCAL one).
+ */
+static bool
+read_header(struct pending *p)
+{
+	enum proxyproto_error err;
+	ssize_t n, got;
+	size_t take;
+	int r;
+
+	n = recv(p->fd, p->buf + p->have, sizeof(p->buf) - p->have,
+	    MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n <= 0) {
+		refuse_pending(p, REFUSE_PROXY_HEADER, n == 0 ?
+		    "closed before the end of the header" : strerror(errno));
+		return false;
+	}
+	r = proxyproto_parse(p->buf, p->have + n, p->svc->conf->proxy_protocol,
+	    &p->hdr, &err);
+	if (r == -1) {
+		refuse_pending(p, REFUSE_PROXY_HEADER, proxyproto_error_text(err));
+		return false;
+	}
+	take = r > 0 ? r - p->have : (size_t)n;
+	if ((got = recv(p->fd, p->buf + p->have, take, MSG_DONTWAIT)) == -1)
+		got = 0;
+	p->have += got;
+	if (r == 0 || (size_t)got < take)
+		return true;
+	if (!p->hdr.local && names_itself(p))
+		p->hdr.local = true;
+	if (!p->hdr.local) {
+		hand_on(p);
+		return false;
+	}
+	p->header_read = true;
+	return after_local(p);
+}
+
+static void
+on_readable(struct watch *w)
+{
+	struct pending *p = w->arg;
+
+	if (p->header_read)
+		(void)after_local(p);
+	else
+		(void)read_header(p);
+}
+
+/* A check that connected and stayed quiet may expect the server to speak. */
+static void
+on_timeout(struct timer *t)
+{
+	struct pending *p = t->arg;
+
+	if (p->header_read)
+		hand_on(p);
+	else
+		refuse_pending(p, REFUSE_PROXY_HEADER, p->have ?
+		    "header not complete within proxy_timeout" :
+		    "no header within proxy_timeout");
+}
+
+static struct pending *
+pending_new(struct sockd *sd, struct service *svc, int fd,
+    const struct sockaddr *peer, const struct sockaddr *local)
+{
+	struct proxywait *pw = &sd->proxywait;
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->sd = sd;
+	p->svc = service_ref(svc);
+	p->fd = fd;
+	p->watch = (struct watch){ .fd = fd, .fn = on_readable, .arg = p };
+	p->timer = (struct timer){ .fn = on_timeout, .arg = p };
+	memcpy(&p->peer, peer, peer->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (local) {
+		memcpy(&p->local, local, local->sa_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+		p->has_local = true;
+	} else {
+		socklen_t len;
+		p->has_local = sock_local(fd, &p->local, &len) == 0;
+	}
+	if ((p->next = pw->head) != NULL)
+		pw->head->prev = p;
+	pw->head = p;
+	pw->n++;
+	svc->npending++;
+	return p;
+}
+
+void
+proxywait_add(struct sockd *sd, struct service *svc, int fd,
+    const struct sockaddr *peer, const struct sockaddr *local)
+{
+	const struct svc_conf *sc = svc->conf;
+	struct acl none = { 0 };
+	struct pending *p;
+	struct addr a;
+	uint16_t port;
+
+	if (addr_from_sockaddr(peer, &a, &port) == -1) {
+		close(fd);
+		return;
+	}
+	if (!acl_allows(&sc->proxy_from, &none, &a)) {
+		accept_refuse(svc, fd, &a, port, REFUSE_PROXY_FROM, NULL,
+		    ratelimit_now());
+		return;
+	}
+	if (sd->proxywait.n >= PROXYWAIT_MAX) {
+		accept_refuse(svc, fd, &a, port, REFUSE_PROXY_HEADER,
+		    "too many connections waiting for their header",
+		    ratelimit_now());
+		return;
+	}
+	if ((p = pending_new(sd, svc, fd, peer, local)) == NULL) {
+		close(fd);
+		return;
+	}
+	/* A header already here is read before the loop ever sees the fd. */
+	if (!read_header(p))
+		return;
+	if (loop_enable(&sd->loop, &p->watch, true) == -1 ||
+	    loop_timer_set(&sd->loop, &p->timer, sc->proxy_timeout) == -1) {
+		log_warn("service \"%s\": cannot wait for a PROXY header", sc->name);
+		close_pending(p);
+	}
+}
+
+void
+proxywait_free(struct sockd *sd)
+{
+	while (sd->proxywait.head)
+		close_pending(sd->proxywait.head);
+}
