@@ -42,6 +42,7 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "max_lifetime", K_INT },
 	{ "idle_timeout", K_INT },
 	{ "udp_loop_guard", K_BOOL },
+	{ "jail", K_GROUP },
 	{ NULL, 0 }
 };
 
@@ -434,6 +435,8 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
 	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
 	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
+	errors += cfgjail_parse(ld, pick(ld, grp, "jail"),
+	    holder(ld, grp, "jail") == grp, who, sc);
 	return errors;
 }
 

@@ -84,6 +84,11 @@ unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,
 unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,
     const char *who, const struct svc_conf *);
 
+/* cfgjail.c: the "jail" group, a control too. */
+unsigned cfgjail_parse(struct loader *, const config_setting_t *s, bool own,
+    const char *who, struct svc_conf *);
+void cfgjail_free(struct jail_conf *);
+
 /* cfgservice.c: one service section, and the rules across services. */
 unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,
     int index, struct svc_conf *);

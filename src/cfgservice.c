@@ -83,6 +83,7 @@ cfgservice_free(struct svc_conf *sc)
 	free(sc->refuse_message);
 	strings_free(sc->env);
 	free(sc->chdir);
+	cfgjail_free(sc->jail);
 }
 
 static unsigned

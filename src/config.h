@@ -30,6 +30,7 @@ enum log_dest { LOG_DEST_DEFAULT, LOG_DEST_STDERR, LOG_DEST_SYSLOG };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 struct builtin;
+struct jail_conf;
 
 struct svc_conf {
 	char *name;
@@ -75,6 +76,7 @@ struct svc_conf {
 	int nice;
 	int umask;			/* -1: inherited */
 	char *chdir;			/* NULL: inherited */
+	struct jail_conf *jail;		/* NULL: not jailed (jail.h) */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10

@@ -14,6 +14,8 @@
 
 #include "addr.h"
 #include "builtin.h"
+#include "config.h"
+#include "jail.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
@@ -243,6 +245,43 @@ server_child(void *arg)
 	_exit(127);
 }
 
+/* A jail step's failure as the spawn step reported in the log. */
+static enum spawn_step
+jail_failed(enum jail_step step)
+{
+	return step == JAIL_OK ? SPAWN_OK : SPAWN_JAIL_USERNS + (step - JAIL_USERNS);
+}
+
+/*
+ * The child of a jailed server, made in its new namespaces: the jail is
+ * entered while the child still has its capabilities, the ids are dropped,
+ * then the jail is locked (capabilities, no_new_privs, the filter) just
+ * before execve(). The same constraints as server_child().
+ */
+static int
+jailed_child(void *arg)
+{
+	struct job *j = arg;
+	const struct svc_conf *sc = j->sc;
+	bool switching = sc->set_ids && geteuid() == 0;
+	enum spawn_step failed;
+
+	if ((failed = place_fds(j)) != SPAWN_OK ||
+	    (failed = jail_failed(jail_enter(sc->jail, switching))) != SPAWN_OK ||
+	    (failed = child_setup(sc)) != SPAWN_OK ||
+	    (failed = new_session()) != SPAWN_OK ||
+	    (failed = jail_failed(jail_lock(sc->jail,
+	    sc->set_ids ? sc->uid : geteuid()))) != SPAWN_OK) {
+		j->err = errno;
+		j->step = failed;
+	} else {
+		sig_child_reset();
+		execve(sc->server, sc->argv, j->envp);
+		j->err = errno;
+	}
+	_exit(127);
+}
+
 /*
  * clone() with CLONE_VM | CLONE_VFORK is vfork() with a stack of the
  * child's own: the master is suspended until the child execs or exits, so
@@ -263,17 +302,23 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	    .step = SPAWN_EXEC };
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
+	int (*child)(void *) = server_child;
 	pid_t pid;
 
 	if (pidfd == NULL)
 		pidfd = &unused;
 	*pidfd = -1;
+	/* A jail's namespaces are made by the same clone(). */
+	if (svc->conf->jail) {
+		flags |= svc->conf->jail->clone_flags;
+		child = jailed_child;
+	}
 	if (!place && lend(c) == -1) {
 		take_back(sp, c);
 		return -1;
 	}
 	for (;;) {
-		pid = clone(server_child, stack + sizeof(stack), flags |
+		pid = clone(child, stack + sizeof(stack), flags |
 		    (pidfd == &unused || sp->no_clone_pidfd ? 0 : CLONE_PIDFD), &j, pidfd);
 		/* Linux before 5.2 knows no CLONE_PIDFD; the caller reaps by SIGCHLD. */
 		if (pid != -1 || errno != EINVAL || sp->no_clone_pidfd)
@@ -307,7 +352,9 @@ spawn_step_name(enum spawn_step step)
 {
 	static const char *const names[] = { "", "unshare", "dup2",
 	    "setrlimit", "setpriority", "setgroups", "setgid", "setuid",
-	    "dropping root for good", "chdir", "setsid", "execve" };
+	    "dropping root for good", "chdir", "setsid", "execve",
+	    "jail: user namespace maps", "jail: mount", "jail: pivot_root",
+	    "jail: capabilities", "jail: no_new_privs", "jail: seccomp filter" };
 
 	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "?";
 }

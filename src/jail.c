@@ -1,0 +1,179 @@
+/*
+ * The steps that put a handler's child into its jail, between clone() and
+ * execve(): the user namespace's maps, the mounts and the pivot into the
+ * root, the capabilities, no_new_privs and the syscall filter. The child
+ * shares the master's memory until execve(), so everything here is a
+ * system call on values cfgjail.c resolved at load time: no allocation,
+ * no lookup, no logging. Never decides what a jail holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "jail.h"
+
+#define OLD JAIL_OLD_ROOT
+
+const char *const jail_dev_names[JAIL_DEV_NODES] = { "/dev/null",
+    "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+
+static int
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The new user namespace maps sockd's own ids to themselves, and only them. */
+static int
+user_maps(const struct jail_conf *j)
+{
+	if (write_file("/proc/self/setgroups", "deny") == -1 ||
+	    write_file("/proc/self/uid_map", j->uid_map) == -1 ||
+	    write_file("/proc/self/gid_map", j->gid_map) == -1)
+		return -1;
+	return 0;
+}
+
+/* A bind mount, then read-only unless rw, keeping the flags the source had
+ * (a user namespace may not clear them). */
+static int
+bind_mount(const char *src, const char *dst, bool rw, unsigned long flags)
+{
+	if (mount(src, dst, NULL, MS_BIND, NULL) == -1)
+		return -1;
+	if (rw)
+		return 0;
+	return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL);
+}
+
+/*
+ * A tmpfs /dev holding the harmless nodes only, bound from the host's,
+ * which are under OLD while the old root is there.
+ */
+static int
+mount_dev(void)
+{
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755") == -1)
+		return -1;
+	for (int i = 0; i < JAIL_DEV_NODES; i++) {
+		char from[32] = OLD;
+		int fd = open(jail_dev_names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd == -1)
+			return -1;
+		close(fd);
+		strcat(from, jail_dev_names[i]);
+		if (mount(from, jail_dev_names[i], NULL, MS_BIND, NULL) == -1)
+			return -1;
+	}
+	return mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NOEXEC, NULL);
+}
+
+/*
+ * The root becomes "/" as a mount of its own (not its submounts), with the
+ * old root under OLD while the binds and /dev take what they need from it;
+ * then the old root goes, /proc and /tmp are mounted and the root is made
+ * read-only. The whole tree is made private first, so nothing propagates
+ * back to the host.
+ */
+static enum jail_step
+mounts(const struct jail_conf *j)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount(j->root, j->root, NULL, MS_BIND, NULL) == -1)
+		return JAIL_MOUNT;
+	if (chdir(j->root_cd) == -1 || syscall(SYS_pivot_root, ".", OLD + 1) == -1 ||
+	    chdir("/") == -1)
+		return JAIL_PIVOT;
+	for (size_t i = 0; i < j->nbinds; i++)
+		if (bind_mount(j->binds[i].src, j->binds[i].dst, j->binds[i].rw,
+		    j->binds[i].flags) == -1)
+			return JAIL_MOUNT;
+	if (mount_dev() == -1)
+		return JAIL_MOUNT;
+	if (umount2(OLD, MNT_DETACH) == -1)
+		return JAIL_PIVOT;
+	if (j->proc && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1)
+		return JAIL_MOUNT;
+	if (j->tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+	    "mode=1777") == -1)
+		return JAIL_MOUNT;
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    j->root_flags, NULL) == -1)
+		return JAIL_MOUNT;
+	return JAIL_OK;
+}
+
+enum jail_step
+jail_enter(const struct jail_conf *j, bool switch_ids)
+{
+	enum jail_step step;
+
+	if ((j->clone_flags & CLONE_NEWUSER) && user_maps(j) == -1)
+		return JAIL_USERNS;
+	if ((j->clone_flags & CLONE_NEWNS) && (step = mounts(j)) != JAIL_OK)
+		return step;
+	/* While the child still has CAP_SETPCAP. */
+	for (int cap = 0; cap <= j->cap_last; cap++)
+		if (!(j->caps & (1ULL << cap)) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
+			return JAIL_CAPS;
+	if (switch_ids && j->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		return JAIL_CAPS;
+	return JAIL_OK;
+}
+
+/*
+ * The kept capabilities, and nothing else, in every set; a handler that is
+ * not root keeps them across execve() as ambient capabilities.
+ */
+static int
+set_caps(const struct jail_conf *j, uid_t uid)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = data[i].inheritable =
+		    (uint32_t)(j->caps >> (32 * i));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 ||
+	    syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	if (uid == 0)
+		return 0;
+	for (int cap = 0; cap <= j->cap_last; cap++)
+		if ((j->caps & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == -1)
+			return -1;
+	return 0;
+}
+
+enum jail_step
+jail_lock(const struct jail_conf *j, uid_t uid)
+{
+	if (set_caps(j, uid) == -1)
+		return JAIL_CAPS;
+	if (j->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return JAIL_NNP;
+	if (j->filter) {
+		struct sock_fprog prog = { j->filter_len, j->filter };
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1)
+			return JAIL_SECCOMP;
+	}
+	return JAIL_OK;
+}

@@ -1,0 +1,71 @@
+/*
+ * A jailed handler: the namespaces, filesystem, capabilities and syscall
+ * filter a service asks for, resolved at load time (cfgjail.c) into plain
+ * values, and the steps that put a child into them (jail.c). The steps run
+ * in a child that shares the master's memory until execve(), so they make
+ * system calls only, on what is here.
+ */
+#ifndef SOCKD_JAIL_H
+#define SOCKD_JAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#define JAIL_DEV_NODES 5
+
+/*
+ * Where the old root is while the jail's mounts are made: the jail's /proc,
+ * which every root must have. A bind's source is the host's path under it.
+ */
+#define JAIL_OLD_ROOT "/proc"
+
+struct jail_bind {
+	char *src;		/* JAIL_OLD_ROOT + the host's path */
+	char *dst;		/* the path in the jail */
+	bool rw;
+	unsigned long flags;	/* MS_NOSUID etc. the source has, kept on remount */
+};
+
+struct jail_conf {
+	int clone_flags;	/* CLONE_NEWPID, CLONE_NEWNS, ... */
+	/* The filesystem (only with a mount namespace). */
+	bool proc;		/* a /proc of the new pid namespace */
+	bool tmp;		/* a private tmpfs /tmp */
+	char *root;		/* the directory mounted read-only as "/" */
+	char *root_cd;		/* how to enter it once mounted on itself */
+	unsigned long root_flags;
+	struct jail_bind *binds;
+	size_t nbinds;
+	/* User namespace: "deny" and the maps of sockd's own ids. */
+	char uid_map[48], gid_map[48];
+	/* What the handler keeps. */
+	bool no_new_privs;
+	uint64_t caps;		/* capabilities kept (bit n: capability n) */
+	int cap_last;		/* the kernel's highest capability */
+	struct sock_filter *filter;	/* NULL: no syscall filter */
+	unsigned short filter_len;
+};
+
+/* Host device nodes bound into the jail's /dev, in dev_nodes[] order. */
+extern const char *const jail_dev_names[JAIL_DEV_NODES];
+
+/* The steps of jail_enter() and jail_lock(); 0 is success. */
+enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
+    JAIL_NNP, JAIL_SECCOMP };
+
+/*
+ * In a child made with j->clone_flags, before it drops its ids: the user
+ * namespace's maps, the filesystem and the pivot into the root, and the
+ * capability bounding set. Returns the step that failed (errno set).
+ */
+enum jail_step jail_enter(const struct jail_conf *j, bool switch_ids);
+/*
+ * After the ids are dropped, just before execve(): the capabilities kept,
+ * no_new_privs and the syscall filter.
+ */
+enum jail_step jail_lock(const struct jail_conf *j, uid_t uid);
+
+#endif
