@@ -108,6 +108,8 @@ cfgjail_free(struct jail_conf *j)
 	}
 	free(j->binds);
 	free(j->filter);
+	if (j->template_fd != -1)
+		close(j->template_fd);
 	free(j);
 }
 
@@ -501,47 +503,96 @@ step_key(enum jail_step step)
 }
 
 /*
+ * The child of try_jail(): builds the jail, reports, waits until the
+ * parent has taken the template (go), then settles and locks as a
+ * connection's child would, and reports again.
+ */
+static void __attribute__((noreturn))
+trial(const struct jail_conf *j, bool template, int report, int go)
+{
+	struct { int step, err; } r;
+	char c;
+
+	r.step = jail_build(j);
+	r.err = errno;
+	if (write(report, &r, sizeof(r)) != sizeof(r) || r.step != JAIL_OK)
+		_exit(0);
+	if (template && read(go, &c, 1) != 1)
+		_exit(0);
+	if ((r.step = jail_settle(j, template, false)) == JAIL_OK)
+		r.step = jail_lock(j, geteuid());
+	r.err = errno;
+	(void)!write(report, &r, sizeof(r));
+	_exit(0);
+}
+
+/* The first report of a failed trial, or the second; step JAIL_OK if none. */
+static void
+trial_result(struct jail_conf *j, pid_t pid, bool template, int report, int go,
+    int *step, int *err)
+{
+	struct { int step, err; } r = { JAIL_OK, 0 };
+	char path[64];
+
+	if (read(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK &&
+	    template) {
+		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", (long)pid);
+		j->template_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (j->template_fd == -1)
+			r = (typeof(r)){ JAIL_MOUNT, errno };
+		else if (write(go, "g", 1) != 1 ||
+		    read(report, &r, sizeof(r)) != sizeof(r))
+			r = (typeof(r)){ JAIL_MOUNT, EPIPE };
+	}
+	*step = r.step;
+	*err = r.err;
+}
+
+/*
  * The whole jail, tried once in a child made as a handler's would be: the
- * namespaces, the mounts, the capabilities and the filter. The child
- * reports the step that failed, if any, through a pipe.
+ * namespaces, the mounts, the capabilities and the filter. Without a user
+ * namespace the child's mount namespace, built, is kept as the template
+ * every connection joins.
  */
 static unsigned
 try_jail(struct loader *ld, const char *who, const config_setting_t *s,
-    const struct jail_conf *j)
+    struct jail_conf *j)
 {
-	struct { int step, err; } r = { JAIL_OK, 0 };
+	bool template = (j->clone_flags & CLONE_NEWNS) &&
+	    !(j->clone_flags & CLONE_NEWUSER);
 	const char *ns;
-	int p[2], err = 0;
+	int report[2], go[2], err = 0, step;
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (pipe2(report, O_CLOEXEC) == -1)
 		return 0;
-	if ((pid = syscall(SYS_clone, j->clone_flags | SIGCHLD, 0, 0, 0, 0)) == 0) {
-		close(p[0]);
-		if ((r.step = jail_enter(j, false)) == JAIL_OK)
-			r.step = jail_lock(j, geteuid());
-		r.err = errno;
-		(void)!write(p[1], &r, sizeof(r));
-		_exit(0);
+	if (pipe2(go, O_CLOEXEC) == -1) {
+		close(report[0]);
+		close(report[1]);
+		return 0;
 	}
+	if ((pid = syscall(SYS_clone, j->clone_flags | SIGCHLD, 0, 0, 0, 0)) == 0)
+		trial(j, template, report[1], go[0]);
 	err = errno;
-	close(p[1]);
+	close(report[1]);
+	close(go[0]);
 	if (pid == -1) {
-		close(p[0]);
+		close(report[0]);
+		close(go[1]);
 		if ((ns = refused_namespace(j->clone_flags, &err)) == NULL)
 			ns = "(all together)";
 		cfgkeys_error(ld, s, who, "namespaces: the kernel refuses a new %s "
 		    "namespace: %s", ns, strerror(err));
 		return 1;
 	}
-	if (read(p[0], &r, sizeof(r)) != sizeof(r))
-		r = (typeof(r)){ JAIL_OK, 0 };
-	close(p[0]);
+	trial_result(j, pid, template, report[0], go[1], &step, &err);
+	close(report[0]);
+	close(go[1]);
 	(void)waitpid(pid, NULL, 0);
-	if (r.step == JAIL_OK)
+	if (step == JAIL_OK)
 		return 0;
-	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(r.step),
-	    strerror(r.err));
+	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(step),
+	    strerror(err));
 	return 1;
 }
 
@@ -611,6 +662,7 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 		return errors;
 	if ((j = sc->jail = calloc(1, sizeof(*j))) == NULL)
 		return 1;
+	j->template_fd = -1;
 	j->tmp = j->no_new_privs = true;
 	cfgkeys_bool(s, "tmp", &j->tmp);
 	cfgkeys_bool(s, "no_new_privs", &j->no_new_privs);
@@ -619,7 +671,7 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	snprintf(j->gid_map, sizeof(j->gid_map), "%lu %lu 1\n",
 	    (unsigned long)getegid(), (unsigned long)getegid());
 	errors += parse_namespaces(ld, who, config_setting_get_member(s, "namespaces"), j);
-	j->proc = (j->clone_flags & CLONE_NEWPID) != 0;
+	j->proc = (j->clone_flags & CLONE_NEWPID) && (j->clone_flags & CLONE_NEWNS);
 	j->tmp = j->tmp && (j->clone_flags & CLONE_NEWNS);
 	if (j->clone_flags & CLONE_NEWNS) {
 		errors += parse_root(ld, who, s, j);

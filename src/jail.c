@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
@@ -48,16 +49,30 @@ user_maps(const struct jail_conf *j)
 	return 0;
 }
 
-/* A bind mount, then read-only unless rw, keeping the flags the source had
- * (a user namespace may not clear them). */
+/*
+ * A bind mount, then read-only unless rw. Without a user namespace it is
+ * the source's own mount alone, remounted keeping the flags the source
+ * had. In one, the kernel refuses to show a mount without what is mounted
+ * under it, so the whole tree is bound and made read-only as a tree.
+ */
 static int
-bind_mount(const char *src, const char *dst, bool rw, unsigned long flags)
+readonly(const char *path, unsigned long flags, bool tree)
 {
-	if (mount(src, dst, NULL, MS_BIND, NULL) == -1)
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (tree)
+		return syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE,
+		    &ro, sizeof(ro));
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL);
+}
+
+static int
+bind_mount(const char *src, const char *dst, bool rw, unsigned long flags,
+    bool tree)
+{
+	if (mount(src, dst, NULL, MS_BIND | (tree ? MS_REC : 0), NULL) == -1)
 		return -1;
-	if (rw)
-		return 0;
-	return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL);
+	return rw ? 0 : readonly(dst, flags, tree);
 }
 
 /*
@@ -86,36 +101,86 @@ mount_dev(void)
 /*
  * The root becomes "/" as a mount of its own (not its submounts), with the
  * old root under OLD while the binds and /dev take what they need from it;
- * then the old root goes, /proc and /tmp are mounted and the root is made
- * read-only. The whole tree is made private first, so nothing propagates
- * back to the host.
+ * then the old root goes and the root is made read-only. The whole tree is
+ * made private first, so nothing propagates back to the host.
  */
 static enum jail_step
 mounts(const struct jail_conf *j)
 {
+	bool tree = (j->clone_flags & CLONE_NEWUSER) != 0;
+
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-	    mount(j->root, j->root, NULL, MS_BIND, NULL) == -1)
+	    mount(j->root, j->root, NULL, MS_BIND | (tree ? MS_REC : 0), NULL) == -1)
 		return JAIL_MOUNT;
-	if (chdir(j->root_cd) == -1 || syscall(SYS_pivot_root, ".", OLD + 1) == -1 ||
-	    chdir("/") == -1)
+	if (chdir(j->root_cd) == -1)
+		return JAIL_PIVOT;
+	/* A tree is made read-only before the jail's own mounts join it. */
+	if (tree && readonly(".", 0, true) == -1)
+		return JAIL_MOUNT;
+	if (syscall(SYS_pivot_root, ".", OLD + 1) == -1 || chdir("/") == -1)
 		return JAIL_PIVOT;
 	for (size_t i = 0; i < j->nbinds; i++)
 		if (bind_mount(j->binds[i].src, j->binds[i].dst, j->binds[i].rw,
-		    j->binds[i].flags) == -1)
+		    j->binds[i].flags, tree) == -1)
 			return JAIL_MOUNT;
 	if (mount_dev() == -1)
 		return JAIL_MOUNT;
 	if (umount2(OLD, MNT_DETACH) == -1)
 		return JAIL_PIVOT;
+	if (!tree && readonly("/", j->root_flags, false) == -1)
+		return JAIL_MOUNT;
+	return JAIL_OK;
+}
+
+enum jail_step
+jail_build(const struct jail_conf *j)
+{
+	if ((j->clone_flags & CLONE_NEWUSER) && user_maps(j) == -1)
+		return JAIL_USERNS;
+	if (j->clone_flags & CLONE_NEWNS)
+		return mounts(j);
+	return JAIL_OK;
+}
+
+enum jail_step
+jail_join(const struct jail_conf *j)
+{
+	if (j->template_fd >= 0 && setns(j->template_fd, CLONE_NEWNS) == -1)
+		return JAIL_MOUNT;
+	return JAIL_OK;
+}
+
+/* Never called outside a mount namespace the jail made. */
+static int
+own_mounts(const struct jail_conf *j)
+{
 	if (j->proc && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
 	    MS_NOEXEC, NULL) == -1)
-		return JAIL_MOUNT;
+		return -1;
 	if (j->tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 	    "mode=1777") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * What is the connection's own: a copy of a joined template (so the mounts
+ * below stay out of it), /proc of its pid namespace and a fresh /tmp; then
+ * the capability bounding set, while the child still has CAP_SETPCAP.
+ */
+enum jail_step
+jail_settle(const struct jail_conf *j, bool copy, bool switch_ids)
+{
+	if (copy && unshare(CLONE_NEWNS) == -1)
 		return JAIL_MOUNT;
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-	    j->root_flags, NULL) == -1)
+	if ((j->clone_flags & CLONE_NEWNS) && own_mounts(j) == -1)
 		return JAIL_MOUNT;
+	for (int cap = 0; cap <= j->cap_last; cap++)
+		if (!(j->caps & (1ULL << cap)) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
+			return JAIL_CAPS;
+	if (switch_ids && j->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		return JAIL_CAPS;
 	return JAIL_OK;
 }
 
@@ -124,18 +189,9 @@ jail_enter(const struct jail_conf *j, bool switch_ids)
 {
 	enum jail_step step;
 
-	if ((j->clone_flags & CLONE_NEWUSER) && user_maps(j) == -1)
-		return JAIL_USERNS;
-	if ((j->clone_flags & CLONE_NEWNS) && (step = mounts(j)) != JAIL_OK)
+	if (j->template_fd < 0 && (step = jail_build(j)) != JAIL_OK)
 		return step;
-	/* While the child still has CAP_SETPCAP. */
-	for (int cap = 0; cap <= j->cap_last; cap++)
-		if (!(j->caps & (1ULL << cap)) &&
-		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
-			return JAIL_CAPS;
-	if (switch_ids && j->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
-		return JAIL_CAPS;
-	return JAIL_OK;
+	return jail_settle(j, j->template_fd >= 0, switch_ids);
 }
 
 /*

@@ -47,6 +47,12 @@ struct jail_conf {
 	int cap_last;		/* the kernel's highest capability */
 	struct sock_filter *filter;	/* NULL: no syscall filter */
 	unsigned short filter_len;
+	/*
+	 * The mount namespace jail_build() made once, at load time, for every
+	 * connection to join and copy; -1: each connection builds its own (a
+	 * user namespace's jail, whose mounts belong to that namespace).
+	 */
+	int template_fd;
 };
 
 /* Host device nodes bound into the jail's /dev, in dev_nodes[] order. */
@@ -57,10 +63,20 @@ enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
     JAIL_NNP, JAIL_SECCOMP };
 
 /*
- * In a child made with j->clone_flags, before it drops its ids: the user
- * namespace's maps, the filesystem and the pivot into the root, and the
- * capability bounding set. Returns the step that failed (errno set).
+ * In a child made with j->clone_flags: the user namespace's maps and the
+ * jail's mounts up to the read-only root, without what is each
+ * connection's own. A load-time child builds the template this way.
  */
+enum jail_step jail_build(const struct jail_conf *j);
+/* Joins the template, first, while the child still shares our fds. */
+enum jail_step jail_join(const struct jail_conf *j);
+/*
+ * Then, before the child drops its ids: a copy of the joined mounts when
+ * copy, /proc and /tmp, and the capability bounding set.
+ */
+enum jail_step jail_settle(const struct jail_conf *j, bool copy,
+    bool switch_ids);
+/* jail_build() or the template, then jail_settle(). */
 enum jail_step jail_enter(const struct jail_conf *j, bool switch_ids);
 /*
  * After the ids are dropped, just before execve(): the capabilities kept,

@@ -266,7 +266,8 @@ jailed_child(void *arg)
 	bool switching = sc->set_ids && geteuid() == 0;
 	enum spawn_step failed;
 
-	if ((failed = place_fds(j)) != SPAWN_OK ||
+	if ((failed = jail_failed(jail_join(sc->jail))) != SPAWN_OK ||
+	    (failed = place_fds(j)) != SPAWN_OK ||
 	    (failed = jail_failed(jail_enter(sc->jail, switching))) != SPAWN_OK ||
 	    (failed = child_setup(sc)) != SPAWN_OK ||
 	    (failed = new_session()) != SPAWN_OK ||
@@ -308,9 +309,11 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	if (pidfd == NULL)
 		pidfd = &unused;
 	*pidfd = -1;
-	/* A jail's namespaces are made by the same clone(). */
+	/* A jail's namespaces are made by the same clone(), but for the
+	 * mount namespace of a template, which the child joins. */
 	if (svc->conf->jail) {
-		flags |= svc->conf->jail->clone_flags;
+		flags |= svc->conf->jail->clone_flags &
+		    ~(svc->conf->jail->template_fd >= 0 ? CLONE_NEWNS : 0);
 		child = jailed_child;
 	}
 	if (!place && lend(c) == -1) {
