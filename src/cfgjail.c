@@ -199,8 +199,9 @@ parse_root(struct loader *ld, const char *who, const config_setting_t *grp, stru
 		return 1;
 	}
 	if (stat(root, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		int e = errno;
 		cfgkeys_error(ld, s ? s : grp, who, "root: \"%s\": %s", root,
-		    strerror(errno == 0 || S_ISDIR(st.st_mode) ? errno : ENOTDIR));
+		    strerror(stat(root, &st) == 0 ? ENOTDIR : e));
 		return 1;
 	}
 	j->root = strdup(root);

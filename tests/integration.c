@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, reliability_suite());
 	srunner_add_suite(sr, faults_suite());
+	srunner_add_suite(sr, jail_suite());
 	/* A failure message may quote the daemon's whole log; without room
 	 * for it, Check drops the message and reports an "early exit". */
 	check_set_max_msg_size(TU_LOG_MAX + 4096);

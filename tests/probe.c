@@ -21,14 +21,15 @@
  *            reads it until EOF and exits 0.
  *   udp      UDP wait service: answers one datagram on fd 0 with the env
  *            report (plus "dgram=1"), then exits 0.
- *   jail [PATH]  what a jail looks like from inside, one "jail:" line each:
+ *   jail [PATH...]  what a jail looks like from inside, one "jail:" line each:
  *            "rootwrite=", "tmpwrite=" (ok or the errno name), "tmpfiles=N",
  *            "root:NAME" and "dev:NAME" per entry of / and /dev,
  *            "mount:POINT" per mount, "if:NAME" per network interface,
  *            "lo=up|down", "status:NAME=VALUE" for NoNewPrivs, Seccomp and
  *            the Cap* sets, "sched_yield=", "unshare=" (of nothing),
- *            "connect=" (to TCPLOCALIP:TCPLOCALPORT) and "path=" (stat of
- *            PATH); then the env report, and it reads fd 0 until EOF.
+ *            "connect=" (to TCPLOCALIP:TCPLOCALPORT), and for each PATH
+ *            "path:PATH=" (its stat) and "write:PATH=" (a new file in it);
+ *            then the env report, and it reads fd 0 until EOF.
  *   grandchild  forks a child that closes 0-2, ignores SIGTERM and sleeps
  *            for ever; writes "grandchild=<its pid>" and "end", reads fd 0
  *            until EOF and exits 0.
@@ -269,14 +270,30 @@ jail_mounts_links(struct out *o)
 }
 
 static void
-jail_report(struct out *o, const char *path)
+jail_paths(struct out *o, int n, char **paths)
+{
+	char name[4096];
+	struct stat st;
+	int fd;
+
+	for (int i = 0; i < n; i++) {
+		put(o, "jail:path:%s=%s\n", paths[i], outcome(stat(paths[i], &st)));
+		snprintf(name, sizeof(name), "%s/probe-%ld", paths[i], (long)getpid());
+		fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		put(o, "jail:write:%s=%s\n", paths[i], outcome(fd));
+		if (fd != -1)
+			close(fd);
+	}
+}
+
+static void
+jail_report(struct out *o, int npaths, char **paths)
 {
 	static const char *const fields[] = { "NoNewPrivs", "Seccomp", "CapInh",
 	    "CapPrm", "CapEff", "CapBnd", "CapAmb" };
 	char val[64], tmpname[64];
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	const char *ip = getenv("TCPLOCALIP"), *port = getenv("TCPLOCALPORT");
-	struct stat st;
 	int fd, s;
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -301,8 +318,7 @@ jail_report(struct out *o, const char *path)
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	put(o, "jail:connect=%s\n", outcome(s == -1 ? -1 :
 	    connect(s, (struct sockaddr *)&sin, sizeof(sin))));
-	if (path)
-		put(o, "jail:path=%s\n", outcome(stat(path, &st)));
+	jail_paths(o, npaths, paths);
 	for (DIR *d = opendir("/tmp"); d; closedir(d), d = NULL) {
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL)
@@ -389,7 +405,7 @@ main(int argc, char **argv)
 		return mode_udp(argc, argv);
 	if (strcmp(mode, "jail") == 0) {
 		static struct out o;
-		jail_report(&o, argc > 2 ? argv[2] : NULL);
+		jail_report(&o, argc - 2, argv + 2);
 		report(&o, argc, argv);
 		if (write_all(1, o.buf, o.len) == -1)
 			return 1;
