@@ -218,6 +218,15 @@ parse_root(struct loader *ld, const char *who, const config_setting_t *grp, stru
 	return errors;
 }
 
+/* Whether path is dir or under it. */
+static bool
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 /* One "SRC" or "SRC:DST" of bind or bind_rw. */
 static unsigned
 parse_bind(struct loader *ld, const char *who, const config_setting_t *e, const char *key,
@@ -237,10 +246,13 @@ parse_bind(struct loader *ld, const char *who, const config_setting_t *e, const 
 	if (src[0] != '/' || dst[0] != '/')
 		cfgkeys_error(ld, e, who, "%s: \"%s\": paths must be absolute",
 		    key, config_setting_get_string(e));
-	else if (strcmp(dst, "/") == 0 || strncmp(dst, JAIL_OLD_ROOT,
-	    strlen(JAIL_OLD_ROOT)) == 0 || strncmp(dst, "/dev", 4) == 0)
+	else if (strcmp(dst, "/") == 0 || under(dst, JAIL_OLD_ROOT) ||
+	    under(dst, "/dev"))
 		cfgkeys_error(ld, e, who, "%s: \"%s\": the jail makes /, /proc "
 		    "and /dev itself", key, dst);
+	else if (j->tmp && under(dst, "/tmp"))
+		cfgkeys_error(ld, e, who, "%s: \"%s\": tmp = true mounts a new /tmp "
+		    "over it", key, dst);
 	else if (stat(src, &sst) == -1)
 		cfgkeys_error(ld, e, who, "%s: \"%s\": %s", key, src, strerror(errno));
 	else if (stat(under_root(j, dst, host, sizeof(host)), &dstt) == -1)

@@ -8,6 +8,10 @@
 # tests/bench/results.md. Loopback only. Every process started here is
 # killed by PID on exit.
 #
+# Jailed cases (as root): hello in a jail against the same hello exec'd
+# under bwrap (Debian's bubblewrap) with the same isolation, and what each
+# namespace and the syscall filter cost on their own.
+#
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
 # PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing)
 # and busybox inetd (built from Debian's source by busybox-inetd.sh, and
@@ -61,13 +65,50 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 18)
-[ "${#P[@]}" -eq 18 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 32)
+[ "${#P[@]}" -eq 32 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
 p_xi=${P[13]} p_ts=${P[14]} p_rdyn=${P[15]} p_bb=${P[16]} p_rmusl=${P[17]}
 bb_builtins=0
+# The jailed cases: name, then the jail group (all with the default root /,
+# /tmp, /dev, no capabilities and no_new_privs).
+jails=(
+	"jail-none|namespaces = []; seccomp = { defaults = false; };"
+	"jail-filter|namespaces = [];"
+	"jail-pid|namespaces = [\"pid\"]; seccomp = { defaults = false; };"
+	"jail-mount|namespaces = [\"mount\"]; seccomp = { defaults = false; };"
+	"jail-ipc|namespaces = [\"ipc\"]; seccomp = { defaults = false; };"
+	"jail-uts|namespaces = [\"uts\"]; seccomp = { defaults = false; };"
+	"jail-net|namespaces = [\"net\"]; seccomp = { defaults = false; };"
+	"jail-user|namespaces = [\"user\"]; seccomp = { defaults = false; };"
+	"jail-cgroup|namespaces = [\"cgroup\"]; seccomp = { defaults = false; };"
+	"jailed|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\"];"
+	"jailed-net|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\", \"net\"];"
+)
+declare -A jport
+jail_conf=
+jail=0
+[ "$(id -u)" = 0 ] && jail=1
+bwrap=0
+if [ "$jail" = 1 ]; then
+	for i in "${!jails[@]}"; do
+		name=${jails[$i]%%|*}
+		jport[$name]=${P[$(( 18 + i ))]}
+		jail_conf="$jail_conf,
+  { name = \"$name\"; protocol = \"tcp\"; port = ${jport[$name]}; address = \"127.0.0.1\";
+    server = \"$hello\"; jail = { ${jails[$i]#*|} }; }"
+	done
+	command -v bwrap >/dev/null && bwrap=1 ||
+		echo "bench: bwrap cases skipped (apt-get install bubblewrap)" >&2
+else
+	echo "bench: jailed cases skipped (they need root)" >&2
+fi
+p_bw=${P[30]} p_bwnet=${P[31]}
+# The jailed case's isolation under bwrap, exec'd per connection.
+bw=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts
+	--ro-bind / / --tmpfs /tmp --proc /proc --dev /dev)
 
 # The link variants of the hello handler, for the handler-link case:
 # glibc dynamic and static, and static musl when musl-gcc is installed.
@@ -103,7 +144,7 @@ services = (
   { name = "echo-u"; protocol = "udp"; port = $p_udp; address = "127.0.0.1";
     builtin = "echo"; },
   { name = "echo-udp"; protocol = "udp"; port = $p_eudp; address = "127.0.0.1";
-    server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; }
+    server = "$top/services/echo-udp"; args = ( "echo-udp", "5" ); wait = true; }$jail_conf
 );
 EOF
 
@@ -134,6 +175,12 @@ start ref-vfork-static ready "$tmp/rs.log" "$bench/ref-vfork" "$p_rstat" "$tmp/h
 start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/hello-dynamic"
 [ "$musl" = 0 ] ||
 	start ref-vfork-musl ready "$tmp/rmu.log" "$bench/ref-vfork" "$p_rmusl" "$tmp/hello-musl"
+if [ "$bwrap" = 1 ]; then
+	start bwrap ready "$tmp/bw.log" "$bench/ref-vfork" "$p_bw" "$(command -v bwrap)" \
+	    "${bw[@]:1}" "$hello"
+	start bwrap-net ready "$tmp/bwn.log" "$bench/ref-vfork" "$p_bwnet" \
+	    "$(command -v bwrap)" "${bw[@]:1}" --unshare-net "$hello"
+fi
 
 # wait_hello PORT: until a hello exchange on PORT succeeds (up to 5 s).
 wait_hello() {
@@ -233,6 +280,7 @@ for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 	"$lg" 127.0.0.1 "$port" tcp 4 200 2 hello > /dev/null
 done
 [ "$musl" = 0 ] || "$lg" 127.0.0.1 "$p_rmusl" tcp 4 200 2 hello > /dev/null
+[ "$bwrap" = 0 ] || "$lg" 127.0.0.1 "$p_bw" tcp 4 200 2 hello > /dev/null
 
 # One round's runs, one per line, as arguments to run(). Each sockd case
 # sits next to its reference, so the two see the same machine.
@@ -265,6 +313,19 @@ round_cases() {
 	echo "udp-echo ref-inline ${spid[ref-inline-udp]} $p_rudp udp 64 udp"
 	[ "$bb_builtins" = 0 ] || echo "udp-echo busybox ${spid[busybox]} 7 udp 64 udp"
 	echo "echo-udp-wait sockd ${spid[sockd]} $p_eudp udp 16 udp"
+	[ "$jail" = 1 ] || return 0
+	# Each namespace and the filter alone, against the same hello unjailed.
+	echo "jail-cost sockd ${spid[sockd]} $p_hello tcp 16 hello"
+	local j
+	for j in jail-none jail-filter jail-pid jail-mount jail-ipc jail-uts \
+	    jail-net jail-user jail-cgroup jailed jailed-net; do
+		echo "jail-cost sockd-$j ${spid[sockd]} ${jport[$j]} tcp 16 hello"
+	done
+	[ "$bwrap" = 1 ] || return 0
+	echo "jailed sockd ${spid[sockd]} ${jport[jailed]} tcp 16 hello"
+	echo "jailed bwrap ${spid[bwrap]} $p_bw tcp 16 hello"
+	echo "jailed-net sockd ${spid[sockd]} ${jport[jailed-net]} tcp 16 hello"
+	echo "jailed-net bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
 }
 
 # Even rounds run in reverse order, so no server always goes first.
@@ -352,6 +413,8 @@ report() {
 		ref["hello-c1"] = ref["hello-c16"] = ref["hello-c128"] = "ref-vfork"
 		ref["tcp-echo"] = ref["tcp-daytime"] = ref["udp-echo"] = "ref-inline"
 		ref["handler-link"] = "ref-vfork-dynamic"
+		ref["jail-cost"] = "sockd"
+		ref["jailed"] = ref["jailed-net"] = "bwrap"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -407,6 +470,11 @@ report() {
 	echo "idle-N: the hello rate with N idle clients connected to sockd, each holding a child,"
 	echo "vs none; ref-vfork is measured beside it in both states."
 	echo "tcp-daytime is driven by two client processes, every other case by one."
+	echo "jail-cost: hello in a jail of one namespace (or none: capabilities and no_new_privs"
+	echo "only; filter: the default seccomp filter), vs the same hello unjailed. jailed:"
+	echo "pid, mount, ipc and uts namespaces, read-only /, /tmp, /proc, /dev and the filter, vs"
+	echo "the same hello under bwrap (${bw[*]}) exec'd by ref-vfork;"
+	echo "jailed-net adds a network namespace to both."
 	echo
 	report
 	echo
