@@ -211,6 +211,14 @@ parse_root(struct loader *ld, const char *who, const config_setting_t *grp, stru
 	j->root_flags = locked_flags(root);
 	if (s == NULL)
 		s = (config_setting_t *)grp;
+	for (int i = 0; i < JAIL_DEV_NODES; i++) {
+		if (stat(jail_dev_names[i], &st) == -1 || !S_ISCHR(st.st_mode)) {
+			cfgkeys_error(ld, s, who, "the host has no device %s",
+			    jail_dev_names[i]);
+			return 1;
+		}
+		j->dev_rdev[i] = st.st_rdev;
+	}
 	errors += need_dir(ld, who, s, j, JAIL_OLD_ROOT, "the jail mounts on");
 	errors += need_dir(ld, who, s, j, "/dev", "the jail mounts on");
 	if (j->tmp)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,22 +77,30 @@ bind_mount(const char *src, const char *dst, bool rw, unsigned long flags,
 }
 
 /*
- * A tmpfs /dev holding the harmless nodes only, bound from the host's,
- * which are under OLD while the old root is there.
+ * A tmpfs /dev holding the harmless nodes only: made there, or, in a user
+ * namespace, where nodes on its tmpfs would not open, bound from the
+ * host's, which are under OLD while the old root is there.
  */
 static int
-mount_dev(void)
+mount_dev(const struct jail_conf *j, bool tree)
 {
 	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755") == -1)
 		return -1;
 	for (int i = 0; i < JAIL_DEV_NODES; i++) {
+		const char *node = jail_dev_names[i];
 		char from[32] = OLD;
-		int fd = open(jail_dev_names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-		if (fd == -1)
+		int fd;
+		if (!tree) {
+			if (mknod(node, S_IFCHR | 0666, j->dev_rdev[i]) == -1 ||
+			    chmod(node, 0666) == -1)
+				return -1;
+			continue;
+		}
+		if ((fd = open(node, O_WRONLY | O_CREAT | O_CLOEXEC, 0666)) == -1)
 			return -1;
 		close(fd);
-		strcat(from, jail_dev_names[i]);
-		if (mount(from, jail_dev_names[i], NULL, MS_BIND, NULL) == -1)
+		strcat(from, node);
+		if (mount(from, node, NULL, MS_BIND, NULL) == -1)
 			return -1;
 	}
 	return mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
@@ -123,7 +132,7 @@ mounts(const struct jail_conf *j)
 		if (bind_mount(j->binds[i].src, j->binds[i].dst, j->binds[i].rw,
 		    j->binds[i].flags, tree) == -1)
 			return JAIL_MOUNT;
-	if (mount_dev() == -1)
+	if (mount_dev(j, tree) == -1)
 		return JAIL_MOUNT;
 	if (umount2(OLD, MNT_DETACH) == -1)
 		return JAIL_PIVOT;

@@ -39,6 +39,7 @@ struct jail_conf {
 	unsigned long root_flags;
 	struct jail_bind *binds;
 	size_t nbinds;
+	dev_t dev_rdev[JAIL_DEV_NODES];	/* the host's, for mknod() */
 	/* User namespace: "deny" and the maps of sockd's own ids. */
 	char uid_map[48], gid_map[48];
 	/* What the handler keeps. */

@@ -24,6 +24,7 @@
  *   jail [PATH...]  what a jail looks like from inside, one "jail:" line each:
  *            "rootwrite=", "tmpwrite=" (ok or the errno name), "tmpfiles=N",
  *            "root:NAME" and "dev:NAME" per entry of / and /dev,
+ *            "devnull=" (a write), "urandom=" (a read),
  *            "mount:POINT" per mount, "if:NAME" per network interface,
  *            "lo=up|down", "status:NAME=VALUE" for NoNewPrivs, Seccomp and
  *            the Cap* sets, "sched_yield=", "unshare=" (of nothing),
@@ -310,6 +311,15 @@ jail_report(struct out *o, int npaths, char **paths)
 	fd = 0;
 	list_dir(o, "/", "root");
 	list_dir(o, "/dev", "dev");
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	put(o, "jail:devnull=%s\n", outcome(fd == -1 ? -1 : write(fd, "x", 1)));
+	if (fd != -1)
+		close(fd);
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	put(o, "jail:urandom=%s\n", outcome(fd == -1 ? -1 : read(fd, val, 8)));
+	if (fd != -1)
+		close(fd);
+	fd = 0;
 	jail_mounts_links(o);
 	put(o, "jail:sched_yield=%s\n", outcome(syscall(SYS_sched_yield)));
 	put(o, "jail:unshare=%s\n", outcome(unshare(0)));
