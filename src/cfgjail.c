@@ -36,6 +36,7 @@ static const struct keyspec jail_keys[] = {
 	{ "no_new_privs", K_BOOL },
 	{ "caps", K_STRINGS },
 	{ "seccomp", K_GROUP },
+	{ "no_sockets", K_BOOL },
 	{ NULL, 0 }
 };
 
@@ -110,6 +111,8 @@ cfgjail_free(struct jail_conf *j)
 	free(j->filter);
 	if (j->template_fd != -1)
 		close(j->template_fd);
+	if (j->net_fd != -1)
+		close(j->net_fd);
 	free(j);
 }
 
@@ -464,7 +467,7 @@ parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp, s
 		cfgkeys_error(ld, deny, who, "seccomp: set allow or deny, not both");
 		return 1;
 	}
-	if (!defaults && !allow && !deny)
+	if (!defaults && !allow && !deny && !j->no_sockets)
 		return 0;
 	if ((ctx = seccomp_init(allow ? action : SCMP_ACT_ALLOW)) == NULL)
 		return 1;
@@ -479,6 +482,15 @@ parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp, s
 	}
 	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL, defaults,
 	    action);
+	if (j->no_sockets && !allow)
+		errors += seccomp_rule_add(ctx, action,
+		    seccomp_syscall_resolve_name("socket"), 0) < 0;
+	for (int i = 0; j->no_sockets && allow && i < config_setting_length(allow); i++)
+		if (strcmp(config_setting_get_string_elem(allow, i), "socket") == 0) {
+			cfgkeys_error(ld, config_setting_get_elem(allow, i), who,
+			    "seccomp: allow: \"socket\" with no_sockets = true");
+			errors++;
+		}
 	if (errors == 0 && export_filter(ctx, j) == -1) {
 		cfgkeys_error(ld, grp, who, "seccomp: cannot compile the filter");
 		errors++;
@@ -519,17 +531,18 @@ step_key(enum jail_step step)
 	case JAIL_CAPS:		return "caps";
 	case JAIL_NNP:		return "no_new_privs";
 	case JAIL_SECCOMP:	return "seccomp: the filter";
+	case JAIL_NET:		return "no_sockets: the shared network namespace";
 	}
 	return "?";
 }
 
 /*
  * The child of try_jail(): builds the jail, reports, waits until the
- * parent has taken the template (go), then settles and locks as a
+ * parent has taken the templates (hold), then settles and locks as a
  * connection's child would, and reports again.
  */
 static void __attribute__((noreturn))
-trial(const struct jail_conf *j, bool template, int report, int go)
+trial(const struct jail_conf *j, bool hold, bool copy, int report, int go)
 {
 	struct { int step, err; } r;
 	char c;
@@ -538,29 +551,37 @@ trial(const struct jail_conf *j, bool template, int report, int go)
 	r.err = errno;
 	if (write(report, &r, sizeof(r)) != sizeof(r) || r.step != JAIL_OK)
 		_exit(0);
-	if (template && read(go, &c, 1) != 1)
+	if (hold && read(go, &c, 1) != 1)
 		_exit(0);
-	if ((r.step = jail_settle(j, template, false)) == JAIL_OK)
+	if ((r.step = jail_settle(j, copy, false)) == JAIL_OK)
 		r.step = jail_lock(j, geteuid());
 	r.err = errno;
 	(void)!write(report, &r, sizeof(r));
 	_exit(0);
 }
 
-/* The first report of a failed trial, or the second; step JAIL_OK if none. */
-static void
-trial_result(struct jail_conf *j, pid_t pid, bool template, int report, int go,
-    int *step, int *err)
+/* A namespace of the trial child, kept. */
+static int
+keep_ns(pid_t pid, const char *ns)
 {
-	struct { int step, err; } r = { JAIL_OK, 0 };
 	char path[64];
 
+	snprintf(path, sizeof(path), "/proc/%ld/ns/%s", (long)pid, ns);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* The first report of a failed trial, or the second; step JAIL_OK if none. */
+static void
+trial_result(struct jail_conf *j, pid_t pid, bool mnt, bool net, int report,
+    int go, int *step, int *err)
+{
+	struct { int step, err; } r = { JAIL_OK, 0 };
+
 	if (read(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK &&
-	    template) {
-		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", (long)pid);
-		j->template_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (j->template_fd == -1)
-			r = (typeof(r)){ JAIL_MOUNT, errno };
+	    (mnt || net)) {
+		if ((mnt && (j->template_fd = keep_ns(pid, "mnt")) == -1) ||
+		    (net && (j->net_fd = keep_ns(pid, "net")) == -1))
+			r = (typeof(r)){ mnt ? JAIL_MOUNT : JAIL_NET, errno };
 		else if (write(go, "g", 1) != 1 ||
 		    read(report, &r, sizeof(r)) != sizeof(r))
 			r = (typeof(r)){ JAIL_MOUNT, EPIPE };
@@ -573,14 +594,16 @@ trial_result(struct jail_conf *j, pid_t pid, bool template, int report, int go,
  * The whole jail, tried once in a child made as a handler's would be: the
  * namespaces, the mounts, the capabilities and the filter. Without a user
  * namespace the child's mount namespace, built, is kept as the template
- * every connection joins.
+ * every connection joins, and so is its empty network namespace with
+ * no_sockets.
  */
 static unsigned
 try_jail(struct loader *ld, const char *who, const config_setting_t *s,
     struct jail_conf *j)
 {
-	bool template = (j->clone_flags & CLONE_NEWNS) &&
-	    !(j->clone_flags & CLONE_NEWUSER);
+	bool own = !(j->clone_flags & CLONE_NEWUSER);
+	bool mnt = own && (j->clone_flags & CLONE_NEWNS);
+	bool net = own && j->no_sockets && (j->clone_flags & CLONE_NEWNET);
 	const char *ns;
 	int report[2], go[2], err = 0, step;
 	pid_t pid;
@@ -593,7 +616,7 @@ try_jail(struct loader *ld, const char *who, const config_setting_t *s,
 		return 0;
 	}
 	if ((pid = syscall(SYS_clone, j->clone_flags | SIGCHLD, 0, 0, 0, 0)) == 0)
-		trial(j, template, report[1], go[0]);
+		trial(j, mnt || net, mnt, report[1], go[0]);
 	err = errno;
 	close(report[1]);
 	close(go[0]);
@@ -606,7 +629,7 @@ try_jail(struct loader *ld, const char *who, const config_setting_t *s,
 		    "namespace: %s", ns, strerror(err));
 		return 1;
 	}
-	trial_result(j, pid, template, report[0], go[1], &step, &err);
+	trial_result(j, pid, mnt, net, report[0], go[1], &step, &err);
 	close(report[0]);
 	close(go[1]);
 	(void)waitpid(pid, NULL, 0);
@@ -683,10 +706,11 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 		return errors;
 	if ((j = sc->jail = calloc(1, sizeof(*j))) == NULL)
 		return 1;
-	j->template_fd = -1;
+	j->template_fd = j->net_fd = -1;
 	j->tmp = j->no_new_privs = true;
 	cfgkeys_bool(s, "tmp", &j->tmp);
 	cfgkeys_bool(s, "no_new_privs", &j->no_new_privs);
+	cfgkeys_bool(s, "no_sockets", &j->no_sockets);
 	snprintf(j->uid_map, sizeof(j->uid_map), "%lu %lu 1\n",
 	    (unsigned long)geteuid(), (unsigned long)geteuid());
 	snprintf(j->gid_map, sizeof(j->gid_map), "%lu %lu 1\n",

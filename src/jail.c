@@ -151,11 +151,20 @@ jail_build(const struct jail_conf *j)
 	return JAIL_OK;
 }
 
+int
+jail_clone_flags(const struct jail_conf *j)
+{
+	return j->clone_flags & ~(j->template_fd >= 0 ? CLONE_NEWNS : 0) &
+	    ~(j->net_fd >= 0 ? CLONE_NEWNET : 0);
+}
+
 enum jail_step
 jail_join(const struct jail_conf *j)
 {
 	if (j->template_fd >= 0 && setns(j->template_fd, CLONE_NEWNS) == -1)
 		return JAIL_MOUNT;
+	if (j->net_fd >= 0 && setns(j->net_fd, CLONE_NEWNET) == -1)
+		return JAIL_NET;
 	return JAIL_OK;
 }
 

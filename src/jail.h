@@ -54,6 +54,13 @@ struct jail_conf {
 	 * user namespace's jail, whose mounts belong to that namespace).
 	 */
 	int template_fd;
+	/*
+	 * With no_sockets (socket(2) denied by the filter) a network namespace
+	 * is of no use to a handler but as an empty one, so every connection
+	 * joins this one, made at load time; -1: each gets a new one.
+	 */
+	bool no_sockets;
+	int net_fd;
 };
 
 /* Host device nodes bound into the jail's /dev, in dev_nodes[] order. */
@@ -61,7 +68,7 @@ extern const char *const jail_dev_names[JAIL_DEV_NODES];
 
 /* The steps of jail_enter() and jail_lock(); 0 is success. */
 enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
-    JAIL_NNP, JAIL_SECCOMP };
+    JAIL_NNP, JAIL_SECCOMP, JAIL_NET };
 
 /*
  * In a child made with j->clone_flags: the user namespace's maps and the
@@ -69,7 +76,9 @@ enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
  * connection's own. A load-time child builds the template this way.
  */
 enum jail_step jail_build(const struct jail_conf *j);
-/* Joins the template, first, while the child still shares our fds. */
+/* The namespaces the clone() of a connection's child makes. */
+int jail_clone_flags(const struct jail_conf *j);
+/* Joins the templates, first, while the child still shares our fds. */
 enum jail_step jail_join(const struct jail_conf *j);
 /*
  * Then, before the child drops its ids: a copy of the joined mounts when

@@ -309,11 +309,10 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	if (pidfd == NULL)
 		pidfd = &unused;
 	*pidfd = -1;
-	/* A jail's namespaces are made by the same clone(), but for the
-	 * mount namespace of a template, which the child joins. */
+	/* A jail's namespaces are made by the same clone(), but for those
+	 * of its templates, which the child joins. */
 	if (svc->conf->jail) {
-		flags |= svc->conf->jail->clone_flags &
-		    ~(svc->conf->jail->template_fd >= 0 ? CLONE_NEWNS : 0);
+		flags |= jail_clone_flags(svc->conf->jail);
 		child = jailed_child;
 	}
 	if (!place && lend(c) == -1) {
@@ -357,7 +356,8 @@ spawn_step_name(enum spawn_step step)
 	    "setrlimit", "setpriority", "setgroups", "setgid", "setuid",
 	    "dropping root for good", "chdir", "setsid", "execve",
 	    "jail: user namespace maps", "jail: mount", "jail: pivot_root",
-	    "jail: capabilities", "jail: no_new_privs", "jail: seccomp filter" };
+	    "jail: capabilities", "jail: no_new_privs", "jail: seccomp filter",
+	    "jail: network namespace" };
 
 	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "?";
 }

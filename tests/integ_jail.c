@@ -21,6 +21,8 @@
 
 static char buf[65536];
 
+static int ns_fds(pid_t, const char *kind);
+
 /* NULL when this process may make every namespace a jail uses. */
 static const char *
 jail_skip(void)
@@ -301,9 +303,9 @@ host_mounts(char *out, size_t len)
 		fclose(f);
 }
 
-/* The namespaces the master holds a descriptor of (the templates). */
+/* The namespaces of a kind ("mnt:[") the master holds a descriptor of. */
 static int
-ns_fds(pid_t pid)
+ns_fds(pid_t pid, const char *kind)
 {
 	char dir[64], path[400], target[128];
 	DIR *d;
@@ -318,7 +320,7 @@ ns_fds(pid_t pid)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if ((len = readlink(path, target, sizeof(target) - 1)) > 0) {
 			target[len] = '\0';
-			n += strstr(target, "mnt:[") != NULL;
+			n += strstr(target, kind) != NULL;
 		}
 	}
 	closedir(d);
@@ -347,7 +349,8 @@ START_TEST(jails_leave_nothing)
 	    "args = [\"probe\", \"env\", \"%s\"]; jail = { bind = [\"/usr\"]; }; });\n",
 	    port, it_probe(), tag));
 	fdsbase = tu_count_fds(d->pid);
-	ck_assert_int_eq(ns_fds(d->pid), 1);
+	ck_assert_int_eq(ns_fds(d->pid, "mnt:["), 1);
+	ck_assert_int_eq(ns_fds(d->pid, "net:["), 0);
 	while (done < total) {
 		int n = total - done < 8 ? total - done : 8;
 		for (int i = 0; i < n; i++)
@@ -364,10 +367,31 @@ START_TEST(jails_leave_nothing)
 	ck_assert_msg(it_wait_idle(d->pid, fdsbase, IT_WAIT * 2),
 	    "sockd holds %d children, %d fds (had %d)", tu_count_children(d->pid),
 	    tu_count_fds(d->pid), fdsbase);
-	ck_assert_int_eq(ns_fds(d->pid), 1);
+	ck_assert_int_eq(ns_fds(d->pid, "mnt:["), 1);
+	ck_assert_int_eq(ns_fds(d->pid, "net:["), 0);
 	ck_assert_int_eq(tagged(tag, pids, 4), 0);
 	host_mounts(after, sizeof(after));
 	ck_assert_str_eq(before, after);
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * no_sockets: socket(2) fails, and the connections share one empty network
+ * namespace, which the master holds beside the mount template.
+ */
+START_TEST(no_sockets_jail)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_jail(port, "\"jail\"", "no_sockets = true;");
+	const char *r = ask(d, port);
+
+	expect_line(r, "pid=1");
+	expect_line(r, "jail:connect=EPERM");
+	ck_assert_int_eq(it_count_prefix(r, "jail:if:"), 1);
+	expect_line(r, "jail:if:lo");
+	ck_assert_int_eq(ns_fds(d->pid, "net:["), 1);
+	ck_assert_int_eq(ns_fds(d->pid, "mnt:["), 1);
 	it_stop(d);
 }
 END_TEST
@@ -518,6 +542,7 @@ jail_suite(void)
 	tu_add_test(tc, seccomp_errno, why);
 	tu_add_test(tc, seccomp_kill, why);
 	tu_add_test(tc, user_namespace_jail, why);
+	tu_add_test(tc, no_sockets_jail, why);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifetime");

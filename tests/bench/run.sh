@@ -86,6 +86,7 @@ jails=(
 	"jail-cgroup|namespaces = [\"cgroup\"]; seccomp = { defaults = false; };"
 	"jailed|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\"];"
 	"jailed-net|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\", \"net\"];"
+	"jailed-nosock|no_sockets = true;"
 )
 declare -A jport
 jail_conf=
@@ -318,7 +319,7 @@ round_cases() {
 	echo "jail-cost sockd ${spid[sockd]} $p_hello tcp 16 hello"
 	local j
 	for j in jail-none jail-filter jail-pid jail-mount jail-ipc jail-uts \
-	    jail-net jail-user jail-cgroup jailed jailed-net; do
+	    jail-net jail-user jail-cgroup jailed jailed-net jailed-nosock; do
 		echo "jail-cost sockd-$j ${spid[sockd]} ${jport[$j]} tcp 16 hello"
 	done
 	[ "$bwrap" = 1 ] || return 0
@@ -326,6 +327,8 @@ round_cases() {
 	echo "jailed bwrap ${spid[bwrap]} $p_bw tcp 16 hello"
 	echo "jailed-net sockd ${spid[sockd]} ${jport[jailed-net]} tcp 16 hello"
 	echo "jailed-net bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
+	echo "jailed-nosock sockd ${spid[sockd]} ${jport[jailed-nosock]} tcp 16 hello"
+	echo "jailed-nosock bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
 }
 
 # Even rounds run in reverse order, so no server always goes first.
@@ -414,7 +417,7 @@ report() {
 		ref["tcp-echo"] = ref["tcp-daytime"] = ref["udp-echo"] = "ref-inline"
 		ref["handler-link"] = "ref-vfork-dynamic"
 		ref["jail-cost"] = "sockd"
-		ref["jailed"] = ref["jailed-net"] = "bwrap"
+		ref["jailed"] = ref["jailed-net"] = ref["jailed-nosock"] = "bwrap"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -474,7 +477,8 @@ report() {
 	echo "only; filter: the default seccomp filter), vs the same hello unjailed. jailed:"
 	echo "pid, mount, ipc and uts namespaces, read-only /, /tmp, /proc, /dev and the filter, vs"
 	echo "the same hello under bwrap (${bw[*]}) exec'd by ref-vfork;"
-	echo "jailed-net adds a network namespace to both."
+	echo "jailed-net adds a network namespace to both; jailed-nosock is sockd's jailed-net"
+	echo "with no_sockets (socket(2) denied, one empty network namespace shared) vs bwrap's."
 	echo
 	report
 	echo
