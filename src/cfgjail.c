@@ -312,6 +312,11 @@ check_server(struct loader *ld, const config_setting_t *grp, const char *who,
 	char host[PATH_MAX];
 	struct stat st;
 
+	if (j->tmp && under(server, "/tmp")) {
+		cfgkeys_error(ld, grp, who, "jail: server \"%s\" is under /tmp, which "
+		    "tmp = true replaces in the jail", server);
+		return 1;
+	}
 	for (size_t i = 0; i < j->nbinds; i++) {
 		size_t n = strlen(j->binds[i].dst);
 		if (strncmp(server, j->binds[i].dst, n) == 0 && server[n] == '/' &&
