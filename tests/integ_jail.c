@@ -416,6 +416,50 @@ START_TEST(user_namespace_jail)
 }
 END_TEST
 
+/*
+ * A jail in the sockd section is every server's default; a service's own
+ * replaces it whole, and built-ins are left alone.
+ */
+START_TEST(global_jail_is_default)
+{
+	uint16_t p1 = tu_free_port(), p2, p3;
+	struct daemon *d;
+	const char *r;
+	int fd;
+	char got[64];
+
+	do
+		p2 = tu_free_port();
+	while (p2 == p1);
+	do
+		p3 = tu_free_port();
+	while (p3 == p1 || p3 == p2);
+	d = it_start(tu_write("sockd.conf",
+	    "sockd = { jail = { namespaces = [\"pid\", \"mount\"]; }; };\n"
+	    "services = (\n"
+	    " { name = \"a\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "   server = \"%s\"; args = [\"probe\", \"jail\"]; },\n"
+	    " { name = \"b\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "   server = \"%s\"; args = [\"probe\", \"jail\"];\n"
+	    "   jail = { namespaces = [\"pid\", \"mount\", \"net\"]; }; },\n"
+	    " { name = \"e\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
+	    "   builtin = \"echo\"; }\n);\n", p1, it_probe(), p2, it_probe(), p3));
+	r = ask(d, p1);
+	expect_line(r, "pid=1");
+	expect_line(r, "jail:rootwrite=EROFS");
+	ck_assert_int_gt(it_count_prefix(r, "jail:if:"), 1);
+	r = ask(d, p2);
+	expect_line(r, "pid=1");
+	ck_assert_int_eq(it_count_prefix(r, "jail:if:"), 1);
+	ck_assert_int_ge(fd = tu_connect(p3), 0);
+	it_send(fd, "ping\n");
+	tu_read_until(fd, got, sizeof(got), "ping\n", IT_WAIT);
+	close(fd);
+	ck_assert_str_eq(got, "ping\n");
+	it_stop(d);
+}
+END_TEST
+
 /* sockd -t on a service whose jail is body; the output in buf. */
 static int
 check_jail(const char *body)
@@ -543,6 +587,7 @@ jail_suite(void)
 	tu_add_test(tc, seccomp_kill, why);
 	tu_add_test(tc, user_namespace_jail, why);
 	tu_add_test(tc, no_sockets_jail, why);
+	tu_add_test(tc, global_jail_is_default, why);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifetime");
