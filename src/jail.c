@@ -151,16 +151,26 @@ jail_build(const struct jail_conf *j)
 	return JAIL_OK;
 }
 
+/*
+ * Only the pid namespace, which the handler must be process 1 of, and the
+ * user namespace that owns it are made by the clone(): whatever clone()
+ * makes, it makes in the caller, the master. The child unshares the rest.
+ */
 int
 jail_clone_flags(const struct jail_conf *j)
 {
-	return j->clone_flags & ~(j->template_fd >= 0 ? CLONE_NEWNS : 0) &
-	    ~(j->net_fd >= 0 ? CLONE_NEWNET : 0);
+	return j->clone_flags & (CLONE_NEWPID | CLONE_NEWUSER);
 }
 
 enum jail_step
 jail_join(const struct jail_conf *j)
 {
+	int rest = j->clone_flags & ~(CLONE_NEWPID | CLONE_NEWUSER) &
+	    ~(j->template_fd >= 0 ? CLONE_NEWNS : 0) &
+	    ~(j->net_fd >= 0 ? CLONE_NEWNET : 0);
+
+	if (rest && unshare(rest) == -1)
+		return (rest & CLONE_NEWNET) ? JAIL_NET : JAIL_MOUNT;
 	if (j->template_fd >= 0 && setns(j->template_fd, CLONE_NEWNS) == -1)
 		return JAIL_MOUNT;
 	if (j->net_fd >= 0 && setns(j->net_fd, CLONE_NEWNET) == -1)

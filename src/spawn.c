@@ -245,6 +245,25 @@ server_child(void *arg)
 	_exit(127);
 }
 
+/*
+ * A forked child (a built-in, a jailed server) whose set-up failed says so
+ * on its fd 2, which is the service's stderr in the log (stderr = "log"):
+ * the master, which did not wait for it, cannot. It exits 126, as a shell
+ * does for a command found but not run.
+ */
+static void __attribute__((noreturn))
+setup_failed(const char *what, enum spawn_step step)
+{
+	char line[160];
+	int e = errno, n;
+
+	n = snprintf(line, sizeof(line), "sockd: cannot start the %s: %s: %s\n",
+	    what, spawn_step_name(step), strerror(e));
+	if (n > 0)
+		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	_exit(126);
+}
+
 /* A jail step's failure as the spawn step reported in the log. */
 static enum spawn_step
 jail_failed(enum jail_step step)
@@ -272,15 +291,11 @@ jailed_child(void *arg)
 	    (failed = child_setup(sc)) != SPAWN_OK ||
 	    (failed = new_session()) != SPAWN_OK ||
 	    (failed = jail_failed(jail_lock(sc->jail,
-	    sc->set_ids ? sc->uid : geteuid()))) != SPAWN_OK) {
-		j->err = errno;
-		j->step = failed;
-	} else {
-		sig_child_reset();
-		execve(sc->server, sc->argv, j->envp);
-		j->err = errno;
-	}
-	_exit(127);
+	    sc->set_ids ? sc->uid : geteuid()))) != SPAWN_OK)
+		setup_failed("server in its jail", failed);
+	sig_child_reset();
+	execve(sc->server, sc->argv, j->envp);
+	setup_failed("server in its jail", SPAWN_EXEC);
 }
 
 /*
@@ -309,10 +324,13 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	if (pidfd == NULL)
 		pidfd = &unused;
 	*pidfd = -1;
-	/* A jail's namespaces are made by the same clone(), but for those
-	 * of its templates, which the child joins. */
+	/*
+	 * A jailed child is a copy, not a borrower of our memory: its set-up
+	 * is long (namespaces, mounts, the filter), and the master goes on
+	 * accepting meanwhile instead of waiting for its execve().
+	 */
 	if (svc->conf->jail) {
-		flags |= jail_clone_flags(svc->conf->jail);
+		flags = SIGCHLD | jail_clone_flags(svc->conf->jail);
 		child = jailed_child;
 	}
 	if (!place && lend(c) == -1) {
@@ -363,25 +381,6 @@ spawn_step_name(enum spawn_step step)
 }
 
 /*
- * A built-in child whose set-up failed says so on its fd 2, which is the
- * service's stderr in the log (stderr = "log"): the master, which did not
- * wait for it, cannot. It exits 126, as a shell does for a command found
- * but not run.
- */
-static void __attribute__((noreturn))
-setup_failed(enum spawn_step step)
-{
-	char line[160];
-	int e = errno, n;
-
-	n = snprintf(line, sizeof(line), "sockd: cannot start the built-in: %s: %s\n",
-	    spawn_step_name(step), strerror(e));
-	if (n > 0)
-		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	_exit(126);
-}
-
-/*
  * Built-ins run our own code after a real fork(), so it may do anything.
  * The child has a copy of our table and places the connection itself:
  * nothing is lent, and the master makes no call for it.
@@ -403,7 +402,7 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		close_from(3);
 		if ((step = child_setup(svc->conf)) != SPAWN_OK ||
 		    (step = new_session()) != SPAWN_OK)
-			setup_failed(step);
+			setup_failed("built-in", step);
 		sig_child_reset();
 		svc->conf->builtin->stream(svc->conf->idle_timeout ?
 		    svc->conf->idle_timeout : BUILTIN_IDLE_SECONDS);

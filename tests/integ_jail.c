@@ -460,6 +460,34 @@ START_TEST(global_jail_is_default)
 }
 END_TEST
 
+/*
+ * A jailed child starts on its own while the master goes on, so when it
+ * cannot start the server it says so in the service's log and exits 126.
+ */
+START_TEST(jailed_exec_failure_is_logged)
+{
+	uint16_t port = tu_free_port();
+	const char *bin = it_mkdir("bin"), *copy = it_tmp("bin/probe");
+	char cmd[8192];
+	struct daemon *d;
+	int fd;
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s", it_probe(), copy);
+	ck_assert_int_eq(system(cmd), 0);
+	d = it_start(tu_write("sockd.conf", "services = ({ name = \"j\"; "
+	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
+	    "jail = { tmp = false; bind = [\"%s\"]; }; });\n", port, copy, bin));
+	ck_assert_int_eq(unlink(copy), 0);
+	ck_assert_int_ge(fd = tu_connect(port), 0);
+	ck_assert(it_wait_eof(fd, IT_WAIT));
+	close(fd);
+	ck_assert_msg(it_wait_log_count(d, "cannot start the server in its jail: "
+	    "execve: No such file or directory", 1, IT_WAIT), "%s", it_tail(d->log));
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "126", 1, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
 /* sockd -t on a service whose jail is body; the output in buf. */
 static int
 check_jail(const char *body)
@@ -588,6 +616,7 @@ jail_suite(void)
 	tu_add_test(tc, user_namespace_jail, why);
 	tu_add_test(tc, no_sockets_jail, why);
 	tu_add_test(tc, global_jail_is_default, why);
+	tu_add_test(tc, jailed_exec_failure_is_logged, why);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifetime");
