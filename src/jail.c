@@ -1,10 +1,10 @@
 /*
  * The steps that put a handler's child into its jail, between clone() and
  * execve(): the user namespace's maps, the mounts and the pivot into the
- * root, the capabilities, no_new_privs and the syscall filter. The child
- * shares the master's memory until execve(), so everything here is a
- * system call on values cfgjail.c resolved at load time: no allocation,
- * no lookup, no logging. Never decides what a jail holds.
+ * root, the capabilities, no_new_privs and the syscall filter. Everything
+ * here is a system call on values cfgjail.c resolved at load time: no
+ * allocation, no lookup, no logging, so it is safe in any child. Never
+ * decides what a jail holds.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,8 @@
 /*
  * A jailed handler: the namespaces, filesystem, capabilities and syscall
  * filter a service asks for, resolved at load time (cfgjail.c) into plain
- * values, and the steps that put a child into them (jail.c). The steps run
- * in a child that shares the master's memory until execve(), so they make
- * system calls only, on what is here.
+ * values, and the steps that put a child into them (jail.c). The steps
+ * make system calls only, on what is here.
  */
 #ifndef SOCKD_JAIL_H
 #define SOCKD_JAIL_H
@@ -78,7 +77,10 @@ enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
 enum jail_step jail_build(const struct jail_conf *j);
 /* The namespaces the clone() of a connection's child makes. */
 int jail_clone_flags(const struct jail_conf *j);
-/* Joins the templates, first, while the child still shares our fds. */
+/*
+ * Makes the namespaces clone() did not and joins the templates: first,
+ * while the templates' descriptors are still open in the child.
+ */
 enum jail_step jail_join(const struct jail_conf *j);
 /*
  * Then, before the child drops its ids: a copy of the joined mounts when

@@ -272,10 +272,10 @@ jail_failed(enum jail_step step)
 }
 
 /*
- * The child of a jailed server, made in its new namespaces: the jail is
- * entered while the child still has its capabilities, the ids are dropped,
- * then the jail is locked (capabilities, no_new_privs, the filter) just
- * before execve(). The same constraints as server_child().
+ * The child of a jailed server, a copy of the master in its new pid (and
+ * user) namespace: it makes or joins the other namespaces, enters the jail
+ * while it still has its capabilities, drops the ids, then locks the jail
+ * (capabilities, no_new_privs, the filter) just before execve().
  */
 static int
 jailed_child(void *arg)
