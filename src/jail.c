@@ -126,7 +126,8 @@ mounts(const struct jail_conf *j)
 	/* A tree is made read-only before the jail's own mounts join it. */
 	if (tree && readonly(".", 0, true) == -1)
 		return JAIL_MOUNT;
-	if (syscall(SYS_pivot_root, ".", OLD + 1) == -1 || chdir("/") == -1)
+	/* The old root goes to OLD in the new one (the path from the root). */
+	if (syscall(SYS_pivot_root, ".", &OLD[1]) == -1 || chdir("/") == -1)
 		return JAIL_PIVOT;
 	for (size_t i = 0; i < j->nbinds; i++)
 		if (bind_mount(j->binds[i].src, j->binds[i].dst, j->binds[i].rw,

@@ -488,6 +488,23 @@ START_TEST(jailed_exec_failure_is_logged)
 }
 END_TEST
 
+/* caps: a handler running as root keeps what is listed, and only that. */
+START_TEST(kept_capabilities)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_jail(port, "\"jail\"",
+	    "caps = [\"net_bind_service\", \"CAP_KILL\"];");
+	const char *r = ask(d, port);
+
+	/* Bits 5 (kill) and 10 (net_bind_service). */
+	expect_line(r, "jail:status:CapEff=0000000000000420");
+	expect_line(r, "jail:status:CapPrm=0000000000000420");
+	expect_line(r, "jail:status:CapBnd=0000000000000420");
+	expect_line(r, "jail:status:NoNewPrivs=1");
+	it_stop(d);
+}
+END_TEST
+
 /* sockd -t on a service whose jail is body; the output in buf. */
 static int
 check_jail(const char *body)
@@ -617,6 +634,7 @@ jail_suite(void)
 	tu_add_test(tc, no_sockets_jail, why);
 	tu_add_test(tc, global_jail_is_default, why);
 	tu_add_test(tc, jailed_exec_failure_is_logged, why);
+	tu_add_test(tc, kept_capabilities, why);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifetime");
