@@ -117,7 +117,8 @@ cfgjail_free(struct jail_conf *j)
 }
 
 static unsigned
-parse_namespaces(struct loader *ld, const char *who, const config_setting_t *s, struct jail_conf *j)
+parse_namespaces(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j)
 {
 	unsigned errors = 0;
 
@@ -175,8 +176,8 @@ under_root(const struct jail_conf *j, const char *path, char *buf, size_t len)
 
 /* A directory the jail needs in its root, which is read-only there. */
 static unsigned
-need_dir(struct loader *ld, const char *who, const config_setting_t *s, const struct jail_conf *j,
-    const char *dir, const char *why)
+need_dir(struct loader *ld, const char *who, const config_setting_t *s,
+    const struct jail_conf *j, const char *dir, const char *why)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -190,7 +191,8 @@ need_dir(struct loader *ld, const char *who, const config_setting_t *s, const st
 }
 
 static unsigned
-parse_root(struct loader *ld, const char *who, const config_setting_t *grp, struct jail_conf *j)
+parse_root(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
 {
 	config_setting_t *s = config_setting_get_member(grp, "root");
 	const char *root = s ? config_setting_get_string(s) : "/";
@@ -240,8 +242,8 @@ under(const char *path, const char *dir)
 
 /* One "SRC" or "SRC:DST" of bind or bind_rw. */
 static unsigned
-parse_bind(struct loader *ld, const char *who, const config_setting_t *e, const char *key,
-    bool rw, struct jail_conf *j)
+parse_bind(struct loader *ld, const char *who, const config_setting_t *e,
+    const char *key, bool rw, struct jail_conf *j)
 {
 	char *src = strdup(config_setting_get_string(e)), *dst, host[PATH_MAX];
 	struct stat sst, dstt;
@@ -287,23 +289,27 @@ parse_bind(struct loader *ld, const char *who, const config_setting_t *e, const 
 }
 
 static unsigned
-parse_binds(struct loader *ld, const char *who, const config_setting_t *grp, struct jail_conf *j)
+parse_binds(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
 {
 	config_setting_t *ro = config_setting_get_member(grp, "bind");
 	config_setting_t *rw = config_setting_get_member(grp, "bind_rw");
-	int n = (ro ? config_setting_length(ro) : 0) + (rw ? config_setting_length(rw) : 0);
+	int n = (ro ? config_setting_length(ro) : 0) +
+	    (rw ? config_setting_length(rw) : 0);
 	unsigned errors = 0;
 
 	if (n == 0 || (j->binds = calloc(n, sizeof(*j->binds))) == NULL)
 		return 0;
 	for (int i = 0; ro && i < config_setting_length(ro); i++)
-		errors += parse_bind(ld, who, config_setting_get_elem(ro, i), "bind", false, j);
+		errors += parse_bind(ld, who, config_setting_get_elem(ro, i), "bind",
+		    false, j);
 	for (int i = 0; rw && i < config_setting_length(rw); i++)
-		errors += parse_bind(ld, who, config_setting_get_elem(rw, i), "bind_rw", true, j);
+		errors += parse_bind(ld, who, config_setting_get_elem(rw, i), "bind_rw",
+		    true, j);
 	return errors;
 }
 
-/* The handler must be in the jail: under the bind that holds it, or the root. */
+/* The handler must be in the jail: under the bind holding it, or the root. */
 static unsigned
 check_server(struct loader *ld, const config_setting_t *grp, const char *who,
     const struct jail_conf *j, const char *server)
@@ -336,7 +342,8 @@ check_server(struct loader *ld, const config_setting_t *grp, const char *who,
 }
 
 static unsigned
-parse_caps(struct loader *ld, const char *who, const config_setting_t *s, struct jail_conf *j)
+parse_caps(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j)
 {
 	unsigned errors = 0;
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
@@ -394,8 +401,8 @@ is_default_deny(const char *name)
 
 /* The rules of list s (allow or deny) into ctx; returns the errors. */
 static unsigned
-add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx, const config_setting_t *s,
-    bool allow, bool defaults, uint32_t action)
+add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx,
+    const config_setting_t *s, bool allow, bool defaults, uint32_t action)
 {
 	unsigned errors = 0;
 
@@ -454,7 +461,8 @@ export_filter(scmp_filter_ctx ctx, struct jail_conf *j)
  * no list.
  */
 static unsigned
-parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp, struct jail_conf *j)
+parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
 {
 	config_setting_t *allow = grp ? config_setting_get_member(grp, "allow") : NULL;
 	config_setting_t *deny = grp ? config_setting_get_member(grp, "deny") : NULL;
@@ -485,12 +493,14 @@ parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp, s
 		if (nr != __NR_SCMP_ERROR)
 			errors += seccomp_rule_add(ctx, action, nr, 0) < 0;
 	}
-	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL, defaults,
+	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL,
+	    defaults,
 	    action);
 	if (j->no_sockets && !allow)
 		errors += seccomp_rule_add(ctx, action,
 		    seccomp_syscall_resolve_name("socket"), 0) < 0;
-	for (int i = 0; j->no_sockets && allow && i < config_setting_length(allow); i++)
+	for (int i = 0; j->no_sockets && allow &&
+	    i < config_setting_length(allow); i++)
 		if (strcmp(config_setting_get_string_elem(allow, i), "socket") == 0) {
 			cfgkeys_error(ld, config_setting_get_elem(allow, i), who,
 			    "seccomp: allow: \"socket\" with no_sockets = true");
@@ -647,8 +657,9 @@ try_jail(struct loader *ld, const char *who, const config_setting_t *s,
 
 /* The rules across keys, and what only root may ask for. */
 static unsigned
-check_consistent(struct loader *ld, const char *who, const config_setting_t *grp,
-    const struct jail_conf *j, const struct svc_conf *sc)
+check_consistent(struct loader *ld, const char *who,
+    const config_setting_t *grp, const struct jail_conf *j,
+    const struct svc_conf *sc)
 {
 	const config_setting_t *ns = config_setting_get_member(grp, "namespaces");
 	const config_setting_t *at = ns ? ns : grp;
@@ -720,7 +731,8 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	    (unsigned long)geteuid(), (unsigned long)geteuid());
 	snprintf(j->gid_map, sizeof(j->gid_map), "%lu %lu 1\n",
 	    (unsigned long)getegid(), (unsigned long)getegid());
-	errors += parse_namespaces(ld, who, config_setting_get_member(s, "namespaces"), j);
+	errors += parse_namespaces(ld, who,
+	    config_setting_get_member(s, "namespaces"), j);
 	j->proc = (j->clone_flags & CLONE_NEWPID) && (j->clone_flags & CLONE_NEWNS);
 	j->tmp = j->tmp && (j->clone_flags & CLONE_NEWNS);
 	if (j->clone_flags & CLONE_NEWNS) {
