@@ -12,7 +12,7 @@ MANDIR   = $(PREFIX)/share/man
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
-PKGS     = libconfig check
+PKGS     = libconfig check libseccomp
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith
 CFLAGS  ?= -O2 -g
@@ -37,6 +37,12 @@ LIBCONFIG_LIBS = $(if $(filter /%,$(LIBCONFIG_A)),$(LIBCONFIG_STATIC),\
 # fault each (tests/bench/README.md).
 DAEMON_LDFLAGS = -Wl,-z,now -Wl,-z,relro
 CHECK_LIBS = $(shell pkg-config --libs check)
+# libseccomp compiles a jail's syscall filter at load time; static for the
+# same reason as libconfig.
+LIBSECCOMP_A = $(shell $(CC) -print-file-name=libseccomp.a)
+SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynamic
+SECCOMP_LIBS = $(if $(filter /%,$(LIBSECCOMP_A)),$(SECCOMP_STATIC),\
+           $(shell pkg-config --libs libseccomp))
 
 LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
@@ -71,6 +77,7 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
+	pkg-config --exists libseccomp 2>/dev/null || missing="$$missing libseccomp-dev"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
 	[ -z "$$missing" ] && exit 0; \
 	$(call apt_install,$$missing)
@@ -119,7 +126,7 @@ src/libsockd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 src/sockd: src/main.o src/libsockd.a
-	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
+	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, so their start-up is on the measured
@@ -158,10 +165,10 @@ services/.built: $(SERVICES)
 	@touch $@
 
 tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
 
 tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
@@ -187,7 +194,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
+	  $(SECCOMP_LIBS)
 
 # The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
 # for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.

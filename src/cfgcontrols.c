@@ -57,6 +57,7 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "reuseport", K_BOOL },
 	{ "freebind", K_BOOL },
 	{ "interface", K_STRING },
+	{ "jail", K_GROUP },
 	{ NULL, 0 }
 };
 
@@ -462,6 +463,8 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
 	errors += cfgproxy_parse(ld, grp, who, sc);
 	errors += cfgsockopt_parse(ld, grp, who, sc);
+	errors += cfgjail_parse(ld, pick(ld, grp, "jail"),
+	    cfgcontrols_holder(ld, grp, "jail") == grp, who, sc);
 	return errors;
 }
 

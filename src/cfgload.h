@@ -98,6 +98,11 @@ unsigned cfgproxy_parse(struct loader *, const config_setting_t *grp,
 unsigned cfgsockopt_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
 
+/* cfgjail.c: the "jail" group, a control too. */
+unsigned cfgjail_parse(struct loader *, const config_setting_t *s, bool own,
+    const char *who, struct svc_conf *);
+void cfgjail_free(struct jail_conf *);
+
 /* cfgservice.c: one service section, and the rules across services. */
 unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,
     int index, struct svc_conf *);

@@ -94,6 +94,7 @@ cfgservice_free(struct svc_conf *sc)
 	strings_free(sc->env);
 	free(sc->chdir);
 	cfgunix_free(sc);
+	cfgjail_free(sc->jail);
 }
 
 static unsigned

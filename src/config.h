@@ -34,6 +34,7 @@ enum log_addresses { LOG_ADDRESSES_FULL, LOG_ADDRESSES_TRUNCATED,
     LOG_ADDRESSES_NONE };
 
 struct builtin;
+struct jail_conf;
 
 /* Peer user or group ids a UNIX-domain service allows or denies. */
 struct idlist {
@@ -105,6 +106,7 @@ struct svc_conf {
 	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct acl proxy_from;		/* who may send a header */
 	unsigned proxy_timeout;		/* ms for the whole header */
+	struct jail_conf *jail;		/* NULL: not jailed (jail.h) */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10

@@ -15,6 +15,8 @@
 #include "addr.h"
 #include "builtin.h"
 #include "peercred.h"
+#include "config.h"
+#include "jail.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
@@ -293,6 +295,60 @@ server_child(void *arg)
 }
 
 /*
+ * A forked child (a built-in, a jailed server) whose set-up failed says so
+ * on its fd 2, which is the service's stderr in the log (stderr = "log"):
+ * the master, which did not wait for it, cannot. It exits 126, as a shell
+ * does for a command found but not run.
+ */
+static void __attribute__((noreturn))
+setup_failed(const char *what, enum spawn_step step)
+{
+	char line[160];
+	int e = errno, n;
+
+	n = snprintf(line, sizeof(line), "sockd: cannot start the %s: %s: %s\n",
+	    what, spawn_step_name(step), strerror(e));
+	if (n > 0)
+		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	_exit(126);
+}
+
+/* A jail step's failure as the spawn step reported in the log. */
+static enum spawn_step
+jail_failed(enum jail_step step)
+{
+	return step == JAIL_OK ? SPAWN_OK : SPAWN_JAIL_USERNS + (step - JAIL_USERNS);
+}
+
+/*
+ * The child of a jailed server, a copy of the master in its new pid (and
+ * user) namespace: it makes or joins the other namespaces, enters the jail
+ * while it still has its capabilities, drops the ids, then locks the jail
+ * (capabilities, no_new_privs, the filter) just before execve().
+ */
+static int
+jailed_child(void *arg)
+{
+	struct job *j = arg;
+	const struct svc_conf *sc = j->sc;
+	bool switching = sc->set_ids && geteuid() == 0;
+	enum spawn_step failed;
+
+	if ((failed = jail_failed(jail_join(sc->jail))) != SPAWN_OK ||
+	    (failed = place_fds(j)) != SPAWN_OK ||
+	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
+	    (failed = jail_failed(jail_enter(sc->jail, switching))) != SPAWN_OK ||
+	    (failed = child_setup(sc)) != SPAWN_OK ||
+	    (failed = new_session()) != SPAWN_OK ||
+	    (failed = jail_failed(jail_lock(sc->jail,
+	    sc->set_ids ? sc->uid : geteuid()))) != SPAWN_OK)
+		setup_failed("server in its jail", failed);
+	sig_child_reset();
+	execve(sc->server, sc->argv, j->envp);
+	setup_failed("server in its jail", SPAWN_EXEC);
+}
+
+/*
  * clone() with CLONE_VM | CLONE_VFORK is vfork() with a stack of the
  * child's own: the master is suspended until the child execs or exits, so
  * this array on our stack is free for it meanwhile. CLONE_FILES spares the
@@ -315,17 +371,27 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 		j.listen_pid = env.listen_pid;
 	_Alignas(16) char stack[CHILD_STACK];
 	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, unused;
+	int (*child)(void *) = server_child;
 	pid_t pid;
 
 	if (pidfd == NULL)
 		pidfd = &unused;
 	*pidfd = -1;
+	/*
+	 * A jailed child is a copy, not a borrower of our memory: its set-up
+	 * is long (namespaces, mounts, the filter), and the master goes on
+	 * accepting meanwhile instead of waiting for its execve().
+	 */
+	if (svc->conf->jail) {
+		flags = SIGCHLD | jail_clone_flags(svc->conf->jail);
+		child = jailed_child;
+	}
 	if (!place && lend(c) == -1) {
 		take_back(sp, c);
 		return -1;
 	}
 	for (;;) {
-		pid = clone(server_child, stack + sizeof(stack), flags |
+		pid = clone(child, stack + sizeof(stack), flags |
 		    (pidfd == &unused || sp->no_clone_pidfd ? 0 : CLONE_PIDFD), &j, pidfd);
 		/* Linux before 5.2 knows no CLONE_PIDFD; the caller reaps by SIGCHLD. */
 		if (pid != -1 || errno != EINVAL || sp->no_clone_pidfd)
@@ -359,28 +425,12 @@ spawn_step_name(enum spawn_step step)
 {
 	static const char *const names[] = { "", "unshare", "dup2",
 	    "setrlimit", "setpriority", "setgroups", "setgid", "setuid",
-	    "dropping root for good", "chdir", "setsid", "execve" };
+	    "dropping root for good", "chdir", "setsid", "execve",
+	    "jail: user namespace maps", "jail: mount", "jail: pivot_root",
+	    "jail: capabilities", "jail: no_new_privs", "jail: seccomp filter",
+	    "jail: network namespace" };
 
 	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "?";
-}
-
-/*
- * A built-in child whose set-up failed says so on its fd 2, which is the
- * service's stderr in the log (stderr = "log"): the master, which did not
- * wait for it, cannot. It exits 126, as a shell does for a command found
- * but not run.
- */
-static void __attribute__((noreturn))
-setup_failed(enum spawn_step step)
-{
-	char line[160];
-	int e = errno, n;
-
-	n = snprintf(line, sizeof(line), "sockd: cannot start the built-in: %s: %s\n",
-	    spawn_step_name(step), strerror(e));
-	if (n > 0)
-		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	_exit(126);
 }
 
 /*
@@ -405,7 +455,7 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		close_from(3);
 		if ((step = child_setup(svc->conf)) != SPAWN_OK ||
 		    (step = new_session()) != SPAWN_OK)
-			setup_failed(step);
+			setup_failed("built-in", step);
 		sig_child_reset();
 		svc->conf->builtin->stream(svc->conf->idle_timeout ?
 		    svc->conf->idle_timeout : BUILTIN_IDLE_SECONDS);

@@ -43,6 +43,19 @@
  *            (fd 3 is a listening socket) and "end" to fd 3, or, when fd
  *            3 is listening, to one connection it accepts; then reads
  *            until EOF and exits 0.
+ *   jail [PATH...]  what a jail looks like from inside, one "jail:" line each:
+ *            "rootwrite=", "tmpwrite=" (ok or the errno name), "tmpfiles=N",
+ *            "root:NAME" and "dev:NAME" per entry of / and /dev,
+ *            "devnull=" (a write), "urandom=" (a read),
+ *            "mount:POINT" per mount, "if:NAME" per network interface,
+ *            "lo=up|down", "status:NAME=VALUE" for NoNewPrivs, Seccomp and
+ *            the Cap* sets, "sched_yield=", "unshare=" (of nothing),
+ *            "connect=" (to TCPLOCALIP:TCPLOCALPORT), and for each PATH
+ *            "path:PATH=" (its stat) and "write:PATH=" (a new file in it);
+ *            then the env report, and it reads fd 0 until EOF.
+ *   grandchild  forks a child that closes 0-2, ignores SIGTERM and sleeps
+ *            for ever; writes "grandchild=<its pid>" and "end", reads fd 0
+ *            until EOF and exits 0.
  */
 #include <dirent.h>
 #include <arpa/inet.h>
@@ -56,9 +69,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -372,6 +392,142 @@ mode_activate(int argc, char **argv)
 	return 127;
 }
 
+/* "ok" when r is not -1, else the name of errno. */
+static const char *
+outcome(long r)
+{
+	return r == -1 ? strerrorname_np(errno) : "ok";
+}
+
+static void
+list_dir(struct out *o, const char *dir, const char *tag)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			put(o, "jail:%s:%s\n", tag, e->d_name);
+	if (d)
+		closedir(d);
+}
+
+/* Mount points (field 5 of mountinfo) and network interfaces. */
+static void
+jail_mounts_links(struct out *o)
+{
+	char line[1024], point[512], name[64];
+	FILE *fp = fopen("/proc/self/mountinfo", "r");
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%*s %*s %*s %*s %511s", point) == 1)
+			put(o, "jail:mount:%s\n", point);
+	if (fp)
+		fclose(fp);
+	fp = fopen("/proc/self/net/dev", "r");
+	for (int n = 0; fp && fgets(line, sizeof(line), fp); n++)
+		if (n >= 2 && sscanf(line, " %63[^:]:", name) == 1)
+			put(o, "jail:if:%s\n", name);
+	if (fp)
+		fclose(fp);
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1 &&
+	    ioctl(s, SIOCGIFFLAGS, &ifr) == 0)
+		put(o, "jail:lo=%s\n", ifr.ifr_flags & IFF_UP ? "up" : "down");
+	if (s != -1)
+		close(s);
+}
+
+static void
+jail_paths(struct out *o, int n, char **paths)
+{
+	char name[4096];
+	struct stat st;
+	int fd;
+
+	for (int i = 0; i < n; i++) {
+		put(o, "jail:path:%s=%s\n", paths[i], outcome(stat(paths[i], &st)));
+		snprintf(name, sizeof(name), "%s/probe-%ld", paths[i], (long)getpid());
+		fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		put(o, "jail:write:%s=%s\n", paths[i], outcome(fd));
+		if (fd != -1)
+			close(fd);
+	}
+}
+
+static void
+jail_report(struct out *o, int npaths, char **paths)
+{
+	static const char *const fields[] = { "NoNewPrivs", "Seccomp", "CapInh",
+	    "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char val[64], tmpname[64];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const char *ip = getenv("TCPLOCALIP"), *port = getenv("TCPLOCALPORT");
+	int fd, s;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		status_field(fields[i], val, sizeof(val));
+		put(o, "jail:status:%s=%s\n", fields[i], val);
+	}
+	fd = open("/probe-write", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	put(o, "jail:rootwrite=%s\n", outcome(fd));
+	snprintf(tmpname, sizeof(tmpname), "/tmp/probe-%ld", (long)getpid());
+	fd = open(tmpname, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	put(o, "jail:tmpwrite=%s\n", outcome(fd));
+	if (fd != -1)
+		close(fd);
+	fd = 0;
+	list_dir(o, "/", "root");
+	list_dir(o, "/dev", "dev");
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	put(o, "jail:devnull=%s\n", outcome(fd == -1 ? -1 : write(fd, "x", 1)));
+	if (fd != -1)
+		close(fd);
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	put(o, "jail:urandom=%s\n", outcome(fd == -1 ? -1 : read(fd, val, 8)));
+	if (fd != -1)
+		close(fd);
+	fd = 0;
+	jail_mounts_links(o);
+	put(o, "jail:sched_yield=%s\n", outcome(syscall(SYS_sched_yield)));
+	put(o, "jail:unshare=%s\n", outcome(unshare(0)));
+	sin.sin_port = htons(port ? atoi(port) : 0);
+	inet_pton(AF_INET, ip ? ip : "127.0.0.1", &sin.sin_addr);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	put(o, "jail:connect=%s\n", outcome(s == -1 ? -1 :
+	    connect(s, (struct sockaddr *)&sin, sizeof(sin))));
+	jail_paths(o, npaths, paths);
+	for (DIR *d = opendir("/tmp"); d; closedir(d), d = NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			fd += e->d_name[0] != '.';
+		put(o, "jail:tmpfiles=%d\n", fd);
+	}
+}
+
+static int
+mode_grandchild(void)
+{
+	char line[64];
+	pid_t pid = fork();
+	int n;
+
+	if (pid == 0) {
+		close(0);
+		close(1);
+		close(2);
+		signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	n = snprintf(line, sizeof(line), "grandchild=%ld\nend\n", (long)pid);
+	if (pid == -1 || write_all(1, line, n) == -1)
+		return 1;
+	drain(0);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -434,6 +590,17 @@ main(int argc, char **argv)
 		return mode_sdlisten();
 	if (strcmp(mode, "activate") == 0)
 		return mode_activate(argc, argv);
+	if (strcmp(mode, "jail") == 0) {
+		static struct out o;
+		jail_report(&o, argc - 2, argv + 2);
+		report(&o, argc, argv);
+		if (write_all(1, o.buf, o.len) == -1)
+			return 1;
+		drain(0);
+		return 0;
+	}
+	if (strcmp(mode, "grandchild") == 0)
+		return mode_grandchild();
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

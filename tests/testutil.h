@@ -34,6 +34,7 @@ Suite *fastpath_suite(void);
 Suite *hostile_suite(void);
 Suite *reliability_suite(void);
 Suite *faults_suite(void);
+Suite *jail_suite(void);
 Suite *loop_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);

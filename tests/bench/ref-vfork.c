@@ -1,4 +1,6 @@
-/* ref-vfork PORT HANDLER - accept, vfork, exec HANDLER with the connection on 0/1. */
+/* ref-vfork PORT HANDLER [ARG...] - accept, vfork, exec HANDLER (with its
+ * arguments, a wrapper such as bwrap with the handler) with the connection
+ * on 0/1. */
 #include "ref-common.h"
 
 int
@@ -7,7 +9,7 @@ main(int argc, char **argv)
 	char *env[] = { "PATH=/usr/bin:/bin", NULL };
 	int lfd, fd;
 
-	if (argc != 3)
+	if (argc < 3)
 		return 2;
 	lfd = ref_listen(argv[1], SOCK_STREAM);
 	for (;;) {

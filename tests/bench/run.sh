@@ -8,6 +8,10 @@
 # tests/bench/results.md. Loopback only. Every process started here is
 # killed by PID on exit.
 #
+# Jailed cases (as root): hello in a jail against the same hello exec'd
+# under bwrap (Debian's bubblewrap) with the same isolation, and what each
+# namespace and the syscall filter cost on their own.
+#
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
 # CASES an extended regular expression: only the cases whose names match
 # it run (e.g. CASES='hello-c16|hello-unix'), the idle clients only if
@@ -65,8 +69,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 23)
-[ "${#P[@]}" -eq 23 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 37)
+[ "${#P[@]}" -eq 37 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
@@ -75,6 +79,44 @@ p_metrics=${P[18]}
 p_epeer=${P[19]} unix_hello=$tmp/hello.sock
 p_proxy=${P[20]} p_rp=${P[21]} p_rp1=${P[22]}
 bb_builtins=0
+# The jailed cases: name, then the jail group (all with the default root /,
+# /tmp, /dev, no capabilities and no_new_privs).
+jails=(
+	"jail-none|namespaces = []; seccomp = { defaults = false; };"
+	"jail-filter|namespaces = [];"
+	"jail-pid|namespaces = [\"pid\"]; seccomp = { defaults = false; };"
+	"jail-mount|namespaces = [\"mount\"]; seccomp = { defaults = false; };"
+	"jail-ipc|namespaces = [\"ipc\"]; seccomp = { defaults = false; };"
+	"jail-uts|namespaces = [\"uts\"]; seccomp = { defaults = false; };"
+	"jail-net|namespaces = [\"net\"]; seccomp = { defaults = false; };"
+	"jail-user|namespaces = [\"user\"]; seccomp = { defaults = false; };"
+	"jail-cgroup|namespaces = [\"cgroup\"]; seccomp = { defaults = false; };"
+	"jailed|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\"];"
+	"jailed-net|namespaces = [\"pid\", \"mount\", \"ipc\", \"uts\", \"net\"];"
+	"jailed-nosock|no_sockets = true;"
+)
+declare -A jport
+jail_conf=
+jail=0
+[ "$(id -u)" = 0 ] && jail=1
+bwrap=0
+if [ "$jail" = 1 ]; then
+	for i in "${!jails[@]}"; do
+		name=${jails[$i]%%|*}
+		jport[$name]=${P[$(( 23 + i ))]}
+		jail_conf="$jail_conf,
+  { name = \"$name\"; protocol = \"tcp\"; port = ${jport[$name]}; address = \"127.0.0.1\";
+    server = \"$hello\"; jail = { ${jails[$i]#*|} }; }"
+	done
+	command -v bwrap >/dev/null && bwrap=1 ||
+		echo "bench: bwrap cases skipped (apt-get install bubblewrap)" >&2
+else
+	echo "bench: jailed cases skipped (they need root)" >&2
+fi
+p_bw=${P[35]} p_bwnet=${P[36]}
+# The jailed case's isolation under bwrap, exec'd per connection.
+bw=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts
+	--ro-bind / / --tmpfs /tmp --proc /proc --dev /dev)
 
 # The link variants of the hello handler, for the handler-link case:
 # glibc dynamic and static, and static musl when musl-gcc is installed.
@@ -118,7 +160,7 @@ services = (
   { name = "hello-unix"; protocol = "unix"; address = "$unix_hello";
     server = "$hello"; },
   { name = "echo-peer"; protocol = "udp"; port = $p_epeer; address = "127.0.0.1";
-    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }
+    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }$jail_conf
 );
 EOF
 
@@ -165,6 +207,12 @@ start ref-vfork-static ready "$tmp/rs.log" "$bench/ref-vfork" "$p_rstat" "$tmp/h
 start ref-vfork-dynamic ready "$tmp/rdy.log" "$bench/ref-vfork" "$p_rdyn" "$tmp/hello-dynamic"
 [ "$musl" = 0 ] ||
 	start ref-vfork-musl ready "$tmp/rmu.log" "$bench/ref-vfork" "$p_rmusl" "$tmp/hello-musl"
+if [ "$bwrap" = 1 ]; then
+	start bwrap ready "$tmp/bw.log" "$bench/ref-vfork" "$p_bw" "$(command -v bwrap)" \
+	    "${bw[@]:1}" "$hello"
+	start bwrap-net ready "$tmp/bwn.log" "$bench/ref-vfork" "$p_bwnet" \
+	    "$(command -v bwrap)" "${bw[@]:1}" --unshare-net "$hello"
+fi
 
 # wait_hello PORT: until a hello exchange on PORT succeeds (up to 5 s).
 wait_hello() {
@@ -291,6 +339,7 @@ for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 	"$lg" 127.0.0.1 "$port" tcp 4 200 2 hello > /dev/null
 done
 [ "$musl" = 0 ] || "$lg" 127.0.0.1 "$p_rmusl" tcp 4 200 2 hello > /dev/null
+[ "$bwrap" = 0 ] || "$lg" 127.0.0.1 "$p_bw" tcp 4 200 2 hello > /dev/null
 
 # One round's runs, one per line, as arguments to run(). Each sockd case
 # sits next to its reference, so the two see the same machine.
@@ -337,6 +386,21 @@ round_cases() {
 	# Master CPU of sockd-2 is one daemon's over both daemons' connections.
 	echo "reuseport sockd-1 ${spid[rp-one]} $p_rp1 tcp 16 hello"
 	echo "reuseport sockd-2 ${spid[rp-a]} $p_rp tcp 16 hello"
+	[ "$jail" = 1 ] || return 0
+	# Each namespace and the filter alone, against the same hello unjailed.
+	echo "jail-cost sockd ${spid[sockd]} $p_hello tcp 16 hello"
+	local j
+	for j in jail-none jail-filter jail-pid jail-mount jail-ipc jail-uts \
+	    jail-net jail-user jail-cgroup jailed jailed-net jailed-nosock; do
+		echo "jail-cost sockd-$j ${spid[sockd]} ${jport[$j]} tcp 16 hello"
+	done
+	[ "$bwrap" = 1 ] || return 0
+	echo "jailed sockd ${spid[sockd]} ${jport[jailed]} tcp 16 hello"
+	echo "jailed bwrap ${spid[bwrap]} $p_bw tcp 16 hello"
+	echo "jailed-net sockd ${spid[sockd]} ${jport[jailed-net]} tcp 16 hello"
+	echo "jailed-net bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
+	echo "jailed-nosock sockd ${spid[sockd]} ${jport[jailed-nosock]} tcp 16 hello"
+	echo "jailed-nosock bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
 }
 # selected NAME: whether CASES selects the case (all without it).
 selected() { [ -z "$CASES" ] || [[ "$1" =~ ^($CASES)$ ]]; }
@@ -465,6 +529,8 @@ report() {
 		refcase["hello-unix"] = "hello-c16" SUBSEP "sockd"
 		refcase["udp-peer16"] = "udp-wait16" SUBSEP "sockd"
 		ref["hello-proxy"] = "sockd"; ref["reuseport"] = "sockd-1"
+		ref["jail-cost"] = "sockd"
+		ref["jailed"] = ref["jailed-net"] = ref["jailed-nosock"] = "bwrap"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -529,6 +595,12 @@ report() {
 	echo "hello-proxy: the hello service vs the same behind a PROXY v2 header (sockd-proxy-v2)."
 	echo "reuseport: one sockd with reuseport vs two on one port (sockd-2; its master CPU is"
 	echo "one daemon's over both daemons' connections)."
+	echo "jail-cost: hello in a jail of one namespace (or none: capabilities and no_new_privs"
+	echo "only; filter: the default seccomp filter), vs the same hello unjailed. jailed:"
+	echo "pid, mount, ipc and uts namespaces, read-only /, /tmp, /proc, /dev and the filter, vs"
+	echo "the same hello under bwrap (${bw[*]}) exec'd by ref-vfork;"
+	echo "jailed-net adds a network namespace to both; jailed-nosock is sockd's jailed-net"
+	echo "with no_sockets (socket(2) denied, one empty network namespace shared) vs bwrap's."
 	echo
 	report
 	a=$(grep -c 'accepted' "$tmp/rp-a.log" || true)

@@ -1,0 +1,752 @@
+/*
+ * The "jail" group of a service (or the default of the "sockd" section):
+ * namespaces, the root and its binds, /tmp, capabilities, no_new_privs
+ * and the syscall filter, resolved at load time into struct jail_conf.
+ * Paths are checked on disk, syscall names with libseccomp, and the whole
+ * jail is tried once in a child, so whatever this kernel or this user
+ * cannot do is an error naming the key, never a weaker jail. The filter
+ * is compiled here, in the loader, once per service. Never runs a jail's
+ * steps for a connection (jail.c does, in the handler's child).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfgload.h"
+#include "jail.h"
+
+static const struct keyspec jail_keys[] = {
+	{ "namespaces", K_STRINGS },
+	{ "root", K_STRING },
+	{ "bind", K_STRINGS },
+	{ "bind_rw", K_STRINGS },
+	{ "tmp", K_BOOL },
+	{ "no_new_privs", K_BOOL },
+	{ "caps", K_STRINGS },
+	{ "seccomp", K_GROUP },
+	{ "no_sockets", K_BOOL },
+	{ NULL, 0 }
+};
+
+static const struct keyspec seccomp_keys[] = {
+	{ "defaults", K_BOOL },
+	{ "allow", K_STRINGS },
+	{ "deny", K_STRINGS },
+	{ "action", K_STRING },
+	{ NULL, 0 }
+};
+
+static const struct {
+	const char *name;
+	int flag;
+} ns_names[] = {
+	{ "pid", CLONE_NEWPID }, { "mount", CLONE_NEWNS }, { "ipc", CLONE_NEWIPC },
+	{ "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET }, { "user", CLONE_NEWUSER },
+	{ "cgroup", CLONE_NEWCGROUP },
+};
+#define NNS (sizeof(ns_names) / sizeof(ns_names[0]))
+#define NS_DEFAULT (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | \
+    CLONE_NEWNET)
+
+/* Capability n is cap_names[n]. */
+static const char *const cap_names[] = { "chown", "dac_override",
+    "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
+    "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+    "net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module",
+    "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin",
+    "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config",
+    "mknod", "lease", "audit_write", "audit_control", "setfcap",
+    "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend",
+    "audit_read", "perfmon", "bpf", "checkpoint_restore" };
+#define NCAPS (int)(sizeof(cap_names) / sizeof(cap_names[0]))
+
+/*
+ * What a jailed handler never needs: loading kernel code, mounting,
+ * tracing, new namespaces, the clock, keys, rebooting. Names this
+ * architecture lacks are skipped.
+ */
+static const char *const default_deny[] = { "init_module", "finit_module",
+    "delete_module", "kexec_load", "kexec_file_load", "bpf", "ptrace",
+    "process_vm_readv", "process_vm_writev", "mount", "umount2",
+    "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsconfig",
+    "fsmount", "fspick", "mount_setattr", "unshare", "setns", "reboot",
+    "swapon", "swapoff", "acct", "settimeofday", "clock_settime",
+    "clock_adjtime", "adjtimex", "syslog", "keyctl", "add_key",
+    "request_key", "perf_event_open", "userfaultfd", "open_by_handle_at",
+    "name_to_handle_at", "quotactl", "iopl", "ioperm", "sethostname",
+    "setdomainname", "vhangup", "lookup_dcookie", "uselib", "nfsservctl" };
+
+static const struct {
+	const char *name;
+	int err;
+} errno_names[] = {
+	{ "EPERM", EPERM }, { "EACCES", EACCES }, { "ENOSYS", ENOSYS },
+	{ "EINVAL", EINVAL }, { "EOPNOTSUPP", EOPNOTSUPP },
+};
+
+void
+cfgjail_free(struct jail_conf *j)
+{
+	if (j == NULL)
+		return;
+	free(j->root);
+	free(j->root_cd);
+	for (size_t i = 0; i < j->nbinds; i++) {
+		free(j->binds[i].src);
+		free(j->binds[i].dst);
+	}
+	free(j->binds);
+	free(j->filter);
+	if (j->template_fd != -1)
+		close(j->template_fd);
+	if (j->net_fd != -1)
+		close(j->net_fd);
+	free(j);
+}
+
+static unsigned
+parse_namespaces(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j)
+{
+	unsigned errors = 0;
+
+	j->clone_flags = NS_DEFAULT;
+	if (s == NULL)
+		return 0;
+	j->clone_flags = 0;
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *name = config_setting_get_string_elem(s, i);
+		size_t k;
+		for (k = 0; k < NNS && strcmp(name, ns_names[k].name) != 0; k++)
+			;
+		if (k == NNS) {
+			cfgkeys_error(ld, config_setting_get_elem(s, i), who,
+			    "namespaces: unknown namespace \"%s\" (known: pid, mount, "
+			    "ipc, uts, net, user, cgroup)", name);
+			errors++;
+		} else
+			j->clone_flags |= ns_names[k].flag;
+	}
+	return errors;
+}
+
+/* The mount flags a user namespace may not clear on a remount. */
+static unsigned long
+locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(path, &sv) == -1)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* root + path as the host sees it, in buf. */
+static const char *
+under_root(const struct jail_conf *j, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", strcmp(j->root, "/") == 0 ? "" : j->root, path);
+	return buf;
+}
+
+/* A directory the jail needs in its root, which is read-only there. */
+static unsigned
+need_dir(struct loader *ld, const char *who, const config_setting_t *s,
+    const struct jail_conf *j, const char *dir, const char *why)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (stat(under_root(j, dir, path, sizeof(path)), &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return 0;
+	cfgkeys_error(ld, s, who, "root: \"%s\" has no directory %s, which %s",
+	    j->root, dir, why);
+	return 1;
+}
+
+static unsigned
+parse_root(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
+{
+	config_setting_t *s = config_setting_get_member(grp, "root");
+	const char *root = s ? config_setting_get_string(s) : "/";
+	struct stat st;
+	unsigned errors = 0;
+
+	if (root[0] != '/') {
+		cfgkeys_error(ld, s, who, "root: \"%s\" is not an absolute path", root);
+		return 1;
+	}
+	if (stat(root, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		int e = errno;
+		cfgkeys_error(ld, s ? s : grp, who, "root: \"%s\": %s", root,
+		    strerror(stat(root, &st) == 0 ? ENOTDIR : e));
+		return 1;
+	}
+	j->root = strdup(root);
+	/* The bind of "/" onto itself is entered through "..": a lookup of
+	 * "/" alone stays on the mount below. */
+	j->root_cd = strdup(strcmp(root, "/") == 0 ? "/.." : root);
+	j->root_flags = locked_flags(root);
+	if (s == NULL)
+		s = (config_setting_t *)grp;
+	for (int i = 0; i < JAIL_DEV_NODES; i++) {
+		if (stat(jail_dev_names[i], &st) == -1 || !S_ISCHR(st.st_mode)) {
+			cfgkeys_error(ld, s, who, "the host has no device %s",
+			    jail_dev_names[i]);
+			return 1;
+		}
+		j->dev_rdev[i] = st.st_rdev;
+	}
+	errors += need_dir(ld, who, s, j, JAIL_OLD_ROOT, "the jail mounts on");
+	errors += need_dir(ld, who, s, j, "/dev", "the jail mounts on");
+	if (j->tmp)
+		errors += need_dir(ld, who, s, j, "/tmp", "tmp = true mounts on");
+	return errors;
+}
+
+/* Whether path is dir or under it. */
+static bool
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* One "SRC" or "SRC:DST" of bind or bind_rw. */
+static unsigned
+parse_bind(struct loader *ld, const char *who, const config_setting_t *e,
+    const char *key, bool rw, struct jail_conf *j)
+{
+	char *src = strdup(config_setting_get_string(e)), *dst, host[PATH_MAX];
+	struct stat sst, dstt;
+	unsigned errors = 1;
+
+	if (src == NULL)
+		return 1;
+	dst = strchr(src, ':');
+	if (dst)
+		*dst++ = '\0';
+	else
+		dst = src;
+	if (src[0] != '/' || dst[0] != '/')
+		cfgkeys_error(ld, e, who, "%s: \"%s\": paths must be absolute",
+		    key, config_setting_get_string(e));
+	else if (strcmp(dst, "/") == 0 || under(dst, JAIL_OLD_ROOT) ||
+	    under(dst, "/dev"))
+		cfgkeys_error(ld, e, who, "%s: \"%s\": the jail makes /, /proc "
+		    "and /dev itself", key, dst);
+	else if (j->tmp && under(dst, "/tmp"))
+		cfgkeys_error(ld, e, who, "%s: \"%s\": tmp = true mounts a new /tmp "
+		    "over it", key, dst);
+	else if (stat(src, &sst) == -1)
+		cfgkeys_error(ld, e, who, "%s: \"%s\": %s", key, src, strerror(errno));
+	else if (stat(under_root(j, dst, host, sizeof(host)), &dstt) == -1)
+		cfgkeys_error(ld, e, who, "%s: \"%s\" has nothing to mount on: "
+		    "%s: %s (the root is read-only: make it there)", key, dst, host,
+		    strerror(errno));
+	else if (S_ISDIR(sst.st_mode) != S_ISDIR(dstt.st_mode))
+		cfgkeys_error(ld, e, who, "%s: \"%s\" is a %s but %s is not",
+		    key, src, S_ISDIR(sst.st_mode) ? "directory" : "file", host);
+	else {
+		struct jail_bind *b = &j->binds[j->nbinds++];
+		b->rw = rw;
+		b->flags = locked_flags(src);
+		b->dst = strdup(dst);
+		if (asprintf(&b->src, "%s%s", JAIL_OLD_ROOT, src) == -1)
+			b->src = NULL;
+		errors = 0;
+	}
+	free(src);
+	return errors;
+}
+
+static unsigned
+parse_binds(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
+{
+	config_setting_t *ro = config_setting_get_member(grp, "bind");
+	config_setting_t *rw = config_setting_get_member(grp, "bind_rw");
+	int n = (ro ? config_setting_length(ro) : 0) +
+	    (rw ? config_setting_length(rw) : 0);
+	unsigned errors = 0;
+
+	if (n == 0 || (j->binds = calloc(n, sizeof(*j->binds))) == NULL)
+		return 0;
+	for (int i = 0; ro && i < config_setting_length(ro); i++)
+		errors += parse_bind(ld, who, config_setting_get_elem(ro, i), "bind",
+		    false, j);
+	for (int i = 0; rw && i < config_setting_length(rw); i++)
+		errors += parse_bind(ld, who, config_setting_get_elem(rw, i), "bind_rw",
+		    true, j);
+	return errors;
+}
+
+/* The handler must be in the jail: under the bind holding it, or the root. */
+static unsigned
+check_server(struct loader *ld, const config_setting_t *grp, const char *who,
+    const struct jail_conf *j, const char *server)
+{
+	const struct jail_bind *best = NULL;
+	char host[PATH_MAX];
+	struct stat st;
+
+	if (j->tmp && under(server, "/tmp")) {
+		cfgkeys_error(ld, grp, who, "jail: server \"%s\" is under /tmp, which "
+		    "tmp = true replaces in the jail", server);
+		return 1;
+	}
+	for (size_t i = 0; i < j->nbinds; i++) {
+		size_t n = strlen(j->binds[i].dst);
+		if (strncmp(server, j->binds[i].dst, n) == 0 && server[n] == '/' &&
+		    (best == NULL || n > strlen(best->dst)))
+			best = &j->binds[i];
+	}
+	if (best)
+		snprintf(host, sizeof(host), "%s%s", best->src + strlen(JAIL_OLD_ROOT),
+		    server + strlen(best->dst));
+	else
+		under_root(j, server, host, sizeof(host));
+	if (stat(host, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	cfgkeys_error(ld, grp, who, "jail: server \"%s\" is not in the jail (it "
+	    "would be %s on the host)", server, host);
+	return 1;
+}
+
+static unsigned
+parse_caps(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j)
+{
+	unsigned errors = 0;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+
+	j->cap_last = NCAPS - 1;
+	if (f) {
+		if (fscanf(f, "%d", &j->cap_last) != 1 || j->cap_last > 63)
+			j->cap_last = NCAPS - 1;
+		fclose(f);
+	}
+	for (int i = 0; s && i < config_setting_length(s); i++) {
+		const char *name = config_setting_get_string_elem(s, i);
+		int k;
+		if (strncasecmp(name, "cap_", 4) == 0)
+			name += 4;
+		for (k = 0; k < NCAPS && strcasecmp(name, cap_names[k]) != 0; k++)
+			;
+		if (k == NCAPS || k > j->cap_last) {
+			cfgkeys_error(ld, config_setting_get_elem(s, i), who,
+			    "caps: \"%s\" is not a capability %s",
+			    config_setting_get_string_elem(s, i),
+			    k == NCAPS ? "(see capabilities(7))" : "of this kernel");
+			errors++;
+		} else
+			j->caps |= 1ULL << k;
+	}
+	return errors;
+}
+
+/* "kill" or an errno name, as a libseccomp action; 0 after an error. */
+static uint32_t
+seccomp_action(struct loader *ld, const char *who, const config_setting_t *grp)
+{
+	config_setting_t *s = grp ? config_setting_get_member(grp, "action") : NULL;
+	const char *a = s ? config_setting_get_string(s) : "EPERM";
+
+	if (strcmp(a, "kill") == 0)
+		return SCMP_ACT_KILL_PROCESS;
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+		if (strcmp(a, errno_names[i].name) == 0)
+			return SCMP_ACT_ERRNO(errno_names[i].err);
+	cfgkeys_error(ld, s, who, "seccomp: action: \"%s\" is not \"kill\" or one "
+	    "of EPERM, EACCES, ENOSYS, EINVAL, EOPNOTSUPP", a);
+	return 0;
+}
+
+static bool
+is_default_deny(const char *name)
+{
+	for (size_t i = 0; i < sizeof(default_deny) / sizeof(default_deny[0]); i++)
+		if (strcmp(name, default_deny[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The rules of list s (allow or deny) into ctx; returns the errors. */
+static unsigned
+add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx,
+    const config_setting_t *s, bool allow, bool defaults, uint32_t action)
+{
+	unsigned errors = 0;
+
+	for (int i = 0; s && i < config_setting_length(s); i++) {
+		const char *name = config_setting_get_string_elem(s, i);
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		int nr = seccomp_syscall_resolve_name(name), r;
+		if (nr == __NR_SCMP_ERROR) {
+			cfgkeys_error(ld, e, who, "seccomp: %s: \"%s\" is not a "
+			    "system call of this architecture", allow ? "allow" : "deny",
+			    name);
+			errors++;
+		} else if (allow && defaults && is_default_deny(name)) {
+			cfgkeys_error(ld, e, who, "seccomp: allow: \"%s\" is on the "
+			    "default deny list (set defaults = false to allow it)", name);
+			errors++;
+		} else if (!allow && strcmp(name, "execve") == 0) {
+			cfgkeys_error(ld, e, who, "seccomp: deny: execve: the "
+			    "handler could not start");
+			errors++;
+		} else if ((r = seccomp_rule_add(ctx, allow ? SCMP_ACT_ALLOW : action,
+		    nr, 0)) < 0 && r != -EEXIST) {
+			cfgkeys_error(ld, e, who, "seccomp: \"%s\": %s", name,
+			    strerror(-r));
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* The compiled filter, read back from libseccomp's BPF export. */
+static int
+export_filter(scmp_filter_ctx ctx, struct jail_conf *j)
+{
+	int fd = memfd_create("sockd-seccomp", MFD_CLOEXEC), rc = -1;
+	off_t len;
+
+	if (fd == -1)
+		return -1;
+	if (seccomp_export_bpf(ctx, fd) == 0 && (len = lseek(fd, 0, SEEK_END)) > 0 &&
+	    len % sizeof(struct sock_filter) == 0 &&
+	    len / sizeof(struct sock_filter) <= 0xffff &&
+	    (j->filter = malloc(len)) != NULL &&
+	    pread(fd, j->filter, len, 0) == len) {
+		j->filter_len = len / sizeof(struct sock_filter);
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * A deny list (the defaults, plus deny) with everything else allowed, or an
+ * allow list (plus execve, which the filter must let through) with
+ * everything else denied. No filter at all only with defaults = false and
+ * no list.
+ */
+static unsigned
+parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
+{
+	config_setting_t *allow = grp ? config_setting_get_member(grp, "allow") : NULL;
+	config_setting_t *deny = grp ? config_setting_get_member(grp, "deny") : NULL;
+	bool defaults = true;
+	uint32_t action;
+	scmp_filter_ctx ctx;
+	unsigned errors = 0;
+
+	if (grp && (errors = cfgkeys_check(ld, grp, seccomp_keys, NULL, who)) != 0)
+		return errors;
+	cfgkeys_bool(grp, "defaults", &defaults);
+	if ((action = seccomp_action(ld, who, grp)) == 0)
+		return 1;
+	if (allow && deny) {
+		cfgkeys_error(ld, deny, who, "seccomp: set allow or deny, not both");
+		return 1;
+	}
+	if (!defaults && !allow && !deny && !j->no_sockets)
+		return 0;
+	if ((ctx = seccomp_init(allow ? action : SCMP_ACT_ALLOW)) == NULL)
+		return 1;
+	if (allow)
+		errors += seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    seccomp_syscall_resolve_name("execve"), 0) < 0;
+	for (size_t i = 0; !allow && defaults &&
+	    i < sizeof(default_deny) / sizeof(default_deny[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(default_deny[i]);
+		if (nr != __NR_SCMP_ERROR)
+			errors += seccomp_rule_add(ctx, action, nr, 0) < 0;
+	}
+	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL,
+	    defaults,
+	    action);
+	if (j->no_sockets && !allow)
+		errors += seccomp_rule_add(ctx, action,
+		    seccomp_syscall_resolve_name("socket"), 0) < 0;
+	for (int i = 0; j->no_sockets && allow &&
+	    i < config_setting_length(allow); i++)
+		if (strcmp(config_setting_get_string_elem(allow, i), "socket") == 0) {
+			cfgkeys_error(ld, config_setting_get_elem(allow, i), who,
+			    "seccomp: allow: \"socket\" with no_sockets = true");
+			errors++;
+		}
+	if (errors == 0 && export_filter(ctx, j) == -1) {
+		cfgkeys_error(ld, grp, who, "seccomp: cannot compile the filter");
+		errors++;
+	}
+	seccomp_release(ctx);
+	return errors;
+}
+
+/* The first namespace of flags this kernel refuses to make for us, or NULL. */
+static const char *
+refused_namespace(int flags, int *err)
+{
+	for (size_t k = 0; k < NNS; k++) {
+		int f = ns_names[k].flag | (flags & CLONE_NEWUSER);
+		pid_t pid;
+		if (!(flags & ns_names[k].flag))
+			continue;
+		if ((pid = syscall(SYS_clone, f | SIGCHLD, 0, 0, 0, 0)) == 0)
+			_exit(0);
+		if (pid == -1) {
+			*err = errno;
+			return ns_names[k].name;
+		}
+		(void)waitpid(pid, NULL, 0);
+	}
+	return NULL;
+}
+
+/* What a failed step of the trial is about, for the error message. */
+static const char *
+step_key(enum jail_step step)
+{
+	switch (step) {
+	case JAIL_OK:		return "";
+	case JAIL_USERNS:	return "namespaces: user: the id maps";
+	case JAIL_MOUNT:	return "root, bind, tmp: the mounts";
+	case JAIL_PIVOT:	return "root: pivot_root";
+	case JAIL_CAPS:		return "caps";
+	case JAIL_NNP:		return "no_new_privs";
+	case JAIL_SECCOMP:	return "seccomp: the filter";
+	case JAIL_NET:		return "no_sockets: the shared network namespace";
+	}
+	return "?";
+}
+
+/*
+ * The child of try_jail(): builds the jail, reports, waits until the
+ * parent has taken the templates (hold), then settles and locks as a
+ * connection's child would, and reports again.
+ */
+static void __attribute__((noreturn))
+trial(const struct jail_conf *j, bool hold, bool copy, int report, int go)
+{
+	struct { int step, err; } r;
+	char c;
+
+	r.step = jail_build(j);
+	r.err = errno;
+	if (write(report, &r, sizeof(r)) != sizeof(r) || r.step != JAIL_OK)
+		_exit(0);
+	if (hold && read(go, &c, 1) != 1)
+		_exit(0);
+	if ((r.step = jail_settle(j, copy, false)) == JAIL_OK)
+		r.step = jail_lock(j, geteuid());
+	r.err = errno;
+	(void)!write(report, &r, sizeof(r));
+	_exit(0);
+}
+
+/* A namespace of the trial child, kept. */
+static int
+keep_ns(pid_t pid, const char *ns)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/%s", (long)pid, ns);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* The first report of a failed trial, or the second; step JAIL_OK if none. */
+static void
+trial_result(struct jail_conf *j, pid_t pid, bool mnt, bool net, int report,
+    int go, int *step, int *err)
+{
+	struct { int step, err; } r = { JAIL_OK, 0 };
+
+	if (read(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK &&
+	    (mnt || net)) {
+		if ((mnt && (j->template_fd = keep_ns(pid, "mnt")) == -1) ||
+		    (net && (j->net_fd = keep_ns(pid, "net")) == -1))
+			r = (typeof(r)){ mnt ? JAIL_MOUNT : JAIL_NET, errno };
+		else if (write(go, "g", 1) != 1 ||
+		    read(report, &r, sizeof(r)) != sizeof(r))
+			r = (typeof(r)){ JAIL_MOUNT, EPIPE };
+	}
+	*step = r.step;
+	*err = r.err;
+}
+
+/*
+ * The whole jail, tried once in a child made as a handler's would be: the
+ * namespaces, the mounts, the capabilities and the filter. Without a user
+ * namespace the child's mount namespace, built, is kept as the template
+ * every connection joins, and so is its empty network namespace with
+ * no_sockets.
+ */
+static unsigned
+try_jail(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j)
+{
+	bool own = !(j->clone_flags & CLONE_NEWUSER);
+	bool mnt = own && (j->clone_flags & CLONE_NEWNS);
+	bool net = own && j->no_sockets && (j->clone_flags & CLONE_NEWNET);
+	const char *ns;
+	int report[2], go[2], err = 0, step;
+	pid_t pid;
+
+	if (pipe2(report, O_CLOEXEC) == -1)
+		return 0;
+	if (pipe2(go, O_CLOEXEC) == -1) {
+		close(report[0]);
+		close(report[1]);
+		return 0;
+	}
+	if ((pid = syscall(SYS_clone, j->clone_flags | SIGCHLD, 0, 0, 0, 0)) == 0)
+		trial(j, mnt || net, mnt, report[1], go[0]);
+	err = errno;
+	close(report[1]);
+	close(go[0]);
+	if (pid == -1) {
+		close(report[0]);
+		close(go[1]);
+		if ((ns = refused_namespace(j->clone_flags, &err)) == NULL)
+			ns = "(all together)";
+		cfgkeys_error(ld, s, who, "namespaces: the kernel refuses a new %s "
+		    "namespace: %s", ns, strerror(err));
+		return 1;
+	}
+	trial_result(j, pid, mnt, net, report[0], go[1], &step, &err);
+	close(report[0]);
+	close(go[1]);
+	(void)waitpid(pid, NULL, 0);
+	if (step == JAIL_OK)
+		return 0;
+	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(step),
+	    strerror(err));
+	return 1;
+}
+
+/* The rules across keys, and what only root may ask for. */
+static unsigned
+check_consistent(struct loader *ld, const char *who,
+    const config_setting_t *grp, const struct jail_conf *j,
+    const struct svc_conf *sc)
+{
+	const config_setting_t *ns = config_setting_get_member(grp, "namespaces");
+	const config_setting_t *at = ns ? ns : grp;
+	bool fs = config_setting_get_member(grp, "root") ||
+	    config_setting_get_member(grp, "bind") ||
+	    config_setting_get_member(grp, "bind_rw") ||
+	    config_setting_get_member(grp, "tmp");
+
+	if (geteuid() != 0 && !(j->clone_flags & CLONE_NEWUSER)) {
+		cfgkeys_error(ld, at, who, "namespaces: sockd runs as uid "
+		    "%ld: without root a jail needs \"user\"", (long)geteuid());
+		return 1;
+	}
+	if ((j->clone_flags & CLONE_NEWUSER) && sc->set_ids &&
+	    (sc->uid != geteuid() || sc->gid != getegid())) {
+		cfgkeys_error(ld, at, who, "namespaces: \"user\" maps sockd's own ids "
+		    "only, so the handler cannot run as user %s",
+		    sc->user ? sc->user : "(group only)");
+		return 1;
+	}
+	if (fs && !(j->clone_flags & CLONE_NEWNS)) {
+		cfgkeys_error(ld, at, who, "namespaces: root, bind, bind_rw and tmp "
+		    "need \"mount\"");
+		return 1;
+	}
+	if (j->filter && !j->no_new_privs) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "no_new_privs"),
+		    who,
+		    "no_new_privs = false: a seccomp filter needs it (set seccomp = "
+		    "{ defaults = false; } for none)");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The jail group s (the service's own when own, else the global default)
+ * into sc->jail. A built-in runs sockd's own code and takes no jail; the
+ * global default leaves built-ins alone.
+ */
+unsigned
+cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
+    const char *svcwho, struct svc_conf *sc)
+{
+	char who[CONFIG_NAME_MAX + 48];
+	struct jail_conf *j;
+	unsigned errors;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return 0;
+	if (sc->builtin) {
+		if (!own)
+			return 0;
+		cfgkeys_error(ld, s, svcwho, "jail: a built-in runs inside sockd and "
+		    "cannot be jailed");
+		return 1;
+	}
+	snprintf(who, sizeof(who), "%s: jail", svcwho);
+	if ((errors = cfgkeys_check(ld, s, jail_keys, NULL, who)) != 0)
+		return errors;
+	if ((j = sc->jail = calloc(1, sizeof(*j))) == NULL)
+		return 1;
+	j->template_fd = j->net_fd = -1;
+	j->tmp = j->no_new_privs = true;
+	cfgkeys_bool(s, "tmp", &j->tmp);
+	cfgkeys_bool(s, "no_new_privs", &j->no_new_privs);
+	cfgkeys_bool(s, "no_sockets", &j->no_sockets);
+	snprintf(j->uid_map, sizeof(j->uid_map), "%lu %lu 1\n",
+	    (unsigned long)geteuid(), (unsigned long)geteuid());
+	snprintf(j->gid_map, sizeof(j->gid_map), "%lu %lu 1\n",
+	    (unsigned long)getegid(), (unsigned long)getegid());
+	errors += parse_namespaces(ld, who,
+	    config_setting_get_member(s, "namespaces"), j);
+	j->proc = (j->clone_flags & CLONE_NEWPID) && (j->clone_flags & CLONE_NEWNS);
+	j->tmp = j->tmp && (j->clone_flags & CLONE_NEWNS);
+	if (j->clone_flags & CLONE_NEWNS) {
+		errors += parse_root(ld, who, s, j);
+		if (errors == 0)
+			errors += parse_binds(ld, who, s, j);
+	}
+	errors += parse_caps(ld, who, config_setting_get_member(s, "caps"), j);
+	errors += parse_seccomp(ld, who, config_setting_get_member(s, "seccomp"), j);
+	if (errors == 0)
+		errors += check_consistent(ld, who, s, j, sc);
+	if (errors == 0 && sc->server && (j->clone_flags & CLONE_NEWNS))
+		errors += check_server(ld, s, svcwho, j, sc->server);
+	if (errors == 0)
+		errors += try_jail(ld, who, s, j);
+	return errors;
+}
