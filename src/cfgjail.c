@@ -1,7 +1,8 @@
 /*
  * The "jail" group of a service (or the default of the "sockd" section):
  * namespaces, the root and its binds, /tmp, capabilities, no_new_privs
- * and the syscall filter, resolved at load time into struct jail_conf.
+ * and the syscall filter (cfgseccomp.c), resolved at load time into
+ * struct jail_conf.
  * Paths are checked on disk, syscall names with libseccomp, and the whole
  * jail is tried once in a child, so whatever this kernel or this user
  * cannot do is an error naming the key, never a weaker jail. The filter
@@ -40,14 +41,6 @@ static const struct keyspec jail_keys[] = {
 	{ NULL, 0 }
 };
 
-static const struct keyspec seccomp_keys[] = {
-	{ "defaults", K_BOOL },
-	{ "allow", K_STRINGS },
-	{ "deny", K_STRINGS },
-	{ "action", K_STRING },
-	{ NULL, 0 }
-};
-
 static const struct {
 	const char *name;
 	int flag;
@@ -71,30 +64,6 @@ static const char *const cap_names[] = { "chown", "dac_override",
     "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend",
     "audit_read", "perfmon", "bpf", "checkpoint_restore" };
 #define NCAPS (int)(sizeof(cap_names) / sizeof(cap_names[0]))
-
-/*
- * What a jailed handler never needs: loading kernel code, mounting,
- * tracing, new namespaces, the clock, keys, rebooting. Names this
- * architecture lacks are skipped.
- */
-static const char *const default_deny[] = { "init_module", "finit_module",
-    "delete_module", "kexec_load", "kexec_file_load", "bpf", "ptrace",
-    "process_vm_readv", "process_vm_writev", "mount", "umount2",
-    "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsconfig",
-    "fsmount", "fspick", "mount_setattr", "unshare", "setns", "reboot",
-    "swapon", "swapoff", "acct", "settimeofday", "clock_settime",
-    "clock_adjtime", "adjtimex", "syslog", "keyctl", "add_key",
-    "request_key", "perf_event_open", "userfaultfd", "open_by_handle_at",
-    "name_to_handle_at", "quotactl", "iopl", "ioperm", "sethostname",
-    "setdomainname", "vhangup", "lookup_dcookie", "uselib", "nfsservctl" };
-
-static const struct {
-	const char *name;
-	int err;
-} errno_names[] = {
-	{ "EPERM", EPERM }, { "EACCES", EACCES }, { "ENOSYS", ENOSYS },
-	{ "EINVAL", EINVAL }, { "EOPNOTSUPP", EOPNOTSUPP },
-};
 
 void
 cfgjail_free(struct jail_conf *j)
@@ -373,147 +342,6 @@ parse_caps(struct loader *ld, const char *who, const config_setting_t *s,
 	return errors;
 }
 
-/* "kill" or an errno name, as a libseccomp action; 0 after an error. */
-static uint32_t
-seccomp_action(struct loader *ld, const char *who, const config_setting_t *grp)
-{
-	config_setting_t *s = grp ? config_setting_get_member(grp, "action") : NULL;
-	const char *a = s ? config_setting_get_string(s) : "EPERM";
-
-	if (strcmp(a, "kill") == 0)
-		return SCMP_ACT_KILL_PROCESS;
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
-		if (strcmp(a, errno_names[i].name) == 0)
-			return SCMP_ACT_ERRNO(errno_names[i].err);
-	cfgkeys_error(ld, s, who, "seccomp: action: \"%s\" is not \"kill\" or one "
-	    "of EPERM, EACCES, ENOSYS, EINVAL, EOPNOTSUPP", a);
-	return 0;
-}
-
-static bool
-is_default_deny(const char *name)
-{
-	for (size_t i = 0; i < sizeof(default_deny) / sizeof(default_deny[0]); i++)
-		if (strcmp(name, default_deny[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The rules of list s (allow or deny) into ctx; returns the errors. */
-static unsigned
-add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx,
-    const config_setting_t *s, bool allow, bool defaults, uint32_t action)
-{
-	unsigned errors = 0;
-
-	for (int i = 0; s && i < config_setting_length(s); i++) {
-		const char *name = config_setting_get_string_elem(s, i);
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		int nr = seccomp_syscall_resolve_name(name), r;
-		if (nr == __NR_SCMP_ERROR) {
-			cfgkeys_error(ld, e, who, "seccomp: %s: \"%s\" is not a "
-			    "system call of this architecture", allow ? "allow" : "deny",
-			    name);
-			errors++;
-		} else if (allow && defaults && is_default_deny(name)) {
-			cfgkeys_error(ld, e, who, "seccomp: allow: \"%s\" is on the "
-			    "default deny list (set defaults = false to allow it)", name);
-			errors++;
-		} else if (!allow && strcmp(name, "execve") == 0) {
-			cfgkeys_error(ld, e, who, "seccomp: deny: execve: the "
-			    "handler could not start");
-			errors++;
-		} else if ((r = seccomp_rule_add(ctx, allow ? SCMP_ACT_ALLOW : action,
-		    nr, 0)) < 0 && r != -EEXIST) {
-			cfgkeys_error(ld, e, who, "seccomp: \"%s\": %s", name,
-			    strerror(-r));
-			errors++;
-		}
-	}
-	return errors;
-}
-
-/* The compiled filter, read back from libseccomp's BPF export. */
-static int
-export_filter(scmp_filter_ctx ctx, struct jail_conf *j)
-{
-	int fd = memfd_create("sockd-seccomp", MFD_CLOEXEC), rc = -1;
-	off_t len;
-
-	if (fd == -1)
-		return -1;
-	if (seccomp_export_bpf(ctx, fd) == 0 && (len = lseek(fd, 0, SEEK_END)) > 0 &&
-	    len % sizeof(struct sock_filter) == 0 &&
-	    len / sizeof(struct sock_filter) <= 0xffff &&
-	    (j->filter = malloc(len)) != NULL &&
-	    pread(fd, j->filter, len, 0) == len) {
-		j->filter_len = len / sizeof(struct sock_filter);
-		rc = 0;
-	}
-	close(fd);
-	return rc;
-}
-
-/*
- * A deny list (the defaults, plus deny) with everything else allowed, or an
- * allow list (plus execve, which the filter must let through) with
- * everything else denied. No filter at all only with defaults = false and
- * no list.
- */
-static unsigned
-parse_seccomp(struct loader *ld, const char *who, const config_setting_t *grp,
-    struct jail_conf *j)
-{
-	config_setting_t *allow = grp ? config_setting_get_member(grp, "allow") : NULL;
-	config_setting_t *deny = grp ? config_setting_get_member(grp, "deny") : NULL;
-	bool defaults = true;
-	uint32_t action;
-	scmp_filter_ctx ctx;
-	unsigned errors = 0;
-
-	if (grp && (errors = cfgkeys_check(ld, grp, seccomp_keys, NULL, who)) != 0)
-		return errors;
-	cfgkeys_bool(grp, "defaults", &defaults);
-	if ((action = seccomp_action(ld, who, grp)) == 0)
-		return 1;
-	if (allow && deny) {
-		cfgkeys_error(ld, deny, who, "seccomp: set allow or deny, not both");
-		return 1;
-	}
-	if (!defaults && !allow && !deny && !j->no_sockets)
-		return 0;
-	if ((ctx = seccomp_init(allow ? action : SCMP_ACT_ALLOW)) == NULL)
-		return 1;
-	if (allow)
-		errors += seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    seccomp_syscall_resolve_name("execve"), 0) < 0;
-	for (size_t i = 0; !allow && defaults &&
-	    i < sizeof(default_deny) / sizeof(default_deny[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(default_deny[i]);
-		if (nr != __NR_SCMP_ERROR)
-			errors += seccomp_rule_add(ctx, action, nr, 0) < 0;
-	}
-	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL,
-	    defaults,
-	    action);
-	if (j->no_sockets && !allow)
-		errors += seccomp_rule_add(ctx, action,
-		    seccomp_syscall_resolve_name("socket"), 0) < 0;
-	for (int i = 0; j->no_sockets && allow &&
-	    i < config_setting_length(allow); i++)
-		if (strcmp(config_setting_get_string_elem(allow, i), "socket") == 0) {
-			cfgkeys_error(ld, config_setting_get_elem(allow, i), who,
-			    "seccomp: allow: \"socket\" with no_sockets = true");
-			errors++;
-		}
-	if (errors == 0 && export_filter(ctx, j) == -1) {
-		cfgkeys_error(ld, grp, who, "seccomp: cannot compile the filter");
-		errors++;
-	}
-	seccomp_release(ctx);
-	return errors;
-}
-
 /* The first namespace of flags this kernel refuses to make for us, or NULL. */
 static const char *
 refused_namespace(int flags, int *err)
@@ -741,7 +569,8 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 			errors += parse_binds(ld, who, s, j);
 	}
 	errors += parse_caps(ld, who, config_setting_get_member(s, "caps"), j);
-	errors += parse_seccomp(ld, who, config_setting_get_member(s, "seccomp"), j);
+	errors += cfgseccomp_parse(ld, who, config_setting_get_member(s, "seccomp"),
+	    j);
 	if (errors == 0)
 		errors += check_consistent(ld, who, s, j, sc);
 	if (errors == 0 && sc->server && (j->clone_flags & CLONE_NEWNS))

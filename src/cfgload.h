@@ -102,6 +102,9 @@ unsigned cfgsockopt_parse(struct loader *, const config_setting_t *grp,
 unsigned cfgjail_parse(struct loader *, const config_setting_t *s, bool own,
     const char *who, struct svc_conf *);
 void cfgjail_free(struct jail_conf *);
+/* cfgseccomp.c: a jail's "seccomp" group, compiled into j's filter. */
+unsigned cfgseccomp_parse(struct loader *, const char *who,
+    const config_setting_t *grp, struct jail_conf *j);
 
 /* cfgservice.c: one service section, and the rules across services. */
 unsigned cfgservice_parse(struct loader *, const config_setting_t *grp,

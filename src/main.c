@@ -93,6 +93,32 @@ load(const char *path)
 	return cfg;
 }
 
+/* -t: the summary, and the hand-over format an upgrade checks for. */
+static int
+test_only(struct config *cfg)
+{
+	printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
+	    cfg->nsvcs, cfg->nenabled);
+	upgrade_print_format();
+	config_unref(cfg);
+	return 0;
+}
+
+static int
+open_pidfile(struct pidfile *pf, const char *path)
+{
+	pid_t holder;
+
+	if (pidfile_open(pf, path, &holder) == 0)
+		return 0;
+	if (holder > 0)
+		log_warnx("pidfile %s is locked by pid %ld: already running?",
+		    path, (long)holder);
+	else
+		log_warn("pidfile %s", path);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,7 +127,6 @@ main(int argc, char **argv)
 	struct sockd sd = { .cli_log_level = -1 };
 	struct pidfile pf = { .fd = -1 };
 	const char *pidpath;
-	pid_t holder;
 	int rc = 1, upgraded;
 
 	parse_options(argc, argv, &o);
@@ -116,13 +141,8 @@ main(int argc, char **argv)
 	free(conf);
 	if (cfg == NULL)
 		return 1;
-	if (o.test) {
-		printf("sockd: %s: OK, %zu services (%zu enabled)\n", cfg->path,
-		    cfg->nsvcs, cfg->nenabled);
-		upgrade_print_format();
-		config_unref(cfg);
-		return 0;
-	}
+	if (o.test)
+		return test_only(cfg);
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
 	upgrade_init(&sd);
 	/* The new image of an upgrade in place (SIGUSR2): already a daemon. */
@@ -130,14 +150,8 @@ main(int argc, char **argv)
 		goto out;
 
 	pidpath = o.pidfile ? o.pidfile : cfg->global.pidfile;
-	if (pidpath && pidfile_open(&pf, pidpath, &holder) == -1) {
-		if (holder > 0)
-			log_warnx("pidfile %s is locked by pid %ld: already running?",
-			    pidpath, (long)holder);
-		else
-			log_warn("pidfile %s", pidpath);
+	if (pidpath && open_pidfile(&pf, pidpath) == -1)
 		goto out;
-	}
 	/* Every socket is bound while errors can still reach the terminal. */
 	if (master_open(&sd, cfg) == -1)
 		goto out_master;
