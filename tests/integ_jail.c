@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,76 @@ jail_skip(void)
 	return why;
 }
 
+/*
+ * The probe the jails run. A jail with tmp = true hides the host's /tmp,
+ * so when the tree is under /tmp (a clone there) the probe is copied once,
+ * by the runner before it forks any test, to a directory under /var/tmp
+ * that the process which made it removes when it exits.
+ */
+static char jprobe_dir[64];
+static pid_t jprobe_owner;
+
+static void
+jprobe_remove(void)
+{
+	char p[128];
+
+	if (getpid() != jprobe_owner)
+		return;
+	snprintf(p, sizeof(p), "%s/probe", jprobe_dir);
+	(void)unlink(p);
+	(void)rmdir(jprobe_dir);
+}
+
+static bool
+copy_file(const char *from, const char *to)
+{
+	char data[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
+	ssize_t n = -1;
+
+	if (in != -1 && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0755)) != -1)
+		while ((n = read(in, data, sizeof(data))) > 0)
+			if (write(out, data, n) != n) {
+				n = -1;
+				break;
+			}
+	if (in != -1)
+		close(in);
+	if (out != -1 && close(out) == -1)
+		n = -1;
+	return n == 0;
+}
+
+static const char *
+jprobe(void)
+{
+	static char path[128];
+	const char *probe = it_probe();
+
+	if (strncmp(probe, "/tmp/", 5) != 0)
+		return probe;
+	if (jprobe_dir[0] == '\0') {
+		snprintf(jprobe_dir, sizeof(jprobe_dir), "/var/tmp/sockd-jail.XXXXXX");
+		if (mkdtemp(jprobe_dir) == NULL || chmod(jprobe_dir, 0755) == -1)
+			return probe;
+		jprobe_owner = getpid();
+		atexit(jprobe_remove);
+		snprintf(path, sizeof(path), "%s/probe", jprobe_dir);
+		if (!copy_file(probe, path))
+			return probe;
+	}
+	return path;
+}
+
 /* The directory of the probe, which the jails bind. */
 static const char *
 probe_dir(void)
 {
 	static char dir[4096];
 
-	snprintf(dir, sizeof(dir), "%s", it_probe());
+	snprintf(dir, sizeof(dir), "%s", jprobe());
 	*strrchr(dir, '/') = '\0';
 	return dir;
 }
@@ -105,7 +169,7 @@ start_jail(uint16_t port, const char *args, const char *jail)
 	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = %u;\n"
 	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
 	    "  args = [\"probe\", %s];\n"
-	    "  jail = { %s };\n});\n", port, it_probe(), args, jail));
+	    "  jail = { %s };\n});\n", port, jprobe(), args, jail));
 }
 
 /* One connection's report, up to the env report's "end". */
@@ -347,7 +411,7 @@ START_TEST(jails_leave_nothing)
 	d = it_start(tu_write("sockd.conf", "services = ({ name = \"j\"; "
 	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
 	    "args = [\"probe\", \"env\", \"%s\"]; jail = { bind = [\"/usr\"]; }; });\n",
-	    port, it_probe(), tag));
+	    port, jprobe(), tag));
 	fdsbase = tu_count_fds(d->pid);
 	ck_assert_int_eq(ns_fds(d->pid, "mnt:["), 1);
 	ck_assert_int_eq(ns_fds(d->pid, "net:["), 0);
@@ -443,7 +507,7 @@ START_TEST(global_jail_is_default)
 	    "   server = \"%s\"; args = [\"probe\", \"jail\"];\n"
 	    "   jail = { namespaces = [\"pid\", \"mount\", \"net\"]; }; },\n"
 	    " { name = \"e\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";\n"
-	    "   builtin = \"echo\"; }\n);\n", p1, it_probe(), p2, it_probe(), p3));
+	    "   builtin = \"echo\"; }\n);\n", p1, jprobe(), p2, jprobe(), p3));
 	r = ask(d, p1);
 	expect_line(r, "pid=1");
 	expect_line(r, "jail:rootwrite=EROFS");
@@ -472,7 +536,7 @@ START_TEST(jailed_exec_failure_is_logged)
 	struct daemon *d;
 	int fd;
 
-	snprintf(cmd, sizeof(cmd), "cp %s %s", it_probe(), copy);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", jprobe(), copy);
 	ck_assert_int_eq(system(cmd), 0);
 	d = it_start(tu_write("sockd.conf", "services = ({ name = \"j\"; "
 	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; server = \"%s\"; "
@@ -512,7 +576,7 @@ check_jail(const char *body)
 	const char *conf = tu_write("sockd.conf",
 	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = 7;\n"
 	    "  server = \"%s\";\n"
-	    "  jail = {\n%s\n  };\n});\n", it_probe(), body);
+	    "  jail = {\n%s\n  };\n});\n", jprobe(), body);
 
 	return tu_run(buf, sizeof(buf), "-t", "-f", conf, NULL);
 }
@@ -579,7 +643,7 @@ START_TEST(refused_namespace_is_load_error)
 {
 	const char *conf = tu_write("sockd.conf",
 	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = 7;\n"
-	    "  server = \"%s\";\n  jail = { };\n});\n", it_probe());
+	    "  server = \"%s\";\n  jail = { };\n});\n", jprobe());
 	const char *out = it_tmp("out");
 	int status;
 	pid_t pid = fork();
@@ -623,6 +687,8 @@ jail_suite(void)
 	Suite *s = suite_create("jail");
 	TCase *tc;
 	const char *why = jail_skip();
+
+	(void)jprobe();		/* copied now, before the tests fork */
 
 	tc = tcase_create("inside");
 	tcase_set_timeout(tc, IT_TIMEOUT);
