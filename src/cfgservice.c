@@ -443,7 +443,8 @@ cfgservice_check_unique(struct loader *ld)
 		return 1;
 	}
 	/* In the order of the file, as a walk over every pair would. */
-	qsort(v, n, sizeof(*v), by_report);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_report);
 	for (size_t k = 0; k < n; k++) {
 		struct svc_conf *a = &cfg->svcs[v[k].a], *b = &cfg->svcs[v[k].b];
 		bool same = a->name && b->name && strcmp(a->name, b->name) == 0;
