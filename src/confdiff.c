@@ -14,6 +14,8 @@
 
 #include "builtin.h"
 #include "confdiff.h"
+#include "jail.h"
+#include "sockopt.h"
 
 /* Appends to a value, cutting it with "..." when it is full. */
 static void __attribute__((format(printf, 2, 3)))
@@ -252,11 +254,10 @@ static void
 diff_identity(struct confdiff *d, const struct svc_conf *a,
     const struct svc_conf *b)
 {
-	static const char *const protos[] = { "tcp", "udp" };
 	static const char *const stderrs[] = { "log", "null", "inherit" };
 
 	diff_str(d, "name", a->name, b->name);
-	diff_str(d, "protocol", protos[a->proto], protos[b->proto]);
+	diff_str(d, "protocol", svc_proto_name(a->proto), svc_proto_name(b->proto));
 	diff_addrs(d, a, b);
 	diff_uint(d, "port", a->port, b->port);
 	diff_bool(d, "v6only", a->v6only, b->v6only);
@@ -271,6 +272,124 @@ diff_identity(struct confdiff *d, const struct svc_conf *a,
 	diff_opt_int(d, "uid", a->set_ids, (int)a->uid, b->set_ids, (int)b->uid, "%d");
 	diff_opt_int(d, "group", a->set_ids, (int)a->gid, b->set_ids, (int)b->gid,
 	    "%d");
+}
+
+static bool
+idlist_has(const struct idlist *l, unsigned id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == id)
+			return true;
+	return false;
+}
+
+static void
+idlist_value(char *v, const struct idlist *l)
+{
+	if (!l->set) {
+		vput(v, "unset");
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		vput(v, "%s%u", i ? "," : "", l->v[i]);
+}
+
+/* Lists of uids or gids, as sets. */
+static void
+diff_idlist(struct confdiff *d, const char *key, const struct idlist *a,
+    const struct idlist *b)
+{
+	struct confdiff_key *k;
+	bool same = a->set == b->set && a->n == b->n;
+
+	for (size_t i = 0; same && i < a->n; i++)
+		same = idlist_has(b, a->v[i]);
+	if (!same && (k = add(d, key)) != NULL) {
+		idlist_value(k->old, a);
+		idlist_value(k->new, b);
+	}
+}
+
+/* protocol "unix": the socket file and who may connect. */
+static void
+diff_unix(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+{
+	diff_str(d, "address", a->unix_path, b->unix_path);
+	diff_opt_int(d, "socket_mode", a->unix_mode != -1, a->unix_mode,
+	    b->unix_mode != -1, b->unix_mode, "%04o");
+	diff_opt_int(d, "socket_user", a->unix_uid != (uid_t)-1, (int)a->unix_uid,
+	    b->unix_uid != (uid_t)-1, (int)b->unix_uid, "%d");
+	diff_opt_int(d, "socket_group", a->unix_gid != (gid_t)-1, (int)a->unix_gid,
+	    b->unix_gid != (gid_t)-1, (int)b->unix_gid, "%d");
+	diff_idlist(d, "only_users", &a->only_users, &b->only_users);
+	diff_idlist(d, "no_users", &a->no_users, &b->no_users);
+	diff_idlist(d, "only_groups", &a->only_groups, &b->only_groups);
+	diff_idlist(d, "no_groups", &a->no_groups, &b->no_groups);
+}
+
+/* Socket options and the PROXY protocol. */
+static void
+diff_sockets(struct confdiff *d, const struct svc_conf *a,
+    const struct svc_conf *b)
+{
+	const struct sockopts *x = &a->so, *y = &b->so;
+
+	diff_bool(d, "keepalive", x->keepalive, y->keepalive);
+	diff_uint(d, "keepalive_idle", x->keepidle, y->keepidle);
+	diff_uint(d, "keepalive_interval", x->keepintvl, y->keepintvl);
+	diff_uint(d, "keepalive_count", x->keepcnt, y->keepcnt);
+	diff_bool(d, "nodelay", x->nodelay, y->nodelay);
+	diff_uint(d, "defer_accept", x->defer_accept, y->defer_accept);
+	diff_uint(d, "fastopen", x->fastopen, y->fastopen);
+	diff_uint(d, "rcvbuf", x->rcvbuf, y->rcvbuf);
+	diff_uint(d, "sndbuf", x->sndbuf, y->sndbuf);
+	diff_bool(d, "reuseport", x->reuseport, y->reuseport);
+	diff_bool(d, "freebind", x->freebind, y->freebind);
+	diff_str(d, "interface", x->interface[0] ? x->interface : NULL,
+	    y->interface[0] ? y->interface : NULL);
+	diff_bool(d, "listen_fds", a->listen_fds, b->listen_fds);
+	diff_uint(d, "proxy_protocol", a->proxy_protocol, b->proxy_protocol);
+	diff_acl(d, "proxy_from", &a->proxy_from, &b->proxy_from);
+	diff_uint(d, "proxy_timeout", a->proxy_timeout, b->proxy_timeout);
+}
+
+static bool
+binds_equal(const struct jail_conf *a, const struct jail_conf *b)
+{
+	if (a->nbinds != b->nbinds)
+		return false;
+	for (size_t i = 0; i < a->nbinds; i++)
+		if (strcmp(a->binds[i].src, b->binds[i].src) != 0 ||
+		    strcmp(a->binds[i].dst, b->binds[i].dst) != 0 ||
+		    a->binds[i].rw != b->binds[i].rw)
+			return false;
+	return true;
+}
+
+/* What a jail isolates, as its configuration says (not its live handles). */
+static bool
+jail_equal(const struct jail_conf *a, const struct jail_conf *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->clone_flags == b->clone_flags && a->proc == b->proc &&
+	    a->tmp == b->tmp && strcmp(a->root ? a->root : "",
+	    b->root ? b->root : "") == 0 && binds_equal(a, b) &&
+	    a->no_new_privs == b->no_new_privs && a->caps == b->caps &&
+	    a->no_sockets == b->no_sockets && a->filter_len == b->filter_len &&
+	    (a->filter_len == 0 || memcmp(a->filter, b->filter,
+	    a->filter_len * sizeof(*a->filter)) == 0);
+}
+
+static void
+diff_jail(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+{
+	struct confdiff_key *k;
+
+	if (!jail_equal(a->jail, b->jail) && (k = add(d, "jail")) != NULL) {
+		vput(k->old, "%s", a->jail ? "set" : "unset");
+		vput(k->new, "%s", b->jail ? (a->jail ? "changed" : "set") : "unset");
+	}
 }
 
 size_t
@@ -298,6 +417,9 @@ confdiff_services(const struct svc_conf *a, const struct svc_conf *b,
 	diff_opt_int(d, "umask", a->umask != -1, a->umask, b->umask != -1, b->umask,
 	    "%03o");
 	diff_str(d, "chdir", a->chdir, b->chdir);
+	diff_unix(d, a, b);
+	diff_sockets(d, a, b);
+	diff_jail(d, a, b);
 	return d->n;
 }
 

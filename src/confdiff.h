@@ -12,7 +12,7 @@
 
 /* A value longer than this is cut and ends in "...". */
 #define CONFDIFF_VALUE_MAX 96
-#define CONFDIFF_MAX 40
+#define CONFDIFF_MAX 64
 
 struct confdiff_key {
 	const char *key;

@@ -94,6 +94,24 @@ START_TEST(server_args_env)
 END_TEST
 
 /* A value too long for the line is cut, visibly. */
+/* The keys of the later capabilities: unix, sockets, PROXY, jail. */
+START_TEST(later_keys)
+{
+	ck_assert_uint_eq(compare("{ name = \"u\"; protocol = \"unix\"; address = "
+	    "\"/tmp/a.sock\"; builtin = \"echo\"; }", "{ name = \"u\"; protocol = "
+	    "\"unix\"; address = \"/tmp/b.sock\"; builtin = \"echo\"; "
+	    "socket_mode = \"0600\"; only_users = [\"0\"]; }"), 3);
+	ck_assert_str_eq(keys, "address,socket_mode,only_users");
+	ck_assert_ptr_nonnull(strstr(text, "socket_mode unset -> 0600"));
+	ck_assert(compare("{ name = \"u\"; protocol = \"unix\"; address = "
+	    "\"/tmp/a.sock\"; builtin = \"echo\"; }", ECHO("")) >= 3);
+	ck_assert_msg(strstr(text, "protocol \"unix\" -> \"tcp\""), "%s", text);
+	ck_assert_uint_eq(compare(ECHO(""), ECHO("keepalive = true; nodelay = true;"
+	    " proxy_protocol = \"v2\"; proxy_from = \"10.0.0.1\";")), 4);
+	ck_assert_str_eq(keys, "keepalive,nodelay,proxy_protocol,proxy_from");
+}
+END_TEST
+
 START_TEST(long_values_cut)
 {
 	char big[600], svc[1024];
@@ -119,6 +137,7 @@ confdiff_suite(void)
 	tcase_add_test(tc, identity_and_lists);
 	tcase_add_test(tc, server_args_env);
 	tcase_add_test(tc, long_values_cut);
+	tcase_add_test(tc, later_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
