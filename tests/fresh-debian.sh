@@ -218,7 +218,7 @@ newcomer() {
 	else
 		runlog=$CACHE/$who.run1.log
 	fi
-	if wait_for "ready: 4 services" 900 "$runlog"; then
+	if wait_for "ready: 5 services" 900 "$runlog"; then
 		step "$who: make run reaches ready" OK \
 		    "$(grep -c '' "$runlog") lines of output, $(grep -c '^Unpacking\|^Setting up' "$runlog") of them dpkg's"
 		ask_services "$who"
@@ -254,7 +254,7 @@ installed() {
 	fi
 	setsid chroot "$root" /usr/sbin/sockd -F >"$CACHE/installed.log" 2>&1 </dev/null &
 	run_pgid=$!
-	if wait_for "ready: 4 services" 20 "$CACHE/installed.log"; then
+	if wait_for "ready: 5 services" 20 "$CACHE/installed.log"; then
 		out=$(in_root root "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; printf \"Michael\\nexit\\n\" >&3; cat <&3'")
 		[ "$out" = $'Welcome!\nHello, Michael!' ] &&
 		    step "root: /usr/sbin/sockd on /etc/sockd.conf serves hello-tcp" OK ||
