@@ -192,7 +192,8 @@ bench: all $(BENCH_BINS)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
-           -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+           -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+           -DSOCKD_VERSION='"$(VERSION)"'
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
 	  $(SECCOMP_LIBS)
