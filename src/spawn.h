@@ -44,7 +44,7 @@ struct spawner {
 /* The steps of a child's set-up, in their order, for the error report. */
 enum spawn_step { SPAWN_OK, SPAWN_UNSHARE, SPAWN_DUP2, SPAWN_RLIMIT,
     SPAWN_NICE, SPAWN_GROUPS, SPAWN_SETGID, SPAWN_SETUID, SPAWN_KEEP_ROOT,
-    SPAWN_CHDIR, SPAWN_SESSION, SPAWN_EXEC,
+    SPAWN_CHDIR, SPAWN_GROUP, SPAWN_EXEC,
     /* A jailed child's own steps (jail.h), around the ones above. */
     SPAWN_JAIL_USERNS, SPAWN_JAIL_MOUNT, SPAWN_JAIL_PIVOT, SPAWN_JAIL_CAPS,
     SPAWN_JAIL_NNP, SPAWN_JAIL_SECCOMP, SPAWN_JAIL_NET };

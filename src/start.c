@@ -62,11 +62,10 @@ start_renew_errlog(struct sockd *sd, struct service *svc)
 }
 
 /*
- * Handlers lead their own process groups (spawn.c: new_session()), so the
- * whole group is signalled: what a handler started goes with it. As a
- * session leader a handler cannot leave its group; a child that has no
- * group yet (a built-in not yet past its setsid(), or one whose set-up
- * failed) is signalled alone.
+ * Handlers lead their own process groups (spawn.c: new_group()), so the
+ * whole group is signalled: what a handler started goes with it. A child
+ * that has no group of its own (not yet past its setpgid(), whose set-up
+ * failed, or that left it) is signalled alone.
  */
 void
 start_kill(const struct child *ch, int sig)

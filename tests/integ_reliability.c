@@ -1,6 +1,6 @@
 /*
  * Integration: what a handler or a client must not be able to do to the
- * daemon or hold it to. Handlers in their own sessions, and every process
+ * daemon or hold it to. Handlers in their own process groups, and every process
  * group ended with its handler; no datagram loop through an exec'd UDP
  * service; no built-in child held by a client that never reads; handlers
  * left running by shutdown = "leave" keep a reader for their stderr.

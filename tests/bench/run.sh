@@ -618,9 +618,8 @@ report() {
 	    "loadgen: $upgrade_line (max_us is the longest connection)."
 	echo
 	echo "sockd master after the run: VmRSS ${rss_sockd} kB, VmHWM ${hwm_sockd} kB" \
-	    "(ref-vfork VmHWM ${hwm_ref} kB); ${CASES:+cases $CASES, no }$IDLE idle clients;" \
-	    "benchmark took $(( t_end - t_start )) s."
-	    "(ref-vfork VmHWM ${hwm_ref} kB); ${idle_rounds:+$IDLE idle clients; }benchmark took $(( t_end - t_start )) s."
+	    "(ref-vfork VmHWM ${hwm_ref} kB); ${CASES:+cases $CASES; }" \
+	    "${idle_rounds:+$IDLE idle clients; }benchmark took $(( t_end - t_start )) s."
 } > "$tmp/results.md"
 cat "$tmp/results.md"
 [ -z "$OUT" ] || cp "$tmp/results.md" "$OUT"
