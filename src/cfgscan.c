@@ -179,6 +179,15 @@ include_path(const struct cfgscan *sc, const char *name)
 	return p;
 }
 
+/* Past the spaces and tabs at p, never past eol (the text has no NUL). */
+static const char *
+skip_blanks(const char *p, const char *eol)
+{
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 /*
  * An @include line that libconfig would act on (it matches
  * ^[ \t]*@include[ \t]+" whatever the state). In code it is replaced by
@@ -190,7 +199,7 @@ static bool
 lex_include(struct lexer *lx, const char *line, const char *eol,
     struct scanbuf *out)
 {
-	const char *p = line + strspn(line, " \t"), *q, *end;
+	const char *p = skip_blanks(line, eol), *q, *end;
 	const char *copy;
 	char *name, *path;
 	size_t n;
@@ -200,7 +209,7 @@ lex_include(struct lexer *lx, const char *line, const char *eol,
 	q = p + 8;
 	if (q == eol || (*q != ' ' && *q != '\t'))
 		return false;
-	q += strspn(q, " \t");
+	q = skip_blanks(q, eol);
 	if (q >= eol || *q != '"')
 		return false;
 	if (lx->state == LEX_STRING) {
@@ -388,6 +397,7 @@ read_text(struct cfgscan *sc, const char *path, const char *shown,
 		goto fail;
 	}
 	close(fd);
+	text[len] = '\0';	/* room for it: len <= st_size */
 	*lenp = len;
 	return text;
 too_big:
