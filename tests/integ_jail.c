@@ -67,27 +67,6 @@ jprobe_remove(void)
 	(void)rmdir(jprobe_dir);
 }
 
-static bool
-copy_file(const char *from, const char *to)
-{
-	char data[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
-	ssize_t n = -1;
-
-	if (in != -1 && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0755)) != -1)
-		while ((n = read(in, data, sizeof(data))) > 0)
-			if (write(out, data, n) != n) {
-				n = -1;
-				break;
-			}
-	if (in != -1)
-		close(in);
-	if (out != -1 && close(out) == -1)
-		n = -1;
-	return n == 0;
-}
-
 static const char *
 jprobe(void)
 {
@@ -103,7 +82,7 @@ jprobe(void)
 		jprobe_owner = getpid();
 		atexit(jprobe_remove);
 		snprintf(path, sizeof(path), "%s/probe", jprobe_dir);
-		if (!copy_file(probe, path))
+		if (tu_copy_prog(probe, path) == -1)
 			return probe;
 	}
 	return path;

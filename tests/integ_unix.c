@@ -17,42 +17,12 @@
 
 #include "integ_util.h"
 
-static socklen_t
-sun_of(const char *path, struct sockaddr_un *sun)
-{
-	size_t n = strlen(path);
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, n);
-	if (path[0] == '@')
-		sun->sun_path[0] = '\0';
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
-	    (path[0] == '@' ? 0 : 1));
-}
-
-/* A connected stream socket to path ("@name": abstract), or -1. */
-static int
-unix_connect(const char *path)
-{
-	struct sockaddr_un sun;
-	socklen_t len = sun_of(path, &sun);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	if (connect(fd, (struct sockaddr *)&sun, len) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* A listening socket at path, as another process's would be. */
 static int
 unix_listen(const char *path)
 {
 	struct sockaddr_un sun;
-	socklen_t len = sun_of(path, &sun);
+	socklen_t len = it_unix_addr(path, &sun);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	ck_assert_int_ge(fd, 0);
@@ -65,7 +35,7 @@ unix_listen(const char *path)
 static void
 ask(const char *path, char *buf, size_t len)
 {
-	int fd = unix_connect(path);
+	int fd = it_unix_connect(path);
 
 	ck_assert_msg(fd >= 0, "connect %s: %s", path, strerror(errno));
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
@@ -126,7 +96,7 @@ START_TEST(handler_gets_peer_credentials)
 
 	/* A built-in on an abstract name. */
 	snprintf(abstract, sizeof(abstract), "@sockd-it-%ld", (long)getpid());
-	ck_assert((fd = unix_connect(abstract)) >= 0);
+	ck_assert((fd = it_unix_connect(abstract)) >= 0);
 	it_send(fd, "ping\n");
 	ck_assert_int_eq(it_read_n(fd, buf, 5, IT_WAIT), 5);
 	ck_assert(memcmp(buf, "ping\n", 5) == 0);
@@ -189,7 +159,7 @@ START_TEST(per_source_counts_per_uid)
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(q), 0);
 	if ((holder = fork()) == 0) {
-		int fd = unix_connect(path);
+		int fd = it_unix_connect(path);
 
 		char line[64];
 		close(q[1]);
@@ -250,7 +220,7 @@ START_TEST(stale_file_replaced_live_one_refused)
 	ck_assert_int_ne(tu_run(out, sizeof(out), "-F", "-f", conf, NULL), 0);
 	ck_assert_msg(strstr(out, "unix ") && strstr(out, path) &&
 	    strstr(out, "another process listens there"), "%s", out);
-	ck_assert((c = unix_connect(path)) >= 0);
+	ck_assert((c = it_unix_connect(path)) >= 0);
 	ck_assert_int_ge(accept(fd, NULL, NULL), 0);
 	close(c);
 	close(fd);

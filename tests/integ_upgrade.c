@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "integ_util.h"
@@ -289,17 +288,12 @@ END_TEST
 static bool
 unix_echoes(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = it_unix_connect(path);
 	char buf[8];
 	bool ok;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (fd != -1)
-			close(fd);
+	if (fd == -1)
 		return false;
-	}
 	it_send(fd, "hi\n");
 	ok = it_read_n(fd, buf, 3, IT_WAIT) == 3 && memcmp(buf, "hi\n", 3) == 0;
 	close(fd);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -130,5 +131,11 @@ bool it_no_zombies(pid_t daemon, int ms);
 
 /* Local time from "Www Mmm dd hh:mm:ss yyyy"; -1 if it does not parse. */
 time_t it_parse_ctime(const char *s);
+
+struct sockaddr_un;
+/* The address of a UNIX socket at path ("@name": abstract), and its length. */
+socklen_t it_unix_addr(const char *path, struct sockaddr_un *);
+/* A connected stream socket to path ("@name": abstract), or -1. */
+int it_unix_connect(const char *path);
 
 #endif

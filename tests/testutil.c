@@ -181,9 +181,8 @@ unstage(void)
 	}
 }
 
-/* Copies src to dst with mode 755; -1 on failure. */
-static int
-copy_prog(const char *src, const char *dst)
+int
+tu_copy_prog(const char *src, const char *dst)
 {
 	char buf[65536];
 	ssize_t n = 0;
@@ -223,7 +222,7 @@ stage_progs(void)
 		char dst[PATH_MAX * 2];
 		snprintf(top, sizeof(top), "%s", tu_path(nobody_progs[i]));
 		snprintf(dst, sizeof(dst), "%s/%s", dir, nobody_progs[i]);
-		if (copy_prog(top, dst) == -1)
+		if (tu_copy_prog(top, dst) == -1)
 			goto fail;
 	}
 	snprintf(stage, sizeof(stage), "%s", dir);

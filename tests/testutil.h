@@ -90,6 +90,8 @@ const char *tu_root_skip(void);
  * process that made it removes at exit. Otherwise, the reason.
  */
 const char *tu_nobody_skip(void);
+/* Copies the program src to a new file dst, mode 755; -1 on failure. */
+int tu_copy_prog(const char *src, const char *dst);
 /* A fresh temporary directory, removed with everything in it by tu_cleanup(). */
 const char *tu_tmpdir(void);
 void tu_cleanup(void);
