@@ -295,30 +295,25 @@ kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 raw=$tmp/raw
 : > "$raw"
-# One GET /metrics, read to the end by cat: bash's read takes a socket a
-# byte at a time, a read(2) per byte, and that client would eat the CPU the
-# load needs (it cost hello-scraped a sixth of its rate), not sockd.
+# One GET /metrics, read to the end by cat (bash's read would take the
+# socket a byte at a time): for the size and the cost of one scrape.
 scrape() {
 	exec 3<>"/dev/tcp/127.0.0.1/$p_metrics" || return 1
 	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
 	cat <&3 >/dev/null
 	exec 3<&-
 }
-# Scrapes ten times a second until killed.
-scraper() {
-	while :; do
-		scrape || exit 1
-		sleep 0.1
-	done
-}
 # run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
 # A PORT that is a path is a UNIX-domain socket.
 run() {
 	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
 	local scr=
-	# hello-scraped: the hello-c16 load, with /metrics polled meanwhile.
+	# hello-scraped: the hello-c16 load, with /metrics polled ten times a
+	# second by loadgen's scraper, a C loop that costs the machine what a
+	# remote Prometheus would: next to nothing (a shell loop forking cat and
+	# sleep took 3.5% of a core from the load on two cores).
 	if [ "$c" = hello-scraped ]; then
-		scraper &
+		"$lg" scrape 127.0.0.1 "$p_metrics" 100 > "$tmp/scraper.out" &
 		scr=$!
 	fi
 	local host=127.0.0.1
@@ -328,7 +323,8 @@ run() {
 	t1=$(cpu_ns "$pid")
 	if [ -n "$scr" ]; then
 		kill "$scr"
-		wait "$scr" 2>/dev/null || true
+		wait "$scr" || die "the scraper failed: $(cat "$tmp/scraper.out")"
+		line="$line $(cat "$tmp/scraper.out")"
 	fi
 	# Let the last children exit before the next server's turn.
 	sleep 0.2
@@ -349,10 +345,14 @@ round_cases() {
 	local conc
 	for conc in 1 16 128; do
 		echo "hello-c$conc sockd ${spid[sockd]} $p_hello tcp $conc hello"
+		# The scraped run between two plain ones: hello-rerun (the same
+		# as hello-c16) shows how far two runs of one thing differ.
+		if [ "$conc" = 16 ]; then
+			echo "hello-scraped sockd ${spid[sockd]} $p_hello tcp 16 hello"
+			echo "hello-rerun sockd ${spid[sockd]} $p_hello tcp 16 hello"
+		fi
 		echo "hello-c$conc ref-vfork ${spid[ref-vfork]} $p_rvfork tcp $conc hello"
 		echo "hello-c$conc ref-fork ${spid[ref-fork]} $p_rfork tcp $conc hello"
-		[ "$conc" != 16 ] ||
-			echo "hello-scraped sockd ${spid[sockd]} $p_hello tcp 16 hello"
 		if [ "$PEERS" = 1 ]; then
 			echo "hello-c$conc xinetd ${spid[xinetd]} $p_xi tcp $conc hello"
 			echo "hello-c$conc tcpserver ${spid[tcpserver]} $p_ts tcp $conc hello"
@@ -508,6 +508,14 @@ report() {
 				s = s " " a[i] / b[i]
 		return s == "" ? 0 : med(s)
 	}
+	# a[i] / b[i] of every round, as " 0.98 1.01 ...".
+	function ratios(x, y,   a, b, n, i, s) {
+		n = split(x, a, " "); split(y, b, " "); s = ""
+		for (i = 1; i <= n; i++)
+			if (b[i] > 0)
+				s = s sprintf(" %.2f", a[i] / b[i])
+		return s
+	}
 	function med(s,   a, n, i, j, t) {
 		n = split(s, a, " ")
 		for (i = 2; i <= n; i++)
@@ -522,6 +530,10 @@ report() {
 		p50[k] = p50[k] " " val("p50_us")
 		ok[k] += val("ok"); cpu_ns[k] += val("cpu_ns")
 		errs[k] += val("refused") + val("reset") + val("timeout") + val("short") + val("other")
+		if ($1 == "hello-scraped") {
+			runs_sc++; scrapes += val("scrapes"); scrape_bytes = val("scrape_bytes")
+			scrape_failed += val("scrape_failed"); scraper_us += val("scraper_cpu_us")
+		}
 	}
 	END {
 		ref["hello-c1"] = ref["hello-c16"] = ref["hello-c128"] = "ref-vfork"
@@ -530,6 +542,7 @@ report() {
 		# Cases whose reference is another case of sockd.
 		refcase["hello-unix"] = "hello-c16" SUBSEP "sockd"
 		refcase["udp-peer16"] = "udp-wait16" SUBSEP "sockd"
+		refcase["hello-scraped"] = refcase["hello-rerun"] = "hello-c16" SUBSEP "sockd"
 		ref["hello-proxy"] = "sockd"; ref["reuseport"] = "sockd-1"
 		ref["jail-cost"] = "sockd"
 		ref["jailed"] = ref["jailed-net"] = ref["jailed-nosock"] = "bwrap"
@@ -540,7 +553,6 @@ report() {
 			rk = (c in refcase) ? refcase[c] : c SUBSEP ref[c]
 			if (c == idle) rk = "idle-0" SUBSEP s
 			if (c == "idle-0") rk = ""
-			if (c == "hello-scraped") rk = "hello-c16" SUBSEP "sockd"
 			r = med(rates[order[i]]); q = med(p99[order[i]])
 			vs = (rk in rates && rk != order[i]) ? sprintf("%.2f", pmed(rates[order[i]], rates[rk])) : "-"
 			qvs = (rk in rates && rk != order[i] && med(p99[rk]) > 0) ? sprintf("%.2f", pmed(p99[order[i]], p99[rk])) : "-"
@@ -555,6 +567,25 @@ report() {
 			print ""
 			printf "%s: sockd kept %.2f of its rate, ref-vfork beside it %.2f;" \
 			    " the share of sockd itself: %.2f.\n", idle, kept, refkept, kept / refkept
+		}
+		# The scraped load against the noise: in every round, hello-scraped
+		# and hello-rerun over the hello-c16 beside them.
+		c16 = "hello-c16" SUBSEP "sockd"
+		sc = "hello-scraped" SUBSEP "sockd"; rr = "hello-rerun" SUBSEP "sockd"
+		if ((sc in rates) && (rr in rates) && (c16 in rates)) {
+			sm = pmed(rates[sc], rates[c16]); lo = hi = pmed(rates[rr], rates[c16])
+			ns = split(rates[rr], a, " "); split(rates[c16], b, " ")
+			for (j = 1; j <= ns; j++) if (b[j] > 0) {
+				x = a[j] / b[j]; if (x < lo) lo = x; if (x > hi) hi = x
+			}
+			print ""
+			printf "hello-scraped ÷ hello-c16 per round:%s (median %.2f); the noise," \
+			    " hello-rerun ÷ hello-c16 (the same load twice):%s (%.2f to %.2f):" \
+			    " the scraped rate is %s.", ratios(rates[sc], rates[c16]), sm,
+			    ratios(rates[rr], rates[c16]), lo, hi,
+			    (sm >= lo ? "within the noise" : "below the noise")
+			printf " The scraper made %d scrapes of %d bytes (%d failed) using %.1f ms of CPU per run.\n",
+			    scrapes / runs_sc, scrape_bytes, scrape_failed, scraper_us / runs_sc / 1000
 		}
 		# With PEERS=1: sockd over each peer, case by case.
 		for (i = 1; i <= n; i++) {
@@ -588,8 +619,9 @@ report() {
 	echo "musl-gcc is installed, static glibc otherwise; this run's is $shipped."
 	echo "idle-N: the hello rate with N idle clients connected to sockd, each holding a child,"
 	echo "vs none; ref-vfork is measured beside it in both states."
-	echo "hello-scraped: hello-c16 while a client scrapes /metrics ten times a second;"
-	echo "its \"vs ref\" is its rate over sockd's own hello-c16 of the same round."
+	echo "hello-scraped: hello-c16 while loadgen's scraper GETs /metrics ten times a second;"
+	echo "hello-rerun: hello-c16 again, right after it; the \"vs ref\" of both is the rate over"
+	echo "sockd's own hello-c16 of the same round, and the rerun's is the noise."
 	echo "tcp-daytime is driven by two client processes, udp-peer16 and udp-wait16 by 16 (one"
 	echo "peer each), every other case by one. hello-unix: the hello handler over a UNIX-domain"
 	echo "socket, vs hello-c16 (TCP loopback) of sockd; udp-peer16: echo-peer with a process per"
