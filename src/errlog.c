@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "errlog.h"
 #include "log.h"
@@ -328,12 +331,46 @@ errlog_fd(const struct errlog *el)
 	return el->wfd;
 }
 
+/*
+ * Reads the bytes queued now, no more: a reaped handler's last writes are
+ * among them (a write to a stream socket is queued before write returns),
+ * but the pidfd or SIGCHLD can be seen before the socket's readiness.
+ * Bounded by the socket's buffer, whatever live handlers keep writing.
+ * False if the socket ended and el is gone.
+ */
+static bool
+read_queued(struct errlog *el)
+{
+	char buf[ERRLOG_READ];
+	int queued;
+	pid_t pid;
+
+	if (ioctl(el->w.fd, SIOCINQ, &queued) == -1)
+		return true;
+	while (queued > 0) {
+		ssize_t n = read_one(el->w.fd, buf, sizeof(buf), &pid);
+		if (n > 0) {
+			feed(el, pid, buf, n);
+			queued -= n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			errlog_free(el, true);
+			return false;
+		}
+		break;
+	}
+	return true;
+}
+
 void
 errlog_ended(struct errlog *el, pid_t pid)
 {
-	struct part *pt = part_find(el, pid);
+	struct part *pt;
 
-	if (pt)
+	if (!read_queued(el))
+		return;
+	if ((pt = part_find(el, pid)) != NULL)
 		part_flush(el, pt);
 	el->ended[el->ended_next++ % ERRLOG_ENDED] = pid;
 }

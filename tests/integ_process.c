@@ -775,6 +775,47 @@ START_TEST(handler_stderr_interleaved)
 }
 END_TEST
 
+/*
+ * A handler's last words are read before its end is handled: the master
+ * is stopped while six handlers finish their lines and exit, so on waking
+ * it finds their ends and more stderr than one wake-up reads at once.
+ */
+START_TEST(handler_stderr_read_before_reap)
+{
+	enum { N = 6 };
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(probe_conf("err", "tcp", port,
+	    "\"probe\", \"halves\"", NULL));
+	int fd[N];
+	long pid[N];
+	char buf[256], want[128];
+
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_ge(fd[i] = tu_connect(port), 0);
+		tu_read_until(fd[i], buf, sizeof(buf), "\n", IT_WAIT);
+		ck_assert_str_eq(buf, "ready\n");
+		pid[i] = it_conn_pid(d, "err", it_local_port(fd[i]));
+	}
+	ck_assert_int_eq(kill(d->pid, SIGSTOP), 0);
+	for (int i = 0; i < N; i++)
+		it_send(fd[i], "go\n");
+	/* A handler's connection ends when it exits: the master holds none. */
+	for (int i = 0; i < N; i++) {
+		ck_assert(it_wait_eof(fd[i], IT_WAIT));
+		close(fd[i]);
+	}
+	ck_assert_int_eq(kill(d->pid, SIGCONT), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "service \"err\": pid %ld: %ld:first-second\n",
+		    pid[i], pid[i]);
+		ck_assert_msg(tu_wait_log(d, want, IT_WAIT), "no \"%s\" in:\n%s", want,
+		    it_tail(d->log));
+	}
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", N, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
 /* Descriptors a handler sends over its stderr never reach the master. */
 START_TEST(handler_stderr_passes_fds)
 {
@@ -852,6 +893,7 @@ process_suite(void)
 	    tcp_environment, reserved_signals_reset, args_reach_handler,
 	    wildcard_local_address, tcp_wait_service, udp_wait_environment,
 	    handler_stderr, handler_fds_with_many_services,
-	    handler_stderr_interleaved, handler_stderr_passes_fds, NULL);
+	    handler_stderr_interleaved, handler_stderr_read_before_reap,
+	    handler_stderr_passes_fds, NULL);
 	return s;
 }
