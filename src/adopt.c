@@ -2,8 +2,9 @@
  * The new image of an upgrade in place: read what the old one handed over
  * (upstate.h), give the services of the configuration their inherited
  * sockets instead of binding them (reload.c asks adopt_listeners()), then
- * take over the counters, pauses, busy sockets, children and stderr logs
- * of the services that kept their names. Never starts a child.
+ * take over the counters, pauses, busy sockets, children, stderr logs and
+ * per-peer UDP relays of the services that kept their names. Never starts
+ * a child.
  */
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "errlog.h"
 #include "log.h"
 #include "sockd.h"
+#include "udppeer.h"
 #include "upstate.h"
 
 /* If this process is an upgrade's new image: reads the hand-over. 0 if
@@ -142,6 +144,22 @@ adopt_errlog(struct sockd *sd, const struct upstate_errlog *e)
 		close(e->fd);
 }
 
+/* A per-peer handler whose relay cannot be taken over sees its stdin end. */
+static void
+adopt_peer(struct sockd *sd, const struct upstate_peer *p)
+{
+	struct service *svc = service_named(sd, p->service);
+
+	if (svc == NULL || !svc->conf->per_peer) {
+		close(p->st.fd);
+		return;
+	}
+	if (!udppeer_adopt(sd, svc, &p->st)) {
+		log_warn("upgrade: a peer of service \"%s\"", p->service);
+		close(p->st.fd);
+	}
+}
+
 /* After master_open(): the rest of the hand-over, then it is freed. */
 void
 adopt_finish(struct sockd *sd)
@@ -163,6 +181,8 @@ adopt_finish(struct sockd *sd)
 		adopt_child(sd, &u->children[i]);
 	for (size_t i = 0; i < u->nerrlogs; i++)
 		adopt_errlog(sd, &u->errlogs[i]);
+	for (size_t i = 0; i < u->npeers; i++)
+		adopt_peer(sd, &u->peers[i]);
 	gate_update_all(sd);	/* busy and paused services */
 	log_info("SIGUSR2: upgraded in place; %zu handlers adopted",
 	    sd->children.count);

@@ -432,6 +432,21 @@ peer_deliver(struct sockd *sd, struct listener *l,
 	return peer_new(sd, l, ss, alen, d, len);
 }
 
+/*
+ * The service's table, made at the first datagram (also for a service that
+ * a reload gave a process per peer) or the first peer an upgrade hands over.
+ */
+static struct udppeers *
+peers_made(struct service *svc)
+{
+	if (svc->peers == NULL) {
+		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL)
+			return NULL;
+		udppeer_attach(svc);
+	}
+	return svc->peers;
+}
+
 /* The service's socket is readable: datagrams to their handlers. */
 void
 udppeer_input(struct sockd *sd, struct listener *l)
@@ -446,14 +461,9 @@ udppeer_input(struct sockd *sd, struct listener *l)
 	struct iovec iov = { peer_buf, sizeof(peer_buf) };
 	struct dest d;
 
-	/* Made at the first datagram, also for a service that a reload gave a
-	 * process per peer. */
-	if (svc->peers == NULL) {
-		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL) {
-			gate_fault(sd, svc, FAULT_TAKE, "peer table");
-			return;
-		}
-		udppeer_attach(svc);
+	if (peers_made(svc) == NULL) {
+		gate_fault(sd, svc, FAULT_TAKE, "peer table");
+		return;
 	}
 	gate_cleared(svc, FAULT_TAKE);
 	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
@@ -490,4 +500,109 @@ udppeer_close_all(struct service *svc)
 		}
 	free(t->heads);
 	free(t);
+}
+
+/* What an upgrade hands over of p. */
+static void
+peer_state(const struct peer *p, struct udppeer_state *st)
+{
+	const struct service *svc = p->svc;
+
+	memset(st, 0, sizeof(*st));
+	(void)addr_from_sockaddr((const struct sockaddr *)&p->addr, &st->addr,
+	    &st->port);
+	if (p->addr.ss_family == AF_INET6)
+		st->scope = ((const struct sockaddr_in6 *)&p->addr)->sin6_scope_id;
+	if (p->li < svc->nls)
+		st->listener = *svc->ls[p->li].addr;
+	if (p->dest.level == IPPROTO_IP) {
+		st->has_local = true;
+		st->local.family = AF_INET;
+		st->local.u.v4 = p->dest.info.v4.ipi_addr;
+	} else if (p->dest.level == IPPROTO_IPV6) {
+		st->has_local = true;
+		st->local.family = AF_INET6;
+		st->local.u.v6 = p->dest.info.v6.ipi6_addr;
+		st->ifindex = p->dest.info.v6.ipi6_ifindex;
+	}
+	st->last_ms = p->last_ms;
+	st->fd = p->watch.fd;
+}
+
+void
+udppeer_each(const struct service *svc,
+    void (*fn)(const struct udppeer_state *, void *), void *arg)
+{
+	const struct udppeers *t = svc->peers;
+	struct udppeer_state st;
+
+	for (size_t i = 0; t && i < t->nheads; i++)
+		for (const struct peer *p = t->heads[i]; p; p = p->next) {
+			peer_state(p, &st);
+			fn(&st, arg);
+		}
+}
+
+/* The pktinfo that answers from st's local address, as dest_read() makes it. */
+static void
+dest_from_state(const struct udppeer_state *st, struct dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!st->has_local)
+		return;
+	if (st->local.family == AF_INET) {
+		d->level = IPPROTO_IP;
+		d->type = IP_PKTINFO;
+		d->info.v4.ipi_addr = d->info.v4.ipi_spec_dst = st->local.u.v4;
+	} else {
+		d->level = IPPROTO_IPV6;
+		d->type = IPV6_PKTINFO;
+		d->info.v6.ipi6_addr = st->local.u.v6;
+		d->info.v6.ipi6_ifindex = st->ifindex;
+	}
+}
+
+bool
+udppeer_adopt(struct sockd *sd, struct service *svc,
+    const struct udppeer_state *st)
+{
+	struct udppeers *t;
+	struct peer *p;
+	size_t li = 0;
+	uint64_t idle = peer_idle_ms(svc), now = loop_now_ms();
+
+	while (li < svc->nls && !addr_equal(svc->ls[li].addr, &st->listener))
+		li++;
+	if (li == svc->nls) {
+		errno = ENOENT;		/* the address is no longer the service's */
+		return false;
+	}
+	if ((t = peers_made(svc)) == NULL || peers_of(svc) == NULL ||
+	    (p = calloc(1, sizeof(*p))) == NULL)
+		return false;
+	p->alen = addr_sockaddr(&st->addr, st->port, &p->addr);
+	if (p->addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&p->addr)->sin6_scope_id = st->scope;
+	dest_from_state(st, &p->dest);
+	p->li = li;
+	p->svc = service_ref(svc);
+	if (peer_watch(sd, p, st->fd) == -1) {
+		loop_timer_stop(&sd->loop, &p->idle);
+		loop_remove(&sd->loop, &p->watch);
+		service_unref(p->svc);
+		free(p);
+		return false;
+	}
+	/* Its idle time runs on from when it was last heard. */
+	p->last_ms = st->last_ms < now ? st->last_ms : now;
+	if (now - p->last_ms < idle)
+		(void)loop_timer_set(&sd->loop, &p->idle, idle - (now - p->last_ms));
+	else
+		(void)loop_timer_set(&sd->loop, &p->idle, 0);
+	if (*peer_slot(t, &p->addr, p->alen) != NULL) {
+		peer_free(sd, p);	/* twice in the hand-over: keep the first */
+		return true;
+	}
+	peer_insert(t, p);
+	return true;
 }

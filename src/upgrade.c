@@ -3,7 +3,8 @@
  * run and accept the configuration file: "sockd -t", which with
  * SOCKD_UPGRADE_CHECK set also names the hand-over format it reads), let
  * the scrapes in progress end, write the state (upstate.c) into a memfd,
- * keep the listening sockets and stderr logs open across the exec, and
+ * keep the listening sockets, stderr logs and per-peer UDP relays open
+ * across the exec, and
  * exec. Same pid: the children stay ours, a supervisor sees no restart.
  * Whatever fails before the exec is logged and sockd goes on as it was.
  * Never touches a child.
@@ -23,6 +24,7 @@
 #include "errlog.h"
 #include "log.h"
 #include "sockd.h"
+#include "udppeer.h"
 #include "upstate.h"
 
 /* What a new binary that can take over prints, among -t's lines. */
@@ -86,10 +88,18 @@ give_up(struct sockd *sd, const char *why)
 	notify_send(&sd->notify, "READY=1");
 }
 
+static void
+keep_peer(const struct udppeer_state *st, void *keep)
+{
+	(void)fcntl(st->fd, F_SETFD, *(bool *)keep ? 0 : FD_CLOEXEC);
+}
+
 /* The descriptors that must live through the exec: on, off close-on-exec. */
 static void
 keep_across_exec(const struct sockd *sd, bool keep)
 {
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		udppeer_each(sd->svcs[i], keep_peer, &keep);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		for (size_t j = 0; j < sd->svcs[i]->nls; j++)
 			if (sd->svcs[i]->ls[j].fd != -1)

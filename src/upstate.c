@@ -68,6 +68,27 @@ write_child(FILE *f, const struct child *ch)
 	    ch->lifetime.when : 0), ch->term_sent);
 }
 
+struct peer_out {
+	FILE *f;
+	const char *service;
+};
+
+/* peer SERVICE ADDR PORT SCOPE LISTENER LOCAL|- IFINDEX LAST_MS FD */
+static void
+write_peer(const struct udppeer_state *st, void *arg)
+{
+	const struct peer_out *o = arg;
+	char a[ADDR_STRLEN], l[ADDR_STRLEN], loc[ADDR_STRLEN] = "-";
+
+	addr_format(&st->addr, a);
+	addr_format(&st->listener, l);
+	if (st->has_local)
+		addr_format(&st->local, loc);
+	fprintf(o->f, "peer %s %s %u %lu %s %s %u %llu %d\n", o->service, a,
+	    st->port, (unsigned long)st->scope, l, loc, st->ifindex,
+	    (unsigned long long)st->last_ms, st->fd);
+}
+
 int
 upstate_write(int fd, const struct sockd *sd)
 {
@@ -91,6 +112,10 @@ upstate_write(int fd, const struct sockd *sd)
 	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
 		fprintf(f, "errlog %s %d\n", errlog_service(el)->conf->name,
 		    errlog_reader(el));
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		struct peer_out o = { f, sd->svcs[i]->conf->name };
+		udppeer_each(sd->svcs[i], write_peer, &o);
+	}
 	fprintf(f, "end\n");
 	rc = ferror(f) ? -1 : 0;
 	if (fclose(f) == EOF)
@@ -195,6 +220,28 @@ read_child(const char *line, struct upstate *u)
 }
 
 static int
+read_peer(const char *line, struct upstate *u)
+{
+	struct upstate_peer *p;
+	char a[ADDR_STRLEN], l[ADDR_STRLEN], loc[ADDR_STRLEN];
+	unsigned port;
+	unsigned long scope;
+	unsigned long long last;
+
+	if ((p = grow((void **)&u->peers, &u->npeers, sizeof(*p))) == NULL ||
+	    sscanf(line, "peer %64s %45s %u %lu %45s %45s %u %llu %d", p->service,
+	    a, &port, &scope, l, loc, &p->st.ifindex, &last, &p->st.fd) != 9 ||
+	    port > UINT16_MAX || addr_parse(a, &p->st.addr) == -1 ||
+	    addr_parse(l, &p->st.listener) == -1)
+		return -1;
+	p->st.port = port;
+	p->st.scope = scope;
+	p->st.last_ms = last;
+	p->st.has_local = strcmp(loc, "-") != 0;
+	return p->st.has_local ? addr_parse(loc, &p->st.local) : 0;
+}
+
+static int
 read_line(const char *line, struct upstate *u)
 {
 	long long started, last;
@@ -207,6 +254,8 @@ read_line(const char *line, struct upstate *u)
 		return read_service(line, u);
 	if (strncmp(line, "child ", 6) == 0)
 		return read_child(line, u);
+	if (strncmp(line, "peer ", 5) == 0)
+		return read_peer(line, u);
 	if (strncmp(line, "errlog ", 7) == 0) {
 		struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
 		    sizeof(*e));
@@ -263,5 +312,6 @@ upstate_free(struct upstate *u)
 	free(u->svcs);
 	free(u->children);
 	free(u->errlogs);
+	free(u->peers);
 	memset(u, 0, sizeof(*u));
 }

@@ -4,8 +4,9 @@
  * written: the daemon's figures, each listening socket (by protocol,
  * address and port, with its descriptor), each service's counters,
  * pause, back-off and busy socket (by name), each child (pid, service,
- * start time, per-source key, lifetime deadline) and every stderr log's
- * reading end (by service name). Times are CLOCK_MONOTONIC milliseconds, which an exec
+ * start time, per-source key, lifetime deadline), every stderr log's
+ * reading end (by service name) and each per-peer UDP handler's relay
+ * (service, peer, addresses, the master's end of the pair). Times are CLOCK_MONOTONIC milliseconds, which an exec
  * does not change. No other file knows the format.
  */
 #ifndef SOCKD_UPSTATE_H
@@ -20,8 +21,9 @@
 #include "config.h"
 #include "unixsock.h"
 #include "service.h"
+#include "udppeer.h"
 
-#define UPSTATE_VERSION 2
+#define UPSTATE_VERSION 3
 
 struct sockd;
 
@@ -50,6 +52,12 @@ struct upstate_errlog {
 	int fd;
 };
 
+/* A per-peer UDP handler's relay, and its service. */
+struct upstate_peer {
+	char service[CONFIG_NAME_MAX + 1];
+	struct udppeer_state st;
+};
+
 struct upstate_child {
 	pid_t pid;
 	char service[CONFIG_NAME_MAX + 1];
@@ -71,6 +79,8 @@ struct upstate {
 	size_t nchildren;
 	struct upstate_errlog *errlogs;
 	size_t nerrlogs;
+	struct upstate_peer *peers;
+	size_t npeers;
 };
 
 /* Writes sd's state into fd; 0, or -1 with errno. */

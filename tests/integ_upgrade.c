@@ -302,13 +302,15 @@ unix_echoes(const char *path)
 
 /*
  * The hand-over carries a UNIX-domain listener (and the file it made, which
- * the new image removes at exit); per-peer UDP handlers, whose relays are
- * the old image's, end, and the next datagram starts a fresh one.
+ * the new image removes at exit) and the relay of a per-peer UDP handler:
+ * the peer's next datagram goes to the handler it had, a new peer's starts
+ * a new one, and the handler still ends when idle.
  */
 START_TEST(upgrade_keeps_unix_and_peer_services)
 {
-	uint16_t pp = tu_free_port();
-	char path[4200], got[64];
+	uint16_t pp = tu_free_port(), src = tu_free_port(), src2 = tu_free_port();
+	char path[4200], got[64], want[128];
+	long pid;
 	struct daemon *d;
 	struct stat st;
 
@@ -316,14 +318,28 @@ START_TEST(upgrade_keeps_unix_and_peer_services)
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    " { name = \"u\"; protocol = \"unix\"; address = \"%s\"; builtin = \"echo\"; },\n"
 	    " { name = \"p\"; protocol = \"udp\"; port = %u; address = \"127.0.0.1\";"
-	    " server = \"%s\"; wait = false; }\n);\n", path, pp,
+	    " server = \"%s\"; wait = false; idle_timeout = 3; }\n);\n", path, pp,
 	    it_path("services/echo-peer")));
 	ck_assert(unix_echoes(path));
-	ck_assert_int_gt(tu_udp_ask(pp, 0, "one", 3, got, sizeof(got), IT_WAIT), 0);
+	ck_assert_int_gt(tu_udp_ask(pp, src, "one", 3, got, sizeof(got), IT_WAIT), 0);
+	ck_assert(it_wait_log_count(d, "service \"p\": accepted", 1, IT_WAIT));
+	pid = it_conn_pid(d, "p", src);
 	upgrade(d, 1);
 	ck_assert_msg(unix_echoes(path), "%s", it_tail(d->log));
-	ck_assert_int_gt(tu_udp_ask(pp, 0, "two", 3, got, sizeof(got), IT_WAIT), 0);
-	ck_assert_ptr_nonnull(strstr(got, "two"));
+	memset(got, 0, sizeof(got));
+	ck_assert_int_gt(tu_udp_ask(pp, src, "two", 3, got, sizeof(got), IT_WAIT), 0);
+	ck_assert_str_eq(got, "Echo: two!");
+	/* A new peer gets a handler of its own; by the time it is logged, a
+	 * handler started for "two" would have been: there is none. */
+	ck_assert_int_gt(tu_udp_ask(pp, src2, "three", 5, got, sizeof(got), IT_WAIT), 0);
+	(void)it_conn_pid(d, "p", src2);
+	snprintf(want, sizeof(want), IT_LOG_CONN_FMT, "p", src);
+	ck_assert_msg(it_count(d->log, want) == 1, "%s", it_tail(d->log));
+	/* The adopted handler's stdin ends when it is idle, by the new
+	 * image's timer. */
+	snprintf(want, sizeof(want), "service \"p\": pid %ld " IT_LOG_EXIT "0", pid);
+	ck_assert_msg(tu_wait_log(d, want, 3 * IT_WAIT), "no \"%s\" in:\n%s", want,
+	    it_tail(d->log));
 	ck_assert_int_eq(stat(path, &st), 0);
 	it_stop(d);
 	ck_assert_int_eq(stat(path, &st), -1);

@@ -49,6 +49,8 @@ START_TEST(reads_every_record)
 	    "child 4242 svc 99000 192.0.2.0 0 0\n"
 	    "child 4243 svc 99001 - 150000 1\n"
 	    "errlog svc 9\n"
+	    "peer svc fe80::1 40000 3 :: fe80::2 3 98000 10\n"
+	    "peer svc 192.0.2.9 40001 0 127.0.0.1 - 0 98500 11\n"
 	    "end\n", UPSTATE_VERSION, service_line("svc"));
 	fd = memfd_with(text);
 	ck_assert_int_eq(upstate_read(fd, &u), 0);
@@ -79,6 +81,19 @@ START_TEST(reads_every_record)
 	ck_assert(u.children[1].term_sent);
 	ck_assert_uint_eq(u.nerrlogs, 1);
 	ck_assert_int_eq(u.errlogs[0].fd, 9);
+	ck_assert_uint_eq(u.npeers, 2);
+	ck_assert_str_eq(u.peers[0].service, "svc");
+	ck_assert_int_eq(u.peers[0].st.addr.family, AF_INET6);
+	ck_assert_uint_eq(u.peers[0].st.port, 40000);
+	ck_assert_uint_eq(u.peers[0].st.scope, 3);
+	ck_assert(addr_is_any(&u.peers[0].st.listener));
+	ck_assert(u.peers[0].st.has_local);
+	ck_assert_uint_eq(u.peers[0].st.ifindex, 3);
+	ck_assert_uint_eq(u.peers[0].st.last_ms, 98000);
+	ck_assert_int_eq(u.peers[0].st.fd, 10);
+	ck_assert(!u.peers[1].st.has_local);
+	ck_assert_int_eq(u.peers[1].st.listener.family, AF_INET);
+	ck_assert_int_eq(u.peers[1].st.fd, 11);
 	upstate_free(&u);
 	close(fd);
 }
@@ -106,6 +121,11 @@ START_TEST(refuses_what_it_cannot_read)
 	fd = memfd_with(text);
 	ck_assert_int_eq(upstate_read(fd, &u), -1);
 	ck_assert_uint_eq(u.nsvcs, 0);
+	close(fd);
+	snprintf(text, sizeof(text), "sockd-upgrade %d\n"
+	    "peer svc 192.0.2.9 70000 0 127.0.0.1 - 0 98500 11\nend\n", UPSTATE_VERSION);
+	fd = memfd_with(text);
+	ck_assert_int_eq(upstate_read(fd, &u), -1);	/* no such port */
 	close(fd);
 }
 END_TEST
