@@ -2,8 +2,9 @@
  * The new image of an upgrade in place: read what the old one handed over
  * (upstate.h), give the services of the configuration their inherited
  * sockets instead of binding them (reload.c asks adopt_listeners()), then
- * take over the counters, pauses, busy sockets, children, stderr logs and
- * per-peer UDP relays of the services that kept their names. Never starts
+ * take over the counters, pauses, back-off, rate buckets, busy sockets,
+ * children, stderr logs and per-peer UDP relays of the services that kept
+ * their names. Never starts
  * a child.
  */
 
@@ -144,6 +145,48 @@ adopt_errlog(struct sockd *sd, const struct upstate_errlog *e)
 		close(e->fd);
 }
 
+/* Replayed oldest first, so the ring of the new fail_limit keeps the last. */
+static void
+adopt_fail(struct sockd *sd, const struct upstate_fail *fl)
+{
+	struct service *svc = service_named(sd, fl->service);
+
+	if (svc && svc->fails_cap)
+		(void)service_fail(svc, fl->when, 0);
+}
+
+/* Not above what the bucket holds now: the rate may have changed. */
+static void
+set_bucket(struct bucket *b, const struct upstate_bucket *ub)
+{
+	int64_t cap = (int64_t)b->burst * 1000;
+
+	if (b->rate == 0)
+		return;
+	b->milli = ub->milli < cap ? ub->milli : cap;
+	b->last = ub->last;
+}
+
+static void
+adopt_bucket(struct sockd *sd, const struct upstate_bucket *ub)
+{
+	struct service *svc = service_named(sd, ub->service);
+	struct addr key;
+	struct source *src;
+
+	if (svc == NULL)
+		return;
+	if (!ub->source) {
+		set_bucket(&svc->rate, ub);
+		return;
+	}
+	if (svc->sources.rate == 0)
+		return;
+	key = persource_key(&svc->sources, &ub->key);
+	if ((src = persource_get(&svc->sources, &key, ratelimit_now())) != NULL)
+		set_bucket(&src->bucket, ub);
+}
+
 /* A per-peer handler whose relay cannot be taken over sees its stdin end. */
 static void
 adopt_peer(struct sockd *sd, const struct upstate_peer *p)
@@ -177,6 +220,10 @@ adopt_finish(struct sockd *sd)
 			close(u->ls[i].fd);	/* no longer configured */
 	for (size_t i = 0; i < u->nsvcs; i++)
 		adopt_service(sd, &u->svcs[i]);
+	for (size_t i = 0; i < u->nfails; i++)
+		adopt_fail(sd, &u->fails[i]);
+	for (size_t i = 0; i < u->nbuckets; i++)
+		adopt_bucket(sd, &u->buckets[i]);
 	for (size_t i = 0; i < u->nchildren; i++)
 		adopt_child(sd, &u->children[i]);
 	for (size_t i = 0; i < u->nerrlogs; i++)

@@ -55,6 +55,37 @@ write_service(FILE *f, const struct service *svc)
 	fputc('\n', f);
 }
 
+/* fail NAME WHEN, oldest first: the back-off's window goes on. */
+static void
+write_fails(FILE *f, const struct service *svc)
+{
+	for (unsigned k = 0; svc->fails_cap && k < svc->nfails; k++) {
+		unsigned i = (svc->fails_next + svc->fails_cap - svc->nfails + k) %
+		    svc->fails_cap;
+		fprintf(f, "fail %s %llu\n", svc->conf->name,
+		    (unsigned long long)svc->fails[i]);
+	}
+}
+
+/* rate NAME - MILLI LAST, and rate NAME KEY MILLI LAST per client. */
+static void
+write_buckets(FILE *f, const struct service *svc)
+{
+	const struct persource *ps = &svc->sources;
+	char ip[ADDR_STRLEN];
+
+	if (svc->rate.rate)
+		fprintf(f, "rate %s - %lld %lld\n", svc->conf->name,
+		    (long long)svc->rate.milli, (long long)svc->rate.last);
+	for (size_t i = 0; ps->rate && i < ps->nheads; i++)
+		for (const struct source *src = ps->heads[i]; src; src = src->next) {
+			addr_format(&src->key, ip);
+			fprintf(f, "rate %s %s %lld %lld\n", svc->conf->name, ip,
+			    (long long)src->bucket.milli,
+			    (long long)src->bucket.last);
+		}
+}
+
 static void
 write_child(FILE *f, const struct child *ch)
 {
@@ -104,8 +135,11 @@ upstate_write(int fd, const struct sockd *sd)
 	fprintf(f, "sockd-upgrade %d\ndaemon %lld %lld %llu %llu\n",
 	    UPSTATE_VERSION, (long long)sd->started, (long long)sd->last_reload,
 	    sd->reloads_ok, sd->reloads_failed);
-	for (size_t i = 0; i < sd->nsvcs; i++)
+	for (size_t i = 0; i < sd->nsvcs; i++) {
 		write_service(f, sd->svcs[i]);
+		write_fails(f, sd->svcs[i]);
+		write_buckets(f, sd->svcs[i]);
+	}
 	for (size_t i = 0; i < sd->children.cap; i++)
 		if (sd->children.slots[i])
 			write_child(f, sd->children.slots[i]);
@@ -242,6 +276,36 @@ read_peer(const char *line, struct upstate *u)
 }
 
 static int
+read_fail(const char *line, struct upstate *u)
+{
+	struct upstate_fail *fl;
+	unsigned long long when;
+
+	if ((fl = grow((void **)&u->fails, &u->nfails, sizeof(*fl))) == NULL ||
+	    sscanf(line, "fail %64s %llu", fl->service, &when) != 2)
+		return -1;
+	fl->when = when;
+	return 0;
+}
+
+static int
+read_rate(const char *line, struct upstate *u)
+{
+	struct upstate_bucket *b;
+	char key[ADDR_STRLEN];
+	long long milli, last;
+
+	if ((b = grow((void **)&u->buckets, &u->nbuckets, sizeof(*b))) == NULL ||
+	    sscanf(line, "rate %64s %45s %lld %lld", b->service, key, &milli,
+	    &last) != 4)
+		return -1;
+	b->milli = milli;
+	b->last = last;
+	b->source = strcmp(key, "-") != 0;
+	return b->source ? addr_parse(key, &b->key) : 0;
+}
+
+static int
 read_line(const char *line, struct upstate *u)
 {
 	long long started, last;
@@ -256,6 +320,10 @@ read_line(const char *line, struct upstate *u)
 		return read_child(line, u);
 	if (strncmp(line, "peer ", 5) == 0)
 		return read_peer(line, u);
+	if (strncmp(line, "fail ", 5) == 0)
+		return read_fail(line, u);
+	if (strncmp(line, "rate ", 5) == 0)
+		return read_rate(line, u);
 	if (strncmp(line, "errlog ", 7) == 0) {
 		struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
 		    sizeof(*e));
@@ -313,5 +381,7 @@ upstate_free(struct upstate *u)
 	free(u->children);
 	free(u->errlogs);
 	free(u->peers);
+	free(u->fails);
+	free(u->buckets);
 	memset(u, 0, sizeof(*u));
 }

@@ -3,7 +3,8 @@
  * new one, in a memfd: a versioned text, one record a line. What is
  * written: the daemon's figures, each listening socket (by protocol,
  * address and port, with its descriptor), each service's counters,
- * pause, back-off and busy socket (by name), each child (pid, service,
+ * pause, back-off, recent fast failures, rate buckets (its own and each
+ * client's) and busy socket (by name), each child (pid, service,
  * start time, per-source key, lifetime deadline), every stderr log's
  * reading end (by service name) and each per-peer UDP handler's relay
  * (service, peer, addresses, the master's end of the pair). Times are CLOCK_MONOTONIC milliseconds, which an exec
@@ -52,6 +53,20 @@ struct upstate_errlog {
 	int fd;
 };
 
+/* A fast failure of a service, oldest first. */
+struct upstate_fail {
+	char service[CONFIG_NAME_MAX + 1];
+	uint64_t when;
+};
+
+/* A rate bucket that is not full: the service's, or a client's. */
+struct upstate_bucket {
+	char service[CONFIG_NAME_MAX + 1];
+	bool source;		/* source_rate, of the client key */
+	struct addr key;
+	int64_t milli, last;
+};
+
 /* A per-peer UDP handler's relay, and its service. */
 struct upstate_peer {
 	char service[CONFIG_NAME_MAX + 1];
@@ -81,6 +96,10 @@ struct upstate {
 	size_t nerrlogs;
 	struct upstate_peer *peers;
 	size_t npeers;
+	struct upstate_fail *fails;
+	size_t nfails;
+	struct upstate_bucket *buckets;
+	size_t nbuckets;
 };
 
 /* Writes sd's state into fd; 0, or -1 with errno. */

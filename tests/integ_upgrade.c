@@ -346,6 +346,70 @@ START_TEST(upgrade_keeps_unix_and_peer_services)
 }
 END_TEST
 
+/* What a client of port from src reads to the end (or for 3 s). */
+static void
+read_from(const char *src, uint16_t port, char *buf, size_t len)
+{
+	int fd = tu_connect_from(src, "127.0.0.1", port);
+
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, buf, len, NULL, 3000);
+	close(fd);
+}
+
+/*
+ * The back-off's memory of recent fast failures, and the rate buckets,
+ * pass to the new image: a third fast failure after the upgrade pauses a
+ * service with fail_limit 2, and a client that spent its source_rate
+ * token before the upgrade is refused after it. A token comes back in a
+ * second, so a try whose upgrade took longer proves nothing about the
+ * bucket; each try is a new client address, with a bucket of its own.
+ */
+START_TEST(upgrade_keeps_back_off_and_rates)
+{
+	uint16_t pf = tu_free_port(), pr = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "sockd = { fail_limit = 2; };\nservices = (\n"
+	    " { name = \"f\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; args = [\"probe\", \"exit\", \"1\"]; },\n"
+	    " { name = \"r\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " builtin = \"daytime\"; source_rate = 1; refuse_message = \"slow down\\n\"; }\n);\n",
+	    pf, it_probe(), pr));
+	char buf[256], src[32];
+	int tries = 0, counted = 0;
+
+	for (int i = 0; i < 2; i++) {
+		int fd = tu_connect(pf);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(it_wait_eof(fd, IT_WAIT));
+		close(fd);
+	}
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "1", 2, IT_WAIT));
+	while (counted == 0 && tries < 3) {
+		long t0 = tu_now_ms();
+		snprintf(src, sizeof(src), "127.0.0.%d", 10 + tries);
+		read_from(src, pr, buf, sizeof(buf));
+		ck_assert_msg(strcmp(buf, "slow down\n") != 0, "refused before");
+		upgrade(d, ++tries);
+		read_from(src, pr, buf, sizeof(buf));
+		if (tu_now_ms() - t0 >= 900)
+			continue;	/* its token may be back */
+		counted++;
+		ck_assert_msg(strcmp(buf, "slow down\n") == 0, "served again: \"%s\"", buf);
+	}
+	ck_assert_msg(counted > 0, "each of %d upgrades took more than 0.9 s", tries);
+	{
+		int fd = tu_connect(pf);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(it_wait_eof(fd, IT_WAIT));
+		close(fd);
+	}
+	ck_assert_msg(tu_wait_log(d, "more than 2 fast failures", IT_WAIT), "%s",
+	    it_tail(d->log));
+	it_stop(d);
+}
+END_TEST
+
 /*
  * A connection still sending its PROXY header when SIGUSR2 comes is
  * served, by the old image, before the exec: the new one could not read
@@ -393,6 +457,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	tcase_add_test(tc, upgrade_keeps_unix_and_peer_services);
 	tcase_add_test(tc, upgrade_waits_for_proxy_headers);
+	tcase_add_test(tc, upgrade_keeps_back_off_and_rates);
 	suite_add_tcase(s, tc);
 	return s;
 }

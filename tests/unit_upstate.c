@@ -49,6 +49,9 @@ START_TEST(reads_every_record)
 	    "child 4242 svc 99000 192.0.2.0 0 0\n"
 	    "child 4243 svc 99001 - 150000 1\n"
 	    "errlog svc 9\n"
+	    "fail svc 97000\n"
+	    "rate svc - 500 97500\n"
+	    "rate svc 192.0.2.0 -250 97600\n"
 	    "peer svc fe80::1 40000 3 :: fe80::2 3 98000 10\n"
 	    "peer svc 192.0.2.9 40001 0 127.0.0.1 - 0 98500 11\n"
 	    "end\n", UPSTATE_VERSION, service_line("svc"));
@@ -81,6 +84,15 @@ START_TEST(reads_every_record)
 	ck_assert(u.children[1].term_sent);
 	ck_assert_uint_eq(u.nerrlogs, 1);
 	ck_assert_int_eq(u.errlogs[0].fd, 9);
+	ck_assert_uint_eq(u.nfails, 1);
+	ck_assert_uint_eq(u.fails[0].when, 97000);
+	ck_assert_uint_eq(u.nbuckets, 2);
+	ck_assert(!u.buckets[0].source);
+	ck_assert_int_eq(u.buckets[0].milli, 500);
+	ck_assert_int_eq(u.buckets[0].last, 97500);
+	ck_assert(u.buckets[1].source);
+	ck_assert_int_eq(u.buckets[1].key.family, AF_INET);
+	ck_assert_int_eq(u.buckets[1].milli, -250);
 	ck_assert_uint_eq(u.npeers, 2);
 	ck_assert_str_eq(u.peers[0].service, "svc");
 	ck_assert_int_eq(u.peers[0].st.addr.family, AF_INET6);
