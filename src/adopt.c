@@ -187,7 +187,8 @@ adopt_bucket(struct sockd *sd, const struct upstate_bucket *ub)
 		set_bucket(&src->bucket, ub);
 }
 
-/* A per-peer handler whose relay cannot be taken over sees its stdin end. */
+/* A per-peer handler whose relay cannot be taken over (its service is gone,
+ * or no longer has the address its peer wrote to) sees its stdin end. */
 static void
 adopt_peer(struct sockd *sd, const struct upstate_peer *p)
 {
@@ -197,10 +198,14 @@ adopt_peer(struct sockd *sd, const struct upstate_peer *p)
 		close(p->st.fd);
 		return;
 	}
-	if (!udppeer_adopt(sd, svc, &p->st)) {
-		log_warn("upgrade: a peer of service \"%s\"", p->service);
-		close(p->st.fd);
-	}
+	for (size_t i = 0; i < svc->nls; i++)
+		if (addr_equal(svc->ls[i].addr, &p->st.listener)) {
+			if (udppeer_adopt(sd, svc, &p->st))
+				return;
+			log_warn("upgrade: a peer of service \"%s\"", p->service);
+			break;
+		}
+	close(p->st.fd);
 }
 
 /* After master_open(): the rest of the hand-over, then it is freed. */

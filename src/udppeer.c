@@ -574,7 +574,7 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 	while (li < svc->nls && !addr_equal(svc->ls[li].addr, &st->listener))
 		li++;
 	if (li == svc->nls) {
-		errno = ENOENT;		/* the address is no longer the service's */
+		errno = EINVAL;
 		return false;
 	}
 	if ((t = peers_made(svc)) == NULL || peers_of(svc) == NULL ||

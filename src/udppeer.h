@@ -48,8 +48,9 @@ void udppeer_close_all(struct service *);
 /* Calls fn with each of the service's peers. */
 void udppeer_each(const struct service *,
     void (*fn)(const struct udppeer_state *, void *), void *arg);
-/* Relays for a peer handed over by an upgrade; false (errno set) if it
- * cannot, and then the caller still owns st->fd. */
+/* Relays for a peer handed over by an upgrade; false (errno set: EINVAL
+ * when st->listener is not one of the service's addresses) if it cannot,
+ * and then the caller still owns st->fd. */
 bool udppeer_adopt(struct sockd *, struct service *, const struct udppeer_state *);
 
 #endif
