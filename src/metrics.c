@@ -3,14 +3,19 @@
  * from struct service_stats, daemon-wide from struct sockd. Owns the
  * names, labels and help texts sockd(8) lists, and the bounds of the
  * handler lifetime histogram. Formats only: serving the text is scrape.c.
- * No address ever goes into a label.
+ * No address ever goes into a label. The master's own process_* figures
+ * are named as Prometheus's client libraries name theirs, so the
+ * dashboards made for those work.
  */
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include "sockd.h"
 
 /* Handler lifetimes, in milliseconds: from a quick answer to max_lifetime
@@ -197,6 +202,68 @@ put_daemon(struct mtext *t, const struct sockd *sd)
 	put(t, "sockd_build_info{version=\"%s\"} 1\n", SOCKD_VERSION);
 }
 
+/* The master's descriptors, -1 without /proc. */
+static long
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;		/* not the directory's own */
+}
+
+/* The master alone: its handlers are processes of their own. */
+static void
+put_process(struct mtext *t, const struct sockd *sd)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	unsigned long long vm, rss;
+	long fds = open_fds(), page = sysconf(_SC_PAGESIZE);
+	FILE *f;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		family(t, "process_cpu_seconds_total", "counter",
+		    "CPU time of the master, user and system, in seconds.");
+		put(t, "process_cpu_seconds_total %.6f\n",
+		    ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	}
+	if ((f = fopen("/proc/self/statm", "re")) != NULL) {
+		if (fscanf(f, "%llu %llu", &vm, &rss) == 2) {
+			family(t, "process_virtual_memory_bytes", "gauge",
+			    "Virtual memory size of the master, in bytes.");
+			put(t, "process_virtual_memory_bytes %llu\n", vm * page);
+			family(t, "process_resident_memory_bytes", "gauge",
+			    "Resident memory size of the master, in bytes.");
+			put(t, "process_resident_memory_bytes %llu\n", rss * page);
+		}
+		fclose(f);
+	}
+	if (fds >= 0) {
+		family(t, "process_open_fds", "gauge",
+		    "Open file descriptors of the master.");
+		put(t, "process_open_fds %ld\n", fds);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		family(t, "process_max_fds", "gauge",
+		    "The master's limit of open file descriptors.");
+		if (rl.rlim_cur == RLIM_INFINITY)
+			put(t, "process_max_fds +Inf\n");
+		else
+			put(t, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+	family(t, "process_start_time_seconds", "gauge",
+	    "When sockd started, in seconds since the epoch.");
+	put(t, "process_start_time_seconds %lld\n", (long long)sd->started);
+}
+
 char *
 metrics_render(const struct sockd *sd, size_t *len)
 {
@@ -211,6 +278,7 @@ metrics_render(const struct sockd *sd, size_t *len)
 	per_service(&t, sd, "sockd_backoff_pauses_total", v_backoffs);
 	put_durations(&t, sd);
 	put_daemon(&t, sd);
+	put_process(&t, sd);
 	if (t.failed) {
 		free(t.p);
 		return NULL;

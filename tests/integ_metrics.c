@@ -146,6 +146,68 @@ all_conf(const char *global)
 	return same_conf(global);
 }
 
+/* The value of an unlabelled sample in the parser's report; -1 if none. */
+static double
+sample(const char *report, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+/* The soft limit of pid's descriptors, from /proc/PID/limits. */
+static double
+fd_limit(pid_t pid)
+{
+	char path[64], line[256];
+	double soft = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/limits", (long)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Max open files", 14) == 0)
+			soft = strtod(line + 14, NULL);
+	fclose(f);
+	return soft;
+}
+
+/*
+ * The master's process_* figures, named as Prometheus's client libraries
+ * name them: its descriptors, as /proc counts them after the scrape (the
+ * scrape's own connection was open while it was rendered), its limit,
+ * memory, CPU and start time.
+ */
+START_TEST(metrics_of_the_master_process)
+{
+	struct daemon *d = it_start(all_conf(""));
+	const char *m;
+	double fds;
+
+	ck_assert(it_hello(ph, "x"));
+	/* Reaped: its pidfd is closed, and nothing else changes. */
+	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 1, IT_WAIT));
+	m = scrape_parsed(pm);
+	fds = tu_count_fds(d->pid);
+	ck_assert_msg(sample(m, "process_open_fds") == fds + 1,
+	    "process_open_fds %g, /proc has %g and the scrape's connection",
+	    sample(m, "process_open_fds"), fds);
+	ck_assert_msg(sample(m, "process_max_fds") == fd_limit(d->pid), "%s", it_tail(m));
+	ck_assert(sample(m, "process_resident_memory_bytes") > 100000);
+	ck_assert(sample(m, "process_virtual_memory_bytes") >=
+	    sample(m, "process_resident_memory_bytes"));
+	ck_assert(sample(m, "process_cpu_seconds_total") > 0);
+	ck_assert(sample(m, "process_start_time_seconds") ==
+	    sample(m, "sockd_start_time_seconds"));
+	expect(m, "type process_cpu_seconds counter");
+	expect(m, "type process_open_fds gauge");
+	it_stop(d);
+}
+END_TEST
+
 /* The numbers in the metrics are the connections this test made. */
 START_TEST(metrics_count_what_happened)
 {
@@ -438,6 +500,7 @@ metrics_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_set_timeout(tc, IT_TIMEOUT);
 	tu_add_test(tc, metrics_count_what_happened, parser_skip());
+	tu_add_test(tc, metrics_of_the_master_process, parser_skip());
 	tcase_add_test(tc, metrics_http_errors);
 	tcase_add_test(tc, stalled_scrapers_block_nothing);
 	tcase_add_test(tc, every_answer_logged);
