@@ -46,12 +46,17 @@ upgrade_init(struct sockd *sd)
 	}
 }
 
-/* For "sockd -t" run as the check: the format this binary reads. */
+/*
+ * For "sockd -t" run as the check: every format this binary reads. The
+ * image that runs the check writes its own and looks for its line, so an
+ * older sockd can upgrade to this one; a newer one cannot go back.
+ */
 void
 upgrade_print_format(void)
 {
 	if (getenv(UPGRADE_ENV_CHECK))
-		printf(UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
+		for (int v = UPSTATE_OLDEST; v <= UPSTATE_VERSION; v++)
+			printf(UPGRADE_FORMAT_LINE, v);
 }
 
 static void
@@ -197,7 +202,10 @@ check_done(struct sockd *sd, bool timed_out)
 			log_warnx("upgrade: %s: %.*s", up->self, (int)(nl - l), l);
 		}
 		give_up(sd, timed_out ? "the new binary's check timed out" :
-		    "the new binary failed its check");
+		    strstr(up->out, ": OK, ") == NULL ?
+		    "the new binary failed its check" :
+		    "the new binary cannot take over this one's state (an older "
+		    "release?); a restart can start it");
 		return;
 	}
 	up->exec_pending = true;

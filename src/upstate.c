@@ -354,7 +354,7 @@ upstate_read(int fd, struct upstate *u)
 	}
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    sscanf(line, "sockd-upgrade %d", &version) != 1 ||
-	    version != UPSTATE_VERSION)
+	    version < UPSTATE_OLDEST || version > UPSTATE_VERSION)
 		goto out;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strcmp(line, "end\n") == 0) {

@@ -25,6 +25,12 @@
 #include "udppeer.h"
 
 #define UPSTATE_VERSION 3
+/*
+ * The oldest hand-over this image still reads, so that a running sockd of
+ * an earlier release can upgrade to this one: each version since has only
+ * added kinds of records. "sockd -t" names every version it reads.
+ */
+#define UPSTATE_OLDEST 2
 
 struct sockd;
 
@@ -104,8 +110,8 @@ struct upstate {
 
 /* Writes sd's state into fd; 0, or -1 with errno. */
 int upstate_write(int fd, const struct sockd *);
-/* Reads it back from the start of fd; 0, or -1 (errno EINVAL: another
- * version, or not this format). */
+/* Reads it back from the start of fd; 0, or -1 (errno EINVAL: a version
+ * outside UPSTATE_OLDEST..UPSTATE_VERSION, or not this format). */
 int upstate_read(int fd, struct upstate *);
 void upstate_free(struct upstate *);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "integ_util.h"
+#include "upstate.h"
 
 #define UPGRADED "SIGUSR2: upgraded in place"
 #define UPGRADES 3
@@ -245,7 +246,7 @@ install(const char *from, const char *path)
 START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 {
 	uint16_t port = tu_free_port();
-	char copy[4096], wrapper[4096], broken[4096];
+	char copy[4096], wrapper[4096], broken[4096], older[4096];
 	struct daemon *d;
 	pid_t pid;
 
@@ -257,6 +258,9 @@ START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 	ck_assert_int_eq(chmod(wrapper, 0755), 0);
 	snprintf(broken, sizeof(broken), "%s", tu_write("broken",
 	    "#!/bin/sh\necho 'sockd: this binary is broken'\nexit 1\n"));
+	snprintf(older, sizeof(older), "%s", tu_write("older",
+	    "#!/bin/sh\necho 'sockd: sockd.conf: OK, 1 services (1 enabled)'\n"
+	    "echo 'sockd: upgrade format %d'\n", UPSTATE_OLDEST - 1));
 	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
 	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
 	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
@@ -273,6 +277,16 @@ START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 	kill(pid, SIGUSR2);
 	ck_assert(it_wait_log_count(d, "sockd goes on as it is", 2, IT_WAIT));
 	ck_assert_ptr_nonnull(strstr(d->log, "this binary is broken"));
+	ck_assert(it_hello(port, "x"));
+	ck_assert_int_eq(it_count(d->log, "upgrading in place"), 0);
+
+	/* An older release: it accepts the file but reads no state this one
+	 * writes. */
+	install(older, copy);
+	kill(pid, SIGUSR2);
+	ck_assert(it_wait_log_count(d, "sockd goes on as it is", 3, IT_WAIT));
+	ck_assert_msg(strstr(d->log, "cannot take over this one's state"), "%s",
+	    it_tail(d->log));
 	ck_assert(it_hello(port, "x"));
 	ck_assert_int_eq(it_count(d->log, "upgrading in place"), 0);
 

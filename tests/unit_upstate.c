@@ -111,6 +111,38 @@ START_TEST(reads_every_record)
 }
 END_TEST
 
+/*
+ * What the release before wrote (format 2: no peer, fail or rate records)
+ * is read, so that release can upgrade to this one in place.
+ */
+START_TEST(reads_the_oldest_format)
+{
+	char text[4096];
+	struct upstate u;
+	int fd;
+
+	ck_assert_int_eq(UPSTATE_OLDEST, 2);
+	snprintf(text, sizeof(text), "sockd-upgrade 2\n"
+	    "daemon 1700000000 0 0 0\n"
+	    "listener 0 127.0.0.1 7001 7\n"
+	    "ulistener 8 1 2049 1234 /run/sockd/u.sock\n"
+	    "%s"
+	    "child 4242 svc 99000 - 0 0\n"
+	    "errlog svc 9\n"
+	    "end\n", service_line("svc"));
+	fd = memfd_with(text);
+	ck_assert_int_eq(upstate_read(fd, &u), 0);
+	ck_assert_uint_eq(u.nls, 2);
+	ck_assert_str_eq(u.ls[1].path, "/run/sockd/u.sock");
+	ck_assert_uint_eq(u.nsvcs, 1);
+	ck_assert_uint_eq(u.nchildren, 1);
+	ck_assert_uint_eq(u.nerrlogs, 1);
+	ck_assert_uint_eq(u.npeers + u.nfails + u.nbuckets, 0);
+	upstate_free(&u);
+	close(fd);
+}
+END_TEST
+
 /* Another version, a cut-short text, or counters of another count: refused. */
 START_TEST(refuses_what_it_cannot_read)
 {
@@ -122,6 +154,10 @@ START_TEST(refuses_what_it_cannot_read)
 	fd = memfd_with(text);
 	ck_assert_int_eq(upstate_read(fd, &u), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	close(fd);
+	snprintf(text, sizeof(text), "sockd-upgrade %d\nend\n", UPSTATE_OLDEST - 1);
+	fd = memfd_with(text);
+	ck_assert_int_eq(upstate_read(fd, &u), -1);
 	close(fd);
 	snprintf(text, sizeof(text), "sockd-upgrade %d\ndaemon 1 0 0 0\n%s",
 	    UPSTATE_VERSION, service_line("svc"));
@@ -149,6 +185,7 @@ upstate_suite(void)
 	TCase *tc = tcase_create("upstate");
 
 	tcase_add_test(tc, reads_every_record);
+	tcase_add_test(tc, reads_the_oldest_format);
 	tcase_add_test(tc, refuses_what_it_cannot_read);
 	suite_add_tcase(s, tc);
 	return s;
