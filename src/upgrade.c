@@ -1,7 +1,8 @@
 /*
  * SIGUSR2 in the old image: check the binary sockd started from (it must
- * run and accept the configuration file: "sockd -t", which with
- * SOCKD_UPGRADE_CHECK set also names the hand-over format it reads), let
+ * run, accept the configuration file and read a snapshot of the state:
+ * "sockd -t", which with SOCKD_UPGRADE_CHECK set names the hand-over
+ * format it read), let
  * the scrapes in progress end, write the state (upstate.c) into a memfd,
  * keep the listening sockets, stderr logs and per-peer UDP relays open
  * across the exec, and
@@ -47,16 +48,33 @@ upgrade_init(struct sockd *sd)
 }
 
 /*
- * For "sockd -t" run as the check: every format this binary reads. The
- * image that runs the check writes its own and looks for its line, so an
- * older sockd can upgrade to this one; a newer one cannot go back.
+ * For "sockd -t" run as the check: the format of the snapshot of the
+ * running daemon's state, once this binary has read it whole; or, asked
+ * by a release that sends no snapshot, every format it reads. The image
+ * that runs the check looks for its own format's line, so an older sockd
+ * can upgrade to this one, and a state this one cannot read stops the
+ * upgrade before the exec, not after it.
  */
 void
 upgrade_print_format(void)
 {
-	if (getenv(UPGRADE_ENV_CHECK))
+	const char *state = getenv(UPGRADE_ENV_STATE);
+	struct upstate u;
+
+	if (getenv(UPGRADE_ENV_CHECK) == NULL)
+		return;
+	if (state == NULL) {
 		for (int v = UPSTATE_OLDEST; v <= UPSTATE_VERSION; v++)
 			printf(UPGRADE_FORMAT_LINE, v);
+		return;
+	}
+	if (upstate_read(atoi(state), &u) == -1) {
+		printf("sockd: cannot read the running sockd's state (this binary "
+		    "reads formats %d to %d)\n", UPSTATE_OLDEST, UPSTATE_VERSION);
+		return;
+	}
+	printf(UPGRADE_FORMAT_LINE, u.version);
+	upstate_free(&u);
 }
 
 static void
@@ -237,31 +255,59 @@ on_check_timeout(struct timer *t)
 	check_done(t->arg, true);
 }
 
-/* Runs "self -t -f config" with its output into a pipe; -1 with errno. */
+/* A snapshot of the state, for the check to read; -1 with errno. */
+static int
+snapshot(const struct sockd *sd)
+{
+	int fd = memfd_create("sockd-upgrade-check", MFD_CLOEXEC);
+
+	if (fd != -1 && upstate_write(fd, sd) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Runs "self -t -f config" with its output into a pipe and a snapshot of
+ * the state to read; -1 with errno.
+ */
 static int
 check_spawn(struct sockd *sd)
 {
 	struct upgrade *up = &sd->up;
-	int p[2];
+	int p[2], state = snapshot(sd);
+	char num[16];
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+	if (state == -1)
 		return -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		close(state);
+		return -1;
+	}
 	if ((up->pid = fork()) == -1) {
 		close(p[0]);
 		close(p[1]);
+		close(state);
 		return -1;
 	}
 	if (up->pid == 0) {
 		char *argv[] = { up->self, "-t", "-f", sd->cfg->path, NULL };
 		sig_child_reset();
+		snprintf(num, sizeof(num), "%d", state);
 		if (dup2(p[1], 1) == -1 || dup2(p[1], 2) == -1 ||
-		    setenv(UPGRADE_ENV_CHECK, "1", 1) == -1)
+		    fcntl(state, F_SETFD, 0) == -1 ||
+		    setenv(UPGRADE_ENV_CHECK, "1", 1) == -1 ||
+		    setenv(UPGRADE_ENV_STATE, num, 1) == -1)
 			_exit(127);
 		execv(up->self, argv);
 		fprintf(stderr, "cannot execute: %s\n", strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
+	close(state);
 	/* Made before the loop can reap the child, so it is the child's. */
 	up->pidfd = (int)syscall(SYS_pidfd_open, up->pid, 0);
 	up->len = 0;

@@ -12,10 +12,15 @@
 
 #include "loop.h"
 
-/* The environment variables of the hand-over: the memfd of the state,
- * and, for "sockd -t", the request to name the format it reads. */
+/*
+ * The environment variables of the hand-over: the memfd of the state; for
+ * "sockd -t", the request to name the format it reads, and a snapshot of
+ * the running daemon's state that it must read first (releases before
+ * this one set only the request).
+ */
 #define UPGRADE_ENV_FD "SOCKD_UPGRADE_FD"
 #define UPGRADE_ENV_CHECK "SOCKD_UPGRADE_CHECK"
+#define UPGRADE_ENV_STATE "SOCKD_UPGRADE_STATE"
 /* How long the new binary's check may take. */
 #define UPGRADE_CHECK_MS 10000
 #define UPGRADE_OUT_MAX 4096

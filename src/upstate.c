@@ -16,6 +16,14 @@
 #define NSTATS (sizeof(struct service_stats) / sizeof(unsigned long long))
 _Static_assert(sizeof(struct service_stats) % sizeof(unsigned long long) == 0,
     "service_stats holds counters only");
+/*
+ * A service's counters are written by position, and a release reads the
+ * hand-over of the releases before it. Changing struct service_stats
+ * (or the refusal reasons in it) changes every position after the change:
+ * that needs a new UPSTATE_VERSION whose reader maps the old layout.
+ */
+_Static_assert(NSTATS == 27 && REFUSE_NREASONS == 6,
+    "service_stats changed: see the comment above");
 
 static void
 write_listeners(FILE *f, const struct service *svc)
@@ -356,6 +364,7 @@ upstate_read(int fd, struct upstate *u)
 	    sscanf(line, "sockd-upgrade %d", &version) != 1 ||
 	    version < UPSTATE_OLDEST || version > UPSTATE_VERSION)
 		goto out;
+	u->version = version;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strcmp(line, "end\n") == 0) {
 			rc = 0;

@@ -90,6 +90,7 @@ struct upstate_child {
 };
 
 struct upstate {
+	int version;		/* of the text read */
 	time_t started, last_reload;
 	unsigned long long reloads_ok, reloads_failed;
 	struct upstate_listener *ls;

@@ -298,6 +298,53 @@ START_TEST(upgrade_to_a_bad_binary_changes_nothing)
 }
 END_TEST
 
+/* What "sockd -t" prints as an upgrade's check, given state on fd 5. */
+static const char *
+check_output(const char *state)
+{
+	static char out[4096];
+	char cmd[8192], file[4096];
+	FILE *p;
+	size_t n;
+
+	/* tu_write()'s path is overwritten by its next call. */
+	snprintf(file, sizeof(file), "%s", tu_write("state", "%s", state));
+
+	snprintf(cmd, sizeof(cmd), "SOCKD_UPGRADE_CHECK=1 SOCKD_UPGRADE_STATE=5 "
+	    "'%s' -t -f '%s' 5<'%s' 2>&1", it_path("src/sockd"),
+	    tu_write("sockd.conf", "services = ( { name = \"d\"; protocol = \"tcp\";"
+	    " port = %u; address = \"127.0.0.1\"; builtin = \"daytime\"; } );\n",
+	    tu_free_port()), file);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	return out;
+}
+
+/*
+ * The check reads a snapshot of the running daemon's state and names the
+ * format it read: a state it cannot read stops an upgrade before the exec,
+ * where the new image could only give up after it.
+ */
+START_TEST(check_reads_the_state)
+{
+	char state[256];
+	const char *out;
+
+	snprintf(state, sizeof(state), "sockd-upgrade %d\ndaemon 1 0 0 0\nend\n",
+	    UPSTATE_OLDEST);
+	out = check_output(state);
+	snprintf(state, sizeof(state), "sockd: upgrade format %d\n", UPSTATE_OLDEST);
+	ck_assert_msg(strstr(out, state) != NULL, "%s", out);
+	ck_assert_int_eq(it_count(out, "upgrade format"), 1);
+
+	out = check_output("sockd-upgrade 3\nservice svc 0 1000 -1 3 1 2 3\nend\n");
+	ck_assert_msg(strstr(out, "cannot read the running sockd's state"), "%s", out);
+	ck_assert_int_eq(it_count(out, "upgrade format"), 0);
+}
+END_TEST
+
 /* An echo over the UNIX socket at path; true if it came back. */
 static bool
 unix_echoes(const char *path)
@@ -472,6 +519,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_keeps_unix_and_peer_services);
 	tcase_add_test(tc, upgrade_waits_for_proxy_headers);
 	tcase_add_test(tc, upgrade_keeps_back_off_and_rates);
+	tcase_add_test(tc, check_reads_the_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
