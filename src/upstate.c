@@ -314,36 +314,47 @@ read_rate(const char *line, struct upstate *u)
 }
 
 static int
-read_line(const char *line, struct upstate *u)
+read_errlog(const char *line, struct upstate *u)
+{
+	struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
+	    sizeof(*e));
+
+	return e && sscanf(line, "errlog %64s %d", e->service, &e->fd) == 2 ?
+	    0 : -1;
+}
+
+static int
+read_daemon(const char *line, struct upstate *u)
 {
 	long long started, last;
 
-	if (strncmp(line, "listener ", 9) == 0)
-		return read_listener(line, u);
-	if (strncmp(line, "ulistener ", 10) == 0)
-		return read_ulistener(line, u);
-	if (strncmp(line, "service ", 8) == 0)
-		return read_service(line, u);
-	if (strncmp(line, "child ", 6) == 0)
-		return read_child(line, u);
-	if (strncmp(line, "peer ", 5) == 0)
-		return read_peer(line, u);
-	if (strncmp(line, "fail ", 5) == 0)
-		return read_fail(line, u);
-	if (strncmp(line, "rate ", 5) == 0)
-		return read_rate(line, u);
-	if (strncmp(line, "errlog ", 7) == 0) {
-		struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
-		    sizeof(*e));
-		return e && sscanf(line, "errlog %64s %d", e->service, &e->fd) == 2 ?
-		    0 : -1;
-	}
 	if (sscanf(line, "daemon %lld %lld %llu %llu", &started, &last,
 	    &u->reloads_ok, &u->reloads_failed) != 4)
 		return -1;
 	u->started = started;
 	u->last_reload = last;
 	return 0;
+}
+
+/* Each kind of record, by the word that starts its line. */
+static const struct {
+	const char *word;
+	int (*read)(const char *, struct upstate *);
+} records[] = {
+	{ "daemon ", read_daemon }, { "listener ", read_listener },
+	{ "ulistener ", read_ulistener }, { "service ", read_service },
+	{ "fail ", read_fail }, { "rate ", read_rate },
+	{ "child ", read_child }, { "errlog ", read_errlog },
+	{ "peer ", read_peer },
+};
+
+static int
+read_line(const char *line, struct upstate *u)
+{
+	for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++)
+		if (strncmp(line, records[i].word, strlen(records[i].word)) == 0)
+			return records[i].read(line, u);
+	return -1;
 }
 
 int
