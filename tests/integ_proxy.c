@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -385,12 +386,16 @@ listening(uint16_t port)
 static pid_t
 haproxy_start(const char *conf, uint16_t port)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int fd = open(it_tmp("haproxy.log"), O_WRONLY | O_CREAT | O_TRUNC,
 		    0600);
+		/* It never exits by itself: it goes with a test that failed
+		 * before its kill(). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+			_exit(127);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execl(HAPROXY, "haproxy", "-db", "-f", conf, (char *)NULL);
