@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cfgcheck.h"
+#include "loop.h"
 #include "sig.h"
 
 #define CFGCHECK_OK	'Y'
@@ -177,20 +177,11 @@ cfgcheck_finish(struct cfgcheck *c, const char *path, struct cfgerr *err)
 	return rc;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int
 cfgcheck_run(const char *path, int ms, struct cfgerr *err)
 {
 	struct cfgcheck c;
-	long long deadline = now_ms() + ms;
+	long long deadline = (long long)loop_now_ms() + ms;
 
 	if (cfgcheck_start(&c, path) == -1) {
 		cfgerr_add(err, path, 0, "cannot start checking it: %s",
@@ -199,7 +190,7 @@ cfgcheck_run(const char *path, int ms, struct cfgerr *err)
 	}
 	for (;;) {
 		struct pollfd pfd = { .fd = c.fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - (long long)loop_now_ms();
 		if (cfgcheck_read(&c) == 1 || left <= 0)
 			break;
 		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)

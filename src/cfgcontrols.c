@@ -93,23 +93,6 @@ pick(struct loader *ld, const config_setting_t *grp, const char *key)
 	return from ? config_setting_get_member(from, key) : NULL;
 }
 
-/* A string or a list of strings, as read by K_ONE_OR_MORE keys. */
-static int
-one_or_more_len(const config_setting_t *s)
-{
-	if (s == NULL || !cfgkeys_matches(K_ONE_OR_MORE, s))
-		return -1;
-	return config_setting_type(s) == CONFIG_TYPE_STRING ? 1 :
-	    config_setting_length(s);
-}
-
-static const char *
-one_or_more_elem(const config_setting_t *s, int i)
-{
-	return config_setting_type(s) == CONFIG_TYPE_STRING ?
-	    config_setting_get_string(s) : config_setting_get_string_elem(s, i);
-}
-
 /* The element i of s for error positions (list elements carry their line). */
 static const config_setting_t *
 elem_at(const config_setting_t *s, int i)
@@ -124,7 +107,7 @@ static unsigned
 parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
     struct svc_conf *sc)
 {
-	int n = one_or_more_len(s);
+	int n = cfgkeys_one_or_more_len(s);
 	unsigned errors = 0;
 
 	if (n == 0) {
@@ -139,7 +122,7 @@ parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
-		const char *a = one_or_more_elem(s, i);
+		const char *a = cfgkeys_one_or_more_elem(s, i);
 		if (addr_parse(a, &sc->addrs[sc->naddrs]) == -1) {
 			cfgkeys_error(ld, elem_at(s, i), who,
 			    "address \"%s\" is not an IP address literal", a);
@@ -154,7 +137,7 @@ static unsigned
 parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
     const char *who, struct acl *acl)
 {
-	int n = one_or_more_len(s);
+	int n = cfgkeys_one_or_more_len(s);
 	unsigned errors = 0;
 
 	if (n < 0)
@@ -163,7 +146,7 @@ parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
 	if (n == 0 || (acl->v = calloc(n, sizeof(*acl->v))) == NULL)
 		return 0;
 	for (int i = 0; i < n; i++) {
-		const char *a = one_or_more_elem(s, i);
+		const char *a = cfgkeys_one_or_more_elem(s, i);
 		if (acl_parse(a, &acl->v[acl->n]) == -1) {
 			cfgkeys_error(ld, elem_at(s, i), who,
 			    "%s: \"%s\" is not an address or a prefix like "
@@ -310,6 +293,7 @@ parse_rlimits(struct loader *ld, const config_setting_t *grp, const char *who,
 {
 	unsigned errors = 0;
 	long long v;
+	int r;
 
 	if (grp == NULL || config_setting_type(grp) != CONFIG_TYPE_GROUP)
 		return 0;
@@ -330,10 +314,8 @@ parse_rlimits(struct loader *ld, const config_setting_t *grp, const char *who,
 		if (config_setting_type(s) == CONFIG_TYPE_STRING &&
 		    strcmp(config_setting_get_string(s), "unlimited") == 0)
 			v = -1;
-		else if (config_setting_type(s) == CONFIG_TYPE_STRING ||
-		    cfgkeys_int(ld, s, name, 0, LLONG_MAX, who, &v) != 1) {
-			if (config_setting_type(s) != CONFIG_TYPE_INT &&
-			    config_setting_type(s) != CONFIG_TYPE_INT64)
+		else if ((r = cfgkeys_int(ld, s, name, 0, LLONG_MAX, who, &v)) != 1) {
+			if (r == 0)	/* not an integer */
 				cfgkeys_error(ld, s, who, "rlimits: %s: expected an integer "
 				    "or \"unlimited\"", name);
 			errors++;
@@ -343,28 +325,6 @@ parse_rlimits(struct loader *ld, const config_setting_t *grp, const char *who,
 		sc->rlimits[sc->nrlimits++].value = v < 0 ? RLIM_INFINITY : (rlim_t)v;
 	}
 	return errors;
-}
-
-static unsigned
-parse_umask(struct loader *ld, const config_setting_t *s, const char *who,
-    struct svc_conf *sc)
-{
-	const char *str;
-	char *end;
-	long v;
-
-	sc->umask = -1;
-	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
-		return 0;
-	str = config_setting_get_string(s);
-	v = strtol(str, &end, 8);
-	if (*str == '\0' || *end != '\0' || v < 0 || v > 0777 || strlen(str) > 4) {
-		cfgkeys_error(ld, s, who, "umask: \"%s\" is not an octal mode like \"027\"",
-		    str);
-		return 1;
-	}
-	sc->umask = v;
-	return 0;
 }
 
 static unsigned
@@ -416,6 +376,7 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
     const char *who, struct svc_conf *sc)
 {
 	config_setting_t *s;
+	const char *str;
 	unsigned errors = 0;
 	long long v;
 	int r;
@@ -435,14 +396,12 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 		sc->nice = v;
 	}
 	errors += r == -1;
-	if ((s = pick(ld, grp, "v6only")) && config_setting_type(s) == CONFIG_TYPE_BOOL)
-		sc->v6only = config_setting_get_bool(s);
-	if ((s = pick(ld, grp, "udp_loop_guard")) &&
-	    config_setting_type(s) == CONFIG_TYPE_BOOL)
-		sc->udp_loop_guard = config_setting_get_bool(s);
-	if ((s = pick(ld, grp, "refuse_message")) &&
-	    config_setting_type(s) == CONFIG_TYPE_STRING)
-		sc->refuse_message = strdup(config_setting_get_string(s));
+	cfgkeys_bool(cfgcontrols_holder(ld, grp, "v6only"), "v6only", &sc->v6only);
+	cfgkeys_bool(cfgcontrols_holder(ld, grp, "udp_loop_guard"),
+	    "udp_loop_guard", &sc->udp_loop_guard);
+	if ((str = cfgkeys_string(cfgcontrols_holder(ld, grp, "refuse_message"),
+	    "refuse_message")) != NULL)
+		sc->refuse_message = strdup(str);
 	if ((s = pick(ld, grp, "rate_burst")) && !pick(ld, grp, "rate")) {
 		cfgkeys_error(ld, s, who, "rate_burst: set 'rate' too");
 		errors++;
@@ -459,7 +418,9 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	    &sc->no_access);
 	errors += parse_env(ld, pick(ld, grp, "env"), pick(ld, grp, "passenv"), who, sc);
 	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
-	errors += parse_umask(ld, pick(ld, grp, "umask"), who, sc);
+	sc->umask = -1;
+	errors += cfgkeys_mode(ld, pick(ld, grp, "umask"), "umask", "027", who,
+	    &sc->umask);
 	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
 	errors += cfgproxy_parse(ld, grp, who, sc);
 	errors += cfgsockopt_parse(ld, grp, who, sc);

@@ -272,6 +272,43 @@ cfgkeys_uint_needed(struct loader *ld, const config_setting_t *grp,
 	return cfgkeys_uint(ld, grp, key, min, max, who, out);
 }
 
+unsigned
+cfgkeys_mode(struct loader *ld, const config_setting_t *s, const char *key,
+    const char *example, const char *who, int *out)
+{
+	const char *str;
+	char *end;
+	long v;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	str = config_setting_get_string(s);
+	v = strtol(str, &end, 8);
+	if (*str == '\0' || *end != '\0' || v < 0 || v > 0777 || strlen(str) > 4) {
+		cfgkeys_error(ld, s, who, "%s: \"%s\" is not an octal mode like "
+		    "\"%s\"", key, str, example);
+		return 1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cfgkeys_one_or_more_len(const config_setting_t *s)
+{
+	if (s == NULL || !cfgkeys_matches(K_ONE_OR_MORE, s))
+		return -1;
+	return config_setting_type(s) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(s);
+}
+
+const char *
+cfgkeys_one_or_more_elem(const config_setting_t *s, int i)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(s) : config_setting_get_string_elem(s, i);
+}
+
 char *
 cfgkeys_path(struct loader *ld, const config_setting_t *grp, const char *key)
 {

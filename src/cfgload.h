@@ -50,6 +50,12 @@ bool cfgkeys_missing(struct loader *, const config_setting_t *grp,
     const char *key, const char *who);
 const char *cfgkeys_string(const config_setting_t *grp, const char *key);
 void cfgkeys_bool(const config_setting_t *grp, const char *key, bool *out);
+/* An octal mode string ("027") into *out; returns the errors reported. */
+unsigned cfgkeys_mode(struct loader *, const config_setting_t *s,
+    const char *key, const char *example, const char *who, int *out);
+/* A K_ONE_OR_MORE setting: its length (-1 when absent or mistyped), element i. */
+int cfgkeys_one_or_more_len(const config_setting_t *s);
+const char *cfgkeys_one_or_more_elem(const config_setting_t *s, int i);
 /* A string key as an absolute path, relative to the main file; malloc'd. */
 char *cfgkeys_path(struct loader *, const config_setting_t *grp,
     const char *key);

@@ -106,17 +106,15 @@ parse_idlist(struct loader *ld, const config_setting_t *grp, const char *key,
 	config_setting_t *s = config_setting_get_member(grp, key);
 	bool group = strstr(key, "groups") != NULL;
 	unsigned errors = 0;
-	int n;
+	int n = cfgkeys_one_or_more_len(s);
 
-	if (s == NULL || !cfgkeys_matches(K_ONE_OR_MORE, s))
+	if (n < 0)
 		return 0;
-	n = config_setting_type(s) == CONFIG_TYPE_STRING ? 1 : config_setting_length(s);
 	l->set = true;
 	if (n == 0 || (l->v = calloc(n, sizeof(*l->v))) == NULL)
 		return 0;
 	for (int i = 0; i < n; i++) {
-		const char *name = config_setting_type(s) == CONFIG_TYPE_STRING ?
-		    config_setting_get_string(s) : config_setting_get_string_elem(s, i);
+		const char *name = cfgkeys_one_or_more_elem(s, i);
 		long long id = lookup_id(name, group);
 		if (id < 0) {
 			cfgkeys_error(ld, s, who, "%s: no %s \"%s\"", key,
@@ -172,28 +170,6 @@ parse_owner(struct loader *ld, const config_setting_t *grp, const char *who,
 	return 0;
 }
 
-static unsigned
-parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
-    struct svc_conf *sc)
-{
-	config_setting_t *s = config_setting_get_member(grp, "socket_mode");
-	const char *str = cfgkeys_string(grp, "socket_mode");
-	char *end;
-	long v;
-
-	sc->unix_mode = -1;
-	if (str == NULL)
-		return 0;
-	v = strtol(str, &end, 8);
-	if (*str == '\0' || *end != '\0' || v < 0 || v > 0777 || strlen(str) > 4) {
-		cfgkeys_error(ld, s, who, "socket_mode: \"%s\" is not an octal mode "
-		    "like \"0660\"", str);
-		return 1;
-	}
-	sc->unix_mode = v;
-	return 0;
-}
-
 /* The unix keys of a service group, or their absence on other services. */
 unsigned
 cfgunix_parse(struct loader *ld, const config_setting_t *grp, const char *who,
@@ -207,7 +183,9 @@ cfgunix_parse(struct loader *ld, const config_setting_t *grp, const char *who,
 	errors = refuse_keys(ld, grp, who, ip_only, "not for protocol \"unix\"");
 	errors += parse_path(ld, grp, who, sc);
 	errors += parse_owner(ld, grp, who, sc);
-	errors += parse_mode(ld, grp, who, sc);
+	sc->unix_mode = -1;
+	errors += cfgkeys_mode(ld, config_setting_get_member(grp, "socket_mode"),
+	    "socket_mode", "0660", who, &sc->unix_mode);
 	if (sc->unix_path && sc->unix_path[0] == '@' && (sc->unix_mode != -1 ||
 	    sc->unix_uid != (uid_t)-1 || sc->unix_gid != (gid_t)-1)) {
 		cfgkeys_error(ld, grp, who, "an abstract socket has no file: "

@@ -191,10 +191,12 @@ reload_switch(struct sockd *sd, struct config *cfg)
 		events_reload(sd, cfg, nv, nc, n);
 	/* Committed: kept services take their new settings, the rest go. */
 	for (size_t i = 0; i < n; i++) {
-		if (nv[i]->conf != nc[i])
+		if (nv[i]->conf != nc[i]) {
 			reload_sockopts(nv[i], nc[i]);
-		if (nv[i]->conf != nc[i] && service_adopt(nv[i], nc[i], cfg) == -1)
-			log_warn("service \"%s\": keeps its old settings", nc[i]->name);
+			if (service_adopt(nv[i], nc[i], cfg) == -1)
+				log_warn("service \"%s\": keeps its old settings",
+				    nc[i]->name);
+		}
 		/* Its stderr setting may have changed. */
 		start_renew_errlog(sd, nv[i]);
 	}
@@ -227,11 +229,9 @@ fail:
 static void
 log_cfgerr(const char *text)
 {
-	for (const char *l = text, *nl; l && *l; l = nl + 1) {
-		if ((nl = strchr(l, '\n')) == NULL)
-			nl = l + strlen(l) - 1;
+	/* Every cfgerr line ends in a newline. */
+	for (const char *l = text, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
 		log_warnx("reload: %.*s", (int)(nl - l), l);
-	}
 }
 
 /*

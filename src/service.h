@@ -63,7 +63,7 @@ struct service {
 	struct timer fault_timer;
 	unsigned fault_ms;	/* current resource-fault pause; 0: none */
 	unsigned nfaults;	/* failures since the fault began */
-	int fault_step;		/* the furthest step that failed (master.c) */
+	int fault_step;		/* the furthest step that failed (gate.c) */
 	unsigned backoff_ms;	/* next failure back-off pause */
 	uint64_t *fails;	/* ring of recent fast-failure times */
 	unsigned nfails, fails_cap, fails_next;

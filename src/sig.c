@@ -164,8 +164,8 @@ sig_children(int fd, bool on)
 
 /*
  * The pending signals, up to max, into sigs; returns how many (0: none) or
- * -1 on error. Standard signals are pending once each, so one call with
- * room for them all leaves none behind.
+ * -1 on error. Real-time signals queue, so a caller whose call filled max
+ * reads again.
  */
 int
 sig_read(int fd, int *sigs, size_t max)

@@ -25,7 +25,7 @@ sock_listen(int type, const struct sockaddr *sa, socklen_t len, int backlog,
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)) == -1)
 		goto fail;
 	*failed = NULL;
-	if (sockopt_bind(fd, so, type == SOCK_STREAM, failed) == -1 ||
+	if (sockopt_bind(fd, so, failed) == -1 ||
 	    bind(fd, sa, len) == -1)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, backlog) == -1)

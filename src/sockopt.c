@@ -39,10 +39,8 @@ set(int fd, int level, int name, int v, const char *what, const char **failed)
 }
 
 int
-sockopt_bind(int fd, const struct sockopts *so, bool stream,
-    const char **failed)
+sockopt_bind(int fd, const struct sockopts *so, const char **failed)
 {
-	(void)stream;
 	if (so->reuseport &&
 	    set(fd, SOL_SOCKET, SO_REUSEPORT, 1, "reuseport", failed) == -1)
 		return -1;

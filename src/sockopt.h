@@ -20,8 +20,7 @@ struct sockopts {
 };
 
 /* Before bind(2): the options that decide how the socket is bound. */
-int sockopt_bind(int fd, const struct sockopts *, bool stream,
-    const char **failed);
+int sockopt_bind(int fd, const struct sockopts *, const char **failed);
 /*
  * On a bound (and, for a stream, listening) socket: the options accepted
  * connections inherit and the listener's own. Sets every one, on or off,
