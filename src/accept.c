@@ -182,7 +182,6 @@ accept_connections(struct sockd *sd, struct listener *l)
 	bool unix_peer = svc->conf->proto == PROTO_UNIX;
 	bool wildcard = !unix_peer && addr_is_any(l->addr);
 	struct ucred cred;
-	bool in_master = accept_in_master(svc->conf);
 	char reply[REPLY_MAX];
 	ssize_t reply_len = -1;
 
@@ -220,7 +219,8 @@ accept_connections(struct sockd *sd, struct listener *l)
 			proxywait_add(sd, svc, c.fd, c.peer, wildcard ? NULL : c.local);
 			continue;
 		}
-		if (wildcard && !in_master)
+		/* Only a server's environment names the local end. */
+		if (wildcard && !svc->conf->builtin)
 			c.local = sock_local(c.fd, &local, &llen) == 0 ?
 			    (struct sockaddr *)&local : NULL;
 		if (!serve(sd, svc, &c, now, reply, &reply_len))

@@ -198,13 +198,10 @@ adopt_peer(struct sockd *sd, const struct upstate_peer *p)
 		close(p->st.fd);
 		return;
 	}
-	for (size_t i = 0; i < svc->nls; i++)
-		if (addr_equal(svc->ls[i].addr, &p->st.listener)) {
-			if (udppeer_adopt(sd, svc, &p->st))
-				return;
-			log_warn("upgrade: a peer of service \"%s\"", p->service);
-			break;
-		}
+	if (udppeer_adopt(sd, svc, &p->st))
+		return;
+	if (errno != EINVAL)	/* EINVAL: not an address of the service */
+		log_warn("upgrade: a peer of service \"%s\"", p->service);
 	close(p->st.fd);
 }
 

@@ -46,7 +46,7 @@ struct errlog {
 	uint64_t seq;
 	pid_t ended[ERRLOG_ENDED];
 	unsigned ended_next;
-	struct errlog **all, *next, **prevp;	/* the daemon's list */
+	struct errlog *next, **prevp;	/* the daemon's list */
 };
 
 static void
@@ -167,13 +167,20 @@ feed(struct errlog *el, pid_t pid, const char *p, size_t n)
 		part_flush(el, pt);
 }
 
+/* Logs every unfinished line. */
+static void
+parts_flush(struct errlog *el)
+{
+	for (int i = 0; el->parts && i < ERRLOG_PARTS; i++)
+		part_flush(el, &el->parts[i]);
+}
+
 /* Unless flush is false, the unfinished lines are logged first. */
 static void
 errlog_free(struct errlog *el, bool flush)
 {
-	if (el->parts && flush)
-		for (int i = 0; i < ERRLOG_PARTS; i++)
-			part_flush(el, &el->parts[i]);
+	if (flush)
+		parts_flush(el);
 	if (el->next)
 		el->next->prevp = el->prevp;
 	*el->prevp = el->next;
@@ -251,33 +258,24 @@ errlog_link(struct errlog *el, struct errlog **all)
 struct errlog *
 errlog_open(struct loop *loop, struct service *svc, struct errlog **all)
 {
-	struct errlog *el = calloc(1, sizeof(*el));
-	int sv[2], on = 1;
+	struct errlog *el;
+	int sv[2], on = 1, e;
 
-	if (el == NULL)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return NULL;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		free(el);
-		return NULL;
-	}
 	/* Our end only reads, theirs only writes. */
 	(void)shutdown(sv[0], SHUT_WR);
 	(void)shutdown(sv[1], SHUT_RD);
-	el->w = (struct watch){ .fd = sv[0], .fn = on_readable, .arg = el };
-	el->wfd = sv[1];
-	el->loop = loop;
-	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1 ||
-	    loop_enable(loop, &el->w, true) == -1) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		free(el);
-		errno = e;
-		return NULL;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == 0 &&
+	    (el = errlog_adopt(loop, svc, sv[0], all)) != NULL) {
+		el->wfd = sv[1];
+		return el;
 	}
-	el->svc = service_ref(svc);
-	errlog_link(el, all);
-	return el;
+	e = errno;
+	close(sv[0]);
+	close(sv[1]);
+	errno = e;
+	return NULL;
 }
 
 struct errlog *
@@ -321,8 +319,7 @@ void
 errlog_flush_all(struct errlog *all)
 {
 	for (struct errlog *el = all; el; el = el->next)
-		for (int i = 0; el->parts && i < ERRLOG_PARTS; i++)
-			part_flush(el, &el->parts[i]);
+		parts_flush(el);
 }
 
 int

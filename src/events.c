@@ -15,6 +15,7 @@
 #include "confdiff.h"
 #include "log.h"
 #include "logaddr.h"
+#include "peercred.h"
 #include "sockd.h"
 
 /* The client's address as the log shows it ("-" if none), and its port. */
@@ -39,7 +40,7 @@ events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
 	if (!log_enabled(LOG_INFO))
 		return;
 	if (c->cred) {
-		struct addr a = { .family = AF_UNIX, .u.v4.s_addr = c->cred->uid };
+		struct addr a = peercred_key(c->cred->uid);
 		addr_format(&a, ip);
 	} else
 		client_of(peer, ip, &port);

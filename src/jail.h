@@ -62,7 +62,8 @@ struct jail_conf {
 	int net_fd;
 };
 
-/* Host device nodes bound into the jail's /dev, in dev_nodes[] order. */
+/* The nodes of the jail's /dev (made with mknod, or bound from the host's
+ * in a user namespace); dev_rdev[] follows this order. */
 extern const char *const jail_dev_names[JAIL_DEV_NODES];
 
 /* The steps of jail_enter() and jail_lock(); 0 is success. */

@@ -26,7 +26,7 @@ struct pending {
 	struct watch watch;
 	struct timer timer;
 	struct sockaddr_storage peer, local;
-	bool has_local;
+	bool has_local;		/* local is known (a listener bound to one address) */
 	/*
 	 * A header of the balancer's own connection (v2 LOCAL, v1 UNKNOWN, or
 	 * one naming the connection itself: a health check) was read: the
@@ -165,9 +165,13 @@ hand_on(struct pending *p)
 		peer = p->hdr.src;
 		local = p->hdr.dst;
 	} else {
+		/* A LOCAL header (a health check): the connection's own
+		 * addresses, the local one asked for only now. */
+		socklen_t len;
 		peer = p->peer;
-		local = p->local;
-		if (!p->has_local)
+		if (p->has_local)
+			local = p->local;
+		else if (sock_local(p->fd, &local, &len) == -1)
 			c.local = NULL;
 	}
 	/* p goes first: the place it held under the caps is the child's now. */
@@ -303,9 +307,6 @@ pending_new(struct sockd *sd, struct service *svc, int fd,
 		memcpy(&p->local, local, local->sa_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 		p->has_local = true;
-	} else {
-		socklen_t len;
-		p->has_local = sock_local(fd, &p->local, &len) == 0;
 	}
 	if ((p->next = pw->head) != NULL)
 		pw->head->prev = p;

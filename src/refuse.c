@@ -45,11 +45,14 @@ refuse_detail(struct refuse_log *rl, const char *service, int fd,
 {
 	char ip[LOGADDR_STRLEN];
 
-	/* The master never waits on a client: what does not fit is lost. */
-	if (msg)
-		(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-	(void)shutdown(fd, SHUT_WR);
-	close(fd);
+	/* The master never waits on a client: what does not fit is lost.
+	 * A new UDP peer has no connection (fd -1). */
+	if (fd != -1) {
+		if (msg)
+			(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)shutdown(fd, SHUT_WR);
+		close(fd);
+	}
 
 	if (now - rl->window[r] < 1000 && rl->logged[r] > 0) {
 		rl->suppressed[r]++;

@@ -320,8 +320,8 @@ peer_watch(struct sockd *sd, struct peer *p, int fd)
 	p->watch = (struct watch){ .fd = fd, .fn = on_answer, .arg = p };
 	p->idle = (struct timer){ .fn = on_idle, .arg = p };
 	p->last_ms = loop_now_ms();
-	if (sock_set_nonblock(fd, true) == -1 ||
-	    loop_enable(&sd->loop, &p->watch, true) == -1 ||
+	/* Every send and recv on it says MSG_DONTWAIT: no O_NONBLOCK. */
+	if (loop_enable(&sd->loop, &p->watch, true) == -1 ||
 	    loop_timer_set(&sd->loop, &p->idle, peer_idle_ms(p->svc)) == -1)
 		return -1;
 	return 0;
@@ -595,10 +595,8 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 	}
 	/* Its idle time runs on from when it was last heard. */
 	p->last_ms = st->last_ms < now ? st->last_ms : now;
-	if (now - p->last_ms < idle)
-		(void)loop_timer_set(&sd->loop, &p->idle, idle - (now - p->last_ms));
-	else
-		(void)loop_timer_set(&sd->loop, &p->idle, 0);
+	(void)loop_timer_set(&sd->loop, &p->idle,
+	    now - p->last_ms < idle ? idle - (now - p->last_ms) : 0);
 	if (*peer_slot(t, &p->addr, p->alen) != NULL) {
 		peer_free(sd, p);	/* twice in the hand-over: keep the first */
 		return true;

@@ -162,7 +162,6 @@ exec_now(struct sockd *sd)
 	char num[16], *argv[8];
 	int fd;
 
-	errlog_flush_all(sd->errlogs);
 	if ((fd = memfd_create("sockd-upgrade", 0)) == -1 ||
 	    upstate_write(fd, sd) == -1) {
 		log_warn("upgrade: the state");
@@ -171,6 +170,9 @@ exec_now(struct sockd *sd)
 		give_up(sd, "cannot write the state");
 		return;
 	}
+	/* Only once the exec is sure but for execv: a sockd that goes on
+	 * would have cut these lines in two. */
+	errlog_flush_all(sd->errlogs);
 	snprintf(num, sizeof(num), "%d", fd);
 	keep_across_exec(sd, true);
 	log_info("SIGUSR2: upgrading in place: exec %s with %zu handlers running",
@@ -214,10 +216,11 @@ check_done(struct sockd *sd, bool timed_out)
 	snprintf(want, sizeof(want), UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
 	if (timed_out || strstr(up->out, ": OK, ") == NULL ||
 	    strstr(up->out, want) == NULL) {
-		for (char *l = up->out, *nl; *l; l = nl + 1) {
-			if ((nl = strchr(l, '\n')) == NULL)
-				nl = l + strlen(l) - 1;
-			log_warnx("upgrade: %s: %.*s", up->self, (int)(nl - l), l);
+		/* The output may be cut short of its last newline. */
+		for (char *l = up->out; *l; ) {
+			size_t n = strcspn(l, "\n");
+			log_warnx("upgrade: %s: %.*s", up->self, (int)n, l);
+			l += n + (l[n] == '\n');
 		}
 		give_up(sd, timed_out ? "the new binary's check timed out" :
 		    strstr(up->out, ": OK, ") == NULL ?

@@ -7,8 +7,10 @@
  * client's) and busy socket (by name), each child (pid, service,
  * start time, per-source key, lifetime deadline), every stderr log's
  * reading end (by service name) and each per-peer UDP handler's relay
- * (service, peer, addresses, the master's end of the pair). Times are CLOCK_MONOTONIC milliseconds, which an exec
- * does not change. No other file knows the format.
+ * (service, peer, addresses, the master's end of the pair). Times are
+ * CLOCK_MONOTONIC milliseconds, which an exec does not change, but for
+ * the daemon's start and last reload, in seconds since the epoch. No
+ * other file knows the format.
  */
 #ifndef SOCKD_UPSTATE_H
 #define SOCKD_UPSTATE_H
