@@ -142,26 +142,6 @@ chargen_stream(unsigned idle)
 	}
 }
 
-/* Over TCP, daytime and time are answered in the master (in_master);
- * these serve should a child ever run them. */
-static void
-daytime_stream(unsigned idle)
-{
-	char buf[64];
-	size_t n = daytime_string(buf, sizeof(buf));
-
-	(void)write_all(idle_limit(idle), idle, buf, n);
-}
-
-static void
-time_stream(unsigned idle)
-{
-	unsigned char t[4];
-
-	time_bytes(t);
-	(void)write_all(idle_limit(idle), idle, (char *)t, sizeof(t));
-}
-
 static ssize_t
 echo_dgram(const char *in, size_t len, char *out, size_t outsz)
 {
@@ -216,8 +196,9 @@ static const struct builtin builtins[] = {
 	{ "echo", echo_stream, echo_dgram, false, false },
 	{ "discard", discard_stream, discard_dgram, false, false },
 	{ "chargen", chargen_stream, chargen_dgram, false, false },
-	{ "daytime", daytime_stream, daytime_dgram, true, false },
-	{ "time", time_stream, time_dgram, true, false },
+	/* in_master: never run in a child, so no stream function. */
+	{ "daytime", NULL, daytime_dgram, true, false },
+	{ "time", NULL, time_dgram, true, false },
 	{ "metrics", NULL, NULL, true, true },
 };
 
