@@ -50,7 +50,8 @@ SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
 UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
 INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
-TEST_BINS = tests/unit tests/integration tests/probe tests/oldkernel
+TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
+           tests/oldkernel
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
@@ -171,6 +172,9 @@ tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+tests/escape: tests/escape.c | deps
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 tests/oldkernel: tests/oldkernel.c | deps

@@ -4,6 +4,7 @@
  * controls, checked here once. Never reads a service section.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -20,6 +21,7 @@ static const struct keyspec global_keys[] = {
 	{ "log_format", K_STRING },
 	{ "log_level", K_STRING },
 	{ "log_addresses", K_STRING },
+	{ "jail_ids", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -59,6 +61,34 @@ parse_words(struct loader *ld, const config_setting_t *grp,
 	return errors;
 }
 
+/* "FIRST-LAST": the ids jailed handlers without a user run as. */
+static unsigned
+parse_jail_ids(struct loader *ld, const config_setting_t *grp,
+    struct global_conf *g)
+{
+	const config_setting_t *s = config_setting_get_member(grp, "jail_ids");
+	unsigned long long first, last;
+	int end = 0;
+
+	g->jail_ids_first = CONFIG_DEFAULT_JAIL_IDS_FIRST;
+	g->jail_ids_last = CONFIG_DEFAULT_JAIL_IDS_FIRST +
+	    CONFIG_DEFAULT_JAIL_IDS_COUNT - 1;
+	if (s == NULL)
+		return 0;
+	if (sscanf(config_setting_get_string(s), "%llu-%llu%n", &first, &last,
+	    &end) != 2 || config_setting_get_string(s)[end] != '\0' ||
+	    first < 1000 || last < first || last >= 4294967295ULL ||
+	    last - first >= 1ULL << 24) {
+		cfgkeys_error(ld, s, "sockd", "jail_ids: \"%s\" is not FIRST-LAST "
+		    "with 1000 <= FIRST <= LAST < 4294967295 and at most 16777216 ids",
+		    config_setting_get_string(s));
+		return 1;
+	}
+	g->jail_ids_first = first;
+	g->jail_ids_last = last;
+	return 0;
+}
+
 unsigned
 cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 {
@@ -76,6 +106,7 @@ cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 	errors += cfgkeys_uint(ld, grp, "fail_limit", 1, 1000, "sockd",
 	    &g->fail_limit);
 	errors += parse_words(ld, grp, g);
+	errors += parse_jail_ids(ld, grp, g);
 
 	/* The defaults are checked here, once; each service reads them again. */
 	memset(&scratch, 0, sizeof(scratch));

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -32,6 +35,8 @@ static const struct keyspec jail_keys[] = {
 	{ "bind", K_STRINGS },
 	{ "bind_rw", K_STRINGS },
 	{ "tmp", K_BOOL },
+	{ "tmp_size", K_INT },
+	{ "hide", K_STRINGS },
 	{ "no_new_privs", K_BOOL },
 	{ "caps", K_STRINGS },
 	{ "seccomp", K_GROUP },
@@ -75,6 +80,9 @@ cfgjail_free(struct jail_conf *j)
 		free(j->binds[i].dst);
 	}
 	free(j->binds);
+	for (size_t i = 0; i < j->nhide; i++)
+		free(j->hide[i]);
+	free(j->hide);
 	free(j->filter);
 	if (j->template_fd != -1)
 		close(j->template_fd);
@@ -207,6 +215,79 @@ under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/*
+ * What the host's own root shows of itself by default: none of the
+ * directories where users, services and the administrator keep their
+ * files and sockets (a pathname socket answers connect() through a
+ * read-only mount). The system itself (/usr, /etc, /bin, /lib) stays.
+ */
+static const char *const default_hide[] = { "/home", "/root", "/run", "/srv",
+    "/mnt", "/media", "/var", "/opt", "/boot", "/sys", "/tmp", NULL };
+
+/* Whether path is hidden, that is under a hidden directory or one. */
+static bool
+hidden(const struct jail_conf *j, const char *path)
+{
+	for (size_t i = 0; i < j->nhide; i++)
+		if (under(path, j->hide[i]))
+			return true;
+	return false;
+}
+
+/* One directory to hide; a default the root lacks is skipped (quiet). */
+static unsigned
+add_hide(struct loader *ld, const char *who, const config_setting_t *e,
+    struct jail_conf *j, const char *path, bool quiet)
+{
+	char host[PATH_MAX];
+	struct stat st;
+	const char *why = NULL;
+
+	if (path[0] != '/' || strcmp(path, "/") == 0 || under(path, JAIL_OLD_ROOT) ||
+	    under(path, "/dev"))
+		why = "the jail makes /, /proc and /dev itself";
+	else if (j->tmp && under(path, "/tmp"))
+		why = "tmp = true mounts a new /tmp";
+	else if (hidden(j, path))
+		why = "it is under a directory hidden already";
+	else if (lstat(under_root(j, path, host, sizeof(host)), &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory of the root";
+	if (why && quiet)
+		return 0;
+	if (why) {
+		cfgkeys_error(ld, e, who, "hide: \"%s\": %s", path, why);
+		return 1;
+	}
+	if ((j->hide[j->nhide] = strdup(path)) == NULL)
+		return 1;
+	j->nhide++;
+	return 0;
+}
+
+/* hide, or by default with the host's root, default_hide. */
+static unsigned
+parse_hides(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
+{
+	const config_setting_t *s = config_setting_get_member(grp, "hide");
+	size_t n = s ? (size_t)config_setting_length(s) :
+	    sizeof(default_hide) / sizeof(default_hide[0]);
+	unsigned errors = 0;
+
+	if (s == NULL && strcmp(j->root, "/") != 0)
+		return 0;
+	if (n == 0 || (j->hide = calloc(n, sizeof(*j->hide))) == NULL)
+		return 0;
+	for (size_t i = 0; s == NULL && default_hide[i]; i++)
+		errors += add_hide(ld, who, grp, j, default_hide[i], true);
+	for (int i = 0; s && i < config_setting_length(s); i++)
+		errors += add_hide(ld, who, config_setting_get_elem(s, i), j,
+		    config_setting_get_string_elem(s, i), false);
+	return errors;
+}
+
 /* One "SRC" or "SRC:DST" of bind or bind_rw. */
 static unsigned
 parse_bind(struct loader *ld, const char *who, const config_setting_t *e,
@@ -235,17 +316,21 @@ parse_bind(struct loader *ld, const char *who, const config_setting_t *e,
 		    "over it", key, dst);
 	else if (stat(src, &sst) == -1)
 		cfgkeys_error(ld, e, who, "%s: \"%s\": %s", key, src, strerror(errno));
-	else if (stat(under_root(j, dst, host, sizeof(host)), &dstt) == -1)
+	else if (!hidden(j, dst) &&
+	    stat(under_root(j, dst, host, sizeof(host)), &dstt) == -1)
 		cfgkeys_error(ld, e, who, "%s: \"%s\" has nothing to mount on: "
 		    "%s: %s (the root is read-only: make it there)", key, dst, host,
 		    strerror(errno));
-	else if (S_ISDIR(sst.st_mode) != S_ISDIR(dstt.st_mode))
+	else if (!hidden(j, dst) && S_ISDIR(sst.st_mode) != S_ISDIR(dstt.st_mode))
 		cfgkeys_error(ld, e, who, "%s: \"%s\" is a %s but %s is not",
 		    key, src, S_ISDIR(sst.st_mode) ? "directory" : "file", host);
 	else {
 		struct jail_bind *b = &j->binds[j->nbinds++];
 		b->rw = rw;
 		b->flags = locked_flags(src);
+		/* Under a hidden directory the jail makes its mount point. */
+		b->make = hidden(j, dst);
+		b->dir = S_ISDIR(sst.st_mode);
 		b->dst = strdup(dst);
 		if (asprintf(&b->src, "%s%s", JAIL_OLD_ROOT, src) == -1)
 			b->src = NULL;
@@ -265,8 +350,9 @@ parse_binds(struct loader *ld, const char *who, const config_setting_t *grp,
 	    (rw ? config_setting_length(rw) : 0);
 	unsigned errors = 0;
 
-	if (n == 0 || (j->binds = calloc(n, sizeof(*j->binds))) == NULL)
-		return 0;
+	/* One more for the server, should it be hidden (check_server()). */
+	if ((j->binds = calloc(n + 1, sizeof(*j->binds))) == NULL)
+		return 1;
 	for (int i = 0; ro && i < config_setting_length(ro); i++)
 		errors += parse_bind(ld, who, config_setting_get_elem(ro, i), "bind",
 		    false, j);
@@ -276,12 +362,33 @@ parse_binds(struct loader *ld, const char *who, const config_setting_t *grp,
 	return errors;
 }
 
+/*
+ * A bounded /tmp: tmpfs would take half the RAM by default, for each
+ * connection. Its inodes are bounded too, at one per 4 KiB.
+ */
+#define TMP_SIZE_DEFAULT (16LL << 20)
+
+static unsigned
+parse_tmp_size(struct loader *ld, const char *who, const config_setting_t *grp,
+    struct jail_conf *j)
+{
+	long long size = TMP_SIZE_DEFAULT;
+
+	if (cfgkeys_int(ld, config_setting_get_member(grp, "tmp_size"),
+	    "tmp_size", 4096, 1LL << 40, who, &size) == -1)
+		return 1;
+	snprintf(j->tmp_opts, sizeof(j->tmp_opts),
+	    "mode=1777,size=%lld,nr_inodes=%lld", size, size / 4096 + 16);
+	return 0;
+}
+
 /* The handler must be in the jail: under the bind holding it, or the root. */
 static unsigned
 check_server(struct loader *ld, const config_setting_t *grp, const char *who,
-    const struct jail_conf *j, const char *server)
+    struct jail_conf *j, const char *server)
 {
 	const struct jail_bind *best = NULL;
+	struct jail_bind *own;
 	char host[PATH_MAX];
 	struct stat st;
 
@@ -295,6 +402,16 @@ check_server(struct loader *ld, const config_setting_t *grp, const char *who,
 		if (strncmp(server, j->binds[i].dst, n) == 0 && server[n] == '/' &&
 		    (best == NULL || n > strlen(best->dst)))
 			best = &j->binds[i];
+	}
+	/* A hidden server is bound alone, read-only, where it is. */
+	if (best == NULL && hidden(j, server) && stat(server, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		own = &j->binds[j->nbinds++];
+		*own = (struct jail_bind){ .dst = strdup(server),
+		    .flags = locked_flags(server), .make = true };
+		if (asprintf(&own->src, "%s%s", JAIL_OLD_ROOT, server) == -1)
+			own->src = NULL;
+		return own->src == NULL || own->dst == NULL;
 	}
 	if (best)
 		snprintf(host, sizeof(host), "%s%s", best->src + strlen(JAIL_OLD_ROOT),
@@ -360,42 +477,114 @@ refused_namespace(int flags, int *err)
 	return NULL;
 }
 
+/* The trial's own steps, after those of enum jail_step. */
+#define TRIAL_IDS 100
+#define TRIAL_SERVER 101
+
+struct trial_report {
+	int step, err;
+};
+
 /* What a failed step of the trial is about, for the error message. */
 static const char *
-step_key(enum jail_step step)
+step_key(int step)
 {
 	switch (step) {
 	case JAIL_OK:		return "";
 	case JAIL_USERNS:	return "namespaces: user: the id maps";
-	case JAIL_MOUNT:	return "root, bind, tmp: the mounts";
+	case JAIL_MOUNT:	return "root, bind, hide, tmp: the mounts";
 	case JAIL_PIVOT:	return "root: pivot_root";
 	case JAIL_CAPS:		return "caps";
 	case JAIL_NNP:		return "no_new_privs";
 	case JAIL_SECCOMP:	return "seccomp: the filter";
 	case JAIL_NET:		return "no_sockets: the shared network namespace";
+	case TRIAL_IDS:		return "the handler's user and group";
+	case TRIAL_SERVER:	return "server: executing it in the jail as its user";
 	}
 	return "?";
 }
 
 /*
- * The child of try_jail(): builds the jail, reports, waits until the
- * parent has taken the templates (hold), then settles and locks as a
- * connection's child would, and reports again.
+ * A trial child holds only what it reports through and the templates it
+ * joins, never the master's listeners (which it would keep bound should
+ * the master die meanwhile), and it dies with the master.
+ */
+static void
+trial_alone(int a, int b, int c)
+{
+	int keep[3] = { a, b, c }, from = 3;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (keep[k] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[k];
+				keep[k] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] < from)
+			continue;
+		if (keep[i] > from)
+			(void)close_range(from, keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	(void)close_range(from, ~0U, 0);
+}
+
+/*
+ * The child that builds the templates: the jail's mounts and its
+ * namespaces, kept by the parent through /proc; it waits until the parent
+ * has opened them (or has died: the read then ends).
  */
 static void __attribute__((noreturn))
-trial(const struct jail_conf *j, bool hold, bool copy, int report, int go)
+template_child(const struct jail_conf *j, int report, int go)
 {
-	struct { int step, err; } r;
+	struct trial_report r;
 	char c;
 
+	trial_alone(report, go, -1);
 	r.step = jail_build(j);
 	r.err = errno;
-	if (write(report, &r, sizeof(r)) != sizeof(r) || r.step != JAIL_OK)
-		_exit(0);
-	if (hold && read(go, &c, 1) != 1)
-		_exit(0);
-	if ((r.step = jail_settle(j, copy, false)) == JAIL_OK)
-		r.step = jail_lock(j, geteuid());
+	if (write(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK)
+		(void)!read(go, &c, 1);
+	_exit(0);
+}
+
+/* The handler's ids, as spawn.c's child_setup() takes them. */
+static int
+trial_ids(const struct jail_conf *j, const struct svc_conf *sc, uid_t own)
+{
+	if (j->own_ids)
+		return setgroups(0, NULL) == -1 || setgid(own) == -1 ||
+		    setuid(own) == -1 ? -1 : 0;
+	return setgroups(sc->ngroups, sc->groups) == -1 ||
+	    setgid(sc->gid) == -1 || setuid(sc->uid) == -1 ? -1 : 0;
+}
+
+/*
+ * A connection's child, step for step as spawn.c's jailed_child() takes
+ * them but the execve(): whatever a connection would fail, the load fails.
+ * The server is checked as the handler's user sees it in the jail.
+ */
+static void __attribute__((noreturn))
+connection_child(const struct jail_conf *j, const struct svc_conf *sc,
+    uid_t own, int report)
+{
+	bool switching = geteuid() == 0 && (j->own_ids || sc->set_ids);
+	uid_t uid = j->own_ids ? own : sc->set_ids ? sc->uid : geteuid();
+	struct trial_report r = { JAIL_OK, 0 };
+
+	trial_alone(report, j->template_fd, j->net_fd);
+	if ((r.step = jail_join(j)) == JAIL_OK &&
+	    (r.step = jail_enter(j, switching)) == JAIL_OK) {
+		if (switching && trial_ids(j, sc, own) == -1)
+			r.step = TRIAL_IDS;
+		else if (sc->server && access(sc->server, X_OK) == -1)
+			r.step = TRIAL_SERVER;
+		else
+			r.step = jail_lock(j, uid);
+	}
 	r.err = errno;
 	(void)!write(report, &r, sizeof(r));
 	_exit(0);
@@ -411,73 +600,82 @@ keep_ns(pid_t pid, const char *ns)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* The first report of a failed trial, or the second; step JAIL_OK if none. */
-static void
-trial_result(struct jail_conf *j, pid_t pid, bool mnt, bool net, int report,
-    int go, int *step, int *err)
-{
-	struct { int step, err; } r = { JAIL_OK, 0 };
-
-	if (read(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK &&
-	    (mnt || net)) {
-		if ((mnt && (j->template_fd = keep_ns(pid, "mnt")) == -1) ||
-		    (net && (j->net_fd = keep_ns(pid, "net")) == -1))
-			r = (typeof(r)){ mnt ? JAIL_MOUNT : JAIL_NET, errno };
-		else if (write(go, "g", 1) != 1 ||
-		    read(report, &r, sizeof(r)) != sizeof(r))
-			r = (typeof(r)){ JAIL_MOUNT, EPIPE };
-	}
-	*step = r.step;
-	*err = r.err;
-}
-
 /*
- * The whole jail, tried once in a child made as a handler's would be: the
- * namespaces, the mounts, the capabilities and the filter. Without a user
- * namespace the child's mount namespace, built, is kept as the template
- * every connection joins, and so is its empty network namespace with
- * no_sockets.
+ * One trial child made with flags: the template builder (sc NULL) or a
+ * connection's. Its report in *r; -1 if it could not be made (errno).
  */
-static unsigned
-try_jail(struct loader *ld, const char *who, const config_setting_t *s,
-    struct jail_conf *j)
+static int
+trial_run(struct jail_conf *j, int flags, const struct svc_conf *sc,
+    uid_t own, struct trial_report *r)
 {
-	bool own = !(j->clone_flags & CLONE_NEWUSER);
-	bool mnt = own && (j->clone_flags & CLONE_NEWNS);
-	bool net = own && j->no_sockets && (j->clone_flags & CLONE_NEWNET);
-	const char *ns;
-	int report[2], go[2], err = 0, step;
+	bool mnt = sc == NULL && (j->clone_flags & CLONE_NEWNS);
+	int report[2], go[2], e;
 	pid_t pid;
 
 	if (pipe2(report, O_CLOEXEC) == -1)
-		return 0;
+		return -1;
 	if (pipe2(go, O_CLOEXEC) == -1) {
 		close(report[0]);
 		close(report[1]);
-		return 0;
+		return -1;
 	}
-	if ((pid = syscall(SYS_clone, j->clone_flags | SIGCHLD, 0, 0, 0, 0)) == 0)
-		trial(j, mnt || net, mnt, report[1], go[0]);
-	err = errno;
+	if ((pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0)) == 0) {
+		if (sc == NULL)
+			template_child(j, report[1], go[0]);
+		connection_child(j, sc, own, report[1]);
+	}
+	e = errno;
 	close(report[1]);
 	close(go[0]);
-	if (pid == -1) {
-		close(report[0]);
-		close(go[1]);
+	*r = (struct trial_report){ JAIL_MOUNT, EPIPE };
+	if (pid != -1 && read(report[0], r, sizeof(*r)) == sizeof(*r) &&
+	    sc == NULL && r->step == JAIL_OK) {
+		if ((mnt && (j->template_fd = keep_ns(pid, "mnt")) == -1) ||
+		    (!mnt && (j->net_fd = keep_ns(pid, "net")) == -1))
+			*r = (struct trial_report){ mnt ? JAIL_MOUNT : JAIL_NET, errno };
+		else if (mnt && j->no_sockets && (j->clone_flags & CLONE_NEWNET) &&
+		    (j->net_fd = keep_ns(pid, "net")) == -1)
+			*r = (struct trial_report){ JAIL_NET, errno };
+	}
+	close(report[0]);
+	close(go[1]);
+	if (pid == -1)
+		return errno = e, -1;
+	(void)waitpid(pid, NULL, 0);
+	return 0;
+}
+
+/*
+ * The whole jail, tried once as it will be used. Without a user namespace
+ * a first child builds the mounts, kept as the template every connection
+ * joins, and, with no_sockets, the empty network namespace they share;
+ * then a child made as a connection's goes through every step of one.
+ */
+static unsigned
+try_jail(struct loader *ld, const char *who, const config_setting_t *s,
+    struct jail_conf *j, const struct svc_conf *sc)
+{
+	bool own = !(j->clone_flags & CLONE_NEWUSER);
+	bool tmpl = own && ((j->clone_flags & CLONE_NEWNS) ||
+	    (j->no_sockets && (j->clone_flags & CLONE_NEWNET)));
+	struct trial_report r = { JAIL_OK, 0 };
+	const char *ns;
+	int err;
+
+	if ((tmpl && trial_run(j, j->clone_flags, NULL, 0, &r) == -1) ||
+	    (r.step == JAIL_OK && trial_run(j, jail_clone_flags(j), sc,
+	    ld->cfg->global.jail_ids_first, &r) == -1)) {
+		err = errno;
 		if ((ns = refused_namespace(j->clone_flags, &err)) == NULL)
 			ns = "(all together)";
 		cfgkeys_error(ld, s, who, "namespaces: the kernel refuses a new %s "
 		    "namespace: %s", ns, strerror(err));
 		return 1;
 	}
-	trial_result(j, pid, mnt, net, report[0], go[1], &step, &err);
-	close(report[0]);
-	close(go[1]);
-	(void)waitpid(pid, NULL, 0);
-	if (step == JAIL_OK)
+	if (r.step == JAIL_OK)
 		return 0;
-	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(step),
-	    strerror(err));
+	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(r.step),
+	    strerror(r.err));
 	return 1;
 }
 
@@ -497,6 +695,26 @@ check_consistent(struct loader *ld, const char *who,
 	if (geteuid() != 0 && !(j->clone_flags & CLONE_NEWUSER)) {
 		cfgkeys_error(ld, at, who, "namespaces: sockd runs as uid "
 		    "%ld: without root a jail needs \"user\"", (long)geteuid());
+		return 1;
+	}
+	if (geteuid() == 0 && (j->clone_flags & CLONE_NEWUSER)) {
+		cfgkeys_error(ld, at, who, "namespaces: \"user\" maps sockd's own "
+		    "ids, so the handler of a sockd run as root would be root on the "
+		    "host: remove \"user\" (as root, sockd makes the other "
+		    "namespaces without it)");
+		return 1;
+	}
+	if (geteuid() == 0 && sc->set_ids && sc->uid == 0) {
+		cfgkeys_error(ld, at, who, "a jailed handler never runs as root: "
+		    "name another user, or none for an id of its own per "
+		    "connection (jail_ids), and keep what it needs with caps");
+		return 1;
+	}
+	if (geteuid() == 0 && !sc->set_ids && !(j->clone_flags & CLONE_NEWPID)) {
+		cfgkeys_error(ld, at, who, "namespaces: without \"pid\" what a "
+		    "handler leaves running outlives its connection, and with it the "
+		    "id of its own that the connection's next owner would share: add "
+		    "\"pid\", or name a user");
 		return 1;
 	}
 	if ((j->clone_flags & CLONE_NEWUSER) && sc->set_ids &&
@@ -561,8 +779,11 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	    config_setting_get_member(s, "namespaces"), j);
 	j->proc = (j->clone_flags & CLONE_NEWPID) && (j->clone_flags & CLONE_NEWNS);
 	j->tmp = j->tmp && (j->clone_flags & CLONE_NEWNS);
+	errors += parse_tmp_size(ld, who, s, j);
 	if (j->clone_flags & CLONE_NEWNS) {
 		errors += parse_root(ld, who, s, j);
+		if (errors == 0)
+			errors += parse_hides(ld, who, s, j);
 		if (errors == 0)
 			errors += parse_binds(ld, who, s, j);
 	}
@@ -571,9 +792,11 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	    j);
 	if (errors == 0)
 		errors += check_consistent(ld, who, s, j, sc);
+	/* Root runs a handler that names no user as an id of its own. */
+	j->own_ids = geteuid() == 0 && !sc->set_ids;
 	if (errors == 0 && sc->server && (j->clone_flags & CLONE_NEWNS))
 		errors += check_server(ld, s, svcwho, j, sc->server);
 	if (errors == 0)
-		errors += try_jail(ld, who, s, j);
+		errors += try_jail(ld, who, s, j, sc);
 	return errors;
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,8 +27,10 @@ static const struct keyspec seccomp_keys[] = {
 
 /*
  * What a jailed handler never needs: loading kernel code, mounting,
- * tracing, new namespaces, the clock, keys, rebooting. Names this
- * architecture lacks are skipped.
+ * tracing, new namespaces, the clock, keys, rebooting, io_uring (whose
+ * operations, IORING_OP_SOCKET among them, never pass through this
+ * filter), taking another process's descriptors. Names this architecture
+ * lacks are skipped.
  */
 static const char *const default_deny[] = { "init_module", "finit_module",
     "delete_module", "kexec_load", "kexec_file_load", "bpf", "ptrace",
@@ -37,7 +41,20 @@ static const char *const default_deny[] = { "init_module", "finit_module",
     "clock_adjtime", "adjtimex", "syslog", "keyctl", "add_key",
     "request_key", "perf_event_open", "userfaultfd", "open_by_handle_at",
     "name_to_handle_at", "quotactl", "iopl", "ioperm", "sethostname",
-    "setdomainname", "vhangup", "lookup_dcookie", "uselib", "nfsservctl" };
+    "setdomainname", "vhangup", "lookup_dcookie", "uselib", "nfsservctl",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "pidfd_getfd",
+    "process_madvise", "kcmp", "fanotify_init", "open_tree_attr",
+    "quotactl_fd" };
+
+/*
+ * The flags with which clone() makes a namespace (CLONE_NEWTIME is
+ * clone3's and unshare's only): denied as unshare() is, one rule a flag.
+ */
+static const uint64_t clone_ns_flags[] = { CLONE_NEWNS, CLONE_NEWCGROUP,
+    CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET };
+
+/* Terminal ioctls that act on a terminal's input or console: never. */
+static const uint64_t tty_ioctls[] = { TIOCSTI, TIOCLINUX };
 
 static const struct {
 	const char *name;
@@ -73,6 +90,44 @@ is_default_deny(const char *name)
 	return false;
 }
 
+static uint64_t
+ns_mask(void)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < sizeof(clone_ns_flags) / sizeof(clone_ns_flags[0]); i++)
+		m |= clone_ns_flags[i];
+	return m;
+}
+
+/*
+ * What the default list cannot say by name: clone() with a namespace
+ * flag, which makes what unshare() would; clone3(), whose flags are in
+ * memory the filter cannot read, fails with ENOSYS so that libc falls back
+ * to clone(); and the terminal ioctls that push input or act on the
+ * console, compared on the low 32 bits the kernel reads (a command with
+ * high bits set is the same command to it). An allow list allows clone()
+ * only without those flags (add_rules()) and never clone3().
+ */
+static int
+harden(scmp_filter_ctx ctx, bool allow, uint32_t action)
+{
+	int errors = 0;
+
+	errors += seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0) < 0;
+	if (allow)
+		return errors;
+	for (size_t i = 0; i < sizeof(clone_ns_flags) / sizeof(clone_ns_flags[0]); i++)
+		errors += seccomp_rule_add(ctx, action, SCMP_SYS(clone), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
+		    clone_ns_flags[i])) < 0;
+	for (size_t i = 0; i < sizeof(tty_ioctls) / sizeof(tty_ioctls[0]); i++)
+		errors += seccomp_rule_add(ctx, action, SCMP_SYS(ioctl), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_ioctls[i])) < 0;
+	return errors;
+}
+
 /* The rules of list s (allow or deny) into ctx; returns the errors. */
 static unsigned
 add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx,
@@ -97,7 +152,12 @@ add_rules(struct loader *ld, const char *who, scmp_filter_ctx ctx,
 			cfgkeys_error(ld, e, who, "seccomp: deny: execve: the "
 			    "handler could not start");
 			errors++;
-		} else if ((r = seccomp_rule_add(ctx, allow ? SCMP_ACT_ALLOW : action,
+		} else if (allow && defaults && strcmp(name, "clone3") == 0) {
+			continue;	/* ENOSYS, always (harden()) */
+		} else if ((r = allow && defaults && strcmp(name, "clone") == 0 ?
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, ns_mask(), 0)) :
+		    seccomp_rule_add(ctx, allow ? SCMP_ACT_ALLOW : action,
 		    nr, 0)) < 0 && r != -EEXIST) {
 			cfgkeys_error(ld, e, who, "seccomp: \"%s\": %s", name,
 			    strerror(-r));
@@ -167,6 +227,8 @@ cfgseccomp_parse(struct loader *ld, const char *who, const config_setting_t *grp
 		if (nr != __NR_SCMP_ERROR)
 			errors += seccomp_rule_add(ctx, action, nr, 0) < 0;
 	}
+	if (defaults)
+		errors += harden(ctx, allow != NULL, action);
 	errors += add_rules(ld, who, ctx, allow ? allow : deny, allow != NULL,
 	    defaults,
 	    action);

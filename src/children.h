@@ -26,6 +26,7 @@ struct child {
 	struct watch exit;	/* its pidfd, readable once it ended; fd -1: none */
 	struct timer lifetime;	/* max_lifetime, armed only when that is set */
 	bool term_sent;
+	uid_t own_id;		/* its jail's id of its own (idpool.h); 0: none */
 	struct sockd *sd;	/* the daemon, for the callbacks */
 	struct chunk *chunk;	/* where the record was carved from */
 	struct child *next_free;

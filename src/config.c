@@ -228,6 +228,9 @@ config_load(const char *path, struct cfgerr *err)
 	cfg->global.shutdown_grace = CONFIG_DEFAULT_SHUTDOWN_GRACE;
 	cfg->global.fail_limit = CONFIG_DEFAULT_FAIL_LIMIT;
 	cfg->global.log_level = -1;
+	cfg->global.jail_ids_first = CONFIG_DEFAULT_JAIL_IDS_FIRST;
+	cfg->global.jail_ids_last = CONFIG_DEFAULT_JAIL_IDS_FIRST +
+	    CONFIG_DEFAULT_JAIL_IDS_COUNT - 1;
 	ld.cfg = cfg;
 
 	if ((ld.dir = abs_dir(path)) == NULL)

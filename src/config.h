@@ -123,7 +123,16 @@ struct global_conf {
 	enum log_format log_format;
 	int log_level;			/* a syslog priority; -1: not set */
 	enum log_addresses log_addresses;
+	/* The ids of jailed handlers that name no user (idpool.h). */
+	uid_t jail_ids_first, jail_ids_last;
 };
+
+/*
+ * 65,536 ids from 0x7E000000: above what adduser, systemd's dynamic users
+ * and the subordinate ids of subuid(5) take by default.
+ */
+#define CONFIG_DEFAULT_JAIL_IDS_FIRST 2113929216u
+#define CONFIG_DEFAULT_JAIL_IDS_COUNT 65536u
 
 struct config {
 	char *path;

@@ -7,6 +7,7 @@
  * decides what a jail holds.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
@@ -108,10 +109,142 @@ mount_dev(const struct jail_conf *j, bool tree)
 }
 
 /*
+ * The parts of a fresh /proc that reach past the jail's pid namespace to
+ * the host: kernel tunables and trigger files that uid 0 would pass the
+ * owner check of, and files that expose kernel memory, keys or timers.
+ * As Docker's masked and read-only paths: files are covered by /dev/null,
+ * directories by an empty read-only tmpfs, and the tunables are
+ * read-only. A path this kernel lacks is skipped.
+ */
+static const char *const proc_masked[] = { "proc/kcore", "proc/keys",
+    "proc/key-users", "proc/timer_list", "proc/kallsyms", "proc/sched_debug",
+    "proc/latency_stats", "proc/kpagecount", "proc/kpageflags",
+    "proc/kpagecgroup", "proc/kmsg", "proc/config.gz", "proc/sysrq-trigger",
+    "proc/acpi", "proc/asound", "proc/scsi", "proc/driver" };
+static const char *const proc_readonly[] = { "proc/sys", "proc/irq",
+    "proc/bus", "proc/fs" };
+
+#define RO_FLAGS (MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | \
+    MS_NOEXEC)
+
+static int
+mask(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return mount("/dev/null", path, NULL, MS_BIND, NULL);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "size=0,nr_inodes=1,mode=555") == -1)
+		return -1;
+	return mount(NULL, path, NULL, RO_FLAGS, NULL);
+}
+
+static int
+mount_proc(void)
+{
+	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++)
+		if (mask(proc_masked[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++)
+		if (access(proc_readonly[i], F_OK) == 0 &&
+		    (mount(proc_readonly[i], proc_readonly[i], NULL, MS_BIND | MS_REC,
+		    NULL) == -1 ||
+		    mount(NULL, proc_readonly[i], NULL, RO_FLAGS, NULL) == -1))
+			return -1;
+	return 0;
+}
+
+/*
+ * /proc of the pid namespace and a bounded /tmp, by paths relative to the
+ * jail's root, which is the working directory: before pivot_root() in a
+ * user namespace (whose kernel mounts a procfs only while a full one is
+ * still visible, that is while the old root is there), after it without.
+ * /dev/null, which covers files of /proc, is the host's or the jail's.
+ */
+static int
+own_mounts(const struct jail_conf *j)
+{
+	if (j->proc && mount_proc() == -1)
+		return -1;
+	if (j->tmp && mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+	    j->tmp_opts) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The mount point of a bind under a hidden directory, in the hide's tmpfs, which
+ * is writable until hides_seal(): each missing component, then the mount
+ * point itself, a directory or an empty file as the source is.
+ */
+static int
+make_mountpoint(const struct jail_bind *b)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(b->dst);
+	int fd;
+
+	if (n >= sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(path, b->dst, n + 1);
+	for (char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (b->dir)
+		return mkdir(path, 0755) == -1 && errno != EEXIST ? -1 : 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		return -1;
+	return close(fd);
+}
+
+/* An empty tmpfs on each hidden directory, writable for make_mountpoint(). */
+static int
+hides(const struct jail_conf *j)
+{
+	for (size_t i = 0; i < j->nhide; i++)
+		if (mount("tmpfs", j->hide[i], "tmpfs", MS_NOSUID | MS_NODEV |
+		    MS_NOEXEC, "size=64k,nr_inodes=256,mode=755") == -1)
+			return -1;
+	return 0;
+}
+
+static int
+hides_seal(const struct jail_conf *j)
+{
+	for (size_t i = 0; i < j->nhide; i++)
+		if (mount(NULL, j->hide[i], NULL, RO_FLAGS, NULL) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+binds(const struct jail_conf *j, bool tree)
+{
+	for (size_t i = 0; i < j->nbinds; i++) {
+		const struct jail_bind *b = &j->binds[i];
+		if ((b->make && make_mountpoint(b) == -1) ||
+		    bind_mount(b->src, b->dst, b->rw, b->flags, tree) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * The root becomes "/" as a mount of its own (not its submounts), with the
  * old root under OLD while the binds and /dev take what they need from it;
  * then the old root goes and the root is made read-only. The whole tree is
- * made private first, so nothing propagates back to the host.
+ * made private first, so nothing propagates back to the host. In a user
+ * namespace the jail's /proc and /tmp are mounted before the pivot (the
+ * old root then lies over the new /proc until it goes).
  */
 static enum jail_step
 mounts(const struct jail_conf *j)
@@ -124,16 +257,13 @@ mounts(const struct jail_conf *j)
 	if (chdir(j->root_cd) == -1)
 		return JAIL_PIVOT;
 	/* A tree is made read-only before the jail's own mounts join it. */
-	if (tree && readonly(".", 0, true) == -1)
+	if (tree && (readonly(".", 0, true) == -1 || own_mounts(j) == -1))
 		return JAIL_MOUNT;
 	/* The old root goes to OLD in the new one (the path from the root). */
 	if (syscall(SYS_pivot_root, ".", &OLD[1]) == -1 || chdir("/") == -1)
 		return JAIL_PIVOT;
-	for (size_t i = 0; i < j->nbinds; i++)
-		if (bind_mount(j->binds[i].src, j->binds[i].dst, j->binds[i].rw,
-		    j->binds[i].flags, tree) == -1)
-			return JAIL_MOUNT;
-	if (mount_dev(j, tree) == -1)
+	if (hides(j) == -1 || binds(j, tree) == -1 || hides_seal(j) == -1 ||
+	    mount_dev(j, tree) == -1)
 		return JAIL_MOUNT;
 	if (umount2(OLD, MNT_DETACH) == -1)
 		return JAIL_PIVOT;
@@ -179,19 +309,6 @@ jail_join(const struct jail_conf *j)
 	return JAIL_OK;
 }
 
-/* Never called outside a mount namespace the jail made. */
-static int
-own_mounts(const struct jail_conf *j)
-{
-	if (j->proc && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
-	    MS_NOEXEC, NULL) == -1)
-		return -1;
-	if (j->tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-	    "mode=1777") == -1)
-		return -1;
-	return 0;
-}
-
 /*
  * What is the connection's own: a copy of a joined template (so the mounts
  * below stay out of it), /proc of its pid namespace and a fresh /tmp; then
@@ -202,7 +319,8 @@ jail_settle(const struct jail_conf *j, bool copy, bool switch_ids)
 {
 	if (copy && unshare(CLONE_NEWNS) == -1)
 		return JAIL_MOUNT;
-	if ((j->clone_flags & CLONE_NEWNS) && own_mounts(j) == -1)
+	if ((j->clone_flags & CLONE_NEWNS) && !(j->clone_flags & CLONE_NEWUSER) &&
+	    (chdir("/") == -1 || own_mounts(j) == -1))
 		return JAIL_MOUNT;
 	for (int cap = 0; cap <= j->cap_last; cap++)
 		if (!(j->caps & (1ULL << cap)) &&

@@ -26,18 +26,27 @@ struct jail_bind {
 	char *dst;		/* the path in the jail */
 	bool rw;
 	unsigned long flags;	/* MS_NOSUID etc. the source has, kept on remount */
+	/* Under a hidden directory: its mount point is made there first. */
+	bool make, dir;
 };
+
+/* The size and options of a jail's /tmp and of its hidden directories. */
+#define JAIL_TMPFS_OPTS 96
 
 struct jail_conf {
 	int clone_flags;	/* CLONE_NEWPID, CLONE_NEWNS, ... */
 	/* The filesystem (only with a mount namespace). */
 	bool proc;		/* a /proc of the new pid namespace */
 	bool tmp;		/* a private tmpfs /tmp */
+	char tmp_opts[JAIL_TMPFS_OPTS];	/* "mode=1777,size=...,nr_inodes=..." */
 	char *root;		/* the directory mounted read-only as "/" */
 	char *root_cd;		/* how to enter it once mounted on itself */
 	unsigned long root_flags;
 	struct jail_bind *binds;
 	size_t nbinds;
+	/* Directories of the root covered by an empty read-only tmpfs. */
+	char **hide;
+	size_t nhide;
 	dev_t dev_rdev[JAIL_DEV_NODES];	/* the host's, for mknod() */
 	/* User namespace: "deny" and the maps of sockd's own ids. */
 	char uid_map[48], gid_map[48];
@@ -60,6 +69,12 @@ struct jail_conf {
 	 */
 	bool no_sockets;
 	int net_fd;
+	/*
+	 * Each connection's handler runs as an id of its own from the
+	 * daemon's jail_ids (idpool.h), never as root: sockd runs as root
+	 * and the service names no user.
+	 */
+	bool own_ids;
 };
 
 /* The nodes of the jail's /dev (made with mknod, or bound from the host's

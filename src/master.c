@@ -139,6 +139,10 @@ master_open(struct sockd *sd, struct config *cfg)
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;
 	sd->spawner = (struct spawner){ .own_in = -1, .own_err = -1 };
+	if (start_ids(sd, cfg) == -1) {
+		log_warn("startup: jail_ids");
+		return -1;
+	}
 	/* Startup warnings still go to stderr, but in the configured format. */
 	log_configure(false, cfg->global.log_format == LOG_FORMAT_JSON, -1);
 	notify_open(&sd->notify);
@@ -293,6 +297,7 @@ master_close(struct sockd *sd)
 	spawn_free(&sd->spawner);
 	loop_free(&sd->loop);
 	children_free(&sd->children);
+	idpool_free(&sd->ids);
 	notify_close(&sd->notify);
 	dgram_free(sd);
 }

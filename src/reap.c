@@ -139,6 +139,8 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	reap_sync_sigchld(sd);
 	loop_timer_stop(&sd->loop, &ch->lifetime);
 	svc->nchildren--;
+	/* Its pid namespace ended with it: nothing runs as its id any more. */
+	idpool_put(&sd->ids, ch->own_id);
 	if (ch->has_source)
 		persource_release(&svc->sources, &ch->source, ratelimit_now());
 	if (svc->busy) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "jail.h"
 #include "log.h"
 #include "master.h"
 
@@ -132,7 +133,7 @@ static void
 warn_root(const struct config *prev, const struct svc_conf *sc)
 {
 	if (geteuid() == 0 && sc->server && (!sc->set_ids || sc->uid == 0) &&
-	    !same_user(prev, sc))
+	    !(sc->jail && sc->jail->own_ids) && !same_user(prev, sc))
 		log_warnx("service \"%s\": %s will run as root", sc->name,
 		    sc->server);
 }
@@ -258,6 +259,8 @@ reload_finish(struct sockd *sd)
 		config_unref(cfg);
 		sd->reloads_failed++;
 	} else {
+		if (start_ids(sd, cfg) == -1)
+			log_warn("reload: jail_ids: keeping the range of before");
 		sd->reloads_ok++;
 		sd->last_reload = time(NULL);
 		config_unref(sd->cfg);

@@ -17,6 +17,7 @@
 #include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
+#include "idpool.h"
 #include "loop.h"
 #include "notify.h"
 #include "persource.h"
@@ -36,6 +37,7 @@ struct sockd {
 	struct service **svcs;	/* the enabled services */
 	size_t nsvcs;
 	struct children children;
+	struct idpool ids;	/* ids of jailed handlers naming no user */
 	struct loop loop;
 	struct watch sigwatch;
 	struct notify notify;
@@ -122,6 +124,7 @@ void dgram_free(struct sockd *);
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);
+int start_ids(struct sockd *, const struct config *);
 bool start_adopt(struct sockd *, struct service *, pid_t, uint64_t started_ms,
     const struct addr *source, uint64_t lifetime_when, bool term_sent);
 void start_retire_errlog(struct service *);

@@ -104,7 +104,7 @@ env_build(struct env *e, const struct service *svc, const struct conn *c)
  * Returns the step that failed (errno set), or SPAWN_OK.
  */
 static enum spawn_step
-child_setup(const struct svc_conf *sc)
+child_setup(const struct svc_conf *sc, uid_t own_id)
 {
 	for (size_t i = 0; i < sc->nrlimits; i++) {
 		struct rlimit rl = { sc->rlimits[i].value, sc->rlimits[i].value };
@@ -115,8 +115,20 @@ child_setup(const struct svc_conf *sc)
 		return SPAWN_NICE;
 	if (sc->umask >= 0)
 		(void)umask(sc->umask);
+	/* A jailed handler's id of its own: that uid and gid, nothing more. */
+	if (own_id != 0) {
+		if (setgroups(0, NULL) == -1)
+			return SPAWN_GROUPS;
+		if (setgid(own_id) == -1)
+			return SPAWN_SETGID;
+		if (setuid(own_id) == -1)
+			return SPAWN_SETUID;
+		if (setuid(0) != -1) {
+			errno = EPERM;
+			return SPAWN_KEEP_ROOT;
+		}
 	/* Without root the ids are already right: master_open() checked. */
-	if (sc->set_ids && geteuid() == 0) {
+	} else if (sc->set_ids && geteuid() == 0) {
 		if (setgroups(sc->ngroups, sc->groups) == -1)
 			return SPAWN_GROUPS;
 		if (setgid(sc->gid) == -1)
@@ -149,6 +161,19 @@ static enum spawn_step
 new_group(void)
 {
 	return setpgid(0, 0) == -1 ? SPAWN_GROUP : SPAWN_OK;
+}
+
+/*
+ * A jailed handler leads a session of its own instead: a terminal sockd
+ * was started on (stderr = "inherit") is then not its controlling
+ * terminal, so it cannot push input into it (TIOCSTI) even where its
+ * filter would let the ioctl through. In a pid namespace of its own the
+ * scheduling group this makes costs little beside the jail.
+ */
+static enum spawn_step
+new_session(void)
+{
+	return setsid() == -1 ? SPAWN_GROUP : SPAWN_OK;
 }
 
 /*
@@ -217,6 +242,7 @@ struct job {
 	char **envp;
 	char *listen_pid;	/* "LISTEN_PID=" to complete; NULL: none */
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
+	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
 	int err;
 	enum spawn_step step;
 };
@@ -286,7 +312,7 @@ server_child(void *arg)
 
 	if ((failed = place_fds(j)) != SPAWN_OK ||
 	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
-	    (failed = child_setup(j->sc)) != SPAWN_OK ||
+	    (failed = child_setup(j->sc, 0)) != SPAWN_OK ||
 	    (failed = new_group()) != SPAWN_OK) {
 		j->err = errno;
 		j->step = failed;
@@ -335,17 +361,17 @@ jailed_child(void *arg)
 {
 	struct job *j = arg;
 	const struct svc_conf *sc = j->sc;
-	bool switching = sc->set_ids && geteuid() == 0;
+	bool switching = (sc->set_ids || j->own_id) && geteuid() == 0;
+	uid_t uid = j->own_id ? j->own_id : sc->set_ids ? sc->uid : geteuid();
 	enum spawn_step failed;
 
 	if ((failed = jail_failed(jail_join(sc->jail))) != SPAWN_OK ||
 	    (failed = place_fds(j)) != SPAWN_OK ||
 	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
 	    (failed = jail_failed(jail_enter(sc->jail, switching))) != SPAWN_OK ||
-	    (failed = child_setup(sc)) != SPAWN_OK ||
-	    (failed = new_group()) != SPAWN_OK ||
-	    (failed = jail_failed(jail_lock(sc->jail,
-	    sc->set_ids ? sc->uid : geteuid()))) != SPAWN_OK)
+	    (failed = child_setup(sc, j->own_id)) != SPAWN_OK ||
+	    (failed = new_session()) != SPAWN_OK ||
+	    (failed = jail_failed(jail_lock(sc->jail, uid))) != SPAWN_OK)
 		setup_failed("server in its jail", failed);
 	sig_child_reset();
 	execve(sc->server, sc->argv, j->envp);
@@ -369,7 +395,7 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	bool place = c->fd < PLACE_BELOW && c->errfd < PLACE_BELOW;
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
-	    .step = SPAWN_EXEC };
+	    .own_id = c->own_id, .step = SPAWN_EXEC };
 
 	if (svc->conf->listen_fds)
 		j.listen_pid = env.listen_pid;
@@ -457,7 +483,7 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		    (c->errfd != -1 && dup2(c->errfd, 2) == -1))
 			_exit(1);
 		close_from(3);
-		if ((step = child_setup(svc->conf)) != SPAWN_OK ||
+		if ((step = child_setup(svc->conf, 0)) != SPAWN_OK ||
 		    (step = new_group()) != SPAWN_OK)
 			setup_failed("built-in", step);
 		sig_child_reset();

@@ -18,6 +18,7 @@ struct conn {
 				 * one included; 0 leaves it unset */
 	const struct ucred *cred;	/* protocol "unix": the peer; else NULL */
 	pid_t pid;		/* set by start_child() once the child runs */
+	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
 	/* More "NAME=value" for the handler (the PROXY protocol's), at most
 	 * CONN_XENV_MAX, NULL-terminated; NULL: none. */
 	char *const *xenv;

@@ -5,6 +5,7 @@
  * accepts and never reaps (reap.c does).
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include "errlog.h"
+#include "jail.h"
 #include "builtin.h"
 #include "log.h"
 #include "sockd.h"
@@ -149,6 +151,74 @@ record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
 }
 
 /*
+ * The id a handler the old image started runs as, from the kernel (the
+ * real uid in /proc), so that the pool never gives it to another.
+ */
+static uid_t
+running_id(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long uid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu", &uid) == 1)
+			break;
+	fclose(f);
+	return (uid_t)uid;
+}
+
+/*
+ * Ids of the range some process runs as already (handlers a sockd before
+ * this one left running, or someone else's use of the range): never
+ * given. Read once, when the range is set, from every /proc/PID/status.
+ */
+static void
+taken_on_host(struct idpool *p)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		uid_t id;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		if ((id = running_id(atoi(e->d_name))) >= p->first && id <= p->last)
+			(void)idpool_take(p, id);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The pool of jail_ids as cfg gives it: kept if the range is the same,
+ * else made anew holding the ids live children run as. -1 (errno set)
+ * keeps the pool as it was.
+ */
+int
+start_ids(struct sockd *sd, const struct config *cfg)
+{
+	const struct global_conf *g = &cfg->global;
+	struct idpool p;
+
+	if (sd->ids.bits && sd->ids.first == g->jail_ids_first &&
+	    sd->ids.last == g->jail_ids_last)
+		return 0;
+	if (idpool_init(&p, g->jail_ids_first, g->jail_ids_last) == -1)
+		return -1;
+	for (size_t i = 0; i < sd->children.cap; i++)
+		if (sd->children.slots[i] && sd->children.slots[i]->own_id)
+			(void)idpool_take(&p, sd->children.slots[i]->own_id);
+	taken_on_host(&p);
+	idpool_free(&sd->ids);
+	sd->ids = p;
+	return 0;
+}
+
+/*
  * A child the old image of an upgrade in place started: recorded as it
  * was, its start time and lifetime deadline (0: none) on the monotonic
  * clock, which the exec kept. Reaped by SIGCHLD.
@@ -171,6 +241,15 @@ start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
 	}
 	ch->started_ms = started_ms;
 	ch->term_sent = term_sent;
+	/* Its id was taken when the pool was made (taken_on_host()); it is
+	 * given back when this child ends. */
+	if (svc->conf->jail && svc->conf->jail->own_ids) {
+		uid_t id = running_id(pid);
+		if (id >= sd->ids.first && id <= sd->ids.last) {
+			(void)idpool_take(&sd->ids, id);
+			ch->own_id = id;
+		}
+	}
 	record(sd, ch, pid, -1, src, !lifetime_when ? 0 :
 	    lifetime_when > now ? lifetime_when - now : 1);
 	return true;
@@ -197,6 +276,12 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		gate_fault(sd, svc, FAULT_START, "stderr log");
 		return false;
 	}
+	if (sc->jail && sc->jail->own_ids &&
+	    (c->own_id = ch->own_id = idpool_get(&sd->ids)) == 0) {
+		children_release(&sd->children, ch);
+		gate_fault(sd, svc, FAULT_START, "jail_ids: every id in use");
+		return false;
+	}
 	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
 	pidfd = -1;
 	/* As s6-tcpserver counts: this client's connections, this one too. */
@@ -204,6 +289,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
 	if (pid == -1) {
+		idpool_put(&sd->ids, ch->own_id);
 		children_release(&sd->children, ch);
 		gate_fault(sd, svc, FAULT_START, "cannot start a child");
 		return false;

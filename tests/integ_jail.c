@@ -24,68 +24,11 @@ static char buf[65536];
 
 static int ns_fds(pid_t, const char *kind);
 
-/* NULL when this process may make every namespace a jail uses. */
-static const char *
-jail_skip(void)
-{
-	static char why[128];
-	int status;
-	pid_t pid;
-
-	if (tu_root_skip())
-		return tu_root_skip();
-	pid = fork();
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
-		    CLONE_NEWNET | CLONE_NEWUSER) == -1 ? errno : 0);
-	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0)
-		return NULL;
-	snprintf(why, sizeof(why), "the kernel refuses new namespaces here (%s)",
-	    pid > 0 && WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "?");
-	return why;
-}
-
-/*
- * The probe the jails run. A jail with tmp = true hides the host's /tmp,
- * so when the tree is under /tmp (a clone there) the probe is copied once,
- * by the runner before it forks any test, to a directory under /var/tmp
- * that the process which made it removes when it exits.
- */
-static char jprobe_dir[64];
-static pid_t jprobe_owner;
-
-static void
-jprobe_remove(void)
-{
-	char p[128];
-
-	if (getpid() != jprobe_owner)
-		return;
-	snprintf(p, sizeof(p), "%s/probe", jprobe_dir);
-	(void)unlink(p);
-	(void)rmdir(jprobe_dir);
-}
-
+/* The probe the jails run, where a jail with tmp = true can see it. */
 static const char *
 jprobe(void)
 {
-	static char path[128];
-	const char *probe = it_probe();
-
-	if (strncmp(probe, "/tmp/", 5) != 0)
-		return probe;
-	if (jprobe_dir[0] == '\0') {
-		snprintf(jprobe_dir, sizeof(jprobe_dir), "/var/tmp/sockd-jail.XXXXXX");
-		if (mkdtemp(jprobe_dir) == NULL || chmod(jprobe_dir, 0755) == -1)
-			return probe;
-		jprobe_owner = getpid();
-		atexit(jprobe_remove);
-		snprintf(path, sizeof(path), "%s/probe", jprobe_dir);
-		if (tu_copy_prog(probe, path) == -1)
-			return probe;
-	}
-	return path;
+	return it_jail_prog("tests/probe");
 }
 
 /* The directory of the probe, which the jails bind. */
@@ -182,6 +125,8 @@ START_TEST(jail_from_inside)
 	struct daemon *d;
 	struct stat st;
 
+	/* The handler runs as an id of its own: the directory is for anyone. */
+	ck_assert_int_eq(chmod(rw, 01777), 0);
 	snprintf(args, sizeof(args), "\"jail\", \"/data\", \"%s\", \"/etc\"",
 	    probe_dir());
 	snprintf(jail, sizeof(jail), "root = \"%s\"; bind = [\"/usr\", \"%s\"]; "
@@ -200,8 +145,12 @@ START_TEST(jail_from_inside)
 	expect_line(r, line);
 	expect_line(r, "jail:path:/etc=ENOENT");
 	ck_assert_int_eq(it_count_prefix(r, "jail:root:"), nroot);
-	/* /, /usr, the probe's dir, /data, /dev, /proc, /tmp. */
-	ck_assert_int_eq(it_count_prefix(r, "jail:mount:"), 7);
+	/* /, /usr, the probe's dir, /data, /dev, /proc, /tmp, and what of
+	 * /proc is masked or read-only. */
+	ck_assert_int_eq(it_count_prefix(r, "jail:mount:") -
+	    it_count_prefix(r, "jail:mount:/proc/"), 7);
+	expect_line(r, "jail:mount:/proc/sys");
+	expect_line(r, "jail:mount:/proc/keys");
 	expect_line(r, "jail:mount:/data");
 	expect_line(r, "jail:dev:urandom");
 	ck_assert_int_eq(it_count_prefix(r, "jail:dev:"), 5);
@@ -439,12 +388,26 @@ START_TEST(no_sockets_jail)
 }
 END_TEST
 
+/* A sockd that is not root jails in a user namespace. */
 START_TEST(user_namespace_jail)
 {
 	uint16_t port = tu_free_port();
-	struct daemon *d = start_jail(port, "\"jail\"", "namespaces = [\"user\", "
-	    "\"pid\", \"mount\", \"ipc\", \"uts\", \"net\"];");
-	const char *r = ask(d, port);
+	char conf[4096], w[4096];
+	struct daemon *d;
+	const char *r;
+
+	snprintf(w, sizeof(w), "%s", tu_write("as-nobody", "#!/bin/sh\nexec "
+	    "setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"\n"));
+	ck_assert_int_eq(chmod(w, 0755), 0);
+	ck_assert_int_eq(chmod(tu_tmpdir(), 0755), 0);
+	snprintf(conf, sizeof(conf), "%s", tu_write("sockd.conf",
+	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\"; args = [\"probe\", "
+	    "\"jail\"];\n  jail = { namespaces = [\"user\", \"pid\", \"mount\", "
+	    "\"ipc\", \"uts\", \"net\"]; };\n});\n", port, jprobe()));
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	d = it_start_via(w, conf);
+	r = ask(d, port);
 
 	expect_line(r, "pid=1");
 	expect_line(r, "jail:rootwrite=EROFS");
@@ -599,6 +562,18 @@ START_TEST(inconsistent_jails_are_load_errors)
 	    "need \"mount\"");
 	ck_assert_msg(check_jail("seccomp = { deny = [\"mount\"]; };") == 0, "%s",
 	    buf);
+	/* Root's handler is never root on the host, nor in a user namespace
+	 * that maps root's own ids. */
+	expect_error("namespaces = [\"user\", \"pid\", \"mount\"];",
+	    "sockd.conf:4: ", "would be root on the host");
+	expect_error("namespaces = [\"mount\"];", "sockd.conf:4: ",
+	    "without \"pid\"");
+	expect_error("hide = [\"/usr\", \"/usr/lib\"];", "sockd.conf:4: ",
+	    "under a directory hidden already");
+	expect_error("hide = [\"/proc\"];", "sockd.conf:4: ",
+	    "the jail makes /, /proc and /dev itself");
+	expect_error("tmp_size = 12;", "sockd.conf:4: ", "tmp_size: 12 is out of "
+	    "range");
 }
 END_TEST
 
@@ -665,8 +640,9 @@ jail_suite(void)
 {
 	Suite *s = suite_create("jail");
 	TCase *tc;
-	const char *why = jail_skip();
+	const char *why = it_jail_skip();
 
+	(void)tu_nobody_skip();	/* the copy nobody runs, if one is needed */
 	(void)jprobe();		/* copied now, before the tests fork */
 
 	tc = tcase_create("inside");
@@ -675,7 +651,7 @@ jail_suite(void)
 	tu_add_test(tc, jail_from_inside, why);
 	tu_add_test(tc, seccomp_errno, why);
 	tu_add_test(tc, seccomp_kill, why);
-	tu_add_test(tc, user_namespace_jail, why);
+	tu_add_test(tc, user_namespace_jail, why ? why : tu_nobody_skip());
 	tu_add_test(tc, no_sockets_jail, why);
 	tu_add_test(tc, global_jail_is_default, why);
 	tu_add_test(tc, jailed_exec_failure_is_logged, why);

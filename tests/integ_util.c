@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -616,4 +617,128 @@ it_unix_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+const char *
+it_jail_skip(void)
+{
+	static char why[128];
+	int status;
+	pid_t pid;
+
+	if (tu_root_skip())
+		return tu_root_skip();
+	pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+		    CLONE_NEWNET | CLONE_NEWUSER) == -1 ? errno : 0);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return NULL;
+	snprintf(why, sizeof(why), "the kernel refuses new namespaces here (%s)",
+	    pid > 0 && WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "?");
+	return why;
+}
+
+/* Where it_jail_prog() copies to, and the process that removes it. */
+static char jail_dir[64];
+static pid_t jail_dir_owner;
+
+static void
+jail_dir_remove(void)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[PATH_MAX];
+
+	if (getpid() != jail_dir_owner || (d = opendir(jail_dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", jail_dir, e->d_name);
+			(void)unlink(p);
+		}
+	closedir(d);
+	(void)rmdir(jail_dir);
+}
+
+const char *
+it_jail_prog(const char *rel)
+{
+	static char paths[4][PATH_MAX];
+	static int next;
+	const char *prog = it_path(rel);
+	char *path = paths[next++ % 4];
+
+	if (strncmp(prog, "/tmp/", 5) != 0)
+		return prog;
+	if (jail_dir[0] == '\0') {
+		snprintf(jail_dir, sizeof(jail_dir), "/var/tmp/sockd-jail.XXXXXX");
+		if (mkdtemp(jail_dir) == NULL || chmod(jail_dir, 0755) == -1)
+			return prog;
+		jail_dir_owner = getpid();
+		atexit(jail_dir_remove);
+	}
+	snprintf(path, PATH_MAX, "%s/%s", jail_dir, strrchr(rel, '/') + 1);
+	if (access(path, X_OK) != 0 && tu_copy_prog(prog, path) == -1)
+		return prog;
+	return path;
+}
+
+int
+it_mkdirs(const char *path)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *c = p + 1; (c = strchr(c, '/')) != NULL; c++) {
+		*c = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*c = '/';
+	}
+	return mkdir(p, 0755) == -1 && errno != EEXIST ? -1 : 0;
+}
+
+bool
+it_pid_gone(pid_t pid, int ms)
+{
+	long until = tu_now_ms() + ms;
+	char path[64], stat[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	/* A zombie has ended too: its parent (a subreaper) has yet to wait. */
+	while ((f = fopen(path, "re")) != NULL) {
+		char *end = fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+		fclose(f);
+		if (end && end[1] == ' ' && end[2] == 'Z')
+			return true;
+		if (tu_now_ms() >= until)
+			return false;
+		(void)poll(NULL, 0, 5);
+	}
+	return true;
+}
+
+bool
+it_port_free(uint16_t port, int ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	long until = tu_now_ms() + ms;
+
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+		bool ok;
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ok = fd != -1 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		if (fd != -1)
+			close(fd);
+		if (ok)
+			return true;
+		if (tu_now_ms() >= until)
+			return false;
+		(void)poll(NULL, 0, 5);
+	}
 }

@@ -67,6 +67,16 @@ void it_stop(struct daemon *);
 /* Waits up to ms until pid has no child and at most fds descriptors (-1:
  * any number); false on timeout. */
 bool it_wait_idle(pid_t, int fds, int ms);
+/* NULL when this process may make every namespace a jail uses, else why
+ * the jail tests are skipped. */
+const char *it_jail_skip(void);
+/*
+ * The program rel of the tree, where a jail with tmp = true sees it: when
+ * the tree is under /tmp (a clone there) it is copied, the first time, to
+ * a directory under /var/tmp that the process which made it removes when
+ * it exits; call it in the runner before the tests fork.
+ */
+const char *it_jail_prog(const char *rel);
 /* Creates a directory under the temp dir; returns its path (static). */
 const char *it_mkdir(const char *name);
 /* Path of name under the temp dir (static buffer, one of 4 in rotation). */
@@ -103,6 +113,12 @@ long it_line_num(const char *buf, const char *key);
 bool it_has_line(const char *buf, const char *line);
 /* Number of lines of buf that start with prefix. */
 int it_count_prefix(const char *buf, const char *prefix);
+/* mkdir -p path, mode 755; -1 on failure. */
+int it_mkdirs(const char *path);
+/* Waits up to ms until pid is no more (reaped by its parent); false if not. */
+bool it_pid_gone(pid_t pid, int ms);
+/* Waits up to ms until 127.0.0.1:port can be bound for TCP; false if not. */
+bool it_port_free(uint16_t port, int ms);
 
 /* The pid sockd logged for the connection from 127.0.0.1:clientport. */
 pid_t it_conn_pid(struct daemon *, const char *svc, uint16_t clientport);

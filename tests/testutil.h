@@ -52,6 +52,8 @@ Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);
+Suite *escape_suite(void);
+Suite *idpool_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

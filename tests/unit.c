@@ -8,5 +8,6 @@ main(void)
 	    children_suite(), builtin_suite(), acl_suite(), ratelimit_suite(),
 	    config_controls_suite(), reload_suite(), loop_suite(), log_suite(),
 	    refuse_suite(), errlog_suite(), confdiff_suite(), logaddr_suite(),
-	    upstate_suite(), proxyproto_suite(), config_scaleout_suite(), NULL);
+	    upstate_suite(), proxyproto_suite(), config_scaleout_suite(),
+	    idpool_suite(), NULL);
 }

@@ -1,0 +1,388 @@
+/*
+ * Integration: the jail against its prisoner. tests/escape runs inside
+ * jails as a handler and tries every way out an attacker would (host
+ * tunables and kernel files of /proc, host files, new namespaces, io_uring,
+ * host sockets of every kind, the calls of the deny list, terminal
+ * injection, other processes, filling /tmp): every attempt must fail, as
+ * root's id of its own, as nobody, in a root of its own, with no_sockets,
+ * and in a user namespace of a sockd that is not root. Then what is each
+ * connection's own (its process limit), and the trial at load: what -t
+ * passes a connection gets, and a trial dies with a killed master.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+static char buf[65536];
+
+/* The host's targets: a TCP listener, a UNIX socket and an abstract one,
+ * and a secret, the last two in a directory of /run the jail hides. */
+static struct {
+	char dir[64], sock[128], secret[128], abstract[64];
+	uint16_t tcp;
+	int fds[3];
+} host;
+
+static int
+listen_unix(const char *path, bool abstract)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(sun);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (abstract) {
+		snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "%s", path);
+		len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(path);
+	} else
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, len), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}
+
+static void
+host_setup(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd;
+
+	it_setup();
+	snprintf(host.dir, sizeof(host.dir), "/run/sockd-escape.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(host.dir));
+	ck_assert_int_eq(chmod(host.dir, 0755), 0);
+	snprintf(host.sock, sizeof(host.sock), "%s/sock", host.dir);
+	snprintf(host.secret, sizeof(host.secret), "%s/secret", host.dir);
+	snprintf(host.abstract, sizeof(host.abstract), "sockd-escape-%ld",
+	    (long)getpid());
+	fd = open(host.secret, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "flag{x}\n", 8), 8);
+	close(fd);
+	host.fds[0] = listen_unix(host.sock, false);
+	ck_assert_int_eq(chmod(host.sock, 0666), 0);
+	host.fds[1] = listen_unix(host.abstract, true);
+	host.tcp = tu_free_port();
+	sin.sin_port = htons(host.tcp);
+	host.fds[2] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(host.fds[2], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(host.fds[2], 8), 0);
+}
+
+static void
+host_teardown(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (host.fds[i] > 0)
+			close(host.fds[i]);
+	(void)unlink(host.sock);
+	(void)unlink(host.secret);
+	(void)rmdir(host.dir);
+	it_teardown();
+}
+
+/* The escape probe's arguments naming the host's targets. */
+static const char *
+targets(void)
+{
+	static char args[1024];
+
+	snprintf(args, sizeof(args), "\"tcp=%u\", \"unix=%s\", \"abstract=%s\", "
+	    "\"secret=%s\", \"pid=%ld\"", host.tcp, host.sock, host.abstract,
+	    host.secret, (long)getpid());
+	return args;
+}
+
+static const char *
+service(uint16_t port, const char *extra, const char *jail)
+{
+	return tu_write("sockd.conf",
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", %s];\n  %s\n"
+	    "  jail = { %s };\n});\n", port, it_jail_prog("tests/escape"),
+	    targets(), extra, jail);
+}
+
+/* One connection's report, up to "end". */
+static const char *
+ask(struct daemon *d, uint16_t port)
+{
+	int fd = tu_connect(port);
+
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, buf, sizeof(buf), "\nend\n", IT_WAIT * 2);
+	close(fd);
+	ck_assert_msg(strstr(buf, "\nend\n"), "no report: \"%s\"\n%s", buf,
+	    it_tail(d->log));
+	return buf;
+}
+
+/*
+ * Every attempt held: no "ESCAPED" line, and all of them were made. Says
+ * on stderr what was tried, for the record of the run.
+ */
+static void
+all_held(const char *what, const char *r)
+{
+	int tried = it_count_prefix(r, "try:");
+	const char *esc = strstr(r, "=ESCAPED");
+
+	ck_assert_msg(esc == NULL, "%s: an escape worked:\n%s", what, r);
+	ck_assert_msg(tried >= 45, "%s: only %d attempts:\n%s", what, tried, r);
+	fprintf(stderr, "jail escapes (%s): %d tried, %d held\n", what, tried,
+	    tried);
+	ck_assert(it_has_line(r, "info:session=own"));
+	ck_assert(it_has_line(r, "info:clone3_errno=ENOSYS"));
+	ck_assert(!it_has_line(r, "info:uid=0"));
+}
+
+static void
+run(const char *what, const char *extra, const char *jail)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(service(port, extra, jail));
+
+	all_held(what, ask(d, port));
+	it_stop(d);
+}
+
+/* Root's handler naming no user runs as an id of its own, never uid 0;
+ * /tmp holds 16 MiB by default. */
+START_TEST(escape_default_jail)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(service(port, "", ""));
+	const char *r = ask(d, port);
+	char line[64];
+
+	all_held("root, default jail, an id of its own", r);
+	snprintf(line, sizeof(line), "info:uid=%u", 2113929216u);
+	ck_assert_msg(it_has_line(r, line), "%s", r);
+	ck_assert(it_has_line(r, "info:tmp_filled=16"));
+	ck_assert(it_has_line(r, "info:socket=ok"));
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(escape_as_nobody)
+{
+	run("root, default jail, user nobody", "user = \"nobody\";", "");
+}
+END_TEST
+
+START_TEST(escape_no_sockets)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(service(port, "",
+	    "no_sockets = true; tmp_size = 1048576;"));
+	const char *r = ask(d, port);
+
+	all_held("root, no_sockets", r);
+	ck_assert(it_has_line(r, "info:socket=EPERM"));
+	ck_assert(it_has_line(r, "info:tmp_filled=1"));
+	it_stop(d);
+}
+END_TEST
+
+/* A root of its own: only /usr and the probe's directory bound. */
+START_TEST(escape_own_root)
+{
+	const char *root = it_mkdir("root");
+	char dir[PATH_MAX], jail[2 * PATH_MAX + 200], p[PATH_MAX + 64];
+	static const char *const dirs[] = { "/proc", "/dev", "/tmp", "/usr" };
+
+	snprintf(dir, sizeof(dir), "%s", it_jail_prog("tests/escape"));
+	*strrchr(dir, '/') = '\0';
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
+		ck_assert_int_eq(mkdir(p, 0755), 0);
+	}
+	snprintf(p, sizeof(p), "%s%s", root, dir);
+	ck_assert_int_eq(it_mkdirs(p), 0);
+	snprintf(p, sizeof(p), "%s/lib", root);
+	ck_assert_int_eq(symlink("usr/lib", p), 0);
+	snprintf(p, sizeof(p), "%s/lib64", root);
+	ck_assert_int_eq(symlink("usr/lib64", p), 0);
+	snprintf(jail, sizeof(jail), "root = \"%s\"; bind = [\"/usr\", \"%s\"];",
+	    root, dir);
+	run("root, a root of its own", "", jail);
+}
+END_TEST
+
+/* The tree is under /tmp or /root when cloned there: nobody must reach it. */
+static const char *
+nobody_wrapper(void)
+{
+	const char *w = tu_write("as-nobody",
+	    "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups "
+	    "\"$@\"\n");
+
+	ck_assert_int_eq(chmod(w, 0755), 0);
+	ck_assert_int_eq(chmod(tu_tmpdir(), 0755), 0);
+	return w;
+}
+
+/*
+ * A sockd that is not root jails with a user namespace: -t tries every
+ * step a connection takes (its /proc among them, which the kernel mounts
+ * in a user namespace only while the old root is still there), so what
+ * -t passes, a connection gets.
+ */
+START_TEST(escape_user_namespace)
+{
+	uint16_t port = tu_free_port();
+	char conf[PATH_MAX];
+	struct daemon *d;
+	const char *r;
+
+	snprintf(conf, sizeof(conf), "%s", service(port, "", "namespaces = "
+	    "[\"user\", \"pid\", \"mount\", \"ipc\", \"uts\", \"net\"];"));
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	d = it_start_via(nobody_wrapper(), conf);
+	r = ask(d, port);
+	all_held("nobody's sockd, user namespace", r);
+	ck_assert(it_has_line(r, "info:uid=65534"));
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * nproc counts a uid's processes on the whole host; an id of its own per
+ * connection makes it the connection's own: one player holding every
+ * process it may have leaves the next its full share.
+ */
+START_TEST(nproc_is_per_connection)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", \"nproc\", \"8\"]; rlimits = { nproc = 4; };\n"
+	    "  jail = { };\n});\n", port, it_jail_prog("tests/escape")));
+	int fds[3];
+
+	for (int i = 0; i < 3; i++) {
+		fds[i] = tu_connect(port);
+		ck_assert_int_ge(fds[i], 0);
+		tu_read_until(fds[i], buf, sizeof(buf), "\nend\n", IT_WAIT);
+		/* The handler and three children: the limit of four. */
+		ck_assert_msg(it_has_line(buf, "forked=3"), "connection %d: %s", i,
+		    buf);
+	}
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	it_stop(d);
+}
+END_TEST
+
+/* Whether a process of the master's is in a pid namespace of its own. */
+static pid_t
+jailed_child(pid_t master)
+{
+	char path[128], line[4096], ns[64], mine[64];
+	FILE *f;
+	pid_t found = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)master);
+	if ((n = readlink(path, mine, sizeof(mine) - 1)) < 0)
+		return 0;
+	mine[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)master,
+	    (long)master);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		for (char *t = strtok(line, " \n"); t && !found; t = strtok(NULL, " \n")) {
+			snprintf(path, sizeof(path), "/proc/%s/ns/pid", t);
+			if ((n = readlink(path, ns, sizeof(ns) - 1)) > 0) {
+				ns[n] = '\0';
+				if (strcmp(ns, mine) != 0)
+					found = atoi(t);
+			}
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The master killed while a reload tries a jail: the trial child holds no
+ * listener and dies with the master, so the port is free again at once.
+ */
+START_TEST(trial_dies_with_master)
+{
+	uint16_t port = tu_free_port();
+	char services[16384] = "";
+	struct daemon *d;
+	pid_t trial = 0;
+
+	/* Many jailed services make the trials a long window to catch. */
+	for (int i = 0; i < 24; i++)
+		snprintf(services + strlen(services), sizeof(services) -
+		    strlen(services), "{ name = \"x%d\"; protocol = \"tcp\"; "
+		    "port = %u; address = \"127.0.0.%d\"; server = \"%s\"; "
+		    "args = [\"escape\"]; jail = { }; },\n", i, port, i + 1,
+		    it_jail_prog("tests/escape"));
+	services[strlen(services) - 2] = '\0';
+	d = it_start(tu_write("sockd.conf", "services = (%s);\n", services));
+	for (int tries = 0; tries < 20 && trial == 0; tries++) {
+		long until = tu_now_ms() + IT_WAIT;
+		ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+		while (trial == 0 && tu_now_ms() < until &&
+		    !tu_wait_log(d, "reloaded", 0))
+			trial = jailed_child(d->pid);
+		if (trial == 0)
+			ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
+	}
+	ck_assert_msg(trial != 0, "no jail trial seen in 20 reloads");
+	ck_assert_int_eq(kill(d->pid, SIGKILL), 0);
+	(void)tu_kill_wait(d, SIGKILL, IT_WAIT);
+	ck_assert_msg(it_pid_gone(trial, IT_WAIT), "trial %ld outlived the "
+	    "master", (long)trial);
+	ck_assert_msg(it_port_free(port, IT_WAIT),
+	    "port %u still bound after the master died", port);
+}
+END_TEST
+
+Suite *
+escape_suite(void)
+{
+	Suite *s = suite_create("escape");
+	const char *why = it_jail_skip();
+	const char *nobody = why ? why : tu_nobody_skip();
+	TCase *tc;
+
+	(void)it_jail_prog("tests/escape");	/* copied now, before tests fork */
+	(void)it_jail_prog("tests/probe");
+	tc = tcase_create("escapes");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, host_setup, host_teardown);
+	tu_add_test(tc, escape_default_jail, why);
+	tu_add_test(tc, escape_as_nobody, nobody);
+	tu_add_test(tc, escape_no_sockets, why);
+	tu_add_test(tc, escape_own_root, why);
+	tu_add_test(tc, escape_user_namespace, nobody);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounds");
+	tcase_set_timeout(tc, IT_TIMEOUT);
+	tcase_add_checked_fixture(tc, it_setup, it_teardown);
+	tu_add_test(tc, nproc_is_per_connection, why);
+	tu_add_test(tc, trial_dies_with_master, why);
+	suite_add_tcase(s, tc);
+	return s;
+}
