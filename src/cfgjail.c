@@ -491,15 +491,17 @@ step_key(int step)
 {
 	switch (step) {
 	case JAIL_OK:		return "";
-	case JAIL_USERNS:	return "namespaces: user: the id maps";
-	case JAIL_MOUNT:	return "root, bind, hide, tmp: the mounts";
-	case JAIL_PIVOT:	return "root: pivot_root";
-	case JAIL_CAPS:		return "caps";
-	case JAIL_NNP:		return "no_new_privs";
-	case JAIL_SECCOMP:	return "seccomp: the filter";
-	case JAIL_NET:		return "no_sockets: the shared network namespace";
-	case TRIAL_IDS:		return "the handler's user and group";
-	case TRIAL_SERVER:	return "server: executing it in the jail as its user";
+	case JAIL_USERNS:	return "namespaces: user: the id maps fail";
+	case JAIL_MOUNT:	return "root, bind, hide, tmp: the mounts fail";
+	case JAIL_PIVOT:	return "root: pivot_root fails";
+	case JAIL_CAPS:		return "caps fail";
+	case JAIL_NNP:		return "no_new_privs fails";
+	case JAIL_SECCOMP:	return "seccomp: the filter fails";
+	case JAIL_NET:		return "no_sockets: the shared network namespace "
+				    "fails";
+	case TRIAL_IDS:		return "the handler's user and group fail";
+	case TRIAL_SERVER:	return "server: the handler's user cannot execute "
+				    "it in the jail";
 	}
 	return "?";
 }
@@ -674,7 +676,7 @@ try_jail(struct loader *ld, const char *who, const config_setting_t *s,
 	}
 	if (r.step == JAIL_OK)
 		return 0;
-	cfgkeys_error(ld, s, who, "%s fail on this system: %s", step_key(r.step),
+	cfgkeys_error(ld, s, who, "%s on this system: %s", step_key(r.step),
 	    strerror(r.err));
 	return 1;
 }

@@ -366,6 +366,17 @@ binds_equal(const struct jail_conf *a, const struct jail_conf *b)
 	return true;
 }
 
+static bool
+hides_equal(const struct jail_conf *a, const struct jail_conf *b)
+{
+	if (a->nhide != b->nhide)
+		return false;
+	for (size_t i = 0; i < a->nhide; i++)
+		if (strcmp(a->hide[i], b->hide[i]) != 0)
+			return false;
+	return true;
+}
+
 /* What a jail isolates, as its configuration says (not its live handles). */
 static bool
 jail_equal(const struct jail_conf *a, const struct jail_conf *b)
@@ -375,6 +386,8 @@ jail_equal(const struct jail_conf *a, const struct jail_conf *b)
 	return a->clone_flags == b->clone_flags && a->proc == b->proc &&
 	    a->tmp == b->tmp && strcmp(a->root ? a->root : "",
 	    b->root ? b->root : "") == 0 && binds_equal(a, b) &&
+	    hides_equal(a, b) && strcmp(a->tmp_opts, b->tmp_opts) == 0 &&
+	    a->own_ids == b->own_ids &&
 	    a->no_new_privs == b->no_new_privs && a->caps == b->caps &&
 	    a->no_sockets == b->no_sockets && a->filter_len == b->filter_len &&
 	    (a->filter_len == 0 || memcmp(a->filter, b->filter,

@@ -577,6 +577,30 @@ START_TEST(inconsistent_jails_are_load_errors)
 }
 END_TEST
 
+/*
+ * -t takes a connection's steps as the handler's user: a server only root
+ * may execute fails there, not at every connection.
+ */
+START_TEST(trial_runs_as_the_handler)
+{
+	char prog[4096];
+	const char *conf;
+
+	snprintf(prog, sizeof(prog), "%s", it_tmp("root-only"));
+	ck_assert_int_eq(tu_copy_prog(it_probe(), prog), 0);
+	ck_assert_int_eq(chmod(prog, 0700), 0);
+	ck_assert_int_eq(chmod(tu_tmpdir(), 0755), 0);
+	conf = tu_write("sockd.conf",
+	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = 7;\n"
+	    "  server = \"%s\";\n  jail = { tmp = false; hide = []; };\n});\n",
+	    prog);
+	ck_assert_int_ne(tu_run(buf, sizeof(buf), "-t", "-f", conf, NULL), 0);
+	ck_assert_msg(strstr(buf, "sockd.conf:3: ") && strstr(buf, "server: the "
+	    "handler's user cannot execute it in the jail on this system: "
+	    "Permission denied"), "%s", buf);
+}
+END_TEST
+
 START_TEST(builtin_cannot_be_jailed)
 {
 	const char *conf = tu_write("sockd.conf",
@@ -671,6 +695,7 @@ jail_suite(void)
 	tcase_add_test(tc, bad_jails_are_load_errors);
 	tcase_add_test(tc, builtin_cannot_be_jailed);
 	tu_add_test(tc, inconsistent_jails_are_load_errors, why);
+	tu_add_test(tc, trial_runs_as_the_handler, why);
 	tu_add_test(tc, refused_namespace_is_load_error, why);
 	suite_add_tcase(s, tc);
 	return s;
