@@ -224,6 +224,7 @@ run: all
 check: all $(TEST_BINS) test-deps
 	@rc=0; \
 	$(MAKE) -s lint-man || rc=1; \
+	tests/keys-documented.sh || rc=1; \
 	tests/unit || rc=1; \
 	tests/integration || rc=1; \
 	tests/install.sh || rc=1; \
