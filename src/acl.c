@@ -1,3 +1,8 @@
+/*
+ * Access lists: a prefix's match against an address, and the most
+ * specific rule of only_from and no_access that decides. Pure: no
+ * sockets, no logging.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,3 +1,7 @@
+/*
+ * IP address literals and struct addr: parsing (with scope ids), prefix
+ * comparison and formatting for logs and the environment. A leaf.
+ */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,8 @@
+/*
+ * The classic inetd built-ins (RFC 862-868): their stream functions,
+ * run in a forked child with the connection on 0 and 1, and their datagram
+ * answers, made in the master from the request alone.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>

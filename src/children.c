@@ -1,3 +1,8 @@
+/*
+ * The master's table of live children: an open-addressing hash from pid
+ * to record, and the records carved from chunks of unforked memory so
+ * that a fork never copies them.
+ */
 #include <string.h>
 
 #include "children.h"

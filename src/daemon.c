@@ -1,3 +1,8 @@
+/*
+ * What a daemon does once: descriptors 0-2 made safe, the detach from
+ * the terminal (fork, setsid), and the pidfile, written only once the
+ * sockets are bound and removed on the way out.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

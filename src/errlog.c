@@ -1,3 +1,8 @@
+/*
+ * Handlers' stderr into the log: one stream socket per service as the
+ * handlers' fd 2, read by the master with the writer's pid (SO_PASSCRED),
+ * cut into lines and logged with the service and that pid.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>

@@ -1,3 +1,7 @@
+/*
+ * The log: stderr until the daemon detaches, syslog or stderr after, as
+ * text or one JSON object per line, with the stable keys of events.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,7 @@
+/*
+ * The event loop: epoll for readiness, timers in a min-heap, and
+ * the one monotonic clock of the master (loop_now_ms()).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>

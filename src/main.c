@@ -1,3 +1,7 @@
+/*
+ * sockd's command line: the options, -t (check the file in a child and
+ * say OK or every error), and the start of the master (master.c).
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>

@@ -1,3 +1,7 @@
+/*
+ * The systemd readiness protocol without libsystemd: one datagram to
+ * NOTIFY_SOCKET per state change, and the variable kept from children.
+ */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>

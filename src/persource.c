@@ -1,3 +1,8 @@
+/*
+ * Per-client state of a service (live children, the source_rate
+ * bucket), keyed by address or IPv6 prefix in a chained hash table that
+ * grows with its load; entries that hold nothing are swept first.
+ */
 #include <stdlib.h>
 #include <string.h>
 

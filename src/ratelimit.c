@@ -1,3 +1,7 @@
+/*
+ * Token buckets for rate and source_rate, in thousandths of a token,
+ * on the time the caller passes, so tests drive them with a fake clock.
+ */
 #include <time.h>
 
 #include "ratelimit.h"

@@ -1,3 +1,7 @@
+/*
+ * Refusals: the refuse_message written once without blocking, the
+ * reason counted, and the log line rate-limited per service and reason.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -1,3 +1,8 @@
+/*
+ * A service at run time: its sockets (bound, or kept across a reload),
+ * its counters, its reference count (it lives on, closed, until its last
+ * child is reaped) and its instance limit.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

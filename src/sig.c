@@ -1,3 +1,8 @@
+/*
+ * Signals as events: the daemon's signals blocked and read from a
+ * signalfd by the loop; fatal faults noted on stderr; children given back
+ * default dispositions and an empty mask before they exec.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>

@@ -1,3 +1,8 @@
+/*
+ * Socket helpers: a bound, listening socket with the service's options,
+ * accept, the non-blocking switch, the local address. They never log: -1 with errno, and the caller,
+ * who knows the service, reports it.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

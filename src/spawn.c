@@ -1,3 +1,9 @@
+/*
+ * Starting a handler: clone() sharing the master's memory until the
+ * execve() (a jailed one as a copy of its own), the connection placed on
+ * 0 and 1, limits, ids, process group or session, the jail; a built-in
+ * as a real fork().
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

@@ -1,3 +1,7 @@
+/*
+ * Memory kept out of fork() (MADV_DONTFORK): what the master writes on
+ * its hot paths and no child reads, so forks copy no page tables for it.
+ */
 #include <errno.h>
 #include <sys/mman.h>
 
