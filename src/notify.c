@@ -1,6 +1,7 @@
 /*
  * The systemd readiness protocol without libsystemd: one datagram to
- * NOTIFY_SOCKET per state change, and the variable kept from children.
+ * NOTIFY_SOCKET per state change, and the variable set again for the new
+ * image of an upgrade.
  */
 #include <stddef.h>
 #include <stdlib.h>
