@@ -34,6 +34,7 @@
 #include "sock.h"
 #include "sockd.h"
 #include "udppeer.h"
+#include "unforked.h"
 
 /* Datagrams read per wake-up, so one busy socket cannot starve others. */
 #define PEER_BATCH 64
@@ -66,7 +67,13 @@ struct udppeers {
 	size_t nheads, n;		/* nheads: a power of two */
 };
 
-static char peer_buf[PEER_DGRAM_MAX];
+/*
+ * One datagram in either direction, PEER_DGRAM_MAX bytes shared by every
+ * service: unforked memory (unforked.h), made with the first table, so
+ * that the master's writes to it never fault after a fork and a daemon
+ * without per-peer services has none.
+ */
+static char *peer_buf;
 
 static size_t
 peer_hash(const struct udppeers *t, const struct sockaddr_storage *ss,
@@ -184,7 +191,7 @@ on_answer(struct watch *w)
 	struct sockd *sd = p->svc->sd;
 
 	for (int i = 0; i < PEER_BATCH; i++) {
-		ssize_t n = recv(w->fd, peer_buf, sizeof(peer_buf), MSG_DONTWAIT);
+		ssize_t n = recv(w->fd, peer_buf, PEER_DGRAM_MAX, MSG_DONTWAIT);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1 || (n == 0 && pair_closed(w->fd))) {
@@ -439,6 +446,9 @@ peer_deliver(struct sockd *sd, struct listener *l,
 static struct udppeers *
 peers_made(struct service *svc)
 {
+	if (peer_buf == NULL &&
+	    (peer_buf = unforked_alloc(PEER_DGRAM_MAX)) == NULL)
+		return NULL;
 	if (svc->peers == NULL) {
 		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL)
 			return NULL;
@@ -458,13 +468,14 @@ udppeer_input(struct sockd *sd, struct listener *l)
 		char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
 		    CMSG_SPACE(sizeof(struct in_pktinfo))];
 	} cm;
-	struct iovec iov = { peer_buf, sizeof(peer_buf) };
+	struct iovec iov;
 	struct dest d;
 
 	if (peers_made(svc) == NULL) {
 		gate_fault(sd, svc, FAULT_TAKE, "peer table");
 		return;
 	}
+	iov = (struct iovec){ peer_buf, PEER_DGRAM_MAX };
 	gate_cleared(svc, FAULT_TAKE);
 	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
 		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
