@@ -52,8 +52,9 @@ upgrade_init(struct sockd *sd)
  * running daemon's state, once this binary has read it whole; or, asked
  * by a release that sends no snapshot, every format it reads. The image
  * that runs the check looks for its own format's line, so an older sockd
- * can upgrade to this one, and a state this one cannot read stops the
- * upgrade before the exec, not after it.
+ * can upgrade to this one, and a state this one cannot read whole stops
+ * the upgrade before the exec: the new image would go on without what it
+ * could not read, the old one still has it all.
  */
 void
 upgrade_print_format(void)
@@ -73,7 +74,12 @@ upgrade_print_format(void)
 		    "reads formats %d to %d)\n", UPSTATE_OLDEST, UPSTATE_VERSION);
 		return;
 	}
-	printf(UPGRADE_FORMAT_LINE, u.version);
+	for (size_t i = 0; i < u.ndrops; i++)
+		printf("sockd: cannot read the running sockd's state (format %d), "
+		    "line %u (%s): %s\n", u.version, u.drops[i].line,
+		    u.drops[i].kind, u.drops[i].why);
+	if (u.ndrops == 0)
+		printf(UPGRADE_FORMAT_LINE, u.version);
 	upstate_free(&u);
 }
 
@@ -163,7 +169,7 @@ exec_now(struct sockd *sd)
 	int fd;
 
 	if ((fd = memfd_create("sockd-upgrade", 0)) == -1 ||
-	    upstate_write(fd, sd) == -1) {
+	    upcollect_write(fd, sd) == -1) {
 		log_warn("upgrade: the state");
 		if (fd != -1)
 			close(fd);
@@ -225,8 +231,10 @@ check_done(struct sockd *sd, bool timed_out)
 		give_up(sd, timed_out ? "the new binary's check timed out" :
 		    strstr(up->out, ": OK, ") == NULL ?
 		    "the new binary failed its check" :
-		    "the new binary cannot take over this one's state (an older "
-		    "release?); a restart can start it");
+		    strstr(up->out, "cannot read the running sockd's state") ?
+		    "the new binary cannot take over this one's state (it says "
+		    "why above)" : "the new binary cannot take over this one's "
+		    "state (an older release?); a restart can start it");
 		return;
 	}
 	up->exec_pending = true;
@@ -264,7 +272,7 @@ snapshot(const struct sockd *sd)
 {
 	int fd = memfd_create("sockd-upgrade-check", MFD_CLOEXEC);
 
-	if (fd != -1 && upstate_write(fd, sd) == -1) {
+	if (fd != -1 && upcollect_write(fd, sd) == -1) {
 		int e = errno;
 		close(fd);
 		errno = e;

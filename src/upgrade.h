@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "adoptfd.h"
 #include "loop.h"
 
 /*
@@ -38,6 +39,7 @@ struct upgrade {
 	size_t len;
 	bool exec_pending;	/* checked; waiting for scrapes to end */
 	struct upstate *from;	/* new image: what was handed over */
+	struct adoptfd fds;	/* new image: the descriptors inherited */
 };
 
 #endif
