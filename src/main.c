@@ -148,7 +148,7 @@ main(int argc, char **argv)
 	if (o.test)
 		return test_only(cfg);
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
-	upgrade_init(&sd);
+	upgrade_init(&sd, argv[0]);
 	/* The new image of an upgrade in place (SIGUSR2): already a daemon. */
 	upgraded = adopt_begin(&sd);
 

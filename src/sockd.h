@@ -144,7 +144,8 @@ void reload_retire(struct sockd *, struct service *);
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 
 /* upgrade.c */
-void upgrade_init(struct sockd *);
+/* argv0: argv[0], the path the upgrade runs again. */
+void upgrade_init(struct sockd *, const char *argv0);
 void upgrade_print_format(void);
 void upgrade_start(struct sockd *);
 void upgrade_cancel(struct sockd *);

@@ -29,7 +29,7 @@
 struct upstate;
 
 struct upgrade {
-	char *self;		/* the binary's path at start; NULL: unknown */
+	char *self;		/* argv[0] at start, absolute; NULL: unknown */
 	const char *pidfile;	/* -p's, made absolute; NULL: none given */
 	pid_t pid;		/* the new binary's check; -1: none */
 	int pidfd;		/* its pidfd; -1: none (Linux before 5.3) */

@@ -451,6 +451,42 @@ START_TEST(upgrade_with_a_unix_handler_running)
 END_TEST
 
 /*
+ * SIGUSR2 runs the path sockd was started as, not the file it was loaded
+ * from: started through a symbolic link that is then pointed at another
+ * copy, the master runs that copy after the upgrade.
+ */
+START_TEST(upgrade_runs_what_the_start_path_names)
+{
+	uint16_t port = tu_free_port();
+	char a[4096], b[4096], link[4096], wrapper[4096], exe[4096];
+	struct daemon *d;
+	ssize_t n;
+
+	snprintf(a, sizeof(a), "%s", it_tmp("sockd-a"));
+	snprintf(b, sizeof(b), "%s", it_tmp("sockd-b"));
+	snprintf(link, sizeof(link), "%s", it_tmp("sockd"));
+	install(it_path("src/sockd"), a);
+	install(it_path("src/sockd"), b);
+	ck_assert_int_eq(symlink(a, link), 0);
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("via-link",
+	    "#!/bin/sh\nshift\nexec '%s' \"$@\"\n", link));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(b, link), 0);
+	upgrade(d, 1);
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)d->pid);
+	ck_assert_int_gt(n = readlink(exe, link, sizeof(link) - 1), 0);
+	link[n] = '\0';
+	ck_assert_str_eq(link, b);
+	ck_assert(it_hello(port, "x"));
+	it_stop(d);
+}
+END_TEST
+
+/*
  * A new image whose hand-over it cannot read, whole or in part, still
  * serves: what it cannot read it logs and lets go, closing the
  * descriptors no record took, and binds those services afresh. Here sockd
@@ -609,6 +645,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_keeps_back_off_and_rates);
 	tcase_add_test(tc, check_reads_the_state);
 	tcase_add_test(tc, upgrade_with_a_unix_handler_running);
+	tcase_add_test(tc, upgrade_runs_what_the_start_path_names);
 	tcase_add_test(tc, new_image_serves_whatever_the_state);
 	suite_add_tcase(s, tc);
 	return s;
