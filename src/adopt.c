@@ -13,14 +13,99 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "adoptfd.h"
 #include "errlog.h"
 #include "log.h"
 #include "sockd.h"
 #include "udppeer.h"
 #include "upstate.h"
 
-/* If this process is an upgrade's new image: reads the hand-over. 0 if
- * it is not one, 1 if it is, -1 (logged) when the hand-over is unusable. */
+/*
+ * Before daemon_stdio() makes them close-on-exec: if this process is an
+ * upgrade's new image, the descriptors it inherited.
+ */
+void
+adopt_scan(struct sockd *sd)
+{
+	const char *env = getenv(UPGRADE_ENV_FD);
+
+	if (env && adoptfd_scan(&sd->up.fds, atoi(env)) == -1)
+		log_warn("upgrade: /proc/self/fd: the descriptors handed over "
+		    "are taken on the state's word");
+}
+
+/* What the reader dropped, once each: it goes on without. */
+static void
+log_drops(const struct upstate *u)
+{
+	for (size_t i = 0; i < u->ndrops; i++)
+		log_warnx("upgrade: the state handed over (format %d), line %u "
+		    "(%s): %s; dropped", u->version, u->drops[i].line,
+		    u->drops[i].kind, u->drops[i].why);
+}
+
+/* What no record took: a service it was for binds afresh. */
+static void
+close_rest(struct adoptfd *a)
+{
+	size_t n = adoptfd_rest(a);
+
+	if (n > 0)
+		log_warnx("upgrade: closed %zu inherited descriptors that no record "
+		    "of the state took", n);
+}
+
+/*
+ * Records whose descriptor is not one handed over, or not the socket they
+ * say, are dropped (the descriptor is not closed for them: it may not be
+ * ours); the others' are taken; what no record took is closed.
+ */
+static void
+check_fds(struct upstate *u, struct adoptfd *a)
+{
+	char ip[ADDR_STRLEN];
+
+	for (size_t i = 0; i < u->nls; i++) {
+		struct upstate_listener *l = &u->ls[i];
+		if (adoptfd_listener(a, l)) {
+			adoptfd_take(a, l->fd);
+			continue;
+		}
+		addr_format(&l->addr, ip);
+		log_warnx("upgrade: descriptor %d, handed over as the %s listener "
+		    "%s%s%u, is not that socket; dropped", l->fd,
+		    svc_proto_name(l->proto), l->proto == PROTO_UNIX ? l->path : ip,
+		    l->proto == PROTO_UNIX ? "" : " port ", l->proto == PROTO_UNIX ?
+		    0 : l->port);
+		l->fd = -1;
+	}
+	for (size_t i = 0; i < u->nerrlogs; i++)
+		if (!adoptfd_is(a, u->errlogs[i].fd, SOCK_STREAM)) {
+			log_warnx("upgrade: descriptor %d, handed over as a stderr "
+			    "log of \"%s\", is not one; dropped", u->errlogs[i].fd,
+			    u->errlogs[i].service);
+			u->errlogs[i].fd = -1;
+		} else
+			adoptfd_take(a, u->errlogs[i].fd);
+	for (size_t i = 0; i < u->npeers; i++)
+		if (!adoptfd_is(a, u->peers[i].st.fd, SOCK_SEQPACKET)) {
+			log_warnx("upgrade: descriptor %d, handed over as a UDP peer's "
+			    "relay of \"%s\", is not one; dropped", u->peers[i].st.fd,
+			    u->peers[i].service);
+			u->peers[i].st.fd = -1;
+		} else
+			adoptfd_take(a, u->peers[i].st.fd);
+	close_rest(a);
+}
+
+/*
+ * If this process is an upgrade's new image: reads the hand-over. 0 if it
+ * is not one, 1 if it is. Whatever the state holds, the new image goes
+ * on: a record it cannot read is dropped (logged), and a state it cannot
+ * read at all leaves every service to bind afresh.
+ */
 int
 adopt_begin(struct sockd *sd)
 {
@@ -33,13 +118,17 @@ adopt_begin(struct sockd *sd)
 	unsetenv(UPGRADE_ENV_FD);
 	if ((sd->up.from = calloc(1, sizeof(*sd->up.from))) == NULL ||
 	    upstate_read(fd, sd->up.from) == -1) {
-		log_warn("upgrade: the state handed over");
+		log_warn("upgrade: the state handed over cannot be read; every "
+		    "service binds afresh, and the running handlers are not watched");
 		free(sd->up.from);
 		sd->up.from = NULL;
-		close(fd);
-		return -1;
+		close_rest(&sd->up.fds);
+	} else {
+		log_drops(sd->up.from);
+		check_fds(sd->up.from, &sd->up.fds);
 	}
-	close(fd);
+	if (fd > 2)
+		close(fd);
 	return 1;
 }
 
@@ -121,12 +210,26 @@ adopt_service(struct sockd *sd, const struct upstate_service *s)
 		gate_pause(sd, svc, s->paused_until > now ? s->paused_until - now : 0);
 }
 
+/* Whether pid is a child of this process that nobody has waited for: a
+ * pid from a damaged state must never be signalled. */
+static bool
+our_child(pid_t pid)
+{
+	siginfo_t si;
+
+	return waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 static void
 adopt_child(struct sockd *sd, const struct upstate_child *c)
 {
 	struct service *svc = service_named(sd, c->service);
 
-	if (svc == NULL)
+	if (!our_child(c->pid) || children_find(&sd->children, c->pid))
+		log_warnx("upgrade: pid %ld, handed over as a handler of \"%s\", "
+		    "is not a child of sockd's or is handed over twice; dropped",
+		    (long)c->pid, c->service);
+	else if (svc == NULL)
 		log_warnx("upgrade: pid %ld of service \"%s\", which the "
 		    "configuration no longer has, is no longer watched",
 		    (long)c->pid, c->service);
@@ -141,8 +244,12 @@ adopt_errlog(struct sockd *sd, const struct upstate_errlog *e)
 {
 	struct service *svc = service_named(sd, e->service);
 
-	if (svc == NULL || errlog_adopt(&sd->loop, svc, e->fd, &sd->errlogs) == NULL)
-		close(e->fd);
+	if (e->fd == -1 || (svc && errlog_adopt(&sd->loop, svc, e->fd,
+	    &sd->errlogs) != NULL))
+		return;
+	if (svc)
+		log_warn("upgrade: the stderr log of service \"%s\"", e->service);
+	close(e->fd);
 }
 
 /* Replayed oldest first, so the ring of the new fail_limit keeps the last. */
@@ -194,6 +301,8 @@ adopt_peer(struct sockd *sd, const struct upstate_peer *p)
 {
 	struct service *svc = service_named(sd, p->service);
 
+	if (p->st.fd == -1)
+		return;
 	if (svc == NULL || !svc->conf->per_peer) {
 		close(p->st.fd);
 		return;

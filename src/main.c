@@ -137,21 +137,24 @@ main(int argc, char **argv)
 	sd.foreground = o.foreground;
 	if (o.debug)
 		sd.cli_log_level = LOG_DEBUG;
+	/* Before daemon_stdio() makes what an upgrade handed over close-on-exec. */
+	adopt_scan(&sd);
 	if (daemon_stdio() == -1)
 		return 1;
 	/* Absolute, so a reload still finds it after the chdir("/") of -F-less runs. */
 	char *conf = realpath(o.conf, NULL);
 	cfg = load(conf ? conf : o.conf);
 	free(conf);
-	if (cfg == NULL)
+	if (cfg == NULL) {
+		free(sd.up.fds.fd);
 		return 1;
+	}
 	if (o.test)
 		return test_only(cfg);
 	log_init(true, o.debug ? LOG_DEBUG : LOG_INFO);
-	upgrade_init(&sd);
+	upgrade_init(&sd, argv[0]);
 	/* The new image of an upgrade in place (SIGUSR2): already a daemon. */
-	if ((upgraded = adopt_begin(&sd)) == -1)
-		goto out;
+	upgraded = adopt_begin(&sd);
 
 	pidpath = o.pidfile ? o.pidfile : cfg->global.pidfile;
 	if (pidpath && open_pidfile(&pf, pidpath) == -1)

@@ -297,3 +297,9 @@ metrics_observe(struct service_stats *st, uint64_t ms)
 	st->duration[b]++;
 	st->duration_ms += ms;
 }
+
+unsigned
+metrics_duration_bound(int b)
+{
+	return duration_bounds[b];
+}

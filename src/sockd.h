@@ -147,12 +147,18 @@ void reload_retire(struct sockd *, struct service *);
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 
 /* upgrade.c */
-void upgrade_init(struct sockd *);
+/* argv0: argv[0], the path the upgrade runs again. */
+void upgrade_init(struct sockd *, const char *argv0);
 void upgrade_print_format(void);
 void upgrade_start(struct sockd *);
 void upgrade_cancel(struct sockd *);
 
+/* upcollect.c */
+/* Writes sd's state (upstate.h) into fd; 0, or -1 with errno. */
+int upcollect_write(int fd, const struct sockd *);
+
 /* adopt.c */
+void adopt_scan(struct sockd *);
 int adopt_begin(struct sockd *);
 bool adopt_listeners(struct sockd *, struct service *);
 void adopt_finish(struct sockd *);
@@ -169,6 +175,8 @@ void scrape_close_all(struct sockd *);
 char *metrics_render(const struct sockd *, size_t *len);
 /* Counts a handler that lived ms into its service's histogram. */
 void metrics_observe(struct service_stats *, uint64_t ms);
+/* The upper bound of histogram bucket b (< SERVICE_DURATION_BOUNDS), in ms. */
+unsigned metrics_duration_bound(int b);
 
 /* events.c */
 void events_accepted(const struct service *, const struct conn *, pid_t);

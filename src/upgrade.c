@@ -1,5 +1,6 @@
 /*
- * SIGUSR2 in the old image: check the binary sockd started from (it must
+ * SIGUSR2 in the old image: check the binary at the path sockd was
+ * started as (it must
  * run, accept the configuration file and read a snapshot of the state:
  * "sockd -t", which with SOCKD_UPGRADE_CHECK set names the hand-over
  * format it read), let
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "errlog.h"
@@ -32,16 +34,79 @@
 #define UPGRADE_FORMAT_LINE "sockd: upgrade format %d\n"
 #define UPGRADE_SCRAPE_POLL_MS 50
 
+/* A command name without a slash, as execvp() would find it in PATH. */
+static char *
+in_path(const char *name)
+{
+	const char *dir = getenv("PATH");
+	char cwd[PATH_MAX], buf[PATH_MAX * 2 + 2];
+	const char *here = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
+
+	while (dir && *dir) {
+		size_t n = strcspn(dir, ":");
+		/* An empty entry, or a relative one, is the working directory's. */
+		if (n == 0)
+			snprintf(buf, sizeof(buf), "%s/%s", here, name);
+		else if (dir[0] != '/')
+			snprintf(buf, sizeof(buf), "%s/%.*s/%s", here, (int)n, dir, name);
+		else
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, dir, name);
+		if (access(buf, X_OK) == 0)
+			return strdup(buf);
+		dir += n + (dir[n] == ':');
+	}
+	return NULL;
+}
+
+/*
+ * The path sockd was started as, made absolute but not resolved through
+ * symbolic links: an administrator who points /usr/sbin/sockd at a new
+ * release, or replaces the file, upgrades to what the path names now.
+ * /proc/self/exe would name the file the old image was loaded from.
+ */
+static char *
+start_path(const char *argv0)
+{
+	char cwd[PATH_MAX], *p;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return NULL;
+	if (argv0[0] == '/')
+		return strdup(argv0);
+	if (strchr(argv0, '/') == NULL)
+		return in_path(argv0);
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    asprintf(&p, "%s/%s", cwd, argv0) == -1)
+		return NULL;
+	return p;
+}
+
+/* Whether path names the file this process runs now: argv[0] is only
+ * what the caller chose to pass. */
+static bool
+running(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 void
-upgrade_init(struct sockd *sd)
+upgrade_init(struct sockd *sd, const char *argv0)
 {
 	char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	ssize_t n;
 
 	sd->up.pid = -1;
 	sd->up.pidfd = -1;
 	sd->up.w.fd = -1;
-	if (n > 0) {
+	if ((sd->up.self = start_path(argv0)) != NULL && running(sd->up.self))
+		return;
+	free(sd->up.self);
+	sd->up.self = NULL;
+	/* Only if argv[0] does not name the running binary. */
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) > 0) {
 		path[n] = '\0';
 		sd->up.self = strdup(path);
 	}
@@ -52,8 +117,9 @@ upgrade_init(struct sockd *sd)
  * running daemon's state, once this binary has read it whole; or, asked
  * by a release that sends no snapshot, every format it reads. The image
  * that runs the check looks for its own format's line, so an older sockd
- * can upgrade to this one, and a state this one cannot read stops the
- * upgrade before the exec, not after it.
+ * can upgrade to this one, and a state this one cannot read whole stops
+ * the upgrade before the exec: the new image would go on without what it
+ * could not read, the old one still has it all.
  */
 void
 upgrade_print_format(void)
@@ -73,7 +139,12 @@ upgrade_print_format(void)
 		    "reads formats %d to %d)\n", UPSTATE_OLDEST, UPSTATE_VERSION);
 		return;
 	}
-	printf(UPGRADE_FORMAT_LINE, u.version);
+	for (size_t i = 0; i < u.ndrops; i++)
+		printf("sockd: cannot read the running sockd's state (format %d), "
+		    "line %u (%s): %s\n", u.version, u.drops[i].line,
+		    u.drops[i].kind, u.drops[i].why);
+	if (u.ndrops == 0)
+		printf(UPGRADE_FORMAT_LINE, u.version);
 	upstate_free(&u);
 }
 
@@ -163,7 +234,7 @@ exec_now(struct sockd *sd)
 	int fd;
 
 	if ((fd = memfd_create("sockd-upgrade", 0)) == -1 ||
-	    upstate_write(fd, sd) == -1) {
+	    upcollect_write(fd, sd) == -1) {
 		log_warn("upgrade: the state");
 		if (fd != -1)
 			close(fd);
@@ -225,8 +296,10 @@ check_done(struct sockd *sd, bool timed_out)
 		give_up(sd, timed_out ? "the new binary's check timed out" :
 		    strstr(up->out, ": OK, ") == NULL ?
 		    "the new binary failed its check" :
-		    "the new binary cannot take over this one's state (an older "
-		    "release?); a restart can start it");
+		    strstr(up->out, "cannot read the running sockd's state") ?
+		    "the new binary cannot take over this one's state (it says "
+		    "why above)" : "the new binary cannot take over this one's "
+		    "state (an older release?); a restart can start it");
 		return;
 	}
 	up->exec_pending = true;
@@ -264,7 +337,7 @@ snapshot(const struct sockd *sd)
 {
 	int fd = memfd_create("sockd-upgrade-check", MFD_CLOEXEC);
 
-	if (fd != -1 && upstate_write(fd, sd) == -1) {
+	if (fd != -1 && upcollect_write(fd, sd) == -1) {
 		int e = errno;
 		close(fd);
 		errno = e;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "adoptfd.h"
 #include "loop.h"
 
 /*
@@ -28,7 +29,7 @@
 struct upstate;
 
 struct upgrade {
-	char *self;		/* the binary's path at start; NULL: unknown */
+	char *self;		/* argv[0] at start, absolute; NULL: unknown */
 	const char *pidfile;	/* -p's, made absolute; NULL: none given */
 	pid_t pid;		/* the new binary's check; -1: none */
 	int pidfd;		/* its pidfd; -1: none (Linux before 5.3) */
@@ -38,6 +39,7 @@ struct upgrade {
 	size_t len;
 	bool exec_pending;	/* checked; waiting for scrapes to end */
 	struct upstate *from;	/* new image: what was handed over */
+	struct adoptfd fds;	/* new image: the descriptors inherited */
 };
 
 #endif

@@ -1,137 +1,234 @@
 /*
- * The upgrade's hand-over, written by the old image and read by the new
- * one (upstate.h). Writing walks the daemon; reading only fills struct
- * upstate, which adopt.c applies. Logs nothing.
+ * The text of the upgrade's hand-over (upstate.h): printed by the old
+ * image from what upcollect.c gathered, read by the new one into struct
+ * upstate, which adopt.c applies. Logs nothing: what the reader drops it
+ * lists for adopt.c to log.
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "errlog.h"
+#include "peercred.h"
 #include "sockd.h"
+#include "upfield.h"
+#include "uplegacy.h"
 #include "upstate.h"
 
 #define NSTATS (sizeof(struct service_stats) / sizeof(unsigned long long))
+#define AT(f) (offsetof(struct service_stats, f) / sizeof(unsigned long long))
 _Static_assert(sizeof(struct service_stats) % sizeof(unsigned long long) == 0,
     "service_stats holds counters only");
+/* counter_name() names each of them: a new counter needs a name there. */
+_Static_assert(AT(accepted) == 0 && AT(refused) == 1 &&
+    AT(ended_ok) == 1 + REFUSE_NREASONS && AT(backoff_pauses) == AT(ended_ok) + 3 &&
+    AT(duration) == AT(backoff_pauses) + 1 &&
+    AT(duration_ms) == AT(duration) + SERVICE_DURATION_BOUNDS + 1 &&
+    NSTATS == AT(duration_ms) + 1, "service_stats changed: name the counter");
+#define COUNTER_NAME_MAX 48
+/* Room for "uid:" and a uid, or an address literal. */
+#define KEY_MAX ADDR_STRLEN
+
 /*
- * A service's counters are written by position, and a release reads the
- * hand-over of the releases before it. Changing struct service_stats
- * (or the refusal reasons in it) changes every position after the change:
- * that needs a new UPSTATE_VERSION whose reader maps the old layout.
+ * The name of counter i of struct service_stats: its metric's, without
+ * "sockd_", and the label's value after a dot. The histogram's buckets
+ * are not cumulative here, and bounded in milliseconds.
  */
-_Static_assert(NSTATS == 27 && REFUSE_NREASONS == 6,
-    "service_stats changed: see the comment above");
-
 static void
-write_listeners(FILE *f, const struct service *svc)
+counter_name(size_t i, char name[COUNTER_NAME_MAX])
 {
-	char ip[ADDR_STRLEN];
+	const char *ended[] = { "ok", "failed", "signal" };
 
-	for (size_t i = 0; i < svc->nls; i++) {
-		const struct unixsock_file *uf = &svc->ls[i].file;
-		if (svc->ls[i].fd == -1)
-			continue;
-		if (svc->conf->proto == PROTO_UNIX) {
-			/* The path last: it runs to the end of the line. */
-			fprintf(f, "ulistener %d %d %llu %llu %s\n", svc->ls[i].fd,
-			    uf->made, (unsigned long long)uf->dev,
-			    (unsigned long long)uf->ino, svc->conf->unix_path);
-			continue;
-		}
-		addr_format(svc->ls[i].addr, ip);
-		fprintf(f, "listener %d %s %u %d\n", svc->conf->proto, ip,
-		    svc->conf->port, svc->ls[i].fd);
-	}
+	if (i == AT(accepted))
+		snprintf(name, COUNTER_NAME_MAX, "connections_total");
+	else if (i < AT(ended_ok))
+		snprintf(name, COUNTER_NAME_MAX, "refused_total.%s",
+		    refuse_reason_name(i - AT(refused)));
+	else if (i < AT(backoff_pauses))
+		snprintf(name, COUNTER_NAME_MAX, "handlers_ended_total.%s",
+		    ended[i - AT(ended_ok)]);
+	else if (i == AT(backoff_pauses))
+		snprintf(name, COUNTER_NAME_MAX, "backoff_pauses_total");
+	else if (i < AT(duration) + SERVICE_DURATION_BOUNDS)
+		snprintf(name, COUNTER_NAME_MAX, "handler_duration.le%ums",
+		    metrics_duration_bound((int)(i - AT(duration))));
+	else if (i < AT(duration_ms))
+		snprintf(name, COUNTER_NAME_MAX, "handler_duration.inf");
+	else
+		snprintf(name, COUNTER_NAME_MAX, "handler_duration.sum_ms");
+}
+
+/* A per-source key: an address, or a UNIX peer's uid (peercred.h). */
+static void
+key_format(const struct addr *a, char buf[KEY_MAX])
+{
+	if (a->family == AF_UNIX)
+		snprintf(buf, KEY_MAX, "uid:%u", (unsigned)a->u.v4.s_addr);
+	else
+		addr_format(a, buf);
+}
+
+static int
+key_parse(const char *s, struct addr *a)
+{
+	unsigned long long uid;
+	struct upfields one = { .n = 1, .key = { "uid" } };
+
+	if (strncmp(s, "uid:", 4) != 0)
+		return addr_parse(s, a);
+	one.val[0] = s + 4;
+	if (upfield_ull(&one, "uid", UINT32_MAX - 1, &uid) == -1)
+		return -1;
+	*a = peercred_key((uid_t)uid);
+	return 0;
 }
 
 static void
-write_service(FILE *f, const struct service *svc)
+put_addr(FILE *f, const char *key, const struct addr *a)
 {
-	const unsigned long long *v = (const unsigned long long *)&svc->st;
-	uint64_t until = svc->paused && loop_timer_armed(&svc->resume) ?
-	    svc->resume.when : 0;
+	char buf[KEY_MAX];
 
-	write_listeners(f, svc);
-	fprintf(f, "service %s %llu %u %d %zu", svc->conf->name,
-	    (unsigned long long)until, svc->backoff_ms,
-	    svc->busy ? svc->busy_fd : -1, NSTATS);
-	for (size_t i = 0; i < NSTATS; i++)
-		fprintf(f, " %llu", v[i]);
+	key_format(a, buf);
+	upfield_put(f, key, buf);
+}
+
+static void
+print_listener(FILE *f, const struct upstate_listener *l)
+{
+	fprintf(f, "listener");
+	upfield_put(f, "proto", svc_proto_name(l->proto));
+	if (l->proto == PROTO_UNIX) {
+		upfield_put(f, "path", l->path);
+		upfield_put_ll(f, "made", l->file.made);
+		upfield_put_ull(f, "dev", l->file.dev);
+		upfield_put_ull(f, "ino", l->file.ino);
+	} else {
+		put_addr(f, "addr", &l->addr);
+		upfield_put_ll(f, "port", l->port);
+	}
+	upfield_put_ll(f, "fd", l->fd);
 	fputc('\n', f);
 }
 
-/* fail NAME WHEN, oldest first: the back-off's window goes on. */
 static void
-write_fails(FILE *f, const struct service *svc)
+print_service(FILE *f, const struct upstate_service *s)
 {
-	for (unsigned k = 0; svc->fails_cap && k < svc->nfails; k++) {
-		unsigned i = (svc->fails_next + svc->fails_cap - svc->nfails + k) %
-		    svc->fails_cap;
-		fprintf(f, "fail %s %llu\n", svc->conf->name,
-		    (unsigned long long)svc->fails[i]);
+	const unsigned long long *v = (const unsigned long long *)&s->st;
+	char name[COUNTER_NAME_MAX];
+
+	fprintf(f, "service");
+	upfield_put(f, "name", s->name);
+	upfield_put_ull(f, "paused_until", s->paused_until);
+	upfield_put_ull(f, "backoff_ms", s->backoff_ms);
+	if (s->busy != -1)
+		upfield_put_ll(f, "busy", s->busy);
+	for (size_t i = 0; i < NSTATS; i++) {
+		counter_name(i, name);
+		upfield_put_ull(f, name, v[i]);
 	}
-}
-
-/* rate NAME - MILLI LAST, and rate NAME KEY MILLI LAST per client. */
-static void
-write_buckets(FILE *f, const struct service *svc)
-{
-	const struct persource *ps = &svc->sources;
-	char ip[ADDR_STRLEN];
-
-	if (svc->rate.rate)
-		fprintf(f, "rate %s - %lld %lld\n", svc->conf->name,
-		    (long long)svc->rate.milli, (long long)svc->rate.last);
-	for (size_t i = 0; ps->rate && i < ps->nheads; i++)
-		for (const struct source *src = ps->heads[i]; src; src = src->next) {
-			addr_format(&src->key, ip);
-			fprintf(f, "rate %s %s %lld %lld\n", svc->conf->name, ip,
-			    (long long)src->bucket.milli,
-			    (long long)src->bucket.last);
-		}
+	fputc('\n', f);
 }
 
 static void
-write_child(FILE *f, const struct child *ch)
+print_fail(FILE *f, const struct upstate_fail *fl)
 {
-	char ip[ADDR_STRLEN] = "-";
-
-	if (ch->has_source)
-		addr_format(&ch->source, ip);
-	fprintf(f, "child %ld %s %llu %s %llu %d\n", (long)ch->pid,
-	    ch->svc->conf->name, (unsigned long long)ch->started_ms, ip,
-	    (unsigned long long)(loop_timer_armed(&ch->lifetime) ?
-	    ch->lifetime.when : 0), ch->term_sent);
+	fprintf(f, "fail");
+	upfield_put(f, "service", fl->service);
+	upfield_put_ull(f, "when", fl->when);
+	fputc('\n', f);
 }
 
-struct peer_out {
-	FILE *f;
-	const char *service;
-};
-
-/* peer SERVICE ADDR PORT SCOPE LISTENER LOCAL|- IFINDEX LAST_MS FD */
+/* The service's bucket (no key), and each client's. */
 static void
-write_peer(const struct udppeer_state *st, void *arg)
+print_bucket(FILE *f, const struct upstate_bucket *b)
 {
-	const struct peer_out *o = arg;
-	char a[ADDR_STRLEN], l[ADDR_STRLEN], loc[ADDR_STRLEN] = "-";
+	fprintf(f, "rate");
+	upfield_put(f, "service", b->service);
+	if (b->source)
+		put_addr(f, "key", &b->key);
+	upfield_put_ll(f, "milli", b->milli);
+	upfield_put_ll(f, "last", b->last);
+	fputc('\n', f);
+}
 
-	addr_format(&st->addr, a);
-	addr_format(&st->listener, l);
+static void
+print_child(FILE *f, const struct upstate_child *c)
+{
+	fprintf(f, "child");
+	upfield_put_ll(f, "pid", c->pid);
+	upfield_put(f, "service", c->service);
+	upfield_put_ull(f, "started_ms", c->started_ms);
+	if (c->has_source)
+		put_addr(f, "source", &c->source);
+	if (c->lifetime_when)
+		upfield_put_ull(f, "lifetime_when", c->lifetime_when);
+	upfield_put_ll(f, "term_sent", c->term_sent);
+	fputc('\n', f);
+}
+
+static void
+print_errlog(FILE *f, const struct upstate_errlog *e)
+{
+	fprintf(f, "errlog");
+	upfield_put(f, "service", e->service);
+	upfield_put_ll(f, "fd", e->fd);
+	fputc('\n', f);
+}
+
+static void
+print_peer(FILE *f, const struct upstate_peer *p)
+{
+	const struct udppeer_state *st = &p->st;
+
+	fprintf(f, "peer");
+	upfield_put(f, "service", p->service);
+	put_addr(f, "addr", &st->addr);
+	upfield_put_ll(f, "port", st->port);
+	upfield_put_ull(f, "scope", st->scope);
+	put_addr(f, "listener", &st->listener);
 	if (st->has_local)
-		addr_format(&st->local, loc);
-	fprintf(o->f, "peer %s %s %u %lu %s %s %u %llu %d\n", o->service, a,
-	    st->port, (unsigned long)st->scope, l, loc, st->ifindex,
-	    (unsigned long long)st->last_ms, st->fd);
+		put_addr(f, "local", &st->local);
+	upfield_put_ull(f, "ifindex", st->ifindex);
+	upfield_put_ull(f, "last_ms", st->last_ms);
+	upfield_put_ll(f, "fd", st->fd);
+	fputc('\n', f);
+}
+
+/* Listeners before services: a service's busy= names one of them. */
+static void
+print_all(FILE *f, const struct upstate *u)
+{
+	fprintf(f, "sockd-upgrade %d\ndaemon", UPSTATE_VERSION);
+	upfield_put_ll(f, "started", u->started);
+	upfield_put_ll(f, "last_reload", u->last_reload);
+	upfield_put_ull(f, "reloads_ok", u->reloads_ok);
+	upfield_put_ull(f, "reloads_failed", u->reloads_failed);
+	fputc('\n', f);
+	for (size_t i = 0; i < u->nls; i++)
+		print_listener(f, &u->ls[i]);
+	for (size_t i = 0; i < u->nsvcs; i++)
+		print_service(f, &u->svcs[i]);
+	for (size_t i = 0; i < u->nfails; i++)
+		print_fail(f, &u->fails[i]);
+	for (size_t i = 0; i < u->nbuckets; i++)
+		print_bucket(f, &u->buckets[i]);
+	for (size_t i = 0; i < u->nchildren; i++)
+		print_child(f, &u->children[i]);
+	for (size_t i = 0; i < u->nerrlogs; i++)
+		print_errlog(f, &u->errlogs[i]);
+	for (size_t i = 0; i < u->npeers; i++)
+		print_peer(f, &u->peers[i]);
+	fprintf(f, "end\n");
 }
 
 int
-upstate_write(int fd, const struct sockd *sd)
+upstate_print(int fd, const struct upstate *u)
 {
-	int dup_fd = dup(fd);
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	FILE *f;
 	int rc;
 
@@ -140,34 +237,15 @@ upstate_write(int fd, const struct sockd *sd)
 			close(dup_fd);
 		return -1;
 	}
-	fprintf(f, "sockd-upgrade %d\ndaemon %lld %lld %llu %llu\n",
-	    UPSTATE_VERSION, (long long)sd->started, (long long)sd->last_reload,
-	    sd->reloads_ok, sd->reloads_failed);
-	for (size_t i = 0; i < sd->nsvcs; i++) {
-		write_service(f, sd->svcs[i]);
-		write_fails(f, sd->svcs[i]);
-		write_buckets(f, sd->svcs[i]);
-	}
-	for (size_t i = 0; i < sd->children.cap; i++)
-		if (sd->children.slots[i])
-			write_child(f, sd->children.slots[i]);
-	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
-		fprintf(f, "errlog %s %d\n", errlog_service(el)->conf->name,
-		    errlog_reader(el));
-	for (size_t i = 0; i < sd->nsvcs; i++) {
-		struct peer_out o = { f, sd->svcs[i]->conf->name };
-		udppeer_each(sd->svcs[i], write_peer, &o);
-	}
-	fprintf(f, "end\n");
+	print_all(f, u);
 	rc = ferror(f) ? -1 : 0;
 	if (fclose(f) == EOF)
 		rc = -1;
 	return rc;
 }
 
-/* Appends one zeroed element to *v (n of them, each size bytes). */
-static void *
-grow(void **v, size_t *n, size_t size)
+void *
+upstate_add(void **v, size_t *n, size_t size)
 {
 	char *p = realloc(*v, (*n + 1) * size);
 
@@ -178,219 +256,355 @@ grow(void **v, size_t *n, size_t size)
 	return p + (*n)++ * size;
 }
 
-static int
-read_listener(const char *line, struct upstate *u)
+/* Whether an earlier record handed fd over: two owners would close it twice. */
+static bool
+fd_taken(const struct upstate *u, int fd)
 {
-	struct upstate_listener *l;
-	char ip[ADDR_STRLEN];
-	int proto, fd;
-	unsigned port;
-
-	if (sscanf(line, "listener %d %45s %u %d", &proto, ip, &port, &fd) != 4 ||
-	    (l = grow((void **)&u->ls, &u->nls, sizeof(*l))) == NULL)
-		return -1;
-	l->proto = proto;
-	l->port = port;
-	l->fd = fd;
-	return addr_parse(ip, &l->addr);
+	for (size_t i = 0; i < u->nls; i++)
+		if (u->ls[i].fd == fd)
+			return true;
+	for (size_t i = 0; i < u->nerrlogs; i++)
+		if (u->errlogs[i].fd == fd)
+			return true;
+	for (size_t i = 0; i < u->npeers; i++)
+		if (u->peers[i].st.fd == fd)
+			return true;
+	return false;
 }
 
-static int
-read_ulistener(const char *line, struct upstate *u)
+/* A descriptor handed over: not stdio, not one handed over already. */
+static const char *
+read_fd(const struct upfields *r, const struct upstate *u, int *fd)
 {
-	struct upstate_listener *l;
-	unsigned long long dev, ino;
-	int made, at = 0;
-	size_t n;
+	long long v;
 
-	if ((l = grow((void **)&u->ls, &u->nls, sizeof(*l))) == NULL ||
-	    sscanf(line, "ulistener %d %d %llu %llu %n", &l->fd, &made, &dev,
-	    &ino, &at) != 4 || at == 0)
-		return -1;
-	n = strcspn(line + at, "\n");
-	if (n == 0 || n >= sizeof(l->path))
-		return -1;
-	memcpy(l->path, line + at, n);
-	l->proto = PROTO_UNIX;
-	l->file = (struct unixsock_file){ .made = made, .dev = dev, .ino = ino };
-	return 0;
+	if (upfield_ll(r, "fd", 3, INT_MAX, &v) == -1)
+		return "no fd=, or not a descriptor above 2";
+	if (fd_taken(u, (int)v))
+		return "its fd= is an earlier record's";
+	*fd = (int)v;
+	return NULL;
 }
 
-static int
-read_service(const char *line, struct upstate *u)
+static const char *
+read_listener(const struct upfields *r, struct upstate *u)
 {
-	struct upstate_service *s;
-	unsigned long long until, *v;
-	size_t n;
-	int at;
+	struct upstate_listener l = { 0 }, *p;
+	const char *proto = upfield_get(r, "proto"), *why;
+	unsigned long long port, made, dev, ino;
 
-	if ((s = grow((void **)&u->svcs, &u->nsvcs, sizeof(*s))) == NULL)
-		return -1;
-	if (sscanf(line, "service %64s %llu %u %d %zu%n", s->name, &until,
-	    &s->backoff_ms, &s->busy, &n, &at) != 5 || n != NSTATS)
-		return -1;
-	s->paused_until = until;
-	v = (unsigned long long *)&s->st;
+	if (proto && strcmp(proto, "unix") == 0) {
+		if (upfield_str(r, "path", l.path, sizeof(l.path)) == -1 ||
+		    upfield_ull(r, "made", 1, &made) == -1 ||
+		    upfield_ull(r, "dev", ULLONG_MAX, &dev) == -1 ||
+		    upfield_ull(r, "ino", ULLONG_MAX, &ino) == -1)
+			return "no path=, made=, dev= or ino=";
+		l.proto = PROTO_UNIX;
+		l.file = (struct unixsock_file){ .made = made, .dev = dev, .ino = ino };
+	} else if (proto && (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0)) {
+		const char *a = upfield_get(r, "addr");
+		if (a == NULL || addr_parse(a, &l.addr) == -1 ||
+		    upfield_ull(r, "port", UINT16_MAX, &port) == -1 || port == 0)
+			return "no addr= or port=";
+		l.proto = proto[0] == 't' ? PROTO_TCP : PROTO_UDP;
+		l.port = (uint16_t)port;
+	} else
+		return "no proto= tcp, udp or unix";
+	if ((why = read_fd(r, u, &l.fd)) != NULL)
+		return why;
+	if ((p = upstate_add((void **)&u->ls, &u->nls, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = l;
+	return NULL;
+}
+
+static const char *
+read_counters(const struct upfields *r, struct upstate_service *s)
+{
+	unsigned long long *v = (unsigned long long *)&s->st;
+	char name[COUNTER_NAME_MAX];
+
+	/* A counter this release does not know is a later one's: ignored. */
 	for (size_t i = 0; i < NSTATS; i++) {
-		int used;
-		if (sscanf(line + at, " %llu%n", &v[i], &used) != 1)
-			return -1;
-		at += used;
+		counter_name(i, name);
+		if (upfield_get(r, name) && upfield_ull(r, name, ULLONG_MAX, &v[i]) == -1)
+			return "a counter that is not a number";
 	}
-	return 0;
+	return NULL;
 }
 
-static int
-read_child(const char *line, struct upstate *u)
+static const char *
+read_service(const struct upfields *r, struct upstate *u)
 {
-	struct upstate_child *c;
-	unsigned long long started, when;
-	char ip[ADDR_STRLEN];
-	long pid;
-	int term;
+	struct upstate_service s = { .busy = -1 }, *p;
+	unsigned long long until, backoff;
+	long long busy;
+	const char *why;
 
-	if ((c = grow((void **)&u->children, &u->nchildren, sizeof(*c))) == NULL ||
-	    sscanf(line, "child %ld %64s %llu %45s %llu %d", &pid, c->service,
-	    &started, ip, &when, &term) != 6)
-		return -1;
-	c->pid = pid;
-	c->started_ms = started;
-	c->lifetime_when = when;
-	c->term_sent = term;
-	c->has_source = strcmp(ip, "-") != 0;
-	return c->has_source ? addr_parse(ip, &c->source) : 0;
+	if (upfield_str(r, "name", s.name, sizeof(s.name)) == -1)
+		return "no name=";
+	if (upfield_ull(r, "paused_until", UINT64_MAX, &until) == -1 ||
+	    upfield_ull(r, "backoff_ms", UINT_MAX, &backoff) == -1)
+		return "no paused_until= or backoff_ms=";
+	if (upfield_get(r, "busy")) {
+		if (upfield_ll(r, "busy", -1, INT_MAX, &busy) == -1)
+			return "busy= is not a descriptor";
+		s.busy = (int)busy;
+	}
+	if ((why = read_counters(r, &s)) != NULL)
+		return why;
+	s.paused_until = until;
+	s.backoff_ms = (unsigned)backoff;
+	if ((p = upstate_add((void **)&u->svcs, &u->nsvcs, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = s;
+	return NULL;
 }
 
-static int
-read_peer(const char *line, struct upstate *u)
+static const char *
+read_child(const struct upfields *r, struct upstate *u)
 {
-	struct upstate_peer *p;
-	char a[ADDR_STRLEN], l[ADDR_STRLEN], loc[ADDR_STRLEN];
-	unsigned port;
-	unsigned long scope;
-	unsigned long long last;
+	struct upstate_child c = { 0 }, *p;
+	unsigned long long started, when = 0, term;
+	const char *src = upfield_get(r, "source");
+	long long pid;
 
-	if ((p = grow((void **)&u->peers, &u->npeers, sizeof(*p))) == NULL ||
-	    sscanf(line, "peer %64s %45s %u %lu %45s %45s %u %llu %d", p->service,
-	    a, &port, &scope, l, loc, &p->st.ifindex, &last, &p->st.fd) != 9 ||
-	    port > UINT16_MAX || addr_parse(a, &p->st.addr) == -1 ||
-	    addr_parse(l, &p->st.listener) == -1)
-		return -1;
-	p->st.port = port;
-	p->st.scope = scope;
-	p->st.last_ms = last;
-	p->st.has_local = strcmp(loc, "-") != 0;
-	return p->st.has_local ? addr_parse(loc, &p->st.local) : 0;
+	/* Not 1 nor a group: a pid is signalled, and the wrong one must not be. */
+	if (upfield_ll(r, "pid", 2, INT_MAX, &pid) == -1 ||
+	    upfield_str(r, "service", c.service, sizeof(c.service)) == -1 ||
+	    upfield_ull(r, "started_ms", UINT64_MAX, &started) == -1)
+		return "no pid=, service= or started_ms=";
+	if ((upfield_get(r, "lifetime_when") &&
+	    upfield_ull(r, "lifetime_when", UINT64_MAX, &when) == -1) ||
+	    upfield_ull(r, "term_sent", 1, &term) == -1)
+		return "no term_sent=, or a lifetime_when= that is not a number";
+	c.has_source = src != NULL;
+	if (src && key_parse(src, &c.source) == -1)
+		return "a source= that is no address or uid";
+	c.pid = (pid_t)pid;
+	c.started_ms = started;
+	c.lifetime_when = when;
+	c.term_sent = term;
+	if ((p = upstate_add((void **)&u->children, &u->nchildren, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = c;
+	return NULL;
 }
 
-static int
-read_fail(const char *line, struct upstate *u)
+static const char *
+read_peer_addrs(const struct upfields *r, struct udppeer_state *st)
 {
-	struct upstate_fail *fl;
+	const char *a = upfield_get(r, "addr"), *l = upfield_get(r, "listener"),
+	    *loc = upfield_get(r, "local");
+	unsigned long long port, scope, ifindex, last;
+
+	if (a == NULL || addr_parse(a, &st->addr) == -1 || l == NULL ||
+	    addr_parse(l, &st->listener) == -1 ||
+	    (loc && addr_parse(loc, &st->local) == -1))
+		return "no addr= or listener=, or a bad local=";
+	if (upfield_ull(r, "port", UINT16_MAX, &port) == -1 ||
+	    upfield_ull(r, "scope", UINT32_MAX, &scope) == -1 ||
+	    upfield_ull(r, "ifindex", UINT_MAX, &ifindex) == -1 ||
+	    upfield_ull(r, "last_ms", UINT64_MAX, &last) == -1)
+		return "no port=, scope=, ifindex= or last_ms=";
+	st->has_local = loc != NULL;
+	st->port = (uint16_t)port;
+	st->scope = (uint32_t)scope;
+	st->ifindex = (unsigned)ifindex;
+	st->last_ms = last;
+	return NULL;
+}
+
+static const char *
+read_peer(const struct upfields *r, struct upstate *u)
+{
+	struct upstate_peer pr = { 0 }, *p;
+	const char *why;
+
+	if (upfield_str(r, "service", pr.service, sizeof(pr.service)) == -1)
+		return "no service=";
+	if ((why = read_peer_addrs(r, &pr.st)) != NULL ||
+	    (why = read_fd(r, u, &pr.st.fd)) != NULL)
+		return why;
+	if ((p = upstate_add((void **)&u->peers, &u->npeers, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = pr;
+	return NULL;
+}
+
+static const char *
+read_fail(const struct upfields *r, struct upstate *u)
+{
+	struct upstate_fail fl = { 0 }, *p;
 	unsigned long long when;
 
-	if ((fl = grow((void **)&u->fails, &u->nfails, sizeof(*fl))) == NULL ||
-	    sscanf(line, "fail %64s %llu", fl->service, &when) != 2)
-		return -1;
-	fl->when = when;
-	return 0;
+	if (upfield_str(r, "service", fl.service, sizeof(fl.service)) == -1 ||
+	    upfield_ull(r, "when", UINT64_MAX, &when) == -1)
+		return "no service= or when=";
+	fl.when = when;
+	if ((p = upstate_add((void **)&u->fails, &u->nfails, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = fl;
+	return NULL;
 }
 
-static int
-read_rate(const char *line, struct upstate *u)
+static const char *
+read_rate(const struct upfields *r, struct upstate *u)
 {
-	struct upstate_bucket *b;
-	char key[ADDR_STRLEN];
+	struct upstate_bucket b = { 0 }, *p;
+	const char *key = upfield_get(r, "key");
 	long long milli, last;
 
-	if ((b = grow((void **)&u->buckets, &u->nbuckets, sizeof(*b))) == NULL ||
-	    sscanf(line, "rate %64s %45s %lld %lld", b->service, key, &milli,
-	    &last) != 4)
-		return -1;
-	b->milli = milli;
-	b->last = last;
-	b->source = strcmp(key, "-") != 0;
-	return b->source ? addr_parse(key, &b->key) : 0;
+	if (upfield_str(r, "service", b.service, sizeof(b.service)) == -1 ||
+	    upfield_ll(r, "milli", LLONG_MIN, LLONG_MAX, &milli) == -1 ||
+	    upfield_ll(r, "last", LLONG_MIN, LLONG_MAX, &last) == -1)
+		return "no service=, milli= or last=";
+	b.source = key != NULL;
+	if (key && key_parse(key, &b.key) == -1)
+		return "a key= that is no address or uid";
+	b.milli = milli;
+	b.last = last;
+	if ((p = upstate_add((void **)&u->buckets, &u->nbuckets, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = b;
+	return NULL;
 }
 
-static int
-read_errlog(const char *line, struct upstate *u)
+static const char *
+read_errlog(const struct upfields *r, struct upstate *u)
 {
-	struct upstate_errlog *e = grow((void **)&u->errlogs, &u->nerrlogs,
-	    sizeof(*e));
+	struct upstate_errlog e = { 0 }, *p;
+	const char *why;
 
-	return e && sscanf(line, "errlog %64s %d", e->service, &e->fd) == 2 ?
-	    0 : -1;
+	if (upfield_str(r, "service", e.service, sizeof(e.service)) == -1)
+		return "no service=";
+	if ((why = read_fd(r, u, &e.fd)) != NULL)
+		return why;
+	if ((p = upstate_add((void **)&u->errlogs, &u->nerrlogs, sizeof(*p))) == NULL)
+		return "out of memory";
+	*p = e;
+	return NULL;
 }
 
-static int
-read_daemon(const char *line, struct upstate *u)
+static const char *
+read_daemon(const struct upfields *r, struct upstate *u)
 {
 	long long started, last;
+	unsigned long long ok, failed;
 
-	if (sscanf(line, "daemon %lld %lld %llu %llu", &started, &last,
-	    &u->reloads_ok, &u->reloads_failed) != 4)
-		return -1;
-	u->started = started;
-	u->last_reload = last;
-	return 0;
+	if (upfield_ll(r, "started", 0, LLONG_MAX, &started) == -1 ||
+	    upfield_ll(r, "last_reload", 0, LLONG_MAX, &last) == -1 ||
+	    upfield_ull(r, "reloads_ok", ULLONG_MAX, &ok) == -1 ||
+	    upfield_ull(r, "reloads_failed", ULLONG_MAX, &failed) == -1)
+		return "no started=, last_reload=, reloads_ok= or reloads_failed=";
+	u->started = (time_t)started;
+	u->last_reload = (time_t)last;
+	u->reloads_ok = ok;
+	u->reloads_failed = failed;
+	return NULL;
 }
 
 /* Each kind of record, by the word that starts its line. */
 static const struct {
-	const char *word;
-	int (*read)(const char *, struct upstate *);
+	const char *kind;
+	const char *(*read)(const struct upfields *, struct upstate *);
 } records[] = {
-	{ "daemon ", read_daemon }, { "listener ", read_listener },
-	{ "ulistener ", read_ulistener }, { "service ", read_service },
-	{ "fail ", read_fail }, { "rate ", read_rate },
-	{ "child ", read_child }, { "errlog ", read_errlog },
-	{ "peer ", read_peer },
+	{ "daemon", read_daemon }, { "listener", read_listener },
+	{ "service", read_service }, { "fail", read_fail }, { "rate", read_rate },
+	{ "child", read_child }, { "errlog", read_errlog }, { "peer", read_peer },
 };
 
-static int
-read_line(const char *line, struct upstate *u)
+/* A line of the version read into u; NULL, or why it was dropped. */
+static const char *
+read_line(char *line, struct upstate *u, struct upfields *r)
 {
+	const char *why = u->version < 4 ? uplegacy_split(line, r) :
+	    upfield_split(line, r);
+
+	if (why != NULL)
+		return why;
 	for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++)
-		if (strncmp(line, records[i].word, strlen(records[i].word)) == 0)
-			return records[i].read(line, u);
-	return -1;
+		if (strcmp(r->kind, records[i].kind) == 0)
+			return records[i].read(r, u);
+	return "not a kind of record this release knows";
+}
+
+/* Notes a dropped line; an entry that cannot be had is still counted. */
+static void
+drop(struct upstate *u, unsigned line, const char *kind, const char *why)
+{
+	struct upstate_drop *d = upstate_add((void **)&u->drops, &u->ndrops, sizeof(*d));
+
+	if (d == NULL)
+		return;
+	d->line = line;
+	snprintf(d->kind, sizeof(d->kind), "%s", kind ? kind : "");
+	snprintf(d->why, sizeof(d->why), "%s", why);
+}
+
+static int
+read_version(FILE *f, char **line, size_t *cap)
+{
+	int version, at = 0;
+
+	if (getline(line, cap, f) == -1 ||
+	    sscanf(*line, "sockd-upgrade %d\n%n", &version, &at) != 1 || at == 0 ||
+	    (*line)[at] != '\0' || version < UPSTATE_OLDEST ||
+	    version > UPSTATE_VERSION)
+		return -1;
+	return version;
+}
+
+static void
+read_records(FILE *f, struct upstate *u, char **line, size_t *cap)
+{
+	struct upfields r;
+	unsigned n = 1;
+	const char *why;
+
+	ssize_t got;
+
+	while ((got = getline(line, cap, f)) != -1) {
+		n++;
+		r.kind = NULL;
+		if (strcmp(*line, "end\n") == 0)
+			return;
+		/* A NUL would hide the rest of the line from the reader. */
+		if (strlen(*line) != (size_t)got)
+			why = "a NUL byte";
+		else if ((why = read_line(*line, u, &r)) == NULL)
+			continue;
+		drop(u, n, r.kind, why);
+	}
+	drop(u, n + 1, "end", "missing: the state is cut short");
 }
 
 int
 upstate_read(int fd, struct upstate *u)
 {
-	char line[1024];
-	int version = 0, dup_fd, rc = -1;
+	int dup_fd;
+	char *line = NULL;
+	size_t cap = 0;
 	FILE *f;
 
 	memset(u, 0, sizeof(*u));
-	if (lseek(fd, 0, SEEK_SET) == -1 || (dup_fd = dup(fd)) == -1)
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    (dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
 		return -1;
 	if ((f = fdopen(dup_fd, "r")) == NULL) {
 		close(dup_fd);
 		return -1;
 	}
-	if (fgets(line, sizeof(line), f) == NULL ||
-	    sscanf(line, "sockd-upgrade %d", &version) != 1 ||
-	    version < UPSTATE_OLDEST || version > UPSTATE_VERSION)
-		goto out;
-	u->version = version;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strcmp(line, "end\n") == 0) {
-			rc = 0;
-			break;
-		}
-		if (read_line(line, u) == -1)
-			break;
-	}
-out:
+	if ((u->version = read_version(f, &line, &cap)) != -1)
+		read_records(f, u, &line, &cap);
+	free(line);
 	fclose(f);
-	if (rc == -1) {
+	if (u->version == -1) {
 		upstate_free(u);
 		errno = EINVAL;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 void
@@ -403,5 +617,6 @@ upstate_free(struct upstate *u)
 	free(u->peers);
 	free(u->fails);
 	free(u->buckets);
+	free(u->drops);
 	memset(u, 0, sizeof(*u));
 }

@@ -1,6 +1,7 @@
 /*
  * The state an upgrade in place (SIGUSR2) hands from the old image to the
- * new one, in a memfd: a versioned text, one record a line. What is
+ * new one, in a memfd: a versioned text, one record a line, each a kind
+ * and key=value fields (upfield.h), the counters by name. What is
  * written: the daemon's figures, each listening socket (by protocol,
  * address and port, with its descriptor), each service's counters,
  * pause, back-off, recent fast failures, rate buckets (its own and each
@@ -10,7 +11,12 @@
  * (service, peer, addresses, the master's end of the pair). Times are
  * CLOCK_MONOTONIC milliseconds, which an exec does not change, but for
  * the daemon's start and last reload, in seconds since the epoch. No
- * other file knows the format.
+ * other file knows the format (uplegacy.c the older ones).
+ *
+ * The reader never gives up on a record it cannot read: it drops it and
+ * says so (struct upstate_drop), and reads on, so that the new image keeps
+ * all it can. Only a text whose first line is not a version it reads is
+ * refused whole.
  */
 #ifndef SOCKD_UPSTATE_H
 #define SOCKD_UPSTATE_H
@@ -26,15 +32,14 @@
 #include "service.h"
 #include "udppeer.h"
 
-#define UPSTATE_VERSION 3
+#define UPSTATE_VERSION 4
 /*
  * The oldest hand-over this image still reads, so that a running sockd of
- * an earlier release can upgrade to this one: each version since has only
- * added kinds of records. "sockd -t" names every version it reads.
+ * an earlier release can upgrade to this one: 2 and 3 are positional
+ * (uplegacy.c maps them onto 4's names). "sockd -t" names every version
+ * it reads.
  */
 #define UPSTATE_OLDEST 2
-
-struct sockd;
 
 struct upstate_listener {
 	enum svc_proto proto;
@@ -91,8 +96,17 @@ struct upstate_child {
 	bool term_sent;
 };
 
+/* A line the reader dropped, and why. */
+struct upstate_drop {
+	unsigned line;		/* from 1, the version's line */
+	char kind[16];		/* the record's first word, cut short */
+	char why[96];
+};
+
 struct upstate {
 	int version;		/* of the text read */
+	struct upstate_drop *drops;
+	size_t ndrops;
 	time_t started, last_reload;
 	unsigned long long reloads_ok, reloads_failed;
 	struct upstate_listener *ls;
@@ -111,10 +125,19 @@ struct upstate {
 	size_t nbuckets;
 };
 
-/* Writes sd's state into fd; 0, or -1 with errno. */
-int upstate_write(int fd, const struct sockd *);
-/* Reads it back from the start of fd; 0, or -1 (errno EINVAL: a version
- * outside UPSTATE_OLDEST..UPSTATE_VERSION, or not this format). */
+/* Writes u (whatever its version) in this release's format: 0, or -1
+ * with errno. upcollect_write() (sockd.h) gathers the daemon's. */
+int upstate_print(int fd, const struct upstate *);
+/* Appends one zeroed record to one of u's arrays (n of them, each size
+ * bytes); NULL when out of memory. */
+void *upstate_add(void **v, size_t *n, size_t size);
+/*
+ * Reads it back from the start of fd: 0, with what it could not read in
+ * drops (a text cut short too); or -1 (errno EINVAL: a version outside
+ * UPSTATE_OLDEST..UPSTATE_VERSION, or not this format), and nothing read.
+ * A record naming a descriptor below 3, or one an earlier record named,
+ * is dropped.
+ */
 int upstate_read(int fd, struct upstate *);
 void upstate_free(struct upstate *);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "integ_util.h"
+#include "upgrade.h"
 #include "upstate.h"
 
 #define UPGRADED "SIGUSR2: upgraded in place"
@@ -407,6 +408,129 @@ START_TEST(upgrade_keeps_unix_and_peer_services)
 }
 END_TEST
 
+/*
+ * A UNIX-domain handler running when SIGUSR2 comes: its record (a uid as
+ * the per-source key) is handed over and read, the upgrade goes through,
+ * the handler answers on and is adopted, reaped by the new image; the
+ * listener serves new connections. Before format 4, such a record stopped
+ * every upgrade, or, written after the check, ended the new image.
+ */
+START_TEST(upgrade_with_a_unix_handler_running)
+{
+	char path[4200], buf[16];
+	struct daemon *d;
+	const char *line;
+	long pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", it_tmp("u.sock"));
+	d = it_start(tu_write("sockd.conf", "services = ( { name = \"u\";"
+	    " protocol = \"unix\"; address = \"%s\"; server = \"/bin/cat\"; } );\n",
+	    path));
+	ck_assert_int_ne(fd = it_unix_connect(path), -1);
+	it_send(fd, "one\n");
+	ck_assert_uint_eq(it_read_n(fd, buf, 4, IT_WAIT), 4);
+	ck_assert(it_wait_log_count(d, "service \"u\": accepted uid ", 1, IT_WAIT));
+	/* The line names the client's pid, then the handler's. */
+	ck_assert_ptr_nonnull(line = strstr(d->log, "service \"u\": accepted uid "));
+	ck_assert_ptr_nonnull(line = strstr(line, ", pid "));
+	pid = strtol(line + 6, NULL, 10);
+	upgrade(d, 1);
+	ck_assert_msg(strstr(d->log, UPGRADED "; 1 handlers adopted"), "%s",
+	    it_tail(d->log));
+	ck_assert_int_eq(it_count(d->log, "dropped"), 0);
+	it_send(fd, "two\n");
+	ck_assert_uint_eq(it_read_n(fd, buf, 4, IT_WAIT), 4);
+	ck_assert(memcmp(buf, "two\n", 4) == 0);
+	ck_assert(unix_echoes(path));
+	close(fd);
+	ck_assert((line = it_wait_reaped(d, "u", pid, IT_WAIT)) != NULL);
+	ck_assert_msg(strncmp(line, "exited with status 0", 20) == 0, "%s", line);
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * SIGUSR2 runs the path sockd was started as, not the file it was loaded
+ * from: started through a symbolic link that is then pointed at another
+ * copy, the master runs that copy after the upgrade.
+ */
+START_TEST(upgrade_runs_what_the_start_path_names)
+{
+	uint16_t port = tu_free_port();
+	char a[4096], b[4096], link[4096], wrapper[4096], exe[4096];
+	struct daemon *d;
+	ssize_t n;
+
+	snprintf(a, sizeof(a), "%s", it_tmp("sockd-a"));
+	snprintf(b, sizeof(b), "%s", it_tmp("sockd-b"));
+	snprintf(link, sizeof(link), "%s", it_tmp("sockd"));
+	install(it_path("src/sockd"), a);
+	install(it_path("src/sockd"), b);
+	ck_assert_int_eq(symlink(a, link), 0);
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("via-link",
+	    "#!/bin/sh\nshift\nexec '%s' \"$@\"\n", link));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(b, link), 0);
+	upgrade(d, 1);
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)d->pid);
+	ck_assert_int_gt(n = readlink(exe, link, sizeof(link) - 1), 0);
+	link[n] = '\0';
+	ck_assert_str_eq(link, b);
+	ck_assert(it_hello(port, "x"));
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * A new image whose hand-over it cannot read, whole or in part, still
+ * serves: what it cannot read it logs and lets go, closing the
+ * descriptors no record took, and binds those services afresh. Here sockd
+ * is started as such an image by the probe, which binds the service's
+ * port on fd 3 (as the old image would leave it); the state on fd 4
+ * names it wrongly.
+ */
+static void
+start_with_state(bool whole_garbage)
+{
+	uint16_t port = tu_free_port();
+	char wrapper[4096], state[4096];
+	struct daemon *d;
+
+	snprintf(state, sizeof(state), "%s", whole_garbage ?
+	    tu_write("state", "sockd-upgrade x\nlistener proto=tcp "
+	    "addr=127.0.0.1 port=%u fd=3\nend\n", port) :
+	    tu_write("state", "sockd-upgrade %d\nlistener proto=tcp "
+	    "addr=127.0.0.1 port=%u fd\nend\n", UPSTATE_VERSION, port));
+	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("as-new-image",
+	    "#!/bin/sh\nshift\nexec '%s' activate tcp:%u: /usr/bin/env -u LISTEN_FDS "
+	    "-u LISTEN_PID %s=4 '%s' \"$@\" 4<'%s'\n", it_probe(), port,
+	    UPGRADE_ENV_FD, it_path("src/sockd"), state));
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"
+	    " server = \"%s\"; });\n", port, it_path("services/hello-tcp")));
+	ck_assert_msg(strstr(d->log, whole_garbage ? "cannot be read; every service "
+	    "binds afresh" : "(listener): a word that is not key=value; dropped"),
+	    "%s", it_tail(d->log));
+	ck_assert_msg(strstr(d->log, " inherited descriptors that no record "),
+	    "%s", it_tail(d->log));
+	ck_assert(it_hello(port, "x"));
+	it_stop(d);
+}
+
+START_TEST(new_image_serves_whatever_the_state)
+{
+	/* A listener record cut short; and a text that is no state at all. */
+	start_with_state(false);
+	start_with_state(true);
+}
+END_TEST
+
 /* What a client of port from src reads to the end (or for 3 s). */
 static void
 read_from(const char *src, uint16_t port, char *buf, size_t len)
@@ -520,6 +644,9 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_waits_for_proxy_headers);
 	tcase_add_test(tc, upgrade_keeps_back_off_and_rates);
 	tcase_add_test(tc, check_reads_the_state);
+	tcase_add_test(tc, upgrade_with_a_unix_handler_running);
+	tcase_add_test(tc, upgrade_runs_what_the_start_path_names);
+	tcase_add_test(tc, new_image_serves_whatever_the_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
