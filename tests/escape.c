@@ -15,7 +15,8 @@
  *   pid=PID       a host process the handler must not signal
  *
  *   escape nproc N   forks N children that wait for their stdin to end,
- *                    writes "forked=K" (those that started) and "end",
+ *                    writes "forked=K" (those that started), "info:uid=N"
+ *                    and "end",
  *                    then reads fd 0 until EOF.
  */
 #include <arpa/inet.h>
@@ -362,7 +363,7 @@ mode_nproc(int n)
 		if (pid > 0)
 			forked++;
 	}
-	put("forked=%d\n", forked);
+	put("forked=%d\ninfo:uid=%ld\n", forked, (long)getuid());
 	flush_and_wait();
 	while (wait(NULL) > 0)
 		;

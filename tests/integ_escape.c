@@ -289,6 +289,49 @@ START_TEST(nproc_is_per_connection)
 }
 END_TEST
 
+/* The uid line of a report, or -1. */
+static long
+report_uid(const char *r)
+{
+	const char *u = strstr(r, "info:uid=");
+
+	return u ? atol(u + 9) : -1;
+}
+
+/*
+ * An upgrade in place hands over the handlers, and the new image never
+ * gives a running handler's id to another connection.
+ */
+START_TEST(own_id_survives_upgrade)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", \"nproc\", \"0\"];\n  jail = { };\n});\n",
+	    port, it_jail_prog("tests/escape")));
+	int held = tu_connect(port), fd;
+	long first, second;
+
+	ck_assert_int_ge(held, 0);
+	tu_read_until(held, buf, sizeof(buf), "\nend\n", IT_WAIT);
+	first = report_uid(buf);
+	ck_assert_int_gt(first, 0);
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert_msg(tu_wait_log(d, "upgraded in place", IT_WAIT * 2), "%s",
+	    it_tail(d->log));
+	fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, buf, sizeof(buf), "\nend\n", IT_WAIT);
+	second = report_uid(buf);
+	ck_assert_int_gt(second, 0);
+	ck_assert_msg(second != first, "uid %ld given twice", first);
+	close(fd);
+	close(held);
+	it_stop(d);
+}
+END_TEST
+
 /* Whether a process of the master's is in a pid namespace of its own. */
 static pid_t
 jailed_child(pid_t master)
@@ -383,6 +426,7 @@ escape_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tu_add_test(tc, nproc_is_per_connection, why);
 	tu_add_test(tc, trial_dies_with_master, why);
+	tu_add_test(tc, own_id_survives_upgrade, why);
 	suite_add_tcase(s, tc);
 	return s;
 }
