@@ -55,7 +55,7 @@ TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
-MANPAGES = man/sockd.8 man/sockd.conf.5
+MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
         clean deps test-deps bench fuzz FORCE
@@ -242,8 +242,8 @@ INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
-	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	  $(DESTDIR)$(UNITDIR)
+	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
 	sed 's|"\.\./services/|"$(LIBEXECDIR)/|' etc/sockd.conf \
@@ -253,14 +253,15 @@ install: all
 	else mv $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new $(DESTDIR)$(SYSCONFDIR)/sockd.conf; fi
 	$(INSTALL_PATHS) man/sockd.8 > $(DESTDIR)$(MANDIR)/man8/sockd.8
 	$(INSTALL_PATHS) man/sockd.conf.5 > $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
+	$(INSTALL_PATHS) man/sockd-handler.7 > $(DESTDIR)$(MANDIR)/man7/sockd-handler.7
 	$(INSTALL_PATHS) etc/sockd.service > $(DESTDIR)$(UNITDIR)/sockd.service
 	chmod 644 $(DESTDIR)$(MANDIR)/man8/sockd.8 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
-	  $(DESTDIR)$(UNITDIR)/sockd.service
+	  $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 $(DESTDIR)$(UNITDIR)/sockd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockd $(DESTDIR)$(MANDIR)/man8/sockd.8 \
-	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(UNITDIR)/sockd.service \
-	  $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
+	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
+	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 

@@ -28,7 +28,8 @@ for f in usr/sbin/sockd usr/libexec/sockd/hello-tcp usr/libexec/sockd/echo-udp \
 	[ -f "$d/$f" ] && [ -x "$d/$f" ] || fail "no executable /$f"
 done
 for f in etc/sockd.conf usr/lib/systemd/system/sockd.service \
-    usr/share/man/man8/sockd.8 usr/share/man/man5/sockd.conf.5; do
+    usr/share/man/man8/sockd.8 usr/share/man/man5/sockd.conf.5 \
+    usr/share/man/man7/sockd-handler.7; do
 	[ -f "$d/$f" ] || fail "no /$f"
 done
 [ ! -e "$d/usr/etc" ] || fail "PREFIX=/usr installed into /usr/etc"
