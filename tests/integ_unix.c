@@ -273,22 +273,28 @@ END_TEST
 
 START_TEST(config_errors)
 {
-	char out[8192];
+	char out[8192], line[512];
 	const char *conf = tu_write("bad.conf", "services = (\n"
 	    "{ name = \"a\"; protocol = \"unix\"; address = \"rel.sock\"; builtin = \"echo\"; },\n"
 	    "{ name = \"b\"; protocol = \"unix\"; port = 7; address = \"/x\"; builtin = \"echo\"; },\n"
 	    "{ name = \"c\"; protocol = \"tcp\"; port = 7; socket_mode = \"0600\"; builtin = \"echo\"; },\n"
 	    "{ name = \"d\"; protocol = \"unix\"; address = \"@n\"; only_from = \"10.0.0.0/8\"; builtin = \"echo\"; },\n"
 	    "{ name = \"e\"; protocol = \"unix\"; address = \"/nonexistent-dir/x.sock\"; builtin = \"echo\"; },\n"
-	    "{ name = \"f\"; protocol = \"unix\"; address = \"@n\"; only_users = \"no-such-user-x\"; builtin = \"echo\"; }\n"
-	    ");\n");
+	    "{ name = \"f\"; protocol = \"unix\"; address = \"@n\"; only_users = \"no-such-user-x\"; builtin = \"echo\"; },\n"
+	    "{ name = \"g\"; protocol = \"unix\"; address = \"%s/x.sock\"; builtin = \"echo\"; }\n"
+	    ");\n", it_tmp("bad.conf"));
 
 	ck_assert_int_ne(tu_run(out, sizeof(out), "-t", "-f", conf, NULL), 0);
 	ck_assert_msg(strstr(out, "bad.conf:2: service \"a\": address \"rel.sock\""), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:3: service \"b\": port: a unix service"), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:4: service \"c\": socket_mode: only for"), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:5: service \"d\": only_from: not for"), "%s", out);
-	ck_assert_msg(strstr(out, "bad.conf:6: service \"e\": address \"/nonexistent-dir"), "%s", out);
+	/* The directory's own trouble, not a stale one: missing, or a file. */
+	ck_assert_msg(strstr(out, "bad.conf:6: service \"e\": address \"/nonexistent-dir"
+	    "/x.sock\": directory /nonexistent-dir: No such file or directory"), "%s", out);
+	snprintf(line, sizeof(line), "bad.conf:8: service \"g\": address \"%s/x.sock\": "
+	    "directory %s: Not a directory", it_tmp("bad.conf"), it_tmp("bad.conf"));
+	ck_assert_msg(strstr(out, line), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:7: service \"f\": only_users: no user"), "%s", out);
 }
 END_TEST
