@@ -5,6 +5,7 @@
  * files, and the file's life across reloads and exit.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "integ_util.h"
@@ -141,6 +143,80 @@ START_TEST(peer_lists_decide)
 	ask(b, buf, sizeof(buf));
 	ck_assert_msg(it_has_line(buf, "env:PROTO=IPC"), "%s", buf);
 	expect_refused(c);
+	it_stop(d);
+}
+END_TEST
+
+/* Unprivileged ids no account needs to have: the lists take numbers. */
+#define PEER_UID 64100
+#define PEER_GID 64101
+#define PEER_EXTRA 64102
+
+/* More supplementary groups than sockd reads without malloc(). */
+#define PEER_MANY 200
+
+/*
+ * What a client answered at path gets: 0 served, 1 refused, 2 neither.
+ * It runs in a child as PEER_UID with primary group PEER_GID and n
+ * supplementary groups, the last of them PEER_EXTRA: the way a user of a
+ * Debian system (a private primary group) is in "staff".
+ */
+static int
+ask_as_peer(const char *path, size_t n)
+{
+	gid_t g[PEER_MANY];
+	char buf[65536];
+	pid_t pid;
+	int fd, status;
+
+	for (size_t i = 0; i < n; i++)
+		g[i] = i + 1 == n ? PEER_EXTRA : 65000 + i;
+	if ((pid = fork()) == 0) {
+		/* The credentials are taken at connect(): drop before it. */
+		if (setgroups(n, g) == -1 || setgid(PEER_GID) == -1 ||
+		    setuid(PEER_UID) == -1 || (fd = it_unix_connect(path)) == -1)
+			_exit(3);
+		if (shutdown(fd, SHUT_WR) == -1 ||
+		    tu_read_until(fd, buf, sizeof(buf), NULL, IT_WAIT) < 0)
+			_exit(3);
+		_exit(it_has_line(buf, "env:PROTO=IPC") ? 0 :
+		    strcmp(buf, "no\n") == 0 ? 1 : 2);
+	}
+	ck_assert_int_gt(pid, 0);
+	status = it_wait_child(pid, IT_WAIT);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) < 3,
+	    "client as uid %d: status %#x", PEER_UID, status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A group the peer is in only as a supplementary group counts as much as
+ * its primary one: a member of an only_groups group is let in, a member
+ * of a no_groups group is kept out.
+ */
+START_TEST(supplementary_groups_decide)
+{
+	char only[64], no[64], onlyl[64], nol[64];
+	struct daemon *d;
+
+	snprintf(only, sizeof(only), "@sockd-it-%ld-only", (long)getpid());
+	snprintf(no, sizeof(no), "@sockd-it-%ld-no", (long)getpid());
+	snprintf(onlyl, sizeof(onlyl), "only_groups = \"%d\";", PEER_EXTRA);
+	snprintf(nol, sizeof(nol), "no_groups = [\"%d\"];", PEER_EXTRA);
+	d = it_start(tu_write("sockd.conf", "sockd = { refuse_message = \"no\\n\"; };\n"
+	    "services = (%s,\n%s);\n", probe_service("only", only, "env", onlyl),
+	    probe_service("no", no, "env", nol)));
+
+	ck_assert_int_eq(ask_as_peer(only, 1), 0);
+	ck_assert_int_eq(ask_as_peer(no, 1), 1);
+	ck_assert_msg(tu_wait_log(d, "service \"no\": refused uid 64100: access "
+	    "denied", IT_WAIT), "%s", it_tail(d->log));
+	/* Among many groups, as well as alone. */
+	ck_assert_int_eq(ask_as_peer(only, PEER_MANY), 0);
+	ck_assert_int_eq(ask_as_peer(no, PEER_MANY), 1);
+	/* Without the supplementary group, the other way round. */
+	ck_assert_int_eq(ask_as_peer(only, 0), 1);
+	ck_assert_int_eq(ask_as_peer(no, 0), 0);
 	it_stop(d);
 }
 END_TEST
@@ -312,6 +388,7 @@ unix_suite(void)
 	tcase_add_test(tc, per_source_counts_per_uid);
 	tcase_add_test(tc, wait_mode_hands_over_the_socket);
 	tcase_add_test(tc, stale_file_replaced_live_one_refused);
+	tu_add_test(tc, supplementary_groups_decide, tu_root_skip());
 	tu_add_test(tc, socket_owner_and_group, tu_root_skip());
 	tcase_add_test(tc, reload_keeps_and_removes_files);
 	tcase_add_test(tc, config_errors);
