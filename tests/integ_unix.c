@@ -347,6 +347,76 @@ START_TEST(reload_keeps_and_removes_files)
 }
 END_TEST
 
+/* Reloads d (its file was rewritten) and waits until it has. */
+static void
+reload(struct daemon *d)
+{
+	const char *done = "reloaded: 1 services";
+
+	tu_drain_log(d);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(it_wait_log_count(d, done, it_count(d->log, done) + 1,
+	    IT_WAIT), "%s", it_tail(d->log));
+}
+
+/* Whether the file at path (never a link's target) has mode and uid. */
+static void
+expect_perms(const char *path, mode_t mode, uid_t uid)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_msg((st.st_mode & 07777) == mode && st.st_uid == uid,
+	    "%s became %04o uid %d", path, st.st_mode & 07777, (int)st.st_uid);
+}
+
+/*
+ * The owner of the socket's directory moves the socket away and puts a
+ * symbolic link to a file of its choice (here the test's, standing for
+ * /etc/shadow) at its path, then another socket: a reload that changes
+ * socket_mode and socket_user must change neither, warn, and leave the
+ * service serving on the socket it bound.
+ */
+START_TEST(reload_leaves_a_replaced_path_alone)
+{
+	const char *warning = "is no longer the socket sockd bound";
+	char path[512], moved[512], target[512], buf[65536];
+	struct daemon *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/s.sock", it_mkdir("run"));
+	snprintf(moved, sizeof(moved), "%s/moved.sock", it_tmp("run"));
+	snprintf(target, sizeof(target), "%s", tu_write("secret", "x\n"));
+	ck_assert_int_eq(chmod(target, 0600), 0);
+	d = it_start(tu_write("sockd.conf", "services = (%s);\n",
+	    probe_service("s", path, "env", "socket_mode = \"0660\";")));
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(symlink(target, path), 0);
+	tu_write("sockd.conf", "services = (%s);\n", probe_service("s", path,
+	    "env", "socket_mode = \"0666\"; socket_user = \"65534\";"));
+	reload(d);
+	expect_perms(target, 0600, 0);
+	ck_assert_msg(it_count(d->log, warning) == 1, "%s", it_tail(d->log));
+
+	/* A socket, but not the one sockd bound. */
+	ck_assert_int_eq(unlink(path), 0);
+	fd = unix_listen(path);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	tu_write("sockd.conf", "services = (%s);\n", probe_service("s", path,
+	    "env", "socket_mode = \"0606\";"));
+	reload(d);
+	expect_perms(path, 0600, 0);
+	ck_assert_msg(it_count(d->log, warning) == 2, "%s", it_tail(d->log));
+	close(fd);
+	/* Unchanged too, and still served. */
+	expect_perms(moved, 0660, 0);
+
+	ask(moved, buf, sizeof(buf));
+	ck_assert_msg(it_has_line(buf, "env:PROTO=IPC"), "%s", buf);
+	it_stop(d);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	char out[8192], line[512];
@@ -391,6 +461,7 @@ unix_suite(void)
 	tu_add_test(tc, supplementary_groups_decide, tu_root_skip());
 	tu_add_test(tc, socket_owner_and_group, tu_root_skip());
 	tcase_add_test(tc, reload_keeps_and_removes_files);
+	tu_add_test(tc, reload_leaves_a_replaced_path_alone, tu_root_skip());
 	tcase_add_test(tc, config_errors);
 	suite_add_tcase(s, tc);
 	return s;
