@@ -56,6 +56,21 @@ accept_refuse(struct service *svc, int fd, const struct addr *a, uint16_t port,
 		    &svc->refuse_flush, 1000);
 }
 
+/* The access lists of the service: by address, or a unix peer's ids. */
+static bool
+access_allows(const struct svc_conf *sc, int fd, const struct ucred *cred,
+    const struct addr *a, const char **detail)
+{
+	int allowed;
+
+	if (cred == NULL)
+		return acl_allows(&sc->only_from, &sc->no_access, a);
+	/* Groups that cannot be read may hide a no_groups member: refused. */
+	if ((allowed = peercred_allows(sc, fd, cred)) == -1)
+		*detail = "its groups cannot be read (SO_PEERGROUPS)";
+	return allowed == 1;
+}
+
 /*
  * Decides on a fresh connection before anything is forked. Returns false
  * when it was refused (and closed); *srcp is the client's per-source entry
@@ -69,6 +84,7 @@ accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
 {
 	const struct svc_conf *sc = svc->conf;
 	enum refuse_reason why;
+	const char *detail = NULL;
 	struct source *src;
 	struct addr a, key;
 	uint16_t port;
@@ -86,8 +102,7 @@ accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
 	}
 	if (svc->paused)
 		why = REFUSE_PAUSED;
-	else if (cred ? !peercred_allows(sc, cred) :
-	    !acl_allows(&sc->only_from, &sc->no_access, &a))
+	else if (!access_allows(sc, fd, cred, &a, &detail))
 		why = REFUSE_ACCESS;
 	else if (!sc->per_source && !sc->source_rate && !sc->server)
 		return true;
@@ -105,7 +120,7 @@ accept_admit(struct service *svc, int fd, const struct sockaddr *peer,
 			return true;
 		}
 	}
-	accept_refuse(svc, fd, &a, port, why, NULL, now);
+	accept_refuse(svc, fd, &a, port, why, detail, now);
 	return false;
 }
 

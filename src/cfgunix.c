@@ -49,6 +49,7 @@ parse_path(struct loader *ld, const config_setting_t *grp, const char *who,
 	const char *p, *slash;
 	char dir[UNIX_PATH_ROOM + 1];
 	struct stat st;
+	int err;
 
 	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING) {
 		cfgkeys_error(ld, s ? s : grp, who, "address: a unix service needs "
@@ -65,9 +66,11 @@ parse_path(struct loader *ld, const config_setting_t *grp, const char *who,
 	if (p[0] == '/') {
 		slash = strrchr(p, '/');
 		snprintf(dir, sizeof(dir), "%.*s", slash == p ? 1 : (int)(slash - p), p);
-		if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		/* st is only read once stat() filled it. */
+		err = stat(dir, &st) == -1 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+		if (err) {
 			cfgkeys_error(ld, s, who, "address \"%s\": directory %s: %s", p,
-			    dir, strerror(S_ISDIR(st.st_mode) ? errno : ENOTDIR));
+			    dir, strerror(err));
 			return 1;
 		}
 	}

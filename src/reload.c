@@ -162,6 +162,35 @@ reload_sockopts(const struct service *svc, const struct svc_conf *sc)
 }
 
 /*
+ * A kept unix service whose socket_user, socket_group or socket_mode
+ * changed: set on the socket it bound, if its path still names that.
+ * Failing, the file keeps its settings and the service keeps serving.
+ */
+static void
+reload_unixperms(const struct service *svc, const struct svc_conf *sc)
+{
+	const struct svc_conf *old = svc->conf;
+
+	if (old == NULL || sc->proto != PROTO_UNIX)
+		return;
+	if (old->unix_mode == sc->unix_mode && old->unix_uid == sc->unix_uid &&
+	    old->unix_gid == sc->unix_gid)
+		return;
+	for (size_t i = 0; i < svc->nls; i++) {
+		if (unixsock_perms(sc->unix_path, &svc->ls[i].file, sc->unix_mode,
+		    sc->unix_uid, sc->unix_gid) == 0)
+			continue;
+		if (errno == ESTALE)
+			log_warnx("service \"%s\": %s is no longer the socket sockd "
+			    "bound (replaced, by a symbolic link say): its owner and "
+			    "mode are left alone", sc->name, sc->unix_path);
+		else
+			log_warn("service \"%s\": owner or mode of %s", sc->name,
+			    sc->unix_path);
+	}
+}
+
+/*
  * Builds the services of cfg: kept ones (same protocol, addresses and port)
  * move over with their sockets and children, the rest are bound anew. All
  * or nothing: on failure the old list is left as it was and -1 returned.
@@ -194,6 +223,7 @@ reload_switch(struct sockd *sd, struct config *cfg)
 	for (size_t i = 0; i < n; i++) {
 		if (nv[i]->conf != nc[i]) {
 			reload_sockopts(nv[i], nc[i]);
+			reload_unixperms(nv[i], nc[i]);
 			if (service_adopt(nv[i], nc[i], cfg) == -1)
 				log_warn("service \"%s\": keeps its old settings",
 				    nc[i]->name);

@@ -142,11 +142,6 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 		for (size_t i = 0; i < svc->nls; i++)
 			if (svc->ls[i].fd != -1)
 				(void)listen(svc->ls[i].fd, backlog_of(sc));
-	/* Failing, the file keeps its settings: the load checked we may. */
-	if (old && sc->proto == PROTO_UNIX && (old->unix_mode != sc->unix_mode ||
-	    old->unix_uid != sc->unix_uid || old->unix_gid != sc->unix_gid))
-		(void)unixsock_perms(sc->unix_path, sc->unix_mode, sc->unix_uid,
-		    sc->unix_gid);
 	if (old && (old->rate != sc->rate || old->rate_burst != sc->rate_burst))
 		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
 	svc->sources.prefix6 = sc->per_source_prefix6;
@@ -283,11 +278,12 @@ service_describe(const struct service *svc, char *buf, size_t len)
 	char a[ADDR_STRLEN];
 
 	if (sc->proto == PROTO_UNIX) {
-		/* unixsock.h: these two mean a file we must not take. */
+		/* unixsock.h: these three mean a file we must not take. */
 		snprintf(buf, len, "service \"%s\" (%s:%d): unix %s%s", sc->name,
 		    sc->file, sc->line, sc->unix_path, errno == EADDRINUSE ?
 		    " (another process listens there)" : errno == ENOTSOCK ?
-		    " (a file that is not a socket is in the way)" : "");
+		    " (a file that is not a socket is in the way)" : errno == ESTALE ?
+		    " (replaced after bind(): no longer the socket sockd made)" : "");
 		return;
 	}
 	addr_format(addr, a);

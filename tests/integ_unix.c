@@ -5,6 +5,7 @@
  * files, and the file's life across reloads and exit.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "integ_util.h"
@@ -145,6 +147,80 @@ START_TEST(peer_lists_decide)
 }
 END_TEST
 
+/* Unprivileged ids no account needs to have: the lists take numbers. */
+#define PEER_UID 64100
+#define PEER_GID 64101
+#define PEER_EXTRA 64102
+
+/* More supplementary groups than sockd reads without malloc(). */
+#define PEER_MANY 200
+
+/*
+ * What a client answered at path gets: 0 served, 1 refused, 2 neither.
+ * It runs in a child as PEER_UID with primary group PEER_GID and n
+ * supplementary groups, the last of them PEER_EXTRA: the way a user of a
+ * Debian system (a private primary group) is in "staff".
+ */
+static int
+ask_as_peer(const char *path, size_t n)
+{
+	gid_t g[PEER_MANY];
+	char buf[65536];
+	pid_t pid;
+	int fd, status;
+
+	for (size_t i = 0; i < n; i++)
+		g[i] = i + 1 == n ? PEER_EXTRA : 65000 + i;
+	if ((pid = fork()) == 0) {
+		/* The credentials are taken at connect(): drop before it. */
+		if (setgroups(n, g) == -1 || setgid(PEER_GID) == -1 ||
+		    setuid(PEER_UID) == -1 || (fd = it_unix_connect(path)) == -1)
+			_exit(3);
+		if (shutdown(fd, SHUT_WR) == -1 ||
+		    tu_read_until(fd, buf, sizeof(buf), NULL, IT_WAIT) < 0)
+			_exit(3);
+		_exit(it_has_line(buf, "env:PROTO=IPC") ? 0 :
+		    strcmp(buf, "no\n") == 0 ? 1 : 2);
+	}
+	ck_assert_int_gt(pid, 0);
+	status = it_wait_child(pid, IT_WAIT);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) < 3,
+	    "client as uid %d: status %#x", PEER_UID, status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A group the peer is in only as a supplementary group counts as much as
+ * its primary one: a member of an only_groups group is let in, a member
+ * of a no_groups group is kept out.
+ */
+START_TEST(supplementary_groups_decide)
+{
+	char only[64], no[64], onlyl[64], nol[64];
+	struct daemon *d;
+
+	snprintf(only, sizeof(only), "@sockd-it-%ld-only", (long)getpid());
+	snprintf(no, sizeof(no), "@sockd-it-%ld-no", (long)getpid());
+	snprintf(onlyl, sizeof(onlyl), "only_groups = \"%d\";", PEER_EXTRA);
+	snprintf(nol, sizeof(nol), "no_groups = [\"%d\"];", PEER_EXTRA);
+	d = it_start(tu_write("sockd.conf", "sockd = { refuse_message = \"no\\n\"; };\n"
+	    "services = (%s,\n%s);\n", probe_service("only", only, "env", onlyl),
+	    probe_service("no", no, "env", nol)));
+
+	ck_assert_int_eq(ask_as_peer(only, 1), 0);
+	ck_assert_int_eq(ask_as_peer(no, 1), 1);
+	ck_assert_msg(tu_wait_log(d, "service \"no\": refused uid 64100: access "
+	    "denied", IT_WAIT), "%s", it_tail(d->log));
+	/* Among many groups, as well as alone. */
+	ck_assert_int_eq(ask_as_peer(only, PEER_MANY), 0);
+	ck_assert_int_eq(ask_as_peer(no, PEER_MANY), 1);
+	/* Without the supplementary group, the other way round. */
+	ck_assert_int_eq(ask_as_peer(only, 0), 1);
+	ck_assert_int_eq(ask_as_peer(no, 0), 0);
+	it_stop(d);
+}
+END_TEST
+
 /* Another process of ours (same uid, another pid) holds a connection. */
 START_TEST(per_source_counts_per_uid)
 {
@@ -271,24 +347,100 @@ START_TEST(reload_keeps_and_removes_files)
 }
 END_TEST
 
+/* Reloads d (its file was rewritten) and waits until it has. */
+static void
+reload(struct daemon *d)
+{
+	const char *done = "reloaded: 1 services";
+
+	tu_drain_log(d);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(it_wait_log_count(d, done, it_count(d->log, done) + 1,
+	    IT_WAIT), "%s", it_tail(d->log));
+}
+
+/* Whether the file at path (never a link's target) has mode and uid. */
+static void
+expect_perms(const char *path, mode_t mode, uid_t uid)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_msg((st.st_mode & 07777) == mode && st.st_uid == uid,
+	    "%s became %04o uid %d", path, st.st_mode & 07777, (int)st.st_uid);
+}
+
+/*
+ * The owner of the socket's directory moves the socket away and puts a
+ * symbolic link to a file of its choice (here the test's, standing for
+ * /etc/shadow) at its path, then another socket: a reload that changes
+ * socket_mode and socket_user must change neither, warn, and leave the
+ * service serving on the socket it bound.
+ */
+START_TEST(reload_leaves_a_replaced_path_alone)
+{
+	const char *warning = "is no longer the socket sockd bound";
+	char path[512], moved[512], target[512], buf[65536];
+	struct daemon *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/s.sock", it_mkdir("run"));
+	snprintf(moved, sizeof(moved), "%s/moved.sock", it_tmp("run"));
+	snprintf(target, sizeof(target), "%s", tu_write("secret", "x\n"));
+	ck_assert_int_eq(chmod(target, 0600), 0);
+	d = it_start(tu_write("sockd.conf", "services = (%s);\n",
+	    probe_service("s", path, "env", "socket_mode = \"0660\";")));
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(symlink(target, path), 0);
+	tu_write("sockd.conf", "services = (%s);\n", probe_service("s", path,
+	    "env", "socket_mode = \"0666\"; socket_user = \"65534\";"));
+	reload(d);
+	expect_perms(target, 0600, 0);
+	ck_assert_msg(it_count(d->log, warning) == 1, "%s", it_tail(d->log));
+
+	/* A socket, but not the one sockd bound. */
+	ck_assert_int_eq(unlink(path), 0);
+	fd = unix_listen(path);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	tu_write("sockd.conf", "services = (%s);\n", probe_service("s", path,
+	    "env", "socket_mode = \"0606\";"));
+	reload(d);
+	expect_perms(path, 0600, 0);
+	ck_assert_msg(it_count(d->log, warning) == 2, "%s", it_tail(d->log));
+	close(fd);
+	/* Unchanged too, and still served. */
+	expect_perms(moved, 0660, 0);
+
+	ask(moved, buf, sizeof(buf));
+	ck_assert_msg(it_has_line(buf, "env:PROTO=IPC"), "%s", buf);
+	it_stop(d);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
-	char out[8192];
+	char out[8192], line[512];
 	const char *conf = tu_write("bad.conf", "services = (\n"
 	    "{ name = \"a\"; protocol = \"unix\"; address = \"rel.sock\"; builtin = \"echo\"; },\n"
 	    "{ name = \"b\"; protocol = \"unix\"; port = 7; address = \"/x\"; builtin = \"echo\"; },\n"
 	    "{ name = \"c\"; protocol = \"tcp\"; port = 7; socket_mode = \"0600\"; builtin = \"echo\"; },\n"
 	    "{ name = \"d\"; protocol = \"unix\"; address = \"@n\"; only_from = \"10.0.0.0/8\"; builtin = \"echo\"; },\n"
 	    "{ name = \"e\"; protocol = \"unix\"; address = \"/nonexistent-dir/x.sock\"; builtin = \"echo\"; },\n"
-	    "{ name = \"f\"; protocol = \"unix\"; address = \"@n\"; only_users = \"no-such-user-x\"; builtin = \"echo\"; }\n"
-	    ");\n");
+	    "{ name = \"f\"; protocol = \"unix\"; address = \"@n\"; only_users = \"no-such-user-x\"; builtin = \"echo\"; },\n"
+	    "{ name = \"g\"; protocol = \"unix\"; address = \"%s/x.sock\"; builtin = \"echo\"; }\n"
+	    ");\n", it_tmp("bad.conf"));
 
 	ck_assert_int_ne(tu_run(out, sizeof(out), "-t", "-f", conf, NULL), 0);
 	ck_assert_msg(strstr(out, "bad.conf:2: service \"a\": address \"rel.sock\""), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:3: service \"b\": port: a unix service"), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:4: service \"c\": socket_mode: only for"), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:5: service \"d\": only_from: not for"), "%s", out);
-	ck_assert_msg(strstr(out, "bad.conf:6: service \"e\": address \"/nonexistent-dir"), "%s", out);
+	/* The directory's own trouble, not a stale one: missing, or a file. */
+	ck_assert_msg(strstr(out, "bad.conf:6: service \"e\": address \"/nonexistent-dir"
+	    "/x.sock\": directory /nonexistent-dir: No such file or directory"), "%s", out);
+	snprintf(line, sizeof(line), "bad.conf:8: service \"g\": address \"%s/x.sock\": "
+	    "directory %s: Not a directory", it_tmp("bad.conf"), it_tmp("bad.conf"));
+	ck_assert_msg(strstr(out, line), "%s", out);
 	ck_assert_msg(strstr(out, "bad.conf:7: service \"f\": only_users: no user"), "%s", out);
 }
 END_TEST
@@ -306,8 +458,10 @@ unix_suite(void)
 	tcase_add_test(tc, per_source_counts_per_uid);
 	tcase_add_test(tc, wait_mode_hands_over_the_socket);
 	tcase_add_test(tc, stale_file_replaced_live_one_refused);
+	tu_add_test(tc, supplementary_groups_decide, tu_root_skip());
 	tu_add_test(tc, socket_owner_and_group, tu_root_skip());
 	tcase_add_test(tc, reload_keeps_and_removes_files);
+	tu_add_test(tc, reload_leaves_a_replaced_path_alone, tu_root_skip());
 	tcase_add_test(tc, config_errors);
 	suite_add_tcase(s, tc);
 	return s;
