@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfgcheck.h"
+#include "checkchild.h"
 #include "loop.h"
 #include "sig.h"
 
@@ -39,80 +40,46 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* The child: loads path, writes its error lines and the verdict to out. */
 static void __attribute__((noreturn))
-child(int fd, const char *path, pid_t parent)
+child(void *arg, int out)
 {
+	const char *path = arg;
 	struct cfgerr err = { 0 };
 	struct config *cfg;
 	char verdict;
 
-	/*
-	 * It must not outlive the master, and a crash here is not the
-	 * master's: no fatal-signal note, default dispositions.
-	 */
-	sig_child_reset();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
 	cfg = config_load(path, &err);
 	verdict = cfg ? CFGCHECK_OK : CFGCHECK_FAILED;
 	if (err.text && err.len > CFGCHECK_OUT_MAX - 1)
 		err.len = CFGCHECK_OUT_MAX - 1;
-	write_all(fd, err.text ? err.text : "", err.len);
-	write_all(fd, &verdict, 1);
+	write_all(out, err.text ? err.text : "", err.len);
+	write_all(out, &verdict, 1);
 	_exit(0);
 }
 
 int
 cfgcheck_start(struct cfgcheck *c, const char *path)
 {
-	pid_t parent = getpid();
-	int p[2];
+	return checkchild_start(&c->child, CFGCHECK_OUT_MAX, child, (void *)path);
+}
 
-	*c = (struct cfgcheck){ .pid = -1, .fd = -1 };
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	if ((c->pid = fork()) == -1) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		errno = e;
-		return -1;
-	}
-	if (c->pid == 0) {
-		close(p[0]);
-		child(p[1], path, parent);
-	}
-	close(p[1]);
-	c->fd = p[0];
-	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1) {
-		int e = errno;
-		cfgcheck_finish(c, path, &(struct cfgerr){ 0 });
-		errno = e;
-		return -1;
-	}
-	return 0;
+bool
+cfgcheck_running(const struct cfgcheck *c)
+{
+	return c->child.pid > 0;
+}
+
+int
+cfgcheck_fd(const struct cfgcheck *c)
+{
+	return c->child.fd;
 }
 
 int
 cfgcheck_read(struct cfgcheck *c)
 {
-	char buf[8192];
-	ssize_t n;
-
-	while ((n = read(c->fd, buf, sizeof(buf))) > 0) {
-		char *p;
-		if (c->len + n > CFGCHECK_OUT_MAX)
-			return 1;	/* not an answer the child gives */
-		if ((p = realloc(c->out, c->len + n)) == NULL)
-			return 1;
-		memcpy(p + c->len, buf, n);
-		c->out = p;
-		c->len += n;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	return 1;
+	return checkchild_read(&c->child);
 }
 
 /* Adds the child's error lines to err, each counted. */
@@ -142,38 +109,30 @@ take_errors(struct cfgerr *err, const char *text, size_t len)
 int
 cfgcheck_finish(struct cfgcheck *c, const char *path, struct cfgerr *err)
 {
-	char verdict = c->len > 0 ? c->out[c->len - 1] : 0;
-	int status = 0, rc = -1;
+	const struct checkchild *cc = &c->child;
+	char verdict = cc->len > 0 && !cc->overflow ? cc->out[cc->len - 1] : 0;
 	bool answered = verdict == CFGCHECK_OK || verdict == CFGCHECK_FAILED;
-	pid_t w = 0;
+	bool ran = cc->pid > 0;
+	int status = checkchild_end(&c->child), rc = -1;
 
-	if (c->pid > 0) {
-		if (!answered)
-			kill(c->pid, SIGKILL);
-		/* After its answer the child only exits; after SIGKILL too. */
-		while ((w = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
-			;
-	}
 	if (verdict == CFGCHECK_OK)
 		rc = 0;
 	else if (verdict == CFGCHECK_FAILED)
-		take_errors(err, c->out, c->len - 1);
-	else if (w == c->pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		take_errors(err, cc->out, cc->len - 1);
+	else if (ran && !answered && status != -1 && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGKILL)
 		cfgerr_add(err, path, 0, "loading took longer than %d s: too "
 		    "large, or a user or group lookup hangs",
 		    CFGCHECK_TIMEOUT_MS / 1000);
-	else if (w == c->pid && WIFSIGNALED(status))
+	else if (status != -1 && WIFSIGNALED(status))
 		cfgerr_add(err, path, 0, "loading it killed the checking "
 		    "process (%s)", strsignal(WTERMSIG(status)));
-	else if (w == c->pid)
+	else if (status != -1)
 		cfgerr_add(err, path, 0, "loading it ended the checking process "
 		    "(exit status %d)", WEXITSTATUS(status));
 	else
 		cfgerr_add(err, path, 0, "the checking process gave no answer");
-	if (c->fd != -1)
-		close(c->fd);
-	free(c->out);
-	*c = (struct cfgcheck){ .pid = -1, .fd = -1 };
+	checkchild_free(&c->child);
 	return rc;
 }
 
@@ -189,7 +148,7 @@ cfgcheck_run(const char *path, int ms, struct cfgerr *err)
 		return -1;
 	}
 	for (;;) {
-		struct pollfd pfd = { .fd = c.fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = c.child.fd, .events = POLLIN };
 		long long left = deadline - (long long)loop_now_ms();
 		if (cfgcheck_read(&c) == 1 || left <= 0)
 			break;

@@ -12,20 +12,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "checkchild.h"
 #include "config.h"
 
 /* Bounded inputs load in well under a second; user lookups may be slow. */
 #define CFGCHECK_TIMEOUT_MS 10000
 
 struct cfgcheck {
-	pid_t pid;		/* -1: none running */
-	int fd;			/* the child's answer, non-blocking */
-	char *out;
-	size_t len;
+	struct checkchild child;	/* checkchild.h */
 };
 
 /* Starts checking path in a child; 0, or -1 with errno. */
 int cfgcheck_start(struct cfgcheck *, const char *path);
+/* Whether a check is running, and the descriptor its answer comes on. */
+bool cfgcheck_running(const struct cfgcheck *);
+int cfgcheck_fd(const struct cfgcheck *);
 /* Reads what the child said: 1 once it said all, 0 while more may come. */
 int cfgcheck_read(struct cfgcheck *);
 /*

@@ -134,7 +134,7 @@ master_open(struct sockd *sd, struct config *cfg)
 {
 	sd->cfg = cfg;
 	sd->started = time(NULL);
-	sd->check = (struct cfgcheck){ .pid = -1, .fd = -1 };
+	sd->check = (struct cfgcheck){ .child = { .pid = -1, .pidfd = -1, .fd = -1 } };
 	sd->loop.epfd = -1;
 	sd->sigwatch.fd = -1;
 	sd->devnull = -1;

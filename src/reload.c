@@ -330,7 +330,7 @@ void
 reload_start(struct sockd *sd)
 {
 	sd->reload = false;
-	if (sd->check.pid > 0) {
+	if (cfgcheck_running(&sd->check)) {
 		sd->reload_again = true;
 		return;
 	}
@@ -343,7 +343,7 @@ reload_start(struct sockd *sd)
 		notify_send(&sd->notify, "READY=1");
 		return;
 	}
-	sd->check_watch = (struct watch){ .fd = sd->check.fd, .fn = on_check,
+	sd->check_watch = (struct watch){ .fd = cfgcheck_fd(&sd->check), .fn = on_check,
 	    .arg = sd };
 	sd->check_timer = (struct timer){ .fn = on_check_timeout, .arg = sd };
 	if (loop_enable(&sd->loop, &sd->check_watch, true) == -1 ||
@@ -359,7 +359,7 @@ reload_cancel(struct sockd *sd)
 {
 	struct cfgerr err = { 0 };
 
-	if (sd->check.pid <= 0)
+	if (!cfgcheck_running(&sd->check))
 		return;
 	loop_remove(&sd->loop, &sd->check_watch);
 	loop_timer_stop(&sd->loop, &sd->check_timer);

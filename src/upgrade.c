@@ -98,8 +98,7 @@ upgrade_init(struct sockd *sd, const char *argv0)
 	char path[PATH_MAX];
 	ssize_t n;
 
-	sd->up.pid = -1;
-	sd->up.pidfd = -1;
+	sd->up.check = (struct checkchild){ .pid = -1, .pidfd = -1, .fd = -1 };
 	sd->up.w.fd = -1;
 	if ((sd->up.self = start_path(argv0)) != NULL && running(sd->up.self))
 		return;
@@ -156,21 +155,9 @@ check_end(struct sockd *sd)
 	loop_timer_stop(&sd->loop, &up->timer);
 	if (up->w.fd != -1) {
 		loop_remove(&sd->loop, &up->w);
-		close(up->w.fd);
 		up->w.fd = -1;
 	}
-	/*
-	 * Killed and reaped through its pidfd: reap_sigchld()'s waitpid(-1)
-	 * may have reaped it already, and its pid may be a handler's now.
-	 */
-	if (up->pidfd != -1) {
-		siginfo_t si;
-		(void)syscall(SYS_pidfd_send_signal, up->pidfd, SIGKILL, NULL, 0);
-		(void)waitid(P_PIDFD, up->pidfd, &si, WEXITED);
-		close(up->pidfd);
-		up->pidfd = -1;
-	}
-	up->pid = -1;
+	(void)checkchild_end(&up->check);
 }
 
 static void
@@ -270,7 +257,7 @@ on_scrapes_wait(struct timer *t)
 {
 	struct sockd *sd = t->arg;
 
-	if (sd->nscrapes > 0 || sd->proxywait.n > 0 || sd->check.pid > 0)
+	if (sd->nscrapes > 0 || sd->proxywait.n > 0 || cfgcheck_running(&sd->check))
 		(void)loop_timer_set(&sd->loop, &sd->up.timer, UPGRADE_SCRAPE_POLL_MS);
 	else
 		exec_now(sd);
@@ -280,28 +267,32 @@ static void
 check_done(struct sockd *sd, bool timed_out)
 {
 	struct upgrade *up = &sd->up;
+	const char *out, *why;
 	char want[64];
 
 	check_end(sd);
-	up->out[up->len] = '\0';
+	out = up->check.out ? up->check.out : "";
 	snprintf(want, sizeof(want), UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
-	if (timed_out || strstr(up->out, ": OK, ") == NULL ||
-	    strstr(up->out, want) == NULL) {
+	if (timed_out || strstr(out, ": OK, ") == NULL ||
+	    strstr(out, want) == NULL) {
 		/* The output may be cut short of its last newline. */
-		for (char *l = up->out; *l; ) {
+		for (const char *l = out; *l; ) {
 			size_t n = strcspn(l, "\n");
 			log_warnx("upgrade: %s: %.*s", up->self, (int)n, l);
 			l += n + (l[n] == '\n');
 		}
-		give_up(sd, timed_out ? "the new binary's check timed out" :
-		    strstr(up->out, ": OK, ") == NULL ?
+		why = timed_out ? "the new binary's check timed out" :
+		    strstr(out, ": OK, ") == NULL ?
 		    "the new binary failed its check" :
-		    strstr(up->out, "cannot read the running sockd's state") ?
+		    strstr(out, "cannot read the running sockd's state") ?
 		    "the new binary cannot take over this one's state (it says "
 		    "why above)" : "the new binary cannot take over this one's "
-		    "state (an older release?); a restart can start it");
+		    "state (an older release?); a restart can start it";
+		checkchild_free(&up->check);
+		give_up(sd, why);
 		return;
 	}
+	checkchild_free(&up->check);
 	up->exec_pending = true;
 	gate_update_all(sd);	/* the metrics services stop taking scrapes */
 	up->timer = (struct timer){ .fn = on_scrapes_wait, .arg = sd };
@@ -312,16 +303,8 @@ static void
 on_check_output(struct watch *w)
 {
 	struct sockd *sd = w->arg;
-	struct upgrade *up = &sd->up;
-	char buf[512];
-	ssize_t n;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-		size_t room = sizeof(up->out) - 1 - up->len;
-		memcpy(up->out + up->len, buf, (size_t)n < room ? (size_t)n : room);
-		up->len += (size_t)n < room ? (size_t)n : room;
-	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+	if (checkchild_read(&sd->up.check) == 1)
 		check_done(sd, false);
 }
 
@@ -346,52 +329,56 @@ snapshot(const struct sockd *sd)
 	return fd;
 }
 
+/* What the check child needs: the binary, the file, the snapshot. */
+struct check_args {
+	char *self, *path;
+	int state;
+};
+
+/* In the check child: "self -t -f config", its output on out. */
+static void __attribute__((noreturn))
+check_exec(void *arg, int out)
+{
+	struct check_args *a = arg;
+	char *argv[] = { a->self, "-t", "-f", a->path, NULL };
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", a->state);
+	if (dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
+	    fcntl(a->state, F_SETFD, 0) == -1 ||
+	    setenv(UPGRADE_ENV_CHECK, "1", 1) == -1 ||
+	    setenv(UPGRADE_ENV_STATE, num, 1) == -1)
+		_exit(127);
+	execv(a->self, argv);
+	fprintf(stderr, "cannot execute: %s\n", strerror(errno));
+	_exit(127);
+}
+
 /*
- * Runs "self -t -f config" with its output into a pipe and a snapshot of
- * the state to read; -1 with errno.
+ * Runs "self -t -f config" in a checking child (checkchild.h), with a
+ * snapshot of the state to read; -1 with errno.
  */
 static int
 check_spawn(struct sockd *sd)
 {
 	struct upgrade *up = &sd->up;
-	int p[2], state = snapshot(sd);
-	char num[16];
+	struct check_args a = { up->self, sd->cfg->path, snapshot(sd) };
+	int e;
 
-	if (state == -1)
+	if (a.state == -1)
 		return -1;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
-		close(state);
-		return -1;
-	}
-	if ((up->pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		close(state);
-		return -1;
-	}
-	if (up->pid == 0) {
-		char *argv[] = { up->self, "-t", "-f", sd->cfg->path, NULL };
-		sig_child_reset();
-		snprintf(num, sizeof(num), "%d", state);
-		if (dup2(p[1], 1) == -1 || dup2(p[1], 2) == -1 ||
-		    fcntl(state, F_SETFD, 0) == -1 ||
-		    setenv(UPGRADE_ENV_CHECK, "1", 1) == -1 ||
-		    setenv(UPGRADE_ENV_STATE, num, 1) == -1)
-			_exit(127);
-		execv(up->self, argv);
-		fprintf(stderr, "cannot execute: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	close(state);
-	/* Made before the loop can reap the child, so it is the child's. */
-	up->pidfd = (int)syscall(SYS_pidfd_open, up->pid, 0);
-	up->len = 0;
-	up->w = (struct watch){ .fd = p[0], .fn = on_check_output, .arg = sd };
+	e = checkchild_start(&up->check, UPGRADE_OUT_MAX, check_exec, &a) == -1 ?
+	    errno : 0;
+	close(a.state);
+	if (e)
+		return errno = e, -1;
+	up->w = (struct watch){ .fd = up->check.fd, .fn = on_check_output,
+	    .arg = sd };
 	up->timer = (struct timer){ .fn = on_check_timeout, .arg = sd };
 	if (loop_enable(&sd->loop, &up->w, true) == -1 ||
 	    loop_timer_set(&sd->loop, &up->timer, UPGRADE_CHECK_MS) == -1) {
 		check_end(sd);
+		checkchild_free(&up->check);
 		return -1;
 	}
 	return 0;
@@ -403,9 +390,9 @@ not_now(const struct sockd *sd)
 {
 	if (sd->up.self == NULL)
 		return "the path of sockd's binary is unknown";
-	if (sd->up.pid > 0 || sd->up.exec_pending)
+	if (sd->up.check.pid > 0 || sd->up.exec_pending)
 		return "one is in progress already";
-	if (sd->check.pid > 0 || sd->reload)
+	if (cfgcheck_running(&sd->check) || sd->reload)
 		return "a reload is in progress; send SIGUSR2 again after it";
 	for (size_t i = 0; i < sd->children.cap; i++) {
 		const struct child *ch = sd->children.slots[i];
@@ -444,8 +431,9 @@ upgrade_start(struct sockd *sd)
 void
 upgrade_cancel(struct sockd *sd)
 {
-	if (sd->up.pid > 0 || sd->up.w.fd != -1)
+	if (sd->up.check.pid > 0 || sd->up.w.fd != -1)
 		check_end(sd);
+	checkchild_free(&sd->up.check);
 	sd->up.exec_pending = false;
 	loop_timer_stop(&sd->loop, &sd->up.timer);
 	free(sd->up.self);

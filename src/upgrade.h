@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "adoptfd.h"
+#include "checkchild.h"
 #include "loop.h"
 
 /*
@@ -31,12 +32,9 @@ struct upstate;
 struct upgrade {
 	char *self;		/* argv[0] at start, absolute; NULL: unknown */
 	const char *pidfile;	/* -p's, made absolute; NULL: none given */
-	pid_t pid;		/* the new binary's check; -1: none */
-	int pidfd;		/* its pidfd; -1: none (Linux before 5.3) */
+	struct checkchild check;	/* the new binary's check */
 	struct watch w;		/* its output */
 	struct timer timer;	/* its time limit, then the wait for scrapes */
-	char out[UPGRADE_OUT_MAX];
-	size_t len;
 	bool exec_pending;	/* checked; waiting for scrapes to end */
 	struct upstate *from;	/* new image: what was handed over */
 	struct adoptfd fds;	/* new image: the descriptors inherited */

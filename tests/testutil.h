@@ -54,6 +54,7 @@ Suite *listenfds_suite(void);
 Suite *activation_suite(void);
 Suite *escape_suite(void);
 Suite *idpool_suite(void);
+Suite *checkchild_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
