@@ -28,6 +28,7 @@
 
 #include "cfgload.h"
 #include "jail.h"
+#include "jailns.h"
 
 static const struct keyspec jail_keys[] = {
 	{ "namespaces", K_STRINGS },
@@ -84,10 +85,6 @@ cfgjail_free(struct jail_conf *j)
 		free(j->hide[i]);
 	free(j->hide);
 	free(j->filter);
-	if (j->template_fd != -1)
-		close(j->template_fd);
-	if (j->net_fd != -1)
-		close(j->net_fd);
 	free(j);
 }
 
@@ -499,58 +496,12 @@ step_key(int step)
 	case JAIL_SECCOMP:	return "seccomp: the filter fails";
 	case JAIL_NET:		return "no_sockets: the shared network namespace "
 				    "fails";
+	case JAIL_CLONE:	return "namespaces: clone fails";
 	case TRIAL_IDS:		return "the handler's user and group fail";
 	case TRIAL_SERVER:	return "server: the handler's user cannot execute "
 				    "it in the jail";
 	}
 	return "?";
-}
-
-/*
- * A trial child holds only what it reports through and the templates it
- * joins, never the master's listeners (which it would keep bound should
- * the master die meanwhile), and it dies with the master.
- */
-static void
-trial_alone(int a, int b, int c)
-{
-	int keep[3] = { a, b, c }, from = 3;
-
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (int i = 0; i < 3; i++)
-		for (int k = i + 1; k < 3; k++)
-			if (keep[k] < keep[i]) {
-				int t = keep[i];
-				keep[i] = keep[k];
-				keep[k] = t;
-			}
-	for (int i = 0; i < 3; i++) {
-		if (keep[i] < from)
-			continue;
-		if (keep[i] > from)
-			(void)close_range(from, keep[i] - 1, 0);
-		from = keep[i] + 1;
-	}
-	(void)close_range(from, ~0U, 0);
-}
-
-/*
- * The child that builds the templates: the jail's mounts and its
- * namespaces, kept by the parent through /proc; it waits until the parent
- * has opened them (or has died: the read then ends).
- */
-static void __attribute__((noreturn))
-template_child(const struct jail_conf *j, int report, int go)
-{
-	struct trial_report r;
-	char c;
-
-	trial_alone(report, go, -1);
-	r.step = jail_build(j);
-	r.err = errno;
-	if (write(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK)
-		(void)!read(go, &c, 1);
-	_exit(0);
 }
 
 /* The handler's ids, as spawn.c's child_setup() takes them. */
@@ -570,16 +521,16 @@ trial_ids(const struct jail_conf *j, const struct svc_conf *sc, uid_t own)
  * The server is checked as the handler's user sees it in the jail.
  */
 static void __attribute__((noreturn))
-connection_child(const struct jail_conf *j, const struct svc_conf *sc,
-    uid_t own, int report)
+connection_child(const struct jail_conf *j, const struct jailns *ns,
+    const struct svc_conf *sc, uid_t own, int report)
 {
 	bool switching = geteuid() == 0 && (j->own_ids || sc->set_ids);
 	uid_t uid = j->own_ids ? own : sc->set_ids ? sc->uid : geteuid();
 	struct trial_report r = { JAIL_OK, 0 };
 
-	trial_alone(report, j->template_fd, j->net_fd);
-	if ((r.step = jail_join(j)) == JAIL_OK &&
-	    (r.step = jail_enter(j, switching)) == JAIL_OK) {
+	jailns_alone(report, ns->mnt, ns->net);
+	if ((r.step = jail_join(j, ns)) == JAIL_OK &&
+	    (r.step = jail_enter(j, ns, switching)) == JAIL_OK) {
 		if (switching && trial_ids(j, sc, own) == -1)
 			r.step = TRIAL_IDS;
 		else if (sc->server && access(sc->server, X_OK) == -1)
@@ -592,55 +543,28 @@ connection_child(const struct jail_conf *j, const struct svc_conf *sc,
 	_exit(0);
 }
 
-/* A namespace of the trial child, kept. */
-static int
-keep_ns(pid_t pid, const char *ns)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%ld/ns/%s", (long)pid, ns);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 /*
- * One trial child made with flags: the template builder (sc NULL) or a
- * connection's. Its report in *r; -1 if it could not be made (errno).
+ * A child made as a connection's, with the namespaces the service would
+ * share (ns); its report in *r. -1 if it could not be made (errno).
  */
 static int
-trial_run(struct jail_conf *j, int flags, const struct svc_conf *sc,
-    uid_t own, struct trial_report *r)
+trial_run(const struct jail_conf *j, const struct jailns *ns,
+    const struct svc_conf *sc, uid_t own, struct trial_report *r)
 {
-	bool mnt = sc == NULL && (j->clone_flags & CLONE_NEWNS);
-	int report[2], go[2], e;
+	int report[2], e;
 	pid_t pid;
 
 	if (pipe2(report, O_CLOEXEC) == -1)
 		return -1;
-	if (pipe2(go, O_CLOEXEC) == -1) {
-		close(report[0]);
-		close(report[1]);
-		return -1;
-	}
-	if ((pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0)) == 0) {
-		if (sc == NULL)
-			template_child(j, report[1], go[0]);
-		connection_child(j, sc, own, report[1]);
-	}
+	if ((pid = syscall(SYS_clone, jail_clone_flags(j) | SIGCHLD, 0, 0, 0,
+	    0)) == 0)
+		connection_child(j, ns, sc, own, report[1]);
 	e = errno;
 	close(report[1]);
-	close(go[0]);
 	*r = (struct trial_report){ JAIL_MOUNT, EPIPE };
-	if (pid != -1 && read(report[0], r, sizeof(*r)) == sizeof(*r) &&
-	    sc == NULL && r->step == JAIL_OK) {
-		if ((mnt && (j->template_fd = keep_ns(pid, "mnt")) == -1) ||
-		    (!mnt && (j->net_fd = keep_ns(pid, "net")) == -1))
-			*r = (struct trial_report){ mnt ? JAIL_MOUNT : JAIL_NET, errno };
-		else if (mnt && j->no_sockets && (j->clone_flags & CLONE_NEWNET) &&
-		    (j->net_fd = keep_ns(pid, "net")) == -1)
-			*r = (struct trial_report){ JAIL_NET, errno };
-	}
+	if (pid != -1)
+		(void)!read(report[0], r, sizeof(*r));
 	close(report[0]);
-	close(go[1]);
 	if (pid == -1)
 		return errno = e, -1;
 	(void)waitpid(pid, NULL, 0);
@@ -648,30 +572,30 @@ trial_run(struct jail_conf *j, int flags, const struct svc_conf *sc,
 }
 
 /*
- * The whole jail, tried once as it will be used. Without a user namespace
- * a first child builds the mounts, kept as the template every connection
- * joins, and, with no_sockets, the empty network namespace they share;
- * then a child made as a connection's goes through every step of one.
+ * The whole jail, tried once as it will be used: the namespaces a running
+ * service would share (jailns.h), made for the trial alone, then a child
+ * made as a connection's goes through every step of one.
  */
 static unsigned
 try_jail(struct loader *ld, const char *who, const config_setting_t *s,
-    struct jail_conf *j, const struct svc_conf *sc)
+    const struct jail_conf *j, const struct svc_conf *sc)
 {
-	bool own = !(j->clone_flags & CLONE_NEWUSER);
-	bool tmpl = own && ((j->clone_flags & CLONE_NEWNS) ||
-	    (j->no_sockets && (j->clone_flags & CLONE_NEWNET)));
 	struct trial_report r = { JAIL_OK, 0 };
-	const char *ns;
-	int err;
+	struct jailns ns;
+	const char *name;
+	int err = 0, made;
 
-	if ((tmpl && trial_run(j, j->clone_flags, NULL, 0, &r) == -1) ||
-	    (r.step == JAIL_OK && trial_run(j, jail_clone_flags(j), sc,
-	    ld->cfg->global.jail_ids_first, &r) == -1)) {
-		err = errno;
-		if ((ns = refused_namespace(j->clone_flags, &err)) == NULL)
-			ns = "(all together)";
+	r.step = jailns_make(j, &ns, &r.err);
+	made = r.step == JAIL_CLONE ? -1 : 0;
+	if (r.step == JAIL_OK)
+		made = trial_run(j, &ns, sc, ld->cfg->global.jail_ids_first, &r);
+	jailns_close(&ns);
+	if (made == -1) {
+		err = r.step == JAIL_CLONE ? r.err : errno;
+		if ((name = refused_namespace(j->clone_flags, &err)) == NULL)
+			name = "(all together)";
 		cfgkeys_error(ld, s, who, "namespaces: the kernel refuses a new %s "
-		    "namespace: %s", ns, strerror(err));
+		    "namespace: %s", name, strerror(err));
 		return 1;
 	}
 	if (r.step == JAIL_OK)
@@ -768,7 +692,6 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 		return errors;
 	if ((j = sc->jail = calloc(1, sizeof(*j))) == NULL)
 		return 1;
-	j->template_fd = j->net_fd = -1;
 	j->tmp = j->no_new_privs = true;
 	cfgkeys_bool(s, "tmp", &j->tmp);
 	cfgkeys_bool(s, "no_new_privs", &j->no_new_privs);
@@ -798,7 +721,7 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	j->own_ids = geteuid() == 0 && !sc->set_ids;
 	if (errors == 0 && sc->server && (j->clone_flags & CLONE_NEWNS))
 		errors += check_server(ld, s, svcwho, j, sc->server);
-	if (errors == 0)
+	if (errors == 0 && !ld->checked)
 		errors += try_jail(ld, who, s, j, sc);
 	return errors;
 }

@@ -21,6 +21,7 @@ struct loader {
 	struct cfgscan scan;	/* the files libconfig reads, checked first */
 	const config_setting_t *global;	/* the "sockd" group, or NULL */
 	bool mute_global;	/* its errors were reported once already */
+	bool checked;		/* a checking child loaded it: jails tried */
 };
 
 /* cfgkeys.c: the key schema and the typed getters. */

@@ -377,7 +377,7 @@ hides_equal(const struct jail_conf *a, const struct jail_conf *b)
 	return true;
 }
 
-/* What a jail isolates, as its configuration says (not its live handles). */
+/* What a jail isolates, as its configuration says. */
 static bool
 jail_equal(const struct jail_conf *a, const struct jail_conf *b)
 {

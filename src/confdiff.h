@@ -6,6 +6,7 @@
 #ifndef SOCKD_CONFDIFF_H
 #define SOCKD_CONFDIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"

@@ -210,10 +210,11 @@ parse_root(struct loader *ld, config_t *lc)
 	return errors;
 }
 
-struct config *
-config_load(const char *path, struct cfgerr *err)
+static struct config *
+load(const char *path, struct cfgerr *err, bool checked)
 {
-	struct loader ld = { .err = err, .scan = { .err = err } };
+	struct loader ld = { .err = err, .scan = { .err = err },
+	    .checked = checked };
 	struct config *cfg;
 	config_t lc;
 
@@ -251,6 +252,18 @@ config_load(const char *path, struct cfgerr *err)
 		return NULL;
 	}
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, struct cfgerr *err)
+{
+	return load(path, err, false);
+}
+
+struct config *
+config_load_checked(const char *path, struct cfgerr *err)
+{
+	return load(path, err, true);
 }
 
 struct config *

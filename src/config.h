@@ -159,6 +159,12 @@ void cfgerr_free(struct cfgerr *);
 /* config.c */
 struct config *config_load(const char *path, struct cfgerr *);
 /*
+ * The same, for the file a checking child (cfgcheck.h) has just loaded
+ * whole: the jails, which that child tried, are not tried again. The
+ * namespaces a jailed service shares are made when it starts (jailns.h).
+ */
+struct config *config_load_checked(const char *path, struct cfgerr *);
+/*
  * Configurations are shared by the services and children using them;
  * config_unref() drops one reference and frees with the last.
  */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "jail.h"
+#include "jailns.h"
 
 #define OLD JAIL_OLD_ROOT
 
@@ -294,17 +295,16 @@ jail_clone_flags(const struct jail_conf *j)
 }
 
 enum jail_step
-jail_join(const struct jail_conf *j)
+jail_join(const struct jail_conf *j, const struct jailns *ns)
 {
 	int rest = j->clone_flags & ~(CLONE_NEWPID | CLONE_NEWUSER) &
-	    ~(j->template_fd >= 0 ? CLONE_NEWNS : 0) &
-	    ~(j->net_fd >= 0 ? CLONE_NEWNET : 0);
+	    ~(ns->mnt >= 0 ? CLONE_NEWNS : 0) & ~(ns->net >= 0 ? CLONE_NEWNET : 0);
 
 	if (rest && unshare(rest) == -1)
 		return (rest & CLONE_NEWNET) ? JAIL_NET : JAIL_MOUNT;
-	if (j->template_fd >= 0 && setns(j->template_fd, CLONE_NEWNS) == -1)
+	if (ns->mnt >= 0 && setns(ns->mnt, CLONE_NEWNS) == -1)
 		return JAIL_MOUNT;
-	if (j->net_fd >= 0 && setns(j->net_fd, CLONE_NEWNET) == -1)
+	if (ns->net >= 0 && setns(ns->net, CLONE_NEWNET) == -1)
 		return JAIL_NET;
 	return JAIL_OK;
 }
@@ -332,13 +332,13 @@ jail_settle(const struct jail_conf *j, bool copy, bool switch_ids)
 }
 
 enum jail_step
-jail_enter(const struct jail_conf *j, bool switch_ids)
+jail_enter(const struct jail_conf *j, const struct jailns *ns, bool switch_ids)
 {
 	enum jail_step step;
 
-	if (j->template_fd < 0 && (step = jail_build(j)) != JAIL_OK)
+	if (ns->mnt < 0 && (step = jail_build(j)) != JAIL_OK)
 		return step;
-	return jail_settle(j, j->template_fd >= 0, switch_ids);
+	return jail_settle(j, ns->mnt >= 0, switch_ids);
 }
 
 /*

@@ -57,18 +57,11 @@ struct jail_conf {
 	struct sock_filter *filter;	/* NULL: no syscall filter */
 	unsigned short filter_len;
 	/*
-	 * The mount namespace jail_build() made once, at load time, for every
-	 * connection to join and copy; -1: each connection builds its own (a
-	 * user namespace's jail, whose mounts belong to that namespace).
-	 */
-	int template_fd;
-	/*
 	 * With no_sockets (socket(2) denied by the filter) a network namespace
 	 * is of no use to a handler but as an empty one, so every connection
-	 * joins this one, made at load time; -1: each gets a new one.
+	 * joins one the service made (jailns.h) instead of a new one each.
 	 */
 	bool no_sockets;
-	int net_fd;
 	/*
 	 * Each connection's handler runs as an id of its own from the
 	 * daemon's jail_ids (idpool.h), never as root: sockd runs as root
@@ -83,7 +76,10 @@ extern const char *const jail_dev_names[JAIL_DEV_NODES];
 
 /* The steps of jail_enter() and jail_lock(); 0 is success. */
 enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
-    JAIL_NNP, JAIL_SECCOMP, JAIL_NET };
+    JAIL_NNP, JAIL_SECCOMP, JAIL_NET, JAIL_CLONE };
+
+/* The namespaces a service's connections share (jailns.h); -1: none. */
+struct jailns;
 
 /*
  * In a child made with j->clone_flags: the user namespace's maps and the
@@ -94,18 +90,19 @@ enum jail_step jail_build(const struct jail_conf *j);
 /* The namespaces the clone() of a connection's child makes. */
 int jail_clone_flags(const struct jail_conf *j);
 /*
- * Makes the namespaces clone() did not and joins the templates: first,
- * while the templates' descriptors are still open in the child.
+ * Makes the namespaces clone() did not and joins the service's shared
+ * ones (ns): first, while their descriptors are still open in the child.
  */
-enum jail_step jail_join(const struct jail_conf *j);
+enum jail_step jail_join(const struct jail_conf *j, const struct jailns *ns);
 /*
  * Then, before the child drops its ids: a copy of the joined mounts when
  * copy, /proc and /tmp, and the capability bounding set.
  */
 enum jail_step jail_settle(const struct jail_conf *j, bool copy,
     bool switch_ids);
-/* jail_build() or the template, then jail_settle(). */
-enum jail_step jail_enter(const struct jail_conf *j, bool switch_ids);
+/* jail_build() unless ns holds the template, then jail_settle(). */
+enum jail_step jail_enter(const struct jail_conf *j, const struct jailns *ns,
+    bool switch_ids);
 /*
  * After the ids are dropped, just before execve(): the capabilities kept,
  * no_new_privs and the syscall filter.

@@ -89,7 +89,7 @@ load(const char *path)
 	struct config *cfg = NULL;
 
 	if (cfgcheck_run(path, CFGCHECK_TIMEOUT_MS, &err) == 0)
-		cfg = config_load(path, &err);
+		cfg = config_load_checked(path, &err);
 	if (cfg == NULL)
 		fputs(err.text ? err.text : "sockd: cannot load the configuration\n",
 		    stderr);

@@ -279,7 +279,7 @@ reload_finish(struct sockd *sd)
 	loop_remove(&sd->loop, &sd->check_watch);
 	loop_timer_stop(&sd->loop, &sd->check_timer);
 	if (cfgcheck_finish(&sd->check, path, &err) == 0)
-		cfg = config_load(path, &err);
+		cfg = config_load_checked(path, &err);
 	if (cfg == NULL) {
 		log_cfgerr(err.text);
 		log_warnx("reload failed; keeping the running configuration");

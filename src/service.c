@@ -95,6 +95,27 @@ set_fail_ring(struct service *svc, unsigned limit)
 	return svc->fails ? 0 : -1;
 }
 
+/*
+ * The namespaces a jail's connections share, made when the service starts
+ * and at each reload, so that a reload shows what the jail's paths are
+ * now; the old ones go (running children joined them already). -1 with
+ * errno when the kernel refuses what the checking child's trial passed.
+ */
+static int
+set_jail(struct service *svc, const struct svc_conf *sc)
+{
+	struct jailns ns = JAILNS_NONE;
+	int err;
+
+	if (sc->jail && jailns_make(sc->jail, &ns, &err) != JAIL_OK) {
+		errno = err;
+		return -1;
+	}
+	jailns_close(&svc->jns);
+	svc->jns = ns;
+	return 0;
+}
+
 struct service *
 service_new(const struct svc_conf *sc, struct config *cfg)
 {
@@ -104,6 +125,7 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 		return NULL;
 	svc->refs = 1;
 	svc->busy_fd = -1;
+	svc->jns = JAILNS_NONE;
 	svc->backoff_ms = BACKOFF_FIRST_MS;
 	svc->resume.arg = svc;
 	svc->fault_timer.arg = svc;
@@ -129,7 +151,8 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 	const struct svc_conf *old = svc->conf;
 
 	if (set_env_service(svc, sc->name) == -1 || set_env(svc, sc) == -1 ||
-	    set_fail_ring(svc, cfg->global.fail_limit) == -1)
+	    set_fail_ring(svc, cfg->global.fail_limit) == -1 ||
+	    set_jail(svc, sc) == -1)
 		return -1;
 	for (size_t i = 0; i < svc->nls; i++)
 		for (size_t j = 0; j < sc->naddrs; j++)
@@ -266,6 +289,7 @@ service_unref(struct service *svc)
 	free(svc->envv);
 	free(svc->fails);
 	persource_free(&svc->sources);
+	jailns_close(&svc->jns);
 	config_unref(svc->cfg);
 	free(svc);
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "loop.h"
+#include "jailns.h"
 #include "persource.h"
 #include "ratelimit.h"
 #include "refuse.h"
@@ -80,6 +81,7 @@ struct service {
 	struct errlog *errlog;	/* its handlers' stderr, once one needed it */
 	size_t failed;		/* after a failed service_open: which address */
 	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
+	struct jailns jns;	/* what its jailed connections share (jailns.h) */
 	const char *failed_opt;	/* and which socket option, if one failed */
 };
 

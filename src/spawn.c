@@ -249,6 +249,7 @@ struct job {
 	char *listen_pid;	/* "LISTEN_PID=" to complete; NULL: none */
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
+	const struct jailns *jns;	/* the service's shared namespaces */
 	int err;
 	enum spawn_step step;
 };
@@ -371,10 +372,11 @@ jailed_child(void *arg)
 	uid_t uid = j->own_id ? j->own_id : sc->set_ids ? sc->uid : geteuid();
 	enum spawn_step failed;
 
-	if ((failed = jail_failed(jail_join(sc->jail))) != SPAWN_OK ||
+	if ((failed = jail_failed(jail_join(sc->jail, j->jns))) != SPAWN_OK ||
 	    (failed = place_fds(j)) != SPAWN_OK ||
 	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
-	    (failed = jail_failed(jail_enter(sc->jail, switching))) != SPAWN_OK ||
+	    (failed = jail_failed(jail_enter(sc->jail, j->jns, switching))) !=
+	    SPAWN_OK ||
 	    (failed = child_setup(sc, j->own_id)) != SPAWN_OK ||
 	    (failed = new_session()) != SPAWN_OK ||
 	    (failed = jail_failed(jail_lock(sc->jail, uid))) != SPAWN_OK)
@@ -401,7 +403,7 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	bool place = c->fd < PLACE_BELOW && c->errfd < PLACE_BELOW;
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
-	    .own_id = c->own_id, .step = SPAWN_EXEC };
+	    .own_id = c->own_id, .jns = &svc->jns, .step = SPAWN_EXEC };
 
 	if (svc->conf->listen_fds)
 		j.listen_pid = env.listen_pid;
@@ -464,7 +466,7 @@ spawn_step_name(enum spawn_step step)
 	    "dropping root for good", "chdir", "setpgid", "execve",
 	    "jail: user namespace maps", "jail: mount", "jail: pivot_root",
 	    "jail: capabilities", "jail: no_new_privs", "jail: seccomp filter",
-	    "jail: network namespace" };
+	    "jail: network namespace", "jail: clone" };
 
 	return step < sizeof(names) / sizeof(names[0]) ? names[step] : "?";
 }

@@ -48,7 +48,7 @@ enum spawn_step { SPAWN_OK, SPAWN_UNSHARE, SPAWN_DUP2, SPAWN_RLIMIT,
     SPAWN_CHDIR, SPAWN_GROUP, SPAWN_EXEC,
     /* A jailed child's own steps (jail.h), around the ones above. */
     SPAWN_JAIL_USERNS, SPAWN_JAIL_MOUNT, SPAWN_JAIL_PIVOT, SPAWN_JAIL_CAPS,
-    SPAWN_JAIL_NNP, SPAWN_JAIL_SECCOMP, SPAWN_JAIL_NET };
+    SPAWN_JAIL_NNP, SPAWN_JAIL_SECCOMP, SPAWN_JAIL_NET, SPAWN_JAIL_CLONE };
 
 /* What a step is called in the log: "setuid", "execve", ... */
 const char *spawn_step_name(enum spawn_step);

@@ -332,44 +332,57 @@ START_TEST(own_id_survives_upgrade)
 }
 END_TEST
 
-/* Whether a process of the master's is in a pid namespace of its own. */
-static pid_t
-jailed_child(pid_t master)
+/* The pid namespace of pid, into ns; false if it is gone. */
+static bool
+pid_ns(pid_t pid, char *ns, size_t len)
 {
-	char path[128], line[4096], ns[64], mine[64];
-	FILE *f;
-	pid_t found = 0;
+	char path[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)master);
-	if ((n = readlink(path, mine, sizeof(mine) - 1)) < 0)
-		return 0;
-	mine[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)master,
-	    (long)master);
+	snprintf(path, sizeof(path), "/proc/%ld/ns/pid", (long)pid);
+	if ((n = readlink(path, ns, len - 1)) <= 0)
+		return false;
+	ns[n] = '\0';
+	return true;
+}
+
+/*
+ * A descendant of pid (a child, or a child's child: the reload's checking
+ * child tries the jails) in a pid namespace other than mine; 0 if none.
+ */
+static pid_t
+jail_trial(pid_t pid, const char *mine, int depth)
+{
+	char path[128], line[4096], ns[64];
+	pid_t found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return 0;
-	if (fgets(line, sizeof(line), f))
-		for (char *t = strtok(line, " \n"); t && !found; t = strtok(NULL, " \n")) {
-			snprintf(path, sizeof(path), "/proc/%s/ns/pid", t);
-			if ((n = readlink(path, ns, sizeof(ns) - 1)) > 0) {
-				ns[n] = '\0';
-				if (strcmp(ns, mine) != 0)
-					found = atoi(t);
-			}
-		}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
 	fclose(f);
+	for (char *t = strtok(line, " \n"); t && !found; t = strtok(NULL, " \n")) {
+		pid_t c = atoi(t);
+		if (pid_ns(c, ns, sizeof(ns)) && strcmp(ns, mine) != 0)
+			found = c;
+		else if (depth > 0)
+			found = jail_trial(c, mine, depth - 1);
+	}
 	return found;
 }
 
 /*
- * The master killed while a reload tries a jail: the trial child holds no
- * listener and dies with the master, so the port is free again at once.
+ * The master killed while a reload tries a jail: the trial children (the
+ * checking child's) hold no listener and die with it, so the port is free
+ * again at once.
  */
 START_TEST(trial_dies_with_master)
 {
 	uint16_t port = tu_free_port();
-	char services[16384] = "";
+	char services[16384] = "", mine[64];
 	struct daemon *d;
 	pid_t trial = 0;
 
@@ -382,12 +395,13 @@ START_TEST(trial_dies_with_master)
 		    it_jail_prog("tests/escape"));
 	services[strlen(services) - 2] = '\0';
 	d = it_start(tu_write("sockd.conf", "services = (%s);\n", services));
+	ck_assert(pid_ns(d->pid, mine, sizeof(mine)));
 	for (int tries = 0; tries < 20 && trial == 0; tries++) {
 		long until = tu_now_ms() + IT_WAIT;
 		ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
 		while (trial == 0 && tu_now_ms() < until &&
 		    !tu_wait_log(d, "reloaded", 0))
-			trial = jailed_child(d->pid);
+			trial = jail_trial(d->pid, mine, 1);
 		if (trial == 0)
 			ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
 	}

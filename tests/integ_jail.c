@@ -83,15 +83,22 @@ make_root(int *n)
 	return root;
 }
 
+/* Writes the configuration of start_jail(); returns its path. */
+static const char *
+start_jail_conf(uint16_t port, const char *args, const char *jail)
+{
+	return tu_write("sockd.conf",
+	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"probe\", %s];\n"
+	    "  jail = { %s };\n});\n", port, jprobe(), args, jail);
+}
+
 /* Starts sockd with one jailed probe service: its args and its jail body. */
 static struct daemon *
 start_jail(uint16_t port, const char *args, const char *jail)
 {
-	return it_start(tu_write("sockd.conf",
-	    "services = ({ name = \"j\"; protocol = \"tcp\"; port = %u;\n"
-	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
-	    "  args = [\"probe\", %s];\n"
-	    "  jail = { %s };\n});\n", port, jprobe(), args, jail));
+	return it_start(start_jail_conf(port, args, jail));
 }
 
 /* One connection's report, up to the env report's "end". */
@@ -388,6 +395,56 @@ START_TEST(no_sockets_jail)
 }
 END_TEST
 
+/* The target of the master's one descriptor of kind ("mnt:["), or "". */
+static const char *
+ns_target(pid_t pid, const char *kind)
+{
+	static char target[128];
+	char dir[64], path[400];
+	DIR *d;
+	struct dirent *e;
+
+	target[0] = '\0';
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return target;
+	while ((e = readdir(d)) != NULL) {
+		ssize_t len;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((len = readlink(path, target, sizeof(target) - 1)) > 0) {
+			target[len] = '\0';
+			if (strstr(target, kind))
+				break;
+		}
+		target[0] = '\0';
+	}
+	closedir(d);
+	return target;
+}
+
+/*
+ * The running service holds its jail's template, one, made anew at each
+ * reload (which shows the jail's paths as they are now).
+ */
+START_TEST(template_follows_the_jail)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = start_jail(port, "\"jail\"", "");
+	char first[128], second[128];
+
+	snprintf(first, sizeof(first), "%s", ns_target(d->pid, "mnt:["));
+	ck_assert_msg(first[0], "no template held");
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
+	snprintf(second, sizeof(second), "%s", ns_target(d->pid, "mnt:["));
+	ck_assert_msg(second[0] && strcmp(first, second) != 0, "%s then %s",
+	    first, second);
+	ck_assert_int_eq(ns_fds(d->pid, "mnt:["), 1);
+	expect_line(ask(d, port), "pid=1");
+	it_stop(d);
+}
+END_TEST
+
 /* A sockd that is not root jails in a user namespace. */
 START_TEST(user_namespace_jail)
 {
@@ -677,6 +734,7 @@ jail_suite(void)
 	tu_add_test(tc, seccomp_kill, why);
 	tu_add_test(tc, user_namespace_jail, why ? why : tu_nobody_skip());
 	tu_add_test(tc, no_sockets_jail, why);
+	tu_add_test(tc, template_follows_the_jail, why);
 	tu_add_test(tc, global_jail_is_default, why);
 	tu_add_test(tc, jailed_exec_failure_is_logged, why);
 	tu_add_test(tc, kept_capabilities, why);
