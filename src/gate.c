@@ -58,7 +58,7 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 	if (svc->conf->proxy_protocol && sd->up.exec_pending)
 		return false;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
-	    sd->children.count + sd->proxywait.n < sd->cfg->global.max_children;
+	    sd->children.count < sd->cfg->global.max_children;
 }
 
 void
