@@ -45,6 +45,7 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "proxy_protocol", K_STRING },
 	{ "proxy_from", K_ONE_OR_MORE },
 	{ "proxy_timeout", K_INT },
+	{ "proxy_pending", K_INT },
 	{ "keepalive", K_BOOL },
 	{ "keepalive_idle", K_INT },
 	{ "keepalive_interval", K_INT },

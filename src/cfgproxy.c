@@ -1,8 +1,9 @@
 /*
  * The PROXY protocol keys of a service, or their defaults from the "sockd"
- * section: proxy_protocol, proxy_from and proxy_timeout. Checks at load
- * time that a service taking headers says whom from and can take them (a
- * TCP service that accepts); never reads a header (proxywait.c does).
+ * section: proxy_protocol, proxy_from, proxy_timeout and proxy_pending.
+ * Checks at load time that a service taking headers says whom from and
+ * can take them (a TCP service that accepts); never reads a header
+ * (proxywait.c does).
  */
 #include <stddef.h>
 
@@ -10,6 +11,12 @@
 #include "proxyproto.h"
 
 #define DEFAULT_TIMEOUT_S 5
+/*
+ * A balancer sends its header with its first bytes, so a few connections
+ * wait for one at a time; the rest of the places are for a burst.
+ */
+#define DEFAULT_PENDING 256
+#define MAX_PENDING 65536
 
 static const char *const mode_words[] = { "off", "v1", "v2", "any", NULL };
 static const unsigned mode_bits[] = { 0, PROXYPROTO_V1, PROXYPROTO_V2,
@@ -43,6 +50,8 @@ cfgproxy_parse(struct loader *ld, const config_setting_t *grp,
 	const config_setting_t *from = cfgcontrols_holder(ld, grp,
 	    "proxy_protocol");
 	unsigned errors = 0, secs = DEFAULT_TIMEOUT_S;
+
+	sc->proxy_pending = DEFAULT_PENDING;
 	int mode = cfgkeys_enum(ld, from, "proxy_protocol", mode_words, who);
 
 	errors += mode == -2;
@@ -51,6 +60,8 @@ cfgproxy_parse(struct loader *ld, const config_setting_t *grp,
 	errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, "proxy_timeout"),
 	    "proxy_timeout", 1, 3600, who, &secs);
 	sc->proxy_timeout = secs * 1000;
+	errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, "proxy_pending"),
+	    "proxy_pending", 1, MAX_PENDING, who, &sc->proxy_pending);
 	if (errors || sc->proxy_protocol == 0)
 		return errors;
 	if ((errors = check_kind(ld, grp, from, who, sc)) != 0 ||

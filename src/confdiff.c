@@ -351,6 +351,7 @@ diff_sockets(struct confdiff *d, const struct svc_conf *a,
 	diff_uint(d, "proxy_protocol", a->proxy_protocol, b->proxy_protocol);
 	diff_acl(d, "proxy_from", &a->proxy_from, &b->proxy_from);
 	diff_uint(d, "proxy_timeout", a->proxy_timeout, b->proxy_timeout);
+	diff_uint(d, "proxy_pending", a->proxy_pending, b->proxy_pending);
 }
 
 static bool

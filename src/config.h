@@ -106,6 +106,7 @@ struct svc_conf {
 	unsigned proxy_protocol;	/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct acl proxy_from;		/* who may send a header */
 	unsigned proxy_timeout;		/* ms for the whole header */
+	unsigned proxy_pending;		/* connections waiting for one at once */
 	struct jail_conf *jail;		/* NULL: not jailed (jail.h) */
 };
 

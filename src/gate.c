@@ -49,8 +49,9 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 		return true;
 	if (svc->paused)
 		return refuses_while_paused(svc->conf);
+	/* Before an upgrade's exec, no scrape may start (upgrade.c). */
 	if (svc->conf->builtin && svc->conf->builtin->scrape)
-		return !svc->rate_wait && !scrape_full(sd);
+		return !svc->rate_wait && !sd->up.exec_pending;
 	if (accept_in_master(svc->conf))
 		return !svc->rate_wait;
 	/* Before an upgrade's exec, no connection may wait for its header:
@@ -58,7 +59,7 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 	if (svc->conf->proxy_protocol && sd->up.exec_pending)
 		return false;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
-	    sd->children.count + sd->proxywait.n < sd->cfg->global.max_children;
+	    sd->children.count < sd->cfg->global.max_children;
 }
 
 void

@@ -4,8 +4,17 @@
  * exactly the header's bytes: it peeks at what has arrived, and consumes
  * what the parser says is header, never a byte past it, which belongs to
  * the handler. A whole header hands the connection, with the addresses it
- * names, to accept_proxied(). Never admits or starts anything itself, and
- * never blocks: every read is MSG_DONTWAIT.
+ * names, to accept_proxied(), once the caps (instances, max_children)
+ * have room for a handler; until then it is parked, unwatched. A waiting
+ * connection holds no place under those caps: a stalled header would hold
+ * it for proxy_timeout, and a few hundred of them would stop every
+ * service. Each service has proxy_pending places of its own instead; when
+ * they are full, the connection that has waited longest for its header is
+ * dropped. A balancer sends the header with its first bytes, so a header
+ * that is long overdue is the one least likely to come, and refusing the
+ * newcomers instead would let a flood of stalled headers turn every real
+ * connection away. Never admits or starts anything itself, and never
+ * blocks: every read is MSG_DONTWAIT.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +43,8 @@ struct pending {
 	 * whether a handler is wanted.
 	 */
 	bool header_read;
+	/* Read, and waiting for room under the caps; no longer watched. */
+	bool parked;
 	struct proxyproto_hdr hdr;
 	size_t have;
 	uint8_t buf[PROXYPROTO_MAX];
@@ -58,6 +69,8 @@ unlink_pending(struct pending *p)
 		pw->head = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
+	else
+		pw->tail = p->prev;
 	pw->n--;
 	p->svc->npending--;
 }
@@ -73,11 +86,6 @@ drop(struct pending *p)
 	loop_timer_stop(&sd->loop, &p->timer);
 	unlink_pending(p);
 	free(p);
-	/* A waiting connection held a place under the caps. */
-	gate_update(sd, svc);
-	if (sd->children.count + sd->proxywait.n + 1 >=
-	    sd->cfg->global.max_children)
-		gate_update_all(sd);
 	service_unref(svc);
 }
 
@@ -149,17 +157,59 @@ xenv_build(struct xenv *x, const struct pending *p)
 	x->v[n] = NULL;
 }
 
-/* The header is read: the connection goes on with the addresses it names. */
+/*
+ * Whether svc may take a connection now: a handler fits under the caps,
+ * or none is needed (answered in the master, or refused while paused).
+ */
+static bool
+room(const struct sockd *sd, const struct service *svc)
+{
+	return svc->paused || accept_in_master(svc->conf) ||
+	    (!service_at_cap(svc) &&
+	    sd->children.count < sd->cfg->global.max_children);
+}
+
+/*
+ * A read header waits for a handler as a connection waits in the backlog,
+ * but for proxy_timeout at most (an upgrade waits for these to end). Data
+ * after the header is the handler's: the fd is no longer watched.
+ */
+static void
+park(struct pending *p)
+{
+	struct sockd *sd = p->sd;
+
+	if (p->parked)
+		return;
+	p->parked = true;
+	loop_remove(&sd->loop, &p->watch);
+	if (loop_timer_set(&sd->loop, &p->timer,
+	    p->svc->conf->proxy_timeout) == -1) {
+		log_warn("service \"%s\": cannot wait for a handler",
+		    p->svc->conf->name);
+		close_pending(p);
+	}
+}
+
+/*
+ * The header is read: the connection goes on with the addresses it names,
+ * now or once a handler fits.
+ */
 static void
 hand_on(struct pending *p)
 {
 	struct sockd *sd = p->sd;
-	struct service *svc = service_ref(p->svc);
+	struct service *svc;
 	struct sockaddr_storage peer, local;
 	struct xenv x;
 	struct conn c = { .fd = p->fd, .xenv = x.v,
 	    .peer = (struct sockaddr *)&peer, .local = (struct sockaddr *)&local };
 
+	if (!room(sd, p->svc)) {
+		park(p);
+		return;
+	}
+	svc = service_ref(p->svc);
 	xenv_build(&x, p);
 	if (!p->hdr.local) {
 		peer = p->hdr.src;
@@ -174,7 +224,6 @@ hand_on(struct pending *p)
 		else if (sock_local(p->fd, &local, &len) == -1)
 			c.local = NULL;
 	}
-	/* p goes first: the place it held under the caps is the child's now. */
 	drop(p);
 	accept_proxied(sd, svc, &c);
 	service_unref(svc);
@@ -279,7 +328,10 @@ on_timeout(struct timer *t)
 {
 	struct pending *p = t->arg;
 
-	if (p->header_read)
+	if (p->parked)
+		refuse_pending(p, REFUSE_PROXY_HEADER,
+		    "header read, but no handler free within proxy_timeout");
+	else if (p->header_read)
 		hand_on(p);
 	else
 		refuse_pending(p, REFUSE_PROXY_HEADER, p->have ?
@@ -310,10 +362,31 @@ pending_new(struct sockd *sd, struct service *svc, int fd,
 	}
 	if ((p->next = pw->head) != NULL)
 		pw->head->prev = p;
+	else
+		pw->tail = p;
 	pw->head = p;
 	pw->n++;
 	svc->npending++;
 	return p;
+}
+
+/*
+ * svc has more connections waiting than proxy_pending: the one of them
+ * that has waited longest for its header (not p, the newest) goes. False
+ * if none can, all the others being read and parked.
+ */
+static bool
+evict_oldest(struct sockd *sd, struct service *svc, struct pending *p)
+{
+	for (struct pending *o = sd->proxywait.tail; o && o != p; o = o->prev)
+		if (o->svc == svc && !o->parked) {
+			refuse_pending(o, REFUSE_PROXY_HEADER, o->header_read ?
+			    "a health check dropped: proxy_pending reached" :
+			    "header not complete, dropped for a newer connection: "
+			    "proxy_pending reached");
+			return true;
+		}
+	return false;
 }
 
 void
@@ -335,23 +408,36 @@ proxywait_add(struct sockd *sd, struct service *svc, int fd,
 		    ratelimit_now());
 		return;
 	}
-	if (sd->proxywait.n >= PROXYWAIT_MAX) {
-		accept_refuse(svc, fd, &a, port, REFUSE_PROXY_HEADER,
-		    "too many connections waiting for their header",
-		    ratelimit_now());
-		return;
-	}
 	if ((p = pending_new(sd, svc, fd, peer, local)) == NULL) {
 		close(fd);
 		return;
 	}
-	/* A header already here is read before the loop ever sees the fd. */
+	/* A header already here is read before the loop ever sees the fd,
+	 * and takes none of the service's proxy_pending places. */
 	if (!read_header(p))
 		return;
+	if (svc->npending > sc->proxy_pending && !evict_oldest(sd, svc, p)) {
+		refuse_pending(p, REFUSE_PROXY_HEADER,
+		    "too many connections waiting for their header");
+		return;
+	}
 	if (loop_enable(&sd->loop, &p->watch, true) == -1 ||
 	    loop_timer_set(&sd->loop, &p->timer, sc->proxy_timeout) == -1) {
 		log_warn("service \"%s\": cannot wait for a PROXY header", sc->name);
 		close_pending(p);
+	}
+}
+
+void
+proxywait_resume(struct sockd *sd)
+{
+	struct pending *p = sd->proxywait.tail, *prev;
+
+	/* Oldest first, as the backlog would take them. */
+	for (; p; p = prev) {
+		prev = p->prev;
+		if (p->parked && room(sd, p->svc))
+			hand_on(p);
 	}
 }
 

@@ -178,6 +178,7 @@ reap_on_exit(struct watch *w)
 	/* Back to the encoding of waitpid(), which the rest reads. */
 	child_reaped(sd, ch, si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
 	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0));
+	proxywait_resume(sd);	/* before the backlogs: they came first */
 	gate_update_all(sd);
 }
 
@@ -192,5 +193,6 @@ reap_sigchld(struct sockd *sd)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		if ((ch = children_find(&sd->children, pid)) != NULL)
 			child_reaped(sd, ch, status);
+	proxywait_resume(sd);
 	gate_update_all(sd);
 }

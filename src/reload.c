@@ -296,6 +296,7 @@ reload_finish(struct sockd *sd)
 		config_unref(sd->cfg);
 		sd->cfg = cfg;
 		master_log_config(sd);
+		proxywait_resume(sd);	/* the caps may have grown */
 		gate_update_all(sd);
 		log_info("reloaded: %zu services", sd->nsvcs);
 	}

@@ -2,9 +2,13 @@
  * The metrics built-in's HTTP/1.x: read one request, answer GET (or HEAD)
  * /metrics with metrics.c's text, anything else with a short error, close.
  * Non-blocking both ways from a buffer per scrape, so a slow or stalled
- * scraper costs a timer and its buffer, never the loop; at most
- * SCRAPE_MAX at a time (further clients wait in the backlog: gate.c asks
- * scrape_full()), each for at most SCRAPE_TIMEOUT_MS. Never starts a child.
+ * scraper costs a timer and its buffer, never the loop; each has at most
+ * SCRAPE_TIMEOUT_MS. At most SCRAPE_MAX at a time, and a new one takes the
+ * place of the oldest: were the new ones to wait in the backlog instead,
+ * clients that connect and stay silent would hold every place, one after
+ * the other, and keep Prometheus out for good. A real scraper sends its
+ * whole request at once, so it is answered long before SCRAPE_MAX newer
+ * connections push it out. Never starts a child.
  */
 
 #include <errno.h>
@@ -18,13 +22,18 @@
 #include "sock.h"
 #include "sockd.h"
 
-#define SCRAPE_MAX 8
+/*
+ * Twice the connections accept.c takes from a listener per wake-up: a
+ * scrape is read at the latest on the wake-up after its own, and fewer
+ * than two batches come after it until then.
+ */
+#define SCRAPE_MAX 64
 #define SCRAPE_TIMEOUT_MS 5000
 /* A scraper's request is a line and a few headers. */
 #define SCRAPE_REQUEST_MAX 4096
 
 struct scrape {
-	struct scrape *next;
+	struct scrape *next;	/* an older one */
 	struct sockd *sd;
 	struct watch w;
 	struct timer timer;
@@ -34,17 +43,10 @@ struct scrape {
 	size_t resplen, sent;
 };
 
-bool
-scrape_full(const struct sockd *sd)
-{
-	return sd->nscrapes >= SCRAPE_MAX || sd->up.exec_pending;
-}
-
 static void
 scrape_end(struct scrape *s)
 {
 	struct sockd *sd = s->sd;
-	bool was_full = sd->nscrapes >= SCRAPE_MAX;
 
 	for (struct scrape **p = &sd->scrapes; *p; p = &(*p)->next)
 		if (*p == s) {
@@ -57,8 +59,6 @@ scrape_end(struct scrape *s)
 	close(s->w.fd);
 	free(s->resp);
 	free(s);
-	if (was_full)
-		gate_update_all(sd);
 }
 
 static void
@@ -211,11 +211,27 @@ on_scrape(struct watch *w)
 		send_more(s);
 }
 
+/* The scrape that came first (the list's last) goes. */
+static void
+evict_oldest(struct sockd *sd)
+{
+	struct scrape *s = sd->scrapes;
+
+	while (s->next)
+		s = s->next;
+	log_debug("metrics: closed the oldest scrape: %d newer ones came while "
+	    "it was open", SCRAPE_MAX);
+	scrape_end(s);
+}
+
 void
 scrape_accept(struct sockd *sd, struct service *svc, int fd)
 {
-	struct scrape *s = calloc(1, sizeof(*s));
+	struct scrape *s;
 
+	if (sd->nscrapes >= SCRAPE_MAX)
+		evict_oldest(sd);
+	s = calloc(1, sizeof(*s));
 	if (s == NULL || sock_set_nonblock(fd, true) == -1) {
 		log_warn("service \"%s\": scrape", svc->conf->name);
 		free(s);
@@ -232,7 +248,10 @@ scrape_accept(struct sockd *sd, struct service *svc, int fd)
 	    loop_timer_set(&sd->loop, &s->timer, SCRAPE_TIMEOUT_MS) == -1) {
 		log_warn("service \"%s\": scrape", svc->conf->name);
 		scrape_end(s);
+		return;
 	}
+	/* A request already here is answered before newer ones come. */
+	read_request(s);
 }
 
 void

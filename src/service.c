@@ -322,9 +322,7 @@ service_describe(const struct service *svc, char *buf, size_t len)
 bool
 service_at_cap(const struct service *svc)
 {
-	/* A connection waiting for its PROXY header will want a child too. */
-	return svc->conf->instances &&
-	    svc->nchildren + svc->npending >= svc->conf->instances;
+	return svc->conf->instances && svc->nchildren >= svc->conf->instances;
 }
 
 bool

@@ -54,7 +54,7 @@ struct service {
 	struct listener *ls;	/* one per address; fds -1 once closed */
 	size_t nls;
 	unsigned nchildren;	/* live children of this service */
-	unsigned npending;	/* connections waiting for a PROXY header */
+	unsigned npending;	/* connections in proxywait.c, under proxy_pending */
 	bool busy;		/* a wait-mode child holds a socket */
 	int busy_fd;		/* which one; -1 once closed */
 	bool paused;		/* by failure back-off, until resume */

@@ -164,10 +164,9 @@ bool adopt_listeners(struct sockd *, struct service *);
 void adopt_finish(struct sockd *);
 
 /* scrape.c */
-/* Takes over fd, a connection to a metrics service, and answers it. */
+/* Takes over fd, a connection to a metrics service, and answers it; the
+ * oldest scrape in progress is closed when there are too many. */
 void scrape_accept(struct sockd *, struct service *, int fd);
-/* Whether no more scrapes may start now (clients wait in the backlog). */
-bool scrape_full(const struct sockd *);
 void scrape_close_all(struct sockd *);
 
 /* metrics.c */

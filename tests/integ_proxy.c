@@ -201,6 +201,106 @@ START_TEST(stalled_header_delays_nobody)
 }
 END_TEST
 
+/*
+ * The audit's attack: many connections from the balancer's address send
+ * half a header and stall. They take no place under max_children (here
+ * fewer than they are), so another service and a whole header on the same
+ * service are answered while the stalled ones still wait; beyond
+ * proxy_pending the oldest are dropped, counted as proxy_header.
+ */
+START_TEST(stalled_headers_hold_no_slots)
+{
+	enum { STALLED = 200, PENDING = 128, MAX_CHILDREN = 64 };
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "sockd = { "
+	    "max_children = %d; };\nservices = (\n"
+	    " { name = \"e\"; protocol = \"tcp\"; port = %u; builtin = \"echo\";\n"
+	    "  proxy_protocol = \"v1\"; proxy_from = \"127.0.0.1\";\n"
+	    "  proxy_timeout = 30; proxy_pending = %d; },\n"
+	    " { name = \"h\"; protocol = \"tcp\"; port = %u; server = \"%s\"; } );\n",
+	    MAX_CHILDREN, port, PENDING, other, it_path("services/hello-tcp")));
+	const char *v1 = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 7\r\nping\n";
+	int stalled[STALLED], fd;
+
+	for (int i = 0; i < STALLED; i++) {
+		ck_assert_int_ge(stalled[i] = tu_connect(port), 0);
+		send_all(stalled[i], "PROXY TCP4 192.0", 16);
+	}
+	/* Behind all of them in the backlog, and answered. */
+	ck_assert_int_ge(fd = tu_connect(port), 0);
+	send_all(fd, v1, strlen(v1));
+	ck_assert_msg(it_read_n(fd, buf, 5, IT_WAIT) == 5 &&
+	    memcmp(buf, "ping\n", 5) == 0, "%s", it_tail(d->log));
+	close(fd);
+	ck_assert_msg(it_hello(other, "x"), "%s", it_tail(d->log));
+	/*
+	 * Answered while the newest stalled ones still wait (the whole header
+	 * may have come a moment after its connection: then it too waited, and
+	 * one more stalled one went)...
+	 */
+	for (int i = STALLED - PENDING + 1; i < STALLED; i++)
+		ck_assert_msg(it_quiet(stalled[i], 0), "stalled %d was closed: %s",
+		    i, it_tail(d->log));
+	/* ... and the older ones were dropped to make room for them. */
+	for (int i = 0; i < STALLED - PENDING; i++)
+		ck_assert_msg(it_wait_eof(stalled[i], IT_WAIT), "stalled %d open", i);
+	kill(d->pid, SIGUSR1);
+	const char *seen = "service \"e\": accepted 1, refused ";
+	ck_assert_msg(tu_wait_log(d, seen, IT_WAIT), "%s", it_tail(d->log));
+	const char *stats = strstr(d->log, seen);
+	long dropped = strtol(stats + strlen(seen), NULL, 10);
+	ck_assert_msg(dropped == STALLED - PENDING || dropped == STALLED -
+	    PENDING + 1, "%s", stats);
+	ck_assert(strstr(stats, "proxy_from 0, proxy_header "));
+	ck_assert(strstr(d->log, "header not complete, dropped for a newer "
+	    "connection: proxy_pending reached"));
+	for (int i = 0; i < STALLED; i++)
+		close(stalled[i]);
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * A header read while max_children is full waits for a handler, as the
+ * backlog would, and gets one when a handler ends; one that gets none
+ * within proxy_timeout is refused.
+ */
+START_TEST(header_read_at_the_cap_waits_for_a_handler)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf", "sockd = { "
+	    "max_children = 1; };\nservices = ( { name = \"h\"; protocol = \"tcp\"; "
+	    "port = %u; server = \"%s\";\n  proxy_protocol = \"v1\"; "
+	    "proxy_from = \"127.0.0.1\"; proxy_timeout = 2; } );\n", port,
+	    it_path("services/hello-tcp")));
+	const char *v1 = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 7\r\n";
+	int late = tu_connect(port), last = tu_connect(port), first;
+
+	/* late and last are accepted, then first takes the only handler. */
+	send_all(late, v1, 10);
+	send_all(last, v1, 10);
+	ck_assert(it_quiet(late, 200));
+	first = tu_connect(port);
+	send_all(first, v1, strlen(v1));
+	ck_assert_int_gt(tu_read_until(first, buf, sizeof(buf), "Welcome!\n",
+	    IT_WAIT), 0);
+	send_all(late, v1 + 10, strlen(v1) - 10);
+	ck_assert(it_quiet(late, 300));
+	close(first);
+	ck_assert_msg(tu_read_until(late, buf, sizeof(buf), "Welcome!\n",
+	    IT_WAIT) > 0, "%s", it_tail(d->log));
+	/* Now late holds the handler: last waits out its proxy_timeout. */
+	send_all(last, v1 + 10, strlen(v1) - 10);
+	ck_assert(it_quiet(last, 300));
+	ck_assert(it_wait_eof(last, 2000 + IT_WAIT));
+	ck_assert(tu_wait_log(d, "bad PROXY protocol header: header read, but no "
+	    "handler free within proxy_timeout", IT_WAIT));
+	close(last);
+	close(late);
+	it_stop(d);
+}
+END_TEST
+
 /* Each bad header is closed unanswered and counted; nothing is started. */
 START_TEST(malformed_headers_refused)
 {
@@ -518,6 +618,8 @@ proxy_suite(void)
 	tcase_add_test(tc, v1_and_v2_addresses_reach_the_handler);
 	tcase_add_test(tc, split_header_and_data_after_it);
 	tcase_add_test(tc, stalled_header_delays_nobody);
+	tcase_add_test(tc, stalled_headers_hold_no_slots);
+	tcase_add_test(tc, header_read_at_the_cap_waits_for_a_handler);
 	tcase_add_test(tc, malformed_headers_refused);
 	tcase_add_test(tc, untrusted_source_refused);
 	tcase_add_test(tc, access_lists_use_the_header);

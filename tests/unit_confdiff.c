@@ -109,6 +109,10 @@ START_TEST(later_keys)
 	ck_assert_uint_eq(compare(ECHO(""), ECHO("keepalive = true; nodelay = true;"
 	    " proxy_protocol = \"v2\"; proxy_from = \"10.0.0.1\";")), 4);
 	ck_assert_str_eq(keys, "keepalive,nodelay,proxy_protocol,proxy_from");
+	ck_assert_uint_eq(compare(ECHO("proxy_protocol = \"v2\"; proxy_from = "
+	    "\"10.0.0.1\";"), ECHO("proxy_protocol = \"v2\"; proxy_from = "
+	    "\"10.0.0.1\"; proxy_pending = 8;")), 1);
+	ck_assert_str_eq(text, "proxy_pending 256 -> 8");
 }
 END_TEST
 

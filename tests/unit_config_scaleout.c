@@ -105,9 +105,10 @@ END_TEST
 START_TEST(proxy_defaults)
 {
 	struct config *cfg = load("sockd = { proxy_protocol = \"v2\";\n"
-	    "  proxy_from = [\"10.0.0.0/8\", \"fd00::/8\"]; };\n"
+	    "  proxy_from = [\"10.0.0.0/8\", \"fd00::/8\"]; proxy_pending = 64; };\n"
 	    "services = (\n" SVC("a", 7000, "") ",\n"
-	    SVC("b", 7001, "proxy_protocol = \"any\"; proxy_timeout = 9;") ",\n"
+	    SVC("b", 7001, "proxy_protocol = \"any\"; proxy_timeout = 9; "
+	    "proxy_pending = 1;") ",\n"
 	    SVC("c", 7002, "proxy_protocol = \"off\";") ",\n"
 	    SVC("w", 7003, "wait = true;") ",\n"
 	    "{ name = \"u\"; protocol = \"udp\"; port = 7004; builtin = \"echo\"; }"
@@ -119,6 +120,8 @@ START_TEST(proxy_defaults)
 	ck_assert_uint_eq(cfg->svcs[0].proxy_from.n, 2);
 	ck_assert_uint_eq(cfg->svcs[1].proxy_protocol, PROXYPROTO_V1 | PROXYPROTO_V2);
 	ck_assert_uint_eq(cfg->svcs[1].proxy_timeout, 9000);
+	ck_assert_uint_eq(cfg->svcs[0].proxy_pending, 64);
+	ck_assert_uint_eq(cfg->svcs[1].proxy_pending, 1);
 	ck_assert_uint_eq(cfg->svcs[2].proxy_protocol, 0);
 	/* The default leaves alone the services that cannot take a header. */
 	ck_assert_uint_eq(cfg->svcs[3].proxy_protocol, 0);
@@ -147,6 +150,11 @@ START_TEST(proxy_errors)
 	assert_error("services = (\n" SVC("a", 7000, "proxy_protocol = \"v2\";\n"
 	    "proxy_from = \"127.0.0.1\";\nproxy_timeout = 0;") ");\n",
 	    "sockd.conf:4: service \"a\": proxy_timeout");
+	assert_error("services = (\n" SVC("a", 7000, "proxy_protocol = \"v2\";\n"
+	    "proxy_from = \"127.0.0.1\";\nproxy_pending = 65537;") ");\n",
+	    "sockd.conf:4: service \"a\": proxy_pending");
+	assert_error("sockd = {\nproxy_pending = 0; };\nservices = (\n"
+	    SVC("a", 7000, "") ");\n", "sockd.conf:2: sockd: proxy_pending");
 	assert_error("services = (\n" SVC("a", 7000, "proxy_protcol = \"v2\";")
 	    ");\n", "did you mean 'proxy_protocol'");
 }
