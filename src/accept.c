@@ -181,7 +181,7 @@ accept_proxied(struct sockd *sd, struct service *svc, struct conn *c)
 	char reply[REPLY_MAX];
 	ssize_t reply_len = -1;
 
-	(void)serve(sd, svc, c, ratelimit_now(), reply, &reply_len);
+	(void)serve(sd, svc, c, (int64_t)loop_now_ms(), reply, &reply_len);
 	gate_update(sd, svc);
 	if (sd->children.count >= sd->cfg->global.max_children)
 		gate_update_all(sd);
@@ -206,7 +206,7 @@ accept_connections(struct sockd *sd, struct listener *l)
 		c.local = (struct sockaddr *)&local;
 	}
 	for (int i = 0; i < ACCEPT_BATCH && gate_wanted(sd, svc); i++) {
-		int64_t now = ratelimit_now();
+		int64_t now = (int64_t)loop_now_ms();
 		/* A refusal takes no token. */
 		if (!svc->paused && gate_rate_exhausted(sd, svc, now))
 			return;

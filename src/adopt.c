@@ -290,7 +290,7 @@ adopt_bucket(struct sockd *sd, const struct upstate_bucket *ub)
 	if (svc->sources.rate == 0)
 		return;
 	key = persource_key(&svc->sources, &ub->key);
-	if ((src = persource_get(&svc->sources, &key, ratelimit_now())) != NULL)
+	if ((src = persource_get(&svc->sources, &key, (int64_t)loop_now_ms())) != NULL)
 		set_bucket(&src->bucket, ub);
 }
 

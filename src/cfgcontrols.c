@@ -179,11 +179,11 @@ parse_ids(struct loader *ld, const config_setting_t *us,
 	struct group *gr = NULL;
 	unsigned errors = 0;
 
-	if (user && (pw = getpwnam(user)) == NULL) {
+	if (user && (pw = cfgkeys_user(user)) == NULL) {
 		cfgkeys_error(ld, us, who, "user \"%s\" does not exist", user);
 		errors++;
 	}
-	if (group && (gr = getgrnam(group)) == NULL) {
+	if (group && (gr = cfgkeys_group(group)) == NULL) {
 		cfgkeys_error(ld, gs, who, "group \"%s\" does not exist", group);
 		errors++;
 	}

@@ -4,7 +4,10 @@
  * whose types are known to be right. Owns the FILE:LINE of every setting
  * error; never decides what a value means for a service.
  */
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -324,3 +327,41 @@ cfgkeys_path(struct loader *ld, const config_setting_t *grp, const char *key)
 	return p;
 }
 
+/*
+ * Users and groups, by name or by number, one way for every key that
+ * names one (user, group, socket_user, socket_group, the user and group
+ * lists). A number parses as one only if it is all digits and below
+ * (uid_t)-1.
+ */
+bool
+cfgkeys_id_number(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && *end == '\0' && errno == 0 &&
+	    *v < (unsigned)-1;
+}
+
+struct passwd *
+cfgkeys_user(const char *s)
+{
+	struct passwd *pw = getpwnam(s);
+	unsigned long v;
+
+	if (pw == NULL && cfgkeys_id_number(s, &v))
+		pw = getpwuid((uid_t)v);
+	return pw;
+}
+
+struct group *
+cfgkeys_group(const char *s)
+{
+	struct group *gr = getgrnam(s);
+	unsigned long v;
+
+	if (gr == NULL && cfgkeys_id_number(s, &v))
+		gr = getgrgid((gid_t)v);
+	return gr;
+}

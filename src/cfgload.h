@@ -57,6 +57,11 @@ unsigned cfgkeys_mode(struct loader *, const config_setting_t *s,
 /* A K_ONE_OR_MORE setting: its length (-1 when absent or mistyped), element i. */
 int cfgkeys_one_or_more_len(const config_setting_t *s);
 const char *cfgkeys_one_or_more_elem(const config_setting_t *s, int i);
+/* A user or group by name, else by number: the database's entry, or NULL.
+ * cfgkeys_id_number() is the number's parse alone. */
+struct passwd *cfgkeys_user(const char *);
+struct group *cfgkeys_group(const char *);
+bool cfgkeys_id_number(const char *, unsigned long *);
 /* A string key as an absolute path, relative to the main file; malloc'd. */
 char *cfgkeys_path(struct loader *, const config_setting_t *grp,
     const char *key);

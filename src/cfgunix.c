@@ -88,18 +88,14 @@ lookup_id(const char *s, bool group)
 {
 	struct passwd *pw;
 	struct group *gr;
-	char *end;
 	unsigned long v;
 
-	if (group && (gr = getgrnam(s)) != NULL)
+	if (group && (gr = cfgkeys_group(s)) != NULL)
 		return gr->gr_gid;
-	if (!group && (pw = getpwnam(s)) != NULL)
+	if (!group && (pw = cfgkeys_user(s)) != NULL)
 		return pw->pw_uid;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno || v >= (unsigned)-1)
-		return -1;
-	return (long long)v;
+	/* A number the database does not know names an id all the same. */
+	return cfgkeys_id_number(s, &v) ? (long long)v : -1;
 }
 
 static unsigned

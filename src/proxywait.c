@@ -110,7 +110,7 @@ refuse_pending(struct pending *p, enum refuse_reason why, const char *detail)
 
 	(void)addr_from_sockaddr((struct sockaddr *)&p->peer, &a, &port);
 	drop(p);
-	accept_refuse(svc, fd, &a, port, why, detail, ratelimit_now());
+	accept_refuse(svc, fd, &a, port, why, detail, (int64_t)loop_now_ms());
 	service_unref(svc);
 }
 
@@ -405,7 +405,7 @@ proxywait_add(struct sockd *sd, struct service *svc, int fd,
 	}
 	if (!acl_allows(&sc->proxy_from, &none, &a)) {
 		accept_refuse(svc, fd, &a, port, REFUSE_PROXY_FROM, NULL,
-		    ratelimit_now());
+		    (int64_t)loop_now_ms());
 		return;
 	}
 	if ((p = pending_new(sd, svc, fd, peer, local)) == NULL) {

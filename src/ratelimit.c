@@ -2,7 +2,6 @@
  * Token buckets for rate and source_rate, in thousandths of a token,
  * on the time the caller passes, so tests drive them with a fake clock.
  */
-#include <time.h>
 
 #include "ratelimit.h"
 
@@ -58,13 +57,4 @@ ratelimit_full(struct bucket *b, int64_t now)
 		return true;
 	refill(b, now);
 	return b->milli >= (int64_t)b->burst * 1000;
-}
-
-int64_t
-ratelimit_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -1,6 +1,7 @@
 /*
  * A token bucket. The functions are pure: the caller passes the time, in
- * milliseconds of any monotonic clock, so tests can drive it.
+ * milliseconds of any monotonic clock (the master's is loop_now_ms()), so
+ * tests can drive it.
  */
 #ifndef SOCKD_RATELIMIT_H
 #define SOCKD_RATELIMIT_H
@@ -22,7 +23,5 @@ bool ratelimit_take(struct bucket *, int64_t now);
 int64_t ratelimit_wait(struct bucket *, int64_t now);
 /* Whether the bucket is full, that is forgets nothing if dropped. */
 bool ratelimit_full(struct bucket *, int64_t now);
-/* The current time on the clock sockd uses for all of these. */
-int64_t ratelimit_now(void);
 
 #endif

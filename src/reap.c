@@ -142,7 +142,7 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	/* Its pid namespace ended with it: nothing runs as its id any more. */
 	idpool_put(&sd->ids, ch->own_id);
 	if (ch->has_source)
-		persource_release(&svc->sources, &ch->source, ratelimit_now());
+		persource_release(&svc->sources, &ch->source, (int64_t)loop_now_ms());
 	if (svc->busy) {
 		svc->busy = false;
 		if (svc->busy_fd != -1)

@@ -224,7 +224,7 @@ reload_switch(struct sockd *sd, struct config *cfg)
 		if (nv[i]->conf != nc[i]) {
 			reload_sockopts(nv[i], nc[i]);
 			reload_unixperms(nv[i], nc[i]);
-			if (service_adopt(nv[i], nc[i], cfg) == -1)
+			if (service_configure(nv[i], nc[i], cfg) == -1)
 				log_warn("service \"%s\": keeps its old settings",
 				    nc[i]->name);
 		}

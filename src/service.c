@@ -131,10 +131,10 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 	svc->fault_timer.arg = svc;
 	svc->refuse_flush.arg = svc;
 	svc->rate_timer.arg = svc;
-	ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
+	ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, (int64_t)loop_now_ms());
 	persource_init(&svc->sources, sc->per_source_prefix6, sc->source_rate,
 	    sc->source_rate);
-	if (service_adopt(svc, sc, cfg) == -1) {
+	if (service_configure(svc, sc, cfg) == -1) {
 		service_unref(svc);
 		return NULL;
 	}
@@ -142,11 +142,12 @@ service_new(const struct svc_conf *sc, struct config *cfg)
 }
 
 /*
- * A kept service has the same addresses, so its listeners move onto the
- * new entries; its per-source table and buckets stay, taking new limits.
+ * A service takes its (re)loaded configuration. A kept service has the
+ * same addresses, so its listeners move onto the new entries; its
+ * per-source table and buckets stay, taking new limits.
  */
 int
-service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg)
+service_configure(struct service *svc, const struct svc_conf *sc, struct config *cfg)
 {
 	const struct svc_conf *old = svc->conf;
 
@@ -166,7 +167,7 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
 			if (svc->ls[i].fd != -1)
 				(void)listen(svc->ls[i].fd, backlog_of(sc));
 	if (old && (old->rate != sc->rate || old->rate_burst != sc->rate_burst))
-		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, ratelimit_now());
+		ratelimit_init(&svc->rate, sc->rate, sc->rate_burst, (int64_t)loop_now_ms());
 	svc->sources.prefix6 = sc->per_source_prefix6;
 	svc->sources.rate = svc->sources.burst = sc->source_rate;
 	config_ref(cfg);
@@ -182,7 +183,7 @@ service_adopt(struct service *svc, const struct svc_conf *sc, struct config *cfg
  * still take; the others are the socket unit's to set.
  */
 static int
-adopt(int fd, const struct svc_conf *sc, const char **failed)
+take_passed(int fd, const struct svc_conf *sc, const char **failed)
 {
 	int on = 0, saved;
 	socklen_t len = sizeof(on);
@@ -223,7 +224,7 @@ open_one(struct service *svc, size_t i, struct activation *act)
 		return -1;
 	}
 	if (fd >= 0)
-		return adopt(fd, sc, &svc->failed_opt);
+		return take_passed(fd, sc, &svc->failed_opt);
 	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
 	    sc->v6only, &sc->so, &svc->failed_opt);
 }

@@ -94,8 +94,9 @@ struct activation;
  * a passed socket is of the wrong kind), left closed.
  */
 int service_open(struct service *, struct activation *);
-/* Moves a kept service onto its entry in a newly loaded configuration. */
-int service_adopt(struct service *, const struct svc_conf *, struct config *);
+/* A new or kept service takes its entry of a newly loaded configuration
+ * ("adopt" names only what an upgrade's new image takes over). */
+int service_configure(struct service *, const struct svc_conf *, struct config *);
 void service_close(struct service *);
 struct service *service_ref(struct service *);
 void service_unref(struct service *);

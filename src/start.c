@@ -235,7 +235,7 @@ start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
 	if ((ch = child_new(sd, svc)) == NULL)
 		return false;
 	if (source && (src = persource_get(&svc->sources, source,
-	    ratelimit_now())) == NULL) {
+	    (int64_t)loop_now_ms())) == NULL) {
 		children_release(&sd->children, ch);
 		return false;
 	}

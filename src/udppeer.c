@@ -399,7 +399,7 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 	struct source *src;
 	struct peer *p;
 
-	if (!peer_admit(sd, svc, ss, ratelimit_now(), &src))
+	if (!peer_admit(sd, svc, ss, (int64_t)loop_now_ms(), &src))
 		return true;
 	if (peers_of(svc) == NULL || (p = calloc(1, sizeof(*p))) == NULL) {
 		gate_fault(sd, svc, FAULT_START, "peer record");
