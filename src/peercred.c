@@ -1,6 +1,7 @@
 /*
  * Who is at the other end of a UNIX-domain connection, whether the
- * service lets that user and its groups in, and what its handler is told about it.
+ * service lets that user and its groups in (its handler's IPC* variables
+ * are connenv.c's).
  * Never accepts, refuses or logs (accept.c does).
  */
 #include <errno.h>
@@ -107,28 +108,4 @@ peercred_key(uid_t uid)
 	a.family = AF_UNIX;
 	a.u.v4.s_addr = uid;
 	return a;
-}
-
-size_t
-peercred_env(struct peercred_env *e, const struct svc_conf *sc,
-    const struct ucred *cred, unsigned connnum, char **vars)
-{
-	size_t n = 0;
-
-	vars[n++] = "PROTO=IPC";
-	snprintf(e->path, sizeof(e->path), "IPCLOCALPATH=%s", sc->unix_path);
-	vars[n++] = e->path;
-	if (cred == NULL)
-		return n;
-	snprintf(e->euid, sizeof(e->euid), "IPCREMOTEEUID=%u", (unsigned)cred->uid);
-	snprintf(e->egid, sizeof(e->egid), "IPCREMOTEEGID=%u", (unsigned)cred->gid);
-	snprintf(e->pid, sizeof(e->pid), "IPCREMOTEPID=%ld", (long)cred->pid);
-	vars[n++] = e->euid;
-	vars[n++] = e->egid;
-	vars[n++] = e->pid;
-	if (connnum) {
-		snprintf(e->connnum, sizeof(e->connnum), "IPCCONNNUM=%u", connnum);
-		vars[n++] = e->connnum;
-	}
-	return n;
 }

@@ -16,12 +16,6 @@
 #include "addr.h"
 #include "config.h"
 
-/* The variables' text, one buffer each. */
-struct peercred_env {
-	char euid[32], egid[32], pid[32], connnum[32];
-	char path[32 + 108];
-};
-
 /* The peer's credentials as of its connect(); -1 with errno. */
 int peercred_get(int fd, struct ucred *);
 /*
@@ -36,12 +30,4 @@ int peercred_get(int fd, struct ucred *);
 int peercred_allows(const struct svc_conf *, int fd, const struct ucred *);
 /* The per-source key of a peer: its uid, in an AF_UNIX struct addr. */
 struct addr peercred_key(uid_t);
-/*
- * Puts PROTO=IPC, IPCLOCALPATH and, for a connection (cred not NULL),
- * IPCREMOTEEUID, IPCREMOTEEGID, IPCREMOTEPID and IPCCONNNUM (when
- * connnum > 0) in vars; returns how many (at most 6).
- */
-size_t peercred_env(struct peercred_env *, const struct svc_conf *,
-    const struct ucred *, unsigned connnum, char **vars);
-
 #endif

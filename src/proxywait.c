@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connenv.h"
 #include "log.h"
 #include "proxyproto.h"
 #include "sock.h"
@@ -48,14 +49,6 @@ struct pending {
 	struct proxyproto_hdr hdr;
 	size_t have;
 	uint8_t buf[PROXYPROTO_MAX];
-};
-
-/* What a handler learns from a header: the "NAME=value" of conn.xenv. */
-struct xenv {
-	char proxy_ip[16 + ADDR_STRLEN], proxy_port[24];
-	char alpn[16 + 64], authority[24 + 256], unique_id[24 + 129];
-	char ssl_version[16 + 32], ssl_cn[24 + 256];
-	char *v[CONN_XENV_MAX + 1];
 };
 
 static void
@@ -114,49 +107,6 @@ refuse_pending(struct pending *p, enum refuse_reason why, const char *detail)
 	service_unref(svc);
 }
 
-static void
-put(struct xenv *x, size_t *n, char *buf, size_t size, const char *name,
-    const char *value)
-{
-	if (value[0] == '\0')
-		return;
-	snprintf(buf, size, "%s=%s", name, value);
-	x->v[(*n)++] = buf;
-}
-
-/*
- * TCPPROXYIP/PORT: the balancer itself. The TLVs a handler can use, in
- * the names s6-tlsd gives the same facts where it has them.
- */
-static void
-xenv_build(struct xenv *x, const struct pending *p)
-{
-	const struct proxyproto_tlvs *t = &p->hdr.tlv;
-	char ip[ADDR_STRLEN] = "", port[8] = "";
-	struct addr a;
-	uint16_t pt;
-	size_t n = 0;
-
-	if (addr_from_sockaddr((const struct sockaddr *)&p->peer, &a, &pt) == 0) {
-		addr_format(&a, ip);
-		snprintf(port, sizeof(port), "%u", pt);
-	}
-	put(x, &n, x->proxy_ip, sizeof(x->proxy_ip), "TCPPROXYIP", ip);
-	put(x, &n, x->proxy_port, sizeof(x->proxy_port), "TCPPROXYPORT", port);
-	put(x, &n, x->alpn, sizeof(x->alpn), "PROXY_ALPN", t->alpn);
-	put(x, &n, x->authority, sizeof(x->authority), "PROXY_AUTHORITY",
-	    t->authority);
-	put(x, &n, x->unique_id, sizeof(x->unique_id), "PROXY_UNIQUE_ID",
-	    t->unique_id);
-	if (t->ssl) {
-		put(x, &n, x->ssl_version, sizeof(x->ssl_version), "SSL_PROTOCOL",
-		    t->ssl_version);
-		put(x, &n, x->ssl_cn, sizeof(x->ssl_cn), "SSL_PEER_CERT_CN",
-		    t->ssl_cn);
-	}
-	x->v[n] = NULL;
-}
-
 /*
  * Whether svc may take a connection now: a handler fits under the caps,
  * or none is needed (answered in the master, or refused while paused).
@@ -201,8 +151,8 @@ hand_on(struct pending *p)
 	struct sockd *sd = p->sd;
 	struct service *svc;
 	struct sockaddr_storage peer, local;
-	struct xenv x;
-	struct conn c = { .fd = p->fd, .xenv = x.v,
+	struct connenv_proxy x;
+	struct conn c = { .fd = p->fd, .proxyenv = x.v,
 	    .peer = (struct sockaddr *)&peer, .local = (struct sockaddr *)&local };
 
 	if (!room(sd, p->svc)) {
@@ -210,7 +160,7 @@ hand_on(struct pending *p)
 		return;
 	}
 	svc = service_ref(p->svc);
-	xenv_build(&x, p);
+	connenv_proxy(&x, (const struct sockaddr *)&p->peer, &p->hdr.tlv);
 	if (!p->hdr.local) {
 		peer = p->hdr.src;
 		local = p->hdr.dst;

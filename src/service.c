@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "connenv.h"
 #include "service.h"
 #include "udppeer.h"
 #include "sockopt.h"
@@ -20,11 +21,9 @@
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
 #define BACKOFF_FIRST_MS 1000
-/* TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TCPCONNNUM, PROTO,
- * SOCKD_SERVICE, the PROXY protocol's and LISTEN_* (spawn.h): set per connection,
- * ahead of the configured template so a handler's getenv() finds sockd's
- * values first. */
-#define CONN_ENV (7 + CONN_XENV_MAX + SPAWN_LISTEN_ENV)
+/* The connection's variables (connenv.h), set per connection ahead of the
+ * configured template so a handler's getenv() finds sockd's values first. */
+#define CONN_ENV CONNENV_MAX
 
 /*
  * The kernel caps any backlog at net.core.somaxconn, so that is the

@@ -20,35 +20,12 @@
 
 #include "addr.h"
 #include "builtin.h"
-#include "peercred.h"
+#include "connenv.h"
 #include "config.h"
 #include "jail.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
-
-/* The per-connection variables; the service's template follows them. */
-struct env {
-	char rip[16 + ADDR_STRLEN], rport[24], lip[16 + ADDR_STRLEN], lport[24];
-	char connnum[32];
-	struct peercred_env ipc;
-	/* The child writes its own pid after the "=" (listen_pid_set()). */
-	char listen_pid[32], fdnames[16 + CONFIG_NAME_MAX];
-};
-
-static void
-env_addr(const struct sockaddr *sa, char *ipbuf, size_t iplen, const char *ipname,
-    char *portbuf, size_t portlen, const char *portname)
-{
-	struct addr a;
-	uint16_t port = 0;
-	char s[ADDR_STRLEN] = "?";
-
-	if (sa && addr_from_sockaddr(sa, &a, &port) == 0)
-		addr_format(&a, s);
-	snprintf(ipbuf, iplen, "%s=%s", ipname, s);
-	snprintf(portbuf, portlen, "%s=%u", portname, port);
-}
 
 /*
  * The whole environment of a handler: it inherits nothing from sockd but
@@ -56,48 +33,13 @@ env_addr(const struct sockaddr *sa, char *ipbuf, size_t iplen, const char *ipnam
  * the connection slots). Returns the vector to pass to execve().
  */
 static char **
-env_build(struct env *e, const struct service *svc, const struct conn *c)
+env_build(struct connenv *e, const struct service *svc, const struct conn *c)
 {
-	bool tcp = svc->conf->proto == PROTO_TCP;
-	char *vars[8 + CONN_XENV_MAX + SPAWN_LISTEN_ENV];
-	size_t n = 0;
-
-	if (svc->conf->proto == PROTO_UNIX)
-		n = peercred_env(&e->ipc, svc->conf, c->cred, c->connnum, vars);
-	else
-		vars[n++] = tcp ? "PROTO=TCP" : "PROTO=UDP";
-	vars[n++] = svc->env_service;
-	if (c->peer && c->connnum && tcp) {
-		snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u", c->connnum);
-		vars[n++] = e->connnum;
-	}
-	if (c->peer && svc->conf->proto != PROTO_UNIX) {
-		env_addr(c->peer, e->rip, sizeof(e->rip), tcp ? "TCPREMOTEIP" :
-		    "UDPREMOTEIP", e->rport, sizeof(e->rport), tcp ?
-		    "TCPREMOTEPORT" : "UDPREMOTEPORT");
-		env_addr(c->local, e->lip, sizeof(e->lip), tcp ? "TCPLOCALIP" :
-		    "UDPLOCALIP", e->lport, sizeof(e->lport), tcp ?
-		    "TCPLOCALPORT" : "UDPLOCALPORT");
-		vars[n++] = e->rip;
-		vars[n++] = e->rport;
-		vars[n++] = e->lip;
-		vars[n++] = e->lport;
-	}
-	for (size_t i = 0; c->xenv && c->xenv[i] && i < CONN_XENV_MAX; i++)
-		vars[n++] = c->xenv[i];
-	/* sd_listen_fds(3): the socket's name is the service's, or
-	 * "connection" for one accepted for the handler. */
-	if (svc->conf->listen_fds) {
-		snprintf(e->listen_pid, sizeof(e->listen_pid), "LISTEN_PID=");
-		snprintf(e->fdnames, sizeof(e->fdnames), "LISTEN_FDNAMES=%s",
-		    c->peer ? "connection" : svc->conf->name);
-		vars[n++] = "LISTEN_FDS=1";
-		vars[n++] = e->listen_pid;
-		vars[n++] = e->fdnames;
-	}
+	connenv_build(e, svc->conf, svc->env_service, c->peer, c->local, c->cred,
+	    c->connnum, c->proxyenv);
 	/* The master spawns one child at a time, so the slots can be reused. */
-	memcpy(svc->envv + svc->nconnenv - n, vars, n * sizeof(char *));
-	return svc->envv + svc->nconnenv - n;
+	memcpy(svc->envv + svc->nconnenv - e->n, e->v, e->n * sizeof(char *));
+	return svc->envv + svc->nconnenv - e->n;
 }
 
 /*
@@ -399,7 +341,7 @@ pid_t
 spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c,
     int *pidfd, int *exec_err, enum spawn_step *step)
 {
-	struct env env;
+	struct connenv env;
 	bool place = c->fd < PLACE_BELOW && c->errfd < PLACE_BELOW;
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,

@@ -19,14 +19,10 @@ struct conn {
 	const struct ucred *cred;	/* protocol "unix": the peer; else NULL */
 	pid_t pid;		/* set by start_child() once the child runs */
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
-	/* More "NAME=value" for the handler (the PROXY protocol's), at most
-	 * CONN_XENV_MAX, NULL-terminated; NULL: none. */
-	char *const *xenv;
+	/* A PROXY header's variables (connenv.h), NULL-terminated; NULL:
+	 * none. */
+	char *const *proxyenv;
 };
-
-#define CONN_XENV_MAX 8
-/* LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, for a listen_fds service. */
-#define SPAWN_LISTEN_ENV 3
 
 /*
  * A server's child takes a private copy of the descriptor table below the

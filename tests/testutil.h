@@ -55,6 +55,7 @@ Suite *activation_suite(void);
 Suite *escape_suite(void);
 Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
+Suite *connenv_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

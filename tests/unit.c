@@ -9,5 +9,5 @@ main(void)
 	    config_controls_suite(), reload_suite(), loop_suite(), log_suite(),
 	    refuse_suite(), errlog_suite(), confdiff_suite(), logaddr_suite(),
 	    upstate_suite(), proxyproto_suite(), config_scaleout_suite(),
-	    idpool_suite(), checkchild_suite(), NULL);
+	    idpool_suite(), checkchild_suite(), connenv_suite(), NULL);
 }
