@@ -72,37 +72,7 @@ static const struct {
 	{ "nproc", RLIMIT_NPROC },
 };
 
-/*
- * The group that sets a control key for the service: grp when it holds
- * the key, or else the global section with its default (may be NULL).
- */
-const config_setting_t *
-cfgcontrols_holder(struct loader *ld, const config_setting_t *grp,
-    const char *key)
-{
-	if (grp && config_setting_get_member(grp, key))
-		return grp;
-	return ld->global;
-}
 
-/* A control key of the service, or else its default from the global section. */
-static config_setting_t *
-pick(struct loader *ld, const config_setting_t *grp, const char *key)
-{
-	const config_setting_t *from = cfgcontrols_holder(ld, grp, key);
-
-	return from ? config_setting_get_member(from, key) : NULL;
-}
-
-/* The element i of s for error positions (list elements carry their line). */
-static const config_setting_t *
-elem_at(const config_setting_t *s, int i)
-{
-	const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING ?
-	    s : config_setting_get_elem(s, i);
-
-	return e && config_setting_source_line(e) > 0 ? e : s;
-}
 
 static unsigned
 parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
@@ -125,46 +95,13 @@ parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
 	for (int i = 0; i < n; i++) {
 		const char *a = cfgkeys_one_or_more_elem(s, i);
 		if (addr_parse(a, &sc->addrs[sc->naddrs]) == -1) {
-			cfgkeys_error(ld, elem_at(s, i), who,
+			cfgkeys_error(ld, cfgkeys_elem_at(s, i), who,
 			    "address \"%s\" is not an IP address literal", a);
 			errors++;
 		} else
 			sc->naddrs++;
 	}
 	return errors;
-}
-
-static unsigned
-parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
-    const char *who, struct acl *acl)
-{
-	int n = cfgkeys_one_or_more_len(s);
-	unsigned errors = 0;
-
-	if (n < 0)
-		return 0;
-	acl->set = true;
-	if (n == 0 || (acl->v = calloc(n, sizeof(*acl->v))) == NULL)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		const char *a = cfgkeys_one_or_more_elem(s, i);
-		if (acl_parse(a, &acl->v[acl->n]) == -1) {
-			cfgkeys_error(ld, elem_at(s, i), who,
-			    "%s: \"%s\" is not an address or a prefix like "
-			    "\"10.0.0.0/8\"", key, a);
-			errors++;
-		} else
-			acl->n++;
-	}
-	return errors;
-}
-
-/* An access list key of the service, or else its global default. */
-unsigned
-cfgcontrols_acl(struct loader *ld, const config_setting_t *grp,
-    const char *key, const char *who, struct acl *acl)
-{
-	return parse_acl(ld, pick(ld, grp, key), key, who, acl);
 }
 
 static unsigned
@@ -260,7 +197,7 @@ parse_env(struct loader *ld, const config_setting_t *es,
 		const char *e = config_setting_get_string_elem(es, i);
 		const char *eq = strchr(e, '=');
 		if (eq == NULL || !valid_env_name(e, eq - e)) {
-			cfgkeys_error(ld, elem_at(es, i), who,
+			cfgkeys_error(ld, cfgkeys_elem_at(es, i), who,
 			    "env: \"%s\" is not NAME=value", e);
 			errors++;
 		} else if (strncmp(e, "PATH=", 5) == 0) {
@@ -272,7 +209,7 @@ parse_env(struct loader *ld, const config_setting_t *es,
 	for (int i = 0; i < np; i++) {
 		const char *name = config_setting_get_string_elem(ps, i), *v;
 		if (!valid_env_name(name, strlen(name))) {
-			cfgkeys_error(ld, elem_at(ps, i), who,
+			cfgkeys_error(ld, cfgkeys_elem_at(ps, i), who,
 			    "passenv: \"%s\" is not a variable name", name);
 			errors++;
 		} else if ((v = getenv(name)) == NULL)
@@ -386,24 +323,24 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	sc->udp_loop_guard = true;
 	for (size_t i = 0; i < sizeof(int_controls) / sizeof(int_controls[0]); i++) {
 		const char *key = int_controls[i].key;
-		errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, key), key,
+		errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp, key), key,
 		    int_controls[i].min, int_controls[i].max, who,
 		    (unsigned *)((char *)sc + int_controls[i].off));
 	}
 	/* The one signed control; whether it is set matters too. */
-	r = cfgkeys_int(ld, pick(ld, grp, "nice"), "nice", -20, 19, who, &v);
+	r = cfgkeys_int(ld, cfgkeys_pick(ld, grp, "nice"), "nice", -20, 19, who, &v);
 	if (r == 1) {
 		sc->set_nice = true;
 		sc->nice = v;
 	}
 	errors += r == -1;
-	cfgkeys_bool(cfgcontrols_holder(ld, grp, "v6only"), "v6only", &sc->v6only);
-	cfgkeys_bool(cfgcontrols_holder(ld, grp, "udp_loop_guard"),
+	cfgkeys_bool(cfgkeys_holder(ld, grp, "v6only"), "v6only", &sc->v6only);
+	cfgkeys_bool(cfgkeys_holder(ld, grp, "udp_loop_guard"),
 	    "udp_loop_guard", &sc->udp_loop_guard);
-	if ((str = cfgkeys_string(cfgcontrols_holder(ld, grp, "refuse_message"),
+	if ((str = cfgkeys_string(cfgkeys_holder(ld, grp, "refuse_message"),
 	    "refuse_message")) != NULL)
 		sc->refuse_message = strdup(str);
-	if ((s = pick(ld, grp, "rate_burst")) && !pick(ld, grp, "rate")) {
+	if ((s = cfgkeys_pick(ld, grp, "rate_burst")) && !cfgkeys_pick(ld, grp, "rate")) {
 		cfgkeys_error(ld, s, who, "rate_burst: set 'rate' too");
 		errors++;
 	}
@@ -411,22 +348,22 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 		sc->rate_burst = sc->rate;
 	/* A unix service's address is a path (cfgunix.c). */
 	if (sc->proto != PROTO_UNIX)
-		errors += parse_addresses(ld, pick(ld, grp, "address"), who, sc);
-	errors += parse_ids(ld, pick(ld, grp, "user"), pick(ld, grp, "group"), who, sc);
-	errors += parse_acl(ld, pick(ld, grp, "only_from"), "only_from", who,
+		errors += parse_addresses(ld, cfgkeys_pick(ld, grp, "address"), who, sc);
+	errors += parse_ids(ld, cfgkeys_pick(ld, grp, "user"), cfgkeys_pick(ld, grp, "group"), who, sc);
+	errors += cfgkeys_acl(ld, grp, "only_from", who,
 	    &sc->only_from);
-	errors += parse_acl(ld, pick(ld, grp, "no_access"), "no_access", who,
+	errors += cfgkeys_acl(ld, grp, "no_access", who,
 	    &sc->no_access);
-	errors += parse_env(ld, pick(ld, grp, "env"), pick(ld, grp, "passenv"), who, sc);
-	errors += parse_rlimits(ld, pick(ld, grp, "rlimits"), who, sc);
+	errors += parse_env(ld, cfgkeys_pick(ld, grp, "env"), cfgkeys_pick(ld, grp, "passenv"), who, sc);
+	errors += parse_rlimits(ld, cfgkeys_pick(ld, grp, "rlimits"), who, sc);
 	sc->umask = -1;
-	errors += cfgkeys_mode(ld, pick(ld, grp, "umask"), "umask", "027", who,
+	errors += cfgkeys_mode(ld, cfgkeys_pick(ld, grp, "umask"), "umask", "027", who,
 	    &sc->umask);
-	errors += parse_chdir(ld, pick(ld, grp, "chdir"), who, sc);
+	errors += parse_chdir(ld, cfgkeys_pick(ld, grp, "chdir"), who, sc);
 	errors += cfgproxy_parse(ld, grp, who, sc);
 	errors += cfgsockopt_parse(ld, grp, who, sc);
-	errors += cfgjail_parse(ld, pick(ld, grp, "jail"),
-	    cfgcontrols_holder(ld, grp, "jail") == grp, who, sc);
+	errors += cfgjail_parse(ld, cfgkeys_pick(ld, grp, "jail"),
+	    cfgkeys_holder(ld, grp, "jail") == grp, who, sc);
 	return errors;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "cfgload.h"
 
 const char *
@@ -364,4 +365,75 @@ cfgkeys_group(const char *s)
 	if (gr == NULL && cfgkeys_id_number(s, &v))
 		gr = getgrgid((gid_t)v);
 	return gr;
+}
+
+/*
+ * Controls: keys a service sets or takes from the sockd section's
+ * default, for cfgcontrols.c and the files of its keys (cfgproxy.c,
+ * cfgsockopt.c), which all read them here.
+ */
+/*
+ * The group that sets a control key for the service: grp when it holds
+ * the key, or else the global section with its default (may be NULL).
+ */
+const config_setting_t *
+cfgkeys_holder(struct loader *ld, const config_setting_t *grp,
+    const char *key)
+{
+	if (grp && config_setting_get_member(grp, key))
+		return grp;
+	return ld->global;
+}
+
+/* A control key of the service, or else its default from the global
+ * section. */
+config_setting_t *
+cfgkeys_pick(struct loader *ld, const config_setting_t *grp, const char *key)
+{
+	const config_setting_t *from = cfgkeys_holder(ld, grp, key);
+
+	return from ? config_setting_get_member(from, key) : NULL;
+}
+
+/* The element i of s for error positions (list elements carry their line). */
+const config_setting_t *
+cfgkeys_elem_at(const config_setting_t *s, int i)
+{
+	const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    s : config_setting_get_elem(s, i);
+
+	return e && config_setting_source_line(e) > 0 ? e : s;
+}
+
+static unsigned
+parse_acl(struct loader *ld, const config_setting_t *s, const char *key,
+    const char *who, struct acl *acl)
+{
+	int n = cfgkeys_one_or_more_len(s);
+	unsigned errors = 0;
+
+	if (n < 0)
+		return 0;
+	acl->set = true;
+	if (n == 0 || (acl->v = calloc(n, sizeof(*acl->v))) == NULL)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const char *a = cfgkeys_one_or_more_elem(s, i);
+		if (acl_parse(a, &acl->v[acl->n]) == -1) {
+			cfgkeys_error(ld, cfgkeys_elem_at(s, i), who,
+			    "%s: \"%s\" is not an address or a prefix like "
+			    "\"10.0.0.0/8\"", key, a);
+			errors++;
+		} else
+			acl->n++;
+	}
+	return errors;
+}
+
+/* An access list key of the service, or else its global default. */
+unsigned
+cfgkeys_acl(struct loader *ld, const config_setting_t *grp,
+    const char *key, const char *who, struct acl *acl)
+{
+	return parse_acl(ld, cfgkeys_pick(ld, grp, key), key, who, acl);
 }

@@ -62,6 +62,17 @@ const char *cfgkeys_one_or_more_elem(const config_setting_t *s, int i);
 struct passwd *cfgkeys_user(const char *);
 struct group *cfgkeys_group(const char *);
 bool cfgkeys_id_number(const char *, unsigned long *);
+/* The group that sets a control key for the service: grp, or the global
+ * section (its default); and that key's setting, or NULL. */
+const config_setting_t *cfgkeys_holder(struct loader *,
+    const config_setting_t *grp, const char *key);
+config_setting_t *cfgkeys_pick(struct loader *, const config_setting_t *grp,
+    const char *key);
+/* Element i of s (a string or a list), or s where it carries no line. */
+const config_setting_t *cfgkeys_elem_at(const config_setting_t *s, int i);
+/* An access list key (CIDRs) of the service or else its default. */
+unsigned cfgkeys_acl(struct loader *, const config_setting_t *grp,
+    const char *key, const char *who, struct acl *);
 /* A string key as an absolute path, relative to the main file; malloc'd. */
 char *cfgkeys_path(struct loader *, const config_setting_t *grp,
     const char *key);
@@ -93,12 +104,6 @@ int cfgkeys_enum(struct loader *, const config_setting_t *grp,
 extern const struct keyspec cfgcontrols_keys[];
 unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
-/* The group that sets key for the service: grp, or the global section. */
-const config_setting_t *cfgcontrols_holder(struct loader *,
-    const config_setting_t *grp, const char *key);
-/* An access list key (CIDRs) of the service or else its default. */
-unsigned cfgcontrols_acl(struct loader *, const config_setting_t *grp,
-    const char *key, const char *who, struct acl *);
 unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,
     const char *who, const struct svc_conf *);
 

@@ -47,7 +47,7 @@ unsigned
 cfgproxy_parse(struct loader *ld, const config_setting_t *grp,
     const char *who, struct svc_conf *sc)
 {
-	const config_setting_t *from = cfgcontrols_holder(ld, grp,
+	const config_setting_t *from = cfgkeys_holder(ld, grp,
 	    "proxy_protocol");
 	unsigned errors = 0, secs = DEFAULT_TIMEOUT_S;
 
@@ -56,11 +56,11 @@ cfgproxy_parse(struct loader *ld, const config_setting_t *grp,
 
 	errors += mode == -2;
 	sc->proxy_protocol = mode >= 0 ? mode_bits[mode] : 0;
-	errors += cfgcontrols_acl(ld, grp, "proxy_from", who, &sc->proxy_from);
-	errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, "proxy_timeout"),
+	errors += cfgkeys_acl(ld, grp, "proxy_from", who, &sc->proxy_from);
+	errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp, "proxy_timeout"),
 	    "proxy_timeout", 1, 3600, who, &secs);
 	sc->proxy_timeout = secs * 1000;
-	errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp, "proxy_pending"),
+	errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp, "proxy_pending"),
 	    "proxy_pending", 1, MAX_PENDING, who, &sc->proxy_pending);
 	if (errors || sc->proxy_protocol == 0)
 		return errors;

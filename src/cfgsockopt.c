@@ -88,7 +88,7 @@ static unsigned
 parse_interface(struct loader *ld, const config_setting_t *grp,
     const char *who, struct sockopts *so)
 {
-	const config_setting_t *from = cfgcontrols_holder(ld, grp, "interface");
+	const config_setting_t *from = cfgkeys_holder(ld, grp, "interface");
 	const char *name = cfgkeys_string(from, "interface");
 
 	if (name == NULL)
@@ -117,20 +117,20 @@ cfgsockopt_parse(struct loader *ld, const config_setting_t *grp,
 		if (ints[i].tcp && not_for_udp(ld, grp, ints[i].key, who, sc,
 		    &errors))
 			continue;
-		errors += cfgkeys_uint(ld, cfgcontrols_holder(ld, grp,
+		errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp,
 		    ints[i].key), ints[i].key, ints[i].min, ints[i].max, who,
 		    (unsigned *)((char *)so + ints[i].off));
 	}
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
 		if (!bools[i].tcp || !not_for_udp(ld, grp, bools[i].key, who,
 		    sc, &errors))
-			cfgkeys_bool(cfgcontrols_holder(ld, grp, bools[i].key),
+			cfgkeys_bool(cfgkeys_holder(ld, grp, bools[i].key),
 			    bools[i].key, (bool *)((char *)so + bools[i].off));
 	errors += parse_interface(ld, grp, who, so);
 	if (!so->keepalive && (so->keepidle || so->keepintvl || so->keepcnt)) {
 		const char *key = so->keepidle ? "keepalive_idle" :
 		    so->keepintvl ? "keepalive_interval" : "keepalive_count";
-		from = cfgcontrols_holder(ld, grp, key);
+		from = cfgkeys_holder(ld, grp, key);
 		cfgkeys_error(ld, config_setting_get_member(from, key), who,
 		    "%s: set keepalive = true too", key);
 		errors++;

@@ -52,7 +52,7 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 	/* Before an upgrade's exec, no scrape may start (upgrade.c). */
 	if (svc->conf->builtin && svc->conf->builtin->scrape)
 		return !svc->rate_wait && !sd->up.exec_pending;
-	if (accept_in_master(svc->conf))
+	if (service_in_master(svc->conf))
 		return !svc->rate_wait;
 	/* Before an upgrade's exec, no connection may wait for its header:
 	 * the new image could not finish reading it (upgrade.c). */

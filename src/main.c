@@ -170,7 +170,7 @@ main(int argc, char **argv)
 	if (master_start(&sd) == -1)
 		goto out_master;
 	adopt_finish(&sd);
-	master_log_config(&sd);
+	reload_log_config(&sd);
 	if (pidpath && pidfile_write(&pf) == -1)
 		log_warn("pidfile %s", pidpath);
 	sd.up.pidfile = o.pidfile ? pf.path : NULL;

@@ -16,7 +16,6 @@
 #include <signal.h>
 #include "errlog.h"
 #include "log.h"
-#include "logaddr.h"
 #include "master.h"
 #include "sockd.h"
 
@@ -86,26 +85,6 @@ on_signal(struct watch *w)
 	} while (n == SIG_READ_MAX);
 }
 
-static void
-apply_log_config(const struct sockd *sd, const struct config *cfg)
-{
-	const struct global_conf *g = &cfg->global;
-	bool to_syslog = g->log == LOG_DEST_DEFAULT ? !sd->foreground :
-	    g->log == LOG_DEST_SYSLOG;
-
-	logaddr_set(g->log_addresses);
-	log_configure(to_syslog, g->log_format == LOG_FORMAT_JSON,
-	    sd->cli_log_level >= 0 ? sd->cli_log_level :
-	    g->log_level >= 0 ? g->log_level : LOG_INFO);
-}
-
-void
-master_log_config(const struct sockd *sd)
-{
-	apply_log_config(sd, sd->cfg);
-	for (char **p = sd->cfg->skipped; p && *p; p++)
-		log_debug("include_dir: ignoring %s (not named *.conf)", *p);
-}
 
 /*
  * Binds the services, taking the sockets systemd passed where there are;

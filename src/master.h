@@ -8,7 +8,6 @@
 int master_open(struct sockd *, struct config *);
 /* After daemonizing: signals, and the descriptors children borrow. */
 int master_start(struct sockd *);
-void master_log_config(const struct sockd *);
 int master_run(struct sockd *);
 void master_close(struct sockd *);
 

@@ -4,7 +4,7 @@
  * exactly the header's bytes: it peeks at what has arrived, and consumes
  * what the parser says is header, never a byte past it, which belongs to
  * the handler. A whole header hands the connection, with the addresses it
- * names, to accept_proxied(), once the caps (instances, max_children)
+ * names, to admit_proxied(), once the caps (instances, max_children)
  * have room for a handler; until then it is parked, unwatched. A waiting
  * connection holds no place under those caps: a stalled header would hold
  * it for proxy_timeout, and a few hundred of them would stop every
@@ -103,7 +103,7 @@ refuse_pending(struct pending *p, enum refuse_reason why, const char *detail)
 
 	(void)addr_from_sockaddr((struct sockaddr *)&p->peer, &a, &port);
 	drop(p);
-	accept_refuse(svc, fd, &a, port, why, detail, (int64_t)loop_now_ms());
+	admit_refuse(svc, fd, &a, port, why, detail, (int64_t)loop_now_ms());
 	service_unref(svc);
 }
 
@@ -114,7 +114,7 @@ refuse_pending(struct pending *p, enum refuse_reason why, const char *detail)
 static bool
 room(const struct sockd *sd, const struct service *svc)
 {
-	return svc->paused || accept_in_master(svc->conf) ||
+	return svc->paused || service_in_master(svc->conf) ||
 	    (!service_at_cap(svc) &&
 	    sd->children.count < sd->cfg->global.max_children);
 }
@@ -175,7 +175,7 @@ hand_on(struct pending *p)
 			c.local = NULL;
 	}
 	drop(p);
-	accept_proxied(sd, svc, &c);
+	admit_proxied(sd, svc, &c);
 	service_unref(svc);
 }
 
@@ -339,6 +339,12 @@ evict_oldest(struct sockd *sd, struct service *svc, struct pending *p)
 	return false;
 }
 
+static void
+on_resume(struct timer *t)
+{
+	proxywait_resume(t->arg);
+}
+
 void
 proxywait_add(struct sockd *sd, struct service *svc, int fd,
     const struct sockaddr *peer, const struct sockaddr *local)
@@ -349,12 +355,14 @@ proxywait_add(struct sockd *sd, struct service *svc, int fd,
 	struct addr a;
 	uint16_t port;
 
+	sd->proxywait.resume.fn = on_resume;
+	sd->proxywait.resume.arg = sd;
 	if (addr_from_sockaddr(peer, &a, &port) == -1) {
 		close(fd);
 		return;
 	}
 	if (!acl_allows(&sc->proxy_from, &none, &a)) {
-		accept_refuse(svc, fd, &a, port, REFUSE_PROXY_FROM, NULL,
+		admit_refuse(svc, fd, &a, port, REFUSE_PROXY_FROM, NULL,
 		    (int64_t)loop_now_ms());
 		return;
 	}
@@ -394,6 +402,8 @@ proxywait_resume(struct sockd *sd)
 void
 proxywait_free(struct sockd *sd)
 {
+	if (sd->proxywait.resume.fn)
+		loop_timer_stop(&sd->loop, &sd->proxywait.resume);
 	while (sd->proxywait.head)
 		close_pending(sd->proxywait.head);
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "loop.h"
+
 struct pending;
 struct service;
 struct sockd;
@@ -18,7 +20,15 @@ struct sockd;
 struct proxywait {
 	struct pending *head, *tail;	/* newest first, a doubly linked list */
 	unsigned n;
+	/*
+	 * Serves the parked connections that fit (proxywait_resume()). Lower
+	 * modules that free room (reap.c, as a handler ends) arm it for now
+	 * rather than call up here; the loop runs it after the events of
+	 * its wake-up, before the backlogs' next. Set by the first add.
+	 */
+	struct timer resume;
 };
+
 
 /*
  * Takes fd, accepted on svc from peer: refused at once unless peer is in

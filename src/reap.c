@@ -123,6 +123,18 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 	    svc->backoff_ms * 2;
 }
 
+/*
+ * Room may have freed: connections whose PROXY header is read and that
+ * wait for it are served in this wake-up of the loop, through the timer
+ * proxywait.c set (a call from here would run back up to it).
+ */
+static void
+wake_parked(struct sockd *sd)
+{
+	if (sd->proxywait.n > 0)
+		(void)loop_timer_set(&sd->loop, &sd->proxywait.resume, 0);
+}
+
 /* Forgets a child that has been waited for; status as waitpid() gives it.
  * The caller updates the listeners once for all it reaped. */
 static void
@@ -178,7 +190,7 @@ reap_on_exit(struct watch *w)
 	/* Back to the encoding of waitpid(), which the rest reads. */
 	child_reaped(sd, ch, si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
 	    (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0));
-	proxywait_resume(sd);	/* before the backlogs: they came first */
+	wake_parked(sd);	/* before the backlogs: they came first */
 	gate_update_all(sd);
 }
 
@@ -193,6 +205,6 @@ reap_sigchld(struct sockd *sd)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		if ((ch = children_find(&sd->children, pid)) != NULL)
 			child_reaped(sd, ch, status);
-	proxywait_resume(sd);
+	wake_parked(sd);
 	gate_update_all(sd);
 }

@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include "jail.h"
 #include "log.h"
-#include "master.h"
+#include "logaddr.h"
+#include "sockd.h"
+#include "udppeer.h"
 
 /* Drops a service from the daemon; it lives on while children use it. */
 void
@@ -31,6 +33,8 @@ reload_retire(struct sockd *sd, struct service *svc)
 	}
 	svc->paused = svc->faulted = svc->rate_wait = false;
 	start_retire_errlog(svc);
+	/* Its peers' handlers see their stdin end; each holds a reference. */
+	udppeer_close_all(svc);
 	service_close(svc);
 	service_unref(svc);
 }
@@ -266,6 +270,31 @@ log_cfgerr(const char *text)
 }
 
 /*
+ * The log as the running configuration sets it (destination, format,
+ * level, addresses): at the start and after each reload.
+ */
+static void
+apply_log_config(const struct sockd *sd, const struct config *cfg)
+{
+	const struct global_conf *g = &cfg->global;
+	bool to_syslog = g->log == LOG_DEST_DEFAULT ? !sd->foreground :
+	    g->log == LOG_DEST_SYSLOG;
+
+	logaddr_set(g->log_addresses);
+	log_configure(to_syslog, g->log_format == LOG_FORMAT_JSON,
+	    sd->cli_log_level >= 0 ? sd->cli_log_level :
+	    g->log_level >= 0 ? g->log_level : LOG_INFO);
+}
+
+void
+reload_log_config(const struct sockd *sd)
+{
+	apply_log_config(sd, sd->cfg);
+	for (char **p = sd->cfg->skipped; p && *p; p++)
+		log_debug("include_dir: ignoring %s (not named *.conf)", *p);
+}
+
+/*
  * The check has answered (or timed out): load in the master only a file
  * the child loaded, then switch all services or none.
  */
@@ -295,7 +324,7 @@ reload_finish(struct sockd *sd)
 		sd->last_reload = time(NULL);
 		config_unref(sd->cfg);
 		sd->cfg = cfg;
-		master_log_config(sd);
+		reload_log_config(sd);
 		proxywait_resume(sd);	/* the caps may have grown */
 		gate_update_all(sd);
 		log_info("reloaded: %zu services", sd->nsvcs);

@@ -11,12 +11,11 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "builtin.h"
 #include "connenv.h"
 #include "service.h"
-#include "udppeer.h"
 #include "sockopt.h"
 #include "sock.h"
-#include "spawn.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -268,7 +267,14 @@ service_close(struct service *svc)
 			unixsock_remove(svc->conf->unix_path, &svc->ls[i].file);
 	}
 	svc->busy_fd = -1;
-	udppeer_close_all(svc);
+}
+
+/* UDP built-ins and TCP ones that only send: no child is ever started. */
+bool
+service_in_master(const struct svc_conf *sc)
+{
+	return sc->builtin != NULL && (sc->proto == PROTO_UDP ||
+	    sc->builtin->in_master);
 }
 
 struct service *

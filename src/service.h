@@ -86,6 +86,9 @@ struct service {
 };
 
 struct service *service_new(const struct svc_conf *, struct config *);
+/* UDP built-ins and TCP ones that only send: answered in the master, no
+ * child is ever started. */
+bool service_in_master(const struct svc_conf *);
 struct activation;
 
 /*

@@ -96,24 +96,35 @@ bool gate_rate_exhausted(struct sockd *, struct service *, int64_t now);
 
 /* accept.c */
 void accept_attach(struct service *);
-/* UDP built-ins and TCP ones that only send: no child is ever started. */
-bool accept_in_master(const struct svc_conf *);
+
+/* admit.c: the admission step of every connection and datagram. */
+/* A TCP built-in answered in the master sends at most this. */
+#define ADMIT_REPLY_MAX 64
 /*
  * Decides on a fresh client (peer, or cred for a unix one) before anything
- * is forked: access lists, per_source, source_rate, back-off. False when
+ * is forked: paused, access lists, per_source, source_rate. False when
  * it was refused, and fd (-1: none to close) closed; *srcp is the client's
  * per-source entry when the service counts them.
  */
-bool accept_admit(struct service *, int fd, const struct sockaddr *peer,
+bool admit_connection(struct service *, int fd, const struct sockaddr *peer,
     const struct ucred *cred, int64_t now, struct source **srcp);
-
 /* Sends refuse_message, closes fd, counts and logs the refusal; detail
  * (a constant text, or NULL) says more. */
-void accept_refuse(struct service *, int fd, const struct addr *,
+void admit_refuse(struct service *, int fd, const struct addr *,
     uint16_t port, enum refuse_reason, const char *detail, int64_t now);
+/* The refusal log's flush timer of a service (refuse_flush's fn). */
+void admit_flush(struct timer *);
+/*
+ * A connection whose addresses are known: admitted or refused, then
+ * answered in the master (reply: one wake-up's formatted answer, *len -1
+ * until formatted) or given a child. Closes c->fd. False when no child
+ * could be started.
+ */
+bool admit_serve(struct sockd *, struct service *, struct conn *, int64_t now,
+    char *reply, ssize_t *len);
 /* Serves a connection whose PROXY header is read (proxywait.c); closes
  * c->fd. */
-void accept_proxied(struct sockd *, struct service *, struct conn *);
+void admit_proxied(struct sockd *, struct service *, struct conn *);
 
 /* dgram.c */
 void dgram_answer(struct sockd *, struct listener *);
@@ -143,6 +154,8 @@ void reload_cancel(struct sockd *);
 /* Builds cfg's services, all or nothing: 0, or -1 with the old kept. */
 int reload_switch(struct sockd *, struct config *);
 void reload_retire(struct sockd *, struct service *);
+/* The log as the running configuration sets it: at start, after a reload. */
+void reload_log_config(const struct sockd *);
 /* Whether a service running as old keeps its sockets when sc replaces it. */
 bool reload_pairs(const struct svc_conf *old, const struct svc_conf *sc);
 

@@ -317,7 +317,7 @@ peer_admit(struct sockd *sd, struct service *svc,
 		return false;
 	if (!svc->paused && !ratelimit_take(&svc->rate, now))
 		return false;
-	return accept_admit(svc, -1, (const struct sockaddr *)ss, NULL, now, srcp);
+	return admit_connection(svc, -1, (const struct sockaddr *)ss, NULL, now, srcp);
 }
 
 /* Watches the handler's answers and its idle time; -1 if that fails. */
