@@ -47,7 +47,7 @@ Suite *upstate_suite(void);
 Suite *unix_suite(void);
 Suite *udppeer_suite(void);
 Suite *proxyproto_suite(void);
-Suite *config_scaleout_suite(void);
+Suite *config_balancer_suite(void);
 Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
@@ -56,6 +56,7 @@ Suite *escape_suite(void);
 Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
 Suite *connenv_suite(void);
+Suite *persource_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").

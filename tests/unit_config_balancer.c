@@ -161,9 +161,9 @@ START_TEST(proxy_errors)
 END_TEST
 
 Suite *
-config_scaleout_suite(void)
+config_balancer_suite(void)
 {
-	Suite *s = suite_create("scale-out config");
+	Suite *s = suite_create("balancer config");
 	TCase *tc = tcase_create("config");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
