@@ -305,6 +305,9 @@ try_processes(int argc, char **argv)
 	(void)!readlink("/proc/1/exe", exe, sizeof(exe) - 1);
 	(void)!readlink("/proc/self/exe", self, sizeof(self) - 1);
 	verdict("proc_1_exe", strcmp(exe, self) != 0, exe);
+	errno = 0;
+	verdict("setuid_root", geteuid() == 0 || getegid() == 0,
+	    "runs with root's effective ids");
 	put("info:uid=%ld\ninfo:gid=%ld\n", (long)getuid(), (long)getgid());
 	put("info:dumpable=%d\n", prctl(PR_GET_DUMPABLE));
 	put("info:session=%s\n", getsid(0) == getpid() ? "own" : "shared");

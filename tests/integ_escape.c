@@ -198,6 +198,34 @@ START_TEST(escape_no_sockets)
 }
 END_TEST
 
+/*
+ * The server itself set-user-ID root, as a careless install might leave
+ * it: no_new_privs keeps its ids the handler's, and it tries all the rest
+ * from there.
+ */
+START_TEST(escape_setuid_server)
+{
+	char prog[PATH_MAX + 16];
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+	const char *conf;
+
+	snprintf(prog, sizeof(prog), "%s-suid", it_jail_prog("tests/escape"));
+	ck_assert_int_eq(tu_copy_prog(it_jail_prog("tests/escape"), prog), 0);
+	ck_assert_int_eq(chown(prog, 0, 0), 0);
+	ck_assert_int_eq(chmod(prog, 04755), 0);
+	conf = tu_write("sockd.conf",
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", %s];\n  jail = { };\n});\n", port, prog,
+	    targets());
+	d = it_start(conf);
+	all_held("root, a set-user-ID root server", ask(d, port));
+	it_stop(d);
+	(void)unlink(prog);
+}
+END_TEST
+
 /* A root of its own: only /usr and the probe's directory bound. */
 START_TEST(escape_own_root)
 {
@@ -432,6 +460,7 @@ escape_suite(void)
 	tu_add_test(tc, escape_as_nobody, nobody);
 	tu_add_test(tc, escape_no_sockets, why);
 	tu_add_test(tc, escape_own_root, why);
+	tu_add_test(tc, escape_setuid_server, why);
 	tu_add_test(tc, escape_user_namespace, nobody);
 	suite_add_tcase(s, tc);
 
