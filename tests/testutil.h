@@ -57,6 +57,8 @@ Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
 Suite *connenv_suite(void);
 Suite *persource_suite(void);
+Suite *sockopt_unit_suite(void);
+Suite *peercred_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
