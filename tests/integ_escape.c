@@ -117,18 +117,11 @@ service(uint16_t port, const char *extra, const char *jail)
 	    targets(), extra, jail);
 }
 
-/* One connection's report, up to "end". */
+/* One connection's report, up to its "end". */
 static const char *
 ask(struct daemon *d, uint16_t port)
 {
-	int fd = tu_connect(port);
-
-	ck_assert_int_ge(fd, 0);
-	tu_read_until(fd, buf, sizeof(buf), "\nend\n", IT_WAIT * 2);
-	close(fd);
-	ck_assert_msg(strstr(buf, "\nend\n"), "no report: \"%s\"\n%s", buf,
-	    it_tail(d->log));
-	return buf;
+	return it_report(d, port, buf, sizeof(buf), IT_WAIT * 2);
 }
 
 /*

@@ -742,3 +742,16 @@ it_port_free(uint16_t port, int ms)
 		(void)poll(NULL, 0, 5);
 	}
 }
+
+const char *
+it_report(struct daemon *d, uint16_t port, char *buf, size_t len, int ms)
+{
+	int fd = tu_connect(port);
+
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, buf, len, "\nend\n", ms);
+	close(fd);
+	ck_assert_msg(strstr(buf, "\nend\n"), "no report: \"%s\"\n%s", buf,
+	    it_tail(d->log));
+	return buf;
+}

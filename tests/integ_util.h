@@ -113,6 +113,12 @@ long it_line_num(const char *buf, const char *key);
 bool it_has_line(const char *buf, const char *line);
 /* Number of lines of buf that start with prefix. */
 int it_count_prefix(const char *buf, const char *prefix);
+/*
+ * Connects to port and reads a probe's report up to its "end" line within
+ * ms, into buf; fails the test, with the daemon's log, if none comes.
+ */
+const char *it_report(struct daemon *, uint16_t port, char *buf, size_t len,
+    int ms);
 /* mkdir -p path, mode 755; -1 on failure. */
 int it_mkdirs(const char *path);
 /* Waits up to ms until pid is no more (reaped by its parent); false if not. */
