@@ -56,23 +56,33 @@ access_allows(const struct svc_conf *sc, int fd, const struct ucred *cred,
  * every server (built-ins have no environment). A unix peer (cred) is
  * counted by uid and checked against the user and group lists.
  */
+void
+admit_peer(struct conn *c)
+{
+	c->known = c->peer && !c->cred &&
+	    addr_from_sockaddr(c->peer, &c->addr, &c->port) == 0;
+}
+
 bool
-admit_connection(struct service *svc, int fd, const struct sockaddr *peer,
-    const struct ucred *cred, int64_t now, struct source **srcp)
+admit_connection(struct service *svc, int fd, const struct conn *c,
+    int64_t now, struct source **srcp)
 {
 	const struct svc_conf *sc = svc->conf;
+	const struct ucred *cred = c->cred;
 	enum refuse_reason why;
 	const char *detail = NULL;
 	struct source *src;
 	struct addr a, key;
-	uint16_t port;
+	uint16_t port = c->port;
 
 	*srcp = NULL;
 	/* A unix peer is counted and logged by its uid. */
 	if (cred) {
 		a = peercred_key(cred->uid);
 		port = 0;
-	} else if (addr_from_sockaddr(peer, &a, &port) == -1) {
+	} else if (c->known)
+		a = c->addr;
+	else {
 		if (!svc->paused)
 			return true;
 		a = (struct addr){ .family = AF_UNSPEC };
@@ -135,11 +145,12 @@ admit_serve(struct sockd *sd, struct service *svc, struct conn *c, int64_t now,
 {
 	struct source *src;
 
-	if (!admit_connection(svc, c->fd, c->peer, c->cred, now, &src))
+	admit_peer(c);
+	if (!admit_connection(svc, c->fd, c, now, &src))
 		return true;
 	if (service_in_master(svc->conf)) {
 		svc->st.accepted++;
-		events_answered(svc, c->peer, LOG_INFO);
+		events_answered(svc, c->known ? &c->addr : NULL, c->port, LOG_INFO);
 		if (svc->conf->builtin->scrape)
 			scrape_accept(sd, svc, c->fd);
 		else {

@@ -18,37 +18,42 @@ put(struct connenv *e, char *text)
 }
 
 static void
-put_addr(struct connenv *e, const struct sockaddr *sa, char *ipbuf,
+put_addr(struct connenv *e, const struct addr *a, uint16_t port, char *ipbuf,
     size_t iplen, const char *ipname, char *portbuf, size_t portlen,
     const char *portname)
 {
-	struct addr a;
-	uint16_t port = 0;
 	char s[ADDR_STRLEN] = "?";
 
-	if (sa && addr_from_sockaddr(sa, &a, &port) == 0)
-		addr_format(&a, s);
+	if (a)
+		addr_format(a, s);
+	else
+		port = 0;
 	snprintf(ipbuf, iplen, "%s=%s", ipname, s);
 	snprintf(portbuf, portlen, "%s=%u", portname, port);
 	put(e, ipbuf);
 	put(e, portbuf);
 }
 
-/* TCP* or UDP*: tcpserver's names, and TCPCONNNUM as s6-tcpserver's. */
+/* TCP* or UDP*: tcpserver's names, and TCPCONNNUM as s6-tcpserver's. The
+ * local end is read here, the one use it has. */
 static void
-family_ip(struct connenv *e, bool tcp, const struct sockaddr *peer,
-    const struct sockaddr *local, unsigned connnum)
+family_ip(struct connenv *e, bool tcp, const struct connenv_in *in)
 {
-	if (connnum && tcp) {
-		snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u", connnum);
+	struct addr la;
+	uint16_t lport = 0;
+	bool local = in->local && addr_from_sockaddr(in->local, &la, &lport) == 0;
+
+	if (in->connnum && tcp) {
+		snprintf(e->connnum, sizeof(e->connnum), "TCPCONNNUM=%u",
+		    in->connnum);
 		put(e, e->connnum);
 	}
-	put_addr(e, peer, e->rip, sizeof(e->rip), tcp ? "TCPREMOTEIP" :
-	    "UDPREMOTEIP", e->rport, sizeof(e->rport), tcp ? "TCPREMOTEPORT" :
-	    "UDPREMOTEPORT");
-	put_addr(e, local, e->lip, sizeof(e->lip), tcp ? "TCPLOCALIP" :
-	    "UDPLOCALIP", e->lport, sizeof(e->lport), tcp ? "TCPLOCALPORT" :
-	    "UDPLOCALPORT");
+	put_addr(e, in->peer, in->port, e->rip, sizeof(e->rip), tcp ?
+	    "TCPREMOTEIP" : "UDPREMOTEIP", e->rport, sizeof(e->rport), tcp ?
+	    "TCPREMOTEPORT" : "UDPREMOTEPORT");
+	put_addr(e, local ? &la : NULL, lport, e->lip, sizeof(e->lip), tcp ?
+	    "TCPLOCALIP" : "UDPLOCALIP", e->lport, sizeof(e->lport), tcp ?
+	    "TCPLOCALPORT" : "UDPLOCALPORT");
 }
 
 /* IPC*: s6-ipcserver's names; the peer's only for a connection. */
@@ -87,22 +92,20 @@ family_listen(struct connenv *e, const struct svc_conf *sc, bool accepted)
 
 void
 connenv_build(struct connenv *e, const struct svc_conf *sc,
-    const char *env_service, const struct sockaddr *peer,
-    const struct sockaddr *local, const struct ucred *cred, unsigned connnum,
-    char *const *proxy)
+    const char *env_service, const struct connenv_in *in)
 {
 	e->n = 0;
 	put(e, sc->proto == PROTO_UNIX ? "PROTO=IPC" :
 	    sc->proto == PROTO_TCP ? "PROTO=TCP" : "PROTO=UDP");
 	put(e, (char *)env_service);
 	if (sc->proto == PROTO_UNIX)
-		family_ipc(e, sc, cred, connnum);
-	else if (peer)
-		family_ip(e, sc->proto == PROTO_TCP, peer, local, connnum);
-	for (size_t i = 0; proxy && proxy[i] && i < CONNENV_PROXY; i++)
-		put(e, proxy[i]);
+		family_ipc(e, sc, in->cred, in->connnum);
+	else if (in->accepted)
+		family_ip(e, sc->proto == PROTO_TCP, in);
+	for (size_t i = 0; in->proxy && in->proxy[i] && i < CONNENV_PROXY; i++)
+		put(e, in->proxy[i]);
 	if (sc->listen_fds)
-		family_listen(e, sc, peer != NULL);
+		family_listen(e, sc, in->accepted);
 }
 
 static void

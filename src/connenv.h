@@ -11,6 +11,7 @@
 #ifndef SOCKD_CONNENV_H
 #define SOCKD_CONNENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -53,15 +54,24 @@ struct connenv {
  */
 void connenv_proxy(struct connenv_proxy *, const struct sockaddr *balancer,
     const struct proxyproto_tlvs *);
+/* What a connection's variables are made of. */
+struct connenv_in {
+	bool accepted;		/* a connection or peer; false: a wait
+				 * service's own socket */
+	const struct addr *peer;	/* the client, as admitted; NULL: none */
+	uint16_t port;
+	const struct sockaddr *local;	/* where it came in; NULL: unknown */
+	const struct ucred *cred;	/* a UNIX-domain peer's; NULL: none */
+	unsigned connnum;	/* its live connections, this one too; 0: unset */
+	char *const *proxy;	/* a PROXY header's (connenv_proxy()); NULL */
+};
+
 /*
- * A connection's variables: the base, its family's (peer NULL: a wait
- * service's socket, none; cred: a UNIX-domain peer's), the header's
- * (proxy may be NULL) and LISTEN_* with listen_fds. env_service is the
- * service's "SOCKD_SERVICE=..." text.
+ * A connection's variables: the base, its family's, the header's and
+ * LISTEN_* with listen_fds. env_service is the service's
+ * "SOCKD_SERVICE=..." text.
  */
 void connenv_build(struct connenv *, const struct svc_conf *,
-    const char *env_service, const struct sockaddr *peer,
-    const struct sockaddr *local, const struct ucred *cred, unsigned connnum,
-    char *const *proxy);
+    const char *env_service, const struct connenv_in *);
 
 #endif

@@ -96,10 +96,11 @@ send_replies(int fd, struct dgram_batch *db, int m)
 	}
 }
 
-/* Whether a datagram from peer gets an answer (loop guard, access lists). */
+/* Whether a datagram from peer gets an answer (loop guard, access lists);
+ * its address read once, into *ap and *portp. */
 static bool
 dgram_answerable(struct sockd *sd, struct service *svc,
-    const struct sockaddr *peer)
+    const struct sockaddr *peer, struct addr *ap, uint16_t *portp)
 {
 	const struct svc_conf *sc = svc->conf;
 	struct addr a;
@@ -107,6 +108,8 @@ dgram_answerable(struct sockd *sd, struct service *svc,
 
 	if (addr_from_sockaddr(peer, &a, &port) == -1)
 		return false;
+	*ap = a;
+	*portp = port;
 	if (sc->udp_loop_guard && dgram_suspect(sd, &a, port)) {
 		/* Debug only: whoever forges the datagrams would choose the
 		 * log's volume otherwise. */
@@ -158,13 +161,16 @@ dgram_answer(struct sockd *sd, struct listener *l)
 		}
 		for (int i = 0; i < n; i++) {
 			char *out = db->bufout + (size_t)i * DGRAM_MAX;
+			struct addr a;
+			uint16_t port;
 			ssize_t len;
-			if (!dgram_answerable(sd, svc, (struct sockaddr *)&db->peer[i]))
+			if (!dgram_answerable(sd, svc, (struct sockaddr *)&db->peer[i],
+			    &a, &port))
 				continue;
 			/* Counted always; logged at debug level only, as a
 			 * flood of (perhaps forged) datagrams would flood the log. */
 			svc->st.accepted++;
-			events_answered(svc, (struct sockaddr *)&db->peer[i], LOG_DEBUG);
+			events_answered(svc, &a, port, LOG_DEBUG);
 			len = b->dgram(db->iin[i].iov_base, db->in[i].msg_len, out,
 			    DGRAM_MAX);
 			if (len < 0)

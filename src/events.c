@@ -18,23 +18,11 @@
 #include "peercred.h"
 #include "sockd.h"
 
-/* The client's address as the log shows it ("-" if none), and its port. */
-static void
-client_of(const struct sockaddr *peer, char ip[LOGADDR_STRLEN], uint16_t *port)
-{
-	struct addr a;
-
-	*port = 0;
-	strcpy(ip, "-");
-	if (peer && addr_from_sockaddr(peer, &a, port) == 0)
-		logaddr_format(&a, ip);
-}
-
 void
 events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
 {
 	const struct sockaddr *peer = c->peer;
-	uint16_t port = 0;
+	uint16_t port = c->known ? c->port : 0;
 	char ip[LOGADDR_STRLEN] = "-";
 
 	if (!log_enabled(LOG_INFO))
@@ -42,8 +30,8 @@ events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
 	if (c->cred) {
 		struct addr a = peercred_key(c->cred->uid);
 		addr_format(&a, ip);
-	} else
-		client_of(peer, ip, &port);
+	} else if (c->known)
+		logaddr_format(&c->addr, ip);
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port), KV_I("pid", pid) };
 	if (c->cred)
@@ -66,15 +54,17 @@ events_accepted(const struct service *svc, const struct conn *c, pid_t pid)
  * built-in (LOG_DEBUG: one line per datagram only when debugging).
  */
 void
-events_answered(const struct service *svc, const struct sockaddr *peer,
+events_answered(const struct service *svc, const struct addr *a, uint16_t port,
     int level)
 {
-	uint16_t port;
-	char ip[LOGADDR_STRLEN];
+	char ip[LOGADDR_STRLEN] = "-";
 
 	if (!log_enabled(level))
 		return;
-	client_of(peer, ip, &port);
+	if (a)
+		logaddr_format(a, ip);
+	else
+		port = 0;
 	struct log_kv kv[] = { KV_S("service", svc->conf->name), KV_S("client", ip),
 	    KV_I("port", port) };
 	log_event(level, "answered", kv, 3, "service \"%s\": answered %s port %u",

@@ -101,13 +101,15 @@ void accept_attach(struct service *);
 /* A TCP built-in answered in the master sends at most this. */
 #define ADMIT_REPLY_MAX 64
 /*
- * Decides on a fresh client (peer, or cred for a unix one) before anything
- * is forked: paused, access lists, per_source, source_rate. False when
+ * Decides on a fresh client (its address, or cred for a unix one, as
+ * admit_peer() read them) before anything is forked: paused, access lists, per_source, source_rate. False when
  * it was refused, and fd (-1: none to close) closed; *srcp is the client's
  * per-source entry when the service counts them.
  */
-bool admit_connection(struct service *, int fd, const struct sockaddr *peer,
-    const struct ucred *cred, int64_t now, struct source **srcp);
+bool admit_connection(struct service *, int fd, const struct conn *,
+    int64_t now, struct source **srcp);
+/* c's address from c->peer, once (struct conn's addr, port, known). */
+void admit_peer(struct conn *);
 /* Sends refuse_message, closes fd, counts and logs the refusal; detail
  * (a constant text, or NULL) says more. */
 void admit_refuse(struct service *, int fd, const struct addr *,
@@ -193,7 +195,8 @@ unsigned metrics_duration_bound(int b);
 /* events.c */
 void events_accepted(const struct service *, const struct conn *, pid_t);
 /* A connection or datagram answered by the master itself. */
-void events_answered(const struct service *, const struct sockaddr *, int level);
+void events_answered(const struct service *, const struct addr *, uint16_t port,
+    int level);
 void events_ended(const struct child *, int status, uint64_t ms);
 void events_stats(const struct sockd *);
 /* A reload about to commit: what it adds, removes and changes (reload.c). */

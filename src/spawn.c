@@ -35,8 +35,11 @@
 static char **
 env_build(struct connenv *e, const struct service *svc, const struct conn *c)
 {
-	connenv_build(e, svc->conf, svc->env_service, c->peer, c->local, c->cred,
-	    c->connnum, c->proxyenv);
+	struct connenv_in in = { .accepted = c->peer != NULL,
+	    .peer = c->known ? &c->addr : NULL, .port = c->port, .local = c->local,
+	    .cred = c->cred, .connnum = c->connnum, .proxy = c->proxyenv };
+
+	connenv_build(e, svc->conf, svc->env_service, &in);
 	/* The master spawns one child at a time, so the slots can be reused. */
 	memcpy(svc->envv + svc->nconnenv - e->n, e->v, e->n * sizeof(char *));
 	return svc->envv + svc->nconnenv - e->n;

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
+
+#include "addr.h"
 #include <sys/types.h>
 
 struct service;
@@ -17,6 +19,15 @@ struct conn {
 	unsigned connnum;	/* TCPCONNNUM: the client's connections, this
 				 * one included; 0 leaves it unset */
 	const struct ucred *cred;	/* protocol "unix": the peer; else NULL */
+	/*
+	 * The peer's address, converted from peer once, when the connection
+	 * is admitted (admit_peer()), for every use after: the access lists,
+	 * per_source, the log, the environment. known false: none (a wait
+	 * service's socket, a UNIX peer, an address of no IP family).
+	 */
+	struct addr addr;
+	uint16_t port;
+	bool known;
 	pid_t pid;		/* set by start_child() once the child runs */
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
 	/* A PROXY header's variables (connenv.h), NULL-terminated; NULL:

@@ -308,8 +308,8 @@ udppeer_attach(struct service *svc)
  * the peer sends again. Known peers are served meanwhile.
  */
 static bool
-peer_admit(struct sockd *sd, struct service *svc,
-    const struct sockaddr_storage *ss, int64_t now, struct source **srcp)
+peer_admit(struct sockd *sd, struct service *svc, const struct conn *c,
+    int64_t now, struct source **srcp)
 {
 	*srcp = NULL;
 	if (service_at_cap(svc) ||
@@ -317,7 +317,7 @@ peer_admit(struct sockd *sd, struct service *svc,
 		return false;
 	if (!svc->paused && !ratelimit_take(&svc->rate, now))
 		return false;
-	return admit_connection(svc, -1, (const struct sockaddr *)ss, NULL, now, srcp);
+	return admit_connection(svc, -1, c, now, srcp);
 }
 
 /* Watches the handler's answers and its idle time; -1 if that fails. */
@@ -352,11 +352,12 @@ peer_insert(struct udppeers *t, struct peer *p)
  */
 static bool
 peer_start(struct sockd *sd, struct listener *l, struct peer *p,
-    struct source *src, const void *buf, size_t len)
+    const struct conn *who, struct source *src, const void *buf, size_t len)
 {
 	struct service *svc = l->svc;
 	struct sockaddr_storage local;
-	struct conn c = { .peer = (struct sockaddr *)&p->addr };
+	struct conn c = { .peer = (struct sockaddr *)&p->addr, .addr = who->addr,
+	    .port = who->port, .known = who->known };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -396,10 +397,12 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
     socklen_t alen, const struct dest *d, size_t len)
 {
 	struct service *svc = l->svc;
+	struct conn c = { .peer = (const struct sockaddr *)ss };
 	struct source *src;
 	struct peer *p;
 
-	if (!peer_admit(sd, svc, ss, (int64_t)loop_now_ms(), &src))
+	admit_peer(&c);
+	if (!peer_admit(sd, svc, &c, (int64_t)loop_now_ms(), &src))
 		return true;
 	if (peers_of(svc) == NULL || (p = calloc(1, sizeof(*p))) == NULL) {
 		gate_fault(sd, svc, FAULT_START, "peer record");
@@ -409,7 +412,7 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 	p->alen = alen;
 	p->dest = *d;
 	p->li = (size_t)(l - svc->ls);
-	return peer_start(sd, l, p, src, peer_buf, len);
+	return peer_start(sd, l, p, &c, src, peer_buf, len);
 }
 
 /*

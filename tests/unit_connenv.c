@@ -20,6 +20,15 @@ has(const struct connenv *e, const char *var)
 	return false;
 }
 
+static struct addr
+addr_of(const char *ip)
+{
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse(ip, &a), 0);
+	return a;
+}
+
 static struct sockaddr_in
 sin_of(const char *ip, uint16_t port)
 {
@@ -36,14 +45,16 @@ START_TEST(tcp_behind_proxy_fills_the_bound)
 	struct proxyproto_tlvs t = { .alpn = "h2", .authority = "a.example",
 	    .unique_id = "u1", .ssl = true, .ssl_version = "TLSv1.3",
 	    .ssl_cn = "client" };
-	struct sockaddr_in peer = sin_of("192.0.2.7", 40000),
-	    local = sin_of("198.51.100.1", 443), lb = sin_of("10.0.0.1", 5555);
+	struct sockaddr_in local = sin_of("198.51.100.1", 443),
+	    lb = sin_of("10.0.0.1", 5555);
+	struct addr peer = addr_of("192.0.2.7");
 	struct connenv_proxy x;
 	struct connenv e;
 
 	connenv_proxy(&x, (struct sockaddr *)&lb, &t);
-	connenv_build(&e, &sc, "SOCKD_SERVICE=web", (struct sockaddr *)&peer,
-	    (struct sockaddr *)&local, NULL, 3, x.v);
+	connenv_build(&e, &sc, "SOCKD_SERVICE=web", &(struct connenv_in){
+	    .accepted = true, .peer = &peer, .port = 40000,
+	    .local = (struct sockaddr *)&local, .connnum = 3, .proxy = x.v });
 	ck_assert_uint_eq(e.n, CONNENV_MAX);
 	ck_assert(has(&e, "PROTO=TCP"));
 	ck_assert(has(&e, "SOCKD_SERVICE=web"));
@@ -68,12 +79,13 @@ END_TEST
 START_TEST(udp_peer_and_wait_service)
 {
 	struct svc_conf sc = { .name = "dns", .proto = PROTO_UDP };
-	struct sockaddr_in peer = sin_of("192.0.2.8", 5353),
-	    local = sin_of("127.0.0.1", 53);
+	struct sockaddr_in local = sin_of("127.0.0.1", 53);
+	struct addr peer = addr_of("192.0.2.8");
 	struct connenv e;
 
-	connenv_build(&e, &sc, "SOCKD_SERVICE=dns", (struct sockaddr *)&peer,
-	    (struct sockaddr *)&local, NULL, 1, NULL);
+	connenv_build(&e, &sc, "SOCKD_SERVICE=dns", &(struct connenv_in){
+	    .accepted = true, .peer = &peer, .port = 5353,
+	    .local = (struct sockaddr *)&local, .connnum = 1 });
 	ck_assert_uint_eq(e.n, 6);
 	ck_assert(has(&e, "PROTO=UDP"));
 	ck_assert(has(&e, "UDPREMOTEIP=192.0.2.8"));
@@ -81,7 +93,7 @@ START_TEST(udp_peer_and_wait_service)
 	ck_assert(!has(&e, "TCPCONNNUM=1"));
 	/* A wait service's handler holds the socket: no peer, no address. */
 	sc.listen_fds = true;
-	connenv_build(&e, &sc, "SOCKD_SERVICE=dns", NULL, NULL, NULL, 0, NULL);
+	connenv_build(&e, &sc, "SOCKD_SERVICE=dns", &(struct connenv_in){ 0 });
 	ck_assert_uint_eq(e.n, 5);
 	ck_assert(has(&e, "LISTEN_FDNAMES=dns"));
 }
@@ -94,7 +106,8 @@ START_TEST(ipc_peer)
 	struct ucred cred = { .pid = 42, .uid = 1000, .gid = 100 };
 	struct connenv e;
 
-	connenv_build(&e, &sc, "SOCKD_SERVICE=u", NULL, NULL, &cred, 2, NULL);
+	connenv_build(&e, &sc, "SOCKD_SERVICE=u", &(struct connenv_in){
+	    .accepted = true, .cred = &cred, .connnum = 2 });
 	ck_assert_uint_eq(e.n, 7);
 	ck_assert(has(&e, "PROTO=IPC"));
 	ck_assert(has(&e, "IPCLOCALPATH=@sockd-test"));
