@@ -44,7 +44,7 @@ SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynami
 SECCOMP_LIBS = $(if $(filter /%,$(LIBSECCOMP_A)),$(SECCOMP_STATIC),\
            $(shell pkg-config --libs libseccomp))
 
-LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS = $(filter-out src/main.c src/sockctl.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
@@ -59,7 +59,7 @@ MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
         clean deps test-deps bench fuzz FORCE
-all: src/sockd $(SERVICES) services/.built
+all: src/sockd src/sockctl $(SERVICES) services/.built
 
 # A shell command printing $(1) as this user can run it as root: as it is
 # for root, through sudo where there is one, else through su.
@@ -122,6 +122,10 @@ src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 
 %.o: %.c | deps
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+
+# sockctl(8) speaks the control protocol (ctlreq.c) and nothing else.
+src/sockctl: src/sockctl.o src/ctlreq.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 src/libsockd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -266,7 +270,7 @@ uninstall:
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
-	rm -f src/*.o src/*.d src/*.a src/sockd src/conf.stamp tests/*.o tests/*.d \
+	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/conf.stamp tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
 	  tests/fuzz/fuzz_proxyproto
 

@@ -73,12 +73,12 @@ admit_connection(struct service *svc, int fd, const struct sockaddr *peer,
 		a = peercred_key(cred->uid);
 		port = 0;
 	} else if (addr_from_sockaddr(peer, &a, &port) == -1) {
-		if (!svc->paused)
+		if (!svc->paused && !svc->held)
 			return true;
 		a = (struct addr){ .family = AF_UNSPEC };
 		port = 0;
 	}
-	if (svc->paused)
+	if (svc->paused || svc->held)
 		why = REFUSE_PAUSED;
 	else if (!access_allows(sc, fd, cred, &a, &detail))
 		why = REFUSE_ACCESS;
