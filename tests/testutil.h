@@ -26,6 +26,7 @@ Suite *daemon_suite(void);
 Suite *services_suite(void);
 Suite *process_suite(void);
 Suite *ops_suite(void);
+Suite *sockctl_suite(void);
 Suite *acl_suite(void);
 Suite *ratelimit_suite(void);
 Suite *config_controls_suite(void);
