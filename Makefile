@@ -9,6 +9,7 @@ LIBEXECDIR = $(PREFIX)/libexec/sockd
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
@@ -55,7 +56,7 @@ TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
-MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7
+MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7 man/sockctl.8
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
         clean deps test-deps bench fuzz FORCE
@@ -249,8 +250,12 @@ install: all
 	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
+	install -m 755 src/sockctl $(DESTDIR)$(SBINDIR)/sockctl
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 etc/bash-completion/sockctl $(DESTDIR)$(COMPLETIONDIR)/sockctl
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
-	sed 's|"\.\./services/|"$(LIBEXECDIR)/|' etc/sockd.conf \
+	sed -e 's|"\.\./services/|"$(LIBEXECDIR)/|' \
+	  -e 's|control = "sockd\.control"|control = "/run/sockd/control"|' etc/sockd.conf \
 	  > $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockd.conf ]; then \
 	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/sockd.conf; new one is sockd.conf.new"; \
@@ -258,12 +263,16 @@ install: all
 	$(INSTALL_PATHS) man/sockd.8 > $(DESTDIR)$(MANDIR)/man8/sockd.8
 	$(INSTALL_PATHS) man/sockd.conf.5 > $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
 	$(INSTALL_PATHS) man/sockd-handler.7 > $(DESTDIR)$(MANDIR)/man7/sockd-handler.7
+	$(INSTALL_PATHS) man/sockctl.8 > $(DESTDIR)$(MANDIR)/man8/sockctl.8
 	$(INSTALL_PATHS) etc/sockd.service > $(DESTDIR)$(UNITDIR)/sockd.service
 	chmod 644 $(DESTDIR)$(MANDIR)/man8/sockd.8 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
 	  $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 $(DESTDIR)$(UNITDIR)/sockd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockd $(DESTDIR)$(MANDIR)/man8/sockd.8 \
+	  $(DESTDIR)$(SBINDIR)/sockctl $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
+	  $(DESTDIR)$(COMPLETIONDIR)/sockctl \
 	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
 	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
