@@ -213,14 +213,23 @@ FUZZ_PROXY_SECONDS ?= 20
 tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
 
-fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto
-	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy
+# The control socket's request parser (tests/fuzz/fuzz_ctlreq.c) last, for
+# FUZZ_CTL_SECONDS, seeded with tests/fuzz/corpus-ctl.
+FUZZ_CTL_SECONDS ?= 20
+tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
 	tests/fuzz/fuzz_proxyproto -max_total_time=$(FUZZ_PROXY_SECONDS) \
 	  -timeout=5 -max_len=2048 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-proxy tests/fuzz/corpus-proxy
+	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
+	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -281,6 +290,6 @@ uninstall:
 clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/conf.stamp tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
 
 -include $(wildcard src/*.d tests/*.d)

@@ -48,6 +48,7 @@ Suite *upstate_suite(void);
 Suite *unix_suite(void);
 Suite *udppeer_suite(void);
 Suite *proxyproto_suite(void);
+Suite *ctlreq_suite(void);
 Suite *config_balancer_suite(void);
 Suite *proxy_suite(void);
 Suite *sockopt_suite(void);
