@@ -183,5 +183,8 @@ main(int argc, char **argv)
 	}
 	char *ans = read_answer(fd, req.cmd == CTLREQ_RELOAD ||
 	    req.cmd == CTLREQ_UPGRADE ? VERDICT_MS : ASK_MS, &len);
-	return show(ans, len, json, wrap);
+	int rc = show(ans, len, json, wrap);
+	free(ans);
+	close(fd);
+	return rc;
 }
