@@ -9,6 +9,7 @@ LIBEXECDIR = $(PREFIX)/libexec/sockd
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
@@ -44,7 +45,7 @@ SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynami
 SECCOMP_LIBS = $(if $(filter /%,$(LIBSECCOMP_A)),$(SECCOMP_STATIC),\
            $(shell pkg-config --libs libseccomp))
 
-LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS = $(filter-out src/main.c src/sockctl.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
@@ -55,11 +56,11 @@ TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
-MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7
+MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7 man/sockctl.8
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
         clean deps test-deps bench fuzz FORCE
-all: src/sockd $(SERVICES) services/.built
+all: src/sockd src/sockctl $(SERVICES) services/.built
 
 # A shell command printing $(1) as this user can run it as root: as it is
 # for root, through sudo where there is one, else through su.
@@ -122,6 +123,10 @@ src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 
 %.o: %.c | deps
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+
+# sockctl(8) speaks the control protocol (ctlreq.c) and nothing else.
+src/sockctl: src/sockctl.o src/ctlreq.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 src/libsockd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -208,14 +213,23 @@ FUZZ_PROXY_SECONDS ?= 20
 tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
 
-fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto
-	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy
+# The control socket's request parser (tests/fuzz/fuzz_ctlreq.c) last, for
+# FUZZ_CTL_SECONDS, seeded with tests/fuzz/corpus-ctl.
+FUZZ_CTL_SECONDS ?= 20
+tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
 	tests/fuzz/fuzz_proxyproto -max_total_time=$(FUZZ_PROXY_SECONDS) \
 	  -timeout=5 -max_len=2048 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-proxy tests/fuzz/corpus-proxy
+	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
+	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -245,8 +259,12 @@ install: all
 	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
+	install -m 755 src/sockctl $(DESTDIR)$(SBINDIR)/sockctl
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 etc/bash-completion/sockctl $(DESTDIR)$(COMPLETIONDIR)/sockctl
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
-	sed 's|"\.\./services/|"$(LIBEXECDIR)/|' etc/sockd.conf \
+	sed -e 's|"\.\./services/|"$(LIBEXECDIR)/|' \
+	  -e 's|control = "sockd\.control"|control = "/run/sockd/control"|' etc/sockd.conf \
 	  > $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockd.conf ]; then \
 	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/sockd.conf; new one is sockd.conf.new"; \
@@ -254,20 +272,24 @@ install: all
 	$(INSTALL_PATHS) man/sockd.8 > $(DESTDIR)$(MANDIR)/man8/sockd.8
 	$(INSTALL_PATHS) man/sockd.conf.5 > $(DESTDIR)$(MANDIR)/man5/sockd.conf.5
 	$(INSTALL_PATHS) man/sockd-handler.7 > $(DESTDIR)$(MANDIR)/man7/sockd-handler.7
+	$(INSTALL_PATHS) man/sockctl.8 > $(DESTDIR)$(MANDIR)/man8/sockctl.8
 	$(INSTALL_PATHS) etc/sockd.service > $(DESTDIR)$(UNITDIR)/sockd.service
 	chmod 644 $(DESTDIR)$(MANDIR)/man8/sockd.8 $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
 	  $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 $(DESTDIR)$(UNITDIR)/sockd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockd $(DESTDIR)$(MANDIR)/man8/sockd.8 \
+	  $(DESTDIR)$(SBINDIR)/sockctl $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
+	  $(DESTDIR)$(COMPLETIONDIR)/sockctl \
 	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
 	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
-	rm -f src/*.o src/*.d src/*.a src/sockd src/conf.stamp tests/*.o tests/*.d \
+	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/conf.stamp tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
 
 -include $(wildcard src/*.d tests/*.d)

@@ -83,12 +83,12 @@ admit_connection(struct service *svc, int fd, const struct conn *c,
 	} else if (c->known)
 		a = c->addr;
 	else {
-		if (!svc->paused)
+		if (!svc->paused && !svc->held)
 			return true;
 		a = (struct addr){ .family = AF_UNSPEC };
 		port = 0;
 	}
-	if (svc->paused)
+	if (svc->paused || svc->held)
 		why = REFUSE_PAUSED;
 	else if (!access_allows(sc, fd, cred, &a, &detail))
 		why = REFUSE_ACCESS;

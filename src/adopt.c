@@ -18,6 +18,7 @@
 #include "adoptfd.h"
 #include "errlog.h"
 #include "log.h"
+#include "ctlreq.h"
 #include "sockd.h"
 #include "udppeer.h"
 #include "upstate.h"
@@ -97,6 +98,11 @@ check_fds(struct upstate *u, struct adoptfd *a)
 			u->peers[i].st.fd = -1;
 		} else
 			adoptfd_take(a, u->peers[i].st.fd);
+	for (size_t i = 0; i < u->nwaiters; i++)
+		if (adoptfd_is(a, u->waiters[i], SOCK_STREAM))
+			adoptfd_take(a, u->waiters[i]);
+		else
+			u->waiters[i] = -1;
 	close_rest(a);
 }
 
@@ -208,6 +214,7 @@ adopt_service(struct sockd *sd, const struct upstate_service *s)
 		}
 	if (s->paused_until)
 		gate_pause(sd, svc, s->paused_until > now ? s->paused_until - now : 0);
+	svc->held = s->held;
 }
 
 /* Whether pid is a child of this process that nobody has waited for: a
@@ -237,6 +244,32 @@ adopt_child(struct sockd *sd, const struct upstate_child *c)
 	    c->has_source ? &c->source : NULL, c->lifetime_when, c->term_sent))
 		log_warn("upgrade: pid %ld of service \"%s\"", (long)c->pid,
 		    c->service);
+	else {
+		struct child *ch = children_find(&sd->children, c->pid);
+		ch->peer = c->peer;
+		ch->peer_port = c->peer_port;
+	}
+}
+
+/*
+ * The control clients the old image left waiting for this upgrade
+ * (sockctl upgrade): told that it is done, once it is.
+ */
+static void
+adopt_waiters(struct sockd *sd, const struct upstate *u)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "upgraded in place: pid %ld, sockd %s, "
+	    "%zu handlers adopted\n", (long)getpid(), SOCKD_VERSION,
+	    sd->children.count);
+	for (size_t i = 0; i < u->nwaiters; i++) {
+		int fd = u->waiters[i];
+		if (fd == -1)
+			continue;
+		(void)ctlreq_answer_fd(fd, true, NULL, body);
+		close(fd);
+	}
 }
 
 static void
@@ -344,6 +377,7 @@ adopt_finish(struct sockd *sd)
 	gate_update_all(sd);	/* busy and paused services */
 	log_info("SIGUSR2: upgraded in place; %zu handlers adopted",
 	    sd->children.count);
+	adopt_waiters(sd, u);
 	upstate_free(u);
 	free(u);
 	sd->up.from = NULL;

@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <grp.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -22,6 +23,8 @@ static const struct keyspec global_keys[] = {
 	{ "log_level", K_STRING },
 	{ "log_addresses", K_STRING },
 	{ "jail_ids", K_STRING },
+	{ "control", K_STRING },
+	{ "control_group", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -89,6 +92,30 @@ parse_jail_ids(struct loader *ld, const config_setting_t *grp,
 	return 0;
 }
 
+/* control_group: a group by name or number; root's group when unset. */
+static unsigned
+parse_control_group(struct loader *ld, const config_setting_t *grp,
+    struct global_conf *g)
+{
+	const config_setting_t *s = config_setting_get_member(grp, "control_group");
+	const char *name = cfgkeys_string(grp, "control_group");
+	struct group *gr;
+	unsigned long v;
+
+	g->control_gid = 0;
+	if (name == NULL)
+		return 0;
+	if ((gr = cfgkeys_group(name)) != NULL)
+		g->control_gid = gr->gr_gid;
+	else if (cfgkeys_id_number(name, &v) && v < 4294967295UL)
+		g->control_gid = (gid_t)v;
+	else {
+		cfgkeys_error(ld, s, "sockd", "control_group: no group \"%s\"", name);
+		return 1;
+	}
+	return 0;
+}
+
 unsigned
 cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 {
@@ -107,6 +134,14 @@ cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 	    &g->fail_limit);
 	errors += parse_words(ld, grp, g);
 	errors += parse_jail_ids(ld, grp, g);
+	g->control = cfgkeys_path(ld, grp, "control");
+	if (g->control && strlen(g->control) >= 108) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "control"), "sockd",
+		    "control: \"%s\" is longer than a UNIX socket's 107 bytes",
+		    g->control);
+		errors++;
+	}
+	errors += parse_control_group(ld, grp, g);
 
 	/* The defaults are checked here, once; each service reads them again. */
 	memset(&scratch, 0, sizeof(scratch));

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -27,6 +28,10 @@ struct child {
 	struct timer lifetime;	/* max_lifetime, armed only when that is set */
 	bool term_sent;
 	uid_t own_id;		/* its jail's id of its own (idpool.h); 0: none */
+	/* Its client, for sockctl connections: an address and port, or a
+	 * UNIX peer's uid (AF_UNIX, as peercred_key()); AF_UNSPEC: none. */
+	struct addr peer;
+	uint16_t peer_port;
 	struct sockd *sd;	/* the daemon, for the callbacks */
 	struct chunk *chunk;	/* where the record was carved from */
 	struct child *next_free;

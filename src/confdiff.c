@@ -437,6 +437,16 @@ confdiff_services(const struct svc_conf *a, const struct svc_conf *b,
 	return d->n;
 }
 
+size_t
+confdiff_global(const struct global_conf *a, const struct global_conf *b,
+    struct confdiff *d)
+{
+	d->n = 0;
+	diff_str(d, "control", a->control, b->control);
+	diff_uint(d, "control_group", a->control_gid, b->control_gid);
+	return d->n;
+}
+
 void
 confdiff_keys(const struct confdiff *d, char *buf, size_t len)
 {

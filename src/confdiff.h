@@ -28,6 +28,10 @@ struct confdiff {
 /* Fills d with the keys whose values differ; returns how many. */
 size_t confdiff_services(const struct svc_conf *old, const struct svc_conf *new,
     struct confdiff *d);
+/* The same for the daemon's own keys that a reload applies (control,
+ * control_group). */
+size_t confdiff_global(const struct global_conf *old,
+    const struct global_conf *new, struct confdiff *d);
 /* "instances,user": the keys, comma-separated. */
 void confdiff_keys(const struct confdiff *, char *buf, size_t len);
 /* "instances 4 -> 8, user \"a\" -> \"b\"". */

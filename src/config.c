@@ -286,6 +286,7 @@ config_unref(struct config *cfg)
 		cfgservice_free(&cfg->svcs[i]);
 	free(cfg->svcs);
 	free(cfg->global.pidfile);
+	free(cfg->global.control);
 	free(cfg->path);
 	free(cfg);
 }

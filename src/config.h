@@ -126,6 +126,10 @@ struct global_conf {
 	enum log_addresses log_addresses;
 	/* The ids of jailed handlers that name no user (idpool.h). */
 	uid_t jail_ids_first, jail_ids_last;
+	/* The control socket (control.c): its path, absolute; NULL: none.
+	 * Its group, whose members may change things through it. */
+	char *control;
+	gid_t control_gid;
 };
 
 /*

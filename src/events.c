@@ -208,6 +208,16 @@ events_reload(const struct sockd *sd, const struct config *cfg,
 		reload_line(old->conf->name, "removed", NULL, NULL);
 		lines++;
 	}
+	if (confdiff_global(&sd->cfg->global, &cfg->global, &d) > 0) {
+		char keys[128] = "", text[1024] = "";
+		confdiff_keys(&d, keys, sizeof(keys));
+		confdiff_text(&d, text, sizeof(text));
+		struct log_kv kv[] = { KV_S("change", "daemon"), KV_S("keys", keys),
+		    KV_S("detail", text) };
+		log_event(LOG_INFO, "reload_change", kv, 3,
+		    "SIGHUP: section sockd changed (%s)", text);
+		lines++;
+	}
 	if (lines == 0)
 		log_event(LOG_INFO, "reload_change", &KV_S("change", "none"), 1,
 		    "SIGHUP: no service changed");

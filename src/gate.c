@@ -2,7 +2,8 @@
  * Whether a service's listeners are polled now. One predicate,
  * gate_wanted(), decides from the service's state: closed, at its caps,
  * paused by failure back-off, faulted for lack of resources, or waiting
- * for rate tokens; the pauses are timers that reopen the gate. Owns those
+ * for rate tokens, or held by an operator (sockctl pause, until resume);
+ * the back-off pauses are timers that reopen the gate. Owns those
  * states and their timers; never accepts, starts or reaps anything.
  */
 
@@ -47,7 +48,7 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 	/* Known peers are served whatever the caps; udppeer.c admits new ones. */
 	if (svc->conf->per_peer)
 		return true;
-	if (svc->paused)
+	if (svc->paused || svc->held)
 		return refuses_while_paused(svc->conf);
 	/* Before an upgrade's exec, no scrape may start (upgrade.c). */
 	if (svc->conf->builtin && svc->conf->builtin->scrape)

@@ -21,7 +21,14 @@ static struct {
 	bool syslog_open, to_syslog, json;
 	bool stamp;		/* text lines on stderr start with the time */
 	int level;
+	/* log_capture_begin(): messages up to info are copied here too. */
+	bool capturing;
+	char *cap;
+	size_t caplen;
 } lg = { .level = LOG_INFO };
+
+/* A capture holds at most this much; the rest is cut. */
+#define LOG_CAPTURE_MAX 65536
 
 /*
  * Whether stderr is a stream into the journal, which stamps each line
@@ -58,10 +65,53 @@ log_configure(bool to_syslog, bool json, int level)
 	}
 }
 
+void
+log_set_level(int level)
+{
+	lg.level = level;
+}
+
 bool
 log_enabled(int level)
 {
-	return level <= lg.level;
+	return level <= lg.level || (lg.capturing && level <= LOG_INFO);
+}
+
+void
+log_capture_begin(void)
+{
+	free(lg.cap);
+	lg.cap = NULL;
+	lg.caplen = 0;
+	lg.capturing = true;
+}
+
+char *
+log_capture_end(void)
+{
+	char *text = lg.cap;
+
+	lg.capturing = false;
+	lg.cap = NULL;
+	lg.caplen = 0;
+	return text;
+}
+
+/* Appends one message and its newline; out of memory or room, it is cut. */
+static void
+capture(const char *msg)
+{
+	size_t n = strlen(msg);
+	char *p;
+
+	if (lg.caplen + n + 2 > LOG_CAPTURE_MAX ||
+	    (p = realloc(lg.cap, lg.caplen + n + 2)) == NULL)
+		return;
+	memcpy(p + lg.caplen, msg, n);
+	p[lg.caplen + n] = '\n';
+	p[lg.caplen + n + 1] = '\0';
+	lg.cap = p;
+	lg.caplen += n + 1;
 }
 
 static const char *
@@ -152,9 +202,10 @@ text_stamp(char *buf, size_t len)
 	return snprintf(buf + 19, len - 19, ".%03ld ", (long)tv.tv_usec / 1000) + 19;
 }
 
+/* always: whatever log_level says. */
 static void
-vlog(int level, const char *event, const struct log_kv *kv, size_t n,
-    int errnum, const char *fmt, va_list ap)
+vlog(int level, bool always, const char *event, const struct log_kv *kv,
+    size_t n, int errnum, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2];
 	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -163,6 +214,10 @@ vlog(int level, const char *event, const struct log_kv *kv, size_t n,
 		return;
 	if (errnum && (size_t)len < sizeof(msg))
 		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(errnum));
+	if (lg.capturing && level <= LOG_INFO)
+		capture(msg);
+	if (level > lg.level && !always)
+		return;
 	if (lg.json)
 		len = json_line(line, sizeof(line) - 1, level, event, kv, n, msg);
 	else if (lg.stamp) {
@@ -192,7 +247,7 @@ log_event(int level, const char *event, const struct log_kv *kv, size_t n,
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	vlog(level, event, kv, n, 0, fmt, ap);
+	vlog(level, false, event, kv, n, 0, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -205,7 +260,7 @@ log_event_always(int level, const char *event, const struct log_kv *kv,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, event, kv, n, 0, fmt, ap);
+	vlog(level, true, event, kv, n, 0, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -219,7 +274,7 @@ fn(const char *fmt, ...)					\
 	if (!log_enabled(pri))					\
 		return;						\
 	va_start(ap, fmt);					\
-	vlog(pri, "log", NULL, 0, use_errno ? saved : 0, fmt, ap); \
+	vlog(pri, false, "log", NULL, 0, use_errno ? saved : 0, fmt, ap); \
 	va_end(ap);						\
 	errno = saved;						\
 }

@@ -99,7 +99,7 @@ master_adopt(struct sockd *sd, struct config *cfg)
 		log_warn("startup: LISTEN_FDS");
 		return -1;
 	}
-	if (reload_switch(sd, cfg) == -1)
+	if (reload_switch(sd, cfg) == -1 || control_configure(sd) == -1)
 		return -1;
 	if (activation_unused(&sd->activation, what, sizeof(what))) {
 		log_warnx("startup: LISTEN_FDS: %s matches no service", what);
@@ -230,6 +230,7 @@ master_run(struct sockd *sd)
 			reload_start(sd);
 		if (sd->upgrade && !sd->quit)
 			upgrade_start(sd);
+		control_tick(sd);
 	}
 	notify_send(&sd->notify, "STOPPING=1");
 	/* Stop accepting at once; children finish or are terminated. */
@@ -250,6 +251,9 @@ master_close(struct sockd *sd)
 
 	reload_cancel(sd);
 	upgrade_cancel(sd);
+	control_close(sd, true);
+	free(sd->reload_report);
+	sd->reload_report = NULL;
 	scrape_close_all(sd);
 	proxywait_free(sd);
 	activation_free(&sd->activation);

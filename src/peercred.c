@@ -99,6 +99,25 @@ peercred_allows(const struct svc_conf *sc, int fd, const struct ucred *cred)
 	return allowed;
 }
 
+int
+peercred_in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t buf[PEERCRED_GROUPS_STACK], *g = buf;
+	ssize_t n;
+	bool in;
+
+	if (cred->gid == gid)
+		return 1;
+	if ((n = peer_groups(fd, buf, PEERCRED_GROUPS_STACK, &g)) == -1)
+		return -1;
+	in = false;
+	for (ssize_t i = 0; i < n && !in; i++)
+		in = g[i] == gid;
+	if (g != buf)
+		free(g);
+	return in;
+}
+
 struct addr
 peercred_key(uid_t uid)
 {

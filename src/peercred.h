@@ -28,6 +28,9 @@ int peercred_get(int fd, struct ucred *);
  * SO_PEERGROUPS): the caller refuses, as a no_groups member may be there.
  */
 int peercred_allows(const struct svc_conf *, int fd, const struct ucred *);
+/* Whether the peer's gid or one of its supplementary groups is gid: 1
+ * or 0; -1 with errno when its groups cannot be read. */
+int peercred_in_group(int fd, const struct ucred *, gid_t);
 /* The per-source key of a peer: its uid, in an AF_UNIX struct addr. */
 struct addr peercred_key(uid_t);
 #endif

@@ -195,6 +195,20 @@ reload_unixperms(const struct service *svc, const struct svc_conf *sc)
 }
 
 /*
+ * An operator's pause (sockctl pause) is of the service by its name: one
+ * bound anew (another port, say) takes it from the one it replaces.
+ */
+static void
+hold_renamed(const struct sockd *sd, struct service **nv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < sd->nsvcs; j++)
+			if (sd->svcs[j] && sd->svcs[j]->held &&
+			    strcmp(sd->svcs[j]->conf->name, nv[i]->conf->name) == 0)
+				nv[i]->held = true;
+}
+
+/*
  * Builds the services of cfg: kept ones (same protocol, addresses and port)
  * move over with their sockets and children, the rest are bound anew. All
  * or nothing: on failure the old list is left as it was and -1 returned.
@@ -223,6 +237,7 @@ reload_switch(struct sockd *sd, struct config *cfg)
 	}
 	if (sd->cfg != cfg)
 		events_reload(sd, cfg, nv, nc, n);
+	hold_renamed(sd, nv, n);
 	/* Committed: kept services take their new settings, the rest go. */
 	for (size_t i = 0; i < n; i++) {
 		if (nv[i]->conf != nc[i]) {
@@ -298,13 +313,26 @@ reload_log_config(const struct sockd *sd)
  * The check has answered (or timed out): load in the master only a file
  * the child loaded, then switch all services or none.
  */
+/* The verdict a sockctl reload waits for (control.c): what was logged. */
+static void
+verdict(struct sockd *sd, bool ok)
+{
+	free(sd->reload_report);
+	sd->reload_report = log_capture_end();
+	sd->last_reload_ok = ok;
+	sd->last_reload_try = time(NULL);
+	sd->reloads_done++;
+}
+
 static void
 reload_finish(struct sockd *sd)
 {
 	struct cfgerr err = { 0 };
 	struct config *cfg = NULL;
 	const char *path = sd->cfg->path;
+	bool ok = false;
 
+	log_capture_begin();
 	loop_remove(&sd->loop, &sd->check_watch);
 	loop_timer_stop(&sd->loop, &sd->check_timer);
 	if (cfgcheck_finish(&sd->check, path, &err) == 0)
@@ -327,8 +355,11 @@ reload_finish(struct sockd *sd)
 		reload_log_config(sd);
 		proxywait_resume(sd);	/* the caps may have grown */
 		gate_update_all(sd);
+		/* Its failure is the reload's too, but nothing is undone. */
+		ok = control_configure(sd) == 0;
 		log_info("reloaded: %zu services", sd->nsvcs);
 	}
+	verdict(sd, ok);
 	cfgerr_free(&err);
 	notify_send(&sd->notify, "READY=1");
 	if (sd->reload_again) {
@@ -364,12 +395,15 @@ reload_start(struct sockd *sd)
 		sd->reload_again = true;
 		return;
 	}
+	sd->reloads_begun++;
 	notify_send(&sd->notify, "RELOADING=1");
 	log_info("SIGHUP: reloading %s", sd->cfg->path);
 	if (cfgcheck_start(&sd->check, sd->cfg->path) == -1) {
+		log_capture_begin();
 		log_warn("reload: cannot check %s", sd->cfg->path);
 		log_warnx("reload failed; keeping the running configuration");
 		sd->reloads_failed++;
+		verdict(sd, false);
 		notify_send(&sd->notify, "READY=1");
 		return;
 	}

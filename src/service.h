@@ -58,6 +58,7 @@ struct service {
 	bool busy;		/* a wait-mode child holds a socket */
 	int busy_fd;		/* which one; -1 once closed */
 	bool paused;		/* by failure back-off, until resume */
+	bool held;		/* paused by an operator (sockctl pause) */
 	struct timer resume;
 	struct timer refuse_flush;	/* logs suppressed refusals */
 	bool faulted;		/* out of a resource, until fault_timer */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +32,8 @@
 struct errlog;
 struct dgram_batch;
 struct scrape;
+struct control;
+struct ctlreq;
 
 struct sockd {
 	struct config *cfg;
@@ -69,6 +72,13 @@ struct sockd {
 	unsigned nscrapes;
 	bool upgrade;			/* SIGUSR2 came */
 	struct upgrade up;		/* upgrade.c, adopt.c */
+	/* Verdicts that control.c's clients wait for: reloads begun and
+	 * done (reload.c), the last one's result and what it logged. */
+	unsigned long long reloads_begun, reloads_done;
+	bool last_reload_ok;
+	time_t last_reload_try;		/* wall clock; 0: none yet */
+	char *reload_report;		/* malloc'd; NULL: nothing logged */
+	struct control *ctl;		/* the control socket (control.c) */
 };
 
 /*
@@ -137,6 +147,9 @@ void dgram_free(struct sockd *);
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);
+/* Ends a child as max_lifetime does: SIGTERM to its process group, then
+ * SIGKILL after a grace (sockctl end). */
+void start_end(struct sockd *, struct child *);
 int start_ids(struct sockd *, const struct config *);
 bool start_adopt(struct sockd *, struct service *, pid_t, uint64_t started_ms,
     const struct addr *source, uint64_t lifetime_when, bool term_sent);
@@ -191,6 +204,31 @@ char *metrics_render(const struct sockd *, size_t *len);
 void metrics_observe(struct service_stats *, uint64_t ms);
 /* The upper bound of histogram bucket b (< SERVICE_DURATION_BOUNDS), in ms. */
 unsigned metrics_duration_bound(int b);
+
+/* control.c: the control socket (sockctl(8)) and its clients. */
+/* Binds, moves or closes the socket as the running configuration says;
+ * a failure is logged, and -1. */
+int control_configure(struct sockd *);
+/* After each turn of the loop: answers the clients whose reload or
+ * upgrade has its verdict, takes new clients again when there is room. */
+void control_tick(struct sockd *);
+/* The clients waiting for an upgrade's verdict, which the new image
+ * answers (upcollect.c, upgrade.c): up to max of their descriptors. */
+size_t control_waiters(const struct sockd *, int *fds, size_t max);
+/* Closes the socket and every client; unlink: remove its file too. */
+void control_close(struct sockd *, bool unlink);
+
+/* ctlcmd.c: the commands of the control socket. */
+enum ctlcmd_wait { CTLCMD_DONE, CTLCMD_WAIT_RELOAD, CTLCMD_WAIT_UPGRADE };
+/*
+ * Runs req for the peer cred (allowed to change things or not): writes
+ * the whole answer, "+OK" or "-ERR", into out; or starts a reload or an
+ * upgrade and returns which verdict the client waits for.
+ */
+enum ctlcmd_wait ctlcmd_run(struct sockd *, const struct ctlreq *,
+    const struct ucred *, bool may_change, FILE *out);
+/* The answer to a client that waited for a reload (ok: how it went). */
+void ctlcmd_reload_answer(const struct sockd *, bool json, FILE *out);
 
 /* events.c */
 void events_accepted(const struct service *, const struct conn *, pid_t);

@@ -17,6 +17,7 @@
 #include "jail.h"
 #include "builtin.h"
 #include "log.h"
+#include "peercred.h"
 #include "sockd.h"
 
 /* After max_lifetime a handler gets SIGTERM, and this long to go. */
@@ -96,6 +97,18 @@ on_lifetime(struct timer *t)
 		    ch->svc->conf->name, (long)ch->pid);
 		start_kill(ch, SIGKILL);
 	}
+}
+
+/* sockctl end: SIGTERM to its process group, SIGKILL after the grace. */
+void
+start_end(struct sockd *sd, struct child *ch)
+{
+	if (ch->term_sent)
+		return;
+	start_kill(ch, SIGTERM);
+	ch->term_sent = true;
+	if (loop_timer_set(&sd->loop, &ch->lifetime, KILL_GRACE_MS) == -1)
+		start_kill(ch, SIGKILL);
 }
 
 /* A record for the next child, taken before it exists so nothing can fail
@@ -304,6 +317,11 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 			    spawn_step_name(step));
 	}
 	gate_cleared(svc, FAULT_START);
+	if (c->cred)
+		ch->peer = peercred_key(c->cred->uid);
+	else if (c->peer && addr_from_sockaddr(c->peer, &ch->peer,
+	    &ch->peer_port) == -1)
+		ch->peer.family = AF_UNSPEC;
 	record_child(sd, ch, pid, pidfd, src);
 	svc->st.accepted++;
 	c->pid = pid;

@@ -53,6 +53,7 @@ collect_service(const struct service *svc, struct upstate *u)
 	    svc->resume.when : 0;
 	s->backoff_ms = svc->backoff_ms;
 	s->busy = svc->busy ? svc->busy_fd : -1;
+	s->held = svc->held;
 	/* Oldest first: the back-off's window goes on. */
 	for (unsigned k = 0; svc->fails_cap && k < svc->nfails; k++) {
 		unsigned i = (svc->fails_next + svc->fails_cap - svc->nfails + k) %
@@ -113,6 +114,8 @@ collect_child(const struct child *ch, struct upstate *u)
 	c->source = ch->source;
 	c->lifetime_when = loop_timer_armed(&ch->lifetime) ? ch->lifetime.when : 0;
 	c->term_sent = ch->term_sent;
+	c->peer = ch->peer;
+	c->peer_port = ch->peer_port;
 	return 0;
 }
 
@@ -160,6 +163,7 @@ collect(const struct sockd *sd, struct upstate *u)
 		NAME(e->service, errlog_service(el));
 		e->fd = errlog_reader(el);
 	}
+	u->nwaiters = control_waiters(sd, u->waiters, UPGRADE_WAITERS_MAX);
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		struct peer_out o = { u, sd->svcs[i], 0 };
 		udppeer_each(sd->svcs[i], collect_peer, &o);

@@ -104,6 +104,8 @@ upgrade_init(struct sockd *sd, const char *argv0)
 		return;
 	free(sd->up.self);
 	sd->up.self = NULL;
+	free(sd->up.why);
+	sd->up.why = NULL;
 	/* Only if argv[0] does not name the running binary. */
 	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) > 0) {
 		path[n] = '\0';
@@ -160,10 +162,22 @@ check_end(struct sockd *sd)
 	(void)checkchild_end(&up->check);
 }
 
+/*
+ * What went wrong, for the control clients that wait (control.c): what
+ * the check logged (check_done()'s capture), else the reason alone.
+ */
 static void
 give_up(struct sockd *sd, const char *why)
 {
+	struct upgrade *up = &sd->up;
+	char *text;
+
 	log_warnx("upgrade: %s; sockd goes on as it is", why);
+	free(up->why);
+	if ((text = log_capture_end()) == NULL)
+		text = strdup(why);
+	up->why = text;
+	up->failures++;
 	sd->up.exec_pending = false;
 	gate_update_all(sd);
 	notify_send(&sd->notify, "READY=1");
@@ -188,6 +202,11 @@ keep_across_exec(const struct sockd *sd, bool keep)
 				    keep ? 0 : FD_CLOEXEC);
 	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
 		(void)fcntl(errlog_reader(el), F_SETFD, keep ? 0 : FD_CLOEXEC);
+	/* The new image answers the control clients waiting for it. */
+	int w[UPGRADE_WAITERS_MAX];
+	size_t nw = control_waiters(sd, w, UPGRADE_WAITERS_MAX);
+	for (size_t i = 0; i < nw; i++)
+		(void)fcntl(w[i], F_SETFD, keep ? 0 : FD_CLOEXEC);
 }
 
 /*
@@ -271,6 +290,7 @@ check_done(struct sockd *sd, bool timed_out)
 	char want[64];
 
 	check_end(sd);
+	log_capture_begin();
 	out = up->check.out ? up->check.out : "";
 	snprintf(want, sizeof(want), UPGRADE_FORMAT_LINE, UPSTATE_VERSION);
 	if (timed_out || strstr(out, ": OK, ") == NULL ||
@@ -292,6 +312,7 @@ check_done(struct sockd *sd, bool timed_out)
 		give_up(sd, why);
 		return;
 	}
+	free(log_capture_end());
 	checkchild_free(&up->check);
 	up->exec_pending = true;
 	gate_update_all(sd);	/* the metrics services stop taking scrapes */
@@ -417,6 +438,9 @@ upgrade_start(struct sockd *sd)
 	sd->upgrade = false;
 	if ((why = not_now(sd)) != NULL) {
 		log_warnx("SIGUSR2: no upgrade: %s", why);
+		free(sd->up.why);
+		sd->up.why = strdup(why);
+		sd->up.failures++;
 		return;
 	}
 	log_info("SIGUSR2: checking %s before an upgrade in place", sd->up.self);
@@ -438,6 +462,8 @@ upgrade_cancel(struct sockd *sd)
 	loop_timer_stop(&sd->loop, &sd->up.timer);
 	free(sd->up.self);
 	sd->up.self = NULL;
+	free(sd->up.why);
+	sd->up.why = NULL;
 	if (sd->up.from) {
 		upstate_free(sd->up.from);
 		free(sd->up.from);

@@ -26,6 +26,8 @@
 /* How long the new binary's check may take. */
 #define UPGRADE_CHECK_MS 10000
 #define UPGRADE_OUT_MAX 4096
+/* Control clients waiting for an upgrade's verdict that are handed over. */
+#define UPGRADE_WAITERS_MAX 8
 
 struct upstate;
 
@@ -38,6 +40,14 @@ struct upgrade {
 	bool exec_pending;	/* checked; waiting for scrapes to end */
 	struct upstate *from;	/* new image: what was handed over */
 	struct adoptfd fds;	/* new image: the descriptors inherited */
+	/* Upgrades that failed, and what the last one logged, for the
+	 * clients of control.c that wait; a success is answered by the new
+	 * image (adopt.c). */
+	unsigned long long failures;
+	char *why;		/* malloc'd; NULL: none */
+	/* New image: the clients the old one left waiting. */
+	int waiters[UPGRADE_WAITERS_MAX];
+	size_t nwaiters;
 };
 
 #endif

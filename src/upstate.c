@@ -126,6 +126,8 @@ print_service(FILE *f, const struct upstate_service *s)
 	upfield_put_ull(f, "backoff_ms", s->backoff_ms);
 	if (s->busy != -1)
 		upfield_put_ll(f, "busy", s->busy);
+	if (s->held)
+		upfield_put_ll(f, "held", 1);
 	for (size_t i = 0; i < NSTATS; i++) {
 		counter_name(i, name);
 		upfield_put_ull(f, name, v[i]);
@@ -167,6 +169,10 @@ print_child(FILE *f, const struct upstate_child *c)
 	if (c->lifetime_when)
 		upfield_put_ull(f, "lifetime_when", c->lifetime_when);
 	upfield_put_ll(f, "term_sent", c->term_sent);
+	if (c->peer.family != AF_UNSPEC) {
+		put_addr(f, "peer", &c->peer);
+		upfield_put_ll(f, "peer_port", c->peer_port);
+	}
 	fputc('\n', f);
 }
 
@@ -207,6 +213,13 @@ print_all(FILE *f, const struct upstate *u)
 	upfield_put_ll(f, "last_reload", u->last_reload);
 	upfield_put_ull(f, "reloads_ok", u->reloads_ok);
 	upfield_put_ull(f, "reloads_failed", u->reloads_failed);
+	if (u->nwaiters) {
+		char list[UPGRADE_WAITERS_MAX * 12] = "";
+		for (size_t i = 0; i < u->nwaiters; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			    "%s%d", i ? "," : "", u->waiters[i]);
+		upfield_put(f, "control_waiters", list);
+	}
 	fputc('\n', f);
 	for (size_t i = 0; i < u->nls; i++)
 		print_listener(f, &u->ls[i]);
@@ -355,10 +368,28 @@ read_service(const struct upfields *r, struct upstate *u)
 		return why;
 	s.paused_until = until;
 	s.backoff_ms = (unsigned)backoff;
+	s.held = upfield_get(r, "held") != NULL;
 	if ((p = upstate_add((void **)&u->svcs, &u->nsvcs, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = s;
 	return NULL;
+}
+
+/* Its client, if the record names one (releases before named none). */
+static int
+read_child_peer(const struct upfields *r, struct upstate_child *c)
+{
+	const char *peer = upfield_get(r, "peer");
+	unsigned long long port = 0;
+
+	if (peer == NULL)
+		return 0;
+	if (key_parse(peer, &c->peer) == -1 ||
+	    (upfield_get(r, "peer_port") &&
+	    upfield_ull(r, "peer_port", UINT16_MAX, &port) == -1))
+		return -1;
+	c->peer_port = (uint16_t)port;
+	return 0;
 }
 
 static const char *
@@ -381,6 +412,8 @@ read_child(const struct upfields *r, struct upstate *u)
 	c.has_source = src != NULL;
 	if (src && key_parse(src, &c.source) == -1)
 		return "a source= that is no address or uid";
+	if (read_child_peer(r, &c) == -1)
+		return "a peer= or peer_port= that is no address or port";
 	c.pid = (pid_t)pid;
 	c.started_ms = started;
 	c.lifetime_when = when;
@@ -486,6 +519,23 @@ read_errlog(const struct upfields *r, struct upstate *u)
 	return NULL;
 }
 
+/* "5,7": descriptors above 2; what is not one is left out. */
+static void
+read_waiters(const char *list, struct upstate *u)
+{
+	char *end;
+	long fd;
+
+	while (list && *list && u->nwaiters < UPGRADE_WAITERS_MAX) {
+		errno = 0;
+		fd = strtol(list, &end, 10);
+		if (end == list || errno || fd < 3 || fd > INT_MAX)
+			return;
+		u->waiters[u->nwaiters++] = (int)fd;
+		list = *end == ',' ? end + 1 : end;
+	}
+}
+
 static const char *
 read_daemon(const struct upfields *r, struct upstate *u)
 {
@@ -497,6 +547,7 @@ read_daemon(const struct upfields *r, struct upstate *u)
 	    upfield_ull(r, "reloads_ok", ULLONG_MAX, &ok) == -1 ||
 	    upfield_ull(r, "reloads_failed", ULLONG_MAX, &failed) == -1)
 		return "no started=, last_reload=, reloads_ok= or reloads_failed=";
+	read_waiters(upfield_get(r, "control_waiters"), u);
 	u->started = (time_t)started;
 	u->last_reload = (time_t)last;
 	u->reloads_ok = ok;

@@ -8,7 +8,8 @@
  * client's) and busy socket (by name), each child (pid, service,
  * start time, per-source key, lifetime deadline), every stderr log's
  * reading end (by service name) and each per-peer UDP handler's relay
- * (service, peer, addresses, the master's end of the pair). Times are
+ * (service, peer, addresses, the master's end of the pair), and the
+ * control clients waiting for the upgrade's verdict. Times are
  * CLOCK_MONOTONIC milliseconds, which an exec does not change, but for
  * the daemon's start and last reload, in seconds since the epoch. No
  * other file knows the format (uplegacy.c the older ones).
@@ -31,6 +32,7 @@
 #include "unixsock.h"
 #include "service.h"
 #include "udppeer.h"
+#include "upgrade.h"
 
 #define UPSTATE_VERSION 4
 /*
@@ -58,6 +60,7 @@ struct upstate_service {
 	uint64_t paused_until;	/* 0: not paused */
 	unsigned backoff_ms;
 	int busy;		/* the busy listener's descriptor; -1: none */
+	bool held;		/* paused by an operator (sockctl pause) */
 };
 
 /* A stderr log's reading end, and the service whose handlers write to it. */
@@ -94,6 +97,8 @@ struct upstate_child {
 	struct addr source;
 	uint64_t lifetime_when;	/* 0: no max_lifetime timer */
 	bool term_sent;
+	struct addr peer;	/* its client (struct child); AF_UNSPEC: none */
+	uint16_t peer_port;
 };
 
 /* A line the reader dropped, and why. */
@@ -123,6 +128,9 @@ struct upstate {
 	size_t nfails;
 	struct upstate_bucket *buckets;
 	size_t nbuckets;
+	/* Control clients waiting for the upgrade's verdict (control.c). */
+	int waiters[UPGRADE_WAITERS_MAX];
+	size_t nwaiters;
 };
 
 /* Writes u (whatever its version) in this release's format: 0, or -1

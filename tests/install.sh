@@ -14,7 +14,7 @@ fail() { echo "install: FAIL: $*"; fails=$((fails + 1)); }
 mkdir "$tmp/src" "$tmp/dest"
 cp -R "$top/Makefile" "$top/src" "$top/services" "$top/etc" "$top/man" "$tmp/src/"
 rm -f "$tmp"/src/src/*.o "$tmp"/src/src/*.d "$tmp"/src/src/*.a \
-    "$tmp"/src/src/sockd "$tmp"/src/src/conf.stamp
+    "$tmp"/src/src/sockd "$tmp"/src/src/sockctl "$tmp"/src/src/conf.stamp
 if ! make -s -C "$tmp/src" -j"$(nproc)" CFLAGS=-O0 install \
     DESTDIR="$tmp/dest" PREFIX=/usr >"$tmp/log" 2>&1; then
 	cat "$tmp/log"
@@ -23,13 +23,14 @@ if ! make -s -C "$tmp/src" -j"$(nproc)" CFLAGS=-O0 install \
 fi
 
 d=$tmp/dest
-for f in usr/sbin/sockd usr/libexec/sockd/hello-tcp usr/libexec/sockd/echo-udp \
+for f in usr/sbin/sockd usr/sbin/sockctl usr/libexec/sockd/hello-tcp usr/libexec/sockd/echo-udp \
     usr/libexec/sockd/timestamp; do
 	[ -f "$d/$f" ] && [ -x "$d/$f" ] || fail "no executable /$f"
 done
 for f in etc/sockd.conf usr/lib/systemd/system/sockd.service \
     usr/share/man/man8/sockd.8 usr/share/man/man5/sockd.conf.5 \
-    usr/share/man/man7/sockd-handler.7; do
+    usr/share/man/man7/sockd-handler.7 usr/share/man/man8/sockctl.8 \
+    usr/share/bash-completion/completions/sockctl; do
 	[ -f "$d/$f" ] || fail "no /$f"
 done
 [ ! -e "$d/usr/etc" ] || fail "PREFIX=/usr installed into /usr/etc"
@@ -38,10 +39,17 @@ done
 # handlers' PATH, not an install path).
 hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\)' "$d/etc/sockd.conf" \
     "$d/usr/lib/systemd/system/sockd.service" "$d/usr/share/man/man8/sockd.8" \
-    "$d/usr/share/man/man5/sockd.conf.5" 2>/dev/null || true)
+    "$d/usr/share/man/man5/sockd.conf.5" "$d/usr/share/man/man8/sockctl.8" \
+    2>/dev/null || true)
 [ -z "$hits" ] || fail "/usr/local paths left in: $hits"
 grep -qx 'ExecStart=/usr/sbin/sockd -F -f /etc/sockd.conf' \
     "$d/usr/lib/systemd/system/sockd.service" || fail "unit: wrong ExecStart"
+grep -q 'exec /usr/sbin/sockctl reload' \
+    "$d/usr/lib/systemd/system/sockd.service" || fail "unit: reload not by sockctl"
+grep -q '^ *control = "/run/sockd/control";' "$d/etc/sockd.conf" ||
+    fail "sockd.conf does not set control = \"/run/sockd/control\""
+"$d/usr/sbin/sockctl" -h | grep -q '/run/sockd/control' ||
+    fail "sockctl -h does not name /run/sockd/control"
 grep -q '^\.Pa /etc/sockd\.conf' "$d/usr/share/man/man8/sockd.8" ||
     fail "sockd(8) does not name /etc/sockd.conf"
 for h in hello-tcp echo-udp timestamp; do

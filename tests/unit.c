@@ -8,7 +8,7 @@ main(void)
 	    children_suite(), builtin_suite(), acl_suite(), ratelimit_suite(),
 	    config_controls_suite(), reload_suite(), loop_suite(), log_suite(),
 	    refuse_suite(), errlog_suite(), confdiff_suite(), logaddr_suite(),
-	    upstate_suite(), proxyproto_suite(), config_balancer_suite(),
+	    upstate_suite(), proxyproto_suite(), ctlreq_suite(), config_balancer_suite(),
 	    idpool_suite(), checkchild_suite(), connenv_suite(),
 	    persource_suite(), sockopt_unit_suite(), peercred_suite(), NULL);
 }

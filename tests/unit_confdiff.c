@@ -129,6 +129,30 @@ START_TEST(long_values_cut)
 }
 END_TEST
 
+/* The daemon's keys a reload applies: control and control_group. */
+START_TEST(global_control)
+{
+	config_unref(old);
+	config_unref(new);
+	old = new = NULL;
+	struct cfgerr err = { 0 };
+	struct config *a = config_load(tu_write("a.conf", "sockd = { control = "
+	    "\"/run/a\"; };\nservices = ( " ECHO("") " );\n"), &err);
+	struct config *b = config_load(tu_write("b.conf", "sockd = { control = "
+	    "\"/run/b\"; control_group = \"1\"; };\nservices = ( " ECHO("")
+	    " );\n"), &err);
+
+	ck_assert_msg(a && b, "%s", err.text ? err.text : "");
+	ck_assert_uint_eq(confdiff_global(&a->global, &a->global, &d), 0);
+	ck_assert_uint_eq(confdiff_global(&a->global, &b->global, &d), 2);
+	confdiff_text(&d, text, sizeof(text));
+	ck_assert_str_eq(text, "control \"/run/a\" -> \"/run/b\", control_group 0 -> 1");
+	config_unref(a);
+	config_unref(b);
+	cfgerr_free(&err);
+}
+END_TEST
+
 Suite *
 confdiff_suite(void)
 {
@@ -142,6 +166,7 @@ confdiff_suite(void)
 	tcase_add_test(tc, server_args_env);
 	tcase_add_test(tc, long_values_cut);
 	tcase_add_test(tc, later_keys);
+	tcase_add_test(tc, global_control);
 	suite_add_tcase(s, tc);
 	return s;
 }

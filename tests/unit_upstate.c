@@ -252,6 +252,40 @@ service_line(const char *name)
  * What dba492c writes (format 3), "uid N" keys of UNIX peers included,
  * which that release itself could not read back.
  */
+/* What the control socket adds, as fields: an operator's pause, a
+ * handler's client, the clients waiting for the upgrade. */
+START_TEST(round_trip_control_fields)
+{
+	struct upstate u = daemon_shaped(), r;
+	size_t len;
+	char *text;
+
+	u.svcs[1].held = true;
+	u.children[0].peer = A("192.0.2.7");
+	u.children[0].peer_port = 40123;
+	u.children[1].peer = peercred_key(1000);
+	u.waiters[0] = 41;
+	u.waiters[1] = 42;
+	u.nwaiters = 2;
+	text = printed(&u, &len);
+	r = read_text(text, len);
+	ck_assert_uint_eq(r.ndrops, 0);
+	ck_assert(!r.svcs[0].held);
+	ck_assert(r.svcs[1].held);
+	ck_assert(addr_equal(&r.children[0].peer, &u.children[0].peer));
+	ck_assert_uint_eq(r.children[0].peer_port, 40123);
+	ck_assert_int_eq(r.children[1].peer.family, AF_UNIX);
+	ck_assert_uint_eq(r.children[1].peer.u.v4.s_addr, 1000);
+	ck_assert_int_eq(r.children[2].peer.family, AF_UNSPEC);
+	ck_assert_uint_eq(r.nwaiters, 2);
+	ck_assert_int_eq(r.waiters[0], 41);
+	ck_assert_int_eq(r.waiters[1], 42);
+	free(text);
+	upstate_free(&r);
+	upstate_free(&u);
+}
+END_TEST
+
 START_TEST(reads_format_3)
 {
 	char text[4096];
@@ -474,6 +508,7 @@ upstate_suite(void)
 	TCase *tc = tcase_create("upstate");
 
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, round_trip_control_fields);
 	tcase_add_test(tc, reads_format_3);
 	tcase_add_test(tc, reads_format_2);
 	tcase_add_test(tc, refuses_other_versions);
