@@ -6,9 +6,7 @@
  * up. Never reads the service's identity or handler keys.
  */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 
 #include "cfgload.h"
+#include "usersdb.h"
 
 const struct keyspec cfgcontrols_keys[] = {
 	{ "address", K_ONE_OR_MORE },
@@ -104,6 +103,25 @@ parse_addresses(struct loader *ld, const config_setting_t *s, const char *who,
 	return errors;
 }
 
+/* What initgroups() would set, found now: the child cannot look it up. */
+static int
+supplementary(const struct usersdb_user *u, struct svc_conf *sc)
+{
+	struct usersdb_user as = *u;
+
+	as.gid = sc->gid;
+	for (int n = 16;;) {
+		gid_t *g = realloc(sc->groups, n * sizeof(gid_t));
+		if (g == NULL)
+			return -1;
+		sc->groups = g;
+		sc->ngroups = n;
+		if (usersdb_groups(&as, sc->groups, &sc->ngroups) != -1)
+			return 0;
+		n = sc->ngroups > n ? sc->ngroups : n * 2;
+	}
+}
+
 static unsigned
 parse_ids(struct loader *ld, const config_setting_t *us,
     const config_setting_t *gs, const char *who, struct svc_conf *sc)
@@ -112,57 +130,43 @@ parse_ids(struct loader *ld, const config_setting_t *us,
 	    config_setting_get_string(us) : NULL;
 	const char *group = gs && config_setting_type(gs) == CONFIG_TYPE_STRING ?
 	    config_setting_get_string(gs) : NULL;
-	struct passwd *pw = NULL;
-	struct group *gr = NULL;
+	struct usersdb_user pw;
+	struct usersdb_group gr;
 	unsigned errors = 0;
 
-	if (user && (pw = cfgkeys_user(user)) == NULL) {
+	if (user && !usersdb_user(user, &pw)) {
 		cfgkeys_error(ld, us, who, "user \"%s\" does not exist", user);
 		errors++;
 	}
-	if (group && (gr = cfgkeys_group(group)) == NULL) {
+	if (group && !usersdb_group(group, &gr)) {
 		cfgkeys_error(ld, gs, who, "group \"%s\" does not exist", group);
 		errors++;
 	}
 	if (errors || (!user && !group))
 		return errors;
-	if (geteuid() != 0 && ((pw && pw->pw_uid != geteuid()) ||
-	    (gr && gr->gr_gid != getegid()) ||
-	    (pw && !gr && pw->pw_gid != getegid()))) {
+	if (geteuid() != 0 && ((user && pw.uid != geteuid()) ||
+	    (group && gr.gid != getegid()) ||
+	    (user && !group && pw.gid != getegid()))) {
 		cfgkeys_error(ld, us ? us : gs, who, "%s \"%s\": only root can run "
 		    "handlers as someone else, and sockd runs as uid %ld",
 		    us ? "user" : "group", us ? user : group, (long)geteuid());
 		return 1;
 	}
 	sc->set_ids = true;
-	if (pw == NULL) {
+	if (user == NULL) {
 		/* A group alone: sockd's own user with that group only. */
 		sc->uid = geteuid();
-		sc->gid = gr->gr_gid;
+		sc->gid = gr.gid;
 		if ((sc->groups = malloc(sizeof(gid_t))) == NULL)
 			return 1;
 		sc->groups[0] = sc->gid;
 		sc->ngroups = 1;
 		return 0;
 	}
-	sc->user = strdup(pw->pw_name);
-	sc->uid = pw->pw_uid;
-	sc->gid = gr ? gr->gr_gid : pw->pw_gid;
-	/* What initgroups() would set, found now: the child cannot look it up. */
-	for (int n = 16;;) {
-		gid_t *g = realloc(sc->groups, n * sizeof(gid_t));
-		if (g == NULL)
-			return 1;
-		sc->groups = g;
-		sc->ngroups = n;
-		if (getgrouplist(sc->user, sc->gid, sc->groups, &sc->ngroups) != -1)
-			break;
-		if (sc->ngroups <= n)
-			n *= 2;
-		else
-			n = sc->ngroups;
-	}
-	return 0;
+	sc->user = strdup(pw.name);
+	sc->uid = pw.uid;
+	sc->gid = group ? gr.gid : pw.gid;
+	return sc->user == NULL || supplementary(&pw, sc) == -1;
 }
 
 static bool

@@ -5,11 +5,11 @@
  */
 #include <limits.h>
 #include <stdio.h>
-#include <grp.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "cfgload.h"
+#include "usersdb.h"
 
 static const struct keyspec global_keys[] = {
 	{ "max_children", K_INT },
@@ -99,14 +99,14 @@ parse_control_group(struct loader *ld, const config_setting_t *grp,
 {
 	const config_setting_t *s = config_setting_get_member(grp, "control_group");
 	const char *name = cfgkeys_string(grp, "control_group");
-	struct group *gr;
+	struct usersdb_group gr;
 	unsigned long v;
 
 	g->control_gid = 0;
 	if (name == NULL)
 		return 0;
-	if ((gr = cfgkeys_group(name)) != NULL)
-		g->control_gid = gr->gr_gid;
+	if (usersdb_group(name, &gr))
+		g->control_gid = gr.gid;
 	else if (cfgkeys_id_number(name, &v) && v < 4294967295UL)
 		g->control_gid = (gid_t)v;
 	else {

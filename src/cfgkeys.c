@@ -5,9 +5,7 @@
  * error; never decides what a value means for a service.
  */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -329,10 +327,8 @@ cfgkeys_path(struct loader *ld, const config_setting_t *grp, const char *key)
 }
 
 /*
- * Users and groups, by name or by number, one way for every key that
- * names one (user, group, socket_user, socket_group, the user and group
- * lists). A number parses as one only if it is all digits and below
- * (uid_t)-1.
+ * A user or group number: all digits and below (uid_t)-1. Names go to
+ * usersdb.c, the one lookup of every key that names a user or a group.
  */
 bool
 cfgkeys_id_number(const char *s, unsigned long *v)
@@ -345,27 +341,6 @@ cfgkeys_id_number(const char *s, unsigned long *v)
 	    *v < (unsigned)-1;
 }
 
-struct passwd *
-cfgkeys_user(const char *s)
-{
-	struct passwd *pw = getpwnam(s);
-	unsigned long v;
-
-	if (pw == NULL && cfgkeys_id_number(s, &v))
-		pw = getpwuid((uid_t)v);
-	return pw;
-}
-
-struct group *
-cfgkeys_group(const char *s)
-{
-	struct group *gr = getgrnam(s);
-	unsigned long v;
-
-	if (gr == NULL && cfgkeys_id_number(s, &v))
-		gr = getgrgid((gid_t)v);
-	return gr;
-}
 
 /*
  * Controls: keys a service sets or takes from the sockd section's

@@ -57,10 +57,7 @@ unsigned cfgkeys_mode(struct loader *, const config_setting_t *s,
 /* A K_ONE_OR_MORE setting: its length (-1 when absent or mistyped), element i. */
 int cfgkeys_one_or_more_len(const config_setting_t *s);
 const char *cfgkeys_one_or_more_elem(const config_setting_t *s, int i);
-/* A user or group by name, else by number: the database's entry, or NULL.
- * cfgkeys_id_number() is the number's parse alone. */
-struct passwd *cfgkeys_user(const char *);
-struct group *cfgkeys_group(const char *);
+/* A user or group number alone (names: usersdb.h). */
 bool cfgkeys_id_number(const char *, unsigned long *);
 /* The group that sets a control key for the service: grp, or the global
  * section (its default); and that key's setting, or NULL. */

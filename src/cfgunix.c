@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cfgload.h"
+#include "usersdb.h"
 
 /* The room in sun_path, less the terminating NUL (or the leading one). */
 #define UNIX_PATH_ROOM (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -86,14 +87,14 @@ parse_path(struct loader *ld, const config_setting_t *grp, const char *who,
 static long long
 lookup_id(const char *s, bool group)
 {
-	struct passwd *pw;
-	struct group *gr;
+	struct usersdb_user u;
+	struct usersdb_group g;
 	unsigned long v;
 
-	if (group && (gr = cfgkeys_group(s)) != NULL)
-		return gr->gr_gid;
-	if (!group && (pw = cfgkeys_user(s)) != NULL)
-		return pw->pw_uid;
+	if (group && usersdb_group(s, &g))
+		return g.gid;
+	if (!group && usersdb_user(s, &u))
+		return u.uid;
 	/* A number the database does not know names an id all the same. */
 	return cfgkeys_id_number(s, &v) ? (long long)v : -1;
 }

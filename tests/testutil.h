@@ -61,6 +61,7 @@ Suite *connenv_suite(void);
 Suite *persource_suite(void);
 Suite *sockopt_unit_suite(void);
 Suite *peercred_suite(void);
+Suite *usersdb_suite(void);
 
 /*
  * Absolute path of a file in the source tree, e.g. tu_path("src/sockd").
