@@ -4,7 +4,8 @@
 case "$1" in
 hold)
 	echo "pid=$$ conn=$TCPCONNNUM started"
-	exec sleep 600 ;;
+	# Until the client goes: nothing outlives the test that held it.
+	exec cat >/dev/null ;;
 stubborn)
 	trap '' TERM
 	echo "pid=$$ conn=$TCPCONNNUM started"
