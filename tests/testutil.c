@@ -348,8 +348,20 @@ tu_free_port(void)
 	static uint16_t given[256];
 	static size_t ngiven;
 
+	static unsigned seed;
+
+	/*
+	 * Below the kernel's ephemeral range (32768 and up on Linux): a port
+	 * the kernel gave us would be free now, but any connect() on the
+	 * machine may take it as its local port before the daemon this test
+	 * starts binds it (a busy machine saw ten "cannot bind" in a run).
+	 * A random one of 10000-32767, checked free for TCP and UDP, is no
+	 * process's unless a test of another run picked it at that moment.
+	 */
+	if (seed == 0)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)tu_now_ms();
 	for (int tries = 0; tries < 100; tries++) {
-		int port = bind_port(SOCK_STREAM, 0);
+		int port = bind_port(SOCK_STREAM, 10000 + rand_r(&seed) % 22768);
 		bool seen = false;
 		for (size_t i = 0; i < ngiven; i++)
 			seen |= given[i] == port;
