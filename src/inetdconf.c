@@ -18,7 +18,8 @@
 
 /* What update-inetd(8) --disable puts in front of a line it switches off. */
 #define OFF_PREFIX "#<off>#"
-#define WORDS_MAX (6 + 1 + INETDCONF_MAXARGS)
+/* Six fields, the program's included, then its argv. */
+#define WORDS_MAX (6 + INETDCONF_MAXARGS)
 
 static enum inetdconf_kind
 fail(char err[INETDCONF_ERRLEN], const char *fmt, ...)

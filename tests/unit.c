@@ -10,5 +10,6 @@ main(void)
 	    refuse_suite(), errlog_suite(), confdiff_suite(), logaddr_suite(),
 	    upstate_suite(), proxyproto_suite(), config_balancer_suite(),
 	    idpool_suite(), checkchild_suite(), connenv_suite(),
-	    persource_suite(), sockopt_unit_suite(), peercred_suite(), NULL);
+	    persource_suite(), sockopt_unit_suite(), peercred_suite(),
+	    inetdconf_suite(), NULL);
 }
