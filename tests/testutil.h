@@ -57,6 +57,7 @@ Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
 Suite *connenv_suite(void);
 Suite *inetdconf_suite(void);
+Suite *inetd_suite(void);
 Suite *persource_suite(void);
 Suite *sockopt_unit_suite(void);
 Suite *peercred_suite(void);
