@@ -118,6 +118,89 @@ START_TEST(inetd_conf_port_clash)
 }
 END_TEST
 
+
+/* Runs sockd --convert on path into the file out; returns the text. */
+static const char *
+convert(const char *path, const char *out)
+{
+	static char text[16384];
+	int status = tu_run(text, sizeof(text), "--convert", path, NULL);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", text);
+	tu_write(out, "%s", text);
+	return text;
+}
+
+/* Debian's xinetd.d files (disable = yes) and one with every attribute. */
+START_TEST(convert_xinetd)
+{
+	static const char *const debian[] = { "echo", "daytime", "time",
+	    "chargen", "discard" };
+	uint16_t p = tu_free_port();
+	const char *text, *conf;
+	char out[4096];
+	struct daemon *d;
+
+	it_mkdir("xinetd.d");
+	for (size_t i = 0; i < 5; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "xinetd.d/%s", debian[i]);
+		tu_write(name, "# default: off\nservice %s\n{\n\tdisable\t\t= yes\n"
+		    "\ttype\t\t= INTERNAL\n\tid\t\t= %s-stream\n\tsocket_type\t= stream\n"
+		    "\tprotocol\t= tcp\n\tuser\t\t= root\n\twait\t\t= no\n}\n\n"
+		    "service %s\n{\n\tdisable\t\t= yes\n\ttype\t\t= INTERNAL\n"
+		    "\tid\t\t= %s-dgram\n\tsocket_type\t= dgram\n\tprotocol\t= udp\n"
+		    "\tuser\t\t= root\n\twait\t\t= yes\n}\n", debian[i], debian[i],
+		    debian[i], debian[i]);
+	}
+	tu_write("xinetd.d/hello", "service hello\n{\n\ttype = UNLISTED\n"
+	    "\tsocket_type = stream\n\tprotocol = tcp\n\tport = %u\n"
+	    "\tbind = 127.0.0.1\n\twait = no\n\tuser = %s\n\tserver = %s\n"
+	    "\tserver_args = 30\n\tonly_from = 127.0.0.0/8 localhost\n"
+	    "\tno_access = 10.0.0.0/8\n\tinstances = 10\n\tper_source = 5\n"
+	    "\tcps = 50 10\n\tenv = A=b\n\tpassenv = LANG\n\tumask = 022\n"
+	    "\trlimit_files = 100\n\trlimit_stack = 8M\n\tredirect = 10.0.0.1 80\n"
+	    "\tlog_on_success = HOST\n}\n", p, me(), it_path("services/hello-tcp"));
+	tu_write("xinetd.d/skipped.dpkg-old", "garbage\n");
+	tu_write("xinetd.conf", "defaults\n{\n\tlog_type = SYSLOG daemon info\n}\n"
+	    "\nincludedir %s\n", it_tmp("xinetd.d"));
+	text = convert(it_tmp("xinetd.conf"), "sockd.conf");
+	ck_assert_msg(strstr(text, "name = \"daytime-dgram\";") &&
+	    strstr(text, "builtin = \"chargen\";") &&
+	    strstr(text, "disabled = true;") && strstr(text, "rate = 50;") &&
+	    strstr(text, "# redirect = 10.0.0.1 80: sockd does not forward") &&
+	    strstr(text, "\"localhost\" dropped") &&
+	    strstr(text, "rlimits = { nofile = 100; };") &&
+	    !strstr(text, "garbage"), "%s", text);
+	conf = it_tmp("sockd.conf");
+	ck_assert_msg(tu_run(out, sizeof(out), "-t", "-f", conf, NULL) == 0,
+	    "%s\n%s", out, text);
+	d = it_start(conf);
+	ck_assert(it_hello(p, "converted"));
+	it_stop(d);
+}
+END_TEST
+
+/* An inetd.conf converted: the same services inetd_conf would make. */
+START_TEST(convert_inetd_conf)
+{
+	uint16_t p = tu_free_port();
+	const char *text;
+	char out[4096];
+
+	tu_write("inetd.conf", "127.0.0.1:%u stream tcp4 nowait.120 %s %s "
+	    "hello-tcp\n#<off># echo stream tcp nowait root internal\n"
+	    "rstatd/1 dgram rpc/udp wait root /x x\n", p, me(),
+	    it_path("services/hello-tcp"));
+	text = convert(it_tmp("inetd.conf"), "sockd.conf");
+	ck_assert_msg(strstr(text, "rate_burst = 120;") &&
+	    strstr(text, "name = \"echo-tcp\";") &&
+	    strstr(text, "line 3 not converted: protocol \"rpc/udp\""), "%s", text);
+	ck_assert_msg(tu_run(out, sizeof(out), "-t", "-f", it_tmp("sockd.conf"),
+	    NULL) == 0, "%s\n%s", out, text);
+}
+END_TEST
+
 Suite *
 inetd_suite(void)
 {
@@ -125,7 +208,8 @@ inetd_suite(void)
 	TCase *tc;
 
 	tc = tu_tcase(s, "inetd", it_setup, it_teardown, IT_TIMEOUT,
-	    inetd_conf_served_and_reloaded, inetd_conf_port_clash, NULL);
+	    inetd_conf_served_and_reloaded, inetd_conf_port_clash,
+	    convert_xinetd, convert_inetd_conf, NULL);
 	tu_add_test(tc, inetd_conf_internal, tu_root_skip());
 	return s;
 }
