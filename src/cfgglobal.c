@@ -18,6 +18,7 @@ static const struct keyspec global_keys[] = {
 	{ "shutdown_grace", K_INT },
 	{ "fail_limit", K_INT },
 	{ "include_dir", K_STRING },
+	{ "inetd_conf", K_STRING },
 	{ "log", K_STRING },
 	{ "log_format", K_STRING },
 	{ "log_level", K_STRING },
@@ -128,6 +129,7 @@ cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 	    &g->max_children);
 	g->pidfile = cfgkeys_path(ld, grp, "pidfile");
 	g->include_dir = cfgkeys_path(ld, grp, "include_dir");
+	g->inetd_conf = cfgkeys_path(ld, grp, "inetd_conf");
 	errors += cfgkeys_uint(ld, grp, "shutdown_grace", 0, 86400, "sockd",
 	    &g->shutdown_grace);
 	errors += cfgkeys_uint(ld, grp, "fail_limit", 1, 1000, "sockd",

@@ -20,6 +20,8 @@ cfgkeys_file(struct loader *ld, const config_setting_t *s)
 {
 	const char *f = cfgscan_name(&ld->scan, config_setting_source_file(s));
 
+	if (f == NULL && ld->origin_file && config_setting_source_line(s) == 0)
+		return ld->origin_file;
 	return f ? f : ld->cfg->path;
 }
 
@@ -29,6 +31,7 @@ cfgkeys_error(struct loader *ld, const config_setting_t *s, const char *who,
 {
 	char msg[900];
 	va_list ap;
+	int line;
 
 	/* Each service re-reads the defaults; report their errors only once. */
 	if (ld->mute_global)
@@ -38,8 +41,11 @@ cfgkeys_error(struct loader *ld, const config_setting_t *s, const char *who,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cfgerr_add(ld->err, cfgkeys_file(ld, s), config_setting_source_line(s),
-	    "%s%s%s", who ? who : "", who ? ": " : "", msg);
+	line = config_setting_source_line(s);
+	if (line == 0 && ld->origin_file)
+		line = ld->origin_line;
+	cfgerr_add(ld->err, cfgkeys_file(ld, s), line, "%s%s%s",
+	    who ? who : "", who ? ": " : "", msg);
 }
 
 static size_t

@@ -22,6 +22,10 @@ struct loader {
 	const config_setting_t *global;	/* the "sockd" group, or NULL */
 	bool mute_global;	/* its errors were reported once already */
 	bool checked;		/* a checking child loaded it: jails tried */
+	/* Settings written by the loader itself (cfginetd.c) carry no
+	 * position: their errors point here instead. */
+	const char *origin_file;
+	int origin_line;
 };
 
 /* cfgkeys.c: the key schema and the typed getters. */
@@ -131,6 +135,9 @@ unsigned cfgunix_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
 unsigned cfgunix_check_unique(struct loader *);
 void cfgunix_free(struct svc_conf *);
+
+/* cfginetd.c: the services of inetd_conf; where is that key's setting. */
+unsigned cfginetd_parse(struct loader *, const config_setting_t *where);
 
 /* cfgglobal.c: the "sockd" section. */
 unsigned cfgglobal_parse(struct loader *, const config_setting_t *grp);

@@ -191,7 +191,8 @@ parse_root(struct loader *ld, config_t *lc)
 	}
 
 	list = config_setting_get_member(root, "services");
-	if (list == NULL && cfg->global.include_dir == NULL) {
+	if (list == NULL && cfg->global.include_dir == NULL &&
+	    cfg->global.inetd_conf == NULL) {
 		cfgerr_add(ld->err, cfg->path, 1, "missing 'services' list");
 		return errors + 1;
 	}
@@ -200,6 +201,9 @@ parse_root(struct loader *ld, config_t *lc)
 	if (cfg->global.include_dir)
 		errors += parse_include_dir(ld, config_setting_get_member(g,
 		    "include_dir"));
+	if (cfg->global.inetd_conf)
+		errors += cfginetd_parse(ld, config_setting_get_member(g,
+		    "inetd_conf"));
 	errors += cfgservice_check_unique(ld);
 	errors += cfgunix_check_unique(ld);
 	if (errors == 0 && cfg->nenabled == 0) {
@@ -282,6 +286,7 @@ config_unref(struct config *cfg)
 		free(*p);
 	free(cfg->skipped);
 	free(cfg->global.include_dir);
+	free(cfg->global.inetd_conf);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		cfgservice_free(&cfg->svcs[i]);
 	free(cfg->svcs);

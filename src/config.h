@@ -120,6 +120,7 @@ struct global_conf {
 	unsigned shutdown_grace;	/* seconds */
 	unsigned fail_limit;
 	char *include_dir;		/* absolute, or NULL */
+	char *inetd_conf;		/* a classic inetd.conf, absolute, or NULL */
 	enum log_dest log;
 	enum log_format log_format;
 	int log_level;			/* a syslog priority; -1: not set */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cfgcheck.h"
+#include "convert.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -34,7 +35,8 @@ struct options {
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: sockd [-dFhtV] [-f file] [-p pidfile]\n");
+	fprintf(fp, "usage: sockd [-dFhtV] [-f file] [-p pidfile]\n"
+	    "       sockd --convert PATH\n");
 }
 
 static void
@@ -44,6 +46,7 @@ parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "convert", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -56,6 +59,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'f': o->conf = optarg; break;
 		case 'p': o->pidfile = optarg; break;
 		case 't': o->test = true; break;
+		case 'C': exit(convert_run(optarg, stdout, stderr));
 		case 'h':
 			usage(stdout);
 			printf("  -d             debug logging (connections, children)\n"
@@ -64,7 +68,9 @@ parse_options(int argc, char **argv, struct options *o)
 			    "  -h, --help     this help\n"
 			    "  -p pidfile     write the daemon's pid there\n"
 			    "  -t             check the configuration and exit\n"
-			    "  -V, --version  print the version\n", SOCKD_CONF);
+			    "  -V, --version  print the version\n"
+			    "  --convert PATH print PATH (xinetd.conf, xinetd.d or inetd.conf)\n"
+			    "                 as a sockd.conf\n", SOCKD_CONF);
 			exit(0);
 		case 'V':
 			printf("sockd %s\n", SOCKD_VERSION);

@@ -58,6 +58,8 @@ Suite *escape_suite(void);
 Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
 Suite *connenv_suite(void);
+Suite *inetdconf_suite(void);
+Suite *inetd_suite(void);
 Suite *persource_suite(void);
 Suite *sockopt_unit_suite(void);
 Suite *peercred_suite(void);
