@@ -26,13 +26,16 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 # Evaluated when a recipe runs, that is after the deps check below.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+# STATIC_LIBS=0 links libconfig and libseccomp dynamically, as Debian's
+# package does (a security update of either then reaches sockd).
+STATIC_LIBS ?= 1
 # libconfig is linked statically when its archive is installed (Debian's
 # libconfig-dev ships it): one shared object fewer is five mappings fewer
 # for every fork() of the master to copy (tests/bench/README.md).
 LIBCONFIG_A = $(shell $(CC) -print-file-name=libconfig.a)
 LIBCONFIG_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libconfig) -Wl,-Bdynamic
-LIBCONFIG_LIBS = $(if $(filter /%,$(LIBCONFIG_A)),$(LIBCONFIG_STATIC),\
-           $(shell pkg-config --libs libconfig))
+LIBCONFIG_LIBS = $(if $(and $(filter 1,$(STATIC_LIBS)),$(filter /%,$(LIBCONFIG_A))),\
+           $(LIBCONFIG_STATIC),$(shell pkg-config --libs libconfig))
 # Built-in children are forked, not exec'd: with lazy binding each of them
 # would resolve its own symbols and copy the GOT pages it writes, a page
 # fault each (tests/bench/README.md).
@@ -42,8 +45,8 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 # same reason as libconfig.
 LIBSECCOMP_A = $(shell $(CC) -print-file-name=libseccomp.a)
 SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynamic
-SECCOMP_LIBS = $(if $(filter /%,$(LIBSECCOMP_A)),$(SECCOMP_STATIC),\
-           $(shell pkg-config --libs libseccomp))
+SECCOMP_LIBS = $(if $(and $(filter 1,$(STATIC_LIBS)),$(filter /%,$(LIBSECCOMP_A))),\
+           $(SECCOMP_STATIC),$(shell pkg-config --libs libseccomp))
 
 LIB_SRCS = $(filter-out src/main.c src/sockctl.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
@@ -122,7 +125,7 @@ src/main.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 
 %.o: %.c | deps
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
 
 # sockctl(8) speaks the control protocol (ctlreq.c) and nothing else.
 src/sockctl: src/sockctl.o src/ctlreq.o

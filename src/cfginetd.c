@@ -156,7 +156,10 @@ cfginetd_parse(struct loader *ld, const config_setting_t *where)
 	int lineno = 0;
 	FILE *f;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	/* A file update-inetd has not made yet holds no services. */
+	if ((f = fopen(path, "re")) == NULL && errno == ENOENT)
+		return 0;
+	if (f == NULL) {
 		cfgerr_add(ld->err, cfgkeys_file(ld, where),
 		    config_setting_source_line(where), "inetd_conf \"%s\": %s",
 		    path, strerror(errno));
