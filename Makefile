@@ -161,7 +161,8 @@ SERVICES_CC ?= $(if $(MUSL_WANTED),$(or $(MUSL_GCC),$(CC)),$(CC))
 SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 
 services/%: services/%.c services/msgframe.h services/handler.h | deps
-	$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(filter -f%,$(ALL_CFLAGS)) \
+	$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
+	  $(filter -f%,$(ALL_CFLAGS)) \
 	  $(LDFLAGS) $(SERVICES_LDFLAGS) -o $@ $<
 
 # Once the handlers are (re)built: if musl would have been used, say how

@@ -1,0 +1,82 @@
+#!/bin/sh
+# The Debian package (make deb-check; CI runs it as root): built from the
+# committed tree with dpkg-buildpackage, lintian with no error or warning;
+# then, as root, installed on this machine: the _sockd user made,
+# /etc/sockd.conf checked and served by the packaged daemon started by
+# hand (no systemd here), a service that update-inetd registers in
+# /etc/inetd.conf served after update-inetd's own SIGHUP, then switched
+# off with update-inetd --disable; and the package purged. Needs debhelper,
+# lintian and update-inetd (.ci/run installs them).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mktemp -d)
+pid=
+fail() { echo "deb: FAIL: $*" >&2; [ -f "$out/sockd.log" ] && tail -20 "$out/sockd.log" >&2; exit 1; }
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	if [ "$(id -u)" = 0 ] && dpkg -s sockd >/dev/null 2>&1; then
+		apt-get purge -y sockd >/dev/null 2>&1 || true
+	fi
+	rm -rf "$out"
+}
+trap cleanup EXIT
+
+mkdir "$out/sockd"
+git -C "$top" archive HEAD | tar -x -C "$out/sockd"
+(cd "$out/sockd" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1 ||
+    { tail -30 "$out/build.log" >&2; fail "dpkg-buildpackage"; }
+lintian --fail-on error,warning "$out"/sockd_*.changes ||
+    fail "lintian (above)"
+echo "deb: built $(basename "$out"/sockd_*_*.deb); lintian: no error or warning"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deb: SKIP install: needs root"
+	exit 0
+fi
+if dpkg -s sockd >/dev/null 2>&1 || [ -e /etc/inetd.conf ]; then
+	echo "deb: SKIP install: a sockd package or an /etc/inetd.conf is there"
+	exit 0
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y "$out"/sockd_*_*.deb \
+    >"$out/install.log" 2>&1 || { cat "$out/install.log" >&2; fail "install"; }
+getent passwd _sockd >/dev/null || fail "no _sockd user"
+/usr/sbin/sockd -t -f /etc/sockd.conf >/dev/null || fail "sockd -t /etc/sockd.conf"
+
+# The daemon as the unit starts it, by hand: its link named inetd.
+/usr/libexec/sockd/inetd -F -f /etc/sockd.conf >"$out/sockd.log" 2>&1 &
+pid=$!
+n=0
+until grep -q "ready:" "$out/sockd.log"; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "not ready"; sleep 0.1
+done
+[ "$(cat /run/inetd.pid)" = "$pid" ] || fail "/run/inetd.pid"
+exec 3<>/dev/tcp/127.0.0.1/9430
+printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+grep -q '^sockd_' <&3 || fail "no metrics"
+exec 3<&-
+
+# A package registering its service as Debian's do.
+port=47391
+update-inetd --add "$port	stream	tcp	nowait	nobody	/usr/libexec/sockd/hello-tcp	hello-tcp"
+n=0
+until grep -q "reloaded" "$out/sockd.log"; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "update-inetd woke nothing"; sleep 0.1
+done
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'Debian\nexit\n' >&3
+grep -q 'Hello, Debian!' <&3 || fail "the registered service did not answer"
+exec 3<&-
+update-inetd --disable "$port"
+n=0
+until [ "$(grep -c "reloaded" "$out/sockd.log")" -ge 2 ]; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "--disable woke nothing"; sleep 0.1
+done
+if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+	fail "a disabled service still answers"
+fi
+echo "deb: installed; /etc/sockd.conf served; update-inetd --add and --disable reached sockd"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+rm -f /etc/inetd.conf
+apt-get purge -y sockd >/dev/null 2>&1 || fail "purge"
+! getent passwd _sockd >/dev/null || fail "_sockd left after purge"
+echo "deb: purged"
