@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # The Debian package (make deb-check; CI runs it as root): built from the
 # committed tree with dpkg-buildpackage, lintian with no error or warning;
 # then, as root, installed on this machine: the _sockd user made,
