@@ -62,6 +62,7 @@ PEERS   ?= 0
 MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7 man/sockctl.8
 
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
+        deb deb-check \
         clean deps test-deps bench fuzz FORCE
 all: src/sockd src/sockctl $(SERVICES) services/.built
 
@@ -252,6 +253,16 @@ lint-man: | deps
 	@out=$$(mandoc -T lint -W warning $(MANPAGES) 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "man pages: mandoc -T lint clean"
+
+# The Debian package (debian/, dh): ../sockd_VERSION_ARCH.deb, from this
+# tree as it is. deb-check builds it from the committed tree, runs lintian
+# and, as root, installs, serves, registers a service with update-inetd and
+# purges it (tests/deb.sh). They need debhelper, lintian and update-inetd.
+deb:
+	dpkg-buildpackage -b -us -uc
+
+deb-check:
+	tests/deb.sh
 
 # The sources name the /usr/local layout; installed copies name this one.
 INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
