@@ -5,7 +5,8 @@
 # /etc/sockd.conf checked and served by the packaged daemon started by
 # hand (no systemd here), a service that update-inetd registers in
 # /etc/inetd.conf served after update-inetd's own SIGHUP, then switched
-# off with update-inetd --disable; and the package purged. Needs debhelper,
+# off with update-inetd --disable; micro-httpd installed from Debian,
+# registering itself, answering an HTTP request; and the package purged. Needs debhelper,
 # lintian and update-inetd (.ci/run installs them).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,6 +76,25 @@ if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
 	fail "a disabled service still answers"
 fi
 echo "deb: installed; /etc/sockd.conf served; update-inetd --add and --disable reached sockd"
+
+# A real inetd handler of Debian's: micro-httpd registers itself on port 80
+# with update-inetd (through tcpd) when installed beside an inet-superserver.
+if ! (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    micro-httpd >"$out/micro.log" 2>&1 || { cat "$out/micro.log" >&2; fail "micro-httpd"; }
+	n=0
+	until [ "$(grep -c "reloaded" "$out/sockd.log")" -ge 3 ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "micro-httpd woke nothing"; sleep 0.1
+	done
+	exec 3<>/dev/tcp/127.0.0.1/80
+	printf 'GET / HTTP/1.0\r\n\r\n' >&3
+	head -n1 <&3 | grep -q '^HTTP/1\.[01] ' || fail "micro-httpd did not answer"
+	exec 3<&-
+	apt-get purge -y micro-httpd >/dev/null 2>&1 || true
+	echo "deb: micro-httpd, registered by its package, served through tcpd"
+else
+	echo "deb: SKIP micro-httpd: port 80 is taken here"
+fi
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 rm -f /etc/inetd.conf
 apt-get purge -y sockd >/dev/null 2>&1 || fail "purge"
