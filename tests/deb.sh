@@ -81,7 +81,7 @@ echo "deb: installed; /etc/sockd.conf served; update-inetd --add and --disable r
 # with update-inetd (through tcpd) when installed beside an inet-superserver.
 if ! (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	    micro-httpd >"$out/micro.log" 2>&1 || { cat "$out/micro.log" >&2; fail "micro-httpd"; }
+	    tcpd micro-httpd >"$out/micro.log" 2>&1 || { cat "$out/micro.log" >&2; fail "micro-httpd"; }
 	n=0
 	until [ "$(grep -c "reloaded" "$out/sockd.log")" -ge 3 ]; do
 		n=$((n + 1)); [ $n -lt 100 ] || fail "micro-httpd woke nothing"; sleep 0.1
