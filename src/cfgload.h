@@ -37,6 +37,9 @@ const char *cfgkeys_file(struct loader *, const config_setting_t *s);
 /* An error about setting s, prefixed with who it belongs to (may be NULL). */
 void cfgkeys_error(struct loader *, const config_setting_t *s, const char *who,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same as a warning, which does not fail the load. */
+void cfgkeys_warning(struct loader *, const config_setting_t *s, const char *who,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Unknown keys and wrong types in a group; returns the error count. */
 unsigned cfgkeys_check(struct loader *, const config_setting_t *grp,
     const struct keyspec *spec, const struct keyspec *extra, const char *who);

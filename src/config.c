@@ -287,5 +287,6 @@ config_unref(struct config *cfg)
 	free(cfg->svcs);
 	free(cfg->global.pidfile);
 	free(cfg->path);
+	cfgerr_free(&cfg->warnings);
 	free(cfg);
 }

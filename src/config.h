@@ -135,6 +135,13 @@ struct global_conf {
 #define CONFIG_DEFAULT_JAIL_IDS_FIRST 2113929216u
 #define CONFIG_DEFAULT_JAIL_IDS_COUNT 65536u
 
+/* Accumulated error messages, one "FILE:LINE: message\n" per error. */
+struct cfgerr {
+	char *text;
+	size_t len;
+	unsigned count;
+};
+
 struct config {
 	char *path;
 	struct global_conf global;
@@ -143,13 +150,7 @@ struct config {
 	size_t nenabled;
 	char **skipped;			/* include_dir entries not named *.conf */
 	unsigned refs;
-};
-
-/* Accumulated error messages, one "FILE:LINE: message\n" per error. */
-struct cfgerr {
-	char *text;
-	size_t len;
-	unsigned count;
+	struct cfgerr warnings;		/* "FILE:LINE: warning: ..." lines */
 };
 
 /* cfgerr.c */

@@ -327,6 +327,7 @@ reload_finish(struct sockd *sd)
 		reload_log_config(sd);
 		proxywait_resume(sd);	/* the caps may have grown */
 		gate_update_all(sd);
+		log_cfgerr(cfg->warnings.text);
 		log_info("reloaded: %zu services", sd->nsvcs);
 	}
 	cfgerr_free(&err);
