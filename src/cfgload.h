@@ -103,6 +103,11 @@ unsigned cfgkeys_uint_needed(struct loader *, const config_setting_t *grp,
 int cfgkeys_enum(struct loader *, const config_setting_t *grp,
     const char *key, const char *const words[], const char *who);
 
+/* cfgtls.c: the "tls" group, a control: its files read and checked. */
+unsigned cfgtls_parse(struct loader *, const config_setting_t *s, bool own,
+    const char *who, struct svc_conf *);
+void cfgtls_free(struct tls_conf *);
+
 /* cfgcontrols.c: the per-service keys the global section may default. */
 extern const struct keyspec cfgcontrols_keys[];
 unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,

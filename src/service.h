@@ -82,6 +82,7 @@ struct service {
 	size_t failed;		/* after a failed service_open: which address */
 	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
 	struct jailns jns;	/* what its jailed connections share (jailns.h) */
+	struct ssl_ctx_st *tls_ctx;	/* a TLS service's context (tls.h); NULL */
 	const char *failed_opt;	/* and which socket option, if one failed */
 };
 
