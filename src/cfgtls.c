@@ -7,6 +7,7 @@
  * frees it: the running service builds its own (tls.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,16 @@ static const struct keyspec tls_keys[] = {
 	{ "ciphersuites", K_STRING },
 	{ "alpn", K_ONE_OR_MORE },
 	{ "handshake_timeout", K_INT },
+	{ "sni", K_LIST },
+	{ "session_tickets", K_BOOL },
+	{ NULL, 0 }
+};
+
+/* An entry of the sni list. */
+static const struct keyspec sni_keys[] = {
+	{ "name", K_STRING },
+	{ "certificate", K_STRING },
+	{ "key", K_STRING },
 	{ NULL, 0 }
 };
 
@@ -44,7 +55,70 @@ cfgtls_free(struct tls_conf *t)
 	free(t->ciphers);
 	free(t->ciphersuites);
 	free(t->alpn);
+	for (size_t i = 0; i < t->nsni; i++) {
+		free(t->sni[i].name);
+		free(t->sni[i].certificate);
+		free(t->sni[i].key);
+	}
+	free(t->sni);
 	free(t);
+}
+
+/* A host name, or "*." and one: letters, digits, hyphens and dots. */
+static bool
+valid_sni_name(const char *n)
+{
+	if (strncmp(n, "*.", 2) == 0)
+		n += 2;
+	if (*n == '\0' || *n == '.' || strlen(n) > 253)
+		return false;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		    (*n >= '0' && *n <= '9') || *n == '-' || *n == '.'))
+			return false;
+	return true;
+}
+
+/* The sni list: per entry a name and its certificate and key. */
+static unsigned
+parse_sni(struct loader *ld, const config_setting_t *s, const char *who,
+    struct tls_conf *t)
+{
+	int n = s ? config_setting_length(s) : 0;
+	unsigned errors = 0;
+
+	if (n == 0 || (t->sni = calloc(n, sizeof(*t->sni))) == NULL)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct tls_sni *x = &t->sni[t->nsni];
+		const char *name;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			cfgkeys_error(ld, cfgkeys_elem_at(s, i), who, "sni: expected "
+			    "groups { name; certificate; key; }");
+			errors++;
+			continue;
+		}
+		if (cfgkeys_check(ld, e, sni_keys, NULL, who) != 0 ||
+		    cfgkeys_missing(ld, e, "name", who) ||
+		    cfgkeys_missing(ld, e, "certificate", who) ||
+		    cfgkeys_missing(ld, e, "key", who)) {
+			errors++;
+			continue;
+		}
+		if (!valid_sni_name(name = cfgkeys_string(e, "name"))) {
+			cfgkeys_error(ld, config_setting_get_member(e, "name"), who,
+			    "sni: \"%s\" is not a host name or \"*.\" and one", name);
+			errors++;
+			continue;
+		}
+		x->name = strdup(name);
+		x->certificate = cfgkeys_path(ld, e, "certificate");
+		x->key = cfgkeys_path(ld, e, "key");
+		t->nsni++;
+	}
+	return errors;
 }
 
 /* ALPN's wire format: each name after its length, 1 to 255 bytes. */
@@ -116,6 +190,9 @@ parse_values(struct loader *ld, const config_setting_t *s, const char *who,
 	errors += cfgkeys_uint(ld, s, "handshake_timeout", 1, 3600, who,
 	    &t->handshake_timeout);
 	errors += parse_alpn(ld, config_setting_get_member(s, "alpn"), who, t);
+	t->session_tickets = true;
+	cfgkeys_bool(s, "session_tickets", &t->session_tickets);
+	errors += parse_sni(ld, config_setting_get_member(s, "sni"), who, t);
 	return errors;
 }
 
@@ -147,42 +224,78 @@ check_expiry(struct loader *ld, const config_setting_t *s, const char *who,
 	return errors;
 }
 
-/* The files, as a context takes them; the setting each failure names. */
-static unsigned
-check_files(struct loader *ld, const config_setting_t *s, const char *who,
-    const struct tls_conf *t)
+/* The group that names a failed file: tls, or the sni entry. */
+static const config_setting_t *
+file_group(const config_setting_t *s, int sni)
+{
+	return sni < 0 ? s : config_setting_get_elem(
+	    config_setting_get_member(s, "sni"), (unsigned)sni);
+}
+
+/* What a context could not take, at the key that names it. */
+static void
+report(struct loader *ld, const config_setting_t *s, const char *who,
+    const struct tls_conf *t, enum tls_failed failed, int sni, const char *why)
 {
 	static const char *const keys[] = { [TLS_FAILED_CERTIFICATE] = "certificate",
 	    [TLS_FAILED_KEY] = "key", [TLS_FAILED_MATCH] = "key",
 	    [TLS_FAILED_CA] = "ca", [TLS_FAILED_CIPHERS] = "ciphers",
 	    [TLS_FAILED_CIPHERSUITES] = "ciphersuites",
 	    [TLS_FAILED_OTHER] = "min_protocol" };
-	enum tls_failed failed;
-	struct stat st;
-	char why[256];
-	SSL_CTX *ctx = tls_ctx_new(t, &failed, why, sizeof(why));
-	const config_setting_t *at;
+	const config_setting_t *g = failed <= TLS_FAILED_MATCH ?
+	    file_group(s, sni) : s;
+	const config_setting_t *at = config_setting_get_member(g, keys[failed]);
+	const char *cert = sni < 0 ? t->certificate : t->sni[sni].certificate;
+	const char *key = sni < 0 ? t->key : t->sni[sni].key;
+	const char *file = failed == TLS_FAILED_CERTIFICATE ? cert :
+	    failed == TLS_FAILED_KEY ? key : failed == TLS_FAILED_CA ? t->ca : NULL;
 
-	if (ctx == NULL) {
-		at = config_setting_get_member(s, keys[failed]);
-		if (failed == TLS_FAILED_MATCH)
-			cfgkeys_error(ld, at, who, "key \"%s\" does not match "
-			    "certificate \"%s\"", t->key, t->certificate);
-		else
-			cfgkeys_error(ld, at ? at : s, who, "%s%s%s%s: %s", keys[failed],
-			    failed <= TLS_FAILED_CA ? " \"" : "", failed <=
-			    TLS_FAILED_CA ? (failed == TLS_FAILED_CERTIFICATE ?
-			    t->certificate : failed == TLS_FAILED_KEY ? t->key : t->ca)
-			    : "", failed <= TLS_FAILED_CA ? "\"" : "", why);
+	if (failed == TLS_FAILED_MATCH)
+		cfgkeys_error(ld, at, who, "key \"%s\" does not match certificate "
+		    "\"%s\"", key, cert);
+	else if (file)
+		cfgkeys_error(ld, at ? at : g, who, "%s \"%s\": %s", keys[failed],
+		    file, why);
+	else
+		cfgkeys_error(ld, at ? at : g, who, "%s: %s", keys[failed], why);
+}
+
+/* A key file's mode, and the certificate's dates. */
+static unsigned
+check_pair(struct loader *ld, const config_setting_t *g, const char *who,
+    const char *cert, const char *key)
+{
+	struct stat st;
+
+	if (stat(key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		cfgkeys_warning(ld, config_setting_get_member(g, "key"), who,
+		    "key \"%s\" is readable by others than its owner (mode %03o)",
+		    key, (unsigned)(st.st_mode & 0777));
+	return check_expiry(ld, config_setting_get_member(g, "certificate"), who,
+	    cert);
+}
+
+/* The files, as the service's contexts take them. */
+static unsigned
+check_files(struct loader *ld, const config_setting_t *s, const char *who,
+    const struct tls_conf *t)
+{
+	enum tls_failed failed;
+	char why[256];
+	int sni;
+	struct tls *tls = tls_new(t, &failed, &sni, why, sizeof(why));
+	unsigned errors;
+
+	if (tls == NULL) {
+		report(ld, s, who, t, failed, sni, why);
 		return 1;
 	}
-	tls_ctx_free(ctx);
-	if (stat(t->key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-		cfgkeys_warning(ld, config_setting_get_member(s, "key"), who,
-		    "key \"%s\" is readable by others than its owner (mode %03o)",
-		    t->key, (unsigned)(st.st_mode & 0777));
-	return check_expiry(ld, config_setting_get_member(s, "certificate"), who,
-	    t->certificate);
+	tls_free(tls);
+	errors = check_pair(ld, s, who, t->certificate, t->key);
+	for (size_t i = 0; i < t->nsni; i++)
+		errors += check_pair(ld, file_group(s, (int)i), who,
+		    t->sni[i].certificate, t->sni[i].key);
+	return errors;
 }
 
 /*

@@ -412,6 +412,19 @@ str_equal(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static bool
+sni_equal(const struct tls_conf *a, const struct tls_conf *b)
+{
+	if (a->nsni != b->nsni)
+		return false;
+	for (size_t i = 0; i < a->nsni; i++)
+		if (!str_equal(a->sni[i].name, b->sni[i].name) ||
+		    !str_equal(a->sni[i].certificate, b->sni[i].certificate) ||
+		    !str_equal(a->sni[i].key, b->sni[i].key))
+			return false;
+	return true;
+}
+
 /* The tls group's values; files with the same names may hold new
  * certificates, which each reload reads anyway (service.c). */
 static bool
@@ -426,7 +439,8 @@ tls_equal(const struct tls_conf *a, const struct tls_conf *b)
 	    str_equal(a->ciphersuites, b->ciphersuites) &&
 	    a->alpn_len == b->alpn_len && (a->alpn_len == 0 ||
 	    memcmp(a->alpn, b->alpn, a->alpn_len) == 0) &&
-	    a->handshake_timeout == b->handshake_timeout;
+	    a->handshake_timeout == b->handshake_timeout &&
+	    a->session_tickets == b->session_tickets && sni_equal(a, b);
 }
 
 static void

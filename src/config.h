@@ -41,6 +41,11 @@ struct jail_conf;
  * running service's context from it): plain values, no OpenSSL object.
  */
 enum tls_verify { TLS_VERIFY_NONE, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRE };
+/* A certificate for the clients that ask for name (SNI). */
+struct tls_sni {
+	char *name;			/* "host.example", or "*.example" */
+	char *certificate, *key;
+};
 struct tls_conf {
 	char *certificate;		/* PEM: the leaf, then its chain */
 	char *key;			/* PEM */
@@ -51,6 +56,9 @@ struct tls_conf {
 	unsigned char *alpn;		/* wire format, length-prefixed; NULL */
 	size_t alpn_len;
 	unsigned handshake_timeout;	/* seconds */
+	struct tls_sni *sni;		/* tried in order; the first match */
+	size_t nsni;
+	bool session_tickets;		/* resumption by stateless tickets */
 };
 #define CONFIG_DEFAULT_TLS_HANDSHAKE_TIMEOUT 10
 /* A certificate expiring within this many days is a warning. */

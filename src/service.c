@@ -123,16 +123,18 @@ set_jail(struct service *svc, const struct svc_conf *sc)
 static int
 set_tls(struct service *svc, const struct svc_conf *sc)
 {
-	struct ssl_ctx_st *ctx = NULL;
+	struct tls *tls = NULL;
 	enum tls_failed failed;
 	char why[256];
+	int sni;
 
-	if (sc->tls && (ctx = tls_ctx_new(sc->tls, &failed, why, sizeof(why))) == NULL) {
+	if (sc->tls && (tls = tls_new(sc->tls, &failed, &sni, why,
+	    sizeof(why))) == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	tls_ctx_free(svc->tls_ctx);
-	svc->tls_ctx = ctx;
+	tls_free(svc->tls);
+	svc->tls = tls;
 	return 0;
 }
 
@@ -319,7 +321,7 @@ service_unref(struct service *svc)
 	free(svc->fails);
 	persource_free(&svc->sources);
 	jailns_close(&svc->jns);
-	tls_ctx_free(svc->tls_ctx);
+	tls_free(svc->tls);
 	config_unref(svc->cfg);
 	free(svc);
 }

@@ -3,7 +3,9 @@
  * CAs and verification, protocol floor, ciphers and ALPN.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -43,12 +45,44 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-static int
-set_files(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
+/* Whether a client's server name asks for pattern: the name, or a name
+ * one label below a "*.domain". */
+static bool
+name_matches(const char *pattern, const char *name)
 {
-	if (SSL_CTX_use_certificate_chain_file(ctx, t->certificate) != 1)
+	const char *dot;
+
+	if (strncmp(pattern, "*.", 2) != 0)
+		return strcasecmp(pattern, name) == 0;
+	return (dot = strchr(name, '.')) != NULL && dot != name &&
+	    strcasecmp(pattern + 1, dot) == 0;
+}
+
+/* SNI: the first entry that matches gives its certificate; none, the
+ * default's. */
+static int
+sni_select(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls *tls = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	for (size_t i = 0; name && i < tls->conf->nsni; i++)
+		if (name_matches(tls->conf->sni[i].name, name)) {
+			if (SSL_set_SSL_CTX(ssl, tls->sni[i]) == NULL)
+				return SSL_TLSEXT_ERR_ALERT_FATAL;
+			break;
+		}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int
+set_files(SSL_CTX *ctx, const struct tls_conf *t, const char *cert,
+    const char *key, enum tls_failed *failed)
+{
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		*failed = TLS_FAILED_CERTIFICATE;
-	else if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1)
+	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
 		/* A key of another certificate fails here already. */
 		*failed = ERR_GET_REASON(ERR_peek_last_error()) ==
 		    X509_R_KEY_VALUES_MISMATCH ? TLS_FAILED_MATCH : TLS_FAILED_KEY;
@@ -86,10 +120,15 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 	SSL_CTX_set_verify(ctx, modes[t->verify], NULL);
 	/* A client that hangs up without close_notify ends its stream: the
 	 * handler sees the end of its input, as with a plain connection. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	    SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    (t->session_tickets ? 0 : SSL_OP_NO_TICKET));
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Resuming a session with a verified client needs one. */
+	(void)SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"sockd", 5);
+	if (!t->session_tickets)
+		SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (t->alpn)
@@ -97,25 +136,63 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 	return 0;
 }
 
-SSL_CTX *
-tls_ctx_new(const struct tls_conf *t, enum tls_failed *failed, char *why,
-    size_t len)
+static SSL_CTX *
+ctx_new(const struct tls_conf *t, const char *cert, const char *key,
+    enum tls_failed *failed)
 {
 	SSL_CTX *ctx;
 
-	*failed = TLS_FAILED_NONE;
-	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		*failed = TLS_FAILED_OTHER;
-	else if (set_files(ctx, t, failed) == 0 && set_policy(ctx, t, failed) == 0)
+	else if (set_files(ctx, t, cert, key, failed) == 0 &&
+	    set_policy(ctx, t, failed) == 0)
 		return ctx;
-	tls_error(why, len, "failed");
 	SSL_CTX_free(ctx);
 	return NULL;
 }
 
-void
-tls_ctx_free(SSL_CTX *ctx)
+struct tls *
+tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
+    char *why, size_t len)
 {
-	SSL_CTX_free(ctx);
+	struct tls *tls = calloc(1, sizeof(*tls));
+
+	*failed = TLS_FAILED_NONE;
+	*sni = -1;
+	ERR_clear_error();
+	if (tls == NULL || (tls->sni = calloc(t->nsni + 1, sizeof(SSL_CTX *))) == NULL) {
+		free(tls);
+		snprintf(why, len, "out of memory");
+		*failed = TLS_FAILED_OTHER;
+		return NULL;
+	}
+	tls->conf = t;
+	if ((tls->ctx = ctx_new(t, t->certificate, t->key, failed)) == NULL)
+		goto fail;
+	for (*sni = 0; *sni < (int)t->nsni; (*sni)++)
+		if ((tls->sni[*sni] = ctx_new(t, t->sni[*sni].certificate,
+		    t->sni[*sni].key, failed)) == NULL)
+			goto fail;
+	*sni = -1;
+	if (t->nsni) {
+		SSL_CTX_set_tlsext_servername_callback(tls->ctx, sni_select);
+		SSL_CTX_set_tlsext_servername_arg(tls->ctx, tls);
+	}
+	return tls;
+fail:
+	tls_error(why, len, "failed");
+	tls_free(tls);
+	return NULL;
+}
+
+void
+tls_free(struct tls *tls)
+{
+	if (tls == NULL)
+		return;
+	SSL_CTX_free(tls->ctx);
+	for (size_t i = 0; i < tls->conf->nsni; i++)
+		SSL_CTX_free(tls->sni[i]);
+	free(tls->sni);
+	free(tls);
 }

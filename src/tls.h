@@ -11,7 +11,16 @@
 
 #include "config.h"
 
+#include <stdbool.h>
+
 struct ssl_ctx_st;
+
+/* A service's contexts: the default, and one per sni entry. */
+struct tls {
+	struct ssl_ctx_st *ctx;
+	struct ssl_ctx_st **sni;	/* conf->nsni of them */
+	const struct tls_conf *conf;
+};
 
 /* Which setting a context could not take. */
 enum tls_failed { TLS_FAILED_NONE, TLS_FAILED_CERTIFICATE, TLS_FAILED_KEY,
@@ -19,13 +28,16 @@ enum tls_failed { TLS_FAILED_NONE, TLS_FAILED_CERTIFICATE, TLS_FAILED_KEY,
     TLS_FAILED_CIPHERSUITES, TLS_FAILED_OTHER };
 
 /*
- * The context, or NULL with *failed and OpenSSL's reason in why. Sessions
- * are neither cached nor ticketed: each connection is a process of its
- * own, which would need a cache shared across them.
+ * The contexts, or NULL with *failed, the sni entry it concerns in *sni
+ * (-1: the default certificate) and OpenSSL's reason in why. Sessions are
+ * not cached: each connection is a process of its own. With
+ * session_tickets they resume by tickets, whose key every child shares,
+ * being a copy of the master that made the context: a new key with each
+ * context, at the service's start and each reload.
  */
-struct ssl_ctx_st *tls_ctx_new(const struct tls_conf *, enum tls_failed *failed,
-    char *why, size_t len);
-void tls_ctx_free(struct ssl_ctx_st *);
+struct tls *tls_new(const struct tls_conf *, enum tls_failed *failed,
+    int *sni, char *why, size_t len);
+void tls_free(struct tls *);
 /* OpenSSL's last error as text (the queue emptied), or dflt. */
 void tls_error(char *why, size_t len, const char *dflt);
 

@@ -418,7 +418,7 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	keep_only((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
 	sig_child_reset();
 	signal(SIGPIPE, SIG_IGN);
-	r = (struct relay){ .net = c->fd, .ssl = SSL_new(svc->tls_ctx) };
+	r = (struct relay){ .net = c->fd, .ssl = SSL_new(svc->tls->ctx) };
 	if (r.ssl == NULL || SSL_set_fd(r.ssl, c->fd) != 1 ||
 	    fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", "out of memory");
