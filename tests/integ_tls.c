@@ -389,8 +389,15 @@ START_TEST(check_reads_the_files)
 	    "service \"t\": tls: min_protocol \"TLSv1.1\": expected"), "%s", buf);
 	ck_assert_msg(strstr(check("verify_client = \"require\";"), ":6: "
 	    "service \"t\": tls: verify_client: set 'ca'"), "%s", buf);
-	ck_assert_msg(strstr(check("sni = ();"), ":6: service \"t\": tls: "
-	    "unknown key 'sni'"), "%s", buf);
+	ck_assert_msg(strstr(check("sni = ( { name = \"a.example\";\n"
+	    "certificate = \"server.pem\";\nkey = \"other.key\"; } );"),
+	    ":8: service \"t\": tls: key \""), "%s", buf);
+	ck_assert_msg(strstr(buf, "does not match certificate"), "%s", buf);
+	ck_assert_msg(strstr(check("sni = ( { name = \"a b\"; certificate = "
+	    "\"server.pem\"; key = \"server.key\"; } );"), ":6: service \"t\": "
+	    "tls: sni: \"a b\" is not a host name"), "%s", buf);
+	ck_assert_msg(strstr(check("tickets = true;"), ":6: service \"t\": tls: "
+	    "unknown key 'tickets'"), "%s", buf);
 	ck_assert_int_eq(sh(out, sizeof(out), "rm %s", it_tmp("server.key")), 0);
 	ck_assert_msg(strstr(check(""), ":5: service \"t\": tls: key \""),
 	    "%s", buf);
@@ -463,6 +470,79 @@ START_TEST(renewed_certificate_after_sighup)
 }
 END_TEST
 
+/* The SHA-256 of the certificate the client saw when it asked for sni. */
+static const char *
+seen_for(uint16_t port, const char *sni)
+{
+	static char seen[65];
+	char args[300];
+
+	snprintf(args, sizeof(args), "--peer --sni %s", sni);
+	client(port, args);
+	ck_assert_msg(strncmp(buf, "peer=", 5) == 0, "%s", buf);
+	snprintf(seen, sizeof(seen), "%.64s", buf + 5);
+	return seen;
+}
+
+/* Each sni entry's certificate for the names it matches; the default's
+ * for the others, and one label below a wildcard only. */
+START_TEST(sni_picks_the_certificate)
+{
+	uint16_t port = tu_free_port();
+	char out[256], dflt[65], b[65], w[65];
+	struct daemon *d;
+
+	selfsigned("server", "default", 30);
+	selfsigned("b", "b.example", 30);
+	selfsigned("w", "w.example", 30);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("server.pem"));
+	snprintf(dflt, sizeof(dflt), "%.64s", out);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("b.pem"));
+	snprintf(b, sizeof(b), "%.64s", out);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("w.pem"));
+	snprintf(w, sizeof(w), "%.64s", out);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "sni = (\n"
+	    "{ name = \"b.example\"; certificate = \"b.pem\"; key = \"b.key\"; },\n"
+	    "{ name = \"*.w.example\"; certificate = \"w.pem\"; key = \"w.key\"; });",
+	    ""));
+	ck_assert_str_eq(seen_for(port, "b.example"), b);
+	ck_assert_str_eq(seen_for(port, "B.Example"), b);
+	ck_assert_str_eq(seen_for(port, "x.w.example"), w);
+	ck_assert_str_eq(seen_for(port, "w.example"), dflt);
+	ck_assert_str_eq(seen_for(port, "y.x.w.example"), dflt);
+	ck_assert_str_eq(seen_for(port, "other.example"), dflt);
+	client(port, "--sni x.w.example");
+	ck_assert(it_has_line(buf, "env:SSL_TLS_SNI_SERVERNAME=x.w.example"));
+	it_stop(d);
+}
+END_TEST
+
+/* A second connection resumes the first's session by its ticket, though
+ * each is a process of its own; not with session_tickets = false. */
+START_TEST(session_tickets_resume)
+{
+	uint16_t port = tu_free_port(), off = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; }; },\n"
+	    "{ name = \"off\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; session_tickets = false; }; } );\n", port, off));
+	ck_assert_str_eq(client(port, "--resume --send 'x\\n'"),
+	    "resumed=True\nx\n");
+	ck_assert_str_eq(client(off, "--resume --send 'x\\n'"),
+	    "resumed=False\nx\n");
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -472,7 +552,7 @@ tls_suite(void)
 	    bad_clients_cost_their_own_child, max_lifetime_ends_relay_and_handler,
 	    sixteen_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
-	    NULL);
+	    sni_picks_the_certificate, session_tickets_resume, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	return s;

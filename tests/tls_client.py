@@ -9,6 +9,8 @@ Handshakes with 127.0.0.1:PORT (the server's certificate checked against
 pseudo-random bytes, then sends close_notify and keeps reading: a
 half-close, which Python's SSLSocket cannot do, hence the memory BIOs.
 Reads until the server's close_notify or EOF, or until TEXT arrived.
+--resume connects twice, the second time with the first's session, and
+first prints "resumed=True" or "resumed=False".
 --peer prints "peer=<sha256>" of the server's certificate and ends.
 --hold sends no close_notify: the connection stays until the server ends it.
 Prints what it received, or with --random "sent=<sha256> <n>" and
@@ -39,12 +41,12 @@ def context(a):
 
 
 class Conn:
-    def __init__(self, a):
+    def __init__(self, a, ctx, session=None):
         self.sock = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
         self.sock.setblocking(False)
         self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self.tls = context(a).wrap_bio(self.inc, self.out,
-                                       server_hostname=a.sni)
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname=a.sni,
+                                session=session)
         self.pending = b""
         self.eof = False
 
@@ -125,10 +127,20 @@ def main():
     p.add_argument("--random", type=int)
     p.add_argument("--hold", action="store_true")
     p.add_argument("--peer", action="store_true")
+    p.add_argument("--resume", action="store_true")
     a = p.parse_args()
     try:
-        c = Conn(a)
-        c.handshake()
+        ctx = context(a)
+        if a.resume:
+            c = Conn(a, ctx)
+            c.handshake()
+            exchange(c, payload(a), a.until, False)
+            c = Conn(a, ctx, c.tls.session)
+            c.handshake()
+            print("resumed=%s" % c.tls.session_reused)
+        else:
+            c = Conn(a, ctx)
+            c.handshake()
         if a.peer:
             der = c.tls.getpeercert(binary_form=True)
             print("peer=%s" % hashlib.sha256(der).hexdigest())
