@@ -543,6 +543,22 @@ START_TEST(session_tickets_resume)
 }
 END_TEST
 
+/* A jailed handler through the same spawn path: its jail, its SSL_*. */
+START_TEST(jailed_handler)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, "/usr/bin/env", "\"env\"", "", "jail = { };"));
+	client(port, "");
+	ck_assert_msg(it_has_line(buf, "SSL_PROTOCOL=TLSv1.3"), "%s", buf);
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+	ck_assert(tu_wait_log(d, IT_LOG_EXIT "0", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -555,5 +571,6 @@ tls_suite(void)
 	    sni_picks_the_certificate, session_tickets_resume, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
+	tu_add_test(tc, jailed_handler, it_jail_skip());
 	return s;
 }
