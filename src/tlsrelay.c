@@ -39,10 +39,9 @@
 /* Room for one TLS record's plaintext each way. */
 #define RELAY_BUF 16384
 
-/* A line on the child's stderr (the service's log), then the end. */
-static void __attribute__((noreturn))
-fail(const struct conn *c, int status,
-    const char *what, const char *why)
+/* A line on the child's stderr (the service's log). */
+static void
+say(const struct conn *c, const char *what, const char *why)
 {
 	char ip[ADDR_STRLEN] = "?", line[512];
 	int n;
@@ -54,6 +53,12 @@ fail(const struct conn *c, int status,
 	if (n > 0)
 		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n :
 		    sizeof(line) - 1);
+}
+
+static void __attribute__((noreturn))
+fail(const struct conn *c, int status, const char *what, const char *why)
+{
+	say(c, what, why);
 	_exit(status);
 }
 
@@ -376,7 +381,8 @@ end_as(pid_t pid)
 	    TLSRELAY_EXIT_HANDSHAKE ? WEXITSTATUS(status) : 1);
 }
 
-/* The handler on one end of a pair, through spawn.c as any handler. */
+/* The handler on one end of a pair, through spawn.c as any handler. One
+ * that could not be executed has exited 127, which the relay then does. */
 static pid_t
 start_handler(struct spawner *sp, const struct service *svc,
     const struct conn *c, struct tlsenv *env, int end)
@@ -397,7 +403,8 @@ start_handler(struct spawner *sp, const struct service *svc,
 		char why[160];
 		snprintf(why, sizeof(why), "%s: %s", step == SPAWN_EXEC ?
 		    svc->conf->server : spawn_step_name(step), strerror(err));
-		fail(c, 1, "cannot start the handler for", why);
+		say(c, "cannot start the handler for", why);
+		end_as(pid);
 	}
 	return pid;
 }
