@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -136,6 +137,18 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 	return 0;
 }
 
+/* The leaf certificate's notAfter, in seconds since the epoch; 0: none. */
+static long long
+not_after(SSL_CTX *ctx)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	struct tm tm;
+
+	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		return 0;
+	return (long long)timegm(&tm);
+}
+
 static SSL_CTX *
 ctx_new(const struct tls_conf *t, const char *cert, const char *key,
     enum tls_failed *failed)
@@ -160,7 +173,10 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	*failed = TLS_FAILED_NONE;
 	*sni = -1;
 	ERR_clear_error();
-	if (tls == NULL || (tls->sni = calloc(t->nsni + 1, sizeof(SSL_CTX *))) == NULL) {
+	if (tls == NULL || (tls->sni = calloc(t->nsni + 1, sizeof(SSL_CTX *))) == NULL ||
+	    (tls->not_after = calloc(t->nsni + 1, sizeof(long long))) == NULL) {
+		if (tls)
+			free(tls->sni);
 		free(tls);
 		snprintf(why, len, "out of memory");
 		*failed = TLS_FAILED_OTHER;
@@ -169,10 +185,13 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	tls->conf = t;
 	if ((tls->ctx = ctx_new(t, t->certificate, t->key, failed)) == NULL)
 		goto fail;
-	for (*sni = 0; *sni < (int)t->nsni; (*sni)++)
+	tls->not_after[0] = not_after(tls->ctx);
+	for (*sni = 0; *sni < (int)t->nsni; (*sni)++) {
 		if ((tls->sni[*sni] = ctx_new(t, t->sni[*sni].certificate,
 		    t->sni[*sni].key, failed)) == NULL)
 			goto fail;
+		tls->not_after[*sni + 1] = not_after(tls->sni[*sni]);
+	}
 	*sni = -1;
 	if (t->nsni) {
 		SSL_CTX_set_tlsext_servername_callback(tls->ctx, sni_select);
@@ -194,5 +213,6 @@ tls_free(struct tls *tls)
 	for (size_t i = 0; i < tls->conf->nsni; i++)
 		SSL_CTX_free(tls->sni[i]);
 	free(tls->sni);
+	free(tls->not_after);
 	free(tls);
 }

@@ -20,6 +20,9 @@ struct tls {
 	struct ssl_ctx_st *ctx;
 	struct ssl_ctx_st **sni;	/* conf->nsni of them */
 	const struct tls_conf *conf;
+	/* When each leaf certificate expires, in seconds since the epoch, the
+	 * default's first (0: unknown), for the metrics. */
+	long long *not_after;
 };
 
 /* Which setting a context could not take. */
