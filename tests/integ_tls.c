@@ -559,6 +559,50 @@ START_TEST(jailed_handler)
 }
 END_TEST
 
+/* A certificate's notAfter in seconds since the epoch, as text. */
+static const char *
+expiry_of(const char *cert)
+{
+	static char out[64];
+
+	sh(out, sizeof(out), "date -d \"$(openssl x509 -enddate -noout -in %s | "
+	    "cut -d= -f2)\" +%%s | tr -d '\\n'", it_tmp(cert));
+	return out;
+}
+
+/* The metrics give each certificate's expiry, by the name it serves. */
+START_TEST(metrics_give_the_expiry)
+{
+	uint16_t port = tu_free_port(), pm = tu_free_port();
+	char want[256];
+	struct daemon *d;
+	int fd;
+
+	selfsigned("server", "localhost", 30);
+	selfsigned("b", "b.example", 3);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; sni = ( { name = \"b.example\"; certificate = "
+	    "\"b.pem\"; key = \"b.key\"; } ); }; },\n"
+	    "{ name = \"m\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " builtin = \"metrics\"; } );\n", port, pm));
+	ck_assert_int_ge(fd = tu_connect(pm), 0);
+	it_send(fd, "GET /metrics HTTP/1.1\r\nHost: sockd\r\n\r\n");
+	tu_read_until(fd, buf, sizeof(buf), "sockd_start_time_seconds ", IT_WAIT);
+	close(fd);
+	snprintf(want, sizeof(want), "\nsockd_tls_certificate_expiry_timestamp_"
+	    "seconds{service=\"t\",server_name=\"\"} %s\n", expiry_of("server.pem"));
+	ck_assert_msg(strstr(buf, want), "%s\nnot in\n%s", want, buf);
+	snprintf(want, sizeof(want), "\nsockd_tls_certificate_expiry_timestamp_"
+	    "seconds{service=\"t\",server_name=\"b.example\"} %s\n",
+	    expiry_of("b.pem"));
+	ck_assert_msg(strstr(buf, want), "%s\nnot in\n%s", want, buf);
+	ck_assert_int_eq(it_count(buf, "server_name="), 2);
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -568,7 +612,8 @@ tls_suite(void)
 	    bad_clients_cost_their_own_child, max_lifetime_ends_relay_and_handler,
 	    sixteen_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
-	    sni_picks_the_certificate, session_tickets_resume, NULL);
+	    sni_picks_the_certificate, session_tickets_resume,
+	    metrics_give_the_expiry, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());
