@@ -13,7 +13,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
-PKGS     = libconfig check libseccomp
+PKGS     = libconfig check libseccomp openssl
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith
 CFLAGS  ?= -O2 -g
@@ -47,6 +47,8 @@ LIBSECCOMP_A = $(shell $(CC) -print-file-name=libseccomp.a)
 SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynamic
 SECCOMP_LIBS = $(if $(and $(filter 1,$(STATIC_LIBS)),$(filter /%,$(LIBSECCOMP_A))),\
            $(SECCOMP_STATIC),$(shell pkg-config --libs libseccomp))
+# OpenSSL 3 for TLS services (tls.c), shared: security updates reach it.
+SSL_LIBS = $(shell pkg-config --libs openssl)
 
 LIB_SRCS = $(filter-out src/main.c src/sockctl.c,$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
@@ -84,18 +86,21 @@ deps:
 	pkg-config --exists libconfig 2>/dev/null || missing="$$missing libconfig-dev"; \
 	pkg-config --exists check 2>/dev/null || missing="$$missing check"; \
 	pkg-config --exists libseccomp 2>/dev/null || missing="$$missing libseccomp-dev"; \
+	pkg-config --exists openssl 2>/dev/null || missing="$$missing libssl-dev"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
 	[ -z "$$missing" ] && exit 0; \
 	$(call apt_install,$$missing)
 
 # What some tests drive, for make check alone: the real HAProxy in front
-# of sockd, and Prometheus' parser of the metrics. Installed when root;
+# of sockd, Prometheus' parser of the metrics, and the openssl command that
+# makes the TLS tests' certificates. Installed when root;
 # otherwise the tests that need them are skipped with the reason.
 test-deps:
 	@missing=; \
 	test -x /usr/sbin/haproxy || missing=" haproxy"; \
 	/usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 || \
 	  missing="$$missing python3-prometheus-client"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	[ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && \
 	  command -v apt-get >/dev/null 2>&1 || exit 0; \
 	$(call apt_install,$$missing)
@@ -136,7 +141,7 @@ src/libsockd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 src/sockd: src/main.o src/libsockd.a
-	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS)
+	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, so their start-up is on the measured
@@ -176,10 +181,10 @@ services/.built: $(SERVICES)
 	@touch $@
 
 tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
 
 tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
@@ -210,7 +215,7 @@ FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
            -DSOCKD_VERSION='"$(VERSION)"'
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
-	  $(SECCOMP_LIBS)
+	  $(SECCOMP_LIBS) $(SSL_LIBS)
 
 # The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
 # for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.

@@ -58,6 +58,7 @@ const struct keyspec cfgcontrols_keys[] = {
 	{ "freebind", K_BOOL },
 	{ "interface", K_STRING },
 	{ "jail", K_GROUP },
+	{ "tls", K_GROUP },
 	{ NULL, 0 }
 };
 
@@ -368,6 +369,8 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 	errors += cfgsockopt_parse(ld, grp, who, sc);
 	errors += cfgjail_parse(ld, cfgkeys_pick(ld, grp, "jail"),
 	    cfgkeys_holder(ld, grp, "jail") == grp, who, sc);
+	errors += cfgtls_parse(ld, cfgkeys_pick(ld, grp, "tls"),
+	    cfgkeys_holder(ld, grp, "tls") == grp, who, sc);
 	return errors;
 }
 

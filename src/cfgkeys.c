@@ -48,6 +48,26 @@ cfgkeys_error(struct loader *ld, const config_setting_t *s, const char *who,
 	    who ? who : "", who ? ": " : "", msg);
 }
 
+/* A warning: the configuration loads, and -t and the log say it. */
+void
+cfgkeys_warning(struct loader *ld, const config_setting_t *s, const char *who,
+    const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	if (ld->mute_global)
+		for (const config_setting_t *p = s; p; p = config_setting_parent(p))
+			if (p == ld->global)
+				return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cfgerr_add(&ld->cfg->warnings, cfgkeys_file(ld, s),
+	    config_setting_source_line(s), "warning: %s%s%s", who ? who : "",
+	    who ? ": " : "", msg);
+}
+
 static size_t
 edit_distance(const char *a, const char *b)
 {

@@ -41,6 +41,9 @@ const char *cfgkeys_file(struct loader *, const config_setting_t *s);
 /* An error about setting s, prefixed with who it belongs to (may be NULL). */
 void cfgkeys_error(struct loader *, const config_setting_t *s, const char *who,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same as a warning, which does not fail the load. */
+void cfgkeys_warning(struct loader *, const config_setting_t *s, const char *who,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Unknown keys and wrong types in a group; returns the error count. */
 unsigned cfgkeys_check(struct loader *, const config_setting_t *grp,
     const struct keyspec *spec, const struct keyspec *extra, const char *who);
@@ -100,6 +103,11 @@ unsigned cfgkeys_uint_needed(struct loader *, const config_setting_t *grp,
  */
 int cfgkeys_enum(struct loader *, const config_setting_t *grp,
     const char *key, const char *const words[], const char *who);
+
+/* cfgtls.c: the "tls" group, a control: its files read and checked. */
+unsigned cfgtls_parse(struct loader *, const config_setting_t *s, bool own,
+    const char *who, struct svc_conf *);
+void cfgtls_free(struct tls_conf *);
 
 /* cfgcontrols.c: the per-service keys the global section may default. */
 extern const struct keyspec cfgcontrols_keys[];

@@ -95,6 +95,7 @@ cfgservice_free(struct svc_conf *sc)
 	free(sc->chdir);
 	cfgunix_free(sc);
 	cfgjail_free(sc->jail);
+	cfgtls_free(sc->tls);
 }
 
 static unsigned

@@ -406,6 +406,54 @@ diff_jail(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b
 	}
 }
 
+static bool
+str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool
+sni_equal(const struct tls_conf *a, const struct tls_conf *b)
+{
+	if (a->nsni != b->nsni)
+		return false;
+	for (size_t i = 0; i < a->nsni; i++)
+		if (!str_equal(a->sni[i].name, b->sni[i].name) ||
+		    !str_equal(a->sni[i].certificate, b->sni[i].certificate) ||
+		    !str_equal(a->sni[i].key, b->sni[i].key))
+			return false;
+	return true;
+}
+
+/* The tls group's values; files with the same names may hold new
+ * certificates, which each reload reads anyway (service.c). */
+static bool
+tls_equal(const struct tls_conf *a, const struct tls_conf *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return str_equal(a->certificate, b->certificate) &&
+	    str_equal(a->key, b->key) && str_equal(a->ca, b->ca) &&
+	    a->verify == b->verify && a->min_protocol == b->min_protocol &&
+	    str_equal(a->ciphers, b->ciphers) &&
+	    str_equal(a->ciphersuites, b->ciphersuites) &&
+	    a->alpn_len == b->alpn_len && (a->alpn_len == 0 ||
+	    memcmp(a->alpn, b->alpn, a->alpn_len) == 0) &&
+	    a->handshake_timeout == b->handshake_timeout &&
+	    a->session_tickets == b->session_tickets && sni_equal(a, b);
+}
+
+static void
+diff_tls(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
+{
+	struct confdiff_key *k;
+
+	if (!tls_equal(a->tls, b->tls) && (k = add(d, "tls")) != NULL) {
+		vput(k->old, "%s", a->tls ? "set" : "unset");
+		vput(k->new, "%s", b->tls ? (a->tls ? "changed" : "set") : "unset");
+	}
+}
+
 size_t
 confdiff_services(const struct svc_conf *a, const struct svc_conf *b,
     struct confdiff *d)
@@ -434,6 +482,7 @@ confdiff_services(const struct svc_conf *a, const struct svc_conf *b,
 	diff_unix(d, a, b);
 	diff_sockets(d, a, b);
 	diff_jail(d, a, b);
+	diff_tls(d, a, b);
 	return d->n;
 }
 

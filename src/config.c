@@ -293,5 +293,6 @@ config_unref(struct config *cfg)
 	free(cfg->global.pidfile);
 	free(cfg->global.control);
 	free(cfg->path);
+	cfgerr_free(&cfg->warnings);
 	free(cfg);
 }

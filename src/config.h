@@ -36,6 +36,34 @@ enum log_addresses { LOG_ADDRESSES_FULL, LOG_ADDRESSES_TRUNCATED,
 struct builtin;
 struct jail_conf;
 
+/*
+ * TLS in front of a handler (cfgtls.c checks it, tls.c builds the
+ * running service's context from it): plain values, no OpenSSL object.
+ */
+enum tls_verify { TLS_VERIFY_NONE, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRE };
+/* A certificate for the clients that ask for name (SNI). */
+struct tls_sni {
+	char *name;			/* "host.example", or "*.example" */
+	char *certificate, *key;
+};
+struct tls_conf {
+	char *certificate;		/* PEM: the leaf, then its chain */
+	char *key;			/* PEM */
+	char *ca;			/* client certificates' CAs; NULL: none */
+	enum tls_verify verify;
+	int min_protocol;		/* TLS1_2_VERSION or TLS1_3_VERSION */
+	char *ciphers, *ciphersuites;	/* NULL: OpenSSL's defaults */
+	unsigned char *alpn;		/* wire format, length-prefixed; NULL */
+	size_t alpn_len;
+	unsigned handshake_timeout;	/* seconds */
+	struct tls_sni *sni;		/* tried in order; the first match */
+	size_t nsni;
+	bool session_tickets;		/* resumption by stateless tickets */
+};
+#define CONFIG_DEFAULT_TLS_HANDSHAKE_TIMEOUT 10
+/* A certificate expiring within this many days is a warning. */
+#define CONFIG_TLS_EXPIRY_WARN_DAYS 14
+
 /* Peer user or group ids a UNIX-domain service allows or denies. */
 struct idlist {
 	unsigned *v;
@@ -108,6 +136,7 @@ struct svc_conf {
 	unsigned proxy_timeout;		/* ms for the whole header */
 	unsigned proxy_pending;		/* connections waiting for one at once */
 	struct jail_conf *jail;		/* NULL: not jailed (jail.h) */
+	struct tls_conf *tls;		/* NULL: plain connections */
 };
 
 #define CONFIG_DEFAULT_SHUTDOWN_GRACE 10
@@ -140,6 +169,13 @@ struct global_conf {
 #define CONFIG_DEFAULT_JAIL_IDS_FIRST 2113929216u
 #define CONFIG_DEFAULT_JAIL_IDS_COUNT 65536u
 
+/* Accumulated error messages, one "FILE:LINE: message\n" per error. */
+struct cfgerr {
+	char *text;
+	size_t len;
+	unsigned count;
+};
+
 struct config {
 	char *path;
 	struct global_conf global;
@@ -148,13 +184,7 @@ struct config {
 	size_t nenabled;
 	char **skipped;			/* include_dir entries not named *.conf */
 	unsigned refs;
-};
-
-/* Accumulated error messages, one "FILE:LINE: message\n" per error. */
-struct cfgerr {
-	char *text;
-	size_t len;
-	unsigned count;
+	struct cfgerr warnings;		/* "FILE:LINE: warning: ..." lines */
 };
 
 /* cfgerr.c */

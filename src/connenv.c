@@ -102,6 +102,9 @@ connenv_build(struct connenv *e, const struct svc_conf *sc,
 		family_ipc(e, sc, in->cred, in->connnum);
 	else if (in->accepted)
 		family_ip(e, sc->proto == PROTO_TCP, in);
+	/* Before a header's SSL_*: sockd's own handshake is the one it did. */
+	for (size_t i = 0; in->tls && in->tls[i] && i < CONNENV_TLS; i++)
+		put(e, in->tls[i]);
 	for (size_t i = 0; in->proxy && in->proxy[i] && i < CONNENV_PROXY; i++)
 		put(e, in->proxy[i]);
 	if (sc->listen_fds)

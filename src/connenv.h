@@ -2,7 +2,8 @@
  * A connection's environment, every variable family in one place with
  * one bound: the base a handler always gets (PROTO, SOCKD_SERVICE) and
  * its connection's family (TCP*, UDP* or IPC*, as tcpserver and
- * s6-ipcserver name them), what a PROXY protocol header said (TCPPROXY*,
+ * s6-ipcserver name them), what sockd's own TLS handshake found (SSL_*,
+ * tlsrelay.c), what a PROXY protocol header said (TCPPROXY*,
  * PROXY_*, SSL_*), and sd_listen_fds(3)'s LISTEN_*. A family added here is
  * added to CONNENV_MAX, which sizes the slots every service keeps at the
  * front of its environment (service.c). The text lives in the structs;
@@ -26,8 +27,9 @@ struct proxyproto_tlvs;
 #define CONNENV_PEER 5		/* *CONNNUM, *REMOTE and *LOCAL, or IPC* */
 #define CONNENV_PROXY 7		/* TCPPROXYIP/PORT, PROXY_*, SSL_* */
 #define CONNENV_LISTEN 3	/* LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES */
+#define CONNENV_TLS 6		/* SSL_*, as s6-tlsserver names them */
 #define CONNENV_MAX (CONNENV_BASE + CONNENV_PEER + CONNENV_PROXY + \
-    CONNENV_LISTEN)
+    CONNENV_LISTEN + CONNENV_TLS)
 
 /* What a PROXY header said, built when it is read (proxywait.c) and kept
  * with the connection until its handler starts. */
@@ -64,6 +66,7 @@ struct connenv_in {
 	const struct ucred *cred;	/* a UNIX-domain peer's; NULL: none */
 	unsigned connnum;	/* its live connections, this one too; 0: unset */
 	char *const *proxy;	/* a PROXY header's (connenv_proxy()); NULL */
+	char *const *tls;	/* the handshake's SSL_*, NULL-terminated; NULL */
 };
 
 /*

@@ -104,8 +104,12 @@ events_stats(const struct sockd *sd)
 
 		for (int r = 0; r < REFUSE_NREASONS; r++) {
 			refused += st->refused[r];
-			/* The PROXY protocol's reasons only where it is used. */
-			if (r >= REFUSE_PROXY_FROM && !svc->conf->proxy_protocol)
+			/* The PROXY protocol's and TLS's reasons only where
+			 * they are used. */
+			if ((r == REFUSE_PROXY_FROM || r == REFUSE_PROXY_HEADER) &&
+			    !svc->conf->proxy_protocol)
+				continue;
+			if (r == REFUSE_TLS_HANDSHAKE && !svc->conf->tls)
 				continue;
 			snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s %llu",
 			    r ? ", " : "", refuse_reason_name(r), st->refused[r]);
@@ -118,6 +122,7 @@ events_stats(const struct sockd *sd)
 		    KV_I("refused_paused", st->refused[REFUSE_PAUSED]),
 		    KV_I("refused_proxy_from", st->refused[REFUSE_PROXY_FROM]),
 		    KV_I("refused_proxy_header", st->refused[REFUSE_PROXY_HEADER]),
+		    KV_I("refused_tls_handshake", st->refused[REFUSE_TLS_HANDSHAKE]),
 		    KV_I("active", svc->nchildren), KV_I("ended_ok", st->ended_ok),
 		    KV_I("ended_failed", st->ended_failed),
 		    KV_I("ended_signal", st->ended_signal),

@@ -99,6 +99,9 @@ load(const char *path)
 	if (cfg == NULL)
 		fputs(err.text ? err.text : "sockd: cannot load the configuration\n",
 		    stderr);
+	/* Before detaching, and with -t: the terminal or the unit's log. */
+	else if (cfg->warnings.text)
+		fputs(cfg->warnings.text, stderr);
 	cfgerr_free(&err);
 	return cfg;
 }

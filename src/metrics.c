@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include "sockd.h"
+#include "tls.h"
 
 /* Handler lifetimes, in milliseconds: from a quick answer to max_lifetime
  * scales. The bucket above the last is le="+Inf". */
@@ -181,6 +182,31 @@ put_durations(struct mtext *t, const struct sockd *sd)
 	}
 }
 
+/* The TLS services' certificates: when each expires, by the server name
+ * it serves ("" for the default). Nothing without a TLS service. */
+static void
+put_tls(struct mtext *t, const struct sockd *sd)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < sd->nsvcs; i++) {
+		const struct tls *tls = sd->svcs[i]->tls;
+		if (tls == NULL)
+			continue;
+		if (!any)
+			family(t, "sockd_tls_certificate_expiry_timestamp_seconds",
+			    "gauge", "When a TLS service's certificate expires "
+			    "(notAfter), by the server name it is for (\"\": the "
+			    "default).");
+		any = true;
+		for (size_t k = 0; k <= tls->conf->nsni; k++)
+			put(t, "sockd_tls_certificate_expiry_timestamp_seconds"
+			    "{service=\"%s\",server_name=\"%s\"} %lld\n",
+			    sd->svcs[i]->conf->name, k ? tls->conf->sni[k - 1].name :
+			    "", tls->not_after[k]);
+	}
+}
+
 static void
 put_daemon(struct mtext *t, const struct sockd *sd)
 {
@@ -277,6 +303,7 @@ metrics_render(const struct sockd *sd, size_t *len)
 	    "Pauses after too many fast failures.");
 	per_service(&t, sd, "sockd_backoff_pauses_total", v_backoffs);
 	put_durations(&t, sd);
+	put_tls(&t, sd);
 	put_daemon(&t, sd);
 	put_process(&t, sd);
 	if (t.failed) {

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "sock.h"
 #include "sockd.h"
+#include "tlsrelay.h"
 
 /* A handler ending badly this soon after its start is a fast failure. */
 #define FAST_FAIL_MS 1000
@@ -98,6 +99,13 @@ child_ended(struct sockd *sd, struct service *svc, int status, uint64_t ms)
 {
 	bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 
+	/* A client that never completed its handshake: a refusal, never a
+	 * handler's failure, so it cannot pause the service. */
+	if (svc->conf->tls && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == TLSRELAY_EXIT_HANDSHAKE) {
+		svc->st.refused[REFUSE_TLS_HANDSHAKE]++;
+		return;
+	}
 	if (WIFSIGNALED(status))
 		svc->st.ended_signal++;
 	else if (failed)

@@ -15,7 +15,8 @@ const char *
 refuse_reason_name(enum refuse_reason r)
 {
 	static const char *const names[] = { "access", "per_source",
-	    "source_rate", "paused", "proxy_from", "proxy_header" };
+	    "source_rate", "paused", "proxy_from", "proxy_header",
+	    "tls_handshake" };
 
 	return r < REFUSE_NREASONS ? names[r] : "?";
 }
@@ -31,6 +32,7 @@ reason_text(enum refuse_reason r)
 	case REFUSE_PAUSED:		return "service paused after failures";
 	case REFUSE_PROXY_FROM:		return "not in proxy_from";
 	case REFUSE_PROXY_HEADER:	return "bad PROXY protocol header";
+	case REFUSE_TLS_HANDSHAKE:	return "TLS handshake failed";
 	default:			return "?";
 	}
 }

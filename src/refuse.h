@@ -12,7 +12,8 @@
 
 /* Why a client was turned away without being served. */
 enum refuse_reason { REFUSE_ACCESS, REFUSE_PER_SOURCE, REFUSE_SOURCE_RATE,
-    REFUSE_PAUSED, REFUSE_PROXY_FROM, REFUSE_PROXY_HEADER, REFUSE_NREASONS };
+    REFUSE_PAUSED, REFUSE_PROXY_FROM, REFUSE_PROXY_HEADER,
+    REFUSE_TLS_HANDSHAKE, REFUSE_NREASONS };
 
 /* Per service: at most one log line per reason per second. */
 struct refuse_log {

@@ -357,6 +357,7 @@ reload_finish(struct sockd *sd)
 		gate_update_all(sd);
 		/* Its failure is the reload's too, but nothing is undone. */
 		ok = control_configure(sd) == 0;
+		log_cfgerr(cfg->warnings.text);
 		log_info("reloaded: %zu services", sd->nsvcs);
 	}
 	verdict(sd, ok);

@@ -16,6 +16,7 @@
 #include "service.h"
 #include "sockopt.h"
 #include "sock.h"
+#include "tls.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -114,6 +115,29 @@ set_jail(struct service *svc, const struct svc_conf *sc)
 	return 0;
 }
 
+/*
+ * A TLS service's context, built from its files as they are now, when the
+ * service starts and at each reload: a renewed certificate is taken then.
+ * Children started before keep the one they were forked with.
+ */
+static int
+set_tls(struct service *svc, const struct svc_conf *sc)
+{
+	struct tls *tls = NULL;
+	enum tls_failed failed;
+	char why[256];
+	int sni;
+
+	if (sc->tls && (tls = tls_new(sc->tls, &failed, &sni, why,
+	    sizeof(why))) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	tls_free(svc->tls);
+	svc->tls = tls;
+	return 0;
+}
+
 struct service *
 service_new(const struct svc_conf *sc, struct config *cfg)
 {
@@ -149,7 +173,8 @@ service_configure(struct service *svc, const struct svc_conf *sc, struct config 
 {
 	const struct svc_conf *old = svc->conf;
 
-	if (set_env_service(svc, sc->name) == -1 || set_env(svc, sc) == -1 ||
+	if (set_tls(svc, sc) == -1 ||
+	    set_env_service(svc, sc->name) == -1 || set_env(svc, sc) == -1 ||
 	    set_fail_ring(svc, cfg->global.fail_limit) == -1 ||
 	    set_jail(svc, sc) == -1)
 		return -1;
@@ -296,6 +321,7 @@ service_unref(struct service *svc)
 	free(svc->fails);
 	persource_free(&svc->sources);
 	jailns_close(&svc->jns);
+	tls_free(svc->tls);
 	config_unref(svc->cfg);
 	free(svc);
 }

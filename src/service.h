@@ -47,6 +47,8 @@ struct service_stats {
 	unsigned long long duration_ms;
 };
 
+struct tls;
+
 struct service {
 	const struct svc_conf *conf;
 	struct config *cfg;	/* the configuration conf belongs to */
@@ -83,6 +85,7 @@ struct service {
 	size_t failed;		/* after a failed service_open: which address */
 	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
 	struct jailns jns;	/* what its jailed connections share (jailns.h) */
+	struct tls *tls;	/* a TLS service's contexts (tls.h); NULL */
 	const char *failed_opt;	/* and which socket option, if one failed */
 };
 

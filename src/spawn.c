@@ -37,7 +37,8 @@ env_build(struct connenv *e, const struct service *svc, const struct conn *c)
 {
 	struct connenv_in in = { .accepted = c->peer != NULL,
 	    .peer = c->known ? &c->addr : NULL, .port = c->port, .local = c->local,
-	    .cred = c->cred, .connnum = c->connnum, .proxy = c->proxyenv };
+	    .cred = c->cred, .connnum = c->connnum, .proxy = c->proxyenv,
+	    .tls = c->tlsenv };
 
 	connenv_build(e, svc->conf, svc->env_service, &in);
 	/* The master spawns one child at a time, so the slots can be reused. */
@@ -195,6 +196,7 @@ struct job {
 	int fd, errfd;		/* to place on 0-1 and 2; -1: lent, or keep ours */
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
 	const struct jailns *jns;	/* the service's shared namespaces */
+	bool in_group;		/* stays in its parent's group (spawn.h) */
 	int err;
 	enum spawn_step step;
 };
@@ -265,7 +267,7 @@ server_child(void *arg)
 	if ((failed = place_fds(j)) != SPAWN_OK ||
 	    (j->listen_pid && (failed = listen_fds(j->listen_pid)) != SPAWN_OK) ||
 	    (failed = child_setup(j->sc, 0)) != SPAWN_OK ||
-	    (failed = new_group()) != SPAWN_OK) {
+	    (!j->in_group && (failed = new_group()) != SPAWN_OK)) {
 		j->err = errno;
 		j->step = failed;
 	} else {
@@ -323,7 +325,7 @@ jailed_child(void *arg)
 	    (failed = jail_failed(jail_enter(sc->jail, j->jns, switching))) !=
 	    SPAWN_OK ||
 	    (failed = child_setup(sc, j->own_id)) != SPAWN_OK ||
-	    (failed = new_session()) != SPAWN_OK ||
+	    (!j->in_group && (failed = new_session()) != SPAWN_OK) ||
 	    (failed = jail_failed(jail_lock(sc->jail, uid))) != SPAWN_OK)
 		setup_failed("server in its jail", failed);
 	sig_child_reset();
@@ -348,7 +350,8 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	bool place = c->fd < PLACE_BELOW && c->errfd < PLACE_BELOW;
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
-	    .own_id = c->own_id, .jns = &svc->jns, .step = SPAWN_EXEC };
+	    .own_id = c->own_id, .jns = &svc->jns, .in_group = c->in_group,
+	    .step = SPAWN_EXEC };
 
 	if (svc->conf->listen_fds)
 		j.listen_pid = env.listen_pid;

@@ -33,6 +33,11 @@ struct conn {
 	/* A PROXY header's variables (connenv.h), NULL-terminated; NULL:
 	 * none. */
 	char *const *proxyenv;
+	/* TLS (tlsrelay.c): the handshake's variables, NULL-terminated, or
+	 * NULL; and whether the handler stays in its parent's process group
+	 * (the relay's, which the master signals) instead of leading one. */
+	char *const *tlsenv;
+	bool in_group;
 };
 
 /*

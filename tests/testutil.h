@@ -51,6 +51,7 @@ Suite *proxyproto_suite(void);
 Suite *ctlreq_suite(void);
 Suite *config_balancer_suite(void);
 Suite *proxy_suite(void);
+Suite *tls_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);

@@ -50,12 +50,20 @@ START_TEST(tcp_behind_proxy_fills_the_bound)
 	struct addr peer = addr_of("192.0.2.7");
 	struct connenv_proxy x;
 	struct connenv e;
+	/* What sockd's own handshake found (tlsrelay.c), every variable. */
+	char *tls[] = { "SSL_PROTOCOL=TLSv1.3", "SSL_CIPHER=TLS_AES_128_GCM_SHA256",
+	    "SSL_TLS_SNI_SERVERNAME=a.example", "SSL_ALPN=h2",
+	    "SSL_PEER_CERT_SUBJECT=/CN=client", "SSL_PEER_CERT_HASH=SHA256:00",
+	    NULL };
 
 	connenv_proxy(&x, (struct sockaddr *)&lb, &t);
 	connenv_build(&e, &sc, "SOCKD_SERVICE=web", &(struct connenv_in){
 	    .accepted = true, .peer = &peer, .port = 40000,
-	    .local = (struct sockaddr *)&local, .connnum = 3, .proxy = x.v });
+	    .local = (struct sockaddr *)&local, .connnum = 3, .proxy = x.v,
+	    .tls = tls });
 	ck_assert_uint_eq(e.n, CONNENV_MAX);
+	ck_assert(has(&e, "SSL_ALPN=h2"));
+	ck_assert(has(&e, "SSL_PEER_CERT_SUBJECT=/CN=client"));
 	ck_assert(has(&e, "PROTO=TCP"));
 	ck_assert(has(&e, "SOCKD_SERVICE=web"));
 	ck_assert(has(&e, "TCPCONNNUM=3"));

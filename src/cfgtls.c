@@ -1,0 +1,330 @@
+/*
+ * The "tls" group, a control the sockd section may default: its values,
+ * and its files read now, as the user sockd runs as, so that -t and a
+ * reload name what is wrong with them (unreadable or unparsable, a key
+ * that does not match, an expired certificate, a key others may read, an
+ * unknown cipher) at the key that names it. Builds a context to check and
+ * frees it: the running service builds its own (tls.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "cfgload.h"
+#include "tls.h"
+
+static const struct keyspec tls_keys[] = {
+	{ "certificate", K_STRING },
+	{ "key", K_STRING },
+	{ "ca", K_STRING },
+	{ "verify_client", K_STRING },
+	{ "min_protocol", K_STRING },
+	{ "ciphers", K_STRING },
+	{ "ciphersuites", K_STRING },
+	{ "alpn", K_ONE_OR_MORE },
+	{ "handshake_timeout", K_INT },
+	{ "sni", K_LIST },
+	{ "session_tickets", K_BOOL },
+	{ NULL, 0 }
+};
+
+/* An entry of the sni list. */
+static const struct keyspec sni_keys[] = {
+	{ "name", K_STRING },
+	{ "certificate", K_STRING },
+	{ "key", K_STRING },
+	{ NULL, 0 }
+};
+
+void
+cfgtls_free(struct tls_conf *t)
+{
+	if (t == NULL)
+		return;
+	free(t->certificate);
+	free(t->key);
+	free(t->ca);
+	free(t->ciphers);
+	free(t->ciphersuites);
+	free(t->alpn);
+	for (size_t i = 0; i < t->nsni; i++) {
+		free(t->sni[i].name);
+		free(t->sni[i].certificate);
+		free(t->sni[i].key);
+	}
+	free(t->sni);
+	free(t);
+}
+
+/* A host name, or "*." and one: letters, digits, hyphens and dots. */
+static bool
+valid_sni_name(const char *n)
+{
+	if (strncmp(n, "*.", 2) == 0)
+		n += 2;
+	if (*n == '\0' || *n == '.' || strlen(n) > 253)
+		return false;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		    (*n >= '0' && *n <= '9') || *n == '-' || *n == '.'))
+			return false;
+	return true;
+}
+
+/* The sni list: per entry a name and its certificate and key. */
+static unsigned
+parse_sni(struct loader *ld, const config_setting_t *s, const char *who,
+    struct tls_conf *t)
+{
+	int n = s ? config_setting_length(s) : 0;
+	unsigned errors = 0;
+
+	if (n == 0 || (t->sni = calloc(n, sizeof(*t->sni))) == NULL)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct tls_sni *x = &t->sni[t->nsni];
+		const char *name;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			cfgkeys_error(ld, cfgkeys_elem_at(s, i), who, "sni: expected "
+			    "groups { name; certificate; key; }");
+			errors++;
+			continue;
+		}
+		if (cfgkeys_check(ld, e, sni_keys, NULL, who) != 0 ||
+		    cfgkeys_missing(ld, e, "name", who) ||
+		    cfgkeys_missing(ld, e, "certificate", who) ||
+		    cfgkeys_missing(ld, e, "key", who)) {
+			errors++;
+			continue;
+		}
+		if (!valid_sni_name(name = cfgkeys_string(e, "name"))) {
+			cfgkeys_error(ld, config_setting_get_member(e, "name"), who,
+			    "sni: \"%s\" is not a host name or \"*.\" and one", name);
+			errors++;
+			continue;
+		}
+		x->name = strdup(name);
+		x->certificate = cfgkeys_path(ld, e, "certificate");
+		x->key = cfgkeys_path(ld, e, "key");
+		t->nsni++;
+	}
+	return errors;
+}
+
+/* ALPN's wire format: each name after its length, 1 to 255 bytes. */
+static unsigned
+parse_alpn(struct loader *ld, const config_setting_t *s, const char *who,
+    struct tls_conf *t)
+{
+	int n = s ? cfgkeys_one_or_more_len(s) : -1;
+	size_t at = 0;
+
+	if (n <= 0) {
+		if (n == 0)
+			cfgkeys_error(ld, s, who, "alpn: the list is empty");
+		return n == 0;
+	}
+	for (int i = 0; i < n; i++)
+		t->alpn_len += 1 + strlen(cfgkeys_one_or_more_elem(s, i));
+	if ((t->alpn = malloc(t->alpn_len)) == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		const char *p = cfgkeys_one_or_more_elem(s, i);
+		size_t len = strlen(p);
+		if (len == 0 || len > 255) {
+			cfgkeys_error(ld, cfgkeys_elem_at(s, i), who, "alpn: \"%s\": a "
+			    "protocol name is 1 to 255 bytes", p);
+			return 1;
+		}
+		t->alpn[at++] = (unsigned char)len;
+		memcpy(t->alpn + at, p, len);
+		at += len;
+	}
+	return 0;
+}
+
+static unsigned
+parse_values(struct loader *ld, const config_setting_t *s, const char *who,
+    struct tls_conf *t)
+{
+	static const char *const verify[] = { "none", "optional", "require", NULL };
+	static const char *const protos[] = { "TLSv1.2", "TLSv1.3", NULL };
+	const char *str;
+	unsigned errors = 0;
+	int r;
+
+	t->certificate = cfgkeys_path(ld, s, "certificate");
+	t->key = cfgkeys_path(ld, s, "key");
+	t->ca = cfgkeys_path(ld, s, "ca");
+	if (cfgkeys_missing(ld, s, "certificate", who) ||
+	    cfgkeys_missing(ld, s, "key", who))
+		errors++;
+	if ((r = cfgkeys_enum(ld, s, "verify_client", verify, who)) >= 0)
+		t->verify = (enum tls_verify)r;
+	errors += r == -2;
+	t->min_protocol = TLS1_2_VERSION;
+	if ((r = cfgkeys_enum(ld, s, "min_protocol", protos, who)) == 1)
+		t->min_protocol = TLS1_3_VERSION;
+	errors += r == -2;
+	if (t->verify != TLS_VERIFY_NONE && t->ca == NULL) {
+		cfgkeys_error(ld, config_setting_get_member(s, "verify_client"), who,
+		    "verify_client: set 'ca', the authorities client certificates "
+		    "are checked against");
+		errors++;
+	}
+	if ((str = cfgkeys_string(s, "ciphers")) != NULL)
+		t->ciphers = strdup(str);
+	if ((str = cfgkeys_string(s, "ciphersuites")) != NULL)
+		t->ciphersuites = strdup(str);
+	t->handshake_timeout = CONFIG_DEFAULT_TLS_HANDSHAKE_TIMEOUT;
+	errors += cfgkeys_uint(ld, s, "handshake_timeout", 1, 3600, who,
+	    &t->handshake_timeout);
+	errors += parse_alpn(ld, config_setting_get_member(s, "alpn"), who, t);
+	t->session_tickets = true;
+	cfgkeys_bool(s, "session_tickets", &t->session_tickets);
+	errors += parse_sni(ld, config_setting_get_member(s, "sni"), who, t);
+	return errors;
+}
+
+/* Expired (an error) or expiring soon (a warning): the leaf, first in it. */
+static unsigned
+check_expiry(struct loader *ld, const config_setting_t *s, const char *who,
+    const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	time_t soon = time(NULL) + CONFIG_TLS_EXPIRY_WARN_DAYS * 86400;
+	unsigned errors = 0;
+
+	if (f)
+		fclose(f);
+	if (x == NULL)
+		return 0;	/* tls_ctx_new() says why */
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		cfgkeys_error(ld, s, who, "certificate \"%s\" has expired", path);
+		errors++;
+	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0) {
+		cfgkeys_error(ld, s, who, "certificate \"%s\" is not valid yet",
+		    path);
+		errors++;
+	} else if (X509_cmp_time(X509_get0_notAfter(x), &soon) <= 0)
+		cfgkeys_warning(ld, s, who, "certificate \"%s\" expires within "
+		    "%d days", path, CONFIG_TLS_EXPIRY_WARN_DAYS);
+	X509_free(x);
+	return errors;
+}
+
+/* The group that names a failed file: tls, or the sni entry. */
+static const config_setting_t *
+file_group(const config_setting_t *s, int sni)
+{
+	return sni < 0 ? s : config_setting_get_elem(
+	    config_setting_get_member(s, "sni"), (unsigned)sni);
+}
+
+/* What a context could not take, at the key that names it. */
+static void
+report(struct loader *ld, const config_setting_t *s, const char *who,
+    const struct tls_conf *t, enum tls_failed failed, int sni, const char *why)
+{
+	static const char *const keys[] = { [TLS_FAILED_CERTIFICATE] = "certificate",
+	    [TLS_FAILED_KEY] = "key", [TLS_FAILED_MATCH] = "key",
+	    [TLS_FAILED_CA] = "ca", [TLS_FAILED_CIPHERS] = "ciphers",
+	    [TLS_FAILED_CIPHERSUITES] = "ciphersuites",
+	    [TLS_FAILED_OTHER] = "min_protocol" };
+	const config_setting_t *g = failed <= TLS_FAILED_MATCH ?
+	    file_group(s, sni) : s;
+	const config_setting_t *at = config_setting_get_member(g, keys[failed]);
+	const char *cert = sni < 0 ? t->certificate : t->sni[sni].certificate;
+	const char *key = sni < 0 ? t->key : t->sni[sni].key;
+	const char *file = failed == TLS_FAILED_CERTIFICATE ? cert :
+	    failed == TLS_FAILED_KEY ? key : failed == TLS_FAILED_CA ? t->ca : NULL;
+
+	if (failed == TLS_FAILED_MATCH)
+		cfgkeys_error(ld, at, who, "key \"%s\" does not match certificate "
+		    "\"%s\"", key, cert);
+	else if (file)
+		cfgkeys_error(ld, at ? at : g, who, "%s \"%s\": %s", keys[failed],
+		    file, why);
+	else
+		cfgkeys_error(ld, at ? at : g, who, "%s: %s", keys[failed], why);
+}
+
+/* A key file's mode, and the certificate's dates. */
+static unsigned
+check_pair(struct loader *ld, const config_setting_t *g, const char *who,
+    const char *cert, const char *key)
+{
+	struct stat st;
+
+	if (stat(key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		cfgkeys_warning(ld, config_setting_get_member(g, "key"), who,
+		    "key \"%s\" is readable by others than its owner (mode %03o)",
+		    key, (unsigned)(st.st_mode & 0777));
+	return check_expiry(ld, config_setting_get_member(g, "certificate"), who,
+	    cert);
+}
+
+/* The files, as the service's contexts take them. */
+static unsigned
+check_files(struct loader *ld, const config_setting_t *s, const char *who,
+    const struct tls_conf *t)
+{
+	enum tls_failed failed;
+	char why[256];
+	int sni;
+	struct tls *tls = tls_new(t, &failed, &sni, why, sizeof(why));
+	unsigned errors;
+
+	if (tls == NULL) {
+		report(ld, s, who, t, failed, sni, why);
+		return 1;
+	}
+	tls_free(tls);
+	errors = check_pair(ld, s, who, t->certificate, t->key);
+	for (size_t i = 0; i < t->nsni; i++)
+		errors += check_pair(ld, file_group(s, (int)i), who,
+		    t->sni[i].certificate, t->sni[i].key);
+	return errors;
+}
+
+/*
+ * own: the service's own group, not the sockd section's default, which
+ * applies to TCP services that run a server and does not wait.
+ */
+unsigned
+cfgtls_parse(struct loader *ld, const config_setting_t *s, bool own,
+    const char *svcwho, struct svc_conf *sc)
+{
+	char who[CONFIG_NAME_MAX + 48];
+	struct tls_conf *t;
+	unsigned errors;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return 0;
+	if (sc->proto != PROTO_TCP || sc->builtin || sc->wait) {
+		if (!own)
+			return 0;
+		cfgkeys_error(ld, s, svcwho, "tls: only for a TCP service that runs "
+		    "a server and does not wait");
+		return 1;
+	}
+	snprintf(who, sizeof(who), "%s: tls", svcwho);
+	if ((errors = cfgkeys_check(ld, s, tls_keys, NULL, who)) != 0)
+		return errors;
+	if ((t = sc->tls = calloc(1, sizeof(*t))) == NULL)
+		return 1;
+	if ((errors = parse_values(ld, s, who, t)) != 0)
+		return errors;
+	return check_files(ld, s, who, t);
+}

@@ -1,0 +1,31 @@
+/*
+ * A TLS connection's child (a TLS service, config.h's struct tls_conf):
+ * forked by the master, it does the handshake within handshake_timeout,
+ * starts the handler through spawn.c on one end of a socket pair, with
+ * the handshake's SSL_* variables, then carries the bytes between the TLS
+ * connection and that pair until both directions end, and ends as its
+ * handler did. It is the process the master tracks as the connection;
+ * the handler, its child, stays in its process group.
+ */
+#ifndef SOCKD_TLSRELAY_H
+#define SOCKD_TLSRELAY_H
+
+#include <sys/types.h>
+
+struct service;
+struct conn;
+struct spawner;
+
+/*
+ * A handshake that failed (a plain-text client, garbage, a stalled one,
+ * a client certificate refused) ends the child with this status, which
+ * the master counts as the refusal "tls_handshake"; a handler that exits
+ * with it is reported as having exited with 1.
+ */
+#define TLSRELAY_EXIT_HANDSHAKE 124
+
+/* As spawn_builtin(): the child's pid, or -1 with errno. */
+pid_t tlsrelay_spawn(struct spawner *, const struct service *,
+    const struct conn *, int *pidfd);
+
+#endif

@@ -1,0 +1,621 @@
+/*
+ * TLS in front of a handler, with real clients (tests/tls_client.py, on
+ * Python's ssl) and certificates the tests make with the openssl command:
+ * a handler through TLS, its SSL_* environment, client certificates, bad
+ * clients that cost their own child alone, a key only root can read with
+ * the handler as nobody, the relay's process, 16 MiB each way, what -t
+ * reports about the files, and a renewed certificate taken at SIGHUP.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integ_util.h"
+
+static char buf[65536];
+
+/* Runs a shell command; its stdout (and stderr) in out; the exit status. */
+static int
+sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096], full[4200];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "{ %s\n} 2>&1", cmd);
+	ck_assert_ptr_nonnull(p = popen(full, "r"));
+	while (n < len - 1 && !feof(p)) {
+		size_t r = fread(out + n, 1, len - 1 - n, p);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A self-signed certificate NAME.pem and key NAME.key (mode 600) in the
+ * temp dir for CN=cn, valid for days. */
+static void
+selfsigned(const char *name, const char *cn, int days)
+{
+	char out[4096];
+
+	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -x509 -newkey "
+	    "rsa:2048 -nodes -keyout %s.key -out %s.pem -days %d -subj /CN=%s && "
+	    "chmod 600 %s.key", tu_tmpdir(), name, name, days, cn, name) == 0,
+	    "openssl: %s", out);
+}
+
+/* A CA (ca.pem, ca.key) and a client certificate it signed (client.pem,
+ * client.key) for CN=client. */
+static void
+client_ca(void)
+{
+	char out[4096];
+
+	selfsigned("ca", "test-ca", 30);
+	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
+	    "rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client "
+	    "&& openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+	    "-CAcreateserial -days 30 -out client.pem", tu_tmpdir()) == 0,
+	    "openssl: %s", out);
+}
+
+/* tls_client.py on port with extra arguments; its output in buf. */
+static const char *
+client(uint16_t port, const char *args)
+{
+	sh(buf, sizeof(buf), "cd %s && %s %u %s", tu_tmpdir(),
+	    tu_path("tests/tls_client.py"), port, args);
+	return buf;
+}
+
+/* A TLS service on port running server with args, with tls keys and
+ * more keys; server.pem and server.key serve it unless tls says else. */
+static const char *
+conf(uint16_t port, const char *server, const char *args, const char *tls,
+    const char *more)
+{
+	return tu_write("sockd.conf", "services = ( { name = \"t\"; protocol = "
+	    "\"tcp\"; address = \"127.0.0.1\"; port = %u;\n  server = \"%s\"; "
+	    "args = [%s];\n  tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; %s };\n  %s } );\n", port, server, args, tls, more);
+}
+
+START_TEST(hello_through_tls)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, it_path("services/hello-tcp"), "\"hello-tcp\"",
+	    "", ""));
+	ck_assert_str_eq(client(port, "--ca server.pem --send 'bob\\nexit\\n'"),
+	    "Welcome!\nHello, bob!\n");
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(handler_environment)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"",
+	    "alpn = [\"h2\", \"http/1.1\"];", ""));
+	client(port, "--alpn http/1.1 --sni example.test");
+	ck_assert_msg(it_has_line(buf, "env:SSL_PROTOCOL=TLSv1.3"), "%s", buf);
+	ck_assert(it_count_prefix(buf, "env:SSL_CIPHER=TLS_") == 1);
+	ck_assert(it_has_line(buf, "env:SSL_TLS_SNI_SERVERNAME=example.test"));
+	ck_assert(it_has_line(buf, "env:SSL_ALPN=http/1.1"));
+	ck_assert(it_has_line(buf, "env:TCPREMOTEIP=127.0.0.1"));
+	ck_assert(it_has_line(buf, "env:PROTO=TCP"));
+	ck_assert_int_eq(it_count_prefix(buf, "env:SSL_PEER_CERT"), 0);
+	/* The handler's 0 and 1 are its end of the pair, 2 the log: no more. */
+	ck_assert_int_eq(it_count_prefix(buf, "fd:"), 3);
+	it_stop(d);
+}
+END_TEST
+
+START_TEST(client_certificate_required)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	client_ca();
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"",
+	    "ca = \"ca.pem\"; verify_client = \"require\";", ""));
+	client(port, "");
+	ck_assert_msg(strncmp(buf, "error:", 6) == 0, "%s", buf);
+	ck_assert(!strstr(buf, "env:"));
+	client(port, "--cert client.pem --key client.key");
+	ck_assert_msg(it_has_line(buf, "env:SSL_PEER_CERT_SUBJECT=/CN=client"),
+	    "%s", buf);
+	ck_assert(it_count_prefix(buf, "env:SSL_PEER_CERT_HASH=SHA256:") == 1);
+	kill(d->pid, SIGUSR1);
+	ck_assert(tu_wait_log(d, "tls_handshake 1)", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* Whether the server ended fd within ms: EOF, or a reset where it left
+ * the client's bytes unread. */
+static bool
+closed(int fd, int ms)
+{
+	long t0 = tu_now_ms();
+	char b[256];
+
+	while (tu_now_ms() - t0 < ms) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		if (poll(&p, 1, 50) == 1 && (n = recv(fd, b, sizeof(b),
+		    MSG_DONTWAIT)) <= 0)
+			return n == 0 || errno != EAGAIN;
+	}
+	return false;
+}
+
+/*
+ * A plain-text client, garbage and a client that never says anything:
+ * each ends in its own child, counted as tls_handshake, after at most
+ * handshake_timeout, and meanwhile the service and another serve at once.
+ */
+START_TEST(bad_clients_cost_their_own_child)
+{
+	uint16_t port = tu_free_port(), plain = tu_free_port();
+	struct daemon *d;
+	int stalled, text, junk;
+	long t0;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"%s\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; handshake_timeout = 2; }; },\n"
+	    "{ name = \"plain\"; protocol = \"tcp\"; address = \"127.0.0.1\"; "
+	    "port = %u; server = \"%s\"; } );\n", port,
+	    it_path("services/hello-tcp"), plain, it_path("services/hello-tcp")));
+	t0 = tu_now_ms();
+	ck_assert_int_ge(stalled = tu_connect(port), 0);
+	ck_assert_int_ge(text = tu_connect(port), 0);
+	ck_assert_int_ge(junk = tu_connect(port), 0);
+	it_send(text, "GET / HTTP/1.0\r\n\r\n");
+	it_send(junk, "\x16\x03\x01\xff\xff garbage");
+	ck_assert(it_hello(plain, "bob"));
+	ck_assert_str_eq(client(port, "--send 'ann\\nexit\\n'"),
+	    "Welcome!\nHello, ann!\n");
+	ck_assert_msg(tu_now_ms() - t0 < 1500, "served after %ld ms",
+	    tu_now_ms() - t0);
+	ck_assert(closed(text, IT_WAIT));
+	ck_assert(closed(junk, IT_WAIT));
+	ck_assert(closed(stalled, IT_WAIT));
+	ck_assert_msg(tu_now_ms() - t0 >= 1900, "closed after %ld ms",
+	    tu_now_ms() - t0);
+	close(stalled);
+	close(text);
+	close(junk);
+	ck_assert(it_wait_log_count(d, "exited with status 124", 3, IT_WAIT));
+	ck_assert(tu_wait_log(d, "no handshake within handshake_timeout", IT_WAIT));
+	kill(d->pid, SIGUSR1);
+	ck_assert_msg(tu_wait_log(d, "tls_handshake 3), active 0, ended ok 1, "
+	    "failed 0", IT_WAIT), "%s", it_tail(d->log));
+	it_stop(d);
+}
+END_TEST
+
+/* The first child of pid (from /proc), or 0 after ms. */
+static pid_t
+child_of(pid_t pid, int ms)
+{
+	char path[64];
+	long t0 = tu_now_ms(), c = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
+	while (tu_now_ms() - t0 < ms) {
+		if ((f = fopen(path, "re")) != NULL) {
+			int n = fscanf(f, "%ld", &c);
+			fclose(f);
+			if (n == 1)
+				return (pid_t)c;
+		}
+		usleep(20000);
+	}
+	return 0;
+}
+
+/*
+ * A connection held open by a client in the background (the probe in
+ * "hold" mode reads until EOF): the relay, which sockd logged, and its
+ * child the handler. The client goes with the test's process group.
+ */
+static pid_t
+held(struct daemon *d, uint16_t port, pid_t *handler)
+{
+	long pids[32];
+	char cmd[512];
+	int before, n;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && exec %s %u --hold >/dev/null 2>&1 &",
+	    tu_tmpdir(), tu_path("tests/tls_client.py"), port);
+	tu_drain_log(d);
+	before = it_count(d->log, IT_LOG_CONN);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(it_wait_log_count(d, IT_LOG_CONN, before + 1, IT_WAIT), "%s",
+	    it_tail(d->log));
+	ck_assert_int_eq(n = it_log_pids(d, IT_LOG_CONN, pids, 32), before + 1);
+	ck_assert_msg((*handler = child_of((pid_t)pids[n - 1], IT_WAIT)) > 0,
+	    "no handler under the relay %ld", pids[n - 1]);
+	return (pid_t)pids[n - 1];
+}
+
+/*
+ * The key is root's alone (mode 600) and the handler runs as nobody: the
+ * master read it. The relay runs as nobody too, cannot be traced (its
+ * /proc entries stay root's), holds its two ends and its stderr, and
+ * leads the process group its handler is in.
+ */
+START_TEST(root_key_nobody_handler)
+{
+	uint16_t port = tu_free_port(), hold = tu_free_port();
+	const char *tls = "tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; }; user = \"nobody\";";
+	struct daemon *d;
+	pid_t relay, handler;
+	struct stat st;
+	char path[64];
+
+	selfsigned("server", "localhost", 30);
+	ck_assert_int_eq(stat(it_tmp("server.key"), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_uid, 0);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"%s\"; %s },\n"
+	    "{ name = \"h\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"%s\"; %s } );\n",
+	    port, "/bin/cat", tls, hold, "/bin/cat", tls));
+	ck_assert_str_eq(client(port, "--send 'bob\\n'"), "bob\n");
+	relay = held(d, hold, &handler);
+	ck_assert_str_eq(tu_proc_status(relay, "Uid"), "65534");
+	ck_assert_str_eq(tu_proc_status(handler, "Uid"), "65534");
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)relay);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_uid == 0, "the relay %ld is dumpable: owner %ld", (long)relay, (long)st.st_uid);
+	ck_assert_int_eq(tu_count_fds(relay), 3);
+	ck_assert_int_eq(getpgid(relay), relay);
+	ck_assert_int_eq(getpgid(handler), relay);
+	kill(handler, SIGTERM);
+	ck_assert(it_pid_gone(relay, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* max_lifetime ends the relay's group: the relay and the handler. */
+START_TEST(max_lifetime_ends_relay_and_handler)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+	pid_t relay, handler;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"hold\"", "",
+	    "max_lifetime = 1;"));
+	relay = held(d, port, &handler);
+	ck_assert(tu_wait_log(d, "outlived max_lifetime", 3000));
+	ck_assert(it_pid_gone(handler, IT_WAIT));
+	ck_assert(it_pid_gone(relay, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* 16 MiB each way through cat, arriving whole, then a half-close. */
+START_TEST(sixteen_mib_each_way)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+	char sent[128], *nl;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, "/bin/cat", "\"cat\"", "", ""));
+	client(port, "--random 16777216");
+	ck_assert_msg(strncmp(buf, "sent=", 5) == 0 && (nl = strchr(buf, '\n')),
+	    "%s", buf);
+	snprintf(sent, sizeof(sent), "recv=%.*s", (int)(nl - buf - 5), buf + 5);
+	ck_assert_msg(strstr(buf, sent) && strstr(sent, " 16777216"), "%s", buf);
+	ck_assert(tu_wait_log(d, IT_LOG_EXIT "0", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* sockd -t on a configuration with tls keys; its output in buf. */
+static const char *
+check(const char *tls)
+{
+	const char *c = tu_write("check.conf", "services = ( { name = \"t\"; "
+	    "protocol = \"tcp\"; port = 1;\n  server = \"/bin/cat\";\n"
+	    "  tls = {\n    certificate = \"server.pem\";\n    key = "
+	    "\"server.key\";\n    %s\n  };\n} );\n", tls);
+
+	tu_run(buf, sizeof(buf), "-t", "-f", c, NULL);
+	return buf;
+}
+
+START_TEST(check_reads_the_files)
+{
+	char out[4096], want[512];
+
+	selfsigned("server", "localhost", 30);
+	selfsigned("other", "other", 30);
+	ck_assert_msg(strstr(check(""), "OK"), "%s", buf);
+	ck_assert(!strstr(buf, "warning"));
+	/* Line 5 is the key, line 4 the certificate, line 6 the extra key. */
+	ck_assert_int_eq(sh(out, sizeof(out), "cp %s %s", it_tmp("other.key"),
+	    it_tmp("server.key")), 0);
+	snprintf(want, sizeof(want), "%s:5: service \"t\": tls: key \"%s\" does "
+	    "not match certificate", it_tmp("check.conf"), it_tmp("server.key"));
+	ck_assert_msg(strstr(check(""), want), "%s", buf);
+	selfsigned("server", "localhost", 3);
+	chmod(it_tmp("server.key"), 0640);
+	check("");
+	snprintf(want, sizeof(want), "%s:4: warning: service \"t\": tls: "
+	    "certificate \"%s\" expires within 14 days", it_tmp("check.conf"),
+	    it_tmp("server.pem"));
+	ck_assert_msg(strstr(buf, want) && strstr(buf, "OK"), "%s", buf);
+	ck_assert_msg(strstr(buf, ":5: warning: service \"t\": tls: key") &&
+	    strstr(buf, "readable by others than its owner (mode 640)"), "%s", buf);
+	ck_assert_msg(strstr(check("ciphers = \"NO-SUCH-CIPHER\";"), ":6: "
+	    "service \"t\": tls: ciphers: "), "%s", buf);
+	ck_assert_msg(strstr(check("min_protocol = \"TLSv1.1\";"), ":6: "
+	    "service \"t\": tls: min_protocol \"TLSv1.1\": expected"), "%s", buf);
+	ck_assert_msg(strstr(check("verify_client = \"require\";"), ":6: "
+	    "service \"t\": tls: verify_client: set 'ca'"), "%s", buf);
+	ck_assert_msg(strstr(check("sni = ( { name = \"a.example\";\n"
+	    "certificate = \"server.pem\";\nkey = \"other.key\"; } );"),
+	    ":8: service \"t\": tls: key \""), "%s", buf);
+	ck_assert_msg(strstr(buf, "does not match certificate"), "%s", buf);
+	ck_assert_msg(strstr(check("sni = ( { name = \"a b\"; certificate = "
+	    "\"server.pem\"; key = \"server.key\"; } );"), ":6: service \"t\": "
+	    "tls: sni: \"a b\" is not a host name"), "%s", buf);
+	ck_assert_msg(strstr(check("tickets = true;"), ":6: service \"t\": tls: "
+	    "unknown key 'tickets'"), "%s", buf);
+	ck_assert_int_eq(sh(out, sizeof(out), "rm %s", it_tmp("server.key")), 0);
+	ck_assert_msg(strstr(check(""), ":5: service \"t\": tls: key \""),
+	    "%s", buf);
+}
+END_TEST
+
+/*
+ * An expired certificate, made with "openssl ca", which takes dates:
+ * OpenSSL 3.0's req and x509 take no -days in the past.
+ */
+START_TEST(check_refuses_an_expired_certificate)
+{
+	char out[4096], want[512];
+
+	tu_write("ca.cnf", "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\n"
+	    "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
+	    "policy = p\n[p]\ncommonName = supplied\n");
+	tu_write("index.txt", "%s", "");
+	tu_write("serial", "01\n");
+	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
+	    "rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=old && "
+	    "openssl ca -batch -config ca.cnf -selfsign -keyfile server.key -in "
+	    "server.csr -out server.pem -startdate 20200101000000Z -enddate "
+	    "20200102000000Z", tu_tmpdir()) == 0, "openssl: %s", out);
+	chmod(it_tmp("server.key"), 0600);
+	snprintf(want, sizeof(want), "%s:4: service \"t\": tls: certificate "
+	    "\"%s\" has expired", it_tmp("check.conf"), it_tmp("server.pem"));
+	ck_assert_msg(strstr(check(""), want), "%s", buf);
+	ck_assert(!strstr(buf, "OK"));
+}
+END_TEST
+
+/* The SHA-256 of the server's certificate as the client saw it, and of
+ * the file cert's, into the two buffers. */
+static void
+served(uint16_t port, const char *cert, char seen[65], char file[65])
+{
+	char out[256];
+
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp(cert));
+	snprintf(file, 65, "%.64s", out);
+	client(port, "--peer");
+	ck_assert_msg(strncmp(buf, "peer=", 5) == 0, "%s", buf);
+	snprintf(seen, 65, "%.64s", buf + 5);
+}
+
+START_TEST(renewed_certificate_after_sighup)
+{
+	uint16_t port = tu_free_port();
+	char out[4096], seen[65], file[65], first[65];
+	struct daemon *d;
+
+	selfsigned("server", "first", 30);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "", ""));
+	served(port, "server.pem", seen, first);
+	ck_assert_str_eq(seen, first);
+	selfsigned("renewed", "second", 30);
+	ck_assert_int_eq(sh(out, sizeof(out), "cd %s && mv renewed.pem server.pem "
+	    "&& mv renewed.key server.key", tu_tmpdir()), 0);
+	/* The files are read when the service starts and at each reload. */
+	served(port, "server.pem", seen, file);
+	ck_assert_str_eq(seen, first);
+	ck_assert_str_ne(file, first);
+	kill(d->pid, SIGHUP);
+	ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
+	served(port, "server.pem", seen, file);
+	ck_assert_str_eq(seen, file);
+	it_stop(d);
+}
+END_TEST
+
+/* The SHA-256 of the certificate the client saw when it asked for sni. */
+static const char *
+seen_for(uint16_t port, const char *sni)
+{
+	static char seen[65];
+	char args[300];
+
+	snprintf(args, sizeof(args), "--peer --sni %s", sni);
+	client(port, args);
+	ck_assert_msg(strncmp(buf, "peer=", 5) == 0, "%s", buf);
+	snprintf(seen, sizeof(seen), "%.64s", buf + 5);
+	return seen;
+}
+
+/* Each sni entry's certificate for the names it matches; the default's
+ * for the others, and one label below a wildcard only. */
+START_TEST(sni_picks_the_certificate)
+{
+	uint16_t port = tu_free_port();
+	char out[256], dflt[65], b[65], w[65];
+	struct daemon *d;
+
+	selfsigned("server", "default", 30);
+	selfsigned("b", "b.example", 30);
+	selfsigned("w", "w.example", 30);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("server.pem"));
+	snprintf(dflt, sizeof(dflt), "%.64s", out);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("b.pem"));
+	snprintf(b, sizeof(b), "%.64s", out);
+	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	    it_tmp("w.pem"));
+	snprintf(w, sizeof(w), "%.64s", out);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "sni = (\n"
+	    "{ name = \"b.example\"; certificate = \"b.pem\"; key = \"b.key\"; },\n"
+	    "{ name = \"*.w.example\"; certificate = \"w.pem\"; key = \"w.key\"; });",
+	    ""));
+	ck_assert_str_eq(seen_for(port, "b.example"), b);
+	ck_assert_str_eq(seen_for(port, "B.Example"), b);
+	ck_assert_str_eq(seen_for(port, "x.w.example"), w);
+	ck_assert_str_eq(seen_for(port, "w.example"), dflt);
+	ck_assert_str_eq(seen_for(port, "y.x.w.example"), dflt);
+	ck_assert_str_eq(seen_for(port, "other.example"), dflt);
+	client(port, "--sni x.w.example");
+	ck_assert(it_has_line(buf, "env:SSL_TLS_SNI_SERVERNAME=x.w.example"));
+	it_stop(d);
+}
+END_TEST
+
+/* A second connection resumes the first's session by its ticket, though
+ * each is a process of its own; not with session_tickets = false. */
+START_TEST(session_tickets_resume)
+{
+	uint16_t port = tu_free_port(), off = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; }; },\n"
+	    "{ name = \"off\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; session_tickets = false; }; } );\n", port, off));
+	ck_assert_str_eq(client(port, "--resume --send 'x\\n'"),
+	    "resumed=True\nx\n");
+	ck_assert_str_eq(client(off, "--resume --send 'x\\n'"),
+	    "resumed=False\nx\n");
+	it_stop(d);
+}
+END_TEST
+
+/* A jailed handler through the same spawn path: its jail, its SSL_*. */
+START_TEST(jailed_handler)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, "/usr/bin/env", "\"env\"", "", "jail = { };"));
+	client(port, "");
+	ck_assert_msg(it_has_line(buf, "SSL_PROTOCOL=TLSv1.3"), "%s", buf);
+	ck_assert(it_has_line(buf, "TCPREMOTEIP=127.0.0.1"));
+	ck_assert(tu_wait_log(d, IT_LOG_EXIT "0", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* A certificate's notAfter in seconds since the epoch, as text. */
+static const char *
+expiry_of(const char *cert)
+{
+	static char out[64];
+
+	sh(out, sizeof(out), "date -d \"$(openssl x509 -enddate -noout -in %s | "
+	    "cut -d= -f2)\" +%%s | tr -d '\\n'", it_tmp(cert));
+	return out;
+}
+
+/* The metrics give each certificate's expiry, by the name it serves. */
+START_TEST(metrics_give_the_expiry)
+{
+	uint16_t port = tu_free_port(), pm = tu_free_port();
+	char want[256];
+	struct daemon *d;
+	int fd;
+
+	selfsigned("server", "localhost", 30);
+	selfsigned("b", "b.example", 3);
+	d = it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; sni = ( { name = \"b.example\"; certificate = "
+	    "\"b.pem\"; key = \"b.key\"; } ); }; },\n"
+	    "{ name = \"m\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " builtin = \"metrics\"; } );\n", port, pm));
+	ck_assert_int_ge(fd = tu_connect(pm), 0);
+	it_send(fd, "GET /metrics HTTP/1.1\r\nHost: sockd\r\n\r\n");
+	tu_read_until(fd, buf, sizeof(buf), "sockd_start_time_seconds ", IT_WAIT);
+	close(fd);
+	snprintf(want, sizeof(want), "\nsockd_tls_certificate_expiry_timestamp_"
+	    "seconds{service=\"t\",server_name=\"\"} %s\n", expiry_of("server.pem"));
+	ck_assert_msg(strstr(buf, want), "%s\nnot in\n%s", want, buf);
+	snprintf(want, sizeof(want), "\nsockd_tls_certificate_expiry_timestamp_"
+	    "seconds{service=\"t\",server_name=\"b.example\"} %s\n",
+	    expiry_of("b.pem"));
+	ck_assert_msg(strstr(buf, want), "%s\nnot in\n%s", want, buf);
+	ck_assert_int_eq(it_count(buf, "server_name="), 2);
+	it_stop(d);
+}
+END_TEST
+
+Suite *
+tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc = tu_tcase(s, "tls", it_setup, it_teardown, IT_TIMEOUT,
+	    hello_through_tls, handler_environment, client_certificate_required,
+	    bad_clients_cost_their_own_child, max_lifetime_ends_relay_and_handler,
+	    sixteen_mib_each_way, check_reads_the_files,
+	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
+	    sni_picks_the_certificate, session_tickets_resume,
+	    metrics_give_the_expiry, NULL);
+
+	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
+	tu_add_test(tc, jailed_handler, it_jail_skip());
+	return s;
+}
