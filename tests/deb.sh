@@ -5,8 +5,9 @@
 # /etc/sockd.conf checked and served by the packaged daemon started by
 # hand (no systemd here), a service that update-inetd registers in
 # /etc/inetd.conf served after update-inetd's own SIGHUP, then switched
-# off with update-inetd --disable; micro-httpd installed from Debian,
-# registering itself, answering an HTTP request; and the package purged. Needs debhelper,
+# off with update-inetd --disable; micro-httpd and fingerd installed from
+# Debian, registering themselves, answering their protocols; and the
+# package purged. Needs debhelper,
 # lintian and update-inetd (.ci/run installs them).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,6 +95,25 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
 	echo "deb: micro-httpd, registered by its package, served through tcpd"
 else
 	echo "deb: SKIP micro-httpd: port 80 is taken here"
+fi
+
+# fingerd: the finger protocol on port 79, a question about a user.
+if ! (exec 3<>/dev/tcp/127.0.0.1/79) 2>/dev/null; then
+	before=$(grep -c "reloaded" "$out/sockd.log")
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    fingerd >"$out/finger.log" 2>&1 || { cat "$out/finger.log" >&2; fail "fingerd"; }
+	n=0
+	until [ "$(grep -c "reloaded" "$out/sockd.log")" -gt "$before" ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "fingerd woke nothing"; sleep 0.1
+	done
+	exec 3<>/dev/tcp/127.0.0.1/79
+	printf 'root\r\n' >&3
+	grep -q 'Login: *root' <&3 || fail "fingerd did not answer"
+	exec 3<&-
+	apt-get purge -y fingerd >/dev/null 2>&1 || true
+	echo "deb: fingerd, registered by its package, answered finger root"
+else
+	echo "deb: SKIP fingerd: port 79 is taken here"
 fi
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 rm -f /etc/inetd.conf
