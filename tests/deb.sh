@@ -97,11 +97,12 @@ else
 	echo "deb: SKIP micro-httpd: port 80 is taken here"
 fi
 
-# fingerd: the finger protocol on port 79, a question about a user.
+# fingerd: the finger protocol on port 79, a question about a user
+# (in.fingerd runs the finger client to answer it).
 if ! (exec 3<>/dev/tcp/127.0.0.1/79) 2>/dev/null; then
 	before=$(grep -c "reloaded" "$out/sockd.log")
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	    fingerd >"$out/finger.log" 2>&1 || { cat "$out/finger.log" >&2; fail "fingerd"; }
+	    finger fingerd >"$out/finger.log" 2>&1 || { cat "$out/finger.log" >&2; fail "fingerd"; }
 	n=0
 	until [ "$(grep -c "reloaded" "$out/sockd.log")" -gt "$before" ]; do
 		n=$((n + 1)); [ $n -lt 100 ] || fail "fingerd woke nothing"; sleep 0.1
