@@ -24,6 +24,14 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+# Short build lines ("  CC src/accept.o"); V=1 shows the whole commands.
+ifeq ($(V),1)
+Q =
+SAY = @true
+else
+Q = @
+SAY = @echo
+endif
 # Evaluated when a recipe runs, that is after the deps check below.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # STATIC_LIBS=0 links libconfig and libseccomp dynamically, as Debian's
@@ -131,17 +139,21 @@ src/main.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 
 %.o: %.c | deps
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+	$(SAY) "  CC $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
 
 # sockctl(8) speaks the control protocol (ctlreq.c) and nothing else.
 src/sockctl: src/sockctl.o src/ctlreq.o
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(SAY) "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 src/libsockd.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(SAY) "  AR $@"
+	$(Q)$(AR) rcs $@ $^
 
 src/sockd: src/main.o src/libsockd.a
-	$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS)
+	$(SAY) "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, so their start-up is on the measured
@@ -167,7 +179,8 @@ SERVICES_CC ?= $(if $(MUSL_WANTED),$(or $(MUSL_GCC),$(CC)),$(CC))
 SERVICES_LDFLAGS = $(if $(filter 1,$(STATIC_SERVICES)),-static)
 
 services/%: services/%.c services/msgframe.h services/handler.h | deps
-	$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
+	$(SAY) "  LD $@"
+	$(Q)$(SERVICES_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
 	  $(filter -f%,$(ALL_CFLAGS)) \
 	  $(LDFLAGS) $(SERVICES_LDFLAGS) -o $@ $<
 
@@ -181,22 +194,28 @@ services/.built: $(SERVICES)
 	@touch $@
 
 tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
+	$(SAY) "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
 
 tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
+	$(SAY) "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 tests/escape: tests/escape.c | deps
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 tests/oldkernel: tests/oldkernel.c | deps
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 tests/bench/%: tests/bench/%.c tests/bench/ref-common.h | deps
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
 # Prints a table and writes tests/bench/results.md; PEERS=1 adds xinetd and
 # tcpserver. Loopback only, a few minutes; no part of `make check`.

@@ -133,13 +133,46 @@ same_user(const struct config *prev, const struct svc_conf *sc)
  * services that are new or run as another user than before. (Without
  * root, a service naming anyone else never loads: cfgcontrols.c.)
  */
-static void
-warn_root(const struct config *prev, const struct svc_conf *sc)
+static bool
+runs_as_root(const struct config *prev, const struct svc_conf *sc)
 {
-	if (geteuid() == 0 && sc->server && (!sc->set_ids || sc->uid == 0) &&
-	    !(sc->jail && sc->jail->own_ids) && !same_user(prev, sc))
-		log_warnx("service \"%s\": %s will run as root", sc->name,
-		    sc->server);
+	return geteuid() == 0 && sc->server && !sc->disabled &&
+	    (!sc->set_ids || sc->uid == 0) && !(sc->jail && sc->jail->own_ids) &&
+	    !same_user(prev, sc);
+}
+
+/* One line for them all, naming each service (those beyond the line's room
+ * by number only). */
+static void
+warn_root(const struct config *prev, const struct config *cfg)
+{
+	char list[512] = "";
+	size_t n = 0, more = 0, len = 0;
+
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *sc = &cfg->svcs[i];
+		int w;
+		if (!runs_as_root(prev, sc))
+			continue;
+		w = snprintf(list + len, sizeof(list) - len, "%s\"%s\"",
+		    n ? ", " : "", sc->name);
+		if (w < 0 || (size_t)w >= sizeof(list) - len) {
+			list[len] = '\0';
+			more++;
+			continue;
+		}
+		len += (size_t)w;
+		n++;
+	}
+	if (n == 1 && more == 0)
+		log_warnx("service %s: its server will run as root (name a user "
+		    "to run it as another)", list);
+	else if (n > 0 && more == 0)
+		log_warnx("services %s: their servers will run as root (name a "
+		    "user to run them as another)", list);
+	else if (n > 0)
+		log_warnx("services %s and %zu more: their servers will run as "
+		    "root (name a user to run them as another)", list, more);
 }
 
 /*
@@ -224,11 +257,11 @@ reload_switch(struct sockd *sd, struct config *cfg)
 		log_warn("reload");
 		goto fail;
 	}
+	warn_root(sd->cfg == cfg ? NULL : sd->cfg, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *sc = &cfg->svcs[i];
 		if (sc->disabled)
 			continue;
-		warn_root(sd->cfg == cfg ? NULL : sd->cfg, sc);
 		nc[n] = sc;
 		if ((nv[n] = take_match(sd, sc)) == NULL &&
 		    bind_new(sd, sc, cfg, &nv[n]) == -1)
