@@ -25,27 +25,39 @@ cfgkeys_file(struct loader *ld, const config_setting_t *s)
 	return f ? f : ld->cfg->path;
 }
 
-void
-cfgkeys_error(struct loader *ld, const config_setting_t *s, const char *who,
-    const char *fmt, ...)
+/*
+ * One report, an error or a warning, about setting s: muted for the
+ * defaults each service re-reads, placed at s's line or, for a setting a
+ * loader made up (an inetd.conf line), at the line it stands for.
+ */
+static void
+report(struct loader *ld, struct cfgerr *list, const char *prefix,
+    const config_setting_t *s, const char *who, const char *fmt, va_list ap)
 {
 	char msg[900];
-	va_list ap;
 	int line;
 
-	/* Each service re-reads the defaults; report their errors only once. */
 	if (ld->mute_global)
 		for (const config_setting_t *p = s; p; p = config_setting_parent(p))
 			if (p == ld->global)
 				return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	line = config_setting_source_line(s);
 	if (line == 0 && ld->origin_file)
 		line = ld->origin_line;
-	cfgerr_add(ld->err, cfgkeys_file(ld, s), line, "%s%s%s",
+	cfgerr_add(list, cfgkeys_file(ld, s), line, "%s%s%s%s", prefix,
 	    who ? who : "", who ? ": " : "", msg);
+}
+
+void
+cfgkeys_error(struct loader *ld, const config_setting_t *s, const char *who,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(ld, ld->err, "", s, who, fmt, ap);
+	va_end(ap);
 }
 
 /* A warning: the configuration loads, and -t and the log say it. */
@@ -53,19 +65,11 @@ void
 cfgkeys_warning(struct loader *ld, const config_setting_t *s, const char *who,
     const char *fmt, ...)
 {
-	char msg[900];
 	va_list ap;
 
-	if (ld->mute_global)
-		for (const config_setting_t *p = s; p; p = config_setting_parent(p))
-			if (p == ld->global)
-				return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(ld, &ld->cfg->warnings, "warning: ", s, who, fmt, ap);
 	va_end(ap);
-	cfgerr_add(&ld->cfg->warnings, cfgkeys_file(ld, s),
-	    config_setting_source_line(s), "warning: %s%s%s", who ? who : "",
-	    who ? ": " : "", msg);
 }
 
 static size_t

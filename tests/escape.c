@@ -34,7 +34,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -309,7 +308,6 @@ try_processes(int argc, char **argv)
 	verdict("setuid_root", geteuid() == 0 || getegid() == 0,
 	    "runs with root's effective ids");
 	put("info:uid=%ld\ninfo:gid=%ld\n", (long)getuid(), (long)getgid());
-	put("info:dumpable=%d\n", prctl(PR_GET_DUMPABLE));
 	put("info:session=%s\n", getsid(0) == getpid() ? "own" : "shared");
 }
 

@@ -353,6 +353,42 @@ START_TEST(own_id_survives_upgrade)
 }
 END_TEST
 
+/*
+ * jail_ids gives the range: two connections held at once run as its two
+ * ids, one each, and the next waits for neither (it is refused a child).
+ */
+START_TEST(ids_from_the_configured_range)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d = it_start(tu_write("sockd.conf",
+	    "sockd = { jail_ids = \"3000000000-3000000001\"; };\n"
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", \"nproc\", \"0\"];\n  jail = { };\n});\n",
+	    port, it_jail_prog("tests/escape")));
+	int fd[2];
+	long uid[2];
+
+	for (int i = 0; i < 2; i++) {
+		fd[i] = tu_connect(port);
+		ck_assert_int_ge(fd[i], 0);
+		tu_read_until(fd[i], buf, sizeof(buf), "\nend\n", IT_WAIT);
+		uid[i] = report_uid(buf);
+	}
+	ck_assert_msg((uid[0] == 3000000000 && uid[1] == 3000000001) ||
+	    (uid[0] == 3000000001 && uid[1] == 3000000000), "uids %ld %ld",
+	    uid[0], uid[1]);
+	int third = tu_connect(port);
+	ck_assert_int_ge(third, 0);
+	ck_assert_msg(tu_wait_log(d, "jail_ids: every id in use", IT_WAIT), "%s",
+	    it_tail(d->log));
+	close(third);
+	close(fd[0]);
+	close(fd[1]);
+	it_stop(d);
+}
+END_TEST
+
 /* The pid namespace of pid, into ns; false if it is gone. */
 static bool
 pid_ns(pid_t pid, char *ns, size_t len)
@@ -463,6 +499,7 @@ escape_suite(void)
 	tu_add_test(tc, nproc_is_per_connection, why);
 	tu_add_test(tc, trial_dies_with_master, why);
 	tu_add_test(tc, own_id_survives_upgrade, why);
+	tu_add_test(tc, ids_from_the_configured_range, why);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -772,3 +772,32 @@ tu_load_services(const char *name, const char *services)
 	cfgerr_free(&err);
 	return cfg;
 }
+
+int
+tu_corpus(const char *rel, void (*fn)(const char *name, const uint8_t *in,
+    size_t len, void *arg), void *arg)
+{
+	const char *dir = tu_path(rel);
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort), seen = 0;
+
+	ck_assert_msg(n > 2, "no corpus in %s", dir);
+	for (int i = 0; i < n; i++) {
+		char p[PATH_MAX * 2];
+		uint8_t in[4096];
+		const char *name = ents[i]->d_name;
+		size_t len;
+		FILE *fp;
+
+		snprintf(p, sizeof(p), "%s/%s", dir, name);
+		if (name[0] != '.' && (fp = fopen(p, "rb")) != NULL) {
+			len = fread(in, 1, sizeof(in), fp);
+			fclose(fp);
+			fn(name, in, len, arg);
+			seen++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return seen;
+}

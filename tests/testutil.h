@@ -103,6 +103,13 @@ const char *tu_root_skip(void);
  * process that made it removes at exit. Otherwise, the reason.
  */
 const char *tu_nobody_skip(void);
+/*
+ * Calls fn with each file of the corpus directory rel (a fuzzer's seeds):
+ * its name and its first 4 KiB. Fails the test if there is none; returns
+ * how many files it read.
+ */
+int tu_corpus(const char *rel, void (*fn)(const char *name, const uint8_t *in,
+    size_t len, void *arg), void *arg);
 /* Copies the program src to a new file dst, mode 755; -1 on failure. */
 int tu_copy_prog(const char *src, const char *dst);
 /* A fresh temporary directory, removed with everything in it by tu_cleanup(). */

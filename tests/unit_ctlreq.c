@@ -3,7 +3,6 @@
  * the json prefix, what is refused; and the seeds of
  * tests/fuzz/fuzz_ctlreq, ok-* accepted and bad-* refused.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,39 +58,36 @@ START_TEST(refusals)
 }
 END_TEST
 
-START_TEST(fuzz_corpus)
+/* Counts of the ok and bad seeds, each checked as its name says. */
+struct seeds {
+	int ok, bad;
+};
+
+static void
+one_seed(const char *name, const uint8_t *in, size_t len, void *arg)
 {
-	const char *dir = tu_path("tests/fuzz/corpus-ctl");
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort), ok = 0, bad = 0;
+	struct seeds *n = arg;
 	struct ctlreq r;
 	const char *why;
 
-	ck_assert_int_gt(n, 2);
-	for (int i = 0; i < n; i++) {
-		char p[4096], in[4096];
-		const char *name = ents[i]->d_name;
-		size_t len;
-		FILE *fp;
-
-		snprintf(p, sizeof(p), "%s/%s", dir, name);
-		if (name[0] != '.' && (fp = fopen(p, "rb")) != NULL) {
-			len = fread(in, 1, sizeof(in), fp);
-			fclose(fp);
-			if (strncmp(name, "bad-", 4) == 0) {
-				ck_assert_msg(ctlreq_parse(in, len, &r, &why) == -1, "%s", name);
-				bad++;
-			} else {
-				ck_assert_msg(ctlreq_parse(in, len, &r, &why) == 0, "%s: %s",
-				    name, why);
-				ok++;
-			}
-		}
-		free(ents[i]);
+	if (strncmp(name, "bad-", 4) == 0) {
+		ck_assert_msg(ctlreq_parse((const char *)in, len, &r, &why) == -1,
+		    "%s", name);
+		n->bad++;
+	} else {
+		ck_assert_msg(ctlreq_parse((const char *)in, len, &r, &why) == 0,
+		    "%s: %s", name, why);
+		n->ok++;
 	}
-	free(ents);
-	ck_assert_int_gt(ok, 0);
-	ck_assert_int_gt(bad, 0);
+}
+
+START_TEST(fuzz_corpus)
+{
+	struct seeds n = { 0, 0 };
+
+	(void)tu_corpus("tests/fuzz/corpus-ctl", one_seed, &n);
+	ck_assert_int_gt(n.ok, 0);
+	ck_assert_int_gt(n.bad, 0);
 }
 END_TEST
 

@@ -4,7 +4,6 @@
  * header can be wrong.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,47 +323,41 @@ END_TEST
  * accepted): each ok-* is a whole header, every prefix of it a valid
  * beginning; each bad-* is refused.
  */
+struct seeds {
+	int ok, bad;
+};
+
+static void
+one_seed(const char *name, const uint8_t *in, size_t len, void *arg)
+{
+	struct seeds *n = arg;
+	struct proxyproto_hdr hdr;
+	enum proxyproto_error e;
+	unsigned modes;
+	int r;
+
+	ck_assert_uint_gt(len, 1);
+	modes = in[0] & 3 ? in[0] & 3u : ANY;
+	r = proxyproto_parse(in + 1, len - 1, modes, &hdr, &e);
+	if (strncmp(name, "bad-", 4) == 0) {
+		ck_assert_msg(r == -1, "%s: %d", name, r);
+		n->bad++;
+		return;
+	}
+	ck_assert_msg(r > 0, "%s: %d (%s)", name, r, proxyproto_error_text(e));
+	for (int k = 0; k < r; k++)
+		ck_assert_msg(proxyproto_parse(in + 1, k, modes, &hdr, &e) == 0,
+		    "%s: prefix %d", name, k);
+	n->ok++;
+}
+
 START_TEST(fuzz_corpus)
 {
-	const char *dir = tu_path("tests/fuzz/corpus-proxy");
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort), ok = 0, bad = 0;
+	struct seeds n = { 0, 0 };
 
-	ck_assert_int_gt(n, 2);
-	for (int i = 0; i < n; i++) {
-		char p[4096];
-		uint8_t in[2048];
-		const char *name = ents[i]->d_name;
-		FILE *fp;
-		size_t len;
-		int r;
-
-		snprintf(p, sizeof(p), "%s/%s", dir, name);
-		if (name[0] == '.' || (fp = fopen(p, "rb")) == NULL) {
-			free(ents[i]);
-			continue;
-		}
-		len = fread(in, 1, sizeof(in), fp);
-		fclose(fp);
-		ck_assert_uint_gt(len, 1);
-		unsigned modes = in[0] & 3 ? in[0] & 3u : ANY;
-		r = proxyproto_parse(in + 1, len - 1, modes, &h, &err);
-		if (strncmp(name, "bad-", 4) == 0) {
-			ck_assert_msg(r == -1, "%s: %d", name, r);
-			bad++;
-		} else {
-			ck_assert_msg(r > 0, "%s: %d (%s)", name, r,
-			    proxyproto_error_text(err));
-			for (int k = 0; k < r; k++)
-				ck_assert_msg(proxyproto_parse(in + 1, k, modes, &h,
-				    &err) == 0, "%s: prefix %d", name, k);
-			ok++;
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	ck_assert_int_gt(ok, 0);
-	ck_assert_int_gt(bad, 0);
+	(void)tu_corpus("tests/fuzz/corpus-proxy", one_seed, &n);
+	ck_assert_int_gt(n.ok, 0);
+	ck_assert_int_gt(n.bad, 0);
 }
 END_TEST
 
