@@ -177,6 +177,42 @@ run_timers(struct loop *l)
 	}
 }
 
+void
+loop_defer(struct loop *l, struct deferred *d)
+{
+	if (l->batch == NULL) {
+		d->fn(d);
+		return;
+	}
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = l->deferred;
+	l->deferred = d;
+}
+
+void
+loop_defer_cancel(struct loop *l, struct deferred *d)
+{
+	for (struct deferred **dp = &l->deferred; *dp; dp = &(*dp)->next)
+		if (*dp == d) {
+			*dp = d->next;
+			break;
+		}
+	d->queued = false;
+}
+
+static void
+run_deferred(struct loop *l)
+{
+	while (l->deferred) {
+		struct deferred *d = l->deferred;
+		l->deferred = d->next;
+		d->queued = false;
+		d->fn(d);
+	}
+}
+
 int
 loop_once(struct loop *l)
 {
@@ -198,6 +234,7 @@ loop_once(struct loop *l)
 	}
 	l->batch = NULL;
 	l->nbatch = 0;
+	run_deferred(l);
 	run_timers(l);
 	return n;
 }

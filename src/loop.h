@@ -22,6 +22,14 @@ struct timer {
 	size_t slot;		/* heap index + 1; 0 when not armed */
 };
 
+/* Work a callback leaves for the end of the batch it runs in. */
+struct deferred {
+	void (*fn)(struct deferred *);
+	void *arg;
+	struct deferred *next;
+	bool queued;
+};
+
 struct epoll_event;
 
 struct loop {
@@ -31,6 +39,7 @@ struct loop {
 	int nbatch;
 	struct timer **heap;	/* min-heap on when */
 	size_t ntimers, cap;
+	struct deferred *deferred;	/* runs after the batch, then timers */
 };
 
 int loop_init(struct loop *);
@@ -53,6 +62,14 @@ uint64_t loop_now_ms(void);
 int loop_timer_set(struct loop *, struct timer *, uint64_t delay_ms);
 void loop_timer_stop(struct loop *, struct timer *);
 static inline bool loop_timer_armed(const struct timer *t) { return t->slot != 0; }
+/*
+ * Runs d once after the callbacks of the current batch (at once if none
+ * is being dispatched), so that work for many events, a batch of sends,
+ * takes one system call; idempotent until it runs.
+ */
+void loop_defer(struct loop *, struct deferred *d);
+/* Forgets d if it is queued, so it may be freed. */
+void loop_defer_cancel(struct loop *, struct deferred *d);
 /* Waits for events or the next timer and runs what is due. */
 int loop_once(struct loop *);
 

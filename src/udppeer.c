@@ -38,6 +38,10 @@
 
 /* Datagrams read per wake-up, so one busy socket cannot starve others. */
 #define PEER_BATCH 64
+/* Datagrams per recvmmsg() from a service's socket, and answers per
+ * sendmmsg() to it: a wake-up's worth with one datagram in flight for
+ * each of 16 peers. */
+#define PEER_MMSG 16
 #define PEER_DGRAM_MAX 65536
 #define PEER_TABLE_MIN 64
 
@@ -67,13 +71,46 @@ struct udppeers {
 	size_t nheads, n;		/* nheads: a power of two */
 };
 
+/* A control message with a datagram's local address, either family. */
+union pktinfo_cmsg {
+	struct cmsghdr h;
+	char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+	    CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+
 /*
- * One datagram in either direction, PEER_DGRAM_MAX bytes shared by every
+ * Answers wait here until the loop has run every callback of its batch,
+ * then leave in one sendmmsg() per service socket: with many peers
+ * answering at once, the master makes one call where it made one each.
+ */
+struct peer_out {
+	struct mmsghdr m[PEER_MMSG];
+	struct iovec iov[PEER_MMSG];
+	struct sockaddr_storage to[PEER_MMSG];
+	union pktinfo_cmsg cm[PEER_MMSG];
+	int fd[PEER_MMSG];
+	size_t n;
+	struct deferred flush;
+};
+
+/* Datagrams read from a service's socket in one recvmmsg(). */
+struct peer_in {
+	struct mmsghdr m[PEER_MMSG];
+	struct iovec iov[PEER_MMSG];
+	struct sockaddr_storage from[PEER_MMSG];
+	union pktinfo_cmsg cm[PEER_MMSG];
+};
+
+/*
+ * PEER_MMSG datagrams of PEER_DGRAM_MAX bytes each way, shared by every
  * service: unforked memory (unforked.h), made with the first table, so
  * that the master's writes to it never fault after a fork and a daemon
- * without per-peer services has none.
+ * without per-peer services has none. Pages are touched only as far as
+ * datagrams fill them.
  */
-static char *peer_buf;
+static char *peer_inbuf, *peer_outbuf;
+static struct peer_in *peer_in;
+static struct peer_out *peer_out;
 
 static size_t
 peer_hash(const struct udppeers *t, const struct sockaddr_storage *ss,
@@ -143,35 +180,60 @@ peer_end(struct sockd *sd, struct peer *p)
 	peer_free(sd, p);
 }
 
-/* Sends one answer to the peer, from the address it wrote to. */
+/* Sends the queued answers, one sendmmsg() per run of one socket. */
 static void
-peer_send(struct peer *p, const void *buf, size_t len)
+out_flush(struct deferred *d)
 {
+	struct peer_out *o = d->arg;
+	size_t i = 0;
+
+	while (i < o->n) {
+		size_t run = 1;
+		while (i + run < o->n && o->fd[i + run] == o->fd[i])
+			run++;
+		int sent = sendmmsg(o->fd[i], &o->m[i], (unsigned)run,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* A full socket buffer loses the answer it refused, as any
+		 * UDP sender's would; the rest are tried. */
+		i += sent > 0 ? (size_t)sent : 1;
+	}
+	o->n = 0;
+}
+
+/*
+ * Queues the answer in slot o->n, whose buffer holds its len bytes, to
+ * the peer, from the address it wrote to; sent at the end of the batch.
+ */
+static void
+out_queue(struct sockd *sd, struct peer *p, size_t len)
+{
+	struct peer_out *o = peer_out;
 	struct service *svc = p->svc;
-	struct iovec iov = { (void *)buf, len };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cm;
-	struct msghdr mh = { .msg_name = &p->addr, .msg_namelen = p->alen,
-	    .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t i = o->n;
 	int fd = p->li < svc->nls ? svc->ls[p->li].fd : -1;
+	struct msghdr *mh = &o->m[i].msg_hdr;
 
 	if (fd == -1)
 		return;
+	memcpy(&o->to[i], &p->addr, p->alen);
+	o->iov[i] = (struct iovec){ peer_outbuf + i * PEER_DGRAM_MAX, len };
+	*mh = (struct msghdr){ .msg_name = &o->to[i], .msg_namelen = p->alen,
+	    .msg_iov = &o->iov[i], .msg_iovlen = 1 };
 	if (p->dest.level) {
 		size_t sz = p->dest.level == IPPROTO_IP ? sizeof(p->dest.info.v4) :
 		    sizeof(p->dest.info.v6);
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sz);
-		cm.h.cmsg_level = p->dest.level;
-		cm.h.cmsg_type = p->dest.type;
-		cm.h.cmsg_len = CMSG_LEN(sz);
-		memcpy(CMSG_DATA(&cm.h), &p->dest.info, sz);
+		struct cmsghdr *c = &o->cm[i].h;
+		memset(&o->cm[i], 0, sizeof(o->cm[i]));
+		mh->msg_control = o->cm[i].b;
+		mh->msg_controllen = CMSG_SPACE(sz);
+		c->cmsg_level = p->dest.level;
+		c->cmsg_type = p->dest.type;
+		c->cmsg_len = CMSG_LEN(sz);
+		memcpy(CMSG_DATA(c), &p->dest.info, sz);
 	}
-	/* A full socket buffer loses the answer, as any UDP sender's would. */
-	(void)sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	o->fd[i] = fd;
+	o->n++;
+	loop_defer(&sd->loop, &o->flush);
 }
 
 /* Whether a read of 0 was the handler's end rather than an empty answer. */
@@ -183,24 +245,31 @@ pair_closed(int fd)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP));
 }
 
-/* The handler wrote: its datagrams go to the peer. */
+/*
+ * The handler wrote: its datagram goes to the peer. One read per wake-up:
+ * the loop is level-triggered, so a second answer brings the next one,
+ * and a handler answers one datagram with one, so a read until EAGAIN
+ * would cost a call for every answer.
+ */
 static void
 on_answer(struct watch *w)
 {
 	struct peer *p = w->arg;
 	struct sockd *sd = p->svc->sd;
+	ssize_t n;
 
-	for (int i = 0; i < PEER_BATCH; i++) {
-		ssize_t n = recv(w->fd, peer_buf, PEER_DGRAM_MAX, MSG_DONTWAIT);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n == -1 || (n == 0 && pair_closed(w->fd))) {
-			peer_end(sd, p);
-			return;
-		}
-		p->last_ms = loop_now_ms();
-		peer_send(p, peer_buf, (size_t)n);
+	if (peer_out->n == PEER_MMSG)
+		out_flush(&peer_out->flush);
+	n = recv(w->fd, peer_outbuf + peer_out->n * PEER_DGRAM_MAX,
+	    PEER_DGRAM_MAX, MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1 || (n == 0 && pair_closed(w->fd))) {
+		peer_end(sd, p);
+		return;
 	}
+	p->last_ms = loop_now_ms();
+	out_queue(sd, p, (size_t)n);
 }
 
 /* How long a peer's handler may go without a datagram either way. */
@@ -394,13 +463,15 @@ peer_start(struct sockd *sd, struct listener *l, struct peer *p,
 /* A datagram from a peer with no handler: admit it and start one. */
 static bool
 peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss,
-    socklen_t alen, const struct dest *d, size_t len)
+    socklen_t alen, const struct dest *d, const void *buf, size_t len)
 {
 	struct service *svc = l->svc;
 	struct conn c = { .peer = (const struct sockaddr *)ss };
 	struct source *src;
 	struct peer *p;
 
+	if (svc->faulted)	/* earlier in this batch: as at the caps */
+		return true;
 	admit_peer(&c);
 	if (!peer_admit(sd, svc, &c, (int64_t)loop_now_ms(), &src))
 		return true;
@@ -412,7 +483,7 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 	p->alen = alen;
 	p->dest = *d;
 	p->li = (size_t)(l - svc->ls);
-	return peer_start(sd, l, p, &c, src, peer_buf, len);
+	return peer_start(sd, l, p, &c, src, buf, len);
 }
 
 /*
@@ -425,13 +496,13 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 static bool
 peer_deliver(struct sockd *sd, struct listener *l,
     const struct sockaddr_storage *ss, socklen_t alen, const struct dest *d,
-    size_t len)
+    const void *buf, size_t len)
 {
 	struct udppeers *t = l->svc->peers;
 	struct peer *p = t->nheads ? *peer_slot(t, ss, alen) : NULL;
 
 	if (p) {
-		if (send(p->watch.fd, peer_buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
+		if (send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
 		    (errno != EPIPE && errno != ECONNRESET)) {
 			p->last_ms = loop_now_ms();
 			p->dest = *d;
@@ -439,7 +510,34 @@ peer_deliver(struct sockd *sd, struct listener *l,
 		}
 		peer_end(sd, p);
 	}
-	return peer_new(sd, l, ss, alen, d, len);
+	return peer_new(sd, l, ss, alen, d, buf, len);
+}
+
+/* The buffers every per-peer service shares, made once; -1 if they cannot be. */
+static int
+peer_buffers(void)
+{
+	char *p;
+
+	if (peer_in)
+		return 0;
+	if ((p = unforked_alloc(2 * PEER_MMSG * PEER_DGRAM_MAX)) == NULL)
+		return -1;
+	if ((peer_in = calloc(1, sizeof(*peer_in))) == NULL ||
+	    (peer_out = calloc(1, sizeof(*peer_out))) == NULL) {
+		free(peer_in);
+		peer_in = NULL;
+		unforked_free(p, 2 * PEER_MMSG * PEER_DGRAM_MAX);
+		return -1;
+	}
+	peer_inbuf = p;
+	peer_outbuf = p + PEER_MMSG * PEER_DGRAM_MAX;
+	peer_out->flush.fn = out_flush;
+	peer_out->flush.arg = peer_out;
+	for (size_t i = 0; i < PEER_MMSG; i++)
+		peer_in->iov[i] = (struct iovec){ peer_inbuf + i * PEER_DGRAM_MAX,
+		    PEER_DGRAM_MAX };
+	return 0;
 }
 
 /*
@@ -449,8 +547,7 @@ peer_deliver(struct sockd *sd, struct listener *l,
 static struct udppeers *
 peers_made(struct service *svc)
 {
-	if (peer_buf == NULL &&
-	    (peer_buf = unforked_alloc(PEER_DGRAM_MAX)) == NULL)
+	if (peer_buffers() == -1)
 		return NULL;
 	if (svc->peers == NULL) {
 		if ((svc->peers = calloc(1, sizeof(*svc->peers))) == NULL)
@@ -460,39 +557,52 @@ peers_made(struct service *svc)
 	return svc->peers;
 }
 
-/* The service's socket is readable: datagrams to their handlers. */
+/* Up to PEER_MMSG datagrams from the service's socket; how many, or -1. */
+static int
+peer_recv(struct listener *l)
+{
+	struct peer_in *in = peer_in;
+
+	for (size_t i = 0; i < PEER_MMSG; i++)
+		in->m[i].msg_hdr = (struct msghdr){ .msg_name = &in->from[i],
+		    .msg_namelen = sizeof(in->from[i]), .msg_iov = &in->iov[i],
+		    .msg_iovlen = 1, .msg_control = in->cm[i].b,
+		    .msg_controllen = sizeof(in->cm[i].b) };
+	return recvmmsg(l->fd, in->m, PEER_MMSG, MSG_DONTWAIT, NULL);
+}
+
+/*
+ * The service's socket is readable: datagrams to their handlers, a
+ * recvmmsg() at a time. A batch that falls short of PEER_MMSG emptied the
+ * queue, so no call is made to learn that it is empty. A datagram read
+ * while the service cannot start a child is dropped if it is a new peer's
+ * (as at the caps), delivered if it is a known peer's.
+ */
 void
 udppeer_input(struct sockd *sd, struct listener *l)
 {
 	struct service *svc = l->svc;
-	struct sockaddr_storage ss;
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		    CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cm;
-	struct iovec iov;
 	struct dest d;
+	int n = PEER_MMSG;
 
 	if (peers_made(svc) == NULL) {
 		gate_fault(sd, svc, FAULT_TAKE, "peer table");
 		return;
 	}
-	iov = (struct iovec){ peer_buf, PEER_DGRAM_MAX };
 	gate_cleared(svc, FAULT_TAKE);
-	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
-		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-		    .msg_controllen = sizeof(cm.b) };
-		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
-		if (n == -1) {
+	for (int done = 0; done < PEER_BATCH && n == PEER_MMSG &&
+	    gate_wanted(sd, svc); done += n) {
+		if ((n = peer_recv(l)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("service \"%s\": recvmsg", svc->conf->name);
+				log_warn("service \"%s\": recvmmsg", svc->conf->name);
 			return;
 		}
-		dest_read(&mh, &d);
-		if (!peer_deliver(sd, l, &ss, mh.msg_namelen, &d, (size_t)n))
-			return;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &peer_in->m[i].msg_hdr;
+			dest_read(mh, &d);
+			(void)peer_deliver(sd, l, mh->msg_name, mh->msg_namelen,
+			    &d, mh->msg_iov->iov_base, peer_in->m[i].msg_len);
+		}
 	}
 }
 
@@ -505,6 +615,7 @@ udppeer_close_all(struct service *svc)
 
 	if (t == NULL)
 		return;
+	out_flush(&peer_out->flush);	/* answers queued for its sockets */
 	/* Ending a peer may drop the last reference and close svc again. */
 	svc->peers = NULL;
 	for (size_t i = 0; i < t->nheads; i++)

@@ -2,8 +2,11 @@
  * The loop's timer heap, on the real clock with delays of 0-20 ms: timers
  * fire in deadline order, re-arming moves a timer, stopping is safe from
  * any callback, and the heap stays a heap through hundreds of changes.
+ * Deferred work runs once, after every callback of its batch (pipes made
+ * readable are the events), and at once outside a batch.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "testutil.h"
@@ -73,6 +76,29 @@ run_all(void)
 		heap_check(&lp);
 		ck_assert_uint_lt(loop_now_ms(), end);
 	}
+}
+
+/* Deferred work and the watches whose callbacks queue it. */
+static struct deferred dfr;
+static int dfr_runs, dfr_seen;	/* callbacks run before it last ran */
+static int cb_runs;
+
+static void
+on_deferred(struct deferred *d)
+{
+	ck_assert_ptr_eq(d->arg, &dfr);
+	dfr_runs++;
+	dfr_seen = cb_runs;
+}
+
+static void
+on_readable(struct watch *w)
+{
+	char c;
+
+	ck_assert_int_eq(read(w->fd, &c, 1), 1);
+	cb_runs++;
+	loop_defer(&lp, &dfr);
 }
 
 static void
@@ -254,6 +280,46 @@ START_TEST(hundreds_match_sorted_reference)
 }
 END_TEST
 
+START_TEST(deferred_runs_once_after_the_batch)
+{
+	int p[3][2];
+	struct watch w[3];
+
+	dfr = (struct deferred){ .fn = on_deferred, .arg = &dfr };
+	dfr_runs = cb_runs = 0;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(pipe(p[i]), 0);
+		w[i] = (struct watch){ .fd = p[i][0], .fn = on_readable };
+		ck_assert_int_eq(loop_enable(&lp, &w[i], true), 0);
+		ck_assert_int_eq(write(p[i][1], "x", 1), 1);
+	}
+	/* All three are readable: one batch, three callbacks, one run. */
+	ck_assert_int_eq(loop_once(&lp), 3);
+	ck_assert_int_eq(cb_runs, 3);
+	ck_assert_int_eq(dfr_runs, 1);
+	ck_assert_int_eq(dfr_seen, 3);
+	ck_assert(!dfr.queued);
+	/* Outside a batch it runs at once; a cancelled one does not run. */
+	loop_defer(&lp, &dfr);
+	ck_assert_int_eq(dfr_runs, 2);
+	ck_assert_int_eq(write(p[0][1], "x", 1), 1);
+	lp.batch = (struct epoll_event *)&dfr;	/* as inside a callback */
+	loop_defer(&lp, &dfr);
+	ck_assert(dfr.queued);
+	loop_defer_cancel(&lp, &dfr);
+	ck_assert(!dfr.queued);
+	ck_assert_ptr_null(lp.deferred);
+	lp.batch = NULL;
+	ck_assert_int_eq(loop_once(&lp), 1);	/* queues it again: runs */
+	ck_assert_int_eq(dfr_runs, 3);
+	for (int i = 0; i < 3; i++) {
+		loop_remove(&lp, &w[i]);
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+}
+END_TEST
+
 Suite *
 loop_suite(void)
 {
@@ -268,6 +334,7 @@ loop_suite(void)
 	tcase_add_test(tc, stop_unarmed_is_harmless);
 	tcase_add_test(tc, rearm_from_own_callback);
 	tcase_add_test(tc, hundreds_match_sorted_reference);
+	tcase_add_test(tc, deferred_runs_once_after_the_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
