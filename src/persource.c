@@ -1,14 +1,12 @@
 /*
  * Per-client state of a service (live children, the source_rate
- * bucket), keyed by address or IPv6 prefix in a chained hash table that
- * grows with its load; entries that hold nothing are swept first.
+ * bucket), keyed by address or IPv6 prefix in a hash table (htab.c)
+ * that grows with its load; entries that hold nothing are swept first.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "persource.h"
-
-#define PERSOURCE_MIN 64
 
 void
 persource_init(struct persource *ps, unsigned prefix6, unsigned rate,
@@ -33,112 +31,106 @@ persource_key(const struct persource *ps, const struct addr *a)
 	return k;
 }
 
-static size_t
-hash(const struct persource *ps, const struct addr *k)
+static uint32_t
+key_hash(const struct addr *k)
 {
-	const uint8_t *p = (const uint8_t *)&k->u;
-	size_t len = k->family == AF_INET ? 4 : 16;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (ps->nheads - 1);
+	return htab_hash(&k->u, k->family == AF_INET ? 4 : 16);
 }
 
-static struct source **
-lookup(struct persource *ps, const struct addr *k)
+static bool
+key_eq(const struct hnode *n, const void *key)
 {
-	struct source **pp = &ps->heads[hash(ps, k)];
-
-	while (*pp && !addr_equal(&(*pp)->key, k))
-		pp = &(*pp)->next;
-	return pp;
+	return addr_equal(&htab_entry(n, struct source, node)->key, key);
 }
 
-/* Drops entries that hold nothing; run when the table would grow. */
-static void
-sweep(struct persource *ps, int64_t now)
+static bool
+holds_nothing(struct source *s, int64_t now)
 {
-	for (size_t i = 0; i < ps->nheads; i++)
-		for (struct source **pp = &ps->heads[i]; *pp;) {
-			struct source *s = *pp;
-			if (s->count == 0 && ratelimit_full(&s->bucket, now)) {
-				*pp = s->next;
-				free(s);
-				ps->n--;
-			} else
-				pp = &s->next;
-		}
+	return s->count == 0 && ratelimit_full(&s->bucket, now);
 }
 
-static int
-grow(struct persource *ps)
+/* Drops an entry that holds nothing; for the sweep before a growth. */
+static bool
+drop_empty(struct hnode *n, void *now)
 {
-	size_t n = ps->nheads ? ps->nheads * 2 : PERSOURCE_MIN;
-	struct source **heads = calloc(n, sizeof(*heads)), **old = ps->heads;
-	size_t oldn = ps->nheads;
+	struct source *s = htab_entry(n, struct source, node);
 
-	if (heads == NULL)
-		return -1;
-	ps->heads = heads;
-	ps->nheads = n;
-	for (size_t i = 0; i < oldn; i++)
-		for (struct source *s = old[i], *next; s; s = next) {
-			struct source **pp = &heads[hash(ps, &s->key)];
-			next = s->next;
-			s->next = *pp;
-			*pp = s;
-		}
-	free(old);
-	return 0;
+	if (!holds_nothing(s, *(int64_t *)now))
+		return false;
+	free(s);
+	return true;
 }
 
 struct source *
 persource_get(struct persource *ps, const struct addr *k, int64_t now)
 {
-	struct source **pp, *s;
+	uint32_t h = key_hash(k);
+	struct hnode *n = htab_find(&ps->tab, h, key_eq, k);
+	struct source *s;
 
-	if (ps->nheads && *(pp = lookup(ps, k)) != NULL)
-		return *pp;
-	if (ps->n >= ps->nheads) {
-		sweep(ps, now);
-		if (ps->n >= ps->nheads && grow(ps) == -1)
-			return NULL;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if (n)
+		return htab_entry(n, struct source, node);
+	if (ps->tab.n >= ps->tab.nheads)
+		htab_sweep(&ps->tab, drop_empty, &now);
+	if (htab_reserve(&ps->tab) == -1 || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->key = *k;
+	s->node.hash = h;
 	ratelimit_init(&s->bucket, ps->rate, ps->burst, now);
-	pp = lookup(ps, k);
-	*pp = s;
-	ps->n++;
+	htab_insert(&ps->tab, &s->node);
 	return s;
 }
 
 void
 persource_release(struct persource *ps, const struct addr *k, int64_t now)
 {
-	struct source **pp, *s;
+	struct hnode *n = htab_find(&ps->tab, key_hash(k), key_eq, k);
+	struct source *s;
 
-	if (ps->nheads == 0 || (s = *(pp = lookup(ps, k))) == NULL)
+	if (n == NULL)
 		return;
+	s = htab_entry(n, struct source, node);
 	if (s->count > 0)
 		s->count--;
-	if (s->count == 0 && ratelimit_full(&s->bucket, now)) {
-		*pp = s->next;
+	if (holds_nothing(s, now)) {
+		htab_remove(&ps->tab, n);
 		free(s);
-		ps->n--;
 	}
+}
+
+struct each {
+	void (*fn)(const struct source *, void *);
+	void *arg;
+};
+
+static void
+each_source(struct hnode *n, void *arg)
+{
+	struct each *e = arg;
+
+	e->fn(htab_entry(n, struct source, node), e->arg);
+}
+
+void
+persource_each(const struct persource *ps,
+    void (*fn)(const struct source *, void *), void *arg)
+{
+	struct each e = { fn, arg };
+
+	htab_each(&ps->tab, each_source, &e);
+}
+
+static void
+free_source(struct hnode *n, void *arg)
+{
+	(void)arg;
+	free(htab_entry(n, struct source, node));
 }
 
 void
 persource_free(struct persource *ps)
 {
-	for (size_t i = 0; i < ps->nheads; i++)
-		for (struct source *s = ps->heads[i], *next; s; s = next) {
-			next = s->next;
-			free(s);
-		}
-	free(ps->heads);
+	htab_each(&ps->tab, free_source, NULL);
+	htab_free(&ps->tab);
 	memset(ps, 0, sizeof(*ps));
 }

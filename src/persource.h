@@ -10,19 +10,18 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "htab.h"
 #include "ratelimit.h"
 
 struct source {
+	struct hnode node;
 	struct addr key;
 	unsigned count;		/* live children */
 	struct bucket bucket;
-	struct source *next;
 };
 
 struct persource {
-	struct source **heads;
-	size_t nheads;		/* a power of two */
-	size_t n;
+	struct htab tab;
 	unsigned prefix6;	/* IPv6 clients are grouped by this prefix */
 	unsigned rate, burst;	/* source_rate; 0: none */
 };
@@ -35,6 +34,9 @@ struct addr persource_key(const struct persource *, const struct addr *);
 struct source *persource_get(struct persource *, const struct addr *key, int64_t now);
 /* One child of key has ended. */
 void persource_release(struct persource *, const struct addr *key, int64_t now);
+/* Calls fn with each entry. */
+void persource_each(const struct persource *,
+    void (*fn)(const struct source *, void *), void *arg);
 void persource_free(struct persource *);
 
 #endif

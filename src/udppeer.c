@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "htab.h"
 #include "log.h"
 #include "sock.h"
 #include "sockd.h"
@@ -43,7 +44,6 @@
  * each of 16 peers. */
 #define PEER_MMSG 16
 #define PEER_DGRAM_MAX 65536
-#define PEER_TABLE_MIN 64
 
 /* Where a datagram went: the local address to answer from. */
 struct dest {
@@ -55,6 +55,7 @@ struct dest {
 };
 
 struct peer {
+	struct hnode node;		/* in its service's table, by addr */
 	struct sockaddr_storage addr;	/* the peer */
 	socklen_t alen;
 	struct dest dest;
@@ -63,12 +64,10 @@ struct peer {
 	struct timer idle;
 	uint64_t last_ms;		/* the last datagram either way */
 	struct service *svc;
-	struct peer *next;
 };
 
 struct udppeers {
-	struct peer **heads;
-	size_t nheads, n;		/* nheads: a power of two */
+	struct htab tab;
 };
 
 /* A control message with a datagram's local address, either family. */
@@ -112,48 +111,28 @@ static char *peer_inbuf, *peer_outbuf;
 static struct peer_in *peer_in;
 static struct peer_out *peer_out;
 
-static size_t
-peer_hash(const struct udppeers *t, const struct sockaddr_storage *ss,
-    socklen_t len)
-{
-	const uint8_t *p = (const uint8_t *)ss;
-	uint32_t h = 2166136261u;
+/* A peer's key: its address, as the kernel gave it. */
+struct peer_key {
+	const struct sockaddr_storage *ss;
+	socklen_t len;
+};
 
-	for (socklen_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (t->nheads - 1);
+static bool
+peer_eq(const struct hnode *n, const void *key)
+{
+	const struct peer *p = htab_entry(n, struct peer, node);
+	const struct peer_key *k = key;
+
+	return p->alen == k->len && memcmp(&p->addr, k->ss, k->len) == 0;
 }
 
-static struct peer **
-peer_slot(struct udppeers *t, const struct sockaddr_storage *ss, socklen_t len)
+static struct peer *
+peer_find(struct udppeers *t, const struct sockaddr_storage *ss, socklen_t len)
 {
-	struct peer **pp = &t->heads[peer_hash(t, ss, len)];
+	struct peer_key k = { ss, len };
+	struct hnode *n = htab_find(&t->tab, htab_hash(ss, len), peer_eq, &k);
 
-	while (*pp && ((*pp)->alen != len || memcmp(&(*pp)->addr, ss, len) != 0))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-/* Doubles the heads when the table holds as many peers as heads. */
-static int
-peer_grow(struct udppeers *t)
-{
-	size_t n = t->nheads ? t->nheads * 2 : PEER_TABLE_MIN, oldn = t->nheads;
-	struct peer **old = t->heads, **heads = calloc(n, sizeof(*heads));
-
-	if (heads == NULL)
-		return -1;
-	t->heads = heads;
-	t->nheads = n;
-	for (size_t i = 0; i < oldn; i++)
-		for (struct peer *p = old[i], *next; p; p = next) {
-			struct peer **pp = &t->heads[peer_hash(t, &p->addr, p->alen)];
-			next = p->next;
-			p->next = *pp;
-			*pp = p;
-		}
-	free(old);
-	return 0;
+	return n ? htab_entry(n, struct peer, node) : NULL;
 }
 
 /* Ends a peer: its handler's stdin reaches end of file. */
@@ -170,13 +149,7 @@ peer_free(struct sockd *sd, struct peer *p)
 static void
 peer_end(struct sockd *sd, struct peer *p)
 {
-	struct udppeers *t = p->svc->peers;
-	struct peer **pp = peer_slot(t, &p->addr, p->alen);
-
-	if (*pp == p) {
-		*pp = p->next;
-		t->n--;
-	}
+	htab_remove(&p->svc->peers->tab, &p->node);
 	peer_free(sd, p);
 }
 
@@ -302,9 +275,7 @@ peers_of(struct service *svc)
 {
 	struct udppeers *t = svc->peers;
 
-	if (t->n >= t->nheads && peer_grow(t) == -1)
-		return NULL;
-	return t;
+	return htab_reserve(&t->tab) == -1 ? NULL : t;
 }
 
 /* The local address a datagram went to, from its control message. */
@@ -407,11 +378,8 @@ peer_watch(struct sockd *sd, struct peer *p, int fd)
 static void
 peer_insert(struct udppeers *t, struct peer *p)
 {
-	struct peer **pp = peer_slot(t, &p->addr, p->alen);
-
-	p->next = *pp;
-	*pp = p;
-	t->n++;
+	p->node.hash = htab_hash(&p->addr, p->alen);
+	htab_insert(&t->tab, &p->node);
 }
 
 /*
@@ -498,8 +466,7 @@ peer_deliver(struct sockd *sd, struct listener *l,
     const struct sockaddr_storage *ss, socklen_t alen, const struct dest *d,
     const void *buf, size_t len)
 {
-	struct udppeers *t = l->svc->peers;
-	struct peer *p = t->nheads ? *peer_slot(t, ss, alen) : NULL;
+	struct peer *p = peer_find(l->svc->peers, ss, alen);
 
 	if (p) {
 		if (send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
@@ -606,24 +573,25 @@ udppeer_input(struct sockd *sd, struct listener *l)
 	}
 }
 
+static void
+end_peer(struct hnode *n, void *sd)
+{
+	peer_free(sd, htab_entry(n, struct peer, node));
+}
+
 /* The service closes: every handler's stdin ends. */
 void
 udppeer_close_all(struct service *svc)
 {
 	struct udppeers *t = svc->peers;
-	struct sockd *sd = svc->sd;
 
 	if (t == NULL)
 		return;
 	out_flush(&peer_out->flush);	/* answers queued for its sockets */
 	/* Ending a peer may drop the last reference and close svc again. */
 	svc->peers = NULL;
-	for (size_t i = 0; i < t->nheads; i++)
-		for (struct peer *p = t->heads[i], *next; p; p = next) {
-			next = p->next;
-			peer_free(sd, p);
-		}
-	free(t->heads);
+	htab_each(&t->tab, end_peer, svc->sd);
+	htab_free(&t->tab);
 	free(t);
 }
 
@@ -654,18 +622,29 @@ peer_state(const struct peer *p, struct udppeer_state *st)
 	st->fd = p->watch.fd;
 }
 
+struct each {
+	void (*fn)(const struct udppeer_state *, void *);
+	void *arg;
+};
+
+static void
+each_peer(struct hnode *n, void *arg)
+{
+	struct each *e = arg;
+	struct udppeer_state st;
+
+	peer_state(htab_entry(n, struct peer, node), &st);
+	e->fn(&st, e->arg);
+}
+
 void
 udppeer_each(const struct service *svc,
     void (*fn)(const struct udppeer_state *, void *), void *arg)
 {
-	const struct udppeers *t = svc->peers;
-	struct udppeer_state st;
+	struct each e = { fn, arg };
 
-	for (size_t i = 0; t && i < t->nheads; i++)
-		for (const struct peer *p = t->heads[i]; p; p = p->next) {
-			peer_state(p, &st);
-			fn(&st, arg);
-		}
+	if (svc->peers)
+		htab_each(&svc->peers->tab, each_peer, &e);
 }
 
 /* The pktinfo that answers from st's local address, as dest_read() makes it. */
@@ -722,7 +701,7 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 	p->last_ms = st->last_ms < now ? st->last_ms : now;
 	(void)loop_timer_set(&sd->loop, &p->idle,
 	    now - p->last_ms < idle ? idle - (now - p->last_ms) : 0);
-	if (*peer_slot(t, &p->addr, p->alen) != NULL) {
+	if (peer_find(t, &p->addr, p->alen) != NULL) {
 		peer_free(sd, p);	/* twice in the hand-over: keep the first */
 		return true;
 	}

@@ -85,18 +85,31 @@ collect_bucket(const struct service *svc, const struct addr *key,
 	return 0;
 }
 
+struct bucket_walk {
+	const struct service *svc;
+	struct upstate *u;
+	int rc;
+};
+
+static void
+collect_source(const struct source *src, void *arg)
+{
+	struct bucket_walk *w = arg;
+
+	if (w->rc == 0)
+		w->rc = collect_bucket(w->svc, &src->key, &src->bucket, w->u);
+}
+
 static int
 collect_buckets(const struct service *svc, struct upstate *u)
 {
-	const struct persource *ps = &svc->sources;
+	struct bucket_walk w = { svc, u, 0 };
 
 	if (svc->rate.rate && collect_bucket(svc, NULL, &svc->rate, u) == -1)
 		return -1;
-	for (size_t i = 0; ps->rate && i < ps->nheads; i++)
-		for (const struct source *src = ps->heads[i]; src; src = src->next)
-			if (collect_bucket(svc, &src->key, &src->bucket, u) == -1)
-				return -1;
-	return 0;
+	if (svc->sources.rate)
+		persource_each(&svc->sources, collect_source, &w);
+	return w.rc;
 }
 
 static int

@@ -37,6 +37,7 @@ Suite *reliability_suite(void);
 Suite *faults_suite(void);
 Suite *jail_suite(void);
 Suite *loop_suite(void);
+Suite *htab_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);
 Suite *errlog_suite(void);

@@ -48,7 +48,7 @@ START_TEST(count_and_release)
 	ck_assert_ptr_eq(persource_get(&ps, &k, 0), s);
 	ck_assert_uint_eq(s->count, 1);
 	persource_release(&ps, &k, 0);
-	ck_assert_uint_eq(ps.n, 0);		/* empty, no bucket: gone */
+	ck_assert_uint_eq(ps.tab.n, 0);		/* empty, no bucket: gone */
 	persource_free(&ps);
 }
 END_TEST
@@ -66,7 +66,7 @@ START_TEST(bucket_keeps_entry)
 	ck_assert(ratelimit_take(&s->bucket, 1000));
 	s->count = 1;
 	persource_release(&ps, &k, 1000);
-	ck_assert_uint_eq(ps.n, 1);
+	ck_assert_uint_eq(ps.tab.n, 1);
 	s = persource_get(&ps, &k, 1000);
 	ck_assert(!ratelimit_take(&s->bucket, 1000));
 	persource_free(&ps);
@@ -85,14 +85,14 @@ START_TEST(grows_without_losing)
 		k = ip(name);
 		persource_get(&ps, &k, 0)->count = 1;
 	}
-	ck_assert_uint_eq(ps.n, 1000);
+	ck_assert_uint_eq(ps.tab.n, 1000);
 	for (int i = 0; i < 1000; i++) {
 		struct addr k;
 		snprintf(name, sizeof(name), "10.0.%d.%d", i / 256, i % 256);
 		k = ip(name);
 		ck_assert_uint_eq(persource_get(&ps, &k, 0)->count, 1);
 	}
-	ck_assert_uint_eq(ps.n, 1000);
+	ck_assert_uint_eq(ps.tab.n, 1000);
 	persource_free(&ps);
 }
 END_TEST

@@ -75,13 +75,13 @@ START_TEST(persource_slots)
 		ck_assert_ptr_nonnull(s = persource_get(&ps, &v4, 0));
 		s->count++;
 	}
-	ck_assert_uint_eq(ps.n, 300);
+	ck_assert_uint_eq(ps.tab.n, 300);
 	ck_assert_ptr_nonnull(s = persource_get(&ps, &k1, 0));
 	s->count += 2;
 	persource_release(&ps, &k2, 0);
 	ck_assert_uint_eq(persource_get(&ps, &k1, 0)->count, 1);
 	persource_release(&ps, &k1, 0);
-	ck_assert_uint_eq(ps.n, 300);		/* freed with its last child */
+	ck_assert_uint_eq(ps.tab.n, 300);		/* freed with its last child */
 	persource_free(&ps);
 }
 END_TEST

@@ -1,0 +1,121 @@
+/*
+ * The hash table of persource.c and udppeer.c: nodes found by hash and
+ * key through collisions, growth that keeps every node, removal and a
+ * sweep that frees what it drops.
+ */
+#include <stdlib.h>
+
+#include "htab.h"
+#include "testutil.h"
+
+struct item {
+	int key;
+	struct hnode node;	/* not first: htab_entry must subtract */
+};
+
+static bool
+item_eq(const struct hnode *n, const void *key)
+{
+	return htab_entry(n, struct item, node)->key == *(const int *)key;
+}
+
+/* Three hashes for all keys: long chains, and equal hashes that differ. */
+static uint32_t
+weak_hash(int key)
+{
+	return (uint32_t)(key % 3);
+}
+
+static struct item *
+find(struct htab *t, int key, uint32_t (*h)(int))
+{
+	struct hnode *n = htab_find(t, h(key), item_eq, &key);
+
+	return n ? htab_entry(n, struct item, node) : NULL;
+}
+
+static uint32_t
+good_hash(int key)
+{
+	return htab_hash(&key, sizeof(key));
+}
+
+static bool
+drop_odd(struct hnode *n, void *freed)
+{
+	struct item *it = htab_entry(n, struct item, node);
+
+	if (it->key % 2 == 0)
+		return false;
+	free(it);
+	++*(int *)freed;
+	return true;
+}
+
+static void
+count_and_free(struct hnode *n, void *count)
+{
+	++*(int *)count;
+	free(htab_entry(n, struct item, node));
+}
+
+static void
+fill_and_check(uint32_t (*h)(int))
+{
+	struct htab t = { 0 };
+	int freed = 0, left = 0, key = 7;
+
+	ck_assert_ptr_null(htab_find(&t, h(key), item_eq, &key));
+	for (int i = 0; i < 1000; i++) {
+		struct item *it = calloc(1, sizeof(*it));
+		ck_assert_ptr_nonnull(it);
+		it->key = i;
+		it->node.hash = h(i);
+		ck_assert_int_eq(htab_reserve(&t), 0);
+		htab_insert(&t, &it->node);
+	}
+	ck_assert_uint_eq(t.n, 1000);
+	ck_assert_uint_ge(t.nheads, 1000);	/* grew, at most one a head */
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(find(&t, i, h)->key, i);
+	ck_assert_ptr_null(find(&t, 1000, h));
+	struct item *it = find(&t, 500, h);
+	htab_remove(&t, &it->node);
+	htab_remove(&t, &it->node);	/* not in: harmless */
+	free(it);
+	ck_assert_ptr_null(find(&t, 500, h));
+	ck_assert_uint_eq(t.n, 999);
+	htab_sweep(&t, drop_odd, &freed);
+	ck_assert_int_eq(freed, 500);
+	ck_assert_uint_eq(t.n, 499);
+	for (int i = 0; i < 1000; i++)
+		ck_assert((find(&t, i, h) != NULL) == (i % 2 == 0 && i != 500));
+	htab_each(&t, count_and_free, &left);
+	ck_assert_int_eq(left, 499);
+	htab_free(&t);
+	ck_assert_uint_eq(t.nheads, 0);
+}
+
+START_TEST(spread_keys)
+{
+	fill_and_check(good_hash);
+}
+END_TEST
+
+START_TEST(colliding_keys)
+{
+	fill_and_check(weak_hash);
+}
+END_TEST
+
+Suite *
+htab_suite(void)
+{
+	Suite *s = suite_create("htab");
+	TCase *tc = tcase_create("htab");
+
+	tcase_add_test(tc, spread_keys);
+	tcase_add_test(tc, colliding_keys);
+	suite_add_tcase(s, tc);
+	return s;
+}
