@@ -106,16 +106,24 @@ status_text(int status)
 	}
 }
 
-/* The whole response into s->resp; false when out of memory. */
+/* The response header's most: the longest status line and headers. */
+#define SCRAPE_HEADER_MAX 256
+
+/*
+ * The whole response into s->resp, sent from s->sent; false when out of
+ * memory. The text is rendered behind room for the header, which goes
+ * right in front of it: no copy of the text.
+ */
 static bool
 respond(struct scrape *s, int status, bool head)
 {
-	char hdr[256], err[128];
+	char hdr[SCRAPE_HEADER_MAX], err[128];
 	char *body = NULL;
 	size_t blen = 0;
 	int hlen;
 
-	if (status == 200 && (body = metrics_render(s->sd, &blen)) == NULL)
+	if (status == 200 &&
+	    (s->resp = metrics_render(s->sd, SCRAPE_HEADER_MAX, &blen)) == NULL)
 		status = 500;
 	if (status != 200) {
 		blen = snprintf(err, sizeof(err), "%d %s: sockd serves GET /metrics\n",
@@ -127,17 +135,19 @@ respond(struct scrape *s, int status, bool head)
 	    status, status_text(status), status == 200 ?
 	    "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8",
 	    blen, status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (hlen < 0 || (size_t)hlen >= sizeof(hdr))
+		return false;	/* cannot be: the longest is 190 bytes */
 	if (head)
 		blen = 0;
-	s->resp = malloc(hlen + blen);
-	if (s->resp) {
-		memcpy(s->resp, hdr, hlen);
-		memcpy(s->resp + hlen, body, blen);
-		s->resplen = hlen + blen;
+	if (s->resp == NULL) {
+		if ((s->resp = malloc(SCRAPE_HEADER_MAX + blen)) == NULL)
+			return false;
+		memcpy(s->resp + SCRAPE_HEADER_MAX, body, blen);
 	}
-	if (body != err)
-		free(body);
-	return s->resp != NULL;
+	memcpy(s->resp + SCRAPE_HEADER_MAX - hlen, hdr, hlen);
+	s->sent = SCRAPE_HEADER_MAX - hlen;
+	s->resplen = SCRAPE_HEADER_MAX + blen;
+	return true;
 }
 
 /* Writes what the socket takes; ends the scrape when all is sent. */

@@ -198,8 +198,10 @@ void scrape_accept(struct sockd *, struct service *, int fd);
 void scrape_close_all(struct sockd *);
 
 /* metrics.c */
-/* The Prometheus text (format 0.0.4), malloc'd; NULL when out of memory. */
-char *metrics_render(const struct sockd *, size_t *len);
+/* The Prometheus text (format 0.0.4), *len bytes from front bytes into a
+ * malloc'd buffer, the first front left for a header; NULL when out of
+ * memory. */
+char *metrics_render(const struct sockd *, size_t front, size_t *len);
 /* Counts a handler that lived ms into its service's histogram. */
 void metrics_observe(struct service_stats *, uint64_t ms);
 /* The upper bound of histogram bucket b (< SERVICE_DURATION_BOUNDS), in ms. */

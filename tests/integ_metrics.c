@@ -240,6 +240,7 @@ START_TEST(metrics_count_what_happened)
 	expect(m, "sockd_backoff_pauses_total{service=\"h\"} 0");
 	expect(m, "sockd_handler_duration_seconds_count{service=\"h\"} 3");
 	expect(m, "sockd_handler_duration_seconds_bucket{le=\"+Inf\",service=\"h\"} 3");
+	expect(m, "sockd_handler_duration_seconds_bucket{le=\"300\",service=\"h\"} 3");
 	expect(m, "sockd_children 0");
 	expect(m, "sockd_reloads_total{result=\"ok\"} 0");
 	expect(m, "sockd_build_info{version=\"" SOCKD_VERSION "\"} 1");
