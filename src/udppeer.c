@@ -39,11 +39,15 @@
 
 /* Datagrams read per wake-up, so one busy socket cannot starve others. */
 #define PEER_BATCH 64
-/* Datagrams per recvmmsg() from a service's socket, and answers per
- * sendmmsg() to it: a wake-up's worth with one datagram in flight for
- * each of 16 peers. */
+/* Answers per sendmmsg(): a wake-up's worth with one datagram in flight
+ * for each of 16 peers. */
 #define PEER_MMSG 16
 #define PEER_DGRAM_MAX 65536
+/* An answer this long or shorter waits for the batch in a slot of its
+ * own; a longer one leaves at once. The slots are dense so that a batch
+ * of short answers touches few pages (6, where a slot of PEER_DGRAM_MAX
+ * each touched 16). */
+#define PEER_SLOT 1536
 
 /* Where a datagram went: the local address to answer from. */
 struct dest {
@@ -92,23 +96,15 @@ struct peer_out {
 	struct deferred flush;
 };
 
-/* Datagrams read from a service's socket in one recvmmsg(). */
-struct peer_in {
-	struct mmsghdr m[PEER_MMSG];
-	struct iovec iov[PEER_MMSG];
-	struct sockaddr_storage from[PEER_MMSG];
-	union pktinfo_cmsg cm[PEER_MMSG];
-};
-
 /*
- * PEER_MMSG datagrams of PEER_DGRAM_MAX bytes each way, shared by every
- * service: unforked memory (unforked.h), made with the first table, so
- * that the master's writes to it never fault after a fork and a daemon
- * without per-peer services has none. Pages are touched only as far as
- * datagrams fill them.
+ * One datagram in either direction, PEER_DGRAM_MAX bytes, and the answer
+ * slots, shared by every service: unforked memory (unforked.h), made with
+ * the first table, so that the master's writes to it never fault after a
+ * fork and a daemon without per-peer services has none. Pages are touched
+ * only as far as datagrams fill them.
  */
-static char *peer_inbuf, *peer_outbuf;
-static struct peer_in *peer_in;
+#define PEER_BUFSIZE (PEER_DGRAM_MAX + PEER_MMSG * PEER_SLOT)
+static char *peer_buf, *peer_slots;
 static struct peer_out *peer_out;
 
 /* A peer's key: its address, as the kernel gave it. */
@@ -174,22 +170,31 @@ out_flush(struct deferred *d)
 }
 
 /*
- * Queues the answer in slot o->n, whose buffer holds its len bytes, to
- * the peer, from the address it wrote to; sent at the end of the batch.
+ * Queues the answer in peer_buf, len bytes, to the peer, from the address
+ * it wrote to: a short one is copied into a slot and sent at the end of
+ * the batch, a long one is sent at once with those queued before it.
  */
 static void
 out_queue(struct sockd *sd, struct peer *p, size_t len)
 {
 	struct peer_out *o = peer_out;
 	struct service *svc = p->svc;
-	size_t i = o->n;
 	int fd = p->li < svc->nls ? svc->ls[p->li].fd : -1;
-	struct msghdr *mh = &o->m[i].msg_hdr;
+	bool now = len > PEER_SLOT;
+	size_t i;
+	struct msghdr *mh;
 
 	if (fd == -1)
 		return;
+	if (o->n == PEER_MMSG)
+		out_flush(&o->flush);
+	i = o->n;
+	mh = &o->m[i].msg_hdr;
 	memcpy(&o->to[i], &p->addr, p->alen);
-	o->iov[i] = (struct iovec){ peer_outbuf + i * PEER_DGRAM_MAX, len };
+	o->iov[i] = (struct iovec){ now ? peer_buf : peer_slots + i * PEER_SLOT,
+	    len };
+	if (!now)
+		memcpy(o->iov[i].iov_base, peer_buf, len);
 	*mh = (struct msghdr){ .msg_name = &o->to[i], .msg_namelen = p->alen,
 	    .msg_iov = &o->iov[i], .msg_iovlen = 1 };
 	if (p->dest.level) {
@@ -206,7 +211,10 @@ out_queue(struct sockd *sd, struct peer *p, size_t len)
 	}
 	o->fd[i] = fd;
 	o->n++;
-	loop_defer(&sd->loop, &o->flush);
+	if (now)
+		out_flush(&o->flush);
+	else
+		loop_defer(&sd->loop, &o->flush);
 }
 
 /* Whether a read of 0 was the handler's end rather than an empty answer. */
@@ -231,10 +239,7 @@ on_answer(struct watch *w)
 	struct sockd *sd = p->svc->sd;
 	ssize_t n;
 
-	if (peer_out->n == PEER_MMSG)
-		out_flush(&peer_out->flush);
-	n = recv(w->fd, peer_outbuf + peer_out->n * PEER_DGRAM_MAX,
-	    PEER_DGRAM_MAX, MSG_DONTWAIT);
+	n = recv(w->fd, peer_buf, PEER_DGRAM_MAX, MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == -1 || (n == 0 && pair_closed(w->fd))) {
@@ -438,8 +443,6 @@ peer_new(struct sockd *sd, struct listener *l, const struct sockaddr_storage *ss
 	struct source *src;
 	struct peer *p;
 
-	if (svc->faulted)	/* earlier in this batch: as at the caps */
-		return true;
 	admit_peer(&c);
 	if (!peer_admit(sd, svc, &c, (int64_t)loop_now_ms(), &src))
 		return true;
@@ -486,24 +489,18 @@ peer_buffers(void)
 {
 	char *p;
 
-	if (peer_in)
+	if (peer_buf)
 		return 0;
-	if ((p = unforked_alloc(2 * PEER_MMSG * PEER_DGRAM_MAX)) == NULL)
+	if ((p = unforked_alloc(PEER_BUFSIZE)) == NULL)
 		return -1;
-	if ((peer_in = calloc(1, sizeof(*peer_in))) == NULL ||
-	    (peer_out = calloc(1, sizeof(*peer_out))) == NULL) {
-		free(peer_in);
-		peer_in = NULL;
-		unforked_free(p, 2 * PEER_MMSG * PEER_DGRAM_MAX);
+	if ((peer_out = calloc(1, sizeof(*peer_out))) == NULL) {
+		unforked_free(p, PEER_BUFSIZE);
 		return -1;
 	}
-	peer_inbuf = p;
-	peer_outbuf = p + PEER_MMSG * PEER_DGRAM_MAX;
+	peer_buf = p;
+	peer_slots = p + PEER_DGRAM_MAX;
 	peer_out->flush.fn = out_flush;
 	peer_out->flush.arg = peer_out;
-	for (size_t i = 0; i < PEER_MMSG; i++)
-		peer_in->iov[i] = (struct iovec){ peer_inbuf + i * PEER_DGRAM_MAX,
-		    PEER_DGRAM_MAX };
 	return 0;
 }
 
@@ -524,52 +521,36 @@ peers_made(struct service *svc)
 	return svc->peers;
 }
 
-/* Up to PEER_MMSG datagrams from the service's socket; how many, or -1. */
-static int
-peer_recv(struct listener *l)
-{
-	struct peer_in *in = peer_in;
-
-	for (size_t i = 0; i < PEER_MMSG; i++)
-		in->m[i].msg_hdr = (struct msghdr){ .msg_name = &in->from[i],
-		    .msg_namelen = sizeof(in->from[i]), .msg_iov = &in->iov[i],
-		    .msg_iovlen = 1, .msg_control = in->cm[i].b,
-		    .msg_controllen = sizeof(in->cm[i].b) };
-	return recvmmsg(l->fd, in->m, PEER_MMSG, MSG_DONTWAIT, NULL);
-}
-
-/*
- * The service's socket is readable: datagrams to their handlers, a
- * recvmmsg() at a time. A batch that falls short of PEER_MMSG emptied the
- * queue, so no call is made to learn that it is empty. A datagram read
- * while the service cannot start a child is dropped if it is a new peer's
- * (as at the caps), delivered if it is a known peer's.
- */
+/* The service's socket is readable: datagrams to their handlers. */
 void
 udppeer_input(struct sockd *sd, struct listener *l)
 {
 	struct service *svc = l->svc;
+	struct sockaddr_storage ss;
+	union pktinfo_cmsg cm;
+	struct iovec iov;
 	struct dest d;
-	int n = PEER_MMSG;
 
 	if (peers_made(svc) == NULL) {
 		gate_fault(sd, svc, FAULT_TAKE, "peer table");
 		return;
 	}
+	iov = (struct iovec){ peer_buf, PEER_DGRAM_MAX };
 	gate_cleared(svc, FAULT_TAKE);
-	for (int done = 0; done < PEER_BATCH && n == PEER_MMSG &&
-	    gate_wanted(sd, svc); done += n) {
-		if ((n = peer_recv(l)) == -1) {
+	for (int i = 0; i < PEER_BATCH && gate_wanted(sd, svc); i++) {
+		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+		    .msg_controllen = sizeof(cm.b) };
+		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("service \"%s\": recvmmsg", svc->conf->name);
+				log_warn("service \"%s\": recvmsg", svc->conf->name);
 			return;
 		}
-		for (int i = 0; i < n; i++) {
-			struct msghdr *mh = &peer_in->m[i].msg_hdr;
-			dest_read(mh, &d);
-			(void)peer_deliver(sd, l, mh->msg_name, mh->msg_namelen,
-			    &d, mh->msg_iov->iov_base, peer_in->m[i].msg_len);
-		}
+		dest_read(&mh, &d);
+		if (!peer_deliver(sd, l, &ss, mh.msg_namelen, &d, peer_buf,
+		    (size_t)n))
+			return;
 	}
 }
 

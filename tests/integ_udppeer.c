@@ -5,7 +5,8 @@
  * came before the handler ran; the UCSPI environment; idle handlers end
  * and the next datagram starts a fresh one; instances, the access lists
  * and max_lifetime per peer; reloads; the master's descriptors and
- * children come back to where they were; the shipped echo-peer.
+ * children come back to where they were; the shipped echo-peer, with
+ * short and long answers in order.
  */
 #include <errno.h>
 #include <poll.h>
@@ -286,6 +287,23 @@ START_TEST(shipped_echo_peer)
 		ck_assert_int_eq(send(fd, "hi", 2, 0), 2);
 		ck_assert_int_gt(answer(fd, buf, sizeof(buf), IT_WAIT), 0);
 		ck_assert_str_eq(buf, "Echo: hi!");
+	}
+	/* Short answers wait for the end of the master's batch, a long one
+	 * goes at once: in a burst they still come back in order. */
+	static char big[4000], got[8192];
+	memset(big, 'x', sizeof(big));
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(send(fd, "a", 1, 0), 1);
+		ck_assert_int_eq(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+		ck_assert_int_eq(send(fd, "b", 1, 0), 1);
+		ck_assert_int_gt(answer(fd, got, sizeof(got), IT_WAIT), 0);
+		ck_assert_str_eq(got, "Echo: a!");
+		ck_assert_int_eq(answer(fd, got, sizeof(got), IT_WAIT),
+		    (ssize_t)sizeof(big) + 7);
+		ck_assert(got[6] == 'x' && got[sizeof(big) + 5] == 'x' &&
+		    got[sizeof(big) + 6] == '!');
+		ck_assert_int_gt(answer(fd, got, sizeof(got), IT_WAIT), 0);
+		ck_assert_str_eq(got, "Echo: b!");
 	}
 	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 1, IT_WAIT));
 	ck_assert_int_eq(it_count(d->log, IT_LOG_CONN), 1);
