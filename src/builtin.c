@@ -152,7 +152,7 @@ echo_dgram(const char *in, size_t len, char *out, size_t outsz)
 {
 	if (len > outsz)
 		len = outsz;
-	memcpy(out, in, len);
+	memmove(out, in, len);	/* dgram.c answers over the datagram */
 	return len;
 }
 

@@ -17,7 +17,9 @@ struct builtin {
 	/* Serves one TCP connection on fds 0 and 1; runs in a child. A
 	 * client idle for idle seconds is dropped. NULL when in_master. */
 	void (*stream)(unsigned idle);
-	/* Answers one datagram into out; returns the length, or -1 for no reply. */
+	/* Answers one datagram into out, which may be in itself (dgram.c
+	 * answers over the datagram); returns the length, or -1 for no
+	 * reply. */
 	ssize_t (*dgram)(const char *in, size_t len, char *out, size_t outsz);
 	/*
 	 * Over TCP it only writes a few bytes, the same as its datagram reply

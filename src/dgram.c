@@ -23,12 +23,17 @@
 #define DGRAM_MAX 65536
 #define DGRAM_BUFSIZE ((size_t)DGRAM_BATCH * DGRAM_MAX)
 
-/* Buffers for answering UDP built-ins a batch at a time. */
+/*
+ * Buffers for answering UDP built-ins a batch at a time. Each answer is
+ * written over its datagram (builtin.h): an answer is echo's copy of
+ * the datagram or at most 512 bytes that do not read it, and a buffer of
+ * answers apart touched a page more for each datagram of a batch.
+ */
 struct dgram_batch {
 	struct mmsghdr in[DGRAM_BATCH], out[DGRAM_BATCH];
 	struct iovec iin[DGRAM_BATCH], iout[DGRAM_BATCH];
 	struct sockaddr_storage peer[DGRAM_BATCH];
-	char *bufin, *bufout;	/* DGRAM_BATCH * DGRAM_MAX each */
+	char *buf;		/* DGRAM_BATCH * DGRAM_MAX */
 };
 
 /*
@@ -46,12 +51,11 @@ dgram_buffers(struct sockd *sd)
 		return sd->dgram;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
-	if ((p = unforked_alloc(2 * DGRAM_BUFSIZE)) == NULL) {
+	if ((p = unforked_alloc(DGRAM_BUFSIZE)) == NULL) {
 		free(db);
 		return NULL;
 	}
-	db->bufin = p;
-	db->bufout = p + DGRAM_BUFSIZE;
+	db->buf = p;
 	return sd->dgram = db;
 }
 
@@ -146,7 +150,7 @@ dgram_answer(struct sockd *sd, struct listener *l)
 		int n, m = 0;
 
 		for (int i = 0; i < DGRAM_BATCH; i++) {
-			db->iin[i] = (struct iovec){ db->bufin + (size_t)i * DGRAM_MAX,
+			db->iin[i] = (struct iovec){ db->buf + (size_t)i * DGRAM_MAX,
 			    DGRAM_MAX };
 			db->in[i].msg_hdr = (struct msghdr){ .msg_name = &db->peer[i],
 			    .msg_namelen = sizeof(db->peer[i]), .msg_iov = &db->iin[i],
@@ -160,7 +164,7 @@ dgram_answer(struct sockd *sd, struct listener *l)
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			char *out = db->bufout + (size_t)i * DGRAM_MAX;
+			char *out = db->iin[i].iov_base;
 			struct addr a;
 			uint16_t port;
 			ssize_t len;
@@ -191,7 +195,7 @@ void
 dgram_free(struct sockd *sd)
 {
 	if (sd->dgram) {
-		unforked_free(sd->dgram->bufin, 2 * DGRAM_BUFSIZE);
+		unforked_free(sd->dgram->buf, DGRAM_BUFSIZE);
 		free(sd->dgram);
 		sd->dgram = NULL;
 	}
