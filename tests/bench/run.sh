@@ -15,7 +15,8 @@
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
 # CASES an extended regular expression: only the cases whose names match
 # it run (e.g. CASES='hello-c16|hello-unix'), the idle clients only if
-# "idle-N" does, and the table goes to OUT only if OUT is given;
+# "idle" or "idle-N" does (CASES=idle: that case alone), and the table
+# goes to OUT only if OUT is given;
 # PEERS=1 to add xinetd and tcpserver (installed with apt-get if missing)
 # and busybox inetd (built from Debian's source by busybox-inetd.sh, and
 # kept in BUSYBOX_DIR, ~/.cache/sockd-bench/busybox by default). busybox
@@ -53,6 +54,16 @@ die() { echo "bench: $*" >&2; exit 1; }
 # --- limits: how many idle clients this machine can hold -----------------
 pid_max=$(cat /proc/sys/kernel/pid_max)
 nproc_max=$(ulimit -u)
+# Each idle client is a descriptor in loadgen and, past 256 children, a
+# pidfd in sockd: root raises the hard limit for this shell's children
+# (up to fs.nr_open) rather than cap IDLE at it.
+want_nofile=$(( IDLE + 2000 ))
+if [ "$(id -u)" = 0 ] && [ "$(ulimit -Hn)" != unlimited ] &&
+    [ "$(ulimit -Hn)" -lt "$want_nofile" ]; then
+	nr_open=$(cat /proc/sys/fs/nr_open)
+	[ "$want_nofile" -le "$nr_open" ] || want_nofile=$nr_open
+	ulimit -Hn "$want_nofile" 2>/dev/null || true
+fi
 nofile=$(ulimit -Hn)
 mem_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 cap=$(( pid_max / 2 ))
@@ -416,7 +427,11 @@ selected() { [ -z "$CASES" ] || [[ "$1" =~ ^($CASES)$ ]]; }
 t_start=$(date +%s)
 mapfile -t cases < <(round_cases | while read -r c rest; do
 	if selected "$c"; then echo "$c $rest"; fi; done)
-[ "${#cases[@]}" -gt 0 ] || die "CASES='$CASES' names no case"
+# "idle" or "idle-N" selects the idle clients' case, which is no round's.
+idle_selected=0
+if selected "idle-$IDLE" || selected idle; then idle_selected=1; fi
+[ "${#cases[@]}" -gt 0 ] || [ "$idle_selected" = 1 ] ||
+	die "CASES='$CASES' names no case"
 for r in $(seq "$ROUNDS"); do
 	echo "round $r/$ROUNDS" >&2
 	for i in "${!cases[@]}"; do
@@ -440,10 +455,44 @@ idle_pair() {
 	# shellcheck disable=SC2086
 	run "idle-$1" $b tcp 16 hello
 }
+# idle_costs N: with N children alive (round 1), what sockd holds and
+# what a scrape, a reload and an upgrade in place cost its master: RSS,
+# the CPU of 20 scrapes, of the second after a SIGHUP (the file is read
+# again by a checking child, whose time is its own) and of an upgrade,
+# from SIGUSR2 to half a second after the new image (which takes the
+# children over), and the wait for the new image.
+idle_costs() {
+	local pid=${spid[sockd]} t0 t1 t2 t4 w0 w1 before
+	local rss
+	rss=$(kb "$pid" VmRSS)
+	t0=$(cpu_ns "$pid")
+	for _ in $(seq 20); do scrape; done
+	t1=$(cpu_ns "$pid")
+	kill -HUP "$pid"
+	sleep 1
+	t2=$(cpu_ns "$pid")
+	before=$(head -1 "/proc/$pid/maps")
+	w0=$(date +%s%N)
+	kill -USR2 "$pid"
+	for _ in $(seq 600); do
+		[ "$(head -1 "/proc/$pid/maps")" != "$before" ] && break
+		sleep 0.02
+	done
+	w1=$(date +%s%N)
+	sleep 0.5
+	t4=$(cpu_ns "$pid")
+	echo "idle-cost $1 rss_kb=$rss scrape_us=$(( (t1 - t0) / 20000 ))" \
+	    "reload_ms=$(( (t2 - t1) / 1000000 ))" \
+	    "upgrade_ms=$(( (t4 - t2) / 1000000 ))" \
+	    "upgrade_wall_ms=$(( (w1 - w0) / 1000000 ))" >> "$tmp/idlecost"
+	echo "  idle-cost $1: $(tail -1 "$tmp/idlecost" | cut -d' ' -f3-)" >&2
+}
+: > "$tmp/idlecost"
 idle_rounds="1 2"
-selected "idle-$IDLE" || idle_rounds=
+[ "$idle_selected" = 1 ] || idle_rounds=
 for r in $idle_rounds; do
 	idle_pair 0 "$r"
+	[ "$r" != 1 ] || idle_costs 0
 	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
 	pids+=("$hold")
@@ -455,6 +504,7 @@ for r in $idle_rounds; do
 	live=$(children_of "${spid[sockd]}")
 	echo "  idle: $held clients held, sockd has $live children" >&2
 	idle_pair "$IDLE" "$r"
+	[ "$r" != 1 ] || idle_costs "$live"
 	kill "$hold"
 	wait "$hold" 2>/dev/null || true
 	for _ in $(seq 100); do
@@ -648,6 +698,19 @@ report() {
 		echo
 		echo "reuseport spread: the two daemons took $a and $b connections" \
 		    "($(( 100 * a / (a + b) ))% and $(( 100 * b / (a + b) ))%)."
+	fi
+	if [ -s "$tmp/idlecost" ]; then
+		echo
+		echo "The master with none and with the idle clients' children alive: RSS," \
+		    "one scrape, a reload, an upgrade in place (master CPU; the upgrade's" \
+		    "wall time from SIGUSR2 to the new image):"
+		echo
+		echo "| children | RSS kB | scrape µs | reload ms | upgrade ms | upgrade wall ms |"
+		echo "|---:|---:|---:|---:|---:|---:|"
+		awk '{ for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		    printf "| %s | %s | %s | %s | %s | %s |\n", $2, v["rss_kb"],
+		    v["scrape_us"], v["reload_ms"], v["upgrade_ms"], v["upgrade_wall_ms"] }' \
+		    "$tmp/idlecost"
 	fi
 	echo
 	echo "One /metrics scrape ($metrics_bytes bytes) costs the master $scrape_us µs of CPU" \
