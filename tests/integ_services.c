@@ -358,6 +358,18 @@ START_TEST(udp_echo)
 
 	expect_udp(port, "Michael", "Michael");
 	expect_udp(port, "two\nlines\r\n", "two\nlines\r\n");
+	/* Around the master's receive slot (1,536 bytes) and the largest. */
+	static const size_t sizes[] = { 1535, 1536, 1537, 4000, 65507 };
+	static char msg[65507], got[65536];
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (char)('a' + i * 7 % 26);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		ssize_t n = tu_udp_ask(port, 0, msg, sizes[k], got, sizeof(got),
+		    IT_WAIT);
+		ck_assert_msg(n == (ssize_t)sizes[k], "%zu bytes: answer %zd",
+		    sizes[k], n);
+		ck_assert(memcmp(got, msg, sizes[k]) == 0);
+	}
 	expect_no_child(d);
 	it_stop(d);
 }
