@@ -132,6 +132,10 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 		SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read(2) for as many records as have come, not two per record
+	 * (header, then body): tests/bench/README.md, "TLS". */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL3_RT_MAX_ENCRYPTED_LENGTH);
 	if (t->alpn)
 		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)t);
 	return 0;
