@@ -153,6 +153,50 @@ not_after(SSL_CTX *ctx)
 	return (long long)timegm(&tm);
 }
 
+/*
+ * One handshake in memory, between ctx and a client of its own, once per
+ * process (until one succeeds). OpenSSL 3 fetches each algorithm from its
+ * provider the first time it is used and keeps it for the process; done in
+ * the master, every connection's child inherits them, where otherwise each
+ * would fetch them all again and fill its own copy of the tables, a page
+ * fault per page it writes (tests/bench/README.md, "TLS"). No connection's
+ * crypto: this is the master's own, at a service's start.
+ */
+static void
+warm(SSL_CTX *ctx)
+{
+	static bool warmed;
+	SSL_CTX *cctx = NULL;
+	SSL *s = NULL, *c = NULL;
+	BIO *sb = NULL, *cb = NULL;
+
+	if (warmed || (cctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    (s = SSL_new(ctx)) == NULL || (c = SSL_new(cctx)) == NULL ||
+	    BIO_new_bio_pair(&sb, 0, &cb, 0) != 1)
+		goto out;
+	SSL_set_bio(s, sb, sb);
+	SSL_set_bio(c, cb, cb);
+	sb = cb = NULL;
+	SSL_set_accept_state(s);
+	SSL_set_connect_state(c);
+	/* TLS 1.3 takes three turns of the two; a failure ends it early. */
+	for (int i = 0; i < 8 && !warmed; i++) {
+		int rc = SSL_do_handshake(c), rs = SSL_do_handshake(s);
+
+		warmed = rc == 1 && rs == 1;
+		if ((rc != 1 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ) ||
+		    (rs != 1 && SSL_get_error(s, rs) != SSL_ERROR_WANT_READ))
+			break;
+	}
+out:
+	SSL_free(c);
+	SSL_free(s);
+	BIO_free(sb);
+	BIO_free(cb);
+	SSL_CTX_free(cctx);
+	ERR_clear_error();
+}
+
 static SSL_CTX *
 ctx_new(const struct tls_conf *t, const char *cert, const char *key,
     enum tls_failed *failed)
@@ -190,6 +234,7 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	if ((tls->ctx = ctx_new(t, t->certificate, t->key, failed)) == NULL)
 		goto fail;
 	tls->not_after[0] = not_after(tls->ctx);
+	warm(tls->ctx);
 	for (*sni = 0; *sni < (int)t->nsni; (*sni)++) {
 		if ((tls->sni[*sni] = ctx_new(t, t->sni[*sni].certificate,
 		    t->sni[*sni].key, failed)) == NULL)
