@@ -224,7 +224,9 @@ tests/bench/loadgen: tests/bench/loadgen.c | deps
 	  -o $@ $< $(SSL_LIBS)
 
 # Prints a table and writes tests/bench/results.md; PEERS=1 adds xinetd and
-# tcpserver. Loopback only, a few minutes; no part of `make check`.
+# tcpserver. The TLS cases compare with stunnel4, which run.sh installs
+# when missing (as root), as it does the peers. Loopback only, a few
+# minutes; no part of `make check`.
 bench: all $(BENCH_BINS)
 	PEERS=$(PEERS) tests/bench/run.sh
 
