@@ -217,8 +217,16 @@ tests/bench/%: tests/bench/%.c tests/bench/ref-common.h | deps
 	$(SAY) "  LD $@"
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
+# The load generator links OpenSSL for its TLS client modes.
+tests/bench/loadgen: tests/bench/loadgen.c | deps
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 $(shell pkg-config --cflags openssl) \
+	  -o $@ $< $(SSL_LIBS)
+
 # Prints a table and writes tests/bench/results.md; PEERS=1 adds xinetd and
-# tcpserver. Loopback only, a few minutes; no part of `make check`.
+# tcpserver. The TLS cases compare with stunnel4, which run.sh installs
+# when missing (as root), as it does the peers. Loopback only, a few
+# minutes; no part of `make check`.
 bench: all $(BENCH_BINS)
 	PEERS=$(PEERS) tests/bench/run.sh
 

@@ -132,6 +132,10 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 		SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read(2) for as many records as have come, not two per record
+	 * (header, then body): tests/bench/README.md, "TLS". */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL3_RT_MAX_ENCRYPTED_LENGTH);
 	if (t->alpn)
 		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)t);
 	return 0;
@@ -147,6 +151,50 @@ not_after(SSL_CTX *ctx)
 	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
 		return 0;
 	return (long long)timegm(&tm);
+}
+
+/*
+ * One handshake in memory, between ctx and a client of its own, once per
+ * process (until one succeeds). OpenSSL 3 fetches each algorithm from its
+ * provider the first time it is used and keeps it for the process; done in
+ * the master, every connection's child inherits them, where otherwise each
+ * would fetch them all again and fill its own copy of the tables, a page
+ * fault per page it writes (tests/bench/README.md, "TLS"). No connection's
+ * crypto: this is the master's own, at a service's start.
+ */
+static void
+warm(SSL_CTX *ctx)
+{
+	static bool warmed;
+	SSL_CTX *cctx = NULL;
+	SSL *s = NULL, *c = NULL;
+	BIO *sb = NULL, *cb = NULL;
+
+	if (warmed || (cctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    (s = SSL_new(ctx)) == NULL || (c = SSL_new(cctx)) == NULL ||
+	    BIO_new_bio_pair(&sb, 0, &cb, 0) != 1)
+		goto out;
+	SSL_set_bio(s, sb, sb);
+	SSL_set_bio(c, cb, cb);
+	sb = cb = NULL;
+	SSL_set_accept_state(s);
+	SSL_set_connect_state(c);
+	/* TLS 1.3 takes three turns of the two; a failure ends it early. */
+	for (int i = 0; i < 8 && !warmed; i++) {
+		int rc = SSL_do_handshake(c), rs = SSL_do_handshake(s);
+
+		warmed = rc == 1 && rs == 1;
+		if ((rc != 1 && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ) ||
+		    (rs != 1 && SSL_get_error(s, rs) != SSL_ERROR_WANT_READ))
+			break;
+	}
+out:
+	SSL_free(c);
+	SSL_free(s);
+	BIO_free(sb);
+	BIO_free(cb);
+	SSL_CTX_free(cctx);
+	ERR_clear_error();
 }
 
 static SSL_CTX *
@@ -186,6 +234,7 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	if ((tls->ctx = ctx_new(t, t->certificate, t->key, failed)) == NULL)
 		goto fail;
 	tls->not_after[0] = not_after(tls->ctx);
+	warm(tls->ctx);
 	for (*sni = 0; *sni < (int)t->nsni; (*sni)++) {
 		if ((tls->sni[*sni] = ctx_new(t, t->sni[*sni].certificate,
 		    t->sni[*sni].key, failed)) == NULL)

@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,8 +38,11 @@
 #include "tls.h"
 #include "tlsrelay.h"
 
-/* Room for one TLS record's plaintext each way. */
-#define RELAY_BUF 16384
+/* Room for four TLS records' plaintext each way: one send to the handler
+ * for what one read took off the socket, one read of the handler's output
+ * for four records (tests/bench/README.md, "TLS"). */
+#define RELAY_BUF 65536
+#define RECORD 16384
 
 /* A line on the child's stderr (the service's log). */
 static void
@@ -199,21 +204,26 @@ struct relay {
 	bool loc_eof;		/* the handler closed its output */
 	bool up_closed;		/* the handler took its input's end */
 	bool shut_sent;		/* close_notify sent to the client */
+	/* What each direction's last read would have blocked on: it is not
+	 * tried again until poll reports that descriptor (a read(2) that can
+	 * only fail EAGAIN per record moved the other way, otherwise). */
+	short up_wait, down_wait;
 };
 
-/* What an SSL call's failure waits for; false: it failed for good. */
-static bool
+/* What an SSL call's failure waits for (POLLIN or POLLOUT, added to the
+ * next poll's); 0: it failed for good. */
+static short
 ssl_wait(struct relay *r, int ret)
 {
 	switch (SSL_get_error(r->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
 		r->net_ev |= POLLIN;
-		return true;
+		return POLLIN;
 	case SSL_ERROR_WANT_WRITE:
 		r->net_ev |= POLLOUT;
-		return true;
+		return POLLOUT;
 	default:
-		return false;
+		return 0;
 	}
 }
 
@@ -224,12 +234,22 @@ pump_up(struct relay *r)
 	ssize_t n;
 
 	if (r->up_len == 0 && !r->net_eof && !r->net_dead && !r->up_closed) {
+		if (r->up_wait) {
+			r->net_ev |= r->up_wait;
+			return false;
+		}
 		if ((n = SSL_read(r->ssl, r->up, sizeof(r->up))) > 0) {
 			r->up_off = 0;
 			r->up_len = (size_t)n;
+			/* More records already read: into the same send. */
+			while (r->up_len + RECORD <= sizeof(r->up) &&
+			    SSL_has_pending(r->ssl) && (n = SSL_read(r->ssl,
+			    r->up + r->up_len, (int)(sizeof(r->up) - r->up_len))) > 0)
+				r->up_len += (size_t)n;
+			ERR_clear_error();
 		} else if (SSL_get_error(r->ssl, (int)n) == SSL_ERROR_ZERO_RETURN)
 			r->net_eof = true;
-		else if (!ssl_wait(r, (int)n))
+		else if ((r->up_wait = ssl_wait(r, (int)n)) == 0)
 			r->net_dead = true;
 		else
 			return false;
@@ -262,12 +282,17 @@ pump_down(struct relay *r)
 	ssize_t n;
 
 	if (r->down_len == 0 && !r->loc_eof) {
+		if (r->down_wait) {
+			r->loc_ev |= POLLIN;
+			return false;
+		}
 		n = read(r->loc, r->down, sizeof(r->down));
 		if (n > 0) {
 			r->down_off = 0;
 			r->down_len = (size_t)n;
 		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			r->loc_ev |= POLLIN;
+			r->down_wait = errno == EAGAIN ? POLLIN : 0;
 			return false;
 		} else
 			r->loc_eof = true;
@@ -329,6 +354,10 @@ relay_run(struct relay *r)
 			break;
 		if (poll(p, 2, -1) == -1 && errno != EINTR)
 			break;
+		if (p[0].revents)
+			r->up_wait = 0;
+		if (p[1].revents)
+			r->down_wait = 0;
 		if (watch_hup && (p[1].revents & POLLHUP)) {
 			r->up_closed = true;
 			r->up_len = 0;
@@ -425,10 +454,17 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	keep_only((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
 	sig_child_reset();
 	signal(SIGPIPE, SIG_IGN);
-	r = (struct relay){ .net = c->fd, .ssl = SSL_new(svc->tls->ctx) };
+	/* r is zero, never touched by the master: setting it whole would
+	 * write (and fault in) its buffers' pages for nothing. */
+	r.net = c->fd;
+	r.ssl = SSL_new(svc->tls->ctx);
 	if (r.ssl == NULL || SSL_set_fd(r.ssl, c->fd) != 1 ||
 	    fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", "out of memory");
+	/* Each write is a whole record: with Nagle, one written while the
+	 * last is not yet acknowledged (the tickets, then the handler's
+	 * first line) waits for the client's delayed ACK, 40 ms. */
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (handshake(r.ssl, c->fd, svc->conf->tls->handshake_timeout, why,
 	    sizeof(why)) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);

@@ -4,6 +4,7 @@
  *   loadgen HOST PORT tcp|udp CONCURRENCY TOTAL SECONDS MODE [PROCS]
  *   loadgen freeport N
  *   loadgen scrape HOST PORT INTERVAL_MS
+ *   loadgen sink | loadgen source MIB
  *
  * MODE is hello (connect, read "Welcome!", send a line, read "Hello, ...!",
  * close), proxyhello (hello after a PROXY protocol v2 header naming
@@ -11,6 +12,14 @@
  * close), hold (connect CONCURRENCY clients, read "Welcome!", print "held N"
  * and keep them open until SECONDS pass or SIGTERM), or udp (CONCURRENCY
  * datagrams in flight, each answered reply sends the next one).
+ * tlshello is hello through TLS 1.3 (X25519, no certificate check): a full
+ * handshake on each connection; tlsresumed the same, each client offering
+ * the session its previous connection got (a ticket), and the line counts
+ * resumed=N. up and down (plain), tlsup and tlsdown move TOTAL MiB through
+ * each of CONCURRENCY connections, once: up sends them, half-closes and
+ * wants "got BYTES" back (the sink handler's answer), down reads them to
+ * the end (the source handler's); their rate is in MiB/s, and SECONDS is
+ * their time limit.
  *
  * It stops after TOTAL exchanges or SECONDS, whichever comes first, and
  * prints one line of key=value pairs: rate (exchanges per second), latency
@@ -27,6 +36,8 @@
  * not: almost nothing; a shell loop forking cat and sleep ten times a
  * second took 3.5% of a core, which a two-core machine under load takes
  * from the load.
+ * sink and source are those handlers, on stdin and stdout: sink reads to
+ * the end and answers "got BYTES\n"; source writes MIB MiB of zeros.
  * Only loopback destinations are accepted. A HOST that starts with '/'
  * is the path of a UNIX-domain stream socket (PORT is then ignored; give 0).
  */
@@ -34,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +60,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -59,7 +74,7 @@
 #define SRC_LAST 250
 #define LINE "bench\n"
 
-enum mode { M_HELLO, M_EOF, M_ECHO, M_HOLD, M_UDP };
+enum mode { M_HELLO, M_EOF, M_ECHO, M_HOLD, M_UDP, M_UP, M_DOWN };
 enum err { E_REFUSED, E_RESET, E_TIMEOUT, E_SHORT, E_OTHER, E_NKINDS };
 static const char *err_names[E_NKINDS] = {
 	"refused", "reset", "timeout", "short", "other"
@@ -69,6 +84,9 @@ struct slot {
 	int fd;
 	int stage;		/* hello: 0 want welcome, 1 want reply */
 	bool opened;		/* the PROXY header, if any, is sent */
+	SSL *ssl;		/* TLS: the connection's, once connected */
+	SSL_SESSION *sess;	/* tlsresumed: the last connection's session */
+	uint32_t ev;		/* what epoll waits for on fd */
 	long long start;	/* µs */
 	size_t got;
 	char buf[128];
@@ -76,6 +94,9 @@ struct slot {
 
 static enum mode mode;
 static bool proxy;		/* proxyhello: a PROXY v2 header first */
+static SSL_CTX *tls;		/* the TLS modes' client context */
+static bool resume;		/* tlsresumed */
+static unsigned long resumed;
 static struct sockaddr_storage dst;
 static socklen_t dstlen;
 static int epfd, src_next = SRC_FIRST;
@@ -207,6 +228,10 @@ tcp_open(void)
 static void
 slot_close(struct slot *s)
 {
+	if (s->ssl != NULL) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
 	if (s->fd != -1) {
 		close(s->fd);	/* also leaves the epoll set */
 		s->fd = -1;
@@ -233,9 +258,10 @@ slot_start(struct slot *s)
 		errs[err_kind(errno)]++;
 		return;
 	}
-	/* Echo and a PROXY header go first, on connect; the others wait. */
+	/* Echo, TLS and a PROXY header go first, on connect; the others wait. */
 	s->opened = !proxy;
-	ev.events = mode == M_ECHO || proxy ? EPOLLOUT : EPOLLIN;
+	ev.events = mode == M_ECHO || proxy || tls ? EPOLLOUT : EPOLLIN;
+	s->ev = ev.events;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == -1)
 		slot_fail(s, E_OTHER);
 }
@@ -301,12 +327,131 @@ send_proxy_header(struct slot *s, uint32_t events)
 	(void)epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
+/* The TLS modes' client: TLS 1.3 and X25519 only, as the bench's servers
+ * are compared on; the certificate is not checked (no CA: a bench's
+ * self-signed one). A peer that ends without close_notify ends the stream. */
+static void
+tls_init(void)
+{
+	if ((tls = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(tls, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set1_groups_list(tls, "X25519") != 1) {
+		ERR_print_errors_fp(stderr);
+		exit(1);
+	}
+	SSL_CTX_set_verify(tls, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Each slot keeps its own session; nothing is cached for all. */
+	SSL_CTX_set_session_cache_mode(tls, SSL_SESS_CACHE_OFF);
+}
+
+static void
+slot_want(struct slot *s, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	if (s->ev != events && epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) == 0)
+		s->ev = events;
+}
+
+/* The exchange is done: keep the session for the next connection, say
+ * goodbye (close_notify, not waited for) and close. */
+static void
+tls_done(struct slot *s)
+{
+	if (resume) {
+		SSL_SESSION *sess = SSL_get1_session(s->ssl);
+
+		resumed += SSL_session_reused(s->ssl) == 1;
+		if (sess && SSL_SESSION_is_resumable(sess)) {
+			SSL_SESSION_free(s->sess);
+			s->sess = sess;
+		} else
+			SSL_SESSION_free(sess);
+	}
+	(void)SSL_shutdown(s->ssl);
+	ERR_clear_error();
+	slot_done(s);
+}
+
+/* The SSL call's failure r: wait for what it wants, or fail the slot. */
+static void
+tls_wait(struct slot *s, int r)
+{
+	int e = errno;
+
+	switch (SSL_get_error(s->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		slot_want(s, EPOLLIN);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		slot_want(s, EPOLLOUT);
+		return;
+	case SSL_ERROR_ZERO_RETURN:
+		slot_fail(s, E_SHORT);
+		break;
+	case SSL_ERROR_SYSCALL:
+		slot_fail(s, e ? err_kind(e) : E_SHORT);
+		break;
+	default:
+		slot_fail(s, E_OTHER);
+		break;
+	}
+	ERR_clear_error();
+}
+
+/* One readiness event of a tlshello or tlsresumed slot: the handshake
+ * (inside SSL_read), "Welcome!", the line, "Hello, bench!". */
+static void
+tls_event(struct slot *s)
+{
+	int r;
+
+	if (s->ssl == NULL) {
+		if (connect_failed(s))
+			return;
+		if ((s->ssl = SSL_new(tls)) == NULL ||
+		    SSL_set_fd(s->ssl, s->fd) != 1 ||
+		    (s->sess && SSL_set_session(s->ssl, s->sess) != 1)) {
+			slot_fail(s, E_OTHER);
+			return;
+		}
+		SSL_set_connect_state(s->ssl);
+	}
+	for (;;) {
+		errno = 0;
+		if (s->stage == 1) {
+			if ((r = SSL_write(s->ssl, LINE, sizeof(LINE) - 1)) <= 0)
+				break;
+			s->stage = 2;
+			s->got = 0;
+			continue;
+		}
+		if (s->got == sizeof(s->buf))
+			s->got = 0;	/* only the tail matters */
+		if ((r = SSL_read(s->ssl, s->buf + s->got, (int)(sizeof(s->buf) - s->got))) <= 0)
+			break;
+		s->got += (size_t)r;
+		if (s->stage == 0 && has(s, "Welcome!\n"))
+			s->stage = 1;
+		else if (s->stage == 2 && has(s, "Hello, bench!\n")) {
+			tls_done(s);
+			return;
+		}
+	}
+	tls_wait(s, r);
+}
+
 /* One readiness event on a TCP slot. */
 static void
 slot_event(struct slot *s, uint32_t events)
 {
 	ssize_t n;
 
+	if (tls) {
+		tls_event(s);
+		return;
+	}
 	if (!s->opened) {
 		send_proxy_header(s, events);
 		return;
@@ -429,8 +574,10 @@ run_tcp(int conc, long long deadline)
 			last_scan = now;
 		}
 	}
-	for (int i = 0; i < conc; i++)
+	for (int i = 0; i < conc; i++) {
 		slot_close(&slots[i]);
+		SSL_SESSION_free(slots[i].sess);
+	}
 	free(slots);
 }
 
@@ -561,6 +708,150 @@ run_udp(int conc, long long deadline)
 	close(fd);
 }
 
+/*
+ * The bulk modes, one blocking connection at a time: up sends TOTAL MiB,
+ * half-closes (close_notify through TLS) and wants the sink's "got BYTES";
+ * down reads the source's TOTAL MiB to the end. 0, or the error's kind.
+ */
+#define BULK_CHUNK 65536
+
+static ssize_t
+bulk_io(SSL *ssl, int fd, void *buf, size_t len, bool out)
+{
+	int r;
+
+	if (ssl == NULL)
+		return out ? send(fd, buf, len, MSG_NOSIGNAL) : recv(fd, buf, len, 0);
+	errno = 0;
+	r = out ? SSL_write(ssl, buf, (int)len) : SSL_read(ssl, buf, (int)len);
+	if (r > 0)
+		return r;
+	r = SSL_get_error(ssl, r);
+	ERR_clear_error();
+	if (r == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	if (r == SSL_ERROR_SYSCALL && errno == 0)
+		return 0;	/* the end, without close_notify */
+	if (r != SSL_ERROR_SYSCALL)
+		errno = EPROTO;
+	return -1;
+}
+
+/* The connection made, blocking, with the time left as its timeouts. */
+static int
+bulk_connect(long long deadline)
+{
+	long long left = deadline - now_us();
+	struct timeval tv = { .tv_sec = left / 1000000, .tv_usec = left % 1000000 };
+	struct pollfd p = { .events = POLLOUT };
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	if (left <= 0 || (p.fd = tcp_open()) == -1)
+		return -1;
+	if (poll(&p, 1, (int)(left / 1000)) != 1 ||
+	    getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &e, &el) == -1 || e ||
+	    fcntl(p.fd, F_SETFL, 0) == -1 ||
+	    setsockopt(p.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(p.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+		close(p.fd);
+		errno = e ? e : ETIMEDOUT;
+		return -1;
+	}
+	return p.fd;
+}
+
+static enum err
+bulk_kind(void)
+{
+	return errno == EAGAIN ? E_TIMEOUT : errno == EPROTO ? E_OTHER : err_kind(errno);
+}
+
+/* Moves the bytes of one connection; -1 with errno, or the bytes that
+ * came back (down: the source's; up: what the sink counted). */
+static long long
+bulk_move(SSL *ssl, int fd, unsigned long long want)
+{
+	static char buf[BULK_CHUNK];
+	unsigned long long moved = 0, got = 0;
+	ssize_t n;
+
+	for (; mode == M_UP && moved < want; moved += (size_t)n)
+		if ((n = bulk_io(ssl, fd, buf, want - moved < sizeof(buf) ?
+		    want - moved : sizeof(buf), true)) <= 0)
+			return -1;
+	if (mode == M_UP && (ssl ? SSL_shutdown(ssl) < 0 : shutdown(fd, SHUT_WR) == -1))
+		return -1;
+	while ((n = bulk_io(ssl, fd, buf + (mode == M_UP ? got : 0),
+	    mode == M_UP ? sizeof(buf) - 1 - got : sizeof(buf), false)) > 0)
+		got += (size_t)n;
+	if (n == -1)
+		return -1;
+	if (mode == M_UP) {
+		buf[got] = '\0';
+		if (sscanf(buf, "got %llu", &got) != 1)
+			return 0;
+	}
+	return (long long)got;
+}
+
+static void
+bulk_one(long long deadline)
+{
+	unsigned long long want = (unsigned long long)total << 20;
+	long long start = now_us(), got;
+	SSL *ssl = NULL;
+	int fd;
+
+	started++;
+	if ((fd = bulk_connect(deadline)) == -1) {
+		errs[err_kind(errno)]++;
+		return;
+	}
+	if (tls && ((ssl = SSL_new(tls)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
+	    SSL_connect(ssl) != 1)) {
+		ERR_clear_error();
+		errs[E_OTHER]++;
+	} else if ((got = bulk_move(ssl, fd, want)) == -1)
+		errs[bulk_kind()]++;
+	else if ((unsigned long long)got != want)
+		errs[E_SHORT]++;
+	else {
+		record(now_us() - start);
+		done_ok++;
+	}
+	SSL_free(ssl);
+	close(fd);
+}
+
+/* The bulk modes' handlers: the sink counts its input, the source writes. */
+static int
+sink(void)
+{
+	static char buf[BULK_CHUNK];
+	unsigned long long n = 0;
+	ssize_t r;
+
+	while ((r = read(0, buf, sizeof(buf))) > 0)
+		n += (size_t)r;
+	if (r == -1)
+		return 1;
+	printf("got %llu\n", n);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void put(int fd, const void *p, size_t len);
+
+static int
+source(long mib)
+{
+	static char buf[BULK_CHUNK];
+
+	for (long i = 0; i < mib * (1 << 20) / BULK_CHUNK; i++)
+		put(1, buf, sizeof(buf));
+	return 0;
+}
+
 static void
 freeports(int n)
 {
@@ -594,6 +885,9 @@ run(int conc, long long deadline)
 	}
 	if (mode == M_UDP)
 		run_udp(conc, deadline);
+	else if (mode == M_UP || mode == M_DOWN)
+		for (int i = 0; i < conc && !stop; i++)
+			bulk_one(deadline);
 	else
 		run_tcp(conc, deadline);
 }
@@ -654,6 +948,7 @@ run_workers(int procs, int conc, long long deadline)
 			longest = now_us() - start;
 			put(p[1], &longest, sizeof(longest));
 			put(p[1], &done_ok, sizeof(done_ok));
+			put(p[1], &resumed, sizeof(resumed));
 			put(p[1], errs, sizeof(errs));
 			put(p[1], &nlat, sizeof(nlat));
 			put(p[1], lat, nlat * sizeof(*lat));
@@ -663,12 +958,13 @@ run_workers(int procs, int conc, long long deadline)
 		fds[w] = p[0];
 	}
 	for (int w = 0; w < procs; w++) {
-		unsigned long ok, e[E_NKINDS];
+		unsigned long ok, re, e[E_NKINDS];
 		long long took, *us;
 		size_t n;
 
 		if (get(fds[w], &took, sizeof(took)) == -1 ||
 		    get(fds[w], &ok, sizeof(ok)) == -1 ||
+		    get(fds[w], &re, sizeof(re)) == -1 ||
 		    get(fds[w], e, sizeof(e)) == -1 ||
 		    get(fds[w], &n, sizeof(n)) == -1) {
 			fprintf(stderr, "loadgen: worker %d failed\n", w);
@@ -677,6 +973,7 @@ run_workers(int procs, int conc, long long deadline)
 		if (took > longest)
 			longest = took;
 		done_ok += ok;
+		resumed += re;
 		for (int k = 0; k < E_NKINDS; k++)
 			errs[k] += e[k];
 		if ((us = malloc(n * sizeof(*us) + 1)) == NULL ||
@@ -753,8 +1050,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen host port tcp|udp concurrency total seconds "
-	    "hello|proxyhello|eof|echo|hold|udp [procs]\n       loadgen freeport n\n"
-	    "       loadgen scrape host port interval_ms\n");
+	    "hello|proxyhello|eof|echo|hold|udp|tlshello|tlsresumed|up|down|tlsup|tlsdown"
+	    " [procs]\n       loadgen freeport n\n"
+	    "       loadgen scrape host port interval_ms\n"
+	    "       loadgen sink | loadgen source mib\n");
 	exit(2);
 }
 
@@ -771,6 +1070,10 @@ main(int argc, char **argv)
 		freeports(atoi(argv[2]));
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "sink") == 0)
+		return sink();
+	if (argc == 3 && strcmp(argv[1], "source") == 0 && atol(argv[2]) > 0)
+		return source(atol(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "scrape") == 0) {
 		long ms = atol(argv[4]);
 		if (ms < 1 || ms > 60000 || parse_dst(argv[2], argv[3]) == -1)
@@ -800,6 +1103,13 @@ main(int argc, char **argv)
 	else if (strcmp(argv[7], "echo") == 0) mode = M_ECHO;
 	else if (strcmp(argv[7], "hold") == 0) mode = M_HOLD;
 	else if (strcmp(argv[7], "udp") == 0) mode = M_UDP;
+	else if (strcmp(argv[7], "tlshello") == 0) mode = M_HELLO, tls_init();
+	else if (strcmp(argv[7], "tlsresumed") == 0)
+		mode = M_HELLO, resume = true, tls_init();
+	else if (strcmp(argv[7], "up") == 0) mode = M_UP;
+	else if (strcmp(argv[7], "down") == 0) mode = M_DOWN;
+	else if (strcmp(argv[7], "tlsup") == 0) mode = M_UP, tls_init();
+	else if (strcmp(argv[7], "tlsdown") == 0) mode = M_DOWN, tls_init();
 	else usage();
 	if ((mode == M_UDP) != (strcmp(argv[3], "udp") == 0) ||
 	    (mode == M_HOLD && procs > 1))
@@ -821,12 +1131,16 @@ main(int argc, char **argv)
 		t1 = t0 + run_workers(procs, conc, t0 + (long long)(secs * 1e6));
 
 	qsort(lat, nlat, sizeof(*lat), cmp_ll);
+	/* The bulk modes' rate is in MiB/s. */
 	printf("rate=%.0f ok=%lu secs=%.3f p50_us=%lld p99_us=%lld max_us=%lld",
-	    mode == M_HOLD ? 0.0 : done_ok / ((t1 - t0) / 1e6), done_ok,
+	    mode == M_HOLD ? 0.0 : done_ok * (mode == M_UP || mode == M_DOWN ?
+	    (double)total : 1.0) / ((t1 - t0) / 1e6), done_ok,
 	    (t1 - t0) / 1e6, nlat ? lat[nlat / 2] : 0,
 	    nlat ? lat[nlat * 99 / 100] : 0, nlat ? lat[nlat - 1] : 0);
 	for (int k = 0; k < E_NKINDS; k++)
 		printf(" %s=%lu", err_names[k], errs[k]);
+	if (resume)
+		printf(" resumed=%lu", resumed);
 	printf("\n");
 	return 0;
 }

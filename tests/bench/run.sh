@@ -12,6 +12,13 @@
 # under bwrap (Debian's bubblewrap) with the same isolation, and what each
 # namespace and the syscall filter cost on their own.
 #
+# TLS cases (TLS 1.3, X25519, an ECDSA P-256 certificate made here with the
+# openssl command): hello through sockd's tls group against Debian's stunnel4
+# exec'ing the same handler, stunnel relaying to sockd's plain hello, and
+# the plain hello itself; the same with resumed sessions; BULK MiB (256)
+# through one connection each way. stunnel4 is installed with apt-get when
+# missing (as root), else its runs are left out.
+#
 # Environment: ROUNDS (3), SECS per run (2), IDLE idle clients (5000),
 # CASES an extended regular expression: only the cases whose names match
 # it run (e.g. CASES='hello-c16|hello-unix'), the idle clients only if
@@ -31,6 +38,7 @@ SECS=${SECS:-2}
 IDLE=${IDLE:-5000}
 PEERS=${PEERS:-0}
 CASES=${CASES:-}
+BULK=${BULK:-256}
 if [ -z "$CASES" ]; then OUT=${OUT:-$bench/results.md}; else OUT=${OUT:-}; fi
 BIG=100000000
 
@@ -80,8 +88,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 37)
-[ "${#P[@]}" -eq 37 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 48)
+[ "${#P[@]}" -eq 48 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
@@ -130,6 +138,50 @@ else
 	echo "bench: jailed cases skipped (they need root)" >&2
 fi
 p_bw=${P[35]} p_bwnet=${P[36]}
+
+# selected NAME: whether CASES selects the case (all without it); the
+# tls-bulk-up and -down cases are also selected by "tls-bulk".
+selected() {
+	[ -z "$CASES" ] || [[ "$1" =~ ^($CASES)$ ]] ||
+	    { [[ $1 == tls-bulk-* ]] && [[ tls-bulk =~ ^($CASES)$ ]]; }
+}
+
+# TLS: the certificate, sockd's TLS services and plain bulk ones, stunnel's.
+p_tls=${P[37]} p_tup=${P[38]} p_tdown=${P[39]} p_up=${P[40]} p_down=${P[41]}
+p_sx=${P[42]} p_sr=${P[43]} p_sxup=${P[44]} p_sxdown=${P[45]}
+p_srup=${P[46]} p_srdown=${P[47]}
+tls=0 stunnel=0 tls_conf=
+for c in tls-hello tls-resumed tls-bulk-up tls-bulk-down; do
+	selected "$c" && tls=1
+done
+if [ "$tls" = 1 ] && ! command -v openssl >/dev/null; then
+	echo "bench: TLS cases skipped (apt-get install openssl)" >&2
+	tls=0
+fi
+if [ "$tls" = 1 ]; then
+	if ! command -v stunnel4 >/dev/null && [ "$(id -u)" = 0 ] &&
+	    command -v apt-get >/dev/null; then
+		echo "bench: installing stunnel4" >&2
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y -qq stunnel4) >/dev/null || die "cannot install stunnel4"
+	fi
+	command -v stunnel4 >/dev/null && stunnel=1 ||
+	    echo "bench: stunnel runs skipped (apt-get install stunnel4)" >&2
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$tmp/tls.key" -out "$tmp/tls.pem" -days 30 -subj /CN=localhost \
+	    > "$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log" >&2; die "openssl req failed"; }
+	chmod 600 "$tmp/tls.key"
+	t="tls = { certificate = \"$tmp/tls.pem\"; key = \"$tmp/tls.key\"; min_protocol = \"TLSv1.3\"; };"
+	sink="server = \"$lg\"; args = ( \"loadgen\", \"sink\" );"
+	source="server = \"$lg\"; args = ( \"loadgen\", \"source\", \"$BULK\" );"
+	tls_conf=",
+  { name = \"hello-tls\"; protocol = \"tcp\"; port = $p_tls; address = \"127.0.0.1\";
+    server = \"$hello\"; $t },
+  { name = \"up-tls\"; protocol = \"tcp\"; port = $p_tup; address = \"127.0.0.1\"; $sink $t },
+  { name = \"down-tls\"; protocol = \"tcp\"; port = $p_tdown; address = \"127.0.0.1\"; $source $t },
+  { name = \"up\"; protocol = \"tcp\"; port = $p_up; address = \"127.0.0.1\"; $sink },
+  { name = \"down\"; protocol = \"tcp\"; port = $p_down; address = \"127.0.0.1\"; $source }"
+fi
 # The jailed case's isolation under bwrap, exec'd per connection.
 bw=(bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts
 	--ro-bind / / --tmpfs /tmp --proc /proc --dev /dev)
@@ -176,7 +228,7 @@ services = (
   { name = "hello-unix"; protocol = "unix"; address = "$unix_hello";
     server = "$hello"; },
   { name = "echo-peer"; protocol = "udp"; port = $p_epeer; address = "127.0.0.1";
-    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }$jail_conf
+    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }$jail_conf$tls_conf
 );
 EOF
 
@@ -230,12 +282,13 @@ if [ "$bwrap" = 1 ]; then
 	    "$(command -v bwrap)" "${bw[@]:1}" --unshare-net "$hello"
 fi
 
-# wait_hello PORT: until a hello exchange on PORT succeeds (up to 5 s).
+# wait_hello PORT [MODE]: until a hello exchange on PORT succeeds (up to 5 s).
 wait_hello() {
 	for _ in $(seq 100); do
-		"$lg" 127.0.0.1 "$1" tcp 1 1 1 hello 2>/dev/null | grep -q ' ok=1 ' && return
+		"$lg" 127.0.0.1 "$1" tcp 1 1 1 "${2:-hello}" 2>/dev/null | grep -q ' ok=1 ' && return
 		sleep 0.05
 	done
+	return 1
 }
 
 if [ "$PEERS" = 1 ]; then
@@ -274,7 +327,7 @@ EOF
 	    > "$tmp/ts.log" 2>&1 &
 	spid[tcpserver]=$!
 	pids+=("$!")
-	wait_hello "$p_ts"
+	wait_hello "$p_ts" || die "tcpserver is not answering"
 
 	bb=$("$bench/busybox-inetd.sh" "${BUSYBOX_DIR:-$HOME/.cache/sockd-bench/busybox}") ||
 	    die "cannot build busybox inetd"
@@ -292,8 +345,46 @@ EOF
 	"$bb" inetd -f -e -q 4096 "$tmp/bb.conf" > "$tmp/bb.log" 2>&1 &
 	spid[busybox]=$!
 	pids+=("$!")
-	wait_hello "$p_bb"
+	wait_hello "$p_bb" || die "busybox inetd is not answering"
 fi
+
+# stunnel: exec'ing the handlers per connection, and relaying to sockd's
+# plain services; its defaults otherwise (TCP_NODELAY on both sides, a
+# thread per connection), errors only in its log.
+if [ "$stunnel" = 1 ]; then
+	{
+		echo "foreground = yes"
+		echo "pid ="
+		echo "syslog = no"
+		echo "output = $tmp/stunnel.log"
+		echo "debug = err"
+		# name port exec-or-connect
+		while read -r name port how; do
+			echo "[$name]"
+			echo "accept = 127.0.0.1:$port"
+			case $how in
+			*:*) echo "connect = $how" ;;
+			*) echo "exec = ${how%%|*}"; echo "execArgs = ${how#*|}" | tr '|' ' ' ;;
+			esac
+			echo "cert = $tmp/tls.pem"
+			echo "key = $tmp/tls.key"
+			echo "sslVersionMin = TLSv1.3"
+			echo "curves = X25519"
+		done <<-EOF
+		hello-exec $p_sx $hello|hello-tcp
+		hello-relay $p_sr 127.0.0.1:$p_hello
+		up-exec $p_sxup $lg|loadgen|sink
+		down-exec $p_sxdown $lg|loadgen|source|$BULK
+		up-relay $p_srup 127.0.0.1:$p_up
+		down-relay $p_srdown 127.0.0.1:$p_down
+		EOF
+	} > "$tmp/stunnel.conf"
+	stunnel4 "$tmp/stunnel.conf" > "$tmp/stunnel.out" 2>&1 &
+	spid[stunnel]=$!
+	pids+=("$!")
+	wait_hello "$p_sx" tlshello || { cat "$tmp/stunnel.out" "$tmp/stunnel.log" >&2; die "stunnel is not answering"; }
+fi
+[ "$tls" = 0 ] || wait_hello "$p_tls" tlshello || die "sockd's TLS hello is not answering"
 
 # --- measuring --------------------------------------------------------------
 # Nanoseconds the process has run on a CPU: exact, where utime+stime in
@@ -308,6 +399,15 @@ cpu_ns() {
 	fi
 }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# Nanoseconds run by the processes PID,PID...: every thread of each and the
+# children it has waited for (utime, stime, cutime and cstime; clock ticks).
+cpu_all_ns() {
+	local p t=0
+	for p in ${1//,/ }; do
+		t=$(( t + $(awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.0f\n", ($12 + $13 + $14 + $15) * 1e9 / hz }' "/proc/$p/stat") ))
+	done
+	echo "$t"
+}
 
 raw=$tmp/raw
 : > "$raw"
@@ -320,9 +420,13 @@ scrape() {
 	exec 3<&-
 }
 # run CASE SERVER PID PORT PROTO CONC MODE [CLIENT-PROCESSES]
-# A PORT that is a path is a UNIX-domain socket.
+# A PORT that is a path is a UNIX-domain socket. PID is the master's, or
+# PID,PID... whose first is the master and all make up the server (their
+# whole CPU is all_ns): stunnel relaying to sockd. A multi-threaded master
+# (stunnel) is measured whole, every thread.
 run() {
-	local c=$1 s=$2 pid=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 line
+	local c=$1 s=$2 pids_=$3 port=$4 proto=$5 conc=$6 mode=$7 procs=${8:-1} t0 t1 a0 a1 m0 line
+	local pid=${3%%,*} total=$BIG
 	local scr=
 	# hello-scraped: the hello-c16 load, with /metrics polled ten times a
 	# second by loadgen's scraper, a C loop that costs the machine what a
@@ -334,9 +438,18 @@ run() {
 	fi
 	local host=127.0.0.1
 	case $port in /*) host=$port port=0 ;; esac
+	# The bulk modes move BULK MiB per connection, within 60 s.
+	case $mode in up|down|tlsup|tlsdown) total=$BULK ;; esac
+	local secs=$SECS
+	[ "$total" = "$BIG" ] || secs=60
+	a0=$(cpu_all_ns "$pids_")
+	m0=$(cpu_all_ns "$pid")
 	t0=$(cpu_ns "$pid")
-	line=$("$lg" "$host" "$port" "$proto" "$conc" "$BIG" "$SECS" "$mode" "$procs")
+	line=$("$lg" "$host" "$port" "$proto" "$conc" "$total" "$secs" "$mode" "$procs")
 	t1=$(cpu_ns "$pid")
+	a1=$(cpu_all_ns "$pids_")
+	# stunnel's threads do its work: /proc/PID/schedstat has the first alone.
+	[[ $s != stunnel* ]] || { t0=$m0; t1=$(cpu_all_ns "$pid"); }
 	if [ -n "$scr" ]; then
 		kill "$scr"
 		wait "$scr" || die "the scraper failed: $(cat "$tmp/scraper.out")"
@@ -344,7 +457,7 @@ run() {
 	fi
 	# Let the last children exit before the next server's turn.
 	sleep 0.2
-	echo "$c $s $line cpu_ns=$(( t1 - t0 ))" >> "$raw"
+	echo "$c $s $line cpu_ns=$(( t1 - t0 )) all_ns=$(( a1 - a0 ))" >> "$raw"
 	printf '  %-14s %-18s %s\n' "$c" "$s" "$line" >&2
 }
 
@@ -354,6 +467,8 @@ for port in "$p_hello" "$p_rfork" "$p_rvfork" "$p_rstat" "$p_rdyn"; do
 done
 [ "$musl" = 0 ] || "$lg" 127.0.0.1 "$p_rmusl" tcp 4 200 2 hello > /dev/null
 [ "$bwrap" = 0 ] || "$lg" 127.0.0.1 "$p_bw" tcp 4 200 2 hello > /dev/null
+[ "$tls" = 0 ] || "$lg" 127.0.0.1 "$p_tls" tcp 4 200 2 tlshello > /dev/null
+[ "$stunnel" = 0 ] || "$lg" 127.0.0.1 "$p_sx" tcp 4 200 2 tlshello > /dev/null
 
 # One round's runs, one per line, as arguments to run(). Each sockd case
 # sits next to its reference, so the two see the same machine.
@@ -404,6 +519,34 @@ round_cases() {
 	# Master CPU of sockd-2 is one daemon's over both daemons' connections.
 	echo "reuseport sockd-1 ${spid[rp-one]} $p_rp1 tcp 16 hello"
 	echo "reuseport sockd-2 ${spid[rp-a]} $p_rp tcp 16 hello"
+	# TLS: sockd's TLS service, stunnel exec'ing the same handler, stunnel
+	# in front of sockd's plain service (both processes make the server),
+	# and the plain service; two client processes, whose handshakes cost
+	# what the server's do.
+	if [ "$tls" = 1 ]; then
+		local k m sd=${spid[sockd]} st=${spid[stunnel]:-}
+		for k in hello resumed; do
+			m=tls$k
+			echo "tls-$k sockd $sd $p_tls tcp 16 $m 2"
+			[ "$stunnel" = 0 ] || {
+				echo "tls-$k stunnel-exec $st $p_sx tcp 16 $m 2"
+				echo "tls-$k stunnel-relay $st,$sd $p_sr tcp 16 $m 2"
+			}
+			echo "tls-$k sockd-plain $sd $p_hello tcp 16 hello 2"
+		done
+		echo "tls-bulk-up sockd $sd $p_tup tcp 1 tlsup"
+		[ "$stunnel" = 0 ] || {
+			echo "tls-bulk-up stunnel-exec $st $p_sxup tcp 1 tlsup"
+			echo "tls-bulk-up stunnel-relay $st,$sd $p_srup tcp 1 tlsup"
+		}
+		echo "tls-bulk-up sockd-plain $sd $p_up tcp 1 up"
+		echo "tls-bulk-down sockd $sd $p_tdown tcp 1 tlsdown"
+		[ "$stunnel" = 0 ] || {
+			echo "tls-bulk-down stunnel-exec $st $p_sxdown tcp 1 tlsdown"
+			echo "tls-bulk-down stunnel-relay $st,$sd $p_srdown tcp 1 tlsdown"
+		}
+		echo "tls-bulk-down sockd-plain $sd $p_down tcp 1 down"
+	fi
 	[ "$jail" = 1 ] || return 0
 	# Each namespace and the filter alone, against the same hello unjailed.
 	echo "jail-cost sockd ${spid[sockd]} $p_hello tcp 16 hello"
@@ -420,8 +563,6 @@ round_cases() {
 	echo "jailed-nosock sockd ${spid[sockd]} ${jport[jailed-nosock]} tcp 16 hello"
 	echo "jailed-nosock bwrap ${spid[bwrap-net]} $p_bwnet tcp 16 hello"
 }
-# selected NAME: whether CASES selects the case (all without it).
-selected() { [ -z "$CASES" ] || [[ "$1" =~ ^($CASES)$ ]]; }
 
 # Even rounds run in reverse order, so no server always goes first.
 t_start=$(date +%s)
@@ -552,7 +693,7 @@ hwm_ref=$(kb "${spid[ref-vfork]}" VmHWM)
 
 # Per case and server: median rate and p99 over rounds, CPU summed.
 report() {
-	awk -v idle="idle-$IDLE" '
+	awk -v idle="idle-$IDLE" -v bulk="$BULK" '
 	function val(k,   i) { for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return 0 }
 	# The median of a[i] / b[i]: each pair was measured side by side in one
 	# round, so a drift of the machine between rounds cancels out.
@@ -583,7 +724,8 @@ report() {
 		rates[k] = rates[k] " " val("rate")
 		p99[k] = p99[k] " " val("p99_us")
 		p50[k] = p50[k] " " val("p50_us")
-		ok[k] += val("ok"); cpu_ns[k] += val("cpu_ns")
+		ok[k] += val("ok"); cpu_ns[k] += val("cpu_ns"); all_ns[k] += val("all_ns")
+		resumed[k] += val("resumed")
 		errs[k] += val("refused") + val("reset") + val("timeout") + val("short") + val("other")
 		if ($1 == "hello-scraped") {
 			runs_sc++; scrapes += val("scrapes"); scrape_bytes = val("scrape_bytes")
@@ -601,6 +743,8 @@ report() {
 		ref["hello-proxy"] = "sockd"; ref["reuseport"] = "sockd-1"
 		ref["jail-cost"] = "sockd"
 		ref["jailed"] = ref["jailed-net"] = ref["jailed-nosock"] = "bwrap"
+		ref["tls-hello"] = ref["tls-resumed"] = "stunnel-exec"
+		ref["tls-bulk-up"] = ref["tls-bulk-down"] = "stunnel-exec"
 		print "| case | server | rate/s | vs ref | p50 ms | p99 ms | p99 vs ref | master µs/conn | errors |"
 		print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -642,11 +786,29 @@ report() {
 			printf " The scraper made %d scrapes of %d bytes (%d failed) using %.1f ms of CPU per run.\n",
 			    scrapes / runs_sc, scrape_bytes, scrape_failed, scraper_us / runs_sc / 1000
 		}
+		# TLS: sockd over every other server of the case, and what each
+		# server spends: its master, and the whole of it.
+		for (i = 1; i <= n; i++) {
+			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
+			sk = c SUBSEP "sockd"
+			if (c !~ /^tls-/ || !(sk in rates))
+				continue
+			if (!tlsrows++) {
+				print ""
+				print "| case | server | sockd rate ÷ it | master µs/conn | whole server µs/conn | resumed |"
+				print "|---|---|---:|---:|---:|---:|"
+			}
+			u = ok[order[i]] * (c ~ /^tls-bulk/ ? bulk : 1)
+			printf "| %s | %s | %s | %.1f | %.1f | %s |\n", c, s,
+			    s == "sockd" ? "-" : sprintf("%.2f", pmed(rates[sk], rates[order[i]])),
+			    u ? cpu_ns[order[i]] / 1000 / u : 0, u ? all_ns[order[i]] / 1000 / u : 0,
+			    c == "tls-resumed" && s != "sockd-plain" ? sprintf("%.2f", ok[order[i]] ? resumed[order[i]] / ok[order[i]] : 0) : "-"
+		}
 		# With PEERS=1: sockd over each peer, case by case.
 		for (i = 1; i <= n; i++) {
 			split(order[i], kk, SUBSEP); c = kk[1]; s = kk[2]
 			sk = c SUBSEP "sockd"
-			if (s ~ /^(sockd|ref-)/ || !(sk in rates))
+			if (s ~ /^(sockd|ref-)/ || c ~ /^tls-/ || !(sk in rates))
 				continue
 			if (!peers++) {
 				print ""
@@ -690,6 +852,16 @@ report() {
 	echo "the same hello under bwrap (${bw[*]}) exec'd by ref-vfork;"
 	echo "jailed-net adds a network namespace to both; jailed-nosock is sockd's jailed-net"
 	echo "with no_sockets (socket(2) denied, one empty network namespace shared) vs bwrap's."
+	echo "tls-hello: hello through TLS 1.3 (X25519, ECDSA P-256), a full handshake per"
+	echo "connection, 16 in flight from two client processes: sockd's tls group vs stunnel4"
+	echo "exec'ing the handler (stunnel-exec), stunnel4 relaying to sockd's plain hello"
+	echo "(stunnel-relay: both make the server) and that plain hello (sockd-plain);"
+	echo "tls-resumed: the same, each client resuming its last session (a ticket);"
+	echo "tls-bulk-up and -down: $BULK MiB through one connection each way, rates in MiB/s."
+	echo "Their second table: sockd's rate over each server's, the master's CPU (stunnel's:"
+	echo "every thread), and the whole server's: every process and thread with the children"
+	echo "it waited for (utime+stime+cutime+cstime, /proc/PID/stat), per connection, per MiB"
+	echo "for bulk; resumed: the share of connections that resumed."
 	echo
 	report
 	a=$(grep -c 'accepted' "$tmp/rp-a.log" || true)
