@@ -20,12 +20,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "addr.h"
 #include "config.h"
@@ -33,7 +28,7 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
-#include "tls.h"
+#include "tlsmod.h"
 #include "tlsrelay.h"
 
 /* Room for one TLS record's plaintext each way. */
@@ -60,103 +55,6 @@ fail(const struct conn *c, int status, const char *what, const char *why)
 {
 	say(c, what, why);
 	_exit(status);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 0, or -1 with the reason in why. The socket is non-blocking. */
-static int
-handshake(SSL *ssl, int fd, unsigned seconds, char *why, size_t len)
-{
-	int64_t deadline = now_ms() + seconds * 1000LL;
-
-	for (;;) {
-		int r = SSL_accept(ssl), left;
-		struct pollfd p = { .fd = fd };
-
-		if (r == 1)
-			return 0;
-		switch (SSL_get_error(ssl, r)) {
-		case SSL_ERROR_WANT_READ:
-			p.events = POLLIN;
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			p.events = POLLOUT;
-			break;
-		default:
-			tls_error(why, len, "the client closed the connection");
-			return -1;
-		}
-		if ((left = (int)(deadline - now_ms())) <= 0 ||
-		    poll(&p, 1, left) == 0) {
-			snprintf(why, len, "no handshake within handshake_timeout "
-			    "(%us)", seconds);
-			return -1;
-		}
-	}
-}
-
-/* The handshake's variables, as s6-tlsserver names them. */
-struct tlsenv {
-	char proto[32], cipher[80], sni[32 + 256], alpn[16 + 256];
-	char hash[32 + 2 * EVP_MAX_MD_SIZE], subject[32 + 512];
-	char *v[CONNENV_TLS + 1];
-};
-
-static void
-env_peer(struct tlsenv *e, SSL *ssl, size_t *n)
-{
-	X509 *x = SSL_get0_peer_certificate(ssl);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	size_t at;
-
-	if (x == NULL)
-		return;
-	at = (size_t)snprintf(e->subject, sizeof(e->subject),
-	    "SSL_PEER_CERT_SUBJECT=");
-	X509_NAME_oneline(X509_get_subject_name(x), e->subject + at,
-	    (int)(sizeof(e->subject) - at));
-	e->v[(*n)++] = e->subject;
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
-		return;
-	at = (size_t)snprintf(e->hash, sizeof(e->hash), "SSL_PEER_CERT_HASH=SHA256:");
-	for (unsigned i = 0; i < mdlen; i++)
-		at += (size_t)snprintf(e->hash + at, sizeof(e->hash) - at, "%02x", md[i]);
-	e->v[(*n)++] = e->hash;
-}
-
-static void
-env_build(struct tlsenv *e, SSL *ssl)
-{
-	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	const unsigned char *alpn;
-	unsigned alen = 0;
-	size_t n = 0;
-
-	snprintf(e->proto, sizeof(e->proto), "SSL_PROTOCOL=%s", SSL_get_version(ssl));
-	e->v[n++] = e->proto;
-	snprintf(e->cipher, sizeof(e->cipher), "SSL_CIPHER=%s",
-	    SSL_get_cipher_name(ssl));
-	e->v[n++] = e->cipher;
-	if (sni) {
-		snprintf(e->sni, sizeof(e->sni), "SSL_TLS_SNI_SERVERNAME=%s", sni);
-		e->v[n++] = e->sni;
-	}
-	SSL_get0_alpn_selected(ssl, &alpn, &alen);
-	if (alen) {
-		snprintf(e->alpn, sizeof(e->alpn), "SSL_ALPN=%.*s", (int)alen, alpn);
-		e->v[n++] = e->alpn;
-	}
-	env_peer(e, ssl, &n);
-	e->v[n] = NULL;
 }
 
 /*
@@ -189,7 +87,8 @@ keep_only(const int *keep, size_t n)
 
 /* The two directions: up from the client to the handler, down back. */
 struct relay {
-	SSL *ssl;
+	const struct tlsmod *m;
+	struct tlsconn *tc;
 	int net, loc;
 	short net_ev, loc_ev;		/* what the next poll waits for */
 	char up[RELAY_BUF], down[RELAY_BUF];
@@ -201,20 +100,17 @@ struct relay {
 	bool shut_sent;		/* close_notify sent to the client */
 };
 
-/* What an SSL call's failure waits for; false: it failed for good. */
+/* What a TLS read or write waits for; false: it did not wait. */
 static bool
-ssl_wait(struct relay *r, int ret)
+tls_wait(struct relay *r, int ret)
 {
-	switch (SSL_get_error(r->ssl, ret)) {
-	case SSL_ERROR_WANT_READ:
+	if (ret == TLSIO_WANT_READ)
 		r->net_ev |= POLLIN;
-		return true;
-	case SSL_ERROR_WANT_WRITE:
+	else if (ret == TLSIO_WANT_WRITE)
 		r->net_ev |= POLLOUT;
-		return true;
-	default:
+	else
 		return false;
-	}
+	return true;
 }
 
 /* Client to handler; true when something moved or ended. */
@@ -224,12 +120,12 @@ pump_up(struct relay *r)
 	ssize_t n;
 
 	if (r->up_len == 0 && !r->net_eof && !r->net_dead && !r->up_closed) {
-		if ((n = SSL_read(r->ssl, r->up, sizeof(r->up))) > 0) {
+		if ((n = r->m->conn_read(r->tc, r->up, sizeof(r->up))) > 0) {
 			r->up_off = 0;
 			r->up_len = (size_t)n;
-		} else if (SSL_get_error(r->ssl, (int)n) == SSL_ERROR_ZERO_RETURN)
+		} else if (n == TLSIO_EOF)
 			r->net_eof = true;
-		else if (!ssl_wait(r, (int)n))
+		else if (!tls_wait(r, (int)n))
 			r->net_dead = true;
 		else
 			return false;
@@ -274,10 +170,11 @@ pump_down(struct relay *r)
 		return true;
 	}
 	if (r->down_len > 0 && !r->net_dead) {
-		if ((n = SSL_write(r->ssl, r->down + r->down_off, (int)r->down_len)) > 0) {
+		if ((n = r->m->conn_write(r->tc, r->down + r->down_off,
+		    r->down_len)) > 0) {
 			r->down_off += (size_t)n;
 			r->down_len -= (size_t)n;
-		} else if (ssl_wait(r, (int)n))
+		} else if (tls_wait(r, (int)n))
 			return false;
 		else
 			r->net_dead = true;
@@ -286,7 +183,7 @@ pump_down(struct relay *r)
 	if (r->loc_eof && r->down_len == 0 && !r->shut_sent && !r->net_dead) {
 		/* The handler's end of output is the client's end of input. */
 		r->shut_sent = true;
-		(void)SSL_shutdown(r->ssl);
+		r->m->conn_shutdown(r->tc);
 		(void)shutdown(r->net, SHUT_WR);
 		return true;
 	}
@@ -425,14 +322,15 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	keep_only((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
 	sig_child_reset();
 	signal(SIGPIPE, SIG_IGN);
-	r = (struct relay){ .net = c->fd, .ssl = SSL_new(svc->tls->ctx) };
-	if (r.ssl == NULL || SSL_set_fd(r.ssl, c->fd) != 1 ||
+	/* The master loaded the module before it started the service. */
+	r = (struct relay){ .m = tlsmod(), .net = c->fd };
+	if ((r.tc = r.m->conn_new(svc->tls, c->fd)) == NULL ||
 	    fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", "out of memory");
-	if (handshake(r.ssl, c->fd, svc->conf->tls->handshake_timeout, why,
+	if (r.m->conn_handshake(r.tc, svc->conf->tls->handshake_timeout, why,
 	    sizeof(why)) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
-	env_build(&env, r.ssl);
+	r.m->conn_env(r.tc, &env);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
 		fail(c, 1, "socketpair for", strerror(errno));
 	pid = start_handler(sp, svc, c, &env, pair[1]);
