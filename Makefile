@@ -308,6 +308,7 @@ deb-check:
 # The sources name the /usr/local layout; installed copies name this one.
 INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
 	-e 's|/usr/local/libexec/sockd|$(LIBEXECDIR)|g' \
+	-e 's|/usr/local/lib/sockd|$(TLSMODDIR)|g' \
 	-e 's|/usr/local/sbin/|$(SBINDIR)/|g'
 
 install: all

@@ -42,7 +42,7 @@ grep -q /usr/lib/sockd/sockd-tls.so "$d/usr/sbin/sockd" ||
 
 # No installed file names the /usr/local layout (/usr/local/bin is the
 # handlers' PATH, not an install path).
-hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\)' "$d/etc/sockd.conf" \
+hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\|lib/sockd\)' "$d/etc/sockd.conf" \
     "$d/usr/lib/systemd/system/sockd.service" "$d/usr/share/man/man8/sockd.8" \
     "$d/usr/share/man/man5/sockd.conf.5" "$d/usr/share/man/man8/sockctl.8" \
     2>/dev/null || true)
