@@ -210,9 +210,13 @@ services/.built: $(SERVICES)
 	fi
 	@touch $@
 
-tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
+# The unit suite tlsfuzz replays the TLS fuzz target's corpus through the
+# module's code, linked in.
+tests/unit: $(UNIT_OBJS) $(TEST_COMMON) tests/fuzz/fuzz_tls.o $(TLSMOD_OBJS) \
+    src/libsockd.a
 	$(SAY) "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) \
+	  $(CHECK_LIBS)
 
 tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(SAY) "  LD $@"
@@ -265,8 +269,18 @@ FUZZ_CTL_SECONDS ?= 20
 tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
 
-fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
-	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl
+# Then what a TLS client sends before its handshake is done, read by a
+# real context of the TLS module (tests/fuzz/fuzz_tls.c), for
+# FUZZ_TLS_SECONDS, seeded with tests/fuzz/corpus-tls (replayed by the unit
+# suite tlsfuzz), new inputs to tests/fuzz/found-tls.
+FUZZ_TLS_SECONDS ?= 20
+tests/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(TLSMOD_SRCS) | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(SSL_LIBS)
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
+    tests/fuzz/fuzz_tls
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl \
+	  tests/fuzz/found-tls
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
@@ -276,6 +290,9 @@ fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
 	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
 	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
+	tests/fuzz/fuzz_tls -max_total_time=$(FUZZ_TLS_SECONDS) \
+	  -timeout=5 -max_len=16384 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-tls tests/fuzz/corpus-tls
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -350,6 +367,7 @@ clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/sockd-tls.so src/conf.stamp \
 	  tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_tls tests/fuzz/*.o \
+	  tests/fuzz/*.d
 
--include $(wildcard src/*.d tests/*.d)
+-include $(wildcard src/*.d tests/*.d tests/fuzz/*.d)

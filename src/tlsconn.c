@@ -39,6 +39,17 @@ tlsconn_new(const struct tls *tls, int fd)
 	return c;
 }
 
+/* Not in the module's table: a connection's child ends with its session.
+ * The fuzz target (tests/fuzz/fuzz_tls.c) frees each. */
+void
+tlsconn_free(struct tlsconn *c)
+{
+	if (c == NULL)
+		return;
+	SSL_free(c->ssl);
+	free(c);
+}
+
 static int64_t
 now_ms(void)
 {

@@ -8,6 +8,7 @@
 #include "tlsmod.h"
 
 struct tlsconn *tlsconn_new(const struct tls *, int fd);
+void tlsconn_free(struct tlsconn *);
 int tlsconn_handshake(struct tlsconn *, unsigned seconds, char *why,
     size_t len);
 void tlsconn_env(struct tlsconn *, struct tlsenv *);
