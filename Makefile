@@ -71,7 +71,7 @@ TEST_COMMON = tests/testutil.o
 UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
 INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
 TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
-           tests/oldkernel
+           tests/oldkernel tests/starttls
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
@@ -223,6 +223,10 @@ tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+tests/starttls: tests/starttls.c | deps
 	$(SAY) "  LD $@"
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 

@@ -31,6 +31,7 @@ static const struct keyspec tls_keys[] = {
 	{ "handshake_timeout", K_INT },
 	{ "sni", K_LIST },
 	{ "session_tickets", K_BOOL },
+	{ "starttls", K_BOOL },
 	{ NULL, 0 }
 };
 
@@ -190,6 +191,7 @@ parse_values(struct loader *ld, const config_setting_t *s, const char *who,
 	errors += parse_alpn(ld, config_setting_get_member(s, "alpn"), who, t);
 	t->session_tickets = true;
 	cfgkeys_bool(s, "session_tickets", &t->session_tickets);
+	cfgkeys_bool(s, "starttls", &t->starttls);
 	errors += parse_sni(ld, config_setting_get_member(s, "sni"), who, t);
 	return errors;
 }

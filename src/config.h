@@ -60,6 +60,8 @@ struct tls_conf {
 	struct tls_sni *sni;		/* tried in order; the first match */
 	size_t nsni;
 	bool session_tickets;		/* resumption by stateless tickets */
+	bool starttls;			/* plain until the handler asks for TLS
+					 * (UCSPI-TLS, tlsrelay.c) */
 };
 #define CONFIG_DEFAULT_TLS_HANDSHAKE_TIMEOUT 10
 /* A certificate expiring within this many days is a warning. */

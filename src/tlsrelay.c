@@ -89,8 +89,11 @@ keep_only(const int *keep, size_t n)
 struct relay {
 	const struct tlsmod *m;
 	struct tlsconn *tc;
-	int net, loc;
-	short net_ev, loc_ev;		/* what the next poll waits for */
+	int net;
+	/* The handler's side: one socket (both the same), or with STARTTLS
+	 * a pipe each way; -1 once the relay closed its output. */
+	int loc_in, loc_out;
+	short net_ev, in_ev, out_ev;	/* what the next poll waits for */
 	char up[RELAY_BUF], down[RELAY_BUF];
 	size_t up_off, up_len, down_off, down_len;
 	bool net_eof;		/* the client's close_notify, or its end */
@@ -113,6 +116,18 @@ tls_wait(struct relay *r, int ret)
 	return true;
 }
 
+/* The end of the handler's input. */
+static void
+loc_end_out(struct relay *r)
+{
+	if (r->loc_out == r->loc_in)
+		(void)shutdown(r->loc_out, SHUT_WR);
+	else if (r->loc_out != -1) {
+		close(r->loc_out);
+		r->loc_out = -1;
+	}
+}
+
 /* Client to handler; true when something moved or ended. */
 static bool
 pump_up(struct relay *r)
@@ -130,19 +145,20 @@ pump_up(struct relay *r)
 		else
 			return false;
 		if (r->net_eof || r->net_dead)
-			(void)shutdown(r->loc, SHUT_WR);
+			loc_end_out(r);
 		return true;
 	}
 	if (r->up_len == 0)
 		return false;
-	n = send(r->loc, r->up + r->up_off, r->up_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Non-blocking; SIGPIPE is ignored. */
+	n = write(r->loc_out, r->up + r->up_off, r->up_len);
 	if (n > 0) {
 		r->up_off += (size_t)n;
 		r->up_len -= (size_t)n;
 		return true;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		r->loc_ev |= POLLOUT;
+		r->out_ev |= POLLOUT;
 		return false;
 	}
 	/* The handler reads no more: what the client sends is dropped. */
@@ -158,12 +174,12 @@ pump_down(struct relay *r)
 	ssize_t n;
 
 	if (r->down_len == 0 && !r->loc_eof) {
-		n = read(r->loc, r->down, sizeof(r->down));
+		n = read(r->loc_in, r->down, sizeof(r->down));
 		if (n > 0) {
 			r->down_off = 0;
 			r->down_len = (size_t)n;
 		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			r->loc_ev |= POLLIN;
+			r->in_ev |= POLLIN;
 			return false;
 		} else
 			r->loc_eof = true;
@@ -202,31 +218,34 @@ relay_done(const struct relay *r)
 /*
  * Until both directions end. A descriptor nothing waits on is not polled,
  * so a hang-up there cannot spin the loop; but once the handler's output
- * ended, its pair is watched for the hang-up that says every holder of
- * the handler's end closed it (POLLHUP: both directions shut): the
- * connection then ends, as a plain one does when its handler closes it.
+ * ended, its input is watched for the hang-up that says every holder of
+ * the handler's end closed it (POLLHUP on the pair, both directions shut;
+ * POLLERR on a pipe whose reader is gone): the connection then ends, as a
+ * plain one does when its handler closes it.
  */
 static void
 relay_run(struct relay *r)
 {
 	while (!relay_done(r)) {
-		bool watch_hup = r->loc_eof && !r->up_closed;
-		struct pollfd p[2];
+		bool watch_hup = r->loc_eof && !r->up_closed && r->loc_out != -1;
+		struct pollfd p[3];
 
-		r->net_ev = r->loc_ev = 0;
+		r->net_ev = r->in_ev = r->out_ev = 0;
 		bool moved = pump_up(r);
 		moved = pump_down(r) || moved;
 		if (moved)
 			continue;
 		p[0] = (struct pollfd){ .fd = r->net_ev ? r->net : -1,
 		    .events = r->net_ev };
-		p[1] = (struct pollfd){ .fd = r->loc_ev || watch_hup ? r->loc : -1,
-		    .events = r->loc_ev };
-		if (p[0].fd == -1 && p[1].fd == -1)
+		p[1] = (struct pollfd){ .fd = r->in_ev ? r->loc_in : -1,
+		    .events = r->in_ev };
+		p[2] = (struct pollfd){ .fd = r->out_ev || watch_hup ? r->loc_out : -1,
+		    .events = r->out_ev };
+		if (p[0].fd == -1 && p[1].fd == -1 && p[2].fd == -1)
 			break;
-		if (poll(p, 2, -1) == -1 && errno != EINTR)
+		if (poll(p, 3, -1) == -1 && errno != EINTR)
 			break;
-		if (watch_hup && (p[1].revents & POLLHUP)) {
+		if (watch_hup && (p[2].revents & (POLLHUP | POLLERR))) {
 			r->up_closed = true;
 			r->up_len = 0;
 		}
@@ -278,21 +297,35 @@ end_as(pid_t pid)
 	    TLSRELAY_EXIT_HANDSHAKE ? WEXITSTATUS(status) : 1);
 }
 
-/* The handler on one end of a pair, through spawn.c as any handler. One
- * that could not be executed has exited 127, which the relay then does. */
+/* A handshake refused ends the connection once the handler has: the
+ * master counts it as the refusal, whatever the handler did. */
+static void __attribute__((noreturn))
+end_refused(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	_exit(TLSRELAY_EXIT_HANDSHAKE);
+}
+
+/* The handler, through spawn.c as any handler, on fd (0 and 1) with the
+ * variables env and the descriptors pass (spawn.h) besides. One that
+ * could not be executed has exited 127, which the relay then does. */
 static pid_t
 start_handler(struct spawner *sp, const struct service *svc,
-    const struct conn *c, struct tlsenv *env, int end)
+    const struct conn *c, char *const *env, int fd, const int *pass,
+    unsigned npass)
 {
 	struct conn hc = *c;
 	enum spawn_step step;
 	int err = 0;
 	pid_t pid;
 
-	hc.fd = end;
+	hc.fd = fd;
 	hc.errfd = -1;		/* our fd 2 is the service's stderr already */
-	hc.tlsenv = env->v;
+	hc.tlsenv = env;
 	hc.in_group = true;
+	hc.pass = pass;
+	hc.npass = npass;
 	pid = spawn_server(sp, svc, &hc, NULL, &err, &step);
 	if (pid == -1)
 		fail(c, 1, "cannot start the handler for", strerror(errno));
@@ -306,14 +339,205 @@ start_handler(struct spawner *sp, const struct service *svc,
 	return pid;
 }
 
+/* Carries the bytes until both directions end, then ends as the handler. */
 static void __attribute__((noreturn))
-child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
+relay_until_end(struct relay *r, pid_t pid)
 {
-	static struct relay r;
+	relay_run(r);
+	close(r->loc_in);
+	if (r->loc_out != r->loc_in && r->loc_out != -1)
+		close(r->loc_out);
+	close(r->net);
+	end_as(pid);
+}
+
+/* TLS from the start: the handshake, then the handler on a socket pair. */
+static void __attribute__((noreturn))
+tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
+    struct relay *r)
+{
 	struct tlsenv env;
 	char why[256];
 	int pair[2];
 	pid_t pid;
+
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
+		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", strerror(errno));
+	if (r->m->conn_handshake(r->tc, svc->conf->tls->handshake_timeout, why,
+	    sizeof(why)) == -1)
+		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
+	r->m->conn_env(r->tc, &env);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
+		fail(c, 1, "socketpair for", strerror(errno));
+	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
+	close(pair[1]);
+	close(0);
+	close(1);
+	keep_only((int[]){ c->fd, pair[0] }, 2);
+	r->loc_in = r->loc_out = pair[0];
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    relay_drop(svc->conf) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	relay_until_end(r, pid);
+}
+
+/* A descriptor the handler keeps, moved to 4 or above: 3 is where
+ * listen_fds puts the connection again. */
+static int
+above_three(int fd)
+{
+	int moved;
+
+	if (fd >= 4)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+	close(fd);
+	return moved;
+}
+
+/* The UCSPI-TLS descriptors (SSLCTLFD, SSLREADFD, SSLWRITEFD): the
+ * handler's ends in mine[3], the relay's in theirs[3], in that order. */
+static int
+ucspi_fds(int mine[3], int theirs[3])
+{
+	int ctl[2], rd[2], wr[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) == -1)
+		return -1;
+	if (pipe2(rd, O_CLOEXEC) == -1 || pipe2(wr, O_CLOEXEC) == -1)
+		return -1;
+	mine[0] = above_three(ctl[1]);
+	mine[1] = above_three(rd[0]);
+	mine[2] = above_three(wr[1]);
+	theirs[0] = ctl[0];
+	theirs[1] = rd[1];
+	theirs[2] = wr[0];
+	return mine[0] == -1 || mine[1] == -1 || mine[2] == -1 ? -1 : 0;
+}
+
+/* The handler's command on its control socket: 'Y', 'y', or 0 when it
+ * closed the socket (it ended, or goes on without TLS). */
+static char
+ucspi_command(int ctl)
+{
+	char cmd;
+	ssize_t n;
+
+	while ((n = read(ctl, &cmd, 1)) == -1 && errno == EINTR)
+		;
+	return n == 1 ? cmd : 0;
+}
+
+/* With 'Y', the handshake's variables: each "VAR=value" and a NUL, and
+ * one more NUL after the last (UCSPI-TLS). */
+static void
+ucspi_tell(int ctl, char *const *v)
+{
+	for (; *v; v++)
+		(void)!write(ctl, *v, strlen(*v) + 1);
+	(void)!write(ctl, "", 1);
+}
+
+/* The handler on the connection itself, with the UCSPI-TLS descriptors
+ * (theirs: the relay's ends), and the relay unprivileged. */
+static pid_t
+ucspi_start(struct spawner *sp, const struct service *svc,
+    const struct conn *c, int theirs[3])
+{
+	static const char *const names[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD" };
+	int mine[3], pass[3];
+	char vars[3][32], *env[4];
+	pid_t pid;
+
+	if (ucspi_fds(mine, theirs) == -1)
+		fail(c, 1, "cannot set up STARTTLS for", strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		snprintf(vars[i], sizeof(vars[i]), "%s=%d", names[i], mine[i]);
+		env[i] = vars[i];
+		pass[i] = mine[i];
+	}
+	env[3] = NULL;
+	for (int i = 1; i < 3; i++)
+		for (int j = i; j > 0 && pass[j - 1] > pass[j]; j--) {
+			int t = pass[j];
+			pass[j] = pass[j - 1];
+			pass[j - 1] = t;
+		}
+	pid = start_handler(sp, svc, c, env, c->fd, pass, 3);
+	for (int i = 0; i < 3; i++)
+		close(mine[i]);
+	close(0);
+	close(1);
+	keep_only((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
+	if (relay_drop(svc->conf) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	return pid;
+}
+
+static void
+close3(const int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/*
+ * STARTTLS (UCSPI-TLS): the handler starts on the connection itself, with
+ * a control socket and a pipe each way; when it writes 'Y' or 'y' to the
+ * control socket, the handshake happens on the connection and the relay
+ * carries the bytes between it and the pipes, which the handler then uses
+ * instead of 0 and 1. A handler that closes the control socket without
+ * asking (it ended) leaves the connection plain to its end.
+ */
+static void __attribute__((noreturn))
+tls_later(struct spawner *sp, const struct service *svc, const struct conn *c,
+    struct relay *r)
+{
+	struct tlsenv env;
+	char why[256] = "cannot make the connection non-blocking", cmd;
+	int theirs[3];
+	pid_t pid = ucspi_start(sp, svc, c, theirs);
+
+	if ((cmd = ucspi_command(theirs[0])) != 'Y' && cmd != 'y') {
+		if (cmd)
+			say(c, "STARTTLS with", "the handler sent no 'Y' or 'y': "
+			    "no TLS");
+		close3(theirs);
+		close(c->fd);
+		end_as(pid);
+	}
+	/* The handler has left 0 and 1 to the relay. */
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    r->m->conn_handshake(r->tc, svc->conf->tls->handshake_timeout, why,
+	    sizeof(why)) == -1) {
+		say(c, "TLS handshake with", why);
+		(void)shutdown(c->fd, SHUT_RDWR);
+		close3(theirs);
+		end_refused(pid);
+	}
+	if (cmd == 'Y') {
+		r->m->conn_env(r->tc, &env);
+		ucspi_tell(theirs[0], env.v);
+	}
+	close(theirs[0]);
+	r->loc_in = theirs[2];
+	r->loc_out = theirs[1];
+	if (fcntl(r->loc_in, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(r->loc_out, F_SETFL, O_NONBLOCK) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	relay_until_end(r, pid);
+}
+
+static void __attribute__((noreturn))
+child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
+{
+	static struct relay r;
 
 	(void)setpgid(0, 0);
 	(void)prctl(PR_SET_DUMPABLE, 0);
@@ -324,29 +548,11 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	signal(SIGPIPE, SIG_IGN);
 	/* The master loaded the module before it started the service. */
 	r = (struct relay){ .m = tlsmod(), .net = c->fd };
-	if ((r.tc = r.m->conn_new(svc->tls, c->fd)) == NULL ||
-	    fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
+	if ((r.tc = r.m->conn_new(svc->tls, c->fd)) == NULL)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", "out of memory");
-	if (r.m->conn_handshake(r.tc, svc->conf->tls->handshake_timeout, why,
-	    sizeof(why)) == -1)
-		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
-	r.m->conn_env(r.tc, &env);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
-		fail(c, 1, "socketpair for", strerror(errno));
-	pid = start_handler(sp, svc, c, &env, pair[1]);
-	close(pair[1]);
-	close(0);
-	close(1);
-	keep_only((int[]){ c->fd, pair[0] }, 2);
-	r.loc = pair[0];
-	if (fcntl(r.loc, F_SETFL, O_NONBLOCK) == -1 || relay_drop(svc->conf) == -1) {
-		kill(pid, SIGTERM);
-		fail(c, 1, "cannot relay for", strerror(errno));
-	}
-	relay_run(&r);
-	close(r.loc);
-	close(r.net);
-	end_as(pid);
+	if (svc->conf->tls->starttls)
+		tls_later(sp, svc, c, &r);
+	tls_now(sp, svc, c, &r);
 }
 
 pid_t

@@ -13,5 +13,5 @@ main(void)
 	    unix_suite(), udppeer_suite(), proxy_suite(), sockopt_suite(),
 	    listenfds_suite(), activation_suite(), jail_suite(), escape_suite(),
 	    sockctl_suite(), inetd_suite(), tls_suite(),
-	    tlsmod_suite(), NULL);
+	    tlsmod_suite(), starttls_suite(), NULL);
 }

@@ -54,6 +54,7 @@ Suite *config_balancer_suite(void);
 Suite *proxy_suite(void);
 Suite *tls_suite(void);
 Suite *tlsmod_suite(void);
+Suite *starttls_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);
