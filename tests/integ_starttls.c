@@ -83,10 +83,12 @@ START_TEST(a_client_that_never_asks_stays_plain)
 	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, "Y"));
 	ck_assert_int_ge(fd = tu_connect(port), 0);
-	it_send(fd, "EHLO me\r\nENV\r\nQUIT\r\n");
+	it_send(fd, "EHLO me\r\nENV\r\nFDS\r\nQUIT\r\n");
 	tu_read_until(fd, buf, sizeof(buf), "221 bye\r\n", IT_WAIT);
 	ck_assert_msg(strstr(buf, "250 STARTTLS\r\n"), "%s", buf);
 	ck_assert_msg(strstr(buf, "250-env SSLCTLFD="), "%s", buf);
+	/* 0, 1, 2 and the three of UCSPI-TLS: nothing of the relay's. */
+	ck_assert_msg(strstr(buf, "250 fds 6\r\n"), "%s", buf);
 	ck_assert(it_wait_eof(fd, IT_WAIT));
 	close(fd);
 	ck_assert(tu_wait_log(d, "exited with status 0", IT_WAIT));

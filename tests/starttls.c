@@ -6,9 +6,10 @@
  * goes on in plain text on $SSLREADFD and $SSLWRITEFD, which the relay
  * carries over TLS. Commands: EHLO, STARTTLS, ENV (the variables as
  * 250 lines; those of its environment before TLS, those "Y" gave after),
- * QUIT. Input is read a byte at a time: what follows STARTTLS is the
+ * FDS (how many descriptors it holds), QUIT. Input is read a byte at a time: what follows STARTTLS is the
  * client's handshake, which is the relay's to read, not ours.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,22 @@ env(void)
 	say("250 end\r\n");
 }
 
+static void
+fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	char buf[64];
+	int n = -1;	/* the directory's own */
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	/* "." and ".." */
+	snprintf(buf, sizeof(buf), "250 fds %d\r\n", n - 2);
+	say(buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,6 +119,8 @@ main(int argc, char **argv)
 			starttls(argc > 1 ? argv[1] : "Y");
 		else if (strcmp(buf, "ENV") == 0)
 			env();
+		else if (strcmp(buf, "FDS") == 0)
+			fds();
 		else if (strcmp(buf, "QUIT") == 0) {
 			say("221 bye\r\n");
 			return 0;
