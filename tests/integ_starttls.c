@@ -4,7 +4,8 @@
  * s_client -starttls smtp as the client: the handler starts in plain text
  * on the connection, asks for TLS on $SSLCTLFD, gets the handshake's
  * variables back after "Y" (none after "y"), and goes on through the
- * relay; a client that never asks stays plain to the end; a handshake
+ * relay, jailed or not; a client that never asks stays plain to the end,
+ * the handler holding the three descriptors and no other; a handshake
  * that fails after STARTTLS is the refusal tls_handshake.
  */
 #include <signal.h>
@@ -16,15 +17,22 @@
 
 static char out[16384];
 
-/* A STARTTLS service on port, its handler run with arg ("Y" or "y"). */
+/* A STARTTLS service on port, its handler run with arg ("Y" or "y"),
+ * with more keys. */
 static const char *
-conf(uint16_t port, const char *arg)
+conf_more(uint16_t port, const char *arg, const char *more)
 {
 	return tu_write("sockd.conf", "services = ( { name = \"smtp\"; protocol "
 	    "= \"tcp\"; address = \"127.0.0.1\"; port = %u;\n  server = \"%s\"; "
 	    "args = [ \"starttls\", \"%s\" ];\n  tls = { certificate = "
-	    "\"server.pem\"; key = \"server.key\"; starttls = true; }; } );\n",
-	    port, tu_path("tests/starttls"), arg);
+	    "\"server.pem\"; key = \"server.key\"; starttls = true; }; %s } );\n",
+	    port, tu_path("tests/starttls"), arg, more);
+}
+
+static const char *
+conf(uint16_t port, const char *arg)
+{
+	return conf_more(port, arg, "");
 }
 
 /* s_client -starttls smtp sending lines (LF-ended) after the handshake. */
@@ -123,14 +131,32 @@ START_TEST(a_failed_handshake_after_starttls_is_refused)
 }
 END_TEST
 
+/* A jailed handler gets the UCSPI-TLS descriptors through the jail's
+ * steps (spawn.c) as an unjailed one does. */
+START_TEST(jailed_handler_asks_for_tls)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	it_selfsigned("server", "localhost", 30);
+	d = it_start(conf_more(port, "Y", "jail = { };"));
+	s_client(port, "ENV\\nQUIT\\n");
+	ck_assert_msg(strstr(out, "250-told SSL_PROTOCOL=TLSv1.3\r\n"), "%s", out);
+	ck_assert_msg(strstr(out, "221 bye\r\n"), "%s", out);
+	ck_assert(tu_wait_log(d, IT_LOG_EXIT "0", IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
 Suite *
 starttls_suite(void)
 {
 	Suite *s = suite_create("starttls");
-
-	tu_tcase(s, "starttls", it_setup, it_teardown, IT_TIMEOUT,
+	TCase *tc = tu_tcase(s, "starttls", it_setup, it_teardown, IT_TIMEOUT,
 	    s_client_starttls_smtp, lowercase_y_tells_nothing,
 	    a_client_that_never_asks_stays_plain,
 	    a_failed_handshake_after_starttls_is_refused, NULL);
+
+	tu_add_test(tc, jailed_handler_asks_for_tls, it_jail_skip());
 	return s;
 }
