@@ -146,6 +146,12 @@ src/conf.stamp: FORCE
 src/main.o src/tlsmod.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 src/tlsmod.o: ALL_CFLAGS += -DSOCKD_TLSMOD='"$(TLSMODDIR)/sockd-tls.so"'
+# The module's table and the structs it passes, as a checksum of the
+# headers that define them: a module of another build with the same
+# version but another layout is refused (tlsmod.h). Both objects include
+# these headers, so a change to one rebuilds them.
+TLSMOD_IFACE = $(shell cat src/tlsmod.h src/tls.h src/config.h src/connenv.h | cksum | cut -d' ' -f1)
+src/tlsmod.o src/tlsmodule.o: ALL_CFLAGS += -DTLSMOD_IFACE='"$(TLSMOD_IFACE)"'
 $(TLSMOD_OBJS): ALL_CFLAGS += -fPIC -fvisibility=hidden
 
 %.o: %.c | deps

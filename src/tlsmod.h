@@ -19,8 +19,12 @@
 #include "tls.h"
 
 /* A module of another build is refused: the table's layout and the
- * structs it passes (config.h, tls.h) are this build's. */
-#define TLSMOD_ABI "sockd-tls " SOCKD_VERSION " 1"
+ * structs it passes (config.h, tls.h) are this build's, which the
+ * Makefile's checksum of those headers (TLSMOD_IFACE) names. */
+#ifndef TLSMOD_IFACE
+#define TLSMOD_IFACE "?"
+#endif
+#define TLSMOD_ABI "sockd-tls " SOCKD_VERSION " " TLSMOD_IFACE
 #define TLSMOD_FILE "sockd-tls.so"
 
 /* One connection's TLS session on a socket. */
