@@ -6,6 +6,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR  = $(PREFIX)/sbin
 LIBEXECDIR = $(PREFIX)/libexec/sockd
+# The TLS module (src/tlsmod.h), a private shared object.
+TLSMODDIR = $(PREFIX)/lib/sockd
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
@@ -55,17 +57,21 @@ LIBSECCOMP_A = $(shell $(CC) -print-file-name=libseccomp.a)
 SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynamic
 SECCOMP_LIBS = $(if $(and $(filter 1,$(STATIC_LIBS)),$(filter /%,$(LIBSECCOMP_A))),\
            $(SECCOMP_STATIC),$(shell pkg-config --libs libseccomp))
-# OpenSSL 3 for TLS services (tls.c), shared: security updates reach it.
+# OpenSSL 3 for TLS services, shared: security updates reach it. Only the
+# TLS module links it (src/tlsmod.h): sockd itself maps no OpenSSL until a
+# configuration names a TLS service.
 SSL_LIBS = $(shell pkg-config --libs openssl)
+TLSMOD_SRCS = src/tls.c src/tlsconn.c src/tlsmodule.c
+TLSMOD_OBJS = $(TLSMOD_SRCS:.c=.o)
 
-LIB_SRCS = $(filter-out src/main.c src/sockctl.c,$(wildcard src/*.c))
+LIB_SRCS = $(filter-out src/main.c src/sockctl.c $(TLSMOD_SRCS),$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
 UNIT_OBJS = tests/unit.o $(patsubst %.c,%.o,$(wildcard tests/unit_*.c))
 INTEG_OBJS = tests/integration.o $(patsubst %.c,%.o,$(wildcard tests/integ_*.c))
 TEST_BINS = tests/unit tests/integration tests/probe tests/escape \
-           tests/oldkernel
+           tests/oldkernel tests/starttls
 BENCH_BINS = tests/bench/loadgen tests/bench/ref-fork tests/bench/ref-vfork \
            tests/bench/ref-inline
 PEERS   ?= 0
@@ -74,7 +80,7 @@ MANPAGES = man/sockd.8 man/sockd.conf.5 man/sockd-handler.7 man/sockctl.8
 .PHONY: all run check test-unit test-integration lint-man install uninstall \
         deb deb-check \
         clean deps test-deps bench fuzz FORCE
-all: src/sockd src/sockctl $(SERVICES) services/.built
+all: src/sockd src/sockctl src/sockd-tls.so $(SERVICES) services/.built
 
 # A shell command printing $(1) as this user can run it as root: as it is
 # for root, through sudo where there is one, else through su.
@@ -131,12 +137,22 @@ apt_install = \
 	  exit 1; \
 	fi
 
-# main.o embeds the configuration path, so it is rebuilt when the path
-# changes (another PREFIX or SYSCONFDIR), not only when main.c does.
+# main.o embeds the configuration path and tlsmod.o the TLS module's, so
+# they are rebuilt when a path changes (another PREFIX or SYSCONFDIR), not
+# only when their source does.
 src/conf.stamp: FORCE
-	@echo '$(CONF_PATH)' | cmp -s - $@ || echo '$(CONF_PATH)' > $@
-src/main.o: src/conf.stamp
+	@printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' | cmp -s - $@ || \
+	  printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' > $@
+src/main.o src/tlsmod.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
+src/tlsmod.o: ALL_CFLAGS += -DSOCKD_TLSMOD='"$(TLSMODDIR)/sockd-tls.so"'
+# The module's table and the structs it passes, as a checksum of the
+# headers that define them: a module of another build with the same
+# version but another layout is refused (tlsmod.h). Both objects include
+# these headers, so a change to one rebuilds them.
+TLSMOD_IFACE = $(shell cat src/tlsmod.h src/tls.h src/config.h src/connenv.h | cksum | cut -d' ' -f1)
+src/tlsmod.o src/tlsmodule.o: ALL_CFLAGS += -DTLSMOD_IFACE='"$(TLSMOD_IFACE)"'
+$(TLSMOD_OBJS): ALL_CFLAGS += -fPIC -fvisibility=hidden
 
 %.o: %.c | deps
 	$(SAY) "  CC $@"
@@ -153,7 +169,14 @@ src/libsockd.a: $(LIB_OBJS)
 
 src/sockd: src/main.o src/libsockd.a
 	$(SAY) "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS)
+
+# dlopen()ed by sockd (src/tlsmod.c); no undefined symbol but OpenSSL's
+# and libc's: it calls nothing of sockd's.
+src/sockd-tls.so: $(TLSMOD_OBJS)
+	$(SAY) "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -shared -Wl,--no-undefined -o $@ \
+	  $^ $(SSL_LIBS)
 
 # Handlers are plain libc programs, built straight from their one source.
 # They are exec'd once per connection, so their start-up is on the measured
@@ -193,15 +216,23 @@ services/.built: $(SERVICES)
 	fi
 	@touch $@
 
-tests/unit: $(UNIT_OBJS) $(TEST_COMMON) src/libsockd.a
+# The unit suite tlsfuzz replays the TLS fuzz target's corpus through the
+# module's code, linked in.
+tests/unit: $(UNIT_OBJS) $(TEST_COMMON) tests/fuzz/fuzz_tls.o $(TLSMOD_OBJS) \
+    src/libsockd.a
 	$(SAY) "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) \
+	  $(CHECK_LIBS)
 
 tests/integration: $(INTEG_OBJS) $(TEST_COMMON) src/libsockd.a
 	$(SAY) "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(SSL_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS) $(CHECK_LIBS)
 
 tests/probe: tests/probe.c | deps
+	$(SAY) "  LD $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+tests/starttls: tests/starttls.c | deps
 	$(SAY) "  LD $@"
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
@@ -242,7 +273,7 @@ FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
            -DSOCKD_VERSION='"$(VERSION)"'
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
-	  $(SECCOMP_LIBS) $(SSL_LIBS)
+	  $(SECCOMP_LIBS)
 
 # The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
 # for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.
@@ -256,8 +287,18 @@ FUZZ_CTL_SECONDS ?= 20
 tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
 
-fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
-	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl
+# Then what a TLS client sends before its handshake is done, read by a
+# real context of the TLS module (tests/fuzz/fuzz_tls.c), for
+# FUZZ_TLS_SECONDS, seeded with tests/fuzz/corpus-tls (replayed by the unit
+# suite tlsfuzz), new inputs to tests/fuzz/found-tls.
+FUZZ_TLS_SECONDS ?= 20
+tests/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(TLSMOD_SRCS) | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(SSL_LIBS)
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
+    tests/fuzz/fuzz_tls
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl \
+	  tests/fuzz/found-tls
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
@@ -267,6 +308,9 @@ fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
 	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
 	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
+	tests/fuzz/fuzz_tls -max_total_time=$(FUZZ_TLS_SECONDS) \
+	  -timeout=5 -max_len=16384 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-tls tests/fuzz/corpus-tls
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -299,14 +343,16 @@ deb-check:
 # The sources name the /usr/local layout; installed copies name this one.
 INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
 	-e 's|/usr/local/libexec/sockd|$(LIBEXECDIR)|g' \
+	-e 's|/usr/local/lib/sockd|$(TLSMODDIR)|g' \
 	-e 's|/usr/local/sbin/|$(SBINDIR)/|g'
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(TLSMODDIR) \
 	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 755 src/sockd $(DESTDIR)$(SBINDIR)/sockd
 	install -m 755 src/sockctl $(DESTDIR)$(SBINDIR)/sockctl
+	install -m 644 src/sockd-tls.so $(DESTDIR)$(TLSMODDIR)/sockd-tls.so
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 etc/bash-completion/sockctl $(DESTDIR)$(COMPLETIONDIR)/sockctl
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
@@ -330,13 +376,16 @@ uninstall:
 	  $(DESTDIR)$(SBINDIR)/sockctl $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
 	  $(DESTDIR)$(COMPLETIONDIR)/sockctl \
 	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
-	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES))) \
+	  $(DESTDIR)$(TLSMODDIR)/sockd-tls.so
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(TLSMODDIR) 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
-	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/conf.stamp tests/*.o tests/*.d \
+	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/sockd-tls.so src/conf.stamp \
+	  tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_tls tests/fuzz/*.o \
+	  tests/fuzz/*.d
 
--include $(wildcard src/*.d tests/*.d)
+-include $(wildcard src/*.d tests/*.d tests/fuzz/*.d)

@@ -22,6 +22,7 @@ struct loader {
 	const config_setting_t *global;	/* the "sockd" group, or NULL */
 	bool mute_global;	/* its errors were reported once already */
 	bool checked;		/* a checking child loaded it: jails tried */
+	bool tlsmod_said;	/* the TLS module's failure was reported */
 	/* Settings written by the loader itself (cfginetd.c) carry no
 	 * position: their errors point here instead. */
 	const char *origin_file;

@@ -4,9 +4,11 @@
  * reload name what is wrong with them (unreadable or unparsable, a key
  * that does not match, an expired certificate, a key others may read, an
  * unknown cipher) at the key that names it. Builds a context to check and
- * frees it: the running service builds its own (tls.h).
+ * frees it: the running service builds its own (tls.h). Both through the
+ * TLS module (tlsmod.h), which the first TLS service loads.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include "cfgload.h"
-#include "tls.h"
+#include "tlsmod.h"
 
 static const struct keyspec tls_keys[] = {
 	{ "certificate", K_STRING },
@@ -33,6 +31,7 @@ static const struct keyspec tls_keys[] = {
 	{ "handshake_timeout", K_INT },
 	{ "sni", K_LIST },
 	{ "session_tickets", K_BOOL },
+	{ "starttls", K_BOOL },
 	{ NULL, 0 }
 };
 
@@ -172,9 +171,9 @@ parse_values(struct loader *ld, const config_setting_t *s, const char *who,
 	if ((r = cfgkeys_enum(ld, s, "verify_client", verify, who)) >= 0)
 		t->verify = (enum tls_verify)r;
 	errors += r == -2;
-	t->min_protocol = TLS1_2_VERSION;
+	t->min_protocol = TLS_PROTO_1_2;
 	if ((r = cfgkeys_enum(ld, s, "min_protocol", protos, who)) == 1)
-		t->min_protocol = TLS1_3_VERSION;
+		t->min_protocol = TLS_PROTO_1_3;
 	errors += r == -2;
 	if (t->verify != TLS_VERIFY_NONE && t->ca == NULL) {
 		cfgkeys_error(ld, config_setting_get_member(s, "verify_client"), who,
@@ -192,36 +191,34 @@ parse_values(struct loader *ld, const config_setting_t *s, const char *who,
 	errors += parse_alpn(ld, config_setting_get_member(s, "alpn"), who, t);
 	t->session_tickets = true;
 	cfgkeys_bool(s, "session_tickets", &t->session_tickets);
+	cfgkeys_bool(s, "starttls", &t->starttls);
 	errors += parse_sni(ld, config_setting_get_member(s, "sni"), who, t);
 	return errors;
 }
 
-/* Expired (an error) or expiring soon (a warning): the leaf, first in it. */
+/* Expired (an error) or expiring soon (a warning): the leaf, first in the
+ * certificate file; its dates as the context read them. */
 static unsigned
 check_expiry(struct loader *ld, const config_setting_t *s, const char *who,
-    const char *path)
+    const char *path, long long not_before, long long not_after)
 {
-	FILE *f = fopen(path, "re");
-	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-	time_t soon = time(NULL) + CONFIG_TLS_EXPIRY_WARN_DAYS * 86400;
-	unsigned errors = 0;
+	long long now = (long long)time(NULL);
 
-	if (f)
-		fclose(f);
-	if (x == NULL)
-		return 0;	/* tls_ctx_new() says why */
-	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+	if (not_after == 0)
+		return 0;
+	if (not_after <= now) {
 		cfgkeys_error(ld, s, who, "certificate \"%s\" has expired", path);
-		errors++;
-	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0) {
+		return 1;
+	}
+	if (not_before > now) {
 		cfgkeys_error(ld, s, who, "certificate \"%s\" is not valid yet",
 		    path);
-		errors++;
-	} else if (X509_cmp_time(X509_get0_notAfter(x), &soon) <= 0)
+		return 1;
+	}
+	if (not_after <= now + CONFIG_TLS_EXPIRY_WARN_DAYS * 86400LL)
 		cfgkeys_warning(ld, s, who, "certificate \"%s\" expires within "
 		    "%d days", path, CONFIG_TLS_EXPIRY_WARN_DAYS);
-	X509_free(x);
-	return errors;
+	return 0;
 }
 
 /* The group that names a failed file: tls, or the sni entry. */
@@ -260,10 +257,10 @@ report(struct loader *ld, const config_setting_t *s, const char *who,
 		cfgkeys_error(ld, at ? at : g, who, "%s: %s", keys[failed], why);
 }
 
-/* A key file's mode, and the certificate's dates. */
+/* A key file's mode, and the certificate's dates (entry i of tls). */
 static unsigned
 check_pair(struct loader *ld, const config_setting_t *g, const char *who,
-    const char *cert, const char *key)
+    const char *cert, const char *key, const struct tls *tls, size_t i)
 {
 	struct stat st;
 
@@ -272,29 +269,39 @@ check_pair(struct loader *ld, const config_setting_t *g, const char *who,
 		    "key \"%s\" is readable by others than its owner (mode %03o)",
 		    key, (unsigned)(st.st_mode & 0777));
 	return check_expiry(ld, config_setting_get_member(g, "certificate"), who,
-	    cert);
+	    cert, tls->not_before[i], tls->not_after[i]);
 }
 
-/* The files, as the service's contexts take them. */
+/*
+ * The files, as the service's contexts take them. A module that cannot be
+ * loaded is said once per load, at the first TLS service.
+ */
 static unsigned
 check_files(struct loader *ld, const config_setting_t *s, const char *who,
     const struct tls_conf *t)
 {
+	const struct tlsmod *m;
 	enum tls_failed failed;
-	char why[256];
+	char why[PATH_MAX + 256];
 	int sni;
-	struct tls *tls = tls_new(t, &failed, &sni, why, sizeof(why));
+	struct tls *tls;
 	unsigned errors;
 
-	if (tls == NULL) {
+	if ((m = tlsmod_load(why, sizeof(why))) == NULL) {
+		if (!ld->tlsmod_said)
+			cfgkeys_error(ld, s, who, "cannot load the TLS module: %s", why);
+		ld->tlsmod_said = true;
+		return 1;
+	}
+	if ((tls = m->tls_new(t, &failed, &sni, why, sizeof(why))) == NULL) {
 		report(ld, s, who, t, failed, sni, why);
 		return 1;
 	}
-	tls_free(tls);
-	errors = check_pair(ld, s, who, t->certificate, t->key);
+	errors = check_pair(ld, s, who, t->certificate, t->key, tls, 0);
 	for (size_t i = 0; i < t->nsni; i++)
 		errors += check_pair(ld, file_group(s, (int)i), who,
-		    t->sni[i].certificate, t->sni[i].key);
+		    t->sni[i].certificate, t->sni[i].key, tls, i + 1);
+	m->tls_free(tls);
 	return errors;
 }
 

@@ -440,7 +440,8 @@ tls_equal(const struct tls_conf *a, const struct tls_conf *b)
 	    a->alpn_len == b->alpn_len && (a->alpn_len == 0 ||
 	    memcmp(a->alpn, b->alpn, a->alpn_len) == 0) &&
 	    a->handshake_timeout == b->handshake_timeout &&
-	    a->session_tickets == b->session_tickets && sni_equal(a, b);
+	    a->session_tickets == b->session_tickets &&
+	    a->starttls == b->starttls && sni_equal(a, b);
 }
 
 static void

@@ -41,6 +41,7 @@ struct jail_conf;
  * running service's context from it): plain values, no OpenSSL object.
  */
 enum tls_verify { TLS_VERIFY_NONE, TLS_VERIFY_OPTIONAL, TLS_VERIFY_REQUIRE };
+enum tls_proto { TLS_PROTO_1_2, TLS_PROTO_1_3 };
 /* A certificate for the clients that ask for name (SNI). */
 struct tls_sni {
 	char *name;			/* "host.example", or "*.example" */
@@ -51,7 +52,7 @@ struct tls_conf {
 	char *key;			/* PEM */
 	char *ca;			/* client certificates' CAs; NULL: none */
 	enum tls_verify verify;
-	int min_protocol;		/* TLS1_2_VERSION or TLS1_3_VERSION */
+	enum tls_proto min_protocol;
 	char *ciphers, *ciphersuites;	/* NULL: OpenSSL's defaults */
 	unsigned char *alpn;		/* wire format, length-prefixed; NULL */
 	size_t alpn_len;
@@ -59,6 +60,8 @@ struct tls_conf {
 	struct tls_sni *sni;		/* tried in order; the first match */
 	size_t nsni;
 	bool session_tickets;		/* resumption by stateless tickets */
+	bool starttls;			/* plain until the handler asks for TLS
+					 * (UCSPI-TLS, tlsrelay.c) */
 };
 #define CONFIG_DEFAULT_TLS_HANDSHAKE_TIMEOUT 10
 /* A certificate expiring within this many days is a warning. */

@@ -16,7 +16,7 @@
 #include "service.h"
 #include "sockopt.h"
 #include "sock.h"
-#include "tls.h"
+#include "tlsmod.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -127,13 +127,17 @@ set_tls(struct service *svc, const struct svc_conf *sc)
 	enum tls_failed failed;
 	char why[256];
 	int sni;
+	/* The loader loaded it to check the service's files. */
+	const struct tlsmod *m = sc->tls || svc->tls ?
+	    tlsmod_load(why, sizeof(why)) : NULL;
 
-	if (sc->tls && (tls = tls_new(sc->tls, &failed, &sni, why,
-	    sizeof(why))) == NULL) {
+	if (sc->tls && (m == NULL || (tls = m->tls_new(sc->tls, &failed, &sni,
+	    why, sizeof(why))) == NULL)) {
 		errno = EINVAL;
 		return -1;
 	}
-	tls_free(svc->tls);
+	if (svc->tls)
+		m->tls_free(svc->tls);
 	svc->tls = tls;
 	return 0;
 }
@@ -321,7 +325,8 @@ service_unref(struct service *svc)
 	free(svc->fails);
 	persource_free(&svc->sources);
 	jailns_close(&svc->jns);
-	tls_free(svc->tls);
+	if (svc->tls)
+		tlsmod()->tls_free(svc->tls);
 	config_unref(svc->cfg);
 	free(svc);
 }

@@ -197,6 +197,8 @@ struct job {
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
 	const struct jailns *jns;	/* the service's shared namespaces */
 	bool in_group;		/* stays in its parent's group (spawn.h) */
+	const int *pass;	/* kept open across execve() (spawn.h) */
+	unsigned npass;
 	int err;
 	enum spawn_step step;
 };
@@ -215,6 +217,10 @@ static enum spawn_step
 place_fds(const struct job *j)
 {
 	int keep = j->fd == -1 ? 3 : (j->errfd > j->fd ? j->errfd : j->fd) + 1;
+	int lo = 3;
+
+	if (j->npass && j->pass[j->npass - 1] >= keep)
+		keep = j->pass[j->npass - 1] + 1;
 	bool ranged = close_range(keep, ~0U, CLOSE_RANGE_UNSHARE) == 0;
 
 	if (!ranged && unshare(CLONE_FILES) == -1)
@@ -224,8 +230,17 @@ place_fds(const struct job *j)
 		return SPAWN_DUP2;
 	if (dup2(0, 1) == -1)
 		return SPAWN_DUP2;
-	if (ranged && keep > 3)
-		(void)close_range(3, keep - 1, 0);
+	/* The table is the child's own now: clearing close-on-exec here
+	 * leaves the master's descriptors as they were. */
+	for (unsigned i = 0; i < j->npass; i++) {
+		if (fcntl(j->pass[i], F_SETFD, 0) == -1)
+			return SPAWN_DUP2;
+		if (ranged && j->pass[i] > lo)
+			(void)close_range(lo, j->pass[i] - 1, 0);
+		lo = j->pass[i] + 1;
+	}
+	if (ranged && keep > lo)
+		(void)close_range(lo, keep - 1, 0);
 	return SPAWN_OK;
 }
 
@@ -351,7 +366,7 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	struct job j = { .sc = svc->conf, .envp = env_build(&env, svc, c),
 	    .fd = place ? c->fd : -1, .errfd = place ? c->errfd : -1,
 	    .own_id = c->own_id, .jns = &svc->jns, .in_group = c->in_group,
-	    .step = SPAWN_EXEC };
+	    .pass = c->pass, .npass = c->npass, .step = SPAWN_EXEC };
 
 	if (svc->conf->listen_fds)
 		j.listen_pid = env.listen_pid;

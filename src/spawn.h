@@ -38,6 +38,11 @@ struct conn {
 	 * (the relay's, which the master signals) instead of leading one. */
 	char *const *tlsenv;
 	bool in_group;
+	/* STARTTLS (tlsrelay.c): descriptors the handler keeps as they are
+	 * numbered, in ascending order, each 4 or above, below PLACE_BELOW;
+	 * npass 0: none. */
+	const int *pass;
+	unsigned npass;
 };
 
 /*

@@ -1,7 +1,9 @@
 /*
  * A TLS service's context (tls.h): certificate and chain, key, client
- * CAs and verification, protocol floor, ciphers and ALPN.
+ * CAs and verification, protocol floor, ciphers and ALPN. Part of the TLS
+ * module (tlsmod.h).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,8 @@ set_files(SSL_CTX *ctx, const struct tls_conf *t, const char *cert,
 static int
 set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 {
+	static const int protos[] = { [TLS_PROTO_1_2] = TLS1_2_VERSION,
+	    [TLS_PROTO_1_3] = TLS1_3_VERSION };
 	static const int modes[] = { [TLS_VERIFY_NONE] = SSL_VERIFY_NONE,
 	    [TLS_VERIFY_OPTIONAL] = SSL_VERIFY_PEER,
 	    [TLS_VERIFY_REQUIRE] = SSL_VERIFY_PEER |
@@ -114,7 +118,7 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 	else if (t->ciphersuites &&
 	    SSL_CTX_set_ciphersuites(ctx, t->ciphersuites) != 1)
 		*failed = TLS_FAILED_CIPHERSUITES;
-	else if (SSL_CTX_set_min_proto_version(ctx, t->min_protocol) != 1)
+	else if (SSL_CTX_set_min_proto_version(ctx, protos[t->min_protocol]) != 1)
 		*failed = TLS_FAILED_OTHER;
 	if (*failed != TLS_FAILED_NONE)
 		return -1;
@@ -141,16 +145,24 @@ set_policy(SSL_CTX *ctx, const struct tls_conf *t, enum tls_failed *failed)
 	return 0;
 }
 
-/* The leaf certificate's notAfter, in seconds since the epoch; 0: none. */
+/* A time of the leaf certificate, in seconds since the epoch; 0: none. */
 static long long
-not_after(SSL_CTX *ctx)
+epoch(const ASN1_TIME *t)
 {
-	X509 *x = SSL_CTX_get0_certificate(ctx);
 	struct tm tm;
 
-	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
 	return (long long)timegm(&tm);
+}
+
+static void
+set_dates(struct tls *tls, size_t i, SSL_CTX *ctx)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+
+	tls->not_before[i] = x ? epoch(X509_get0_notBefore(x)) : 0;
+	tls->not_after[i] = x ? epoch(X509_get0_notAfter(x)) : 0;
 }
 
 /*
@@ -222,9 +234,12 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	*sni = -1;
 	ERR_clear_error();
 	if (tls == NULL || (tls->sni = calloc(t->nsni + 1, sizeof(SSL_CTX *))) == NULL ||
+	    (tls->not_before = calloc(t->nsni + 1, sizeof(long long))) == NULL ||
 	    (tls->not_after = calloc(t->nsni + 1, sizeof(long long))) == NULL) {
-		if (tls)
+		if (tls) {
 			free(tls->sni);
+			free(tls->not_before);
+		}
 		free(tls);
 		snprintf(why, len, "out of memory");
 		*failed = TLS_FAILED_OTHER;
@@ -233,13 +248,13 @@ tls_new(const struct tls_conf *t, enum tls_failed *failed, int *sni,
 	tls->conf = t;
 	if ((tls->ctx = ctx_new(t, t->certificate, t->key, failed)) == NULL)
 		goto fail;
-	tls->not_after[0] = not_after(tls->ctx);
+	set_dates(tls, 0, tls->ctx);
 	warm(tls->ctx);
 	for (*sni = 0; *sni < (int)t->nsni; (*sni)++) {
 		if ((tls->sni[*sni] = ctx_new(t, t->sni[*sni].certificate,
 		    t->sni[*sni].key, failed)) == NULL)
 			goto fail;
-		tls->not_after[*sni + 1] = not_after(tls->sni[*sni]);
+		set_dates(tls, (size_t)*sni + 1, tls->sni[*sni]);
 	}
 	*sni = -1;
 	if (t->nsni) {
@@ -262,6 +277,7 @@ tls_free(struct tls *tls)
 	for (size_t i = 0; i < tls->conf->nsni; i++)
 		SSL_CTX_free(tls->sni[i]);
 	free(tls->sni);
+	free(tls->not_before);
 	free(tls->not_after);
 	free(tls);
 }

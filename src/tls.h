@@ -2,7 +2,8 @@
  * A TLS service's OpenSSL context, built from its plain settings
  * (config.h's struct tls_conf) by the master when the service starts and
  * at each reload, and by the loader to check them. Reads the files as the
- * user sockd runs as; never logs.
+ * user sockd runs as; never logs. The functions are the TLS module's
+ * (tlsmod.h): sockd calls them through its table; struct tls it reads.
  */
 #ifndef SOCKD_TLS_H
 #define SOCKD_TLS_H
@@ -20,9 +21,10 @@ struct tls {
 	struct ssl_ctx_st *ctx;
 	struct ssl_ctx_st **sni;	/* conf->nsni of them */
 	const struct tls_conf *conf;
-	/* When each leaf certificate expires, in seconds since the epoch, the
-	 * default's first (0: unknown), for the metrics. */
-	long long *not_after;
+	/* When each leaf certificate starts and ends being valid, in seconds
+	 * since the epoch, the default's first (0: unknown), for the loader's
+	 * checks and the metrics. */
+	long long *not_before, *not_after;
 };
 
 /* Which setting a context could not take. */

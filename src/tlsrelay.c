@@ -22,12 +22,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "addr.h"
 #include "config.h"
@@ -35,14 +30,11 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
-#include "tls.h"
+#include "tlsmod.h"
 #include "tlsrelay.h"
 
-/* Room for four TLS records' plaintext each way: one send to the handler
- * for what one read took off the socket, one read of the handler's output
- * for four records (tests/bench/README.md, "TLS"). */
+/* Room for one TLS record's plaintext each way. */
 #define RELAY_BUF 65536
-#define RECORD 16384
 
 /* A line on the child's stderr (the service's log). */
 static void
@@ -65,103 +57,6 @@ fail(const struct conn *c, int status, const char *what, const char *why)
 {
 	say(c, what, why);
 	_exit(status);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 0, or -1 with the reason in why. The socket is non-blocking. */
-static int
-handshake(SSL *ssl, int fd, unsigned seconds, char *why, size_t len)
-{
-	int64_t deadline = now_ms() + seconds * 1000LL;
-
-	for (;;) {
-		int r = SSL_accept(ssl), left;
-		struct pollfd p = { .fd = fd };
-
-		if (r == 1)
-			return 0;
-		switch (SSL_get_error(ssl, r)) {
-		case SSL_ERROR_WANT_READ:
-			p.events = POLLIN;
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			p.events = POLLOUT;
-			break;
-		default:
-			tls_error(why, len, "the client closed the connection");
-			return -1;
-		}
-		if ((left = (int)(deadline - now_ms())) <= 0 ||
-		    poll(&p, 1, left) == 0) {
-			snprintf(why, len, "no handshake within handshake_timeout "
-			    "(%us)", seconds);
-			return -1;
-		}
-	}
-}
-
-/* The handshake's variables, as s6-tlsserver names them. */
-struct tlsenv {
-	char proto[32], cipher[80], sni[32 + 256], alpn[16 + 256];
-	char hash[32 + 2 * EVP_MAX_MD_SIZE], subject[32 + 512];
-	char *v[CONNENV_TLS + 1];
-};
-
-static void
-env_peer(struct tlsenv *e, SSL *ssl, size_t *n)
-{
-	X509 *x = SSL_get0_peer_certificate(ssl);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	size_t at;
-
-	if (x == NULL)
-		return;
-	at = (size_t)snprintf(e->subject, sizeof(e->subject),
-	    "SSL_PEER_CERT_SUBJECT=");
-	X509_NAME_oneline(X509_get_subject_name(x), e->subject + at,
-	    (int)(sizeof(e->subject) - at));
-	e->v[(*n)++] = e->subject;
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
-		return;
-	at = (size_t)snprintf(e->hash, sizeof(e->hash), "SSL_PEER_CERT_HASH=SHA256:");
-	for (unsigned i = 0; i < mdlen; i++)
-		at += (size_t)snprintf(e->hash + at, sizeof(e->hash) - at, "%02x", md[i]);
-	e->v[(*n)++] = e->hash;
-}
-
-static void
-env_build(struct tlsenv *e, SSL *ssl)
-{
-	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	const unsigned char *alpn;
-	unsigned alen = 0;
-	size_t n = 0;
-
-	snprintf(e->proto, sizeof(e->proto), "SSL_PROTOCOL=%s", SSL_get_version(ssl));
-	e->v[n++] = e->proto;
-	snprintf(e->cipher, sizeof(e->cipher), "SSL_CIPHER=%s",
-	    SSL_get_cipher_name(ssl));
-	e->v[n++] = e->cipher;
-	if (sni) {
-		snprintf(e->sni, sizeof(e->sni), "SSL_TLS_SNI_SERVERNAME=%s", sni);
-		e->v[n++] = e->sni;
-	}
-	SSL_get0_alpn_selected(ssl, &alpn, &alen);
-	if (alen) {
-		snprintf(e->alpn, sizeof(e->alpn), "SSL_ALPN=%.*s", (int)alen, alpn);
-		e->v[n++] = e->alpn;
-	}
-	env_peer(e, ssl, &n);
-	e->v[n] = NULL;
 }
 
 /*
@@ -194,9 +89,13 @@ keep_only(const int *keep, size_t n)
 
 /* The two directions: up from the client to the handler, down back. */
 struct relay {
-	SSL *ssl;
-	int net, loc;
-	short net_ev, loc_ev;		/* what the next poll waits for */
+	const struct tlsmod *m;
+	struct tlsconn *tc;
+	int net;
+	/* The handler's side: one socket (both the same), or with STARTTLS
+	 * a pipe each way; -1 once the relay closed its output. */
+	int loc_in, loc_out;
+	short net_ev, in_ev, out_ev;	/* what the next poll waits for */
 	char up[RELAY_BUF], down[RELAY_BUF];
 	size_t up_off, up_len, down_off, down_len;
 	bool net_eof;		/* the client's close_notify, or its end */
@@ -205,25 +104,32 @@ struct relay {
 	bool up_closed;		/* the handler took its input's end */
 	bool shut_sent;		/* close_notify sent to the client */
 	/* What each direction's last read would have blocked on: it is not
-	 * tried again until poll reports that descriptor (a read(2) that can
-	 * only fail EAGAIN per record moved the other way, otherwise). */
+	 * tried again until poll reports that descriptor (else a read that
+	 * can only fail EAGAIN, each time a record moves the other way). */
 	short up_wait, down_wait;
 };
 
-/* What an SSL call's failure waits for (POLLIN or POLLOUT, added to the
- * next poll's); 0: it failed for good. */
+/* What a TLS read or write waits for (added to the next poll's); 0: it
+ * did not wait. */
 static short
-ssl_wait(struct relay *r, int ret)
+tls_wait(struct relay *r, int ret)
 {
-	switch (SSL_get_error(r->ssl, ret)) {
-	case SSL_ERROR_WANT_READ:
-		r->net_ev |= POLLIN;
-		return POLLIN;
-	case SSL_ERROR_WANT_WRITE:
-		r->net_ev |= POLLOUT;
-		return POLLOUT;
-	default:
-		return 0;
+	short ev = ret == TLSIO_WANT_READ ? POLLIN :
+	    ret == TLSIO_WANT_WRITE ? POLLOUT : 0;
+
+	r->net_ev |= ev;
+	return ev;
+}
+
+/* The end of the handler's input. */
+static void
+loc_end_out(struct relay *r)
+{
+	if (r->loc_out == r->loc_in)
+		(void)shutdown(r->loc_out, SHUT_WR);
+	else if (r->loc_out != -1) {
+		close(r->loc_out);
+		r->loc_out = -1;
 	}
 }
 
@@ -238,35 +144,30 @@ pump_up(struct relay *r)
 			r->net_ev |= r->up_wait;
 			return false;
 		}
-		if ((n = SSL_read(r->ssl, r->up, sizeof(r->up))) > 0) {
+		if ((n = r->m->conn_read(r->tc, r->up, sizeof(r->up))) > 0) {
 			r->up_off = 0;
 			r->up_len = (size_t)n;
-			/* More records already read: into the same send. */
-			while (r->up_len + RECORD <= sizeof(r->up) &&
-			    SSL_has_pending(r->ssl) && (n = SSL_read(r->ssl,
-			    r->up + r->up_len, (int)(sizeof(r->up) - r->up_len))) > 0)
-				r->up_len += (size_t)n;
-			ERR_clear_error();
-		} else if (SSL_get_error(r->ssl, (int)n) == SSL_ERROR_ZERO_RETURN)
+		} else if (n == TLSIO_EOF)
 			r->net_eof = true;
-		else if ((r->up_wait = ssl_wait(r, (int)n)) == 0)
+		else if ((r->up_wait = tls_wait(r, (int)n)) == 0)
 			r->net_dead = true;
 		else
 			return false;
 		if (r->net_eof || r->net_dead)
-			(void)shutdown(r->loc, SHUT_WR);
+			loc_end_out(r);
 		return true;
 	}
 	if (r->up_len == 0)
 		return false;
-	n = send(r->loc, r->up + r->up_off, r->up_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Non-blocking; SIGPIPE is ignored. */
+	n = write(r->loc_out, r->up + r->up_off, r->up_len);
 	if (n > 0) {
 		r->up_off += (size_t)n;
 		r->up_len -= (size_t)n;
 		return true;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		r->loc_ev |= POLLOUT;
+		r->out_ev |= POLLOUT;
 		return false;
 	}
 	/* The handler reads no more: what the client sends is dropped. */
@@ -283,15 +184,15 @@ pump_down(struct relay *r)
 
 	if (r->down_len == 0 && !r->loc_eof) {
 		if (r->down_wait) {
-			r->loc_ev |= POLLIN;
+			r->in_ev |= POLLIN;
 			return false;
 		}
-		n = read(r->loc, r->down, sizeof(r->down));
+		n = read(r->loc_in, r->down, sizeof(r->down));
 		if (n > 0) {
 			r->down_off = 0;
 			r->down_len = (size_t)n;
 		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			r->loc_ev |= POLLIN;
+			r->in_ev |= POLLIN;
 			r->down_wait = errno == EAGAIN ? POLLIN : 0;
 			return false;
 		} else
@@ -299,10 +200,11 @@ pump_down(struct relay *r)
 		return true;
 	}
 	if (r->down_len > 0 && !r->net_dead) {
-		if ((n = SSL_write(r->ssl, r->down + r->down_off, (int)r->down_len)) > 0) {
+		if ((n = r->m->conn_write(r->tc, r->down + r->down_off,
+		    r->down_len)) > 0) {
 			r->down_off += (size_t)n;
 			r->down_len -= (size_t)n;
-		} else if (ssl_wait(r, (int)n))
+		} else if (tls_wait(r, (int)n))
 			return false;
 		else
 			r->net_dead = true;
@@ -311,7 +213,7 @@ pump_down(struct relay *r)
 	if (r->loc_eof && r->down_len == 0 && !r->shut_sent && !r->net_dead) {
 		/* The handler's end of output is the client's end of input. */
 		r->shut_sent = true;
-		(void)SSL_shutdown(r->ssl);
+		r->m->conn_shutdown(r->tc);
 		(void)shutdown(r->net, SHUT_WR);
 		return true;
 	}
@@ -330,35 +232,38 @@ relay_done(const struct relay *r)
 /*
  * Until both directions end. A descriptor nothing waits on is not polled,
  * so a hang-up there cannot spin the loop; but once the handler's output
- * ended, its pair is watched for the hang-up that says every holder of
- * the handler's end closed it (POLLHUP: both directions shut): the
- * connection then ends, as a plain one does when its handler closes it.
+ * ended, its input is watched for the hang-up that says every holder of
+ * the handler's end closed it (POLLHUP on the pair, both directions shut;
+ * POLLERR on a pipe whose reader is gone): the connection then ends, as a
+ * plain one does when its handler closes it.
  */
 static void
 relay_run(struct relay *r)
 {
 	while (!relay_done(r)) {
-		bool watch_hup = r->loc_eof && !r->up_closed;
-		struct pollfd p[2];
+		bool watch_hup = r->loc_eof && !r->up_closed && r->loc_out != -1;
+		struct pollfd p[3];
 
-		r->net_ev = r->loc_ev = 0;
+		r->net_ev = r->in_ev = r->out_ev = 0;
 		bool moved = pump_up(r);
 		moved = pump_down(r) || moved;
 		if (moved)
 			continue;
 		p[0] = (struct pollfd){ .fd = r->net_ev ? r->net : -1,
 		    .events = r->net_ev };
-		p[1] = (struct pollfd){ .fd = r->loc_ev || watch_hup ? r->loc : -1,
-		    .events = r->loc_ev };
-		if (p[0].fd == -1 && p[1].fd == -1)
+		p[1] = (struct pollfd){ .fd = r->in_ev ? r->loc_in : -1,
+		    .events = r->in_ev };
+		p[2] = (struct pollfd){ .fd = r->out_ev || watch_hup ? r->loc_out : -1,
+		    .events = r->out_ev };
+		if (p[0].fd == -1 && p[1].fd == -1 && p[2].fd == -1)
 			break;
-		if (poll(p, 2, -1) == -1 && errno != EINTR)
+		if (poll(p, 3, -1) == -1 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			r->up_wait = 0;
 		if (p[1].revents)
 			r->down_wait = 0;
-		if (watch_hup && (p[1].revents & POLLHUP)) {
+		if (watch_hup && (p[2].revents & (POLLHUP | POLLERR))) {
 			r->up_closed = true;
 			r->up_len = 0;
 		}
@@ -410,21 +315,35 @@ end_as(pid_t pid)
 	    TLSRELAY_EXIT_HANDSHAKE ? WEXITSTATUS(status) : 1);
 }
 
-/* The handler on one end of a pair, through spawn.c as any handler. One
- * that could not be executed has exited 127, which the relay then does. */
+/* A handshake refused ends the connection once the handler has: the
+ * master counts it as the refusal, whatever the handler did. */
+static void __attribute__((noreturn))
+end_refused(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	_exit(TLSRELAY_EXIT_HANDSHAKE);
+}
+
+/* The handler, through spawn.c as any handler, on fd (0 and 1) with the
+ * variables env and the descriptors pass (spawn.h) besides. One that
+ * could not be executed has exited 127, which the relay then does. */
 static pid_t
 start_handler(struct spawner *sp, const struct service *svc,
-    const struct conn *c, struct tlsenv *env, int end)
+    const struct conn *c, char *const *env, int fd, const int *pass,
+    unsigned npass)
 {
 	struct conn hc = *c;
 	enum spawn_step step;
 	int err = 0;
 	pid_t pid;
 
-	hc.fd = end;
+	hc.fd = fd;
 	hc.errfd = -1;		/* our fd 2 is the service's stderr already */
-	hc.tlsenv = env->v;
+	hc.tlsenv = env;
 	hc.in_group = true;
+	hc.pass = pass;
+	hc.npass = npass;
 	pid = spawn_server(sp, svc, &hc, NULL, &err, &step);
 	if (pid == -1)
 		fail(c, 1, "cannot start the handler for", strerror(errno));
@@ -438,14 +357,205 @@ start_handler(struct spawner *sp, const struct service *svc,
 	return pid;
 }
 
+/* Carries the bytes until both directions end, then ends as the handler. */
 static void __attribute__((noreturn))
-child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
+relay_until_end(struct relay *r, pid_t pid)
 {
-	static struct relay r;
+	relay_run(r);
+	close(r->loc_in);
+	if (r->loc_out != r->loc_in && r->loc_out != -1)
+		close(r->loc_out);
+	close(r->net);
+	end_as(pid);
+}
+
+/* TLS from the start: the handshake, then the handler on a socket pair. */
+static void __attribute__((noreturn))
+tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
+    struct relay *r)
+{
 	struct tlsenv env;
 	char why[256];
 	int pair[2];
 	pid_t pid;
+
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
+		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", strerror(errno));
+	if (r->m->conn_handshake(r->tc, svc->conf->tls->handshake_timeout, why,
+	    sizeof(why)) == -1)
+		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
+	r->m->conn_env(r->tc, &env);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
+		fail(c, 1, "socketpair for", strerror(errno));
+	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
+	close(pair[1]);
+	close(0);
+	close(1);
+	keep_only((int[]){ c->fd, pair[0] }, 2);
+	r->loc_in = r->loc_out = pair[0];
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    relay_drop(svc->conf) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	relay_until_end(r, pid);
+}
+
+/* A descriptor the handler keeps, moved to 4 or above: 3 is where
+ * listen_fds puts the connection again. */
+static int
+above_three(int fd)
+{
+	int moved;
+
+	if (fd >= 4)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+	close(fd);
+	return moved;
+}
+
+/* The UCSPI-TLS descriptors (SSLCTLFD, SSLREADFD, SSLWRITEFD): the
+ * handler's ends in mine[3], the relay's in theirs[3], in that order. */
+static int
+ucspi_fds(int mine[3], int theirs[3])
+{
+	int ctl[2], rd[2], wr[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) == -1)
+		return -1;
+	if (pipe2(rd, O_CLOEXEC) == -1 || pipe2(wr, O_CLOEXEC) == -1)
+		return -1;
+	mine[0] = above_three(ctl[1]);
+	mine[1] = above_three(rd[0]);
+	mine[2] = above_three(wr[1]);
+	theirs[0] = ctl[0];
+	theirs[1] = rd[1];
+	theirs[2] = wr[0];
+	return mine[0] == -1 || mine[1] == -1 || mine[2] == -1 ? -1 : 0;
+}
+
+/* The handler's command on its control socket: 'Y', 'y', or 0 when it
+ * closed the socket (it ended, or goes on without TLS). */
+static char
+ucspi_command(int ctl)
+{
+	char cmd;
+	ssize_t n;
+
+	while ((n = read(ctl, &cmd, 1)) == -1 && errno == EINTR)
+		;
+	return n == 1 ? cmd : 0;
+}
+
+/* With 'Y', the handshake's variables: each "VAR=value" and a NUL, and
+ * one more NUL after the last (UCSPI-TLS). */
+static void
+ucspi_tell(int ctl, char *const *v)
+{
+	for (; *v; v++)
+		(void)!write(ctl, *v, strlen(*v) + 1);
+	(void)!write(ctl, "", 1);
+}
+
+/* The handler on the connection itself, with the UCSPI-TLS descriptors
+ * (theirs: the relay's ends), and the relay unprivileged. */
+static pid_t
+ucspi_start(struct spawner *sp, const struct service *svc,
+    const struct conn *c, int theirs[3])
+{
+	static const char *const names[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD" };
+	int mine[3], pass[3];
+	char vars[3][32], *env[4];
+	pid_t pid;
+
+	if (ucspi_fds(mine, theirs) == -1)
+		fail(c, 1, "cannot set up STARTTLS for", strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		snprintf(vars[i], sizeof(vars[i]), "%s=%d", names[i], mine[i]);
+		env[i] = vars[i];
+		pass[i] = mine[i];
+	}
+	env[3] = NULL;
+	for (int i = 1; i < 3; i++)
+		for (int j = i; j > 0 && pass[j - 1] > pass[j]; j--) {
+			int t = pass[j];
+			pass[j] = pass[j - 1];
+			pass[j - 1] = t;
+		}
+	pid = start_handler(sp, svc, c, env, c->fd, pass, 3);
+	for (int i = 0; i < 3; i++)
+		close(mine[i]);
+	close(0);
+	close(1);
+	keep_only((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
+	if (relay_drop(svc->conf) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	return pid;
+}
+
+static void
+close3(const int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/*
+ * STARTTLS (UCSPI-TLS): the handler starts on the connection itself, with
+ * a control socket and a pipe each way; when it writes 'Y' or 'y' to the
+ * control socket, the handshake happens on the connection and the relay
+ * carries the bytes between it and the pipes, which the handler then uses
+ * instead of 0 and 1. A handler that closes the control socket without
+ * asking (it ended) leaves the connection plain to its end.
+ */
+static void __attribute__((noreturn))
+tls_later(struct spawner *sp, const struct service *svc, const struct conn *c,
+    struct relay *r)
+{
+	struct tlsenv env;
+	char why[256] = "cannot make the connection non-blocking", cmd;
+	int theirs[3];
+	pid_t pid = ucspi_start(sp, svc, c, theirs);
+
+	if ((cmd = ucspi_command(theirs[0])) != 'Y' && cmd != 'y') {
+		if (cmd)
+			say(c, "STARTTLS with", "the handler sent no 'Y' or 'y': "
+			    "no TLS");
+		close3(theirs);
+		close(c->fd);
+		end_as(pid);
+	}
+	/* The handler has left 0 and 1 to the relay. */
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    r->m->conn_handshake(r->tc, svc->conf->tls->handshake_timeout, why,
+	    sizeof(why)) == -1) {
+		say(c, "TLS handshake with", why);
+		(void)shutdown(c->fd, SHUT_RDWR);
+		close3(theirs);
+		end_refused(pid);
+	}
+	if (cmd == 'Y') {
+		r->m->conn_env(r->tc, &env);
+		ucspi_tell(theirs[0], env.v);
+	}
+	close(theirs[0]);
+	r->loc_in = theirs[2];
+	r->loc_out = theirs[1];
+	if (fcntl(r->loc_in, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(r->loc_out, F_SETFL, O_NONBLOCK) == -1) {
+		kill(pid, SIGTERM);
+		fail(c, 1, "cannot relay for", strerror(errno));
+	}
+	relay_until_end(r, pid);
+}
+
+static void __attribute__((noreturn))
+child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
+{
+	static struct relay r;
 
 	(void)setpgid(0, 0);
 	(void)prctl(PR_SET_DUMPABLE, 0);
@@ -454,37 +564,21 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	keep_only((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
 	sig_child_reset();
 	signal(SIGPIPE, SIG_IGN);
+	/* The master loaded the module before it started the service. */
 	/* r is zero, never touched by the master: setting it whole would
 	 * write (and fault in) its buffers' pages for nothing. */
+	r.m = tlsmod();
 	r.net = c->fd;
-	r.ssl = SSL_new(svc->tls->ctx);
-	if (r.ssl == NULL || SSL_set_fd(r.ssl, c->fd) != 1 ||
-	    fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
+	if ((r.tc = r.m->conn_new(svc->tls, c->fd)) == NULL)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", "out of memory");
 	/* Each write is a whole record: with Nagle, one written while the
 	 * last is not yet acknowledged (the tickets, then the handler's
 	 * first line) waits for the client's delayed ACK, 40 ms. */
-	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if (handshake(r.ssl, c->fd, svc->conf->tls->handshake_timeout, why,
-	    sizeof(why)) == -1)
-		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
-	env_build(&env, r.ssl);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
-		fail(c, 1, "socketpair for", strerror(errno));
-	pid = start_handler(sp, svc, c, &env, pair[1]);
-	close(pair[1]);
-	close(0);
-	close(1);
-	keep_only((int[]){ c->fd, pair[0] }, 2);
-	r.loc = pair[0];
-	if (fcntl(r.loc, F_SETFL, O_NONBLOCK) == -1 || relay_drop(svc->conf) == -1) {
-		kill(pid, SIGTERM);
-		fail(c, 1, "cannot relay for", strerror(errno));
-	}
-	relay_run(&r);
-	close(r.loc);
-	close(r.net);
-	end_as(pid);
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+	    sizeof(int));
+	if (svc->conf->tls->starttls)
+		tls_later(sp, svc, c, &r);
+	tls_now(sp, svc, c, &r);
 }
 
 pid_t

@@ -4,7 +4,10 @@
  * starts the handler through spawn.c on one end of a socket pair, with
  * the handshake's SSL_* variables, then carries the bytes between the TLS
  * connection and that pair until both directions end, and ends as its
- * handler did. It is the process the master tracks as the connection;
+ * handler did. With starttls the handler starts first, on the connection
+ * itself, and asks for the handshake the UCSPI-TLS way (SSLCTLFD,
+ * SSLREADFD, SSLWRITEFD); the relay then carries the bytes between the
+ * connection and those pipes. It is the process the master tracks as the connection;
  * the handler, its child, stays in its process group.
  */
 #ifndef SOCKD_TLSRELAY_H

@@ -43,6 +43,21 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y "$out"/sockd_*_*.deb \
     >"$out/install.log" 2>&1 || { cat "$out/install.log" >&2; fail "install"; }
 getent passwd _sockd >/dev/null || fail "no _sockd user"
 /usr/sbin/sockd -t -f /etc/sockd.conf >/dev/null || fail "sockd -t /etc/sockd.conf"
+# The TLS module where the packaged sockd looks for it, OpenSSL a
+# dependency of the package (through the module), loaded by -t on a TLS
+# service.
+dpkg -L sockd | grep -qx /usr/lib/sockd/sockd-tls.so || fail "no /usr/lib/sockd/sockd-tls.so"
+dpkg-deb -f "$out"/sockd_*_*.deb Depends | grep -q libssl3 || fail "no libssl3 in Depends"
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$out/tls.key" -out "$out/tls.pem" -days 30 -subj /CN=deb \
+	    >/dev/null 2>&1 || fail "openssl req"
+	chmod 600 "$out/tls.key"
+	printf 'services = ( { name = "t"; protocol = "tcp"; port = 47392; server = "/bin/cat";\n  tls = { certificate = "%s"; key = "%s"; }; } );\n' \
+	    "$out/tls.pem" "$out/tls.key" >"$out/tls.conf"
+	/usr/sbin/sockd -t -f "$out/tls.conf" >"$out/tls.log" 2>&1 ||
+	    { cat "$out/tls.log" >&2; fail "sockd -t on a TLS service"; }
+fi
 
 # The daemon as the unit starts it, by hand: its link named inetd.
 /usr/libexec/sockd/inetd -F -f /etc/sockd.conf >"$out/sockd.log" 2>&1 &
@@ -52,6 +67,8 @@ until grep -q "ready:" "$out/sockd.log"; do
 	n=$((n + 1)); [ $n -lt 100 ] || fail "not ready"; sleep 0.1
 done
 [ "$(cat /run/inetd.pid)" = "$pid" ] || fail "/run/inetd.pid"
+! grep -qE 'libssl|libcrypto|sockd-tls' "/proc/$pid/maps" ||
+    fail "a daemon without a TLS service maps OpenSSL"
 exec 3<>/dev/tcp/127.0.0.1/9430
 printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
 grep -q '^sockd_' <&3 || fail "no metrics"

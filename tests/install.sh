@@ -14,7 +14,8 @@ fail() { echo "install: FAIL: $*"; fails=$((fails + 1)); }
 mkdir "$tmp/src" "$tmp/dest"
 cp -R "$top/Makefile" "$top/src" "$top/services" "$top/etc" "$top/man" "$tmp/src/"
 rm -f "$tmp"/src/src/*.o "$tmp"/src/src/*.d "$tmp"/src/src/*.a \
-    "$tmp"/src/src/sockd "$tmp"/src/src/sockctl "$tmp"/src/src/conf.stamp
+    "$tmp"/src/src/sockd "$tmp"/src/src/sockctl "$tmp"/src/src/sockd-tls.so \
+    "$tmp"/src/src/conf.stamp
 if ! make -s -C "$tmp/src" -j"$(nproc)" CFLAGS=-O0 install \
     DESTDIR="$tmp/dest" PREFIX=/usr >"$tmp/log" 2>&1; then
 	cat "$tmp/log"
@@ -34,10 +35,14 @@ for f in etc/sockd.conf usr/lib/systemd/system/sockd.service \
 	[ -f "$d/$f" ] || fail "no /$f"
 done
 [ ! -e "$d/usr/etc" ] || fail "PREFIX=/usr installed into /usr/etc"
+# The TLS module, where the installed sockd looks for it (src/tlsmod.c).
+[ -f "$d/usr/lib/sockd/sockd-tls.so" ] || fail "no /usr/lib/sockd/sockd-tls.so"
+grep -q /usr/lib/sockd/sockd-tls.so "$d/usr/sbin/sockd" ||
+    fail "sockd does not look for /usr/lib/sockd/sockd-tls.so"
 
 # No installed file names the /usr/local layout (/usr/local/bin is the
 # handlers' PATH, not an install path).
-hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\)' "$d/etc/sockd.conf" \
+hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\|lib/sockd\)' "$d/etc/sockd.conf" \
     "$d/usr/lib/systemd/system/sockd.service" "$d/usr/share/man/man8/sockd.8" \
     "$d/usr/share/man/man5/sockd.conf.5" "$d/usr/share/man/man8/sockctl.8" \
     2>/dev/null || true)

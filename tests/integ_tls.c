@@ -22,44 +22,15 @@
 
 static char buf[65536];
 
-/* Runs a shell command; its stdout (and stderr) in out; the exit status. */
-static int
-sh(char *out, size_t len, const char *fmt, ...)
+/* tls_client.py on port with extra arguments; its output in buf. */
+static const char *
+client(uint16_t port, const char *args)
 {
-	char cmd[4096], full[4200];
-	size_t n = 0;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "{ %s\n} 2>&1", cmd);
-	ck_assert_ptr_nonnull(p = popen(full, "r"));
-	while (n < len - 1 && !feof(p)) {
-		size_t r = fread(out + n, 1, len - 1 - n, p);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	it_sh(buf, sizeof(buf), "cd %s && %s %u %s", tu_tmpdir(),
+	    tu_path("tests/tls_client.py"), port, args);
+	return buf;
 }
 
-/* A self-signed certificate NAME.pem and key NAME.key (mode 600) in the
- * temp dir for CN=cn, valid for days. */
-static void
-selfsigned(const char *name, const char *cn, int days)
-{
-	char out[4096];
-
-	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -x509 -newkey "
-	    "rsa:2048 -nodes -keyout %s.key -out %s.pem -days %d -subj /CN=%s && "
-	    "chmod 600 %s.key", tu_tmpdir(), name, name, days, cn, name) == 0,
-	    "openssl: %s", out);
-}
 
 /* A CA (ca.pem, ca.key) and a client certificate it signed (client.pem,
  * client.key) for CN=client. */
@@ -68,21 +39,12 @@ client_ca(void)
 {
 	char out[4096];
 
-	selfsigned("ca", "test-ca", 30);
-	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
+	it_selfsigned("ca", "test-ca", 30);
+	ck_assert_msg(it_sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
 	    "rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client "
 	    "&& openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
 	    "-CAcreateserial -days 30 -out client.pem", tu_tmpdir()) == 0,
 	    "openssl: %s", out);
-}
-
-/* tls_client.py on port with extra arguments; its output in buf. */
-static const char *
-client(uint16_t port, const char *args)
-{
-	sh(buf, sizeof(buf), "cd %s && %s %u %s", tu_tmpdir(),
-	    tu_path("tests/tls_client.py"), port, args);
-	return buf;
 }
 
 /* A TLS service on port running server with args, with tls keys and
@@ -102,7 +64,7 @@ START_TEST(hello_through_tls)
 	uint16_t port = tu_free_port();
 	struct daemon *d;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, it_path("services/hello-tcp"), "\"hello-tcp\"",
 	    "", ""));
 	ck_assert_str_eq(client(port, "--ca server.pem --send 'bob\\nexit\\n'"),
@@ -116,7 +78,7 @@ START_TEST(handler_environment)
 	uint16_t port = tu_free_port();
 	struct daemon *d;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"",
 	    "alpn = [\"h2\", \"http/1.1\"];", ""));
 	client(port, "--alpn http/1.1 --sni example.test");
@@ -138,7 +100,7 @@ START_TEST(client_certificate_required)
 	uint16_t port = tu_free_port();
 	struct daemon *d;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	client_ca();
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"",
 	    "ca = \"ca.pem\"; verify_client = \"require\";", ""));
@@ -185,7 +147,7 @@ START_TEST(bad_clients_cost_their_own_child)
 	int stalled, text, junk;
 	long t0;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " server = \"%s\"; tls = { certificate = \"server.pem\"; key = "
@@ -243,6 +205,21 @@ child_of(pid_t pid, int ms)
 	return 0;
 }
 
+/* Waits up to ms until pid's /proc status says value for field. The relay
+ * gives up root just after its handler starts, which the test sees first. */
+static bool
+status_becomes(pid_t pid, const char *field, const char *value, int ms)
+{
+	long t0 = tu_now_ms();
+
+	while (strcmp(tu_proc_status(pid, field), value) != 0) {
+		if (tu_now_ms() - t0 > ms)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
 /*
  * A connection held open by a client in the background (the probe in
  * "hold" mode reads until EOF): the relay, which sockd logged, and its
@@ -284,7 +261,7 @@ START_TEST(root_key_nobody_handler)
 	struct stat st;
 	char path[64];
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	ck_assert_int_eq(stat(it_tmp("server.key"), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(st.st_uid, 0);
@@ -296,7 +273,8 @@ START_TEST(root_key_nobody_handler)
 	    port, "/bin/cat", tls, hold, "/bin/cat", tls));
 	ck_assert_str_eq(client(port, "--send 'bob\\n'"), "bob\n");
 	relay = held(d, hold, &handler);
-	ck_assert_str_eq(tu_proc_status(relay, "Uid"), "65534");
+	ck_assert_msg(status_becomes(relay, "Uid", "65534", IT_WAIT), "the relay's "
+	    "Uid stays %s", tu_proc_status(relay, "Uid"));
 	ck_assert_str_eq(tu_proc_status(handler, "Uid"), "65534");
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)relay);
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -317,7 +295,7 @@ START_TEST(max_lifetime_ends_relay_and_handler)
 	struct daemon *d;
 	pid_t relay, handler;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"hold\"", "",
 	    "max_lifetime = 1;"));
 	relay = held(d, port, &handler);
@@ -335,7 +313,7 @@ START_TEST(sixteen_mib_each_way)
 	struct daemon *d;
 	char sent[128], *nl;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, "/bin/cat", "\"cat\"", "", ""));
 	client(port, "--random 16777216");
 	ck_assert_msg(strncmp(buf, "sent=", 5) == 0 && (nl = strchr(buf, '\n')),
@@ -364,17 +342,17 @@ START_TEST(check_reads_the_files)
 {
 	char out[4096], want[512];
 
-	selfsigned("server", "localhost", 30);
-	selfsigned("other", "other", 30);
+	it_selfsigned("server", "localhost", 30);
+	it_selfsigned("other", "other", 30);
 	ck_assert_msg(strstr(check(""), "OK"), "%s", buf);
 	ck_assert(!strstr(buf, "warning"));
 	/* Line 5 is the key, line 4 the certificate, line 6 the extra key. */
-	ck_assert_int_eq(sh(out, sizeof(out), "cp %s %s", it_tmp("other.key"),
+	ck_assert_int_eq(it_sh(out, sizeof(out), "cp %s %s", it_tmp("other.key"),
 	    it_tmp("server.key")), 0);
 	snprintf(want, sizeof(want), "%s:5: service \"t\": tls: key \"%s\" does "
 	    "not match certificate", it_tmp("check.conf"), it_tmp("server.key"));
 	ck_assert_msg(strstr(check(""), want), "%s", buf);
-	selfsigned("server", "localhost", 3);
+	it_selfsigned("server", "localhost", 3);
 	chmod(it_tmp("server.key"), 0640);
 	check("");
 	snprintf(want, sizeof(want), "%s:4: warning: service \"t\": tls: "
@@ -398,7 +376,7 @@ START_TEST(check_reads_the_files)
 	    "tls: sni: \"a b\" is not a host name"), "%s", buf);
 	ck_assert_msg(strstr(check("tickets = true;"), ":6: service \"t\": tls: "
 	    "unknown key 'tickets'"), "%s", buf);
-	ck_assert_int_eq(sh(out, sizeof(out), "rm %s", it_tmp("server.key")), 0);
+	ck_assert_int_eq(it_sh(out, sizeof(out), "rm %s", it_tmp("server.key")), 0);
 	ck_assert_msg(strstr(check(""), ":5: service \"t\": tls: key \""),
 	    "%s", buf);
 }
@@ -417,7 +395,7 @@ START_TEST(check_refuses_an_expired_certificate)
 	    "policy = p\n[p]\ncommonName = supplied\n");
 	tu_write("index.txt", "%s", "");
 	tu_write("serial", "01\n");
-	ck_assert_msg(sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
+	ck_assert_msg(it_sh(out, sizeof(out), "cd %s && openssl req -new -newkey "
 	    "rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=old && "
 	    "openssl ca -batch -config ca.cnf -selfsign -keyfile server.key -in "
 	    "server.csr -out server.pem -startdate 20200101000000Z -enddate "
@@ -437,7 +415,7 @@ served(uint16_t port, const char *cert, char seen[65], char file[65])
 {
 	char out[256];
 
-	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	it_sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
 	    it_tmp(cert));
 	snprintf(file, 65, "%.64s", out);
 	client(port, "--peer");
@@ -451,12 +429,12 @@ START_TEST(renewed_certificate_after_sighup)
 	char out[4096], seen[65], file[65], first[65];
 	struct daemon *d;
 
-	selfsigned("server", "first", 30);
+	it_selfsigned("server", "first", 30);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "", ""));
 	served(port, "server.pem", seen, first);
 	ck_assert_str_eq(seen, first);
-	selfsigned("renewed", "second", 30);
-	ck_assert_int_eq(sh(out, sizeof(out), "cd %s && mv renewed.pem server.pem "
+	it_selfsigned("renewed", "second", 30);
+	ck_assert_int_eq(it_sh(out, sizeof(out), "cd %s && mv renewed.pem server.pem "
 	    "&& mv renewed.key server.key", tu_tmpdir()), 0);
 	/* The files are read when the service starts and at each reload. */
 	served(port, "server.pem", seen, file);
@@ -492,16 +470,16 @@ START_TEST(sni_picks_the_certificate)
 	char out[256], dflt[65], b[65], w[65];
 	struct daemon *d;
 
-	selfsigned("server", "default", 30);
-	selfsigned("b", "b.example", 30);
-	selfsigned("w", "w.example", 30);
-	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	it_selfsigned("server", "default", 30);
+	it_selfsigned("b", "b.example", 30);
+	it_selfsigned("w", "w.example", 30);
+	it_sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
 	    it_tmp("server.pem"));
 	snprintf(dflt, sizeof(dflt), "%.64s", out);
-	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	it_sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
 	    it_tmp("b.pem"));
 	snprintf(b, sizeof(b), "%.64s", out);
-	sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
+	it_sh(out, sizeof(out), "openssl x509 -in %s -outform DER | sha256sum",
 	    it_tmp("w.pem"));
 	snprintf(w, sizeof(w), "%.64s", out);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "sni = (\n"
@@ -527,7 +505,7 @@ START_TEST(session_tickets_resume)
 	uint16_t port = tu_free_port(), off = tu_free_port();
 	struct daemon *d;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
@@ -549,7 +527,7 @@ START_TEST(jailed_handler)
 	uint16_t port = tu_free_port();
 	struct daemon *d;
 
-	selfsigned("server", "localhost", 30);
+	it_selfsigned("server", "localhost", 30);
 	d = it_start(conf(port, "/usr/bin/env", "\"env\"", "", "jail = { };"));
 	client(port, "");
 	ck_assert_msg(it_has_line(buf, "SSL_PROTOCOL=TLSv1.3"), "%s", buf);
@@ -565,7 +543,7 @@ expiry_of(const char *cert)
 {
 	static char out[64];
 
-	sh(out, sizeof(out), "date -d \"$(openssl x509 -enddate -noout -in %s | "
+	it_sh(out, sizeof(out), "date -d \"$(openssl x509 -enddate -noout -in %s | "
 	    "cut -d= -f2)\" +%%s | tr -d '\\n'", it_tmp(cert));
 	return out;
 }
@@ -578,8 +556,8 @@ START_TEST(metrics_give_the_expiry)
 	struct daemon *d;
 	int fd;
 
-	selfsigned("server", "localhost", 30);
-	selfsigned("b", "b.example", 3);
+	it_selfsigned("server", "localhost", 30);
+	it_selfsigned("b", "b.example", 3);
 	d = it_start(tu_write("sockd.conf", "services = (\n"
 	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,4 +755,43 @@ it_report(struct daemon *d, uint16_t port, char *buf, size_t len, int ms)
 	ck_assert_msg(strstr(buf, "\nend\n"), "no report: \"%s\"\n%s", buf,
 	    it_tail(d->log));
 	return buf;
+}
+
+/* Runs a shell command; its stdout (and stderr) in out; the exit status. */
+int
+it_sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096], full[4200];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "{ %s\n} 2>&1", cmd);
+	ck_assert_ptr_nonnull(p = popen(full, "r"));
+	while (n < len - 1 && !feof(p)) {
+		size_t r = fread(out + n, 1, len - 1 - n, p);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A self-signed certificate NAME.pem and key NAME.key (mode 600) in the
+ * temp dir for CN=cn, valid for days. */
+void
+it_selfsigned(const char *name, const char *cn, int days)
+{
+	char out[4096];
+
+	ck_assert_msg(it_sh(out, sizeof(out), "cd %s && openssl req -x509 -newkey "
+	    "rsa:2048 -nodes -keyout %s.key -out %s.pem -days %d -subj /CN=%s && "
+	    "chmod 600 %s.key", tu_tmpdir(), name, name, days, cn, name) == 0,
+	    "openssl: %s", out);
 }

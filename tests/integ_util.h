@@ -160,4 +160,12 @@ socklen_t it_unix_addr(const char *path, struct sockaddr_un *);
 /* A connected stream socket to path ("@name": abstract), or -1. */
 int it_unix_connect(const char *path);
 
+/* Runs a shell command (printf-style) with its stderr in its stdout, which
+ * goes to out; its exit status, -1 if it did not exit. */
+int it_sh(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A self-signed certificate NAME.pem and key NAME.key (mode 600) in the
+ * temp dir for CN=cn, valid for days, made with the openssl command. */
+void it_selfsigned(const char *name, const char *cn, int days);
+
 #endif

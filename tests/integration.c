@@ -12,5 +12,6 @@ main(void)
 	    reliability_suite(), faults_suite(), metrics_suite(), upgrade_suite(),
 	    unix_suite(), udppeer_suite(), proxy_suite(), sockopt_suite(),
 	    listenfds_suite(), activation_suite(), jail_suite(), escape_suite(),
-	    sockctl_suite(), inetd_suite(), tls_suite(), NULL);
+	    sockctl_suite(), inetd_suite(), tls_suite(),
+	    tlsmod_suite(), starttls_suite(), NULL);
 }

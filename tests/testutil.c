@@ -34,7 +34,8 @@ tu_now_ms(void)
 
 /* The programs run as nobody, and the directory holding copies of them. */
 static const char *const nobody_progs[] = {
-	"src/sockd", "tests/probe", "tests/probe-controls.sh", "tests/oldkernel",
+	"src/sockd", "src/sockd-tls.so", "tests/probe", "tests/probe-controls.sh",
+	"tests/oldkernel",
 	"services/hello-tcp", "services/echo-udp", "services/timestamp",
 };
 #define NPROGS (sizeof(nobody_progs) / sizeof(nobody_progs[0]))

@@ -17,6 +17,7 @@
 
 /* The suites, one per area; runners pick theirs. */
 Suite *addr_suite(void);
+Suite *tlsfuzz_suite(void);
 Suite *builtin_suite(void);
 Suite *children_suite(void);
 Suite *config_suite(void);
@@ -53,6 +54,8 @@ Suite *ctlreq_suite(void);
 Suite *config_balancer_suite(void);
 Suite *proxy_suite(void);
 Suite *tls_suite(void);
+Suite *tlsmod_suite(void);
+Suite *starttls_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);
