@@ -10,6 +10,9 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# The systemd drop-ins (etc/sockd.service.d), for an administrator to link
+# into /etc/systemd/system/sockd.service.d; none is active by itself.
+DROPINDIR = $(PREFIX)/share/sockd/sockd.service.d
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
@@ -131,12 +134,15 @@ apt_install = \
 	  exit 1; \
 	fi
 
-# main.o embeds the configuration path, so it is rebuilt when the path
-# changes (another PREFIX or SYSCONFDIR), not only when main.c does.
+# main.o embeds the configuration path and cfgjail.o the drop-ins', so
+# they are rebuilt when the paths change (another PREFIX or SYSCONFDIR),
+# not only when their sources do.
 src/conf.stamp: FORCE
-	@echo '$(CONF_PATH)' | cmp -s - $@ || echo '$(CONF_PATH)' > $@
-src/main.o: src/conf.stamp
+	@echo '$(CONF_PATH) $(DROPINDIR)' | cmp -s - $@ || \
+	  echo '$(CONF_PATH) $(DROPINDIR)' > $@
+src/main.o src/cfgjail.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
+src/cfgjail.o: ALL_CFLAGS += -DSOCKD_DROPINS='"$(DROPINDIR)"'
 
 %.o: %.c | deps
 	$(SAY) "  CC $@"
@@ -291,7 +297,8 @@ deb-check:
 # The sources name the /usr/local layout; installed copies name this one.
 INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
 	-e 's|/usr/local/libexec/sockd|$(LIBEXECDIR)|g' \
-	-e 's|/usr/local/sbin/|$(SBINDIR)/|g'
+	-e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	-e 's|/usr/local/share/sockd/|$(PREFIX)/share/sockd/|g'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -302,6 +309,9 @@ install: all
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 etc/bash-completion/sockctl $(DESTDIR)$(COMPLETIONDIR)/sockctl
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
+	install -d $(DESTDIR)$(DROPINDIR)
+	install -m 644 etc/sockd.service.d/strict.conf etc/sockd.service.d/jails.conf \
+	  $(DESTDIR)$(DROPINDIR)/
 	sed -e 's|"\.\./services/|"$(LIBEXECDIR)/|' \
 	  -e 's|control = "sockd\.control"|control = "/run/sockd/control"|' etc/sockd.conf \
 	  > $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new
@@ -322,8 +332,10 @@ uninstall:
 	  $(DESTDIR)$(SBINDIR)/sockctl $(DESTDIR)$(MANDIR)/man8/sockctl.8 \
 	  $(DESTDIR)$(COMPLETIONDIR)/sockctl \
 	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
-	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES)))
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES))) \
+	  $(DESTDIR)$(DROPINDIR)/strict.conf $(DESTDIR)$(DROPINDIR)/jails.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DROPINDIR) \
+	  $(DESTDIR)$(PREFIX)/share/sockd 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
