@@ -109,7 +109,7 @@ START_TEST(inetd_conf_port_clash)
 	tu_write("inetd.conf", "#\n%u stream tcp nowait %s %s hello-tcp\n", p, me(),
 	    it_path("services/hello-tcp"));
 	conf = tu_write("sockd.conf", "sockd = { inetd_conf = \"inetd.conf\"; };\n"
-	    "services = (\n{ name = \"mine\"; protocol = \"tcp\"; port = %u;\n"
+	    "services = (\n{ name = \"mine\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;\n"
 	    "  server = \"%s\"; });\n", p, it_path("services/hello-tcp"));
 	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
