@@ -254,8 +254,22 @@ FUZZ_CTL_SECONDS ?= 20
 tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
 
-fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
-	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl
+# The inetd.conf line parser (tests/fuzz/fuzz_inetdconf.c) and the xinetd
+# reader with sockd --convert (tests/fuzz/fuzz_xinetd.c), for
+# FUZZ_INETD_SECONDS each, seeded with tests/fuzz/corpus-inetd and
+# tests/fuzz/corpus-xinetd (replayed by the unit suite convert). Both link
+# the library as the loader's target does; --convert's output is checked
+# with libconfig, whose leaks on syntax errors are not findings.
+FUZZ_INETD_SECONDS ?= 20
+tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd: tests/fuzz/%: tests/fuzz/%.c \
+    $(LIB_SRCS) | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
+	  $(SECCOMP_LIBS) $(SSL_LIBS)
+
+fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
+    tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd
+	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl \
+	  tests/fuzz/found-inetd tests/fuzz/found-xinetd
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
@@ -265,6 +279,12 @@ fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
 	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
 	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
+	tests/fuzz/fuzz_inetdconf -max_total_time=$(FUZZ_INETD_SECONDS) \
+	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-inetd tests/fuzz/corpus-inetd
+	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_xinetd -detect_leaks=0 \
+	  -max_total_time=$(FUZZ_INETD_SECONDS) -timeout=5 -max_len=16384 \
+	  -artifact_prefix=tests/fuzz/ tests/fuzz/found-xinetd tests/fuzz/corpus-xinetd
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -341,6 +361,7 @@ uninstall:
 clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/conf.stamp tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_inetdconf \
+	  tests/fuzz/fuzz_xinetd
 
 -include $(wildcard src/*.d tests/*.d)

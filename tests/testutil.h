@@ -37,6 +37,7 @@ Suite *reliability_suite(void);
 Suite *faults_suite(void);
 Suite *jail_suite(void);
 Suite *unitlimits_suite(void);
+Suite *convert_suite(void);
 Suite *loop_suite(void);
 Suite *log_suite(void);
 Suite *refuse_suite(void);
