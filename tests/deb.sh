@@ -46,6 +46,28 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y "$out"/sockd_*_*.deb \
 getent passwd _sockd >/dev/null || fail "no _sockd user"
 /usr/sbin/sockd -t -f /etc/sockd.conf >/dev/null || fail "sockd -t /etc/sockd.conf"
 
+# A jail under the installed unit's capability bounding set (setpriv
+# plays systemd): refused by -t, which names the installed drop-in; with
+# the drop-in's capabilities added, it passes.
+bounding() {	# the CapabilityBoundingSet= lines of the files, for setpriv
+	sed -n 's/^CapabilityBoundingSet=//p' "$@" | tr ' ' '\n' | grep . |
+	    sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd,
+}
+unit=/usr/lib/systemd/system/sockd.service
+dropin=/usr/share/sockd/sockd.service.d/jails.conf
+[ -f "$dropin" ] || fail "no $dropin"
+printf 'services = ({ name = "j"; protocol = "tcp"; port = 7; address = "127.0.0.1";\n  server = "/usr/libexec/sockd/hello-tcp"; jail = { }; });\n' >"$out/jail.conf"
+if setpriv --bounding-set "-all,$(bounding "$unit")" -- /usr/sbin/sockd -t \
+    -f "$out/jail.conf" >"$out/jail.log" 2>&1; then
+	fail "a jail passed -t under the unit's bounding set"
+fi
+grep -q "jail: sockd lacks .*$dropin allows jails" "$out/jail.log" ||
+    { cat "$out/jail.log" >&2; fail "-t did not name the drop-in"; }
+setpriv --bounding-set "-all,$(bounding "$unit" "$dropin")" -- /usr/sbin/sockd \
+    -t -f "$out/jail.conf" >"$out/jail.log" 2>&1 ||
+    { cat "$out/jail.log" >&2; fail "a jail under the unit and its drop-in"; }
+echo "deb: a jail under the unit's limits: -t names $dropin; with it, -t passes"
+
 # The daemon as the unit starts it, by hand: its link named inetd.
 /usr/libexec/sockd/inetd -F -f /etc/sockd.conf >"$out/sockd.log" 2>&1 &
 pid=$!
