@@ -346,6 +346,17 @@ put_merged(FILE *f, FILE *lim, const struct xinetd_attr *a,
 	put_control(f, lim, &m);
 }
 
+/* interface is xinetd's other name for bind: both are sockd's address. */
+static bool
+same_key(const char *a, const char *b)
+{
+	if (strcmp(a, "interface") == 0)
+		a = "bind";
+	if (strcmp(b, "interface") == 0)
+		b = "bind";
+	return strcmp(a, b) == 0;
+}
+
 /* The attribute key of b that decides: the last one, or for a value
  * that is not a list the last one set with "=". */
 static const struct xinetd_attr *
@@ -354,7 +365,7 @@ deciding(const struct xinetd_svc *b, const char *key)
 	const struct xinetd_attr *found = NULL;
 
 	for (size_t i = 0; b && i < b->nattrs; i++)
-		if (strcmp(b->attrs[i].key, key) == 0 &&
+		if (same_key(b->attrs[i].key, key) &&
 		    (b->attrs[i].op == '=' || is_list(key)))
 			found = &b->attrs[i];
 	return found;
