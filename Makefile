@@ -12,6 +12,9 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   = $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# The systemd drop-ins (etc/sockd.service.d), for an administrator to link
+# into /etc/systemd/system/sockd.service.d; none is active by itself.
+DROPINDIR = $(PREFIX)/share/sockd/sockd.service.d
 CONF_PATH = $(SYSCONFDIR)/sockd.conf
 
 CC      ?= cc
@@ -137,15 +140,16 @@ apt_install = \
 	  exit 1; \
 	fi
 
-# main.o embeds the configuration path and tlsmod.o the TLS module's, so
-# they are rebuilt when a path changes (another PREFIX or SYSCONFDIR), not
-# only when their source does.
+# main.o embeds the configuration path, tlsmod.o the TLS module's and
+# cfgjail.o the drop-ins', so they are rebuilt when a path changes
+# (another PREFIX or SYSCONFDIR), not only when their sources do.
 src/conf.stamp: FORCE
-	@printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' | cmp -s - $@ || \
-	  printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' > $@
-src/main.o src/tlsmod.o: src/conf.stamp
+	@printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' '$(DROPINDIR)' | cmp -s - $@ || \
+	  printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' '$(DROPINDIR)' > $@
+src/main.o src/tlsmod.o src/cfgjail.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
 src/tlsmod.o: ALL_CFLAGS += -DSOCKD_TLSMOD='"$(TLSMODDIR)/sockd-tls.so"'
+src/cfgjail.o: ALL_CFLAGS += -DSOCKD_DROPINS='"$(DROPINDIR)"'
 # The module's table and the structs it passes, as a checksum of the
 # headers that define them: a module of another build with the same
 # version but another layout is refused (tlsmod.h). Both objects include
@@ -295,10 +299,22 @@ FUZZ_TLS_SECONDS ?= 20
 tests/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(TLSMOD_SRCS) | deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(SSL_LIBS)
 
+# The inetd.conf line parser (tests/fuzz/fuzz_inetdconf.c) and the xinetd
+# reader with sockd --convert (tests/fuzz/fuzz_xinetd.c), for
+# FUZZ_INETD_SECONDS each, seeded with tests/fuzz/corpus-inetd and
+# tests/fuzz/corpus-xinetd (replayed by the unit suite convert). Both link
+# the library as the loader's target does; --convert's output is checked
+# with libconfig, whose leaks on syntax errors are not findings.
+FUZZ_INETD_SECONDS ?= 20
+tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd: tests/fuzz/%: tests/fuzz/%.c \
+    $(LIB_SRCS) | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
+	  $(SECCOMP_LIBS) $(SSL_LIBS)
+
 fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
-    tests/fuzz/fuzz_tls
+    tests/fuzz/fuzz_tls tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd
 	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl \
-	  tests/fuzz/found-tls
+	  tests/fuzz/found-tls tests/fuzz/found-inetd tests/fuzz/found-xinetd
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
@@ -311,6 +327,12 @@ fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
 	tests/fuzz/fuzz_tls -max_total_time=$(FUZZ_TLS_SECONDS) \
 	  -timeout=5 -max_len=16384 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-tls tests/fuzz/corpus-tls
+	tests/fuzz/fuzz_inetdconf -max_total_time=$(FUZZ_INETD_SECONDS) \
+	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
+	  tests/fuzz/found-inetd tests/fuzz/corpus-inetd
+	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_xinetd -detect_leaks=0 \
+	  -max_total_time=$(FUZZ_INETD_SECONDS) -timeout=5 -max_len=16384 \
+	  -artifact_prefix=tests/fuzz/ tests/fuzz/found-xinetd tests/fuzz/corpus-xinetd
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
 run: all
@@ -344,7 +366,8 @@ deb-check:
 INSTALL_PATHS = sed -e 's|/usr/local/etc/sockd\.conf|$(CONF_PATH)|g' \
 	-e 's|/usr/local/libexec/sockd|$(LIBEXECDIR)|g' \
 	-e 's|/usr/local/lib/sockd|$(TLSMODDIR)|g' \
-	-e 's|/usr/local/sbin/|$(SBINDIR)/|g'
+	-e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	-e 's|/usr/local/share/sockd/|$(PREFIX)/share/sockd/|g'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(TLSMODDIR) \
@@ -356,6 +379,9 @@ install: all
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 etc/bash-completion/sockctl $(DESTDIR)$(COMPLETIONDIR)/sockctl
 	install -m 755 $(SERVICES) $(DESTDIR)$(LIBEXECDIR)/
+	install -d $(DESTDIR)$(DROPINDIR)
+	install -m 644 etc/sockd.service.d/strict.conf etc/sockd.service.d/jails.conf \
+	  $(DESTDIR)$(DROPINDIR)/
 	sed -e 's|"\.\./services/|"$(LIBEXECDIR)/|' \
 	  -e 's|control = "sockd\.control"|control = "/run/sockd/control"|' etc/sockd.conf \
 	  > $(DESTDIR)$(SYSCONFDIR)/sockd.conf.new
@@ -377,15 +403,17 @@ uninstall:
 	  $(DESTDIR)$(COMPLETIONDIR)/sockctl \
 	  $(DESTDIR)$(MANDIR)/man5/sockd.conf.5 $(DESTDIR)$(MANDIR)/man7/sockd-handler.7 \
 	  $(DESTDIR)$(UNITDIR)/sockd.service $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(SERVICES))) \
-	  $(DESTDIR)$(TLSMODDIR)/sockd-tls.so
-	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(TLSMODDIR) 2>/dev/null
+	  $(DESTDIR)$(TLSMODDIR)/sockd-tls.so \
+	  $(DESTDIR)$(DROPINDIR)/strict.conf $(DESTDIR)$(DROPINDIR)/jails.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(TLSMODDIR) $(DESTDIR)$(DROPINDIR) \
+	  $(DESTDIR)$(PREFIX)/share/sockd 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
 	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/sockd-tls.so src/conf.stamp \
 	  tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
-	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_tls tests/fuzz/*.o \
-	  tests/fuzz/*.d
+	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_tls \
+	  tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd tests/fuzz/*.o tests/fuzz/*.d
 
 -include $(wildcard src/*.d tests/*.d tests/fuzz/*.d)

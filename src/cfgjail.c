@@ -10,8 +10,10 @@
  * steps for a connection (jail.c does, in the handler's child).
  */
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,18 @@
 
 #include "cfgload.h"
 #include "jail.h"
+#include "jailenv.h"
 #include "jailns.h"
+
+/*
+ * The drop-in that lets sockd.service make jails, as installed; named
+ * where the unit's limits are the likely reason a jail cannot be made.
+ */
+#ifndef SOCKD_DROPINS
+#define SOCKD_DROPINS "/usr/local/share/sockd/sockd.service.d"
+#endif
+#define JAILS_DROPIN "the drop-in " SOCKD_DROPINS "/jails.conf allows " \
+    "jails (sockd(8), systemd)"
 
 static const struct keyspec jail_keys[] = {
 	{ "namespaces", K_STRINGS },
@@ -474,6 +487,77 @@ refused_namespace(int flags, int *err)
 	return NULL;
 }
 
+/*
+ * What sockd run as root needs for a jail: it makes the namespaces, mounts,
+ * makes /dev's nodes and drops the bounding set itself, and each
+ * connection joins the service's mount namespace (setns(2) asks
+ * CAP_SYS_CHROOT for that); and whatever the handler keeps. A jail with a
+ * user namespace needs nothing of the host.
+ */
+static uint64_t
+needed_caps(const struct jail_conf *j)
+{
+	uint64_t caps = j->caps | 1ULL << CAP_SYS_ADMIN | 1ULL << CAP_SETPCAP;
+
+	if (geteuid() != 0 || (j->clone_flags & CLONE_NEWUSER))
+		return 0;
+	if (j->clone_flags & CLONE_NEWNS)
+		caps |= 1ULL << CAP_MKNOD | 1ULL << CAP_SYS_CHROOT;
+	return caps;
+}
+
+/* "CAP_MKNOD, CAP_SYS_ADMIN" for the bits of caps, into buf. */
+static void
+cap_list(uint64_t caps, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < NCAPS && n + 24 < len; k++) {
+		if (!(caps & (1ULL << k)))
+			continue;
+		n += snprintf(buf + n, len - n, "%sCAP_", n ? ", " : "");
+		for (const char *c = cap_names[k]; *c && n + 1 < len; c++)
+			buf[n++] = toupper((unsigned char)*c);
+		buf[n] = '\0';
+	}
+}
+
+/*
+ * The capabilities the jail needs that sockd lacks, an error naming them
+ * and, when its bounding set lacks them (as sockd.service's does), the
+ * drop-in that adds them.
+ */
+static unsigned
+check_caps(struct loader *ld, const char *who, const config_setting_t *s,
+    const struct jail_conf *j)
+{
+	uint64_t lacking = jailenv_lacking(needed_caps(j), false);
+	char names[1024];
+
+	if (lacking == 0)
+		return 0;
+	cap_list(lacking, names, sizeof(names));
+	if (jailenv_lacking(lacking, true) == 0)
+		cfgkeys_error(ld, s, who, "sockd lacks %s, which the jail needs",
+		    names);
+	else
+		cfgkeys_error(ld, s, who, "sockd lacks %s, which the jail needs: "
+		    "its capability bounding set leaves them out (sockd.service's "
+		    "CapabilityBoundingSet=, likely); " JAILS_DROPIN, names);
+	return 1;
+}
+
+/* What a refusal (err) under a seccomp filter likely means, or "". */
+static const char *
+filter_hint(int err)
+{
+	if (err != EPERM || !jailenv_filtered())
+		return "";
+	return "; sockd runs under a seccomp filter, which refuses it "
+	    "(sockd.service's RestrictNamespaces=, likely): " JAILS_DROPIN;
+}
+
 /* The trial's own steps, after those of enum jail_step. */
 #define TRIAL_IDS 100
 #define TRIAL_SERVER 101
@@ -595,13 +679,13 @@ try_jail(struct loader *ld, const char *who, const config_setting_t *s,
 		if ((name = refused_namespace(j->clone_flags, &err)) == NULL)
 			name = "(all together)";
 		cfgkeys_error(ld, s, who, "namespaces: the kernel refuses a new %s "
-		    "namespace: %s", name, strerror(err));
+		    "namespace: %s%s", name, strerror(err), filter_hint(err));
 		return 1;
 	}
 	if (r.step == JAIL_OK)
 		return 0;
-	cfgkeys_error(ld, s, who, "%s on this system: %s", step_key(r.step),
-	    strerror(r.err));
+	cfgkeys_error(ld, s, who, "%s on this system: %s%s", step_key(r.step),
+	    strerror(r.err), filter_hint(r.err));
 	return 1;
 }
 
@@ -721,6 +805,8 @@ cfgjail_parse(struct loader *ld, const config_setting_t *s, bool own,
 	j->own_ids = geteuid() == 0 && !sc->set_ids;
 	if (errors == 0 && sc->server && (j->clone_flags & CLONE_NEWNS))
 		errors += check_server(ld, s, svcwho, j, sc->server);
+	if (errors == 0 && !ld->checked)
+		errors += check_caps(ld, who, s, j);
 	if (errors == 0 && !ld->checked)
 		errors += try_jail(ld, who, s, j, sc);
 	return errors;

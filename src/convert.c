@@ -118,6 +118,29 @@ put_name(FILE *f, const char *name)
 	put_key(f, "name", buf);
 }
 
+/* Whether list key of block b names the service s (by name or id). */
+static bool
+listed(const struct xinetd_svc *b, const char *key, const struct xinetd_svc *s,
+    const char *id)
+{
+	const struct xinetd_attr *a = b ? xinetd_attr(b, key) : NULL;
+
+	for (char **v = a ? a->values : NULL; v && *v; v++)
+		if (strcmp(*v, s->name) == 0 || (id && strcmp(*v, id) == 0))
+			return true;
+	return false;
+}
+
+/* disable = yes, or switched off by the defaults' disabled or enabled. */
+static bool
+is_off(const struct xinetd_svc *s, const struct xinetd_svc *d)
+{
+	const char *dis = value(s, d, "disable"), *id = value(s, NULL, "id");
+
+	return (dis && strcmp(dis, "yes") == 0) || listed(d, "disabled", s, id) ||
+	    (d && xinetd_attr(d, "enabled") && !listed(d, "enabled", s, id));
+}
+
 /* name, protocol, port, the handler, wait, disabled; false: not served. */
 static bool
 put_identity(FILE *f, const struct xinetd_svc *s, const struct xinetd_svc *d)
@@ -126,7 +149,7 @@ put_identity(FILE *f, const struct xinetd_svc *s, const struct xinetd_svc *d)
 	const char *st = value(s, d, "socket_type"), *proto = value(s, d, "protocol");
 	const char *port = value(s, d, "port"), *server = value(s, d, "server");
 	const struct xinetd_attr *args = attr(s, d, "server_args");
-	const char *wait = value(s, d, "wait"), *dis = value(s, d, "disable");
+	const char *wait = value(s, d, "wait");
 	bool udp = (proto && strcmp(proto, "udp") == 0) ||
 	    (!proto && st && strcmp(st, "dgram") == 0);
 	bool internal = type && strstr(type, "INTERNAL");
@@ -159,7 +182,7 @@ put_identity(FILE *f, const struct xinetd_svc *s, const struct xinetd_svc *d)
 			fprintf(f, "    wait = %s;\n", strcmp(wait, "yes") == 0 ?
 			    "true" : "false");
 	}
-	if (dis && strcmp(dis, "yes") == 0)
+	if (is_off(s, d))
 		fputs("    disabled = true;\n", f);
 	return true;
 }
@@ -169,7 +192,7 @@ is_identity(const char *key)
 {
 	static const char *const keys[] = { "id", "type", "socket_type",
 	    "protocol", "port", "server", "server_args", "wait", "disable",
-	    "enabled", NULL };
+	    "disabled", "enabled", NULL };
 
 	for (int i = 0; keys[i]; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -196,7 +219,8 @@ put_acl(FILE *f, const struct xinetd_attr *a)
 			    "and prefixes, not names\n", a->key, *v);
 	}
 	ok[n] = NULL;
-	if (n > 0)
+	/* xinetd lets no client in with an empty only_from; so does sockd. */
+	if (n > 0 || strcmp(a->key, "only_from") == 0)
 		put_list(f, a->key, ok, NULL);
 }
 
@@ -238,8 +262,10 @@ put_control(FILE *f, FILE *lim, const struct xinetd_attr *a)
 		put_key(f, "address", v);
 	else if (!strcmp(k, "only_from") || !strcmp(k, "no_access"))
 		put_acl(f, a);
-	else if (!strcmp(k, "env") || !strcmp(k, "passenv"))
-		put_list(f, k, a->values, NULL);
+	else if (!strcmp(k, "env") || !strcmp(k, "passenv")) {
+		if (a->values[0])
+			put_list(f, k, a->values, NULL);
+	}
 	else if ((!strcmp(k, "instances") || !strcmp(k, "per_source")) &&
 	    strcasecmp(v, "UNLIMITED") != 0)
 		fprintf(f, "    %s = %d;\n", k, atoi(v));
@@ -261,21 +287,121 @@ put_control(FILE *f, FILE *lim, const struct xinetd_attr *a)
 	}
 }
 
-/* The controls of block b that the service does not set itself (own). */
-static void
-put_controls(FILE *f, FILE *lim, const struct xinetd_svc *b,
-    const struct xinetd_svc *own)
+/* The attributes whose values are a set, which += and -= change. */
+static bool
+is_list(const char *key)
+{
+	static const char *const keys[] = { "only_from", "no_access", "env",
+	    "passenv", "log_on_success", "log_on_failure", "groups", NULL };
+
+	for (int i = 0; keys[i]; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Block b's attributes key, in their order, applied to the set v of n
+ * values (room for max): "=" replaces it, "+=" adds, "-=" removes.
+ */
+static size_t
+fold(const struct xinetd_svc *b, const char *key, char **v, size_t n,
+    size_t max)
 {
 	for (size_t i = 0; b && i < b->nattrs; i++) {
 		const struct xinetd_attr *a = &b->attrs[i];
-		if (is_identity(a->key) || xinetd_attr(b, a->key) != a ||
-		    (own && xinetd_attr(own, a->key)))
+		if (strcmp(a->key, key) != 0)
 			continue;
-		put_control(f, lim, a);
+		if (a->op == '=')
+			n = 0;
+		for (char **w = a->values; *w; w++) {
+			size_t k = 0;
+			while (k < n && strcmp(v[k], *w) != 0)
+				k++;
+			if (a->op == '-' && k < n)
+				memmove(&v[k], &v[k + 1], (--n - k) * sizeof(*v));
+			else if (a->op != '-' && k == n && n < max)
+				v[n++] = *w;
+		}
+	}
+	return n;
+}
+
+/*
+ * The list a names as the service sees it: the defaults' (d), then the
+ * service's own (s, NULL for the defaults alone) changing it, written as
+ * one attribute.
+ */
+static void
+put_merged(FILE *f, FILE *lim, const struct xinetd_attr *a,
+    const struct xinetd_svc *d, const struct xinetd_svc *s)
+{
+	char *v[129];
+	struct xinetd_attr m = *a;
+	size_t n = fold(d, a->key, v, 0, 128);
+
+	v[fold(s, a->key, v, n, 128)] = NULL;
+	m.op = '=';
+	m.values = v;
+	put_control(f, lim, &m);
+}
+
+/* interface is xinetd's other name for bind: both are sockd's address. */
+static bool
+same_key(const char *a, const char *b)
+{
+	if (strcmp(a, "interface") == 0)
+		a = "bind";
+	if (strcmp(b, "interface") == 0)
+		b = "bind";
+	return strcmp(a, b) == 0;
+}
+
+/* The attribute key of b that decides: the last one, or for a value
+ * that is not a list the last one set with "=". */
+static const struct xinetd_attr *
+deciding(const struct xinetd_svc *b, const char *key)
+{
+	const struct xinetd_attr *found = NULL;
+
+	for (size_t i = 0; b && i < b->nattrs; i++)
+		if (same_key(b->attrs[i].key, key) &&
+		    (b->attrs[i].op == '=' || is_list(key)))
+			found = &b->attrs[i];
+	return found;
+}
+
+/*
+ * The controls of block b (the defaults d, or the service s) that the
+ * service does not set itself; a list once, as += and -= leave it. +=
+ * and -= on another attribute, which xinetd refuses, are comments.
+ */
+static void
+put_controls(FILE *f, FILE *lim, const struct xinetd_svc *b,
+    const struct xinetd_svc *d, const struct xinetd_svc *s)
+{
+	for (size_t i = 0; b && i < b->nattrs; i++) {
+		const struct xinetd_attr *a = &b->attrs[i];
+		if (is_identity(a->key))
+			continue;
+		if (a->op != '=' && !is_list(a->key)) {
+			if (b == s)
+				put_comment(f, a, "xinetd takes += and -= on lists only");
+		} else if (deciding(b, a->key) != a ||
+		    (b == d && deciding(s, a->key)))
+			continue;
+		else if (is_list(a->key))
+			put_merged(f, lim, a, d, b == d ? NULL : s);
+		else
+			put_control(f, lim, a);
 	}
 }
 
-static void
+/* What a service became. */
+enum converted { NOT_CONVERTED, DISABLED, SERVED };
+
+/* One service, and what it became. */
+static enum converted
 put_xinetd(FILE *out, const struct xinetd_svc *s, const struct xinetd_svc *d,
     bool *first)
 {
@@ -285,11 +411,11 @@ put_xinetd(FILE *out, const struct xinetd_svc *s, const struct xinetd_svc *d,
 	bool served;
 
 	if (f == NULL || lim == NULL)
-		return;
+		return NOT_CONVERTED;
 	served = put_identity(f, s, d);
 	if (served) {
-		put_controls(f, lim, d, s);
-		put_controls(f, lim, s, NULL);
+		put_controls(f, lim, d, d, s);
+		put_controls(f, lim, s, d, s);
 	}
 	fclose(lim);
 	if (llen > 0)
@@ -304,6 +430,36 @@ put_xinetd(FILE *out, const struct xinetd_svc *s, const struct xinetd_svc *d,
 		fprintf(out, "%s", body);
 	free(body);
 	free(lims);
+	return !served ? NOT_CONVERTED : is_off(s, d) ? DISABLED : SERVED;
+}
+
+/*
+ * The head of the output, and, when no service of the input would be
+ * served (n[] counts them by enum converted), a comment there and a
+ * message on err: a converted file that serves nothing should not pass
+ * for one that does.
+ */
+static void
+put_head(FILE *out, FILE *err, const char *path, const size_t n[3])
+{
+	fprintf(out, "# sockd.conf converted by sockd --convert from %s\n", path);
+	if (n[SERVED] > 0)
+		return;
+	if (n[DISABLED] == 0 && n[NOT_CONVERTED] == 0) {
+		fputs("# no service in it: this file serves nothing\n", out);
+		fprintf(err, "sockd: %s: no service to convert\n", path);
+	} else if (n[NOT_CONVERTED] == 0) {
+		fprintf(out, "# every service in it is disabled, and stays so below "
+		    "(disabled = true):\n# this file serves nothing until one "
+		    "is enabled\n");
+		fprintf(err, "sockd: %s: every service (%zu) is disabled; they are "
+		    "converted disabled\n", path, n[DISABLED]);
+	} else {
+		fprintf(out, "# no service in it is served: %zu disabled, %zu not "
+		    "converted\n", n[DISABLED], n[NOT_CONVERTED]);
+		fprintf(err, "sockd: %s: no service is served: %zu disabled, %zu "
+		    "not converted\n", path, n[DISABLED], n[NOT_CONVERTED]);
+	}
 }
 
 static int
@@ -313,22 +469,30 @@ convert_xinetd(const char *path, FILE *out, FILE *err)
 	struct cfgerr e = { 0 };
 	const struct xinetd_svc *d = NULL;
 	bool first = true;
+	size_t n[3] = { 0, 0, 0 }, blen = 0;
+	char *body = NULL;
+	FILE *b = open_memstream(&body, &blen);
 	unsigned errors;
 
+	if (b == NULL)
+		return 1;
 	xinetd_read(&xc, path, &e);
 	for (size_t i = 0; i < xc.nsvcs; i++)
 		if (xc.svcs[i].name == NULL)
 			d = &xc.svcs[i];
-	fprintf(out, "# sockd.conf converted by sockd --convert from %s\n", path);
 	for (size_t i = 0; d && i < d->nattrs; i++)
 		if (!is_identity(d->attrs[i].key))
-			fprintf(out, "# defaults, line %d: applied to each service "
+			fprintf(b, "# defaults, line %d: applied to each service "
 			    "below\n", d->attrs[i].line);
-	fputs("services = (\n", out);
+	fputs("services = (\n", b);
 	for (size_t i = 0; i < xc.nsvcs; i++)
 		if (xc.svcs[i].name)
-			put_xinetd(out, &xc.svcs[i], d, &first);
-	fputs("\n);\n", out);
+			n[put_xinetd(b, &xc.svcs[i], d, &first)]++;
+	fputs("\n);\n", b);
+	fclose(b);
+	put_head(out, err, path, n);
+	fputs(body, out);
+	free(body);
 	errors = e.count;
 	if (e.text)
 		fputs(e.text, err);
@@ -373,35 +537,42 @@ put_inetd(FILE *out, const struct inetdconf_entry *e, bool off)
 }
 
 static int
-convert_inetd(const char *path, FILE *in, FILE *out)
+convert_inetd(const char *path, FILE *in, FILE *out, FILE *errf)
 {
-	char *line = NULL, *host = NULL, err[INETDCONF_ERRLEN];
+	char *line = NULL, *host = NULL, err[INETDCONF_ERRLEN], *body = NULL;
 	struct inetdconf_entry e;
 	bool first = true;
-	size_t cap = 0;
+	size_t cap = 0, count[3] = { 0, 0, 0 }, blen = 0;
+	FILE *b = open_memstream(&body, &blen);
 	int n = 0;
 
-	fprintf(out, "# sockd.conf converted by sockd --convert from %s\n"
-	    "services = (\n", path);
+	if (b == NULL)
+		return 1;
+	fputs("services = (\n", b);
 	while (getline(&line, &cap, in) != -1) {
 		enum inetdconf_kind k;
 		line[strcspn(line, "\n")] = '\0';
 		n++;
 		k = inetdconf_parse(line, host, &e, err);
 		if (k == INETDCONF_ERROR)
-			fprintf(out, "  # line %d not converted: %s\n  #   %s\n", n,
+			fprintf(b, "  # line %d not converted: %s\n  #   %s\n", n,
 			    err, line);
 		else if (k == INETDCONF_HOST) {
 			free(host);
 			host = e.host ? strdup(e.host) : NULL;
 		} else if ((k == INETDCONF_SERVICE || k == INETDCONF_OFF) && e.service) {
-			fprintf(out, "%s  # %s:%d\n", first ? "" : ",\n", path, n);
-			put_inetd(out, &e, k == INETDCONF_OFF);
+			fprintf(b, "%s  # %s:%d\n", first ? "" : ",\n", path, n);
+			put_inetd(b, &e, k == INETDCONF_OFF);
 			first = false;
+			count[k == INETDCONF_OFF ? DISABLED : SERVED]++;
 		}
 		inetdconf_free(&e);
 	}
-	fputs("\n);\n", out);
+	fputs("\n);\n", b);
+	fclose(b);
+	put_head(out, errf, path, count);
+	fputs(body, out);
+	free(body);
 	free(line);
 	free(host);
 	return 0;
@@ -442,7 +613,7 @@ convert_run(const char *path, FILE *out, FILE *err)
 		fclose(in);
 		return convert_xinetd(path, out, err);
 	}
-	rc = convert_inetd(path, in, out);
+	rc = convert_inetd(path, in, out, err);
 	fclose(in);
 	return rc;
 }

@@ -6,8 +6,9 @@
 # hand (no systemd here), a service that update-inetd registers in
 # /etc/inetd.conf served after update-inetd's own SIGHUP, then switched
 # off with update-inetd --disable; micro-httpd and fingerd installed from
-# Debian, registering themselves, answering their protocols; and the
-# package purged. Needs debhelper,
+# Debian, registering themselves, answering their protocols; tftpd-hpa's
+# in.tftpd (udp, wait) registered with update-inetd, answering tftp-hpa's
+# client, disabled and enabled again; and the package purged. Needs debhelper,
 # lintian and update-inetd (.ci/run installs them).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,7 @@ pid=
 fail() { echo "deb: FAIL: $*" >&2; [ -f "$out/sockd.log" ] && tail -20 "$out/sockd.log" >&2; exit 1; }
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	[ -z "${rcd:-}" ] || rm -f /usr/sbin/policy-rc.d
 	if [ "$(id -u)" = 0 ] && dpkg -s sockd >/dev/null 2>&1; then
 		apt-get purge -y sockd >/dev/null 2>&1 || true
 	fi
@@ -58,6 +60,28 @@ if command -v openssl >/dev/null 2>&1; then
 	/usr/sbin/sockd -t -f "$out/tls.conf" >"$out/tls.log" 2>&1 ||
 	    { cat "$out/tls.log" >&2; fail "sockd -t on a TLS service"; }
 fi
+
+# A jail under the installed unit's capability bounding set (setpriv
+# plays systemd): refused by -t, which names the installed drop-in; with
+# the drop-in's capabilities added, it passes.
+bounding() {	# the CapabilityBoundingSet= lines of the files, for setpriv
+	sed -n 's/^CapabilityBoundingSet=//p' "$@" | tr ' ' '\n' | grep . |
+	    sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd,
+}
+unit=/usr/lib/systemd/system/sockd.service
+dropin=/usr/share/sockd/sockd.service.d/jails.conf
+[ -f "$dropin" ] || fail "no $dropin"
+printf 'services = ({ name = "j"; protocol = "tcp"; port = 7; address = "127.0.0.1";\n  server = "/usr/libexec/sockd/hello-tcp"; jail = { }; });\n' >"$out/jail.conf"
+if setpriv --bounding-set "-all,$(bounding "$unit")" -- /usr/sbin/sockd -t \
+    -f "$out/jail.conf" >"$out/jail.log" 2>&1; then
+	fail "a jail passed -t under the unit's bounding set"
+fi
+grep -q "jail: sockd lacks .*$dropin allows jails" "$out/jail.log" ||
+    { cat "$out/jail.log" >&2; fail "-t did not name the drop-in"; }
+setpriv --bounding-set "-all,$(bounding "$unit" "$dropin")" -- /usr/sbin/sockd \
+    -t -f "$out/jail.conf" >"$out/jail.log" 2>&1 ||
+    { cat "$out/jail.log" >&2; fail "a jail under the unit and its drop-in"; }
+echo "deb: a jail under the unit's limits: -t names $dropin; with it, -t passes"
 
 # The daemon as the unit starts it, by hand: its link named inetd.
 /usr/libexec/sockd/inetd -F -f /etc/sockd.conf >"$out/sockd.log" 2>&1 &
@@ -133,6 +157,70 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/79) 2>/dev/null; then
 else
 	echo "deb: SKIP fingerd: port 79 is taken here"
 fi
+# tftpd-hpa's in.tftpd as inetd runs it (UDP, wait: it takes the socket
+# and serves requests until -t seconds pass without one), registered with
+# update-inetd as its README.Debian says, fetched with tftp-hpa's client;
+# then switched off and on again with update-inetd, each time through
+# sockd's SIGHUP.
+tport=47369
+tdir=$out/tftp
+reloads() { grep -c "reloaded" "$out/sockd.log"; }
+wait_reload() {
+	n=0
+	until [ "$(reloads)" -gt "$1" ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "$2 woke nothing"; sleep 0.1
+	done
+}
+# The standalone daemon the package would start is kept from starting.
+rcd=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d; rcd=1
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    tftpd-hpa tftp-hpa >"$out/tftp.log" 2>&1 || { cat "$out/tftp.log" >&2; fail "tftpd-hpa"; }
+[ -z "$rcd" ] || rm -f /usr/sbin/policy-rc.d
+mkdir "$tdir"
+chmod 755 "$out"
+echo "served by in.tftpd under sockd" >"$tdir/hello.txt"
+chmod 644 "$tdir/hello.txt"
+# One get with the client's own commands (a 3 s timeout): true if the
+# file came whole.
+tftp_get() {
+	rm -f "$out/got.txt"
+	printf 'mode octet\ntimeout 3\nget hello.txt %s\nquit\n' "$out/got.txt" |
+	    tftp 127.0.0.1 "$tport" >"$out/tftp-client.log" 2>&1
+	cmp -s "$tdir/hello.txt" "$out/got.txt"
+}
+# Waits until sockd has no in.tftpd running (-t 1: a second after its last
+# request), which holds the socket while it runs.
+tftpd_gone() {
+	n=0
+	while pgrep -P "$pid" -x in.tftpd >/dev/null; do
+		n=$((n + 1)); [ $n -lt 100 ] || fail "in.tftpd did not end"; sleep 0.1
+	done
+}
+before=$(reloads)
+update-inetd --add "$tport	dgram	udp	wait	root	/usr/sbin/in.tftpd	/usr/sbin/in.tftpd -s -t 1 -u tftp $tdir"
+wait_reload "$before" "update-inetd --add"
+tftp_get || { cat "$out/tftp-client.log" >&2; fail "in.tftpd did not serve"; }
+tftpd_gone
+before=$(reloads)
+update-inetd --disable "$tport"
+wait_reload "$before" "update-inetd --disable"
+! tftp_get || fail "a disabled in.tftpd still serves"
+grep -q "timed out" "$out/tftp-client.log" ||
+    { cat "$out/tftp-client.log" >&2; fail "tftp failed, but not for want of an answer"; }
+before=$(reloads)
+update-inetd --enable "$tport"
+wait_reload "$before" "update-inetd --enable"
+tftp_get || { cat "$out/tftp-client.log" >&2; fail "--enable did not bring in.tftpd back"; }
+tftpd_gone
+update-inetd --remove "$tport"
+apt-get purge -y tftpd-hpa tftp-hpa >/dev/null 2>&1 || true
+echo "deb: in.tftpd (udp, wait) registered with update-inetd served tftp;" \
+    "--disable stopped it, --enable brought it back"
+
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 rm -f /etc/inetd.conf
 apt-get purge -y sockd >/dev/null 2>&1 || fail "purge"

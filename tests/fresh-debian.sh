@@ -13,8 +13,15 @@
 # root; it is run, as su would), asks the default services with README's
 # clients, stops sockd with SIGINT (Ctrl-C), and runs `make check`.
 # Then, as root, `make install PREFIX=/usr` and /usr/sbin/sockd started on
-# /etc/sockd.conf. Prints one line per step and a summary; exit status 0
-# when every step passed.
+# /etc/sockd.conf. Last, the package path: the .deb built here from the
+# committed tree (dpkg-buildpackage; its build dependencies installed on
+# this machine if missing), then in a third fresh root `apt-get install
+# ./sockd_*.deb micro-httpd`, sockd started by hand as its unit starts it
+# (no systemd runs in a chroot), and micro-httpd's page, which its package
+# registered in /etc/inetd.conf with update-inetd, fetched through sockd.
+# STEPS="root newcomer package" (the default) picks the parts. Only apt
+# and debootstrap use the network. Prints one line per step and a summary;
+# exit status 0 when every step passed.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -268,8 +275,70 @@ installed() {
 	run_pgid=
 }
 
-newcomer root
-newcomer newcomer
+# The package, built from the committed tree on this machine.
+build_deb() {
+	local src=$CACHE/pkg
+	rm -rf "$src"
+	mkdir -p "$src/sockd"
+	git -C "$top" archive HEAD | tar -x -C "$src/sockd"
+	if ! (cd "$src/sockd" && dpkg-checkbuilddeps) >/dev/null 2>&1; then
+		echo "fresh-debian: installing the package's build dependencies"
+		quiet env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		    --no-install-recommends debhelper dpkg-dev pkg-config \
+		    libconfig-dev libseccomp-dev libssl-dev mandoc || return 1
+	fi
+	(cd "$src/sockd" && quiet dpkg-buildpackage -b -us -uc) || return 1
+	deb=$(ls "$src"/sockd_*.deb)
+}
+
+# A fresh root, the package and micro-httpd from apt, the page through sockd.
+package() {
+	local log=$CACHE/package.log out
+	if build_deb; then
+		step "package: dpkg-buildpackage" OK "$(basename "$deb")"
+	else
+		step "package: dpkg-buildpackage" FAIL
+		return
+	fi
+	new_root
+	cp "$deb" "$root/root/"
+	: >"$log"
+	if in_root root 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ./sockd_*.deb micro-httpd' \
+	    >>"$log" 2>&1; then
+		step "package: apt-get install ./sockd_*.deb micro-httpd" OK
+	else
+		step "package: apt-get install ./sockd_*.deb micro-httpd" FAIL "see $log"
+		cleanup
+		return
+	fi
+	grep -q '^www[[:space:]].*micro-httpd' "$root/etc/inetd.conf" &&
+	    step "package: micro-httpd registered in /etc/inetd.conf" OK ||
+	    step "package: micro-httpd registered in /etc/inetd.conf" FAIL
+	echo "sockd fresh-debian $commit" >"$root/var/www/html/index.html"
+	# As sockd.service runs it: through the link named inetd.
+	setsid chroot "$root" /usr/libexec/sockd/inetd -F -f /etc/sockd.conf \
+	    >"$CACHE/package.run.log" 2>&1 </dev/null &
+	run_pgid=$!
+	if wait_for "ready:" 20 "$CACHE/package.run.log"; then
+		out=$(in_root root "timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/80; printf \"GET / HTTP/1.0\r\n\r\n\" >&3; cat <&3'")
+		[[ $out == "HTTP/1."*"sockd fresh-debian $commit"* ]] &&
+		    step "package: micro-httpd's page served through sockd" OK ||
+		    step "package: micro-httpd's page served through sockd" FAIL "got '${out:0:200}'"
+	else
+		step "package: sockd starts on /etc/sockd.conf" FAIL \
+		    "$(tail -n3 "$CACHE/package.run.log")"
+	fi
+	stop_run
+	cleanup
+}
+
+for part in ${STEPS:-root newcomer package}; do
+	case $part in
+	root|newcomer) newcomer "$part" ;;
+	package) package ;;
+	*) echo "fresh-debian: unknown step $part" >&2; exit 2 ;;
+	esac
+done
 
 echo "fresh-debian: summary ($branch $commit, mirror $mirror)"
 printf '  %s\n' "${results[@]}"

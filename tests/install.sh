@@ -31,7 +31,9 @@ done
 for f in etc/sockd.conf usr/lib/systemd/system/sockd.service \
     usr/share/man/man8/sockd.8 usr/share/man/man5/sockd.conf.5 \
     usr/share/man/man7/sockd-handler.7 usr/share/man/man8/sockctl.8 \
-    usr/share/bash-completion/completions/sockctl; do
+    usr/share/bash-completion/completions/sockctl \
+    usr/share/sockd/sockd.service.d/jails.conf \
+    usr/share/sockd/sockd.service.d/strict.conf; do
 	[ -f "$d/$f" ] || fail "no /$f"
 done
 [ ! -e "$d/usr/etc" ] || fail "PREFIX=/usr installed into /usr/etc"
@@ -42,7 +44,7 @@ grep -q /usr/lib/sockd/sockd-tls.so "$d/usr/sbin/sockd" ||
 
 # No installed file names the /usr/local layout (/usr/local/bin is the
 # handlers' PATH, not an install path).
-hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\|lib/sockd\)' "$d/etc/sockd.conf" \
+hits=$(grep -l '/usr/local/\(etc\|sbin\|libexec\|lib/sockd\|share/sockd\)' "$d/etc/sockd.conf" \
     "$d/usr/lib/systemd/system/sockd.service" "$d/usr/share/man/man8/sockd.8" \
     "$d/usr/share/man/man5/sockd.conf.5" "$d/usr/share/man/man8/sockctl.8" \
     2>/dev/null || true)
@@ -62,6 +64,9 @@ for h in hello-tcp echo-udp timestamp; do
 	    fail "sockd.conf does not run /usr/libexec/sockd/$h"
 done
 
+# A jail refused by the unit's limits names the installed drop-in.
+grep -qa '/usr/share/sockd/sockd.service.d/jails.conf' "$d/usr/sbin/sockd" ||
+    fail "sockd does not name /usr/share/sockd/sockd.service.d/jails.conf"
 # The binary looks for /etc/sockd.conf when no -f is given.
 "$d/usr/sbin/sockd" -h | grep -q '(default /etc/sockd\.conf)' ||
     fail "sockd -h does not name /etc/sockd.conf"

@@ -20,7 +20,7 @@ static uint16_t port;
 static const char *
 good_conf(void)
 {
-	return tu_write("sockd.conf", "services = ( { name = \"e\"; protocol = \"tcp\";"
+	return tu_write("sockd.conf", "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\";"
 	    " port = %u; builtin = \"echo\"; } );\n", port);
 }
 
@@ -158,10 +158,10 @@ START_TEST(include_dir_moved_away)
 	int fd;
 
 	it_mkdir("conf.d");
-	tu_write("conf.d/other.conf", "services = ( { name = \"o\"; protocol = \"tcp\";"
+	tu_write("conf.d/other.conf", "services = ( { name = \"o\"; protocol = \"tcp\"; address = \"127.0.0.1\";"
 	    " port = %u; builtin = \"echo\"; } );\n", other);
 	conf = tu_write("sockd.conf", "sockd = { include_dir = \"conf.d\"; };\n"
-	    "services = ( { name = \"e\"; protocol = \"tcp\"; port = %u;"
+	    "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " builtin = \"echo\"; } );\n", port);
 	d = it_start(conf);
 	ck_assert_int_eq(rename(it_tmp("conf.d"), it_tmp("elsewhere")), 0);
@@ -201,7 +201,7 @@ START_TEST(builtin_setup_failure_reported)
 	int fd;
 
 	it_mkdir("gone");
-	conf = tu_write("sockd.conf", "services = ( { name = \"e\"; protocol = \"tcp\";"
+	conf = tu_write("sockd.conf", "services = ( { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\";"
 	    " port = %u; builtin = \"echo\"; chdir = \"%s\"; } );\n", port,
 	    it_tmp("gone"));
 	d = it_start(conf);

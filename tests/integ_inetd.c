@@ -2,9 +2,11 @@
  * inetd_conf: a classic inetd.conf served beside sockd.conf's services,
  * re-read on SIGHUP, and a port both files claim refused with both lines.
  */
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,7 +67,8 @@ START_TEST(inetd_conf_served_and_reloaded)
 	expect_udp(u, "Michael", "Echo: Michael!");
 	/* Switched off by update-inetd: not served. */
 	ck_assert_int_eq(tu_connect(b), -1);
-	ck_assert_ptr_nonnull(strstr(d->log, "127.0.0.1-"));
+	/* Services named after the line's address (the log has their names). */
+	ck_assert_msg(tu_wait_log(d, "127.0.0.1-", IT_WAIT), "%s", it_tail(d->log));
 
 	/* update-inetd --enable b, a's line removed, then SIGHUP. */
 	write_inetd(a, u, b, false, true);
@@ -109,7 +112,7 @@ START_TEST(inetd_conf_port_clash)
 	tu_write("inetd.conf", "#\n%u stream tcp nowait %s %s hello-tcp\n", p, me(),
 	    it_path("services/hello-tcp"));
 	conf = tu_write("sockd.conf", "sockd = { inetd_conf = \"inetd.conf\"; };\n"
-	    "services = (\n{ name = \"mine\"; protocol = \"tcp\"; port = %u;\n"
+	    "services = (\n{ name = \"mine\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;\n"
 	    "  server = \"%s\"; });\n", p, it_path("services/hello-tcp"));
 	status = tu_run(out, sizeof(out), "-t", "-f", conf, NULL);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
@@ -145,13 +148,15 @@ START_TEST(convert_xinetd)
 	for (size_t i = 0; i < 5; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "xinetd.d/%s", debian[i]);
+		/* As Debian ships them, but for the user when not root: only
+		 * root may name another, and -t checks disabled services too. */
 		tu_write(name, "# default: off\nservice %s\n{\n\tdisable\t\t= yes\n"
 		    "\ttype\t\t= INTERNAL\n\tid\t\t= %s-stream\n\tsocket_type\t= stream\n"
-		    "\tprotocol\t= tcp\n\tuser\t\t= root\n\twait\t\t= no\n}\n\n"
+		    "\tprotocol\t= tcp\n\tuser\t\t= %s\n\twait\t\t= no\n}\n\n"
 		    "service %s\n{\n\tdisable\t\t= yes\n\ttype\t\t= INTERNAL\n"
 		    "\tid\t\t= %s-dgram\n\tsocket_type\t= dgram\n\tprotocol\t= udp\n"
-		    "\tuser\t\t= root\n\twait\t\t= yes\n}\n", debian[i], debian[i],
-		    debian[i], debian[i]);
+		    "\tuser\t\t= %s\n\twait\t\t= yes\n}\n", debian[i], debian[i],
+		    me(), debian[i], debian[i], me());
 	}
 	tu_write("xinetd.d/hello", "service hello\n{\n\ttype = UNLISTED\n"
 	    "\tsocket_type = stream\n\tprotocol = tcp\n\tport = %u\n"
@@ -189,15 +194,122 @@ START_TEST(convert_inetd_conf)
 	char out[4096];
 
 	tu_write("inetd.conf", "127.0.0.1:%u stream tcp4 nowait.120 %s %s "
-	    "hello-tcp\n#<off># echo stream tcp nowait root internal\n"
+	    "hello-tcp\n#<off># echo stream tcp nowait %s internal\n"
 	    "rstatd/1 dgram rpc/udp wait root /x x\n", p, me(),
-	    it_path("services/hello-tcp"));
+	    it_path("services/hello-tcp"), me());
 	text = convert(it_tmp("inetd.conf"), "sockd.conf");
 	ck_assert_msg(strstr(text, "rate_burst = 120;") &&
 	    strstr(text, "name = \"echo-tcp\";") &&
 	    strstr(text, "line 3 not converted: protocol \"rpc/udp\""), "%s", text);
 	ck_assert_msg(tu_run(out, sizeof(out), "-t", "-f", it_tmp("sockd.conf"),
 	    NULL) == 0, "%s\n%s", out, text);
+}
+END_TEST
+
+/*
+ * xinetd's += and -= on lists: a service changes the defaults' list, and
+ * what it ends with is what sockd gets; on another attribute, a comment.
+ * The converted file serves: hello (127/8 left in only_from) answers, its
+ * twin whose only_from -= leaves nothing lets no one in, as xinetd does.
+ */
+START_TEST(convert_list_operators)
+{
+	uint16_t p = tu_free_port(), q = tu_free_port();
+	const char *text, *conf;
+	char out[4096];
+	struct daemon *d;
+	int fd;
+
+	tu_write("xinetd.conf", "defaults\n{\n\tonly_from = 127.0.0.0/8 "
+	    "10.0.0.0/8\n\tenv = A=1\n\tpassenv = LANG\n}\n"
+	    "service hello\n{\n\ttype = UNLISTED\n\tsocket_type = stream\n"
+	    "\tprotocol = tcp\n\tport = %u\n\tbind = 127.0.0.1\n\twait = no\n"
+	    "\tuser = %s\n\tuser += root\n\tserver = %s\n"
+	    "\tonly_from -= 10.0.0.0/8\n\tonly_from += 192.0.2.0/24\n"
+	    "\tenv += B=2\n\tpassenv -= LANG\n\tno_access = 192.0.2.7\n}\n"
+	    "service closed\n{\n\ttype = UNLISTED\n\tsocket_type = stream\n"
+	    "\tprotocol = tcp\n\tport = %u\n\tbind = 127.0.0.1\n\twait = no\n"
+	    "\tuser = %s\n\tserver = %s\n"
+	    "\tonly_from -= 127.0.0.0/8 10.0.0.0/8\n}\n", p, me(),
+	    it_path("services/hello-tcp"), q, me(), it_path("services/hello-tcp"));
+	text = convert(it_tmp("xinetd.conf"), "sockd.conf");
+	ck_assert_msg(strstr(text, "only_from = [ \"127.0.0.0/8\", \"192.0.2.0/24\" ];")
+	    && strstr(text, "env = [ \"A=1\", \"B=2\" ];") &&
+	    strstr(text, "no_access = [ \"192.0.2.7\" ];") &&
+	    strstr(text, "# user += root: xinetd takes += and -= on lists only") &&
+	    strstr(text, "only_from = [  ];") &&
+	    it_count(text, "passenv = [ \"LANG\" ];") == 1, "%s", text);
+	conf = it_tmp("sockd.conf");
+	ck_assert_msg(tu_run(out, sizeof(out), "-t", "-f", conf, NULL) == 0,
+	    "%s\n%s", out, text);
+	d = it_start(conf);
+	ck_assert(it_hello(p, "operators"));
+	ck_assert_int_ge(fd = tu_connect(q), 0);
+	ck_assert_msg(it_wait_eof(fd, IT_WAIT), "closed let a client in");
+	close(fd);
+	ck_assert(it_wait_log_count(d, "access denied", 1, IT_WAIT));
+	it_stop(d);
+}
+END_TEST
+
+/* Runs sockd --convert path with its output and its messages apart. */
+static int
+convert_apart(const char *path, char *out, char *msg, size_t len)
+{
+	char cmd[8192];
+	int status, fd;
+	ssize_t n;
+
+	snprintf(cmd, sizeof(cmd), "%s --convert %s >%s 2>%s", it_path("src/sockd"),
+	    path, it_tmp("converted"), it_tmp("messages"));
+	status = system(cmd);
+	for (int i = 0; i < 2; i++) {
+		char *buf = i ? msg : out;
+		ck_assert_int_ge(fd = open(it_tmp(i ? "messages" : "converted"),
+		    O_RDONLY | O_CLOEXEC), 0);
+		n = read(fd, buf, len - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	return status;
+}
+
+/*
+ * Every service disabled (Debian's xinetd.d as shipped, an inetd.conf of
+ * switched-off lines) or none: the file says it serves nothing, and so
+ * does a message; it still converts, and passes -t.
+ */
+START_TEST(convert_nothing_served)
+{
+	static char out[16384], msg[1024];
+	char check[4096];
+
+	it_mkdir("xinetd.d");
+	tu_write("xinetd.d/echo", "service echo\n{\n\tdisable = yes\n"
+	    "\ttype = INTERNAL\n\tid = echo-stream\n\tsocket_type = stream\n"
+	    "\tprotocol = tcp\n\tuser = %s\n\twait = no\n}\n", me());
+	tu_write("xinetd.d/time", "defaults\n{\n\tdisabled = time\n}\n"
+	    "service time\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n"
+	    "\tprotocol = tcp\n\tuser = %s\n\twait = no\n}\n", me());
+	ck_assert_int_eq(convert_apart(it_tmp("xinetd.d"), out, msg, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "# every service in it is disabled") &&
+	    it_count(out, "disabled = true;") == 2, "%s", out);
+	ck_assert_msg(strstr(msg, "xinetd.d: every service (2) is disabled"), "%s",
+	    msg);
+	/* What sockd -t says of a file that serves nothing, as the message did. */
+	ck_assert_int_ne(tu_run(check, sizeof(check), "-t", "-f",
+	    it_tmp("converted"), NULL), 0);
+	ck_assert_msg(strstr(check, "no enabled service"), "%s\n%s", check, out);
+
+	tu_write("inetd.conf", "#<off># echo stream tcp nowait root internal\n");
+	ck_assert_int_eq(convert_apart(it_tmp("inetd.conf"), out, msg, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "# every service in it is disabled"), "%s", out);
+	ck_assert_msg(strstr(msg, "every service (1) is disabled"), "%s", msg);
+
+	tu_write("inetd.conf", "# nothing\n");
+	ck_assert_int_eq(convert_apart(it_tmp("inetd.conf"), out, msg, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "# no service in it"), "%s", out);
+	ck_assert_msg(strstr(msg, "no service to convert"), "%s", msg);
 }
 END_TEST
 
@@ -209,7 +321,8 @@ inetd_suite(void)
 
 	tc = tu_tcase(s, "inetd", it_setup, it_teardown, IT_TIMEOUT,
 	    inetd_conf_served_and_reloaded, inetd_conf_port_clash,
-	    convert_xinetd, convert_inetd_conf, NULL);
+	    convert_xinetd, convert_inetd_conf, convert_list_operators,
+	    convert_nothing_served, NULL);
 	tu_add_test(tc, inetd_conf_internal, tu_root_skip());
 	return s;
 }

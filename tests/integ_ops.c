@@ -383,7 +383,7 @@ START_TEST(handler_stderr_goes_to_log)
 {
 	uint16_t port = tu_free_port();
 	const char *conf = tu_write("sockd.conf", "services = ({ name = \"p\"; "
-	    "protocol = \"tcp\"; port = %u; server = \"%s\"; args = [\"probe\", \"stderr\"]; });\n",
+	    "protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; server = \"%s\"; args = [\"probe\", \"stderr\"]; });\n",
 	    port, it_probe());
 	char buf[256];
 	int fd;
@@ -414,7 +414,7 @@ START_TEST(handler_stderr_is_bounded)
 	tu_write("noisy", "#!/bin/sh\nhead -c 5000 /dev/zero | tr '\\0' a >&2\n"
 	    "printf '\\n\\001\\002bin\\n' >&2\nhead -c 60000 /dev/zero >&2\necho done\n");
 	chmod(server, 0755);
-	conf = tu_write("sockd.conf", "services = ({ name = \"n\"; protocol = \"tcp\"; "
+	conf = tu_write("sockd.conf", "services = ({ name = \"n\"; protocol = \"tcp\"; address = \"127.0.0.1\"; "
 	    "port = %u; server = \"%s\"; });\n", port, server);
 	struct daemon *d = it_start(conf);
 	fd = tu_connect(port);

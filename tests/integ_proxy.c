@@ -137,7 +137,7 @@ START_TEST(split_header_and_data_after_it)
 {
 	uint16_t port = tu_free_port();
 	struct daemon *d = it_start(tu_write("sockd.conf", "services = ( { "
-	    "name = \"e\"; protocol = \"tcp\"; port = %u; builtin = \"echo\";\n"
+	    "name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; builtin = \"echo\";\n"
 	    "  proxy_protocol = \"any\"; proxy_from = \"127.0.0.1\"; } );\n", port));
 	uint8_t h[64];
 	size_t n = v2_header(h, "192.0.2.1", 1, "192.0.2.2", 2, NULL, 0);
@@ -171,7 +171,7 @@ START_TEST(stalled_header_delays_nobody)
 {
 	uint16_t port = tu_free_port();
 	struct daemon *d = it_start(tu_write("sockd.conf", "services = ( { "
-	    "name = \"t\"; protocol = \"tcp\"; port = %u; builtin = \"daytime\";\n"
+	    "name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; builtin = \"daytime\";\n"
 	    "  proxy_protocol = \"v1\"; proxy_from = \"127.0.0.1\"; "
 	    "proxy_timeout = 2; } );\n", port));
 	const char *v1 = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 13\r\n";
@@ -214,10 +214,10 @@ START_TEST(stalled_headers_hold_no_slots)
 	uint16_t port = tu_free_port(), other = tu_free_port();
 	struct daemon *d = it_start(tu_write("sockd.conf", "sockd = { "
 	    "max_children = %d; };\nservices = (\n"
-	    " { name = \"e\"; protocol = \"tcp\"; port = %u; builtin = \"echo\";\n"
+	    " { name = \"e\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; builtin = \"echo\";\n"
 	    "  proxy_protocol = \"v1\"; proxy_from = \"127.0.0.1\";\n"
 	    "  proxy_timeout = 30; proxy_pending = %d; },\n"
-	    " { name = \"h\"; protocol = \"tcp\"; port = %u; server = \"%s\"; } );\n",
+	    " { name = \"h\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; server = \"%s\"; } );\n",
 	    MAX_CHILDREN, port, PENDING, other, it_path("services/hello-tcp")));
 	const char *v1 = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 7\r\nping\n";
 	int stalled[STALLED], fd;
@@ -269,7 +269,7 @@ START_TEST(header_read_at_the_cap_waits_for_a_handler)
 {
 	uint16_t port = tu_free_port();
 	struct daemon *d = it_start(tu_write("sockd.conf", "sockd = { "
-	    "max_children = 1; };\nservices = ( { name = \"h\"; protocol = \"tcp\"; "
+	    "max_children = 1; };\nservices = ( { name = \"h\"; protocol = \"tcp\"; address = \"127.0.0.1\"; "
 	    "port = %u; server = \"%s\";\n  proxy_protocol = \"v1\"; "
 	    "proxy_from = \"127.0.0.1\"; proxy_timeout = 2; } );\n", port,
 	    it_path("services/hello-tcp")));

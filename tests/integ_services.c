@@ -455,9 +455,9 @@ START_TEST(udp_builtins_together)
 	uint16_t pe = tu_free_port(), pt = tu_free_port();
 	struct daemon *d = it_start(tu_write("sockd.conf",
 	    "services = (\n"
-	    "  { name = \"echo-u\"; protocol = \"udp\"; port = %u; builtin = \"echo\"; },\n"
-	    "  { name = \"echo-t\"; protocol = \"tcp\"; port = %u; builtin = \"echo\"; },\n"
-	    "  { name = \"time-u\"; protocol = \"udp\"; port = %u; builtin = \"time\"; }\n"
+	    "  { name = \"echo-u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %u; builtin = \"echo\"; },\n"
+	    "  { name = \"echo-t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; builtin = \"echo\"; },\n"
+	    "  { name = \"time-u\"; protocol = \"udp\"; address = \"127.0.0.1\"; port = %u; builtin = \"time\"; }\n"
 	    ");\n", pe, pe, pt));
 	unsigned char b[16];
 	int fd;

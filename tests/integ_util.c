@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -108,6 +110,10 @@ watchdog(int rfd, const char *dir, const char *exe)
 	_exit(0);
 }
 
+/* The network namespace the test started in (it_setup()), where
+ * addresses beyond loopback reach the machine's. */
+static struct stat machine_net;
+
 void
 it_setup(void)
 {
@@ -115,6 +121,7 @@ it_setup(void)
 	int p[2], null;
 	pid_t pid;
 
+	ck_assert_int_eq(stat("/proc/self/ns/net", &machine_net), 0);
 	memset(daemons, 0, sizeof(daemons));
 	for (int i = 0; i < IT_DAEMONS; i++)
 		baseline_fds[i] = -1;
@@ -192,6 +199,175 @@ it_path(const char *rel)
 	return p;
 }
 
+/* Whether pid holds the socket of inode ino. */
+static bool
+holds_socket(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[PATH_MAX], link[64], want[40];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if ((d = opendir(dir)) == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		ssize_t n;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Whether a local address of /proc/net/{tcp,udp}[6] is a loopback one:
+ * 127/8, ::1 or ::ffff:127/104 (each 32-bit word in host order). */
+static bool
+hex_loopback(const char *hex)
+{
+	unsigned w[4];
+
+	if (strlen(hex) == 8)
+		return sscanf(hex, "%8x", &w[0]) == 1 && (w[0] & 0xff) == 0x7f;
+	if (strlen(hex) != 32 ||
+	    sscanf(hex, "%8x%8x%8x%8x", &w[0], &w[1], &w[2], &w[3]) != 4 ||
+	    w[0] != 0 || w[1] != 0)
+		return false;
+	return (w[2] == 0 && w[3] == htonl(1)) ||
+	    (w[2] == htonl(0xffff) && (w[3] & 0xff) == 0x7f);
+}
+
+/* Whether pid is in it. */
+static bool
+machine_net_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)pid);
+	return stat(path, &st) == 0 && st.st_ino == machine_net.st_ino &&
+	    st.st_dev == machine_net.st_dev;
+}
+
+bool
+it_beyond_loopback(pid_t pid, char *what, size_t len)
+{
+	static const char *const tables[] = { "tcp", "tcp6", "udp", "udp6" };
+
+	if (!machine_net_of(pid))
+		return false;
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		char path[64], line[512], local[40];
+		unsigned port, st;
+		unsigned long ino;
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/%ld/net/%s", (long)pid, tables[t]);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s "
+			    "%*d %*d %lu", local, &port, &st, &ino) == 4 &&
+			    (tables[t][0] == 'u' || st == 0x0A) &&
+			    !hex_loopback(local) && holds_socket(pid, ino)) {
+				snprintf(what, len, "%s %s port %u", tables[t], local,
+				    port);
+				fclose(f);
+				return true;
+			}
+		fclose(f);
+	}
+	return false;
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc;
+
+	if (fd == -1)
+		return -1;
+	rc = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* The steps of it_private_net(); the one that failed, or NULL. */
+static const char *
+private_net(void)
+{
+	char map[64];
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd;
+
+	if (geteuid() != 0) {
+		if (unshare(CLONE_NEWUSER) == -1)
+			return "a user namespace";
+		snprintf(map, sizeof(map), "%ld %ld 1", (long)geteuid(),
+		    (long)geteuid());
+		if (write_text("/proc/self/setgroups", "deny") == -1 ||
+		    write_text("/proc/self/uid_map", map) == -1)
+			return "its uid map";
+		snprintf(map, sizeof(map), "%ld %ld 1", (long)getegid(),
+		    (long)getegid());
+		if (write_text("/proc/self/gid_map", map) == -1)
+			return "its gid map";
+	}
+	if (unshare(CLONE_NEWNET) == -1)
+		return "a network namespace";
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return "a socket";
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr)) == -1) {
+		close(fd);
+		return "lo up";
+	}
+	close(fd);
+	return NULL;
+}
+
+void
+it_private_net(void)
+{
+	const char *step = private_net();
+
+	ck_assert_msg(step == NULL, "a private network: %s: %s", step,
+	    strerror(errno));
+}
+
+const char *
+it_private_net_skip(void)
+{
+	static char why[128];
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(private_net() == NULL ? 0 : 1);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return NULL;
+	snprintf(why, sizeof(why), "no network namespace of its own here, where "
+	    "a wildcard address would stay private");
+	return why;
+}
+
+/* Fails the test when sockd listens beyond loopback (README: the tests
+ * bind loopback only). */
+static void
+loopback_only(struct daemon *d)
+{
+	char what[96];
+
+	ck_assert_msg(!it_beyond_loopback(d->pid, what, sizeof(what)),
+	    "sockd bound %s, not a loopback address: give the test's services "
+	    "an address", what);
+}
+
 struct daemon *
 it_start(const char *conf)
 {
@@ -205,6 +381,7 @@ it_start_via(const char *wrapper, const char *conf)
 
 	ck_assert_msg(tu_start_via(d, wrapper, conf, NULL) == 0,
 	    "sockd did not start:\n%s", it_tail(d->log));
+	loopback_only(d);
 	for (int i = 0; i < IT_DAEMONS; i++)
 		if (daemons[i] == d)
 			baseline_fds[i] = tu_count_fds(d->pid);
@@ -220,6 +397,7 @@ it_stop(struct daemon *d)
 		if (daemons[i] == d)
 			fds = baseline_fds[i];
 	(void)it_wait_idle(d->pid, fds, IT_WAIT);
+	loopback_only(d);
 	status = tu_stop(d, SIGTERM);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "sockd: wait status %#x after SIGTERM; log:\n%s", status,

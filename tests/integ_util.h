@@ -64,6 +64,18 @@ struct daemon *it_start_via(const char *wrapper, const char *conf);
  * leaks rather than about what running handlers still hold.
  */
 void it_stop(struct daemon *);
+/* Whether pid listens on (or, for UDP, is bound to) an address beyond
+ * loopback; which in what. it_start() and it_stop() fail the test then. */
+bool it_beyond_loopback(pid_t, char *what, size_t len);
+/*
+ * Moves the test process into a network namespace of its own with lo up
+ * (without root, inside a user namespace mapping only its own ids), for a
+ * test of wildcard addresses, which then reach nothing beyond it; fails
+ * the test if it cannot. it_private_net_skip(): NULL if it can here, else
+ * why the test is skipped.
+ */
+void it_private_net(void);
+const char *it_private_net_skip(void);
 /* Waits up to ms until pid has no child and at most fds descriptors (-1:
  * any number); false on timeout. */
 bool it_wait_idle(pid_t, int fds, int ms);

@@ -11,7 +11,7 @@ main(void)
 	    ops_suite(), controls_suite(), fastpath_suite(), hostile_suite(),
 	    reliability_suite(), faults_suite(), metrics_suite(), upgrade_suite(),
 	    unix_suite(), udppeer_suite(), proxy_suite(), sockopt_suite(),
-	    listenfds_suite(), activation_suite(), jail_suite(), escape_suite(),
-	    sockctl_suite(), inetd_suite(), tls_suite(),
+	    listenfds_suite(), activation_suite(), jail_suite(), unitlimits_suite(),
+	    escape_suite(), sockctl_suite(), inetd_suite(), tls_suite(),
 	    tlsmod_suite(), starttls_suite(), NULL);
 }

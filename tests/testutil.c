@@ -9,11 +9,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +110,78 @@ tu_tcase(Suite *s, const char *name, void (*setup)(void),
 	return tc;
 }
 
+/* Names the process pid as "pid N: its command line" on stdout. */
+static void
+name_process(pid_t pid)
+{
+	char path[64], cmd[256];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((f = fopen(path, "re")) != NULL) {
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	printf("LEFT RUNNING after the suites: pid %ld: %s\n", (long)pid, cmd);
+}
+
+/* Names and kills every child of this process that is still running. */
+static int
+kill_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	struct tu_stat st;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+		    tu_proc_stat(atol(e->d_name), &st) && st.ppid == getpid() &&
+		    st.state != 'Z') {
+			name_process(atol(e->d_name));
+			kill(atol(e->d_name), SIGKILL);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+/*
+ * After the suites, the processes that outlived their tests have come to
+ * this runner, their subreaper: those that end by themselves within 10 s
+ * (a test's watchdog finishing its clean-up) are reaped; the others, and
+ * what comes to us when they die, are named, killed and counted.
+ */
+static int
+leftovers(void)
+{
+	long end = tu_now_ms() + 10000;
+	int left = 0, rounds = 0;
+
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (tu_count_children(getpid()) <= 0)
+			break;
+		if (tu_now_ms() > end) {
+			if (rounds++ == 5)
+				break;
+			left += kill_children();
+			end = tu_now_ms() + 1000;
+		}
+		usleep(20000);
+	}
+	fflush(stdout);
+	return left;
+}
+
 int
 tu_run_suites(Suite *first, ...)
 {
@@ -115,12 +190,14 @@ tu_run_suites(Suite *first, ...)
 	va_list ap;
 	int failed;
 
+	/* What a test leaves running comes here, not to init (leftovers()). */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	va_start(ap, first);
 	while ((s = va_arg(ap, Suite *)) != NULL)
 		srunner_add_suite(sr, s);
 	va_end(ap);
 	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
+	failed = srunner_ntests_failed(sr) + leftovers();
 	tu_report_skips();
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -342,35 +419,55 @@ bind_port(int type, uint16_t port)
 	return got;
 }
 
+/*
+ * Reserves port among every test process on the machine: a UNIX socket
+ * bound to the abstract name "sockd-test-port-PORT", which the kernel
+ * gives one socket at a time and frees when the process that holds it
+ * ends. Kept open (close-on-exec, so no daemon holds it) for the test
+ * process's life. False if another holds it.
+ */
+static bool
+reserve_port(uint16_t port)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len;
+
+	ck_assert_int_ge(fd, 0);
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    "sockd-test-port-%u", port);
+	if (bind(fd, (struct sockaddr *)&sun, len) == 0)
+		return true;
+	ck_assert_msg(errno == EADDRINUSE, "reserving port %u: %s", port,
+	    strerror(errno));
+	close(fd);
+	return false;
+}
+
 uint16_t
 tu_free_port(void)
 {
-	/* Never hand out the same port twice in one test process. */
-	static uint16_t given[256];
-	static size_t ngiven;
-
 	static unsigned seed;
 
 	/*
 	 * Below the kernel's ephemeral range (32768 and up on Linux): a port
 	 * the kernel gave us would be free now, but any connect() on the
 	 * machine may take it as its local port before the daemon this test
-	 * starts binds it (a busy machine saw ten "cannot bind" in a run).
-	 * A random one of 10000-32767, checked free for TCP and UDP, is no
-	 * process's unless a test of another run picked it at that moment.
+	 * starts binds it. A random one of 10000-32767, reserved first among
+	 * all test processes (reserve_port(): the test runs of other
+	 * checkouts on a busy machine, which pick from the same range, and
+	 * this process, which never gets a port twice), then checked free for
+	 * TCP and UDP, is this test's until it ends: no other process binds
+	 * a port of that range unless configured to.
 	 */
 	if (seed == 0)
 		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)tu_now_ms();
-	for (int tries = 0; tries < 100; tries++) {
-		int port = bind_port(SOCK_STREAM, 10000 + rand_r(&seed) % 22768);
-		bool seen = false;
-		for (size_t i = 0; i < ngiven; i++)
-			seen |= given[i] == port;
-		if (port > 0 && !seen && bind_port(SOCK_DGRAM, port) == port) {
-			if (ngiven < sizeof(given) / sizeof(given[0]))
-				given[ngiven++] = port;
+	for (int tries = 0; tries < 1000; tries++) {
+		uint16_t port = 10000 + rand_r(&seed) % 22768;
+		if (reserve_port(port) && bind_port(SOCK_STREAM, port) == port &&
+		    bind_port(SOCK_DGRAM, port) == port)
 			return port;
-		}
 	}
 	ck_abort_msg("no free port");
 	return 0;

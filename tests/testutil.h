@@ -37,6 +37,8 @@ Suite *hostile_suite(void);
 Suite *reliability_suite(void);
 Suite *faults_suite(void);
 Suite *jail_suite(void);
+Suite *unitlimits_suite(void);
+Suite *convert_suite(void);
 Suite *loop_suite(void);
 Suite *htab_suite(void);
 Suite *log_suite(void);
@@ -126,7 +128,8 @@ struct config;
 /* Loads "services = (services);" written to name under the temp dir; fails
  * the test with the loader's errors. */
 struct config *tu_load_services(const char *name, const char *services);
-/* A loopback port that is free for both TCP and UDP right now. */
+/* A loopback port that is free for both TCP and UDP now, and reserved
+ * for this process among all test processes until it ends. */
 uint16_t tu_free_port(void);
 
 struct daemon {
