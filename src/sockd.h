@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "activation.h"
+#include "inherit.h"
 #include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
@@ -49,7 +49,7 @@ struct sockd {
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
 	struct proxywait proxywait;	/* connections reading a PROXY header */
-	struct activation activation;	/* sockets systemd passed */
+	struct inherited inherited;	/* from systemd or an upgrade */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
@@ -188,7 +188,6 @@ int upcollect_write(int fd, const struct sockd *);
 /* adopt.c */
 void adopt_scan(struct sockd *);
 int adopt_begin(struct sockd *);
-bool adopt_listeners(struct sockd *, struct service *);
 void adopt_finish(struct sockd *);
 
 /* scrape.c */

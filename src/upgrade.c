@@ -200,6 +200,9 @@ keep_across_exec(const struct sockd *sd, bool keep)
 			if (sd->svcs[i]->ls[j].fd != -1)
 				(void)fcntl(sd->svcs[i]->ls[j].fd, F_SETFD,
 				    keep ? 0 : FD_CLOEXEC);
+	for (size_t i = 0; i < sd->inherited.n; i++)
+		if (sd->inherited.s[i].kept)
+			(void)fcntl(sd->inherited.s[i].fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
 	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
 		(void)fcntl(errlog_reader(el), F_SETFD, keep ? 0 : FD_CLOEXEC);
 	/* The new image answers the control clients waiting for it. */

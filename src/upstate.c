@@ -111,6 +111,10 @@ print_listener(FILE *f, const struct upstate_listener *l)
 		upfield_put_ll(f, "port", l->port);
 	}
 	upfield_put_ll(f, "fd", l->fd);
+	if (l->kept)
+		upfield_put_ll(f, "kept", 1);
+	if (l->name[0])
+		upfield_put(f, "name", l->name);
 	fputc('\n', f);
 }
 
@@ -325,6 +329,11 @@ read_listener(const struct upfields *r, struct upstate *u)
 		return "no proto= tcp, udp or unix";
 	if ((why = read_fd(r, u, &l.fd)) != NULL)
 		return why;
+	/* Written by releases that hand systemd's sockets on; else none. */
+	l.kept = upfield_get(r, "kept") != NULL;
+	if (upfield_get(r, "name") &&
+	    upfield_str(r, "name", l.name, sizeof(l.name)) == -1)
+		return "a name= too long";
 	if ((p = upstate_add((void **)&u->ls, &u->nls, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = l;
