@@ -31,18 +31,18 @@
 #include "jailns.h"
 
 static const struct keyspec jail_keys[] = {
-	{ "namespaces", K_STRINGS },
-	{ "root", K_STRING },
-	{ "bind", K_STRINGS },
-	{ "bind_rw", K_STRINGS },
-	{ "tmp", K_BOOL },
-	{ "tmp_size", K_INT },
-	{ "hide", K_STRINGS },
-	{ "no_new_privs", K_BOOL },
-	{ "caps", K_STRINGS },
-	{ "seccomp", K_GROUP },
-	{ "no_sockets", K_BOOL },
-	{ NULL, 0 }
+	{ KEY("namespaces", K_STRINGS) },
+	{ KEY("root", K_STRING) },
+	{ KEY("bind", K_STRINGS) },
+	{ KEY("bind_rw", K_STRINGS) },
+	{ KEY("tmp", K_BOOL) },
+	{ KEY("tmp_size", K_INT) },
+	{ KEY("hide", K_STRINGS) },
+	{ KEY("no_new_privs", K_BOOL) },
+	{ KEY("caps", K_STRINGS) },
+	{ KEY("seccomp", K_GROUP) },
+	{ KEY("no_sockets", K_BOOL) },
+	{ .name = NULL }
 };
 
 static const struct {

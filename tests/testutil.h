@@ -55,6 +55,7 @@ Suite *tls_suite(void);
 Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);
+Suite *keys_suite(void);
 Suite *escape_suite(void);
 Suite *idpool_suite(void);
 Suite *checkchild_suite(void);

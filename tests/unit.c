@@ -11,5 +11,5 @@ main(void)
 	    upstate_suite(), proxyproto_suite(), ctlreq_suite(), config_balancer_suite(),
 	    idpool_suite(), checkchild_suite(), connenv_suite(),
 	    persource_suite(), sockopt_unit_suite(), peercred_suite(),
-	    usersdb_suite(), inetdconf_suite(), NULL);
+	    usersdb_suite(), inetdconf_suite(), keys_suite(), NULL);
 }
