@@ -19,7 +19,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "cfgload.h"
+#include "forked.h"
 #include "jail.h"
 #include "jailns.h"
 
@@ -527,8 +527,10 @@ connection_child(const struct jail_conf *j, const struct jailns *ns,
 	bool switching = geteuid() == 0 && (j->own_ids || sc->set_ids);
 	uid_t uid = j->own_ids ? own : sc->set_ids ? sc->uid : geteuid();
 	struct trial_report r = { JAIL_OK, 0 };
+	int keep[] = { report, ns->mnt, ns->net };
 
-	jailns_alone(report, ns->mnt, ns->net);
+	(void)forked_tie(0);	/* getppid() is 0 in a new pid namespace */
+	forked_keep(keep, 3);
 	if ((r.step = jail_join(j, ns)) == JAIL_OK &&
 	    (r.step = jail_enter(j, ns, switching)) == JAIL_OK) {
 		if (switching && trial_ids(j, sc, own) == -1)

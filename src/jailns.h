@@ -27,8 +27,5 @@ struct jailns {
 enum jail_step jailns_make(const struct jail_conf *j, struct jailns *ns,
     int *err);
 void jailns_close(struct jailns *ns);
-/* The child's own clean-up: holds only the three descriptors given (-1:
- * none), and dies with its parent. */
-void jailns_alone(int a, int b, int c);
 
 #endif
