@@ -56,6 +56,8 @@ Suite *sockopt_suite(void);
 Suite *listenfds_suite(void);
 Suite *activation_suite(void);
 Suite *keys_suite(void);
+Suite *gate_suite(void);
+Suite *scrape_suite(void);
 Suite *escape_suite(void);
 Suite *idpool_suite(void);
 Suite *checkchild_suite(void);
