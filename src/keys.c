@@ -15,6 +15,10 @@
 #define QUIET "a reload applies it, without a line of its own"
 #define AT_START "read at start only"
 
+/* Socket options read as they are (cfgsockopt.c); TCP's, or any socket's. */
+#define TCP_OPT (KEY_PLAIN | KEY_SOCKOPT | KEY_TCP)
+#define SOCK_OPT (KEY_PLAIN | KEY_SOCKOPT)
+
 const struct keyspec keys_global[] = {
 	{ KEY("max_children", K_INT), KC_NONE, G(max_children), .why = QUIET },
 	{ KEY("pidfile", K_STRING), KC_NONE, G(pidfile), .why = AT_START },
@@ -100,27 +104,27 @@ const struct keyspec keys_controls[] = {
 	{ KEY("proxy_pending", K_INT), KC_UINT, S(proxy_pending) },
 	/* cfgsockopt.c; min and max are what the kernel takes */
 	{ KEY("keepalive", K_BOOL), KC_BOOL, S(so.keepalive),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP },
+	    .flags = TCP_OPT },
 	{ KEY("keepalive_idle", K_INT), KC_UINT, S(so.keepidle),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP, .min = 1, .max = 32767 },
+	    .flags = TCP_OPT, .min = 1, .max = 32767 },
 	{ KEY("keepalive_interval", K_INT), KC_UINT, S(so.keepintvl),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP, .min = 1, .max = 32767 },
+	    .flags = TCP_OPT, .min = 1, .max = 32767 },
 	{ KEY("keepalive_count", K_INT), KC_UINT, S(so.keepcnt),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP, .min = 1, .max = 127 },
+	    .flags = TCP_OPT, .min = 1, .max = 127 },
 	{ KEY("nodelay", K_BOOL), KC_BOOL, S(so.nodelay),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP },
+	    .flags = TCP_OPT },
 	{ KEY("defer_accept", K_INT), KC_UINT, S(so.defer_accept),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP, .min = 0, .max = 3600 },
+	    .flags = TCP_OPT, .min = 0, .max = 3600 },
 	{ KEY("fastopen", K_INT), KC_UINT, S(so.fastopen),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT | KEY_TCP, .min = 0, .max = 65535 },
+	    .flags = TCP_OPT, .min = 0, .max = 65535 },
 	{ KEY("rcvbuf", K_INT), KC_UINT, S(so.rcvbuf),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT, .min = 1024, .max = 1 << 30 },
+	    .flags = SOCK_OPT, .min = 1024, .max = 1 << 30 },
 	{ KEY("sndbuf", K_INT), KC_UINT, S(so.sndbuf),
-	    .flags = KEY_PLAIN | KEY_SOCKOPT, .min = 1024, .max = 1 << 30 },
+	    .flags = SOCK_OPT, .min = 1024, .max = 1 << 30 },
 	{ KEY("reuseport", K_BOOL), KC_BOOL, S(so.reuseport), .effect = KE_AT_BIND,
-	    .flags = KEY_PLAIN | KEY_SOCKOPT },
+	    .flags = SOCK_OPT },
 	{ KEY("freebind", K_BOOL), KC_BOOL, S(so.freebind), .effect = KE_AT_BIND,
-	    .flags = KEY_PLAIN | KEY_SOCKOPT },
+	    .flags = SOCK_OPT },
 	{ KEY("interface", K_STRING), KC_CHARS, S(so.interface), .effect = KE_AT_BIND,
 	    .flags = KEY_SOCKOPT },
 	{ KEY("jail", K_GROUP), KC_JAIL, S(jail) },

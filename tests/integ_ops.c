@@ -205,21 +205,6 @@ START_TEST(shutdown_leave)
 }
 END_TEST
 
-/* Ended: no such process, or a zombie that whoever adopted it reaps. */
-static bool
-gone(pid_t pid)
-{
-	char path[64], stat[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return true;
-	p = fgets(stat, sizeof(stat), f);
-	fclose(f);
-	return p == NULL || ((p = strrchr(stat, ')')) != NULL && p[2] == 'Z');
-}
-
 /* How many descriptors above 2 pid holds. */
 static int
 fds_above_2(pid_t pid)
@@ -275,9 +260,10 @@ START_TEST(shutdown_leave_drains_stderr)
 	/* The reading end, and the epoll instance of its own loop. */
 	ck_assert_int_eq(fds_above_2((pid_t)drain), 2);
 	close(fd);
-	for (int i = 0; i < 500 && !gone((pid_t)drain); i++)
+	/* Gone, or a zombie that whoever adopted it reaps. */
+	for (int i = 0; i < 500 && it_alive((pid_t)drain, NULL); i++)
 		usleep(10000);
-	ck_assert_msg(gone((pid_t)drain), "the drain outlived its writer");
+	ck_assert_msg(!it_alive((pid_t)drain, NULL), "the drain outlived its writer");
 	close(d->errfd);
 }
 END_TEST
