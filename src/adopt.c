@@ -30,7 +30,7 @@
 void
 adopt_scan(struct sockd *sd)
 {
-	const char *env = getenv(UPGRADE_ENV_FD);
+	const char *env = getenv(UPSTATE_ENV_FD);
 
 	if (env && adoptfd_scan(&sd->up.fds, atoi(env)) == -1)
 		log_warn("upgrade: /proc/self/fd: the descriptors handed over "
@@ -128,13 +128,13 @@ check_fds(struct sockd *sd, struct upstate *u, struct adoptfd *a)
 int
 adopt_begin(struct sockd *sd)
 {
-	const char *env = getenv(UPGRADE_ENV_FD);
+	const char *env = getenv(UPSTATE_ENV_FD);
 	int fd;
 
 	if (env == NULL)
 		return 0;
 	fd = atoi(env);
-	unsetenv(UPGRADE_ENV_FD);
+	unsetenv(UPSTATE_ENV_FD);
 	if ((sd->up.from = calloc(1, sizeof(*sd->up.from))) == NULL ||
 	    upstate_read(fd, sd->up.from) == -1) {
 		log_warn("upgrade: the state handed over cannot be read; every "

@@ -12,12 +12,6 @@
 
 #include "jail.h"
 
-struct jailns {
-	int mnt;		/* the template mount namespace; -1: none */
-	int net;		/* the shared network namespace; -1: none */
-};
-
-#define JAILNS_NONE ((struct jailns){ -1, -1 })
 
 /*
  * Builds them in a child of j->clone_flags: JAIL_OK, or the step that

@@ -17,6 +17,7 @@
 #include "errlog.h"
 #include "log.h"
 #include "master.h"
+#include "proxywait.h"
 #include "sockd.h"
 
 /*

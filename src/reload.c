@@ -15,6 +15,7 @@
 #include "jail.h"
 #include "log.h"
 #include "logaddr.h"
+#include "proxywait.h"
 #include "sockd.h"
 #include "udppeer.h"
 

@@ -186,7 +186,7 @@ collect(const struct sockd *sd, struct upstate *u)
 		NAME(e->service, errlog_service(el));
 		e->fd = errlog_reader(el);
 	}
-	u->nwaiters = control_waiters(sd, u->waiters, UPGRADE_WAITERS_MAX);
+	u->nwaiters = control_waiters(sd, u->waiters, UPSTATE_WAITERS_MAX);
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		struct peer_out o = { u, sd->svcs[i], 0 };
 		udppeer_each(sd->svcs[i], collect_peer, &o);

@@ -218,7 +218,7 @@ print_all(FILE *f, const struct upstate *u)
 	upfield_put_ull(f, "reloads_ok", u->reloads_ok);
 	upfield_put_ull(f, "reloads_failed", u->reloads_failed);
 	if (u->nwaiters) {
-		char list[UPGRADE_WAITERS_MAX * 12] = "";
+		char list[UPSTATE_WAITERS_MAX * 12] = "";
 		for (size_t i = 0; i < u->nwaiters; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			    "%s%d", i ? "," : "", u->waiters[i]);
@@ -535,7 +535,7 @@ read_waiters(const char *list, struct upstate *u)
 	char *end;
 	long fd;
 
-	while (list && *list && u->nwaiters < UPGRADE_WAITERS_MAX) {
+	while (list && *list && u->nwaiters < UPSTATE_WAITERS_MAX) {
 		errno = 0;
 		fd = strtol(list, &end, 10);
 		if (end == list || errno || fd < 3 || fd > INT_MAX)

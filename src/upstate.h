@@ -33,7 +33,11 @@
 #include "unixsock.h"
 #include "service.h"
 #include "udppeer.h"
-#include "upgrade.h"
+
+/* The environment variable that names the memfd to the new image. */
+#define UPSTATE_ENV_FD "SOCKD_UPGRADE_FD"
+/* Control clients waiting for an upgrade's verdict that are handed over. */
+#define UPSTATE_WAITERS_MAX 8
 
 #define UPSTATE_VERSION 4
 /*
@@ -134,7 +138,7 @@ struct upstate {
 	struct upstate_bucket *buckets;
 	size_t nbuckets;
 	/* Control clients waiting for the upgrade's verdict (control.c). */
-	int waiters[UPGRADE_WAITERS_MAX];
+	int waiters[UPSTATE_WAITERS_MAX];
 	size_t nwaiters;
 };
 
