@@ -97,7 +97,6 @@ static int
 master_adopt(struct sockd *sd, struct config *cfg)
 {
 	char what[300];
-
 	size_t closed;
 
 	if (inherit_systemd(&sd->inherited) == -1) {

@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "inherit.h"
 #include "builtin.h"
 #include "connenv.h"
+#include "inherit.h"
 #include "service.h"
 #include "sockopt.h"
 #include "sock.h"
