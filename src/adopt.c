@@ -1,8 +1,7 @@
 /*
  * The new image of an upgrade in place: read what the old one handed over
- * (upstate.h), give the services of the configuration their inherited
- * sockets instead of binding them (reload.c asks adopt_listeners()), then
- * take over the counters, pauses, back-off, rate buckets, busy sockets,
+ * (upstate.h), add its listening sockets to the inherited ones (inherit.h:
+ * the services claim them there, as they do systemd's), then take over the counters, pauses, back-off, rate buckets, busy sockets,
  * children, stderr logs and per-peer UDP relays of the services that kept
  * their names. Never starts
  * a child.
@@ -16,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "adoptfd.h"
+#include "inherit.h"
 #include "errlog.h"
 #include "log.h"
 #include "ctlreq.h"
@@ -30,7 +30,7 @@
 void
 adopt_scan(struct sockd *sd)
 {
-	const char *env = getenv(UPGRADE_ENV_FD);
+	const char *env = getenv(UPSTATE_ENV_FD);
 
 	if (env && adoptfd_scan(&sd->up.fds, atoi(env)) == -1)
 		log_warn("upgrade: /proc/self/fd: the descriptors handed over "
@@ -58,30 +58,43 @@ close_rest(struct adoptfd *a)
 		    "of the state took", n);
 }
 
+static void
+check_listener(struct sockd *sd, struct adoptfd *a, struct upstate_listener *l)
+{
+	int type = l->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	char ip[ADDR_STRLEN];
+
+	errno = 0;
+	if (adoptfd_is(a, l->fd, type) && inherit_handed(&sd->inherited, l->fd,
+	    type, &l->addr, l->port, l->proto == PROTO_UNIX ? l->path : NULL,
+	    &l->file, l->name, l->kept) == 0) {
+		adoptfd_take(a, l->fd);
+		return;
+	}
+	if (errno == ENOMEM) {
+		log_warn("upgrade: the listener handed over as descriptor %d; "
+		    "dropped", l->fd);
+		return;
+	}
+	addr_format(&l->addr, ip);
+	log_warnx("upgrade: descriptor %d, handed over as the %s listener "
+	    "%s%s%u, is not that socket; dropped", l->fd,
+	    svc_proto_name(l->proto), l->proto == PROTO_UNIX ? l->path : ip,
+	    l->proto == PROTO_UNIX ? "" : " port ", l->proto == PROTO_UNIX ?
+	    0 : l->port);
+}
+
 /*
  * Records whose descriptor is not one handed over, or not the socket they
  * say, are dropped (the descriptor is not closed for them: it may not be
- * ours); the others' are taken; what no record took is closed.
+ * ours); the others' are taken, the listeners' into sd->inherited; what no
+ * record took is closed.
  */
 static void
-check_fds(struct upstate *u, struct adoptfd *a)
+check_fds(struct sockd *sd, struct upstate *u, struct adoptfd *a)
 {
-	char ip[ADDR_STRLEN];
-
-	for (size_t i = 0; i < u->nls; i++) {
-		struct upstate_listener *l = &u->ls[i];
-		if (adoptfd_listener(a, l)) {
-			adoptfd_take(a, l->fd);
-			continue;
-		}
-		addr_format(&l->addr, ip);
-		log_warnx("upgrade: descriptor %d, handed over as the %s listener "
-		    "%s%s%u, is not that socket; dropped", l->fd,
-		    svc_proto_name(l->proto), l->proto == PROTO_UNIX ? l->path : ip,
-		    l->proto == PROTO_UNIX ? "" : " port ", l->proto == PROTO_UNIX ?
-		    0 : l->port);
-		l->fd = -1;
-	}
+	for (size_t i = 0; i < u->nls; i++)
+		check_listener(sd, a, &u->ls[i]);
 	for (size_t i = 0; i < u->nerrlogs; i++)
 		if (!adoptfd_is(a, u->errlogs[i].fd, SOCK_STREAM)) {
 			log_warnx("upgrade: descriptor %d, handed over as a stderr "
@@ -115,13 +128,13 @@ check_fds(struct upstate *u, struct adoptfd *a)
 int
 adopt_begin(struct sockd *sd)
 {
-	const char *env = getenv(UPGRADE_ENV_FD);
+	const char *env = getenv(UPSTATE_ENV_FD);
 	int fd;
 
 	if (env == NULL)
 		return 0;
 	fd = atoi(env);
-	unsetenv(UPGRADE_ENV_FD);
+	unsetenv(UPSTATE_ENV_FD);
 	if ((sd->up.from = calloc(1, sizeof(*sd->up.from))) == NULL ||
 	    upstate_read(fd, sd->up.from) == -1) {
 		log_warn("upgrade: the state handed over cannot be read; every "
@@ -131,61 +144,11 @@ adopt_begin(struct sockd *sd)
 		close_rest(&sd->up.fds);
 	} else {
 		log_drops(sd->up.from);
-		check_fds(sd->up.from, &sd->up.fds);
+		check_fds(sd, sd->up.from, &sd->up.fds);
 	}
 	if (fd > 2)
 		close(fd);
 	return 1;
-}
-
-/* The inherited socket of proto, address and port; NULL if none. */
-static struct upstate_listener *
-find_listener(struct upstate *u, const struct svc_conf *sc, const struct addr *a)
-{
-	for (size_t i = 0; i < u->nls; i++) {
-		struct upstate_listener *l = &u->ls[i];
-		if (l->fd == -1 || l->proto != sc->proto)
-			continue;
-		if (sc->proto == PROTO_UNIX ? strcmp(l->path, sc->unix_path) == 0 :
-		    l->port == sc->port && addr_equal(&l->addr, a))
-			return l;
-	}
-	return NULL;
-}
-
-/*
- * Gives svc the inherited sockets of all its addresses: true. When only
- * some are there (the file changed before the exec), those are closed, so
- * that service_open() can bind them all: false.
- */
-bool
-adopt_listeners(struct sockd *sd, struct service *svc)
-{
-	const struct svc_conf *sc = svc->conf;
-	struct upstate_listener *l;
-	size_t found = 0;
-
-	if (sd->up.from == NULL)
-		return false;
-	for (size_t i = 0; i < sc->naddrs; i++)
-		found += find_listener(sd->up.from, sc, &sc->addrs[i]) != NULL;
-	if (found < sc->naddrs || (svc->ls = calloc(sc->naddrs,
-	    sizeof(*svc->ls))) == NULL) {
-		for (size_t i = 0; i < sc->naddrs; i++)
-			if ((l = find_listener(sd->up.from, sc, &sc->addrs[i]))) {
-				close(l->fd);
-				l->fd = -1;
-			}
-		return false;
-	}
-	for (size_t i = 0; i < sc->naddrs; i++, svc->nls++) {
-		l = find_listener(sd->up.from, sc, &sc->addrs[i]);
-		svc->ls[i] = (struct listener){ .fd = l->fd, .addr = &sc->addrs[i],
-		    .svc = svc, .watch = { .fd = l->fd, .arg = &svc->ls[i] },
-		    .file = l->file };
-		l->fd = -1;
-	}
-	return true;
 }
 
 static struct service *
@@ -359,9 +322,6 @@ adopt_finish(struct sockd *sd)
 	sd->last_reload = u->last_reload;
 	sd->reloads_ok = u->reloads_ok;
 	sd->reloads_failed = u->reloads_failed;
-	for (size_t i = 0; i < u->nls; i++)
-		if (u->ls[i].fd != -1)
-			close(u->ls[i].fd);	/* no longer configured */
 	for (size_t i = 0; i < u->nsvcs; i++)
 		adopt_service(sd, &u->svcs[i]);
 	for (size_t i = 0; i < u->nfails; i++)

@@ -3,17 +3,14 @@
  * /proc/self/fd, checked with the kernel, the rest closed.
  */
 #include <dirent.h>
-#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "adoptfd.h"
-#include "upstate.h"
 
 int
 adoptfd_scan(struct adoptfd *a, int keep)
@@ -65,38 +62,6 @@ adoptfd_is(const struct adoptfd *a, int fd, int type)
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &len) == -1)
 		return false;
 	return type == 0 || t == type;
-}
-
-/* The name of a UNIX-domain socket as the configuration writes it. */
-static bool
-same_path(const struct sockaddr_un *sun, socklen_t len, const char *path)
-{
-	size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
-	    len - offsetof(struct sockaddr_un, sun_path) : 0;
-
-	if (n > 0 && sun->sun_path[0] == '\0')	/* abstract: "@name" */
-		return path[0] == '@' && strlen(path + 1) == n - 1 &&
-		    memcmp(path + 1, sun->sun_path + 1, n - 1) == 0;
-	return n > 0 && strncmp(sun->sun_path, path, n) == 0 &&
-	    strlen(path) == strnlen(sun->sun_path, n);
-}
-
-bool
-adoptfd_listener(const struct adoptfd *a, const struct upstate_listener *l)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct addr got;
-	uint16_t port;
-
-	if (!adoptfd_is(a, l->fd, l->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) ||
-	    getsockname(l->fd, (struct sockaddr *)&ss, &len) == -1)
-		return false;
-	if (l->proto == PROTO_UNIX)
-		return ss.ss_family == AF_UNIX &&
-		    same_path((const struct sockaddr_un *)&ss, len, l->path);
-	return addr_from_sockaddr((struct sockaddr *)&ss, &got, &port) == 0 &&
-	    port == l->port && addr_equal(&got, &l->addr);
 }
 
 void

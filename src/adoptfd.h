@@ -12,8 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct upstate_listener;
-
 struct adoptfd {
 	int *fd;
 	size_t n;
@@ -25,8 +23,6 @@ struct adoptfd {
 int adoptfd_scan(struct adoptfd *, int keep);
 /* Whether fd is one of them and a socket of this type (0: any). */
 bool adoptfd_is(const struct adoptfd *, int fd, int type);
-/* Whether the listener's descriptor is bound where the record says. */
-bool adoptfd_listener(const struct adoptfd *, const struct upstate_listener *);
 /* Takes fd: close-on-exec again, and no longer closed by adoptfd_rest(). */
 void adoptfd_take(struct adoptfd *, int fd);
 /* Closes those not taken and frees the list; returns how many it closed. */

@@ -18,50 +18,6 @@
 #include "cfgload.h"
 #include "usersdb.h"
 
-const struct keyspec cfgcontrols_keys[] = {
-	{ "address", K_ONE_OR_MORE },
-	{ "v6only", K_BOOL },
-	{ "instances", K_INT },
-	{ "user", K_STRING },
-	{ "group", K_STRING },
-	{ "per_source", K_INT },
-	{ "per_source_prefix6", K_INT },
-	{ "rate", K_INT },
-	{ "rate_burst", K_INT },
-	{ "source_rate", K_INT },
-	{ "only_from", K_ONE_OR_MORE },
-	{ "no_access", K_ONE_OR_MORE },
-	{ "refuse_message", K_STRING },
-	{ "env", K_STRINGS },
-	{ "passenv", K_STRINGS },
-	{ "rlimits", K_GROUP },
-	{ "nice", K_INT },
-	{ "umask", K_STRING },
-	{ "chdir", K_STRING },
-	{ "max_lifetime", K_INT },
-	{ "idle_timeout", K_INT },
-	{ "udp_loop_guard", K_BOOL },
-	{ "proxy_protocol", K_STRING },
-	{ "proxy_from", K_ONE_OR_MORE },
-	{ "proxy_timeout", K_INT },
-	{ "proxy_pending", K_INT },
-	{ "keepalive", K_BOOL },
-	{ "keepalive_idle", K_INT },
-	{ "keepalive_interval", K_INT },
-	{ "keepalive_count", K_INT },
-	{ "nodelay", K_BOOL },
-	{ "defer_accept", K_INT },
-	{ "fastopen", K_INT },
-	{ "rcvbuf", K_INT },
-	{ "sndbuf", K_INT },
-	{ "reuseport", K_BOOL },
-	{ "freebind", K_BOOL },
-	{ "interface", K_STRING },
-	{ "jail", K_GROUP },
-	{ "tls", K_GROUP },
-	{ NULL, 0 }
-};
-
 static const struct {
 	const char *name;
 	int resource;
@@ -293,25 +249,8 @@ parse_chdir(struct loader *ld, const config_setting_t *s, const char *who,
 	return 0;
 }
 
-/* The integer controls: key, range, and where the value goes. */
-static const struct {
-	const char *key;
-	long long min, max;
-	size_t off;
-} int_controls[] = {
-	{ "instances", 1, INT_MAX, offsetof(struct svc_conf, instances) },
-	{ "per_source", 1, INT_MAX, offsetof(struct svc_conf, per_source) },
-	{ "per_source_prefix6", 1, 128,
-	    offsetof(struct svc_conf, per_source_prefix6) },
-	{ "rate", 1, 1000000, offsetof(struct svc_conf, rate) },
-	{ "rate_burst", 1, 1000000, offsetof(struct svc_conf, rate_burst) },
-	{ "source_rate", 1, 1000000, offsetof(struct svc_conf, source_rate) },
-	{ "max_lifetime", 1, INT_MAX, offsetof(struct svc_conf, max_lifetime) },
-	{ "idle_timeout", 1, 86400, offsetof(struct svc_conf, idle_timeout) },
-};
-
 /*
- * The keys of cfgcontrols_keys[], from the service group grp or else from the
+ * The keys of keys_controls[], from the service group grp or else from the
  * global section; grp NULL reads the global section alone.
  */
 unsigned
@@ -326,12 +265,10 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 
 	sc->per_source_prefix6 = CONFIG_DEFAULT_PREFIX6;
 	sc->udp_loop_guard = true;
-	for (size_t i = 0; i < sizeof(int_controls) / sizeof(int_controls[0]); i++) {
-		const char *key = int_controls[i].key;
-		errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp, key), key,
-		    int_controls[i].min, int_controls[i].max, who,
-		    (unsigned *)((char *)sc + int_controls[i].off));
-	}
+	for (const struct keyspec *k = keys_controls; k->name; k++)
+		if ((k->flags & (KEY_PLAIN | KEY_SOCKOPT)) == KEY_PLAIN)
+			errors += cfgkeys_plain(ld, cfgkeys_holder(ld, grp, k->name),
+			    k, who, sc);
 	/* The one signed control; whether it is set matters too. */
 	r = cfgkeys_int(ld, cfgkeys_pick(ld, grp, "nice"), "nice", -20, 19, who, &v);
 	if (r == 1) {
@@ -339,9 +276,6 @@ cfgcontrols_parse(struct loader *ld, const config_setting_t *grp,
 		sc->nice = v;
 	}
 	errors += r == -1;
-	cfgkeys_bool(cfgkeys_holder(ld, grp, "v6only"), "v6only", &sc->v6only);
-	cfgkeys_bool(cfgkeys_holder(ld, grp, "udp_loop_guard"),
-	    "udp_loop_guard", &sc->udp_loop_guard);
 	if ((str = cfgkeys_string(cfgkeys_holder(ld, grp, "refuse_message"),
 	    "refuse_message")) != NULL)
 		sc->refuse_message = strdup(str);

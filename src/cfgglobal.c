@@ -11,24 +11,6 @@
 #include "cfgload.h"
 #include "usersdb.h"
 
-static const struct keyspec global_keys[] = {
-	{ "max_children", K_INT },
-	{ "pidfile", K_STRING },
-	{ "shutdown", K_STRING },
-	{ "shutdown_grace", K_INT },
-	{ "fail_limit", K_INT },
-	{ "include_dir", K_STRING },
-	{ "inetd_conf", K_STRING },
-	{ "log", K_STRING },
-	{ "log_format", K_STRING },
-	{ "log_level", K_STRING },
-	{ "log_addresses", K_STRING },
-	{ "jail_ids", K_STRING },
-	{ "control", K_STRING },
-	{ "control_group", K_STRING },
-	{ NULL, 0 }
-};
-
 /* The words of the enumerated keys; returns the errors reported. */
 static unsigned
 parse_words(struct loader *ld, const config_setting_t *grp,
@@ -121,7 +103,7 @@ unsigned
 cfgglobal_parse(struct loader *ld, const config_setting_t *grp)
 {
 	struct global_conf *g = &ld->cfg->global;
-	unsigned errors = cfgkeys_check(ld, grp, global_keys, cfgcontrols_keys,
+	unsigned errors = cfgkeys_check(ld, grp, keys_global, keys_controls,
 	    "sockd");
 	struct svc_conf scratch;
 

@@ -21,7 +21,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "cfgload.h"
+#include "forked.h"
 #include "jail.h"
 #include "jailenv.h"
 #include "jailns.h"
@@ -44,18 +44,18 @@
     "jails (sockd(8), systemd)"
 
 static const struct keyspec jail_keys[] = {
-	{ "namespaces", K_STRINGS },
-	{ "root", K_STRING },
-	{ "bind", K_STRINGS },
-	{ "bind_rw", K_STRINGS },
-	{ "tmp", K_BOOL },
-	{ "tmp_size", K_INT },
-	{ "hide", K_STRINGS },
-	{ "no_new_privs", K_BOOL },
-	{ "caps", K_STRINGS },
-	{ "seccomp", K_GROUP },
-	{ "no_sockets", K_BOOL },
-	{ NULL, 0 }
+	{ KEY("namespaces", K_STRINGS) },
+	{ KEY("root", K_STRING) },
+	{ KEY("bind", K_STRINGS) },
+	{ KEY("bind_rw", K_STRINGS) },
+	{ KEY("tmp", K_BOOL) },
+	{ KEY("tmp_size", K_INT) },
+	{ KEY("hide", K_STRINGS) },
+	{ KEY("no_new_privs", K_BOOL) },
+	{ KEY("caps", K_STRINGS) },
+	{ KEY("seccomp", K_GROUP) },
+	{ KEY("no_sockets", K_BOOL) },
+	{ .name = NULL }
 };
 
 static const struct {
@@ -611,8 +611,10 @@ connection_child(const struct jail_conf *j, const struct jailns *ns,
 	bool switching = geteuid() == 0 && (j->own_ids || sc->set_ids);
 	uid_t uid = j->own_ids ? own : sc->set_ids ? sc->uid : geteuid();
 	struct trial_report r = { JAIL_OK, 0 };
+	int keep[] = { report, ns->mnt, ns->net };
 
-	jailns_alone(report, ns->mnt, ns->net);
+	(void)forked_tie(0);	/* getppid() is 0 in a new pid namespace */
+	forked_keep(keep, 3);
 	if ((r.step = jail_join(j, ns)) == JAIL_OK &&
 	    (r.step = jail_enter(j, ns, switching)) == JAIL_OK) {
 		if (switching && trial_ids(j, sc, own) == -1)

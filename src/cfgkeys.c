@@ -381,6 +381,18 @@ cfgkeys_id_number(const char *s, unsigned long *v)
  * The group that sets a control key for the service: grp when it holds
  * the key, or else the global section with its default (may be NULL).
  */
+unsigned
+cfgkeys_plain(struct loader *ld, const config_setting_t *grp,
+    const struct keyspec *k, const char *who, void *base)
+{
+	if (k->type == K_BOOL) {
+		cfgkeys_bool(grp, k->name, (bool *)((char *)base + k->off));
+		return 0;
+	}
+	return cfgkeys_uint(ld, grp, k->name, k->min, k->max, who,
+	    (unsigned *)((char *)base + k->off));
+}
+
 const config_setting_t *
 cfgkeys_holder(struct loader *ld, const config_setting_t *grp,
     const char *key)

@@ -12,6 +12,7 @@
 
 #include "cfgscan.h"
 #include "config.h"
+#include "keys.h"
 
 /* State of one config_load() call. */
 struct loader {
@@ -29,13 +30,7 @@ struct loader {
 	int origin_line;
 };
 
-/* cfgkeys.c: the key schema and the typed getters. */
-enum ktype { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_LIST, K_ONE_OR_MORE };
-
-struct keyspec {
-	const char *name;
-	enum ktype type;
-};
+/* cfgkeys.c: the key schema (keys.h) and the typed getters. */
 
 /* The file that setting s was read from, as the user named it. */
 const char *cfgkeys_file(struct loader *, const config_setting_t *s);
@@ -95,6 +90,9 @@ int cfgkeys_int(struct loader *, const config_setting_t *s, const char *key,
 unsigned cfgkeys_uint(struct loader *, const config_setting_t *grp,
     const char *key, long long min, long long max, const char *who,
     unsigned *out);
+/* A KEY_PLAIN key of grp into its field of base (a struct svc_conf). */
+unsigned cfgkeys_plain(struct loader *, const config_setting_t *grp,
+    const struct keyspec *, const char *who, void *base);
 unsigned cfgkeys_uint_needed(struct loader *, const config_setting_t *grp,
     const char *key, long long min, long long max, const char *who,
     unsigned *out);
@@ -110,8 +108,8 @@ unsigned cfgtls_parse(struct loader *, const config_setting_t *s, bool own,
     const char *who, struct svc_conf *);
 void cfgtls_free(struct tls_conf *);
 
-/* cfgcontrols.c: the per-service keys the global section may default. */
-extern const struct keyspec cfgcontrols_keys[];
+/* cfgcontrols.c: the per-service keys the global section may default
+ * (keys_controls). */
 unsigned cfgcontrols_parse(struct loader *, const config_setting_t *grp,
     const char *who, struct svc_conf *);
 unsigned cfgcontrols_check_exec(struct loader *, const config_setting_t *s,

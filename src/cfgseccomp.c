@@ -18,11 +18,11 @@
 #include "jail.h"
 
 static const struct keyspec seccomp_keys[] = {
-	{ "defaults", K_BOOL },
-	{ "allow", K_STRINGS },
-	{ "deny", K_STRINGS },
-	{ "action", K_STRING },
-	{ NULL, 0 }
+	{ KEY("defaults", K_BOOL) },
+	{ KEY("allow", K_STRINGS) },
+	{ KEY("deny", K_STRINGS) },
+	{ KEY("action", K_STRING) },
+	{ .name = NULL }
 };
 
 /*

@@ -16,29 +16,6 @@
 #include "builtin.h"
 #include "cfgload.h"
 
-static const struct keyspec service_keys[] = {
-	{ "name", K_STRING },
-	{ "protocol", K_STRING },
-	{ "port", K_INT },
-	{ "server", K_STRING },
-	{ "builtin", K_STRING },
-	{ "args", K_STRINGS },
-	{ "wait", K_BOOL },
-	{ "backlog", K_INT },
-	{ "disabled", K_BOOL },
-	{ "stderr", K_STRING },
-	/* protocol "unix" (cfgunix.c) */
-	{ "socket_user", K_STRING },
-	{ "socket_group", K_STRING },
-	{ "socket_mode", K_STRING },
-	{ "only_users", K_ONE_OR_MORE },
-	{ "no_users", K_ONE_OR_MORE },
-	{ "only_groups", K_ONE_OR_MORE },
-	{ "no_groups", K_ONE_OR_MORE },
-	{ "listen_fds", K_BOOL },
-	{ NULL, 0 }
-};
-
 static bool
 valid_name(const char *s)
 {
@@ -238,8 +215,9 @@ parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
 	sc->per_peer = server && sc->proto == PROTO_UDP && !sc->wait;
 	errors += cfgkeys_uint(ld, grp, "backlog", 1, INT_MAX, who, &backlog);
 	sc->backlog = backlog;
-	cfgkeys_bool(grp, "disabled", &sc->disabled);
-	cfgkeys_bool(grp, "listen_fds", &sc->listen_fds);
+	for (const struct keyspec *k = keys_service; k->name; k++)
+		if (k->flags & KEY_PLAIN)	/* disabled, listen_fds */
+			errors += cfgkeys_plain(ld, grp, k, who, sc);
 	if (sc->listen_fds && !server) {
 		cfgkeys_error(ld, config_setting_get_member(grp, "listen_fds"), who,
 		    "listen_fds: for a server; a built-in has no descriptors to pass");
@@ -271,7 +249,7 @@ cfgservice_parse(struct loader *ld, const config_setting_t *grp, int index,
 		cfgkeys_error(ld, grp, who, "expected a group { ... }");
 		return 1;
 	}
-	errors = cfgkeys_check(ld, grp, service_keys, cfgcontrols_keys, who);
+	errors = cfgkeys_check(ld, grp, keys_service, keys_controls, who);
 	errors += parse_identity(ld, grp, who, sc);
 	errors += parse_handler(ld, grp, who, sc);
 	errors += parse_mode(ld, grp, who, sc);

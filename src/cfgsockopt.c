@@ -1,42 +1,14 @@
 /*
- * The socket option keys of a service, or their defaults from the "sockd"
- * section, into struct sockopts. Checks at load time what the kernel
+ * The socket option keys of a service (KEY_SOCKOPT in keys_controls), or
+ * their defaults from the "sockd" section, into struct sockopts. Checks at load time what the kernel
  * would refuse later: ranges, a network interface that does not exist,
  * keepalive timings without keepalive, TCP options on a UDP service.
  * Never touches a socket (sockopt.c does).
  */
 #include <net/if.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "cfgload.h"
-
-/* The integer keys; min and max are what the kernel takes. */
-static const struct {
-	const char *key;
-	long long min, max;
-	size_t off;
-	bool tcp;
-} ints[] = {
-	{ "keepalive_idle", 1, 32767, offsetof(struct sockopts, keepidle), true },
-	{ "keepalive_interval", 1, 32767, offsetof(struct sockopts, keepintvl), true },
-	{ "keepalive_count", 1, 127, offsetof(struct sockopts, keepcnt), true },
-	{ "defer_accept", 0, 3600, offsetof(struct sockopts, defer_accept), true },
-	{ "fastopen", 0, 65535, offsetof(struct sockopts, fastopen), true },
-	{ "rcvbuf", 1024, 1 << 30, offsetof(struct sockopts, rcvbuf), false },
-	{ "sndbuf", 1024, 1 << 30, offsetof(struct sockopts, sndbuf), false },
-};
-
-static const struct {
-	const char *key;
-	size_t off;
-	bool tcp;
-} bools[] = {
-	{ "keepalive", offsetof(struct sockopts, keepalive), true },
-	{ "nodelay", offsetof(struct sockopts, nodelay), true },
-	{ "reuseport", offsetof(struct sockopts, reuseport), false },
-	{ "freebind", offsetof(struct sockopts, freebind), false },
-};
 
 /*
  * A TCP option on a UDP service: an error where the service sets it, and
@@ -77,11 +49,10 @@ not_for_unix(struct loader *ld, const config_setting_t *grp, const char *who)
 {
 	unsigned errors = 0;
 
-	for (size_t i = 0; grp && i < sizeof(ints) / sizeof(ints[0]); i++)
-		errors += unix_key(ld, grp, ints[i].key, who);
-	for (size_t i = 0; grp && i < sizeof(bools) / sizeof(bools[0]); i++)
-		errors += unix_key(ld, grp, bools[i].key, who);
-	return grp ? errors + unix_key(ld, grp, "interface", who) : 0;
+	for (const struct keyspec *k = keys_controls; grp && k->name; k++)
+		if (k->flags & KEY_SOCKOPT)
+			errors += unix_key(ld, grp, k->name, who);
+	return errors;
 }
 
 static unsigned
@@ -113,19 +84,14 @@ cfgsockopt_parse(struct loader *ld, const config_setting_t *grp,
 
 	if (sc->proto == PROTO_UNIX)
 		return not_for_unix(ld, grp, who);
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		if (ints[i].tcp && not_for_udp(ld, grp, ints[i].key, who, sc,
-		    &errors))
+	for (const struct keyspec *k = keys_controls; k->name; k++) {
+		if ((k->flags & (KEY_PLAIN | KEY_SOCKOPT)) !=
+		    (KEY_PLAIN | KEY_SOCKOPT) || ((k->flags & KEY_TCP) &&
+		    not_for_udp(ld, grp, k->name, who, sc, &errors)))
 			continue;
-		errors += cfgkeys_uint(ld, cfgkeys_holder(ld, grp,
-		    ints[i].key), ints[i].key, ints[i].min, ints[i].max, who,
-		    (unsigned *)((char *)so + ints[i].off));
+		errors += cfgkeys_plain(ld, cfgkeys_holder(ld, grp, k->name), k,
+		    who, sc);
 	}
-	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
-		if (!bools[i].tcp || !not_for_udp(ld, grp, bools[i].key, who,
-		    sc, &errors))
-			cfgkeys_bool(cfgkeys_holder(ld, grp, bools[i].key),
-			    bools[i].key, (bool *)((char *)so + bools[i].off));
 	errors += parse_interface(ld, grp, who, so);
 	if (!so->keepalive && (so->keepidle || so->keepintvl || so->keepcnt)) {
 		const char *key = so->keepidle ? "keepalive_idle" :

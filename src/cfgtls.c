@@ -20,27 +20,27 @@
 #include "tlsmod.h"
 
 static const struct keyspec tls_keys[] = {
-	{ "certificate", K_STRING },
-	{ "key", K_STRING },
-	{ "ca", K_STRING },
-	{ "verify_client", K_STRING },
-	{ "min_protocol", K_STRING },
-	{ "ciphers", K_STRING },
-	{ "ciphersuites", K_STRING },
-	{ "alpn", K_ONE_OR_MORE },
-	{ "handshake_timeout", K_INT },
-	{ "sni", K_LIST },
-	{ "session_tickets", K_BOOL },
-	{ "starttls", K_BOOL },
-	{ NULL, 0 }
+	{ KEY("certificate", K_STRING) },
+	{ KEY("key", K_STRING) },
+	{ KEY("ca", K_STRING) },
+	{ KEY("verify_client", K_STRING) },
+	{ KEY("min_protocol", K_STRING) },
+	{ KEY("ciphers", K_STRING) },
+	{ KEY("ciphersuites", K_STRING) },
+	{ KEY("alpn", K_ONE_OR_MORE) },
+	{ KEY("handshake_timeout", K_INT) },
+	{ KEY("sni", K_LIST) },
+	{ KEY("session_tickets", K_BOOL) },
+	{ KEY("starttls", K_BOOL) },
+	{ .name = NULL }
 };
 
 /* An entry of the sni list. */
 static const struct keyspec sni_keys[] = {
-	{ "name", K_STRING },
-	{ "certificate", K_STRING },
-	{ "key", K_STRING },
-	{ NULL, 0 }
+	{ KEY("name", K_STRING) },
+	{ KEY("certificate", K_STRING) },
+	{ KEY("key", K_STRING) },
+	{ .name = NULL }
 };
 
 void

@@ -7,12 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "checkchild.h"
+#include "forked.h"
 #include "sig.h"
 
 int
@@ -34,10 +34,14 @@ checkchild_start(struct checkchild *c, size_t max,
 		return -1;
 	}
 	if (c->pid == 0) {
-		/* It must not outlive the master, and its crash is not ours. */
+		/*
+		 * It must not outlive the master, and its crash is not ours.
+		 * It keeps its descriptors: fn may use what its caller opened
+		 * for it (the upgrade's snapshot of the state), and the master's
+		 * are close-on-exec for the program the upgrade's check runs.
+		 */
 		sig_child_reset();
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
+		if (forked_tie(parent) == -1)
 			_exit(1);
 		close(p[0]);
 		fn(arg, p[1]);

@@ -1,8 +1,9 @@
 /*
  * Compares two configurations of a service, key by key, for the lines a
- * reload logs (events.c). Lists compare as sets where their order means
- * nothing (addresses, access lists) and as sequences where it does
- * (args, env). Knows the svc_conf fields and their key names; decides
+ * reload logs (events.c): the keys and how each compares are the
+ * registry's (keys.h), so a key the loader reads is a key compared here.
+ * Lists compare as sets where their order means nothing (addresses,
+ * access lists) and as sequences where it does (args, env). Decides
  * nothing about sockets (reload_pairs() does).
  */
 
@@ -15,6 +16,7 @@
 #include "builtin.h"
 #include "confdiff.h"
 #include "jail.h"
+#include "keys.h"
 #include "sockopt.h"
 
 /* Appends to a value, cutting it with "..." when it is full. */
@@ -249,31 +251,6 @@ diff_opt_int(struct confdiff *d, const char *key, bool aset, int a, bool bset,
 		vput(k->new, "unset");
 }
 
-/* What sockd listens on and what it runs. */
-static void
-diff_identity(struct confdiff *d, const struct svc_conf *a,
-    const struct svc_conf *b)
-{
-	static const char *const stderrs[] = { "log", "null", "inherit" };
-
-	diff_str(d, "name", a->name, b->name);
-	diff_str(d, "protocol", svc_proto_name(a->proto), svc_proto_name(b->proto));
-	diff_addrs(d, a, b);
-	diff_uint(d, "port", a->port, b->port);
-	diff_bool(d, "v6only", a->v6only, b->v6only);
-	diff_str(d, "server", a->server, b->server);
-	diff_str(d, "builtin", a->builtin ? a->builtin->name : NULL,
-	    b->builtin ? b->builtin->name : NULL);
-	diff_strv(d, "args", a->argv, b->argv);
-	diff_bool(d, "wait", a->wait, b->wait);
-	diff_uint(d, "backlog", a->backlog, b->backlog);
-	diff_str(d, "stderr", stderrs[a->stderr_to], stderrs[b->stderr_to]);
-	diff_str(d, "user", a->set_ids ? a->user : NULL, b->set_ids ? b->user : NULL);
-	diff_opt_int(d, "uid", a->set_ids, (int)a->uid, b->set_ids, (int)b->uid, "%d");
-	diff_opt_int(d, "group", a->set_ids, (int)a->gid, b->set_ids, (int)b->gid,
-	    "%d");
-}
-
 static bool
 idlist_has(const struct idlist *l, unsigned id)
 {
@@ -308,50 +285,6 @@ diff_idlist(struct confdiff *d, const char *key, const struct idlist *a,
 		idlist_value(k->old, a);
 		idlist_value(k->new, b);
 	}
-}
-
-/* protocol "unix": the socket file and who may connect. */
-static void
-diff_unix(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
-{
-	diff_str(d, "address", a->unix_path, b->unix_path);
-	diff_opt_int(d, "socket_mode", a->unix_mode != -1, a->unix_mode,
-	    b->unix_mode != -1, b->unix_mode, "%04o");
-	diff_opt_int(d, "socket_user", a->unix_uid != (uid_t)-1, (int)a->unix_uid,
-	    b->unix_uid != (uid_t)-1, (int)b->unix_uid, "%d");
-	diff_opt_int(d, "socket_group", a->unix_gid != (gid_t)-1, (int)a->unix_gid,
-	    b->unix_gid != (gid_t)-1, (int)b->unix_gid, "%d");
-	diff_idlist(d, "only_users", &a->only_users, &b->only_users);
-	diff_idlist(d, "no_users", &a->no_users, &b->no_users);
-	diff_idlist(d, "only_groups", &a->only_groups, &b->only_groups);
-	diff_idlist(d, "no_groups", &a->no_groups, &b->no_groups);
-}
-
-/* Socket options and the PROXY protocol. */
-static void
-diff_sockets(struct confdiff *d, const struct svc_conf *a,
-    const struct svc_conf *b)
-{
-	const struct sockopts *x = &a->so, *y = &b->so;
-
-	diff_bool(d, "keepalive", x->keepalive, y->keepalive);
-	diff_uint(d, "keepalive_idle", x->keepidle, y->keepidle);
-	diff_uint(d, "keepalive_interval", x->keepintvl, y->keepintvl);
-	diff_uint(d, "keepalive_count", x->keepcnt, y->keepcnt);
-	diff_bool(d, "nodelay", x->nodelay, y->nodelay);
-	diff_uint(d, "defer_accept", x->defer_accept, y->defer_accept);
-	diff_uint(d, "fastopen", x->fastopen, y->fastopen);
-	diff_uint(d, "rcvbuf", x->rcvbuf, y->rcvbuf);
-	diff_uint(d, "sndbuf", x->sndbuf, y->sndbuf);
-	diff_bool(d, "reuseport", x->reuseport, y->reuseport);
-	diff_bool(d, "freebind", x->freebind, y->freebind);
-	diff_str(d, "interface", x->interface[0] ? x->interface : NULL,
-	    y->interface[0] ? y->interface : NULL);
-	diff_bool(d, "listen_fds", a->listen_fds, b->listen_fds);
-	diff_uint(d, "proxy_protocol", a->proxy_protocol, b->proxy_protocol);
-	diff_acl(d, "proxy_from", &a->proxy_from, &b->proxy_from);
-	diff_uint(d, "proxy_timeout", a->proxy_timeout, b->proxy_timeout);
-	diff_uint(d, "proxy_pending", a->proxy_pending, b->proxy_pending);
 }
 
 static bool
@@ -455,35 +388,161 @@ diff_tls(struct confdiff *d, const struct svc_conf *a, const struct svc_conf *b)
 	}
 }
 
+/* The field of k in the struct at base. */
+#define FIELD(type, base, k) (*(type const *)((const char *)(base) + (k)->off))
+
+static bool
+ids_equal(const struct svc_conf *a, const struct svc_conf *b)
+{
+	return a->set_ids == b->set_ids && (!a->set_ids ||
+	    (a->uid == b->uid && str_equal(a->user, b->user)));
+}
+
+static void
+user_value(char *v, const struct svc_conf *sc)
+{
+	if (!sc->set_ids)
+		vput(v, "unset");
+	else
+		vput(v, "\"%s\" (uid %d)", sc->user ? sc->user : "", (int)sc->uid);
+}
+
+static void
+diff_user(struct confdiff *d, const char *key, const struct svc_conf *a,
+    const struct svc_conf *b)
+{
+	struct confdiff_key *k;
+
+	if (!ids_equal(a, b) && (k = add(d, key)) != NULL) {
+		user_value(k->old, a);
+		user_value(k->new, b);
+	}
+}
+
+/* Where the service listens: its addresses, or its path for unix. */
+static void
+diff_address(struct confdiff *d, const char *key, const struct svc_conf *a,
+    const struct svc_conf *b)
+{
+	if (a->proto == PROTO_UNIX || b->proto == PROTO_UNIX)
+		diff_str(d, key, a->unix_path, b->unix_path);
+	else
+		diff_addrs(d, a, b);
+}
+
+/* A key whose value is more than one field of struct svc_conf. */
+static void
+diff_special(struct confdiff *d, const struct keyspec *k,
+    const struct svc_conf *a, const struct svc_conf *b)
+{
+	static const char *const stderrs[] = { "log", "null", "inherit" };
+
+	switch (k->cmp) {
+	case KC_ADDRESS:
+		diff_address(d, k->name, a, b);
+		break;
+	case KC_PROTOCOL:
+		diff_str(d, k->name, svc_proto_name(a->proto),
+		    svc_proto_name(b->proto));
+		break;
+	case KC_BUILTIN:
+		diff_str(d, k->name, a->builtin ? a->builtin->name : NULL,
+		    b->builtin ? b->builtin->name : NULL);
+		break;
+	case KC_STDERR:
+		diff_str(d, k->name, stderrs[a->stderr_to], stderrs[b->stderr_to]);
+		break;
+	case KC_USER:
+		diff_user(d, k->name, a, b);
+		break;
+	case KC_GROUP:
+		diff_opt_int(d, k->name, a->set_ids, (int)a->gid, b->set_ids,
+		    (int)b->gid, "%d");
+		break;
+	case KC_RLIMITS:
+		diff_rlimits(d, a, b);
+		break;
+	case KC_JAIL:
+		diff_jail(d, a, b);
+		break;
+	case KC_TLS:
+		diff_tls(d, a, b);
+		break;
+	default:
+		break;
+	}
+}
+
+/* One key of a registry, its field at the same offset in a and b. */
+static void
+diff_key(struct confdiff *d, const struct keyspec *k, const void *a,
+    const void *b)
+{
+	const char *n = k->name;
+
+	switch (k->cmp) {
+	case KC_UINT:
+		diff_uint(d, n, FIELD(unsigned, a, k), FIELD(unsigned, b, k));
+		break;
+	case KC_U16:
+		diff_uint(d, n, FIELD(uint16_t, a, k), FIELD(uint16_t, b, k));
+		break;
+	case KC_INT:
+		diff_opt_int(d, n, true, FIELD(int, a, k), true, FIELD(int, b, k), "%d");
+		break;
+	case KC_BOOL:
+		diff_bool(d, n, FIELD(bool, a, k), FIELD(bool, b, k));
+		break;
+	case KC_STR:
+		diff_str(d, n, FIELD(char *, a, k), FIELD(char *, b, k));
+		break;
+	case KC_CHARS: {
+		const char *x = (const char *)a + k->off, *y = (const char *)b + k->off;
+		diff_str(d, n, x[0] ? x : NULL, y[0] ? y : NULL);
+		break;
+	}
+	case KC_STRV:
+		diff_strv(d, n, FIELD(char **, a, k), FIELD(char **, b, k));
+		break;
+	case KC_ACL:
+		diff_acl(d, n, &FIELD(struct acl, a, k), &FIELD(struct acl, b, k));
+		break;
+	case KC_IDLIST:
+		diff_idlist(d, n, &FIELD(struct idlist, a, k),
+		    &FIELD(struct idlist, b, k));
+		break;
+	case KC_OPT:
+		diff_opt_int(d, n, FIELD(int, a, k) != -1, FIELD(int, a, k),
+		    FIELD(int, b, k) != -1, FIELD(int, b, k), k->fmt);
+		break;
+	case KC_OPT_SET:
+		diff_opt_int(d, n, *(const bool *)((const char *)a + k->flag),
+		    FIELD(int, a, k), *(const bool *)((const char *)b + k->flag),
+		    FIELD(int, b, k), k->fmt);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+diff_table(struct confdiff *d, const struct keyspec *t,
+    const struct svc_conf *a, const struct svc_conf *b)
+{
+	for (const struct keyspec *k = t; k->name; k++)
+		if (k->cmp >= KC_ADDRESS)
+			diff_special(d, k, a, b);
+		else
+			diff_key(d, k, a, b);
+}
+
 size_t
 confdiff_services(const struct svc_conf *a, const struct svc_conf *b,
     struct confdiff *d)
 {
 	d->n = 0;
-	diff_identity(d, a, b);
-	diff_uint(d, "instances", a->instances, b->instances);
-	diff_uint(d, "per_source", a->per_source, b->per_source);
-	diff_uint(d, "per_source_prefix6", a->per_source_prefix6,
-	    b->per_source_prefix6);
-	diff_uint(d, "rate", a->rate, b->rate);
-	diff_uint(d, "rate_burst", a->rate_burst, b->rate_burst);
-	diff_uint(d, "source_rate", a->source_rate, b->source_rate);
-	diff_acl(d, "only_from", &a->only_from, &b->only_from);
-	diff_acl(d, "no_access", &a->no_access, &b->no_access);
-	diff_str(d, "refuse_message", a->refuse_message, b->refuse_message);
-	diff_uint(d, "max_lifetime", a->max_lifetime, b->max_lifetime);
-	diff_uint(d, "idle_timeout", a->idle_timeout, b->idle_timeout);
-	diff_bool(d, "udp_loop_guard", a->udp_loop_guard, b->udp_loop_guard);
-	diff_strv(d, "env", a->env, b->env);
-	diff_rlimits(d, a, b);
-	diff_opt_int(d, "nice", a->set_nice, a->nice, b->set_nice, b->nice, "%d");
-	diff_opt_int(d, "umask", a->umask != -1, a->umask, b->umask != -1, b->umask,
-	    "%03o");
-	diff_str(d, "chdir", a->chdir, b->chdir);
-	diff_unix(d, a, b);
-	diff_sockets(d, a, b);
-	diff_jail(d, a, b);
-	diff_tls(d, a, b);
+	diff_table(d, keys_service, a, b);
+	diff_table(d, keys_controls, a, b);
 	return d->n;
 }
 
@@ -492,8 +551,8 @@ confdiff_global(const struct global_conf *a, const struct global_conf *b,
     struct confdiff *d)
 {
 	d->n = 0;
-	diff_str(d, "control", a->control, b->control);
-	diff_uint(d, "control_group", a->control_gid, b->control_gid);
+	for (const struct keyspec *k = keys_global; k->name; k++)
+		diff_key(d, k, a, b);
 	return d->n;
 }
 

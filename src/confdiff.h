@@ -1,7 +1,8 @@
 /*
- * What a reload changes in one service: two svc_conf compared field by
- * field, each difference named by its configuration key with both values
- * as the log shows them. Pure: no I/O, no logging.
+ * What a reload changes in one service: two svc_conf compared key by key
+ * as the registry (keys.h) says, each difference named by its
+ * configuration key with both values as the log shows them. Pure: no
+ * I/O, no logging.
  */
 #ifndef SOCKD_CONFDIFF_H
 #define SOCKD_CONFDIFF_H
@@ -28,8 +29,8 @@ struct confdiff {
 /* Fills d with the keys whose values differ; returns how many. */
 size_t confdiff_services(const struct svc_conf *old, const struct svc_conf *new,
     struct confdiff *d);
-/* The same for the daemon's own keys that a reload applies (control,
- * control_group). */
+/* The same for the "sockd" section's keys that keys_global compares
+ * (control, control_group). */
 size_t confdiff_global(const struct global_conf *old,
     const struct global_conf *new, struct confdiff *d);
 /* "instances,user": the keys, comma-separated. */

@@ -15,15 +15,15 @@
 #include "cfgload.h"
 
 static const struct keyspec top_keys[] = {
-	{ "sockd", K_GROUP },
-	{ "services", K_LIST },
-	{ NULL, 0 }
+	{ KEY("sockd", K_GROUP) },
+	{ KEY("services", K_LIST) },
+	{ .name = NULL }
 };
 
 /* Files in include_dir may only add services. */
 static const struct keyspec include_keys[] = {
-	{ "services", K_LIST },
-	{ NULL, 0 }
+	{ KEY("services", K_LIST) },
+	{ .name = NULL }
 };
 
 const char *

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <linux/sockios.h>
 
 #include "errlog.h"
+#include "forked.h"
 #include "log.h"
 #include "loop.h"
 #include "service.h"
@@ -392,22 +392,6 @@ errlog_close_all(struct errlog **all)
 		errlog_free(*all, true);
 }
 
-/* Closes lo to hi; Linux before 5.9 has no close_range(). */
-static void
-close_between(int lo, int hi)
-{
-	if (lo > hi || close_range(lo, hi, 0) == 0)
-		return;
-	for (int fd = lo; fd <= hi; fd++)
-		(void)close(fd);
-}
-
-static int
-fd_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /*
  * The drain keeps fds 0-2 (the log, when it goes to stderr) and the
  * reading ends, and closes all else: above all the listening sockets of
@@ -420,10 +404,9 @@ static void __attribute__((noreturn))
 drain(struct errlog **all)
 {
 	struct loop loop;
-	struct rlimit rl;
 	sigset_t none;
 	size_t n = 0, i = 0;
-	int *fds, from = 3;
+	int *fds;
 
 	for (struct errlog *el = *all; el; el = el->next)
 		n++;
@@ -431,18 +414,12 @@ drain(struct errlog **all)
 		_exit(1);
 	for (struct errlog *el = *all; el; el = el->next)
 		fds[i++] = el->w.fd;
-	qsort(fds, n, sizeof(*fds), fd_cmp);
 	/* The syslog socket goes too; syslog() opens a new one when needed. */
 	closelog();
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1 << 20)
-		rl.rlim_cur = 1 << 20;
-	for (i = 0; i < n; i++) {
-		close_between(from, fds[i] - 1);
-		from = fds[i] + 1;
-	}
-	if (close_range(from, ~0U, 0) == -1)
-		close_between(from, (int)rl.rlim_cur - 1);
+	forked_keep(fds, n);
 	free(fds);
+	/* Not sig_child_reset(): the drain runs sockd's own loop and logs as
+	 * the master does, with its dispositions (SIGPIPE ignored). */
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (loop_init(&loop) == -1)

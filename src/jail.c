@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "jail.h"
-#include "jailns.h"
 
 #define OLD JAIL_OLD_ROOT
 

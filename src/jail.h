@@ -78,8 +78,13 @@ extern const char *const jail_dev_names[JAIL_DEV_NODES];
 enum jail_step { JAIL_OK, JAIL_USERNS, JAIL_MOUNT, JAIL_PIVOT, JAIL_CAPS,
     JAIL_NNP, JAIL_SECCOMP, JAIL_NET, JAIL_CLONE };
 
-/* The namespaces a service's connections share (jailns.h); -1: none. */
-struct jailns;
+/* The namespaces a service's connections share, made by jailns.c. */
+struct jailns {
+	int mnt;		/* the template mount namespace; -1: none */
+	int net;		/* the shared network namespace; -1: none */
+};
+
+#define JAILNS_NONE ((struct jailns){ -1, -1 })
 
 /*
  * In a child made with j->clone_flags: the user namespace's maps and the

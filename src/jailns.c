@@ -10,39 +10,16 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "forked.h"
 #include "jailns.h"
 
 struct report {
 	int step, err;
 };
-
-void
-jailns_alone(int a, int b, int c)
-{
-	int keep[3] = { a, b, c }, from = 3;
-
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (int i = 0; i < 3; i++)
-		for (int k = i + 1; k < 3; k++)
-			if (keep[k] < keep[i]) {
-				int t = keep[i];
-				keep[i] = keep[k];
-				keep[k] = t;
-			}
-	for (int i = 0; i < 3; i++) {
-		if (keep[i] < from)
-			continue;
-		if (keep[i] > from)
-			(void)close_range(from, keep[i] - 1, 0);
-		from = keep[i] + 1;
-	}
-	(void)close_range(from, ~0U, 0);
-}
 
 /* The builder: reports jail_build(), then waits for the parent (whose end
  * of go it does not hold, so the read ends when the parent closes it or
@@ -50,10 +27,14 @@ jailns_alone(int a, int b, int c)
 static void __attribute__((noreturn))
 builder(const struct jail_conf *j, int report, int go)
 {
+	int keep[] = { report, go };
 	struct report r;
 	char c;
 
-	jailns_alone(report, go, -1);
+
+	/* In its new pid namespace, if it has one, getppid() says 0. */
+	(void)forked_tie(0);
+	forked_keep(keep, 2);
 	r.step = jail_build(j);
 	r.err = errno;
 	if (write(report, &r, sizeof(r)) == sizeof(r) && r.step == JAIL_OK)

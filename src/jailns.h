@@ -12,12 +12,6 @@
 
 #include "jail.h"
 
-struct jailns {
-	int mnt;		/* the template mount namespace; -1: none */
-	int net;		/* the shared network namespace; -1: none */
-};
-
-#define JAILNS_NONE ((struct jailns){ -1, -1 })
 
 /*
  * Builds them in a child of j->clone_flags: JAIL_OK, or the step that
@@ -27,8 +21,5 @@ struct jailns {
 enum jail_step jailns_make(const struct jail_conf *j, struct jailns *ns,
     int *err);
 void jailns_close(struct jailns *ns);
-/* The child's own clean-up: holds only the three descriptors given (-1:
- * none), and dies with its parent. */
-void jailns_alone(int a, int b, int c);
 
 #endif

@@ -17,6 +17,7 @@
 #include "errlog.h"
 #include "log.h"
 #include "master.h"
+#include "proxywait.h"
 #include "sockd.h"
 
 /*
@@ -87,21 +88,27 @@ on_signal(struct watch *w)
 
 
 /*
- * Binds the services, taking the sockets systemd passed where there are;
- * a passed socket that no service takes is an error.
+ * Binds the services, taking the sockets inherited where there are
+ * (systemd's, or an upgrade's old image's): a socket systemd passed that
+ * no service takes is an error; one the old image had for a service that
+ * is no longer configured is closed.
  */
 static int
 master_adopt(struct sockd *sd, struct config *cfg)
 {
 	char what[300];
+	size_t closed;
 
-	if (activation_take(&sd->activation) == -1) {
+	if (inherit_systemd(&sd->inherited) == -1) {
 		log_warn("startup: LISTEN_FDS");
 		return -1;
 	}
 	if (reload_switch(sd, cfg) == -1 || control_configure(sd) == -1)
 		return -1;
-	if (activation_unused(&sd->activation, what, sizeof(what))) {
+	if ((closed = inherit_settle(&sd->inherited)) > 0)
+		log_info("upgrade: closed %zu listening sockets no service has "
+		    "now", closed);
+	if (inherit_unused(&sd->inherited, what, sizeof(what))) {
 		log_warnx("startup: LISTEN_FDS: %s matches no service", what);
 		return -1;
 	}
@@ -256,7 +263,7 @@ master_close(struct sockd *sd)
 	sd->reload_report = NULL;
 	scrape_close_all(sd);
 	proxywait_free(sd);
-	activation_free(&sd->activation);
+	inherit_free(&sd->inherited);
 	for (size_t i = 0; i < sd->nsvcs; i++)
 		reload_retire(sd, sd->svcs[i]);
 	free(sd->svcs);

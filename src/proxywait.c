@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proxyproto.h"
 #include "sock.h"
+#include "proxywait.h"
 #include "sockd.h"
 
 struct pending {

@@ -4,6 +4,7 @@
  * timer of its own, so a slow sender delays nobody else. They hold no
  * place under instances or max_children; each service lets proxy_pending
  * of them wait, and drops the one that has waited longest beyond that.
+ * Their list is the master's (struct proxywait, sockd.h).
  */
 #ifndef SOCKD_PROXYWAIT_H
 #define SOCKD_PROXYWAIT_H
@@ -11,24 +12,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "loop.h"
-
-struct pending;
 struct service;
 struct sockd;
-
-struct proxywait {
-	struct pending *head, *tail;	/* newest first, a doubly linked list */
-	unsigned n;
-	/*
-	 * Serves the parked connections that fit (proxywait_resume()). Lower
-	 * modules that free room (reap.c, as a handler ends) arm it for now
-	 * rather than call up here; the loop runs it after the events of
-	 * its wake-up, before the backlogs' next. Set by the first add.
-	 */
-	struct timer resume;
-};
-
 
 /*
  * Takes fd, accepted on svc from peer: refused at once unless peer is in

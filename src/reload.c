@@ -15,6 +15,7 @@
 #include "jail.h"
 #include "log.h"
 #include "logaddr.h"
+#include "proxywait.h"
 #include "sockd.h"
 #include "udppeer.h"
 
@@ -95,13 +96,12 @@ bind_new(struct sockd *sd, const struct svc_conf *sc, struct config *cfg,
 		log_warn("service \"%s\"", sc->name);
 		return -1;
 	}
-	/* After an upgrade in place, the sockets the old image had. */
-	if (!adopt_listeners(sd, svc) && service_open(svc, &sd->activation) == -1) {
+	if (service_open(svc, &sd->inherited) == -1) {
 		int saved = errno;
 		service_describe(svc, what, sizeof(what));
 		errno = saved;
-		if (sd->activation.why[0])
-			log_warnx("%s: LISTEN_FDS: %s", what, sd->activation.why);
+		if (sd->inherited.why[0])
+			log_warnx("%s: LISTEN_FDS: %s", what, sd->inherited.why);
 		else
 			log_warn("%s: cannot bind", what);
 		service_unref(svc);

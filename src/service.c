@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "activation.h"
 #include "builtin.h"
 #include "connenv.h"
+#include "inherit.h"
 #include "service.h"
 #include "sockopt.h"
 #include "sock.h"
@@ -205,9 +205,10 @@ service_configure(struct service *svc, const struct svc_conf *sc, struct config 
 }
 
 /*
- * A socket systemd passed: listening if it is a stream (systemd listens
- * already, with its own backlog), with the options a bound socket can
- * still take; the others are the socket unit's to set.
+ * An inherited IP socket (systemd's, or the one an upgrade's old image
+ * had): listening if it is a stream (systemd listens already, with its own
+ * backlog), with the options a bound socket can still take; the others
+ * are the socket unit's (or were set when the old image bound it).
  */
 static int
 take_passed(int fd, const struct svc_conf *sc, const char **failed)
@@ -230,34 +231,36 @@ fail:
 	return -1;
 }
 
-/* The socket of one address: passed by systemd, or else bound here. */
+/* The socket of one address: inherited (inherit.h), or else bound here. */
 static int
-open_one(struct service *svc, size_t i, struct activation *act)
+open_one(struct service *svc, size_t i, struct inherited *in)
 {
 	const struct svc_conf *sc = svc->conf;
-	int type = sc->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int type = sc->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	const char *path = sc->proto == PROTO_UNIX ? sc->unix_path : NULL;
 	struct sockaddr_storage ss;
-	socklen_t len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+	socklen_t len;
 	int fd;
 
-	/* unixsock.c binds paths; systemd's sockets are IP ones (activation.c). */
-	if (sc->proto == PROTO_UNIX)
-		return unixsock_listen(sc->unix_path, backlog_of(sc), sc->unix_mode,
-		    sc->unix_uid, sc->unix_gid, &svc->ls[i].file);
-	fd = act ? activation_claim(act, sc->name, type, &sc->addrs[i],
-	    sc->port) : -1;
+	fd = in ? inherit_claim(in, sc->name, type, &sc->addrs[i], sc->port,
+	    path, &svc->ls[i].file) : -1;
 	if (fd == -2) {
 		errno = EADDRNOTAVAIL;
 		return -1;
 	}
+	/* A UNIX-domain one only comes from an upgrade: as it was. */
 	if (fd >= 0)
-		return take_passed(fd, sc, &svc->failed_opt);
+		return path ? fd : take_passed(fd, sc, &svc->failed_opt);
+	if (path)
+		return unixsock_listen(path, backlog_of(sc), sc->unix_mode,
+		    sc->unix_uid, sc->unix_gid, &svc->ls[i].file);
+	len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
 	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
 	    sc->v6only, &sc->so, &svc->failed_opt);
 }
 
 int
-service_open(struct service *svc, struct activation *act)
+service_open(struct service *svc, struct inherited *in)
 {
 	const struct svc_conf *sc = svc->conf;
 	int saved;
@@ -268,7 +271,7 @@ service_open(struct service *svc, struct activation *act)
 		struct listener *l = &svc->ls[i];
 
 		svc->failed = i;
-		l->fd = open_one(svc, i, act);
+		l->fd = open_one(svc, i, in);
 		if (l->fd == -1)
 			goto fail;
 		l->addr = &sc->addrs[i];

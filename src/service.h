@@ -93,14 +93,15 @@ struct service *service_new(const struct svc_conf *, struct config *);
 /* UDP built-ins and TCP ones that only send: answered in the master, no
  * child is ever started. */
 bool service_in_master(const struct svc_conf *);
-struct activation;
+struct inherited;
 
 /*
- * Binds every address, or takes the socket systemd passed for it from act
- * (may be NULL); -1 with errno (see service_describe, and act->why when
- * a passed socket is of the wrong kind), left closed.
+ * Binds every address, or takes the socket inherited for it from in (may
+ * be NULL: systemd's, or an upgrade's old image's); -1 with errno (see
+ * service_describe, and in->why when a passed socket is of the wrong
+ * kind), left closed.
  */
-int service_open(struct service *, struct activation *);
+int service_open(struct service *, struct inherited *);
 /* A new or kept service takes its entry of a newly loaded configuration
  * ("adopt" names only what an upgrade's new image takes over). */
 int service_configure(struct service *, const struct svc_conf *, struct config *);

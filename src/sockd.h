@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "activation.h"
+#include "adoptfd.h"
+#include "checkchild.h"
+#include "inherit.h"
 #include "cfgcheck.h"
 #include "children.h"
 #include "config.h"
@@ -22,15 +24,50 @@
 #include "loop.h"
 #include "notify.h"
 #include "persource.h"
-#include "proxywait.h"
 #include "refuse.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
-#include "upgrade.h"
 
 struct errlog;
 struct dgram_batch;
+struct upstate;
+struct pending;
+
+/* Connections reading their PROXY header (proxywait.h). */
+struct proxywait {
+	struct pending *head, *tail;	/* newest first, a doubly linked list */
+	unsigned n;
+	/*
+	 * Serves the parked connections that fit (proxywait_resume()). Lower
+	 * modules that free room (reap.c, as a handler ends) arm it for now
+	 * rather than call up here; the loop runs it after the events of
+	 * its wake-up, before the backlogs' next. Set by the first add.
+	 */
+	struct timer resume;
+};
+
+/*
+ * An upgrade in place (SIGUSR2): the master execs its binary again,
+ * keeping its pid, its children and its listening sockets. upgrade.c runs
+ * the old image's side, adopt.c the new one's; upstate.h is what passes
+ * between.
+ */
+struct upgrade {
+	char *self;		/* argv[0] at start, absolute; NULL: unknown */
+	const char *pidfile;	/* -p's, made absolute; NULL: none given */
+	struct checkchild check;	/* the new binary's check */
+	struct watch w;		/* its output */
+	struct timer timer;	/* its time limit, then the wait for scrapes */
+	bool exec_pending;	/* checked; waiting for scrapes to end */
+	struct upstate *from;	/* new image: what was handed over */
+	struct adoptfd fds;	/* new image: the descriptors inherited */
+	/* Upgrades that failed, and what the last one logged, for the
+	 * clients of control.c that wait; a success is answered by the new
+	 * image (adopt.c). */
+	unsigned long long failures;
+	char *why;		/* malloc'd; NULL: none */
+};
 struct scrape;
 struct control;
 struct ctlreq;
@@ -49,7 +86,7 @@ struct sockd {
 	struct spawner spawner;
 	struct dgram_batch *dgram;	/* buffers for UDP built-ins (dgram.c) */
 	struct proxywait proxywait;	/* connections reading a PROXY header */
-	struct activation activation;	/* sockets systemd passed */
+	struct inherited inherited;	/* from systemd or an upgrade */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
@@ -188,7 +225,6 @@ int upcollect_write(int fd, const struct sockd *);
 /* adopt.c */
 void adopt_scan(struct sockd *);
 int adopt_begin(struct sockd *);
-bool adopt_listeners(struct sockd *, struct service *);
 void adopt_finish(struct sockd *);
 
 /* scrape.c */

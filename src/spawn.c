@@ -25,6 +25,7 @@
 #include "jail.h"
 #include "service.h"
 #include "sig.h"
+#include "forked.h"
 #include "spawn.h"
 
 /*
@@ -406,21 +407,6 @@ spawn_server(struct spawner *sp, const struct service *svc, const struct conn *c
 	return pid;
 }
 
-/* No exec follows to close what is close-on-exec; Linux before 5.9 has no
- * close_range(), so then every possible descriptor is tried. */
-static void
-close_from(int lowfd)
-{
-	struct rlimit rl;
-
-	if (close_range(lowfd, ~0U, 0) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 1 << 20)
-		rl.rlim_cur = 1 << 20;
-	for (int fd = lowfd; fd < (int)rl.rlim_cur; fd++)
-		(void)close(fd);
-}
-
 const char *
 spawn_step_name(enum spawn_step step)
 {
@@ -453,7 +439,7 @@ spawn_builtin(const struct service *svc, const struct conn *c, int *pidfd)
 		if (dup2(c->fd, 0) == -1 || dup2(c->fd, 1) == -1 ||
 		    (c->errfd != -1 && dup2(c->errfd, 2) == -1))
 			_exit(1);
-		close_from(3);
+		forked_keep(NULL, 0);
 		if ((step = child_setup(svc->conf, 0)) != SPAWN_OK ||
 		    (step = new_group()) != SPAWN_OK)
 			setup_failed("built-in", step);

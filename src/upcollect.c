@@ -1,11 +1,12 @@
 /*
  * What of the running daemon an upgrade hands over (upstate.h): gathered
- * from the services, children, stderr logs and per-peer relays into a
+ * from the services, the sockets systemd passed, children, stderr logs and per-peer relays into a
  * struct upstate, which upstate.c prints. Never logs.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "errlog.h"
 #include "sockd.h"
@@ -34,6 +35,26 @@ collect_listeners(const struct service *svc, struct upstate *u)
 			l->addr = *svc->ls[i].addr;
 			l->port = sc->port;
 		}
+	}
+	return 0;
+}
+
+/* The sockets systemd passed: kept for the new image's life too. */
+static int
+collect_kept(const struct inherited *in, struct upstate *u)
+{
+	struct upstate_listener *l;
+
+	for (size_t i = 0; i < in->n; i++) {
+		const struct inherited_sock *p = &in->s[i];
+		if (!p->kept || p->fd == -1)
+			continue;
+		if ((l = upstate_add((void **)&u->ls, &u->nls, sizeof(*l))) == NULL)
+			return -1;
+		*l = (struct upstate_listener){ .proto = p->type == SOCK_DGRAM ?
+		    PROTO_UDP : PROTO_TCP, .addr = p->addr, .port = p->port,
+		    .fd = p->fd, .kept = true };
+		snprintf(l->name, sizeof(l->name), "%s", p->name);
 	}
 	return 0;
 }
@@ -166,6 +187,8 @@ collect(const struct sockd *sd, struct upstate *u)
 		if (collect_service(sd->svcs[i], u) == -1 ||
 		    collect_buckets(sd->svcs[i], u) == -1)
 			return -1;
+	if (collect_kept(&sd->inherited, u) == -1)
+		return -1;
 	for (size_t i = 0; i < sd->children.cap; i++)
 		if (sd->children.slots[i] &&
 		    collect_child(sd->children.slots[i], u) == -1)
@@ -176,7 +199,7 @@ collect(const struct sockd *sd, struct upstate *u)
 		NAME(e->service, errlog_service(el));
 		e->fd = errlog_reader(el);
 	}
-	u->nwaiters = control_waiters(sd, u->waiters, UPGRADE_WAITERS_MAX);
+	u->nwaiters = control_waiters(sd, u->waiters, UPSTATE_WAITERS_MAX);
 	for (size_t i = 0; i < sd->nsvcs; i++) {
 		struct peer_out o = { u, sd->svcs[i], 0 };
 		udppeer_each(sd->svcs[i], collect_peer, &o);

@@ -30,6 +30,17 @@
 #include "udppeer.h"
 #include "upstate.h"
 
+/*
+ * For "sockd -t": the request to name the hand-over format it reads, and
+ * a snapshot of the running daemon's state that it must read first
+ * (releases before this one set only the request).
+ */
+#define UPGRADE_ENV_CHECK "SOCKD_UPGRADE_CHECK"
+#define UPGRADE_ENV_STATE "SOCKD_UPGRADE_STATE"
+/* How long the new binary's check may take. */
+#define UPGRADE_CHECK_MS 10000
+#define UPGRADE_OUT_MAX 4096
+
 /* What a new binary that can take over prints, among -t's lines. */
 #define UPGRADE_FORMAT_LINE "sockd: upgrade format %d\n"
 #define UPGRADE_SCRAPE_POLL_MS 50
@@ -200,11 +211,14 @@ keep_across_exec(const struct sockd *sd, bool keep)
 			if (sd->svcs[i]->ls[j].fd != -1)
 				(void)fcntl(sd->svcs[i]->ls[j].fd, F_SETFD,
 				    keep ? 0 : FD_CLOEXEC);
+	for (size_t i = 0; i < sd->inherited.n; i++)
+		if (sd->inherited.s[i].kept)
+			(void)fcntl(sd->inherited.s[i].fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
 	for (const struct errlog *el = sd->errlogs; el; el = errlog_next(el))
 		(void)fcntl(errlog_reader(el), F_SETFD, keep ? 0 : FD_CLOEXEC);
 	/* The new image answers the control clients waiting for it. */
-	int w[UPGRADE_WAITERS_MAX];
-	size_t nw = control_waiters(sd, w, UPGRADE_WAITERS_MAX);
+	int w[UPSTATE_WAITERS_MAX];
+	size_t nw = control_waiters(sd, w, UPSTATE_WAITERS_MAX);
 	for (size_t i = 0; i < nw; i++)
 		(void)fcntl(w[i], F_SETFD, keep ? 0 : FD_CLOEXEC);
 }
@@ -256,10 +270,10 @@ exec_now(struct sockd *sd)
 	    sd->up.self, sd->children.count);
 	exec_args(sd, argv);
 	/* The new image tells the service manager it is ready, too. */
-	if (setenv(UPGRADE_ENV_FD, num, 1) == 0 && notify_env(&sd->notify) == 0)
+	if (setenv(UPSTATE_ENV_FD, num, 1) == 0 && notify_env(&sd->notify) == 0)
 		execv(sd->up.self, argv);
 	log_warn("upgrade: exec %s", sd->up.self);
-	unsetenv(UPGRADE_ENV_FD);
+	unsetenv(UPSTATE_ENV_FD);
 	unsetenv("NOTIFY_SOCKET");
 	keep_across_exec(sd, false);
 	close(fd);

@@ -111,6 +111,10 @@ print_listener(FILE *f, const struct upstate_listener *l)
 		upfield_put_ll(f, "port", l->port);
 	}
 	upfield_put_ll(f, "fd", l->fd);
+	if (l->kept)
+		upfield_put_ll(f, "kept", 1);
+	if (l->name[0])
+		upfield_put(f, "name", l->name);
 	fputc('\n', f);
 }
 
@@ -214,7 +218,7 @@ print_all(FILE *f, const struct upstate *u)
 	upfield_put_ull(f, "reloads_ok", u->reloads_ok);
 	upfield_put_ull(f, "reloads_failed", u->reloads_failed);
 	if (u->nwaiters) {
-		char list[UPGRADE_WAITERS_MAX * 12] = "";
+		char list[UPSTATE_WAITERS_MAX * 12] = "";
 		for (size_t i = 0; i < u->nwaiters; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			    "%s%d", i ? "," : "", u->waiters[i]);
@@ -325,6 +329,11 @@ read_listener(const struct upfields *r, struct upstate *u)
 		return "no proto= tcp, udp or unix";
 	if ((why = read_fd(r, u, &l.fd)) != NULL)
 		return why;
+	/* Written by releases that hand systemd's sockets on; else none. */
+	l.kept = upfield_get(r, "kept") != NULL;
+	if (upfield_get(r, "name") &&
+	    upfield_str(r, "name", l.name, sizeof(l.name)) == -1)
+		return "a name= too long";
 	if ((p = upstate_add((void **)&u->ls, &u->nls, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = l;
@@ -526,7 +535,7 @@ read_waiters(const char *list, struct upstate *u)
 	char *end;
 	long fd;
 
-	while (list && *list && u->nwaiters < UPGRADE_WAITERS_MAX) {
+	while (list && *list && u->nwaiters < UPSTATE_WAITERS_MAX) {
 		errno = 0;
 		fd = strtol(list, &end, 10);
 		if (end == list || errno || fd < 3 || fd > INT_MAX)

@@ -3,8 +3,8 @@
  * new one, in a memfd: a versioned text, one record a line, each a kind
  * and key=value fields (upfield.h), the counters by name. What is
  * written: the daemon's figures, each listening socket (by protocol,
- * address and port, with its descriptor), each service's counters,
- * pause, back-off, recent fast failures, rate buckets (its own and each
+ * address and port, with its descriptor; systemd's with their names),
+ * each service's counters, pause, back-off, recent fast failures, rate buckets (its own and each
  * client's) and busy socket (by name), each child (pid, service,
  * start time, per-source key, lifetime deadline), every stderr log's
  * reading end (by service name) and each per-peer UDP handler's relay
@@ -29,10 +29,15 @@
 
 #include "addr.h"
 #include "config.h"
+#include "inherit.h"
 #include "unixsock.h"
 #include "service.h"
 #include "udppeer.h"
-#include "upgrade.h"
+
+/* The environment variable that names the memfd to the new image. */
+#define UPSTATE_ENV_FD "SOCKD_UPGRADE_FD"
+/* Control clients waiting for an upgrade's verdict that are handed over. */
+#define UPSTATE_WAITERS_MAX 8
 
 #define UPSTATE_VERSION 4
 /*
@@ -52,6 +57,10 @@ struct upstate_listener {
 	 * (so the new one removes it when the service goes) */
 	char path[UNIXSOCK_PATH_MAX];
 	struct unixsock_file file;
+	/* one systemd passed to the old image: kept for the daemon's life
+	 * (inherit.h), under the name LISTEN_FDNAMES gave it; "" for others */
+	bool kept;
+	char name[INHERIT_NAME_MAX];
 };
 
 struct upstate_service {
@@ -129,7 +138,7 @@ struct upstate {
 	struct upstate_bucket *buckets;
 	size_t nbuckets;
 	/* Control clients waiting for the upgrade's verdict (control.c). */
-	int waiters[UPGRADE_WAITERS_MAX];
+	int waiters[UPSTATE_WAITERS_MAX];
 	size_t nwaiters;
 };
 

@@ -8,7 +8,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "integ_util.h"
@@ -114,6 +117,65 @@ START_TEST(wrong_kind_refused)
 }
 END_TEST
 
+/* An echo service "other" at po, and "web" at pt if web. */
+static const char *
+services(bool web, uint16_t pt, uint16_t po)
+{
+	char line[160] = "";
+
+	if (web)
+		snprintf(line, sizeof(line), "{ name = \"web\"; protocol = \"tcp\"; "
+		    "address = \"127.0.0.1\"; port = %u; builtin = \"echo\"; },\n", pt);
+	return tu_write("sockd.conf", "services = (\n%s{ name = \"other\"; "
+	    "protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u; "
+	    "builtin = \"echo\"; } );\n", line, po);
+}
+
+/*
+ * A daemon started with a socket from systemd upgrades in place: the new
+ * image keeps that socket for its life as the old one did. The test holds
+ * a copy, as systemd does, so a service a reload drops and then adds back
+ * can only be served on the passed socket (binding one is refused).
+ */
+START_TEST(upgrade_keeps_passed_socket)
+{
+	uint16_t pt = tu_free_port(), po = tu_free_port();
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(pt),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int held = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct daemon *d = it_daemon();
+	char spec[64];
+	const char *conf;
+
+	ck_assert_int_ge(held, 0);
+	ck_assert_int_eq(setsockopt(held, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	ck_assert_int_eq(bind(held, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(held, 64), 0);
+	snprintf(spec, sizeof(spec), "fd:%d:web", held);
+	const char *wrapper = systemd(spec);
+	conf = services(true, pt, po);
+	ck_assert_msg(tu_start_via(d, wrapper, conf, NULL) == 0, "%s",
+	    it_tail(d->log));
+	echo_ok(pt);
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert_msg(tu_wait_log(d, "upgraded in place", IT_WAIT), "%s",
+	    it_tail(d->log));
+	echo_ok(pt);
+	(void)services(false, pt, po);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert(it_wait_log_count(d, "reloaded:", 1, IT_WAIT));
+	(void)services(true, pt, po);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(it_wait_log_count(d, "reloaded:", 2, IT_WAIT), "%s",
+	    it_tail(d->log));
+	echo_ok(pt);
+	ck_assert_ptr_null(strstr(d->log, "cannot bind"));
+	it_stop(d);
+	close(held);
+}
+END_TEST
+
 Suite *
 activation_suite(void)
 {
@@ -125,6 +187,7 @@ activation_suite(void)
 	tcase_add_test(tc, adopted_by_name_and_address);
 	tcase_add_test(tc, unmatched_socket_refused);
 	tcase_add_test(tc, wrong_kind_refused);
+	tcase_add_test(tc, upgrade_keeps_passed_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,6 +202,69 @@ END_TEST
 START_TEST(shutdown_leave)
 {
 	shutdown_case("leave", "#!/bin/sh\necho pid=$$\nexec cat >/dev/null\n", false);
+}
+END_TEST
+
+/* How many descriptors above 2 pid holds. */
+static int
+fds_above_2(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		n += atoi(e->d_name) > 2;
+	closedir(dir);
+	return n;
+}
+
+/*
+ * shutdown = "leave" with a handler still writing to its stderr: the
+ * drain logs it after the master is gone, and holds nothing of the
+ * master's but the reading end (not the pidfile, which a restarted sockd
+ * locks, nor the control socket).
+ */
+START_TEST(shutdown_leave_drains_stderr)
+{
+	uint16_t port = tu_free_port();
+	char server[4200], pidfile[4200], buf[256], *p;
+	struct daemon *d = it_daemon();
+	int fd, st;
+	long drain;
+
+	snprintf(server, sizeof(server), "%s/handler", tu_tmpdir());
+	snprintf(pidfile, sizeof(pidfile), "%s/sockd.pid", tu_tmpdir());
+	tu_write("handler", "#!/bin/sh\necho up\nwhile read l; do "
+	    "echo \"late $l\" >&2; done\n");
+	chmod(server, 0755);
+	ck_assert_int_eq(tu_start(d, tu_write("sockd.conf", "sockd = { shutdown = "
+	    "\"leave\"; control = \"%s/ctl\"; };\nservices = ({ name = \"s\"; "
+	    "protocol = \"tcp\"; port = %u; address = \"127.0.0.1\"; "
+	    "server = \"%s\"; });\n", tu_tmpdir(), port, server), "-p", pidfile,
+	    NULL), 0);
+	fd = tu_connect(port);
+	ck_assert_int_gt(tu_read_until(fd, buf, sizeof(buf), "\n", IT_WAIT), 0);
+	st = tu_kill_wait(d, SIGTERM, IT_WAIT);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_msg((p = strstr(d->log, "children; pid ")) != NULL, "%s",
+	    it_tail(d->log));
+	drain = atol(p + strlen("children; pid "));
+	ck_assert_int_gt(drain, 1);
+	it_send(fd, "hello\n");
+	ck_assert_msg(tu_wait_log(d, "late hello", IT_WAIT), "%s", it_tail(d->log));
+	/* The reading end, and the epoll instance of its own loop. */
+	ck_assert_int_eq(fds_above_2((pid_t)drain), 2);
+	close(fd);
+	/* Gone, or a zombie that whoever adopted it reaps. */
+	for (int i = 0; i < 500 && it_alive((pid_t)drain, NULL); i++)
+		usleep(10000);
+	ck_assert_msg(!it_alive((pid_t)drain, NULL), "the drain outlived its writer");
+	close(d->errfd);
 }
 END_TEST
 
@@ -628,6 +692,7 @@ ops_suite(void)
 	    reload_under_load_refuses_nothing, bad_reload_keeps_old_config,
 	    reload_adds_and_removes, shutdown_terminate,
 	    shutdown_terminate_kills_stubborn, shutdown_leave,
+	    shutdown_leave_drains_stderr,
 	    include_dir_errors_name_the_file, json_log, text_log_time_stamps,
 	    handler_stderr_is_bounded, sigusr1_counters,
 	    handler_stderr_goes_to_log, backoff_pauses_and_resumes,

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "integ_util.h"
-#include "upgrade.h"
 #include "upstate.h"
 
 #define UPGRADED "SIGUSR2: upgraded in place"
@@ -509,7 +508,7 @@ start_with_state(bool whole_garbage)
 	snprintf(wrapper, sizeof(wrapper), "%s", tu_write("as-new-image",
 	    "#!/bin/sh\nshift\nexec '%s' activate tcp:%u: /usr/bin/env -u LISTEN_FDS "
 	    "-u LISTEN_PID %s=4 '%s' \"$@\" 4<'%s'\n", it_probe(), port,
-	    UPGRADE_ENV_FD, it_path("src/sockd"), state));
+	    UPSTATE_ENV_FD, it_path("src/sockd"), state));
 	ck_assert_int_eq(chmod(wrapper, 0755), 0);
 	d = it_start_via(wrapper, tu_write("sockd.conf", "services = ("
 	    " { name = \"h\"; protocol = \"tcp\"; port = %u; address = \"127.0.0.1\";"

@@ -1,15 +1,14 @@
 #!/bin/sh
 # Every key the loader knows is documented in sockd.conf(5) as a tag
-# (".It Ic KEY"): the key tables of src/cfg*.c and src/config.c (entries
-# '{ "key", K_...' and the socket options' '{ "key", ...offsetof'); the
-# two top-level settings and the rlimits, described in prose, as ".Ic KEY".
+# (".It Ic KEY"): the registry src/keys.c and the nested groups' tables of
+# src/cfg*.c and src/config.c (entries '{ KEY("key", K_...'); the two
+# top-level settings and the rlimits, described in prose, as ".Ic KEY".
 # A key added to a table and not to the page fails make check.
 set -eu
 cd "$(dirname "$0")/.."
 page=man/sockd.conf.5
-keys=$(sed -n -e 's/^[[:space:]]*{ "\([a-z0-9_]*\)", K_.*/\1/p' \
-    -e 's/^[[:space:]]*{ "\([a-z0-9_]*\)", .*offsetof.*/\1/p' \
-    src/cfg*.c src/config.c | sort -u)
+keys=$(sed -n -e 's/^[[:space:]]*{ KEY("\([a-z0-9_]*\)", K_.*/\1/p' \
+    src/keys.c src/cfg*.c src/config.c | sort -u)
 rlimits=$(sed -n '/rlimit_names\[\] = {/,/^};/p' src/cfgcontrols.c |
     grep -o '{ "[a-z]*"' | sed 's/{ "\(.*\)"/\1/' | tr '\n' ' ')
 missing=

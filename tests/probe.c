@@ -345,7 +345,11 @@ mode_sdlisten(void)
 	return 0;
 }
 
-/* One "tcp:PORT:NAME" of activate's SPEC: a socket at fd 100 and up. */
+/*
+ * One "tcp:PORT:NAME" of activate's SPEC: a socket at fd 100 and up.
+ * "fd:N:NAME" passes the socket the caller holds at fd N instead (the
+ * caller keeps its copy, as systemd does).
+ */
 static int
 activate_one(const char *item, int at, char *names, size_t len)
 {
@@ -355,6 +359,14 @@ activate_one(const char *item, int at, char *names, size_t len)
 	const char *name = strchr(item + 4, ':');
 	int fd, one = 1;
 
+	if (strncmp(item, "fd:", 3) == 0) {
+		name = strchr(item + 3, ':');
+		fd = atoi(item + 3);
+		if (dup2(fd, 100 + at) == -1)
+			return -1;
+		close(fd);
+		goto named;
+	}
 	sin.sin_port = htons(atoi(item + 4));
 	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
@@ -363,6 +375,7 @@ activate_one(const char *item, int at, char *names, size_t len)
 	    (tcp && listen(fd, 64) == -1) || dup2(fd, 100 + at) == -1)
 		return -1;
 	close(fd);
+named:
 	name = name ? name + 1 : "";
 	snprintf(names + strlen(names), len - strlen(names), "%s%.*s",
 	    at ? ":" : "", (int)strcspn(name, ","), name);

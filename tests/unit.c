@@ -12,5 +12,5 @@ main(void)
 	    idpool_suite(), checkchild_suite(), connenv_suite(),
 	    persource_suite(), sockopt_unit_suite(), peercred_suite(),
 	    usersdb_suite(), inetdconf_suite(), htab_suite(), tlsfuzz_suite(),
-	    convert_suite(), NULL);
+	    convert_suite(), keys_suite(), gate_suite(), scrape_suite(), NULL);
 }

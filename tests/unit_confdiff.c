@@ -69,10 +69,10 @@ START_TEST(identity_and_lists)
 	ck_assert_uint_eq(compare(ECHO("address = \"127.0.0.1\";"),
 	    "{ name = \"b\"; protocol = \"udp\"; port = 7002; address = [\"127.0.0.1\", \"::1\"];"
 	    " builtin = \"daytime\"; only_from = [\"127.0.0.0/8\"]; }"), 6);
-	ck_assert_str_eq(keys, "name,protocol,address,port,builtin,only_from");
+	ck_assert_str_eq(keys, "name,protocol,port,builtin,address,only_from");
 	ck_assert_ptr_nonnull(strstr(text, "name \"a\" -> \"b\", protocol \"tcp\" -> \"udp\", "
-	    "address 127.0.0.1 -> 127.0.0.1, ::1, port 7001 -> 7002, "
-	    "builtin \"echo\" -> \"daytime\", only_from unset -> [127.0.0.0/8]"));
+	    "port 7001 -> 7002, builtin \"echo\" -> \"daytime\", "
+	    "address 127.0.0.1 -> 127.0.0.1, ::1, only_from unset -> [127.0.0.0/8]"));
 }
 END_TEST
 
@@ -84,7 +84,7 @@ START_TEST(server_args_env)
 	ck_assert_uint_eq(compare(sh, "{ name = \"a\"; protocol = \"tcp\"; port = 7001; "
 	    "server = \"/bin/sh\"; args = [\"sh\", \"-c\", \"false\"]; env = [\"A=2\"]; "
 	    "umask = \"027\"; nice = 5; max_lifetime = 60; }"), 5);
-	ck_assert_str_eq(keys, "args,max_lifetime,env,nice,umask");
+	ck_assert_str_eq(keys, "args,env,nice,umask,max_lifetime");
 	ck_assert_ptr_nonnull(strstr(text, "args [\"sh\", \"-c\", \"true\"] -> "
 	    "[\"sh\", \"-c\", \"false\"]"));
 	ck_assert_ptr_nonnull(strstr(text, "umask unset -> 027"));
@@ -101,14 +101,14 @@ START_TEST(later_keys)
 	    "\"/tmp/a.sock\"; builtin = \"echo\"; }", "{ name = \"u\"; protocol = "
 	    "\"unix\"; address = \"/tmp/b.sock\"; builtin = \"echo\"; "
 	    "socket_mode = \"0600\"; only_users = [\"0\"]; }"), 3);
-	ck_assert_str_eq(keys, "address,socket_mode,only_users");
+	ck_assert_str_eq(keys, "socket_mode,only_users,address");
 	ck_assert_ptr_nonnull(strstr(text, "socket_mode unset -> 0600"));
 	ck_assert(compare("{ name = \"u\"; protocol = \"unix\"; address = "
 	    "\"/tmp/a.sock\"; builtin = \"echo\"; }", ECHO("")) >= 3);
 	ck_assert_msg(strstr(text, "protocol \"unix\" -> \"tcp\""), "%s", text);
 	ck_assert_uint_eq(compare(ECHO(""), ECHO("keepalive = true; nodelay = true;"
 	    " proxy_protocol = \"v2\"; proxy_from = \"10.0.0.1\";")), 4);
-	ck_assert_str_eq(keys, "keepalive,nodelay,proxy_protocol,proxy_from");
+	ck_assert_str_eq(keys, "proxy_protocol,proxy_from,keepalive,nodelay");
 	ck_assert_uint_eq(compare(ECHO("proxy_protocol = \"v2\"; proxy_from = "
 	    "\"10.0.0.1\";"), ECHO("proxy_protocol = \"v2\"; proxy_from = "
 	    "\"10.0.0.1\"; proxy_pending = 8;")), 1);

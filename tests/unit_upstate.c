@@ -85,6 +85,12 @@ add_listeners(struct upstate *u, const char *name)
 	l = ADD(u, ls, nls);
 	*l = (struct upstate_listener){ .proto = PROTO_UNIX, .fd = 10 };
 	strcpy(l->path, "@abstract");
+	/* One systemd passed, under the longest name LISTEN_FDNAMES has. */
+	l = ADD(u, ls, nls);
+	*l = (struct upstate_listener){ .proto = PROTO_TCP, .addr = A("::1"),
+	    .port = 7003, .fd = 20, .kept = true };
+	memset(l->name, 'n', sizeof(l->name) - 1);
+	memcpy(l->name, "web a=b\\", 8);
 	struct upstate_service *s = ADD(u, svcs, nsvcs);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->paused_until = 123456;
@@ -170,6 +176,8 @@ same_listener(const struct upstate_listener *a, const struct upstate_listener *b
 	ck_assert_int_eq(a->file.made, b->file.made);
 	ck_assert_uint_eq(a->file.dev, b->file.dev);
 	ck_assert_uint_eq(a->file.ino, b->file.ino);
+	ck_assert_int_eq(a->kept, b->kept);
+	ck_assert_str_eq(a->name, b->name);
 	if (a->proto != PROTO_UNIX) {
 		ck_assert(addr_equal(&a->addr, &b->addr));
 		ck_assert_uint_eq(a->port, b->port);
