@@ -83,11 +83,16 @@ on_client_timeout(struct timer *t)
 	client_free(c->ctl, c);
 }
 
-/* Whether the peer may change things: root, or a member of control_group. */
+/*
+ * Whether the peer may change things: root, sockd's own user (who can
+ * signal it anyway: an ordinary user's `make run`), or a member of
+ * control_group.
+ */
 static bool
 may_change(const struct control *ctl, const struct client *c)
 {
-	return c->cred.uid == 0 || c->cred.gid == ctl->gid ||
+	return c->cred.uid == 0 || c->cred.uid == geteuid() ||
+	    c->cred.gid == ctl->gid ||
 	    peercred_in_group(c->fd, &c->cred, ctl->gid) == 1;
 }
 

@@ -174,11 +174,19 @@ if [ "$tls" = 1 ]; then
 	t="tls = { certificate = \"$tmp/tls.pem\"; key = \"$tmp/tls.key\"; min_protocol = \"TLSv1.3\"; };"
 	sink="server = \"$lg\"; args = ( \"loadgen\", \"sink\" );"
 	source="server = \"$lg\"; args = ( \"loadgen\", \"source\", \"$BULK\" );"
+	# The TLS services have a daemon of their own: the first TLS service
+	# loads OpenSSL into its master, and the main daemon's memory after the
+	# run is a plain master's.
+	cat > "$tmp/sockd-tls.conf" <<EOF
+sockd = { max_children = 2000; log_level = "warning"; };
+services = (
+  { name = "hello-tls"; protocol = "tcp"; port = $p_tls; address = "127.0.0.1";
+    server = "$hello"; $t },
+  { name = "up-tls"; protocol = "tcp"; port = $p_tup; address = "127.0.0.1"; $sink $t },
+  { name = "down-tls"; protocol = "tcp"; port = $p_tdown; address = "127.0.0.1"; $source $t }
+);
+EOF
 	tls_conf=",
-  { name = \"hello-tls\"; protocol = \"tcp\"; port = $p_tls; address = \"127.0.0.1\";
-    server = \"$hello\"; $t },
-  { name = \"up-tls\"; protocol = \"tcp\"; port = $p_tup; address = \"127.0.0.1\"; $sink $t },
-  { name = \"down-tls\"; protocol = \"tcp\"; port = $p_tdown; address = \"127.0.0.1\"; $source $t },
   { name = \"up\"; protocol = \"tcp\"; port = $p_up; address = \"127.0.0.1\"; $sink },
   { name = \"down\"; protocol = \"tcp\"; port = $p_down; address = \"127.0.0.1\"; $source }"
 fi
@@ -249,6 +257,8 @@ start() {
 }
 
 start sockd "ready:" "$tmp/sockd.log" "$top/src/sockd" -F -f "$tmp/sockd.conf"
+[ "$tls" = 0 ] ||
+	start sockd-tls "ready:" "$tmp/sockd-tls.log" "$top/src/sockd" -F -f "$tmp/sockd-tls.conf"
 # reuseport: two daemons on one port, and one alone on another. They log
 # each connection (log_level info), alike, so the spread can be counted.
 for n in 2 1; do
@@ -524,23 +534,23 @@ round_cases() {
 	# and the plain service; two client processes, whose handshakes cost
 	# what the server's do.
 	if [ "$tls" = 1 ]; then
-		local k m sd=${spid[sockd]} st=${spid[stunnel]:-}
+		local k m sd=${spid[sockd]} sdt=${spid[sockd-tls]} st=${spid[stunnel]:-}
 		for k in hello resumed; do
 			m=tls$k
-			echo "tls-$k sockd $sd $p_tls tcp 16 $m 2"
+			echo "tls-$k sockd $sdt $p_tls tcp 16 $m 2"
 			[ "$stunnel" = 0 ] || {
 				echo "tls-$k stunnel-exec $st $p_sx tcp 16 $m 2"
 				echo "tls-$k stunnel-relay $st,$sd $p_sr tcp 16 $m 2"
 			}
 			echo "tls-$k sockd-plain $sd $p_hello tcp 16 hello 2"
 		done
-		echo "tls-bulk-up sockd $sd $p_tup tcp 1 tlsup"
+		echo "tls-bulk-up sockd $sdt $p_tup tcp 1 tlsup"
 		[ "$stunnel" = 0 ] || {
 			echo "tls-bulk-up stunnel-exec $st $p_sxup tcp 1 tlsup"
 			echo "tls-bulk-up stunnel-relay $st,$sd $p_srup tcp 1 tlsup"
 		}
 		echo "tls-bulk-up sockd-plain $sd $p_up tcp 1 up"
-		echo "tls-bulk-down sockd $sd $p_tdown tcp 1 tlsdown"
+		echo "tls-bulk-down sockd $sdt $p_tdown tcp 1 tlsdown"
 		[ "$stunnel" = 0 ] || {
 			echo "tls-bulk-down stunnel-exec $st $p_sxdown tcp 1 tlsdown"
 			echo "tls-bulk-down stunnel-relay $st,$sd $p_srdown tcp 1 tlsdown"
