@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR  = $(PREFIX)/sbin
 LIBEXECDIR = $(PREFIX)/libexec/sockd
-# The TLS module (src/tlsmod.h), a private shared object.
+# The TLS module (src/tls/tlsmod.h), a private shared object.
 TLSMODDIR = $(PREFIX)/lib/sockd
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -29,7 +29,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-# Short build lines ("  CC src/accept.o"); V=1 shows the whole commands.
+# Short build lines ("  CC src/master/accept.o"); V=1 shows the whole commands.
 ifeq ($(V),1)
 Q =
 SAY = @true
@@ -61,13 +61,17 @@ SECCOMP_STATIC = -Wl,-Bstatic $(shell pkg-config --libs libseccomp) -Wl,-Bdynami
 SECCOMP_LIBS = $(if $(and $(filter 1,$(STATIC_LIBS)),$(filter /%,$(LIBSECCOMP_A))),\
            $(SECCOMP_STATIC),$(shell pkg-config --libs libseccomp))
 # OpenSSL 3 for TLS services, shared: security updates reach it. Only the
-# TLS module links it (src/tlsmod.h): sockd itself maps no OpenSSL until a
+# TLS module links it (src/tls/tlsmod.h): sockd itself maps no OpenSSL until a
 # configuration names a TLS service.
 SSL_LIBS = $(shell pkg-config --libs openssl)
-TLSMOD_SRCS = src/tls.c src/tlsconn.c src/tlsmodule.c
+TLSMOD_SRCS = $(wildcard src/tls/*.c)
 TLSMOD_OBJS = $(TLSMOD_SRCS:.c=.o)
 
-LIB_SRCS = $(filter-out src/main.c src/sockctl.c $(TLSMOD_SRCS),$(wildcard src/*.c))
+# The source tree's folders, each with a rule tests/layout.sh checks
+# (HACKING.md, "Layout"); src/ itself holds the two programs' main files.
+SRC_DIRS = lib config jail tls master
+SRC_INC  = $(SRC_DIRS:%=-Isrc/%)
+LIB_SRCS = $(wildcard src/lib/*.c src/config/*.c src/jail/*.c src/master/*.c)
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 SERVICES = $(patsubst %.c,%,$(wildcard services/*.c))
 TEST_COMMON = tests/testutil.o
@@ -146,24 +150,24 @@ apt_install = \
 src/conf.stamp: FORCE
 	@printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' '$(DROPINDIR)' | cmp -s - $@ || \
 	  printf '%s\n' '$(CONF_PATH)' '$(TLSMODDIR)' '$(DROPINDIR)' > $@
-src/main.o src/tlsmod.o src/cfgjail.o: src/conf.stamp
+src/main.o src/master/tlsmod.o src/config/cfgjail.o: src/conf.stamp
 src/main.o: ALL_CFLAGS += -DSOCKD_CONF='"$(CONF_PATH)"'
-src/tlsmod.o: ALL_CFLAGS += -DSOCKD_TLSMOD='"$(TLSMODDIR)/sockd-tls.so"'
-src/cfgjail.o: ALL_CFLAGS += -DSOCKD_DROPINS='"$(DROPINDIR)"'
+src/master/tlsmod.o: ALL_CFLAGS += -DSOCKD_TLSMOD='"$(TLSMODDIR)/sockd-tls.so"'
+src/config/cfgjail.o: ALL_CFLAGS += -DSOCKD_DROPINS='"$(DROPINDIR)"'
 # The module's table and the structs it passes, as a checksum of the
 # headers that define them: a module of another build with the same
 # version but another layout is refused (tlsmod.h). Both objects include
 # these headers, so a change to one rebuilds them.
-TLSMOD_IFACE = $(shell cat src/tlsmod.h src/tls.h src/config.h src/connenv.h | cksum | cut -d' ' -f1)
-src/tlsmod.o src/tlsmodule.o: ALL_CFLAGS += -DTLSMOD_IFACE='"$(TLSMOD_IFACE)"'
+TLSMOD_IFACE = $(shell cat src/tls/tlsmod.h src/tls/tls.h src/config/config.h src/master/connenv.h | cksum | cut -d' ' -f1)
+src/master/tlsmod.o src/tls/tlsmodule.o: ALL_CFLAGS += -DTLSMOD_IFACE='"$(TLSMOD_IFACE)"'
 $(TLSMOD_OBJS): ALL_CFLAGS += -fPIC -fvisibility=hidden
 
 %.o: %.c | deps
 	$(SAY) "  CC $@"
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PKG_CFLAGS) $(SRC_INC) -c -o $@ $<
 
 # sockctl(8) speaks the control protocol (ctlreq.c) and nothing else.
-src/sockctl: src/sockctl.o src/ctlreq.o
+src/sockctl: src/sockctl.o src/lib/ctlreq.o
 	$(SAY) "  LD $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
@@ -175,7 +179,7 @@ src/sockd: src/main.o src/libsockd.a
 	$(SAY) "  LD $@"
 	$(Q)$(CC) $(LDFLAGS) $(DAEMON_LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS) $(SECCOMP_LIBS)
 
-# dlopen()ed by sockd (src/tlsmod.c); no undefined symbol but OpenSSL's
+# dlopen()ed by sockd (src/master/tlsmod.c); no undefined symbol but OpenSSL's
 # and libc's: it calls nothing of sockd's.
 src/sockd-tls.so: $(TLSMOD_OBJS)
 	$(SAY) "  LD $@"
@@ -276,20 +280,20 @@ FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
            -DSOCKD_VERSION='"$(VERSION)"'
 tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(LIB_SRCS) | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(SRC_INC) -o $@ $^ $(LIBCONFIG_LIBS) \
 	  $(SECCOMP_LIBS)
 
 # The PROXY protocol parser (tests/fuzz/fuzz_proxyproto.c) runs after it,
 # for FUZZ_PROXY_SECONDS, seeded with tests/fuzz/corpus-proxy.
 FUZZ_PROXY_SECONDS ?= 20
-tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/lib/proxyproto.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(SRC_INC) -o $@ $^
 
 # The control socket's request parser (tests/fuzz/fuzz_ctlreq.c) last, for
 # FUZZ_CTL_SECONDS, seeded with tests/fuzz/corpus-ctl.
 FUZZ_CTL_SECONDS ?= 20
-tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -o $@ $^
+tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/lib/ctlreq.c | deps
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(SRC_INC) -o $@ $^
 
 # Then what a TLS client sends before its handshake is done, read by a
 # real context of the TLS module (tests/fuzz/fuzz_tls.c), for
@@ -297,7 +301,7 @@ tests/fuzz/fuzz_ctlreq: tests/fuzz/fuzz_ctlreq.c src/ctlreq.c | deps
 # suite tlsfuzz), new inputs to tests/fuzz/found-tls.
 FUZZ_TLS_SECONDS ?= 20
 tests/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(TLSMOD_SRCS) | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(SSL_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(SRC_INC) -o $@ $^ $(SSL_LIBS)
 
 # The inetd.conf line parser (tests/fuzz/fuzz_inetdconf.c) and the xinetd
 # reader with sockd --convert (tests/fuzz/fuzz_xinetd.c), for
@@ -308,7 +312,7 @@ tests/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c $(TLSMOD_SRCS) | deps
 FUZZ_INETD_SECONDS ?= 20
 tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd: tests/fuzz/%: tests/fuzz/%.c \
     $(LIB_SRCS) | deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -Isrc -o $@ $^ $(LIBCONFIG_LIBS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(SRC_INC) -o $@ $^ $(LIBCONFIG_LIBS) \
 	  $(SECCOMP_LIBS) $(SSL_LIBS)
 
 fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
@@ -342,6 +346,7 @@ check: all $(TEST_BINS) test-deps
 	@rc=0; \
 	$(MAKE) -s lint-man || rc=1; \
 	tests/keys-documented.sh || rc=1; \
+	tests/layout.sh || rc=1; \
 	tests/unit || rc=1; \
 	tests/integration || rc=1; \
 	tests/install.sh || rc=1; \
@@ -410,10 +415,10 @@ uninstall:
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/sockd.conf in place (remove it by hand)"
 
 clean:
-	rm -f src/*.o src/*.d src/*.a src/sockd src/sockctl src/sockd-tls.so src/conf.stamp \
+	rm -f src/*.o src/*.d src/*/*.o src/*/*.d src/*.a src/sockd src/sockctl src/sockd-tls.so src/conf.stamp \
 	  tests/*.o tests/*.d \
 	  $(TEST_BINS) $(SERVICES) services/.built $(BENCH_BINS) tests/fuzz/fuzz_config \
 	  tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq tests/fuzz/fuzz_tls \
 	  tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd tests/fuzz/*.o tests/fuzz/*.d
 
--include $(wildcard src/*.d tests/*.d tests/fuzz/*.d)
+-include $(wildcard src/*.d src/*/*.d tests/*.d tests/fuzz/*.d)

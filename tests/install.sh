@@ -13,7 +13,7 @@ fail() { echo "install: FAIL: $*"; fails=$((fails + 1)); }
 
 mkdir "$tmp/src" "$tmp/dest"
 cp -R "$top/Makefile" "$top/src" "$top/services" "$top/etc" "$top/man" "$tmp/src/"
-rm -f "$tmp"/src/src/*.o "$tmp"/src/src/*.d "$tmp"/src/src/*.a \
+rm -f "$tmp"/src/src/*.o "$tmp"/src/src/*.d "$tmp"/src/src/*/*.o "$tmp"/src/src/*/*.d "$tmp"/src/src/*.a \
     "$tmp"/src/src/sockd "$tmp"/src/src/sockctl "$tmp"/src/src/sockd-tls.so \
     "$tmp"/src/src/conf.stamp
 if ! make -s -C "$tmp/src" -j"$(nproc)" CFLAGS=-O0 install \
@@ -37,7 +37,7 @@ for f in etc/sockd.conf usr/lib/systemd/system/sockd.service \
 	[ -f "$d/$f" ] || fail "no /$f"
 done
 [ ! -e "$d/usr/etc" ] || fail "PREFIX=/usr installed into /usr/etc"
-# The TLS module, where the installed sockd looks for it (src/tlsmod.c).
+# The TLS module, where the installed sockd looks for it (src/master/tlsmod.c).
 [ -f "$d/usr/lib/sockd/sockd-tls.so" ] || fail "no /usr/lib/sockd/sockd-tls.so"
 grep -q /usr/lib/sockd/sockd-tls.so "$d/usr/sbin/sockd" ||
     fail "sockd does not look for /usr/lib/sockd/sockd-tls.so"

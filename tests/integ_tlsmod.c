@@ -1,5 +1,5 @@
 /*
- * The TLS module (src/tlsmod.h): a daemon without a TLS service maps no
+ * The TLS module (src/tls/tlsmod.h): a daemon without a TLS service maps no
  * OpenSSL, and maps it once a reload adds one, which then serves; a
  * module that cannot be loaded is an error of the configuration that
  * needs it, naming the service's tls group and the module's path, and no

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target for what a TLS client sends before the handshake is
  * done: the input is the client's first bytes (its ClientHello, and
- * whatever follows), read by a service's real context (src/tls.c) through
- * a connection's session (src/tlsconn.c), as a connection's child reads
+ * whatever follows), read by a service's real context (src/tls/tls.c) through
+ * a connection's session (src/tls/tlsconn.c), as a connection's child reads
  * them. OpenSSL parses the records; sockd's own code on that path is what
  * the context calls back with the client's values: the server name
  * matched against the sni entries (exact, case, "*." one label) and the
