@@ -26,7 +26,8 @@ conf_more(uint16_t port, const char *arg, const char *more)
 	    "= \"tcp\"; address = \"127.0.0.1\"; port = %u;\n  server = \"%s\"; "
 	    "args = [ \"starttls\", \"%s\" ];\n  tls = { certificate = "
 	    "\"server.pem\"; key = \"server.key\"; starttls = true; }; %s } );\n",
-	    port, tu_path("tests/starttls"), arg, more);
+	    port, strstr(more, "jail") ? it_jail_prog("tests/starttls") :
+	    tu_path("tests/starttls"), arg, more);
 }
 
 static const char *
@@ -152,6 +153,9 @@ Suite *
 starttls_suite(void)
 {
 	Suite *s = suite_create("starttls");
+
+	/* Where a jail with tmp = true sees it, copied before tests fork. */
+	(void)it_jail_prog("tests/starttls");
 	TCase *tc = tu_tcase(s, "starttls", it_setup, it_teardown, IT_TIMEOUT,
 	    s_client_starttls_smtp, lowercase_y_tells_nothing,
 	    a_client_that_never_asks_stays_plain,
