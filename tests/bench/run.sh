@@ -129,7 +129,7 @@ lower $(( $(cat /proc/sys/kernel/threads-max) - used_procs )) "kernel.threads-ma
 # the hello runs' 16 pidfds and connections take about 100 beside IDLE.
 [ "$(ulimit -Hn)" = unlimited ] || lower $(( $(ulimit -Hn) - 200 )) "$nofile_why"
 # An idle hello-tcp child costs the machine about 120 kB (MemAvailable
-# with 19,000 of them, README.md's Scale runs); allow 256 kB each, half of
+# with 19,800 of them, README.md's run S); allow 256 kB each, half of
 # what is available.
 lower $(( mem_kb / 256 / 2 )) "MemAvailable"
 if [ "$IDLE" -gt "$cap" ]; then
