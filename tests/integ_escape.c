@@ -389,6 +389,38 @@ START_TEST(ids_from_the_configured_range)
 }
 END_TEST
 
+/*
+ * A daemon whose services take no ids keeps no pool of them; a reload
+ * that brings one in makes the pool, and its handler runs as the range's
+ * id.
+ */
+START_TEST(ids_after_a_reload_brings_them)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	const char *path = tu_write("sockd.conf",
+	    "sockd = { jail_ids = \"3000000000-3000000001\"; };\n"
+	    "services = ({ name = \"e\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; builtin = \"echo\"; });\n", other);
+	struct daemon *d = it_start(path);
+
+	tu_write("sockd.conf",
+	    "sockd = { jail_ids = \"3000000000-3000000001\"; };\n"
+	    "services = ({ name = \"x\"; protocol = \"tcp\"; port = %u;\n"
+	    "  address = \"127.0.0.1\"; server = \"%s\";\n"
+	    "  args = [\"escape\", \"nproc\", \"0\"];\n  jail = { };\n});\n",
+	    port, it_jail_prog("tests/escape"));
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(tu_wait_log(d, "reloaded:", IT_WAIT), "%s", it_tail(d->log));
+	int fd = tu_connect(port);
+	ck_assert_int_ge(fd, 0);
+	tu_read_until(fd, buf, sizeof(buf), "\nend\n", IT_WAIT);
+	long uid = report_uid(buf);
+	ck_assert_msg(uid == 3000000000 || uid == 3000000001, "uid %ld", uid);
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
 /* The pid namespace of pid, into ns; false if it is gone. */
 static bool
 pid_ns(pid_t pid, char *ns, size_t len)
@@ -500,6 +532,7 @@ escape_suite(void)
 	tu_add_test(tc, trial_dies_with_master, why);
 	tu_add_test(tc, own_id_survives_upgrade, why);
 	tu_add_test(tc, ids_from_the_configured_range, why);
+	tu_add_test(tc, ids_after_a_reload_brings_them, why);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -207,10 +207,20 @@ taken_on_host(struct idpool *p)
 		closedir(d);
 }
 
+/* Whether some service of cfg runs its handlers as ids of their own. */
+static bool
+takes_ids(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		if (cfg->svcs[i].jail && cfg->svcs[i].jail->own_ids)
+			return true;
+	return false;
+}
+
 /*
- * The pool of jail_ids as cfg gives it: kept if the range is the same,
- * else made anew holding the ids live children run as. -1 (errno set)
- * keeps the pool as it was.
+ * The pool of jail_ids as cfg gives it (none if no service takes ids):
+ * kept if the range is the same, else made anew holding the ids live
+ * children run as. -1 (errno set) keeps the pool as it was.
  */
 int
 start_ids(struct sockd *sd, const struct config *cfg)
@@ -218,6 +228,13 @@ start_ids(struct sockd *sd, const struct config *cfg)
 	const struct global_conf *g = &cfg->global;
 	struct idpool p;
 
+	/* No pool, so no walk over every process on the host, which an
+	 * upgrade beside many handlers would pay for nothing; a config that
+	 * takes ids again makes it anew. */
+	if (!takes_ids(cfg)) {
+		idpool_free(&sd->ids);
+		return 0;
+	}
 	if (sd->ids.bits && sd->ids.first == g->jail_ids_first &&
 	    sd->ids.last == g->jail_ids_last)
 		return 0;

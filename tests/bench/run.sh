@@ -53,6 +53,7 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$tmp"
+	sysctl_restore
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -60,28 +61,79 @@ trap 'exit 130' INT TERM
 die() { echo "bench: $*" >&2; exit 1; }
 
 # --- limits: how many idle clients this machine can hold -----------------
-pid_max=$(cat /proc/sys/kernel/pid_max)
-nproc_max=$(ulimit -u)
-# Each idle client is a descriptor in loadgen and, past 256 children, a
-# pidfd in sockd: root raises the hard limit for this shell's children
-# (up to fs.nr_open) rather than cap IDLE at it.
-want_nofile=$(( IDLE + 2000 ))
-if [ "$(id -u)" = 0 ] && [ "$(ulimit -Hn)" != unlimited ] &&
-    [ "$(ulimit -Hn)" -lt "$want_nofile" ]; then
-	nr_open=$(cat /proc/sys/fs/nr_open)
-	[ "$want_nofile" -le "$nr_open" ] || want_nofile=$nr_open
-	ulimit -Hn "$want_nofile" 2>/dev/null || true
+# Each idle client is one handler process (hello-tcp, exec'd by the master
+# itself: no helper process), a descriptor in loadgen and, past 256
+# children, a pidfd in sockd. As root the bench raises what would stop
+# IDLE clients, for this run only: the old values go back at exit. As an
+# ordinary user it names the limit that caps IDLE. Not limits here:
+# loadgen connects from 250 source addresses (its bind with
+# IP_BIND_ADDRESS_NO_PORT picks a port per 4-tuple), so the ephemeral
+# range holds far more than IDLE; it keeps at most 128 clients waiting
+# for a handler, so the listen backlog (somaxconn) never fills; no
+# process maps anything per child (vm.max_map_count).
+root=0
+[ "$(id -u)" = 0 ] && root=1
+declare -A sysctl_old
+# sysctl_raise KEY VALUE: as root, KEY to at least VALUE until exit.
+sysctl_raise() {
+	local f=/proc/sys/${1//.//} old
+	old=$(cat "$f")
+	[ "$root" = 1 ] && [ "$old" -lt "$2" ] || return 0
+	echo "$2" > "$f" || return 0
+	sysctl_old[$1]=$old
+	echo "bench: $1 raised from $old to $2 for this run (put back at exit)" >&2
+}
+sysctl_restore() {
+	local k
+	for k in "${!sysctl_old[@]}"; do
+		echo "${sysctl_old[$k]}" > "/proc/sys/${k//.//}" &&
+			echo "bench: $k put back to ${sysctl_old[$k]}" >&2
+	done
+	sysctl_old=()
+}
+# Processes and threads: the children, what runs now, and room for the
+# hello runs' handlers beside them.
+want_procs=$(( IDLE + $(ps -e --no-headers -L | wc -l) + 4096 ))
+sysctl_raise kernel.pid_max "$want_procs"
+sysctl_raise kernel.threads-max "$want_procs"
+if [ "$root" = 1 ] && [ "$(ulimit -Hu)" != unlimited ] &&
+    [ "$(ulimit -Hu)" -lt "$want_procs" ]; then
+	ulimit -Hu "$want_procs" 2>/dev/null || true
 fi
-nofile=$(ulimit -Hn)
+ulimit -Su "$(ulimit -Hu)" 2>/dev/null || true
+want_nofile=$(( IDLE + 2000 ))
+sysctl_raise fs.nr_open "$want_nofile"
+# Open files machine-wide: loadgen's end, the child's end and sockd's
+# pidfd for each client.
+sysctl_raise fs.file-max $(( $(cut -f1 /proc/sys/fs/file-nr) + 3 * IDLE + 10000 ))
+nofile_why="ulimit -n"
+if [ "$root" = 1 ] && [ "$(ulimit -Hn)" != unlimited ] &&
+    [ "$(ulimit -Hn)" -lt "$want_nofile" ]; then
+	ulimit -Hn "$want_nofile" 2>/dev/null ||
+		nofile_why="ulimit -n (hard $(ulimit -Hn); root here cannot raise it: no CAP_SYS_RESOURCE)"
+fi
 mem_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
-cap=$(( pid_max / 2 ))
-lower() { if [ "$1" != unlimited ] && [ "$1" -lt "$cap" ]; then cap=$1; fi; }
-[ "$nproc_max" = unlimited ] || lower $(( nproc_max / 2 ))
-[ "$nofile" = unlimited ] || lower $(( nofile - 1000 ))
-# An idle hello-tcp child costs well under 1 MB; allow 1 MB each.
-lower $(( mem_kb / 1024 / 2 ))
+cap=$IDLE capped_by=
+# lower N NAME: IDLE is at most N, because of NAME.
+lower() {
+	if [ "$1" != unlimited ] && [ "$1" -lt "$cap" ]; then
+		cap=$1 capped_by=$2
+	fi
+}
+used_procs=$(( want_procs - IDLE ))
+lower $(( $(cat /proc/sys/kernel/pid_max) - used_procs )) "kernel.pid_max"
+lower $(( $(cat /proc/sys/kernel/threads-max) - used_procs )) "kernel.threads-max"
+[ "$(ulimit -Hu)" = unlimited ] || [ "$root" = 1 ] ||
+	lower $(( $(ulimit -Hu) - used_procs )) "ulimit -u"
+# sockd's own descriptors (listeners, the log, the control socket) and
+# the hello runs' 16 pidfds and connections take about 100 beside IDLE.
+[ "$(ulimit -Hn)" = unlimited ] || lower $(( $(ulimit -Hn) - 200 )) "$nofile_why"
+# An idle hello-tcp child costs the machine about 120 kB (MemAvailable
+# with 19,800 of them, README.md's run S); allow 256 kB each, half of
+# what is available.
+lower $(( mem_kb / 256 / 2 )) "MemAvailable"
 if [ "$IDLE" -gt "$cap" ]; then
-	echo "bench: this machine allows about $cap idle clients; using that, not $IDLE" >&2
+	echo "bench: $capped_by allows about $cap idle clients; using that, not $IDLE" >&2
 	IDLE=$cap
 fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -644,7 +696,8 @@ idle_rounds="1 2"
 for r in $idle_rounds; do
 	idle_pair 0 "$r"
 	[ "$r" != 1 ] || idle_costs 0
-	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 120 hold > "$tmp/hold.out" 2>&1 &
+	avail0=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+	"$lg" 127.0.0.1 "$p_hold" tcp "$IDLE" "$IDLE" 600 hold > "$tmp/hold.out" 2>&1 &
 	hold=$!
 	pids+=("$hold")
 	for _ in $(seq 600); do
@@ -653,12 +706,14 @@ for r in $idle_rounds; do
 	done
 	held=$(awk '/^held/ {print $2}' "$tmp/hold.out")
 	live=$(children_of "${spid[sockd]}")
-	echo "  idle: $held clients held, sockd has $live children" >&2
+	avail1=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+	echo "  idle: $held clients held, sockd has $live children," \
+	    "MemAvailable $(( (avail0 - avail1) / 1024 )) MB less" >&2
 	idle_pair "$IDLE" "$r"
 	[ "$r" != 1 ] || idle_costs "$live"
 	kill "$hold"
 	wait "$hold" 2>/dev/null || true
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ "$(children_of "${spid[sockd]}")" -lt 10 ] && break
 		sleep 0.1
 	done
