@@ -3,7 +3,7 @@
  * it was built with beside itself (src/sockd-tls.so); an installed one,
  * from SOCKD_TLSMOD, where `make install` put it. The search is only these
  * two places, both as trusted as the binary (the first only when no one
- * but the binary's owner or root could have put the module there): no
+ * who could not write the binary could have put the module there): no
  * environment variable, as a root daemon must not load code a caller
  * names.
  */
@@ -30,14 +30,18 @@ tlsmod(void)
 
 /*
  * Whether st may be trusted as much as the binary: owned by root, by us or
- * by the binary's owner, and writable by no one else. A sticky directory
- * writable by all (/tmp) is not: anyone may add the file that is missing.
+ * by the binary's owner, writable by no other, and by its group only
+ * where that group may write the binary too (a build tree made with
+ * umask 002). A sticky directory writable by all (/tmp) is not: anyone
+ * may add the file that is missing.
  */
 static bool
-as_trusted(const struct stat *st, uid_t exe_owner)
+as_trusted(const struct stat *st, const struct stat *bin)
 {
 	return (st->st_uid == 0 || st->st_uid == geteuid() ||
-	    st->st_uid == exe_owner) && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	    st->st_uid == bin->st_uid) && (st->st_mode & S_IWOTH) == 0 &&
+	    ((st->st_mode & S_IWGRP) == 0 || (st->st_gid == bin->st_gid &&
+	    (bin->st_mode & S_IWGRP)));
 }
 
 /*
@@ -62,9 +66,9 @@ beside_exe(char *path, size_t len)
 		return false;
 	*slash = '\0';
 	return (size_t)snprintf(path, len, "%s/%s", exe, TLSMOD_FILE) < len &&
-	    stat(exe[0] ? exe : "/", &dir) == 0 && as_trusted(&dir, bin.st_uid) &&
+	    stat(exe[0] ? exe : "/", &dir) == 0 && as_trusted(&dir, &bin) &&
 	    lstat(path, &mod) == 0 && S_ISREG(mod.st_mode) &&
-	    as_trusted(&mod, bin.st_uid);
+	    as_trusted(&mod, &bin);
 }
 
 static const struct tlsmod *
