@@ -127,6 +127,39 @@ START_TEST(a_broken_module_is_a_load_error)
 }
 END_TEST
 
+/*
+ * A sockd in a directory others may write to (a copy run as root from
+ * /tmp): a module planted beside it is not loaded; the daemon looks where
+ * it was installed instead.
+ */
+START_TEST(a_module_beside_a_writable_directory_is_not_loaded)
+{
+	char bin[PATH_MAX], sockd[PATH_MAX + 16], mod[PATH_MAX + 16];
+	const char *c;
+	int rc;
+
+	it_selfsigned("server", "localhost", 30);
+	snprintf(bin, sizeof(bin), "%s/bin", tu_tmpdir());
+	ck_assert_int_eq(mkdir(bin, 0755), 0);
+	ck_assert_int_eq(chmod(bin, 01777), 0);
+	snprintf(sockd, sizeof(sockd), "%s/sockd", bin);
+	snprintf(mod, sizeof(mod), "%s/sockd-tls.so", bin);
+	ck_assert_int_eq(tu_copy_prog(tu_path("src/sockd"), sockd), 0);
+	tu_write("bin/sockd-tls.so", "not a shared object\n");
+	c = conf(tu_free_port(), tu_free_port(), true);
+	rc = it_sh(out, sizeof(out), "%s -t -f %s", sockd, c);
+	ck_assert_msg(strstr(out, mod) == NULL, "%s was tried:\n%s", mod, out);
+	ck_assert_msg(rc == 0 || strstr(out, "cannot load the TLS module: "),
+	    "%s", out);
+	/* A build tree of umask 002: the group that may write the module
+	 * may write the binary too, so the module there is the one tried. */
+	ck_assert_int_eq(chmod(bin, 0775), 0);
+	ck_assert_int_eq(chmod(sockd, 0775), 0);
+	rc = it_sh(out, sizeof(out), "%s -t -f %s", sockd, c);
+	ck_assert_msg(rc != 0 && strstr(out, mod), "%s not tried:\n%s", mod, out);
+}
+END_TEST
+
 Suite *
 tlsmod_suite(void)
 {
@@ -134,6 +167,7 @@ tlsmod_suite(void)
 
 	tu_tcase(s, "tlsmod", it_setup, it_teardown, IT_TIMEOUT,
 	    openssl_only_with_a_tls_service, a_daemon_started_with_tls_serves_it,
-	    a_broken_module_is_a_load_error, NULL);
+	    a_broken_module_is_a_load_error,
+	    a_module_beside_a_writable_directory_is_not_loaded, NULL);
 	return s;
 }

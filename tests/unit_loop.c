@@ -324,6 +324,37 @@ START_TEST(deferred_runs_once_after_the_batch)
 }
 END_TEST
 
+/* A callback that ends the image (upgrade.c's exec) after work deferred. */
+static void
+on_exec(struct watch *w)
+{
+	on_readable(w);
+	ck_assert_int_eq(dfr_runs, 0);
+	loop_run_deferred(&lp);
+	ck_assert_int_eq(dfr_runs, 1);
+}
+
+START_TEST(deferred_runs_before_an_exec)
+{
+	int p[2];
+	struct watch w;
+
+	dfr = (struct deferred){ .fn = on_deferred, .arg = &dfr };
+	dfr_runs = cb_runs = 0;
+	ck_assert_int_eq(pipe(p), 0);
+	w = (struct watch){ .fd = p[0], .fn = on_exec };
+	ck_assert_int_eq(loop_enable(&lp, &w, true), 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(loop_once(&lp), 1);
+	/* Run once, in the callback; not again at the batch's end. */
+	ck_assert_int_eq(dfr_runs, 1);
+	ck_assert(!dfr.queued);
+	loop_remove(&lp, &w);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 Suite *
 loop_suite(void)
 {
@@ -339,6 +370,7 @@ loop_suite(void)
 	tcase_add_test(tc, rearm_from_own_callback);
 	tcase_add_test(tc, hundreds_match_sorted_reference);
 	tcase_add_test(tc, deferred_runs_once_after_the_batch);
+	tcase_add_test(tc, deferred_runs_before_an_exec);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,10 +3,10 @@
  * or a clone() without CLONE_VM, where no execve() follows to close what
  * is close-on-exec: the descriptors it keeps, and whether it dies with its
  * parent. Every such child takes them from here (checkchild.c, errlog.c,
- * jailns.c, cfgjail.c, spawn.c's built-ins); what each takes is said where
- * it forks. A server's child (spawn.c) shares the master's memory until
- * its execve(), so it takes its own steps, in system calls alone. Never
- * logs.
+ * jailns.c, cfgjail.c, spawn.c's built-ins, tlsrelay.c); what each takes
+ * is said where it forks. A server's child (spawn.c) shares the master's
+ * memory until its execve(), so it takes its own steps, in system calls
+ * alone. Never logs.
  */
 #ifndef SOCKD_FORKED_H
 #define SOCKD_FORKED_H

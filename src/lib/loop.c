@@ -202,8 +202,8 @@ loop_defer_cancel(struct loop *l, struct deferred *d)
 	d->queued = false;
 }
 
-static void
-run_deferred(struct loop *l)
+void
+loop_run_deferred(struct loop *l)
 {
 	while (l->deferred) {
 		struct deferred *d = l->deferred;
@@ -234,7 +234,7 @@ loop_once(struct loop *l)
 	}
 	l->batch = NULL;
 	l->nbatch = 0;
-	run_deferred(l);
+	loop_run_deferred(l);
 	run_timers(l);
 	return n;
 }

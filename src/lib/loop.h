@@ -70,6 +70,9 @@ static inline bool loop_timer_armed(const struct timer *t) { return t->slot != 0
 void loop_defer(struct loop *, struct deferred *d);
 /* Forgets d if it is queued, so it may be freed. */
 void loop_defer_cancel(struct loop *, struct deferred *d);
+/* Runs what was deferred now, in a callback that ends the process's image
+ * (an exec) before its batch ends. */
+void loop_run_deferred(struct loop *);
 /* Waits for events or the next timer and runs what is due. */
 int loop_once(struct loop *);
 

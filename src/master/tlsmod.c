@@ -2,14 +2,17 @@
  * Loading the TLS module (tlsmod.h). A build tree's sockd finds the module
  * it was built with beside itself (src/sockd-tls.so); an installed one,
  * from SOCKD_TLSMOD, where `make install` put it. The search is only these
- * two places, both as trusted as the binary: no environment variable, as
- * a root daemon must not load code a caller names.
+ * two places, both as trusted as the binary (the first only when no one
+ * who could not write the binary could have put the module there): no
+ * environment variable, as a root daemon must not load code a caller
+ * names.
  */
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "tlsmod.h"
 
@@ -25,22 +28,47 @@ tlsmod(void)
 	return loaded;
 }
 
-/* The module beside the running executable, if there is one there. */
+/*
+ * Whether st may be trusted as much as the binary: owned by root, by us or
+ * by the binary's owner, writable by no other, and by its group only
+ * where that group may write the binary too (a build tree made with
+ * umask 002). A sticky directory writable by all (/tmp) is not: anyone
+ * may add the file that is missing.
+ */
+static bool
+as_trusted(const struct stat *st, const struct stat *bin)
+{
+	return (st->st_uid == 0 || st->st_uid == geteuid() ||
+	    st->st_uid == bin->st_uid) && (st->st_mode & S_IWOTH) == 0 &&
+	    ((st->st_mode & S_IWGRP) == 0 || (st->st_gid == bin->st_gid &&
+	    (bin->st_mode & S_IWGRP)));
+}
+
+/*
+ * The module beside the running executable, if there is one there that
+ * only those who could replace the binary could have put there: a root
+ * daemon run from a directory others write to loads the installed one.
+ */
 static bool
 beside_exe(char *path, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat bin, dir, mod;
 	char *slash;
 
 	if (n <= 0)
 		return false;
 	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
+	/* The binary itself, even replaced since it started ("(deleted)"). */
+	if (stat("/proc/self/exe", &bin) == -1 ||
+	    (slash = strrchr(exe, '/')) == NULL)
 		return false;
 	*slash = '\0';
 	return (size_t)snprintf(path, len, "%s/%s", exe, TLSMOD_FILE) < len &&
-	    access(path, F_OK) == 0;
+	    stat(exe[0] ? exe : "/", &dir) == 0 && as_trusted(&dir, &bin) &&
+	    lstat(path, &mod) == 0 && S_ISREG(mod.st_mode) &&
+	    as_trusted(&mod, &bin);
 }
 
 static const struct tlsmod *

@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "config.h"
 #include "connenv.h"
+#include "forked.h"
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
@@ -57,34 +58,6 @@ fail(const struct conn *c, int status, const char *what, const char *why)
 {
 	say(c, what, why);
 	_exit(status);
-}
-
-/*
- * What the child keeps of the master's descriptors: 0-2, the connection,
- * the service's stderr and its jail's namespaces (the handler joins them).
- * Everything else, close-on-exec or not, goes now: no exec follows.
- */
-static void
-keep_only(const int *keep, size_t n)
-{
-	int sorted[8], lo = 3;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (keep[i] > 2)
-			sorted[k++] = keep[i];
-	for (size_t i = 1; i < k; i++)
-		for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-			int t = sorted[j];
-			sorted[j] = sorted[j - 1];
-			sorted[j - 1] = t;
-		}
-	for (size_t i = 0; i < k; i++) {
-		if (sorted[i] > lo)
-			(void)close_range((unsigned)lo, (unsigned)sorted[i] - 1, 0);
-		lo = sorted[i] + 1 > lo ? sorted[i] + 1 : lo;
-	}
-	(void)close_range((unsigned)lo, ~0U, 0);
 }
 
 /* The two directions: up from the client to the handler, down back. */
@@ -391,7 +364,7 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
 	close(pair[1]);
 	close(0);
 	close(1);
-	keep_only((int[]){ c->fd, pair[0] }, 2);
+	forked_keep((int[]){ c->fd, pair[0] }, 2);
 	r->loc_in = r->loc_out = pair[0];
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    relay_drop(svc->conf) == -1) {
@@ -488,7 +461,7 @@ ucspi_start(struct spawner *sp, const struct service *svc,
 		close(mine[i]);
 	close(0);
 	close(1);
-	keep_only((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
+	forked_keep((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
 	if (relay_drop(svc->conf) == -1) {
 		kill(pid, SIGTERM);
 		fail(c, 1, "cannot relay for", strerror(errno));
@@ -561,7 +534,10 @@ child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	if (c->errfd != -1)
 		(void)dup2(c->errfd, 2);
-	keep_only((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
+	/* What it keeps of the master's: 0-2, the connection, the service's
+	 * stderr and its jail's namespaces (the handler joins them). The
+	 * rest goes now, close-on-exec or not: no exec follows. */
+	forked_keep((int[]){ c->fd, svc->jns.mnt, svc->jns.net }, 3);
 	sig_child_reset();
 	signal(SIGPIPE, SIG_IGN);
 	/* The master loaded the module before it started the service. */

@@ -262,8 +262,10 @@ exec_now(struct sockd *sd)
 		return;
 	}
 	/* Only once the exec is sure but for execv: a sockd that goes on
-	 * would have cut these lines in two. */
+	 * would have cut these lines in two. Answers a handler wrote this
+	 * batch wait for its end (udppeer.c), which this image never sees. */
 	errlog_flush_all(sd->errlogs);
+	loop_run_deferred(&sd->loop);
 	snprintf(num, sizeof(num), "%d", fd);
 	keep_across_exec(sd, true);
 	log_info("SIGUSR2: upgrading in place: exec %s with %zu handlers running",
