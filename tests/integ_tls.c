@@ -183,30 +183,48 @@ START_TEST(bad_clients_cost_their_own_child)
 }
 END_TEST
 
-/* The first child of pid (from /proc), or 0 after ms. */
+/* Whether pid's command name is sockd's (a forked child, not exec'd). */
+static bool
+is_sockd(long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "sockd\n") == 0;
+}
+
+/* A child of pid (from /proc) that is sockd (relay: the relay beside the
+ * handler) or is not (the handler, once exec'd); 0 after ms. */
 static pid_t
-child_of(pid_t pid, int ms)
+child_of(pid_t pid, bool relay, int ms)
 {
 	char path[64];
-	long t0 = tu_now_ms(), c = 0;
+	long t0 = tu_now_ms(), c;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
 	    (long)pid);
 	while (tu_now_ms() - t0 < ms) {
 		if ((f = fopen(path, "re")) != NULL) {
-			int n = fscanf(f, "%ld", &c);
+			while (fscanf(f, "%ld", &c) == 1)
+				if (is_sockd(c) == relay) {
+					fclose(f);
+					return (pid_t)c;
+				}
 			fclose(f);
-			if (n == 1)
-				return (pid_t)c;
 		}
 		usleep(20000);
 	}
 	return 0;
 }
 
-/* Waits up to ms until pid's /proc status says value for field. The relay
- * gives up root just after its handler starts, which the test sees first. */
+/* Waits up to ms until pid's /proc status says value for field. */
 static bool
 status_becomes(pid_t pid, const char *field, const char *value, int ms)
 {
@@ -240,16 +258,18 @@ held(struct daemon *d, uint16_t port, pid_t *handler)
 	ck_assert_msg(it_wait_log_count(d, IT_LOG_CONN, before + 1, IT_WAIT), "%s",
 	    it_tail(d->log));
 	ck_assert_int_eq(n = it_log_pids(d, IT_LOG_CONN, pids, 32), before + 1);
-	ck_assert_msg((*handler = child_of((pid_t)pids[n - 1], IT_WAIT)) > 0,
+	ck_assert_msg((*handler = child_of((pid_t)pids[n - 1], false, IT_WAIT)) > 0,
 	    "no handler under the relay %ld", pids[n - 1]);
 	return (pid_t)pids[n - 1];
 }
 
 /*
  * The key is root's alone (mode 600) and the handler runs as nobody: the
- * master read it. The relay runs as nobody too, cannot be traced (its
- * /proc entries stay root's), holds its two ends and its stderr, and
- * leads the process group its handler is in.
+ * master read it. The connection's process stays root only to start the
+ * handler and wait; the relay beside it, which read every byte of the
+ * client's, runs as nobody from before the handshake, cannot be traced
+ * (its /proc entries stay root's), holds its two ends and its stderr; the
+ * root one holds only its stderr, and leads the group both are in.
  */
 START_TEST(root_key_nobody_handler)
 {
@@ -257,7 +277,7 @@ START_TEST(root_key_nobody_handler)
 	const char *tls = "tls = { certificate = \"server.pem\"; key = "
 	    "\"server.key\"; }; user = \"nobody\";";
 	struct daemon *d;
-	pid_t relay, handler;
+	pid_t conn, relay, handler;
 	struct stat st;
 	char path[64];
 
@@ -272,18 +292,22 @@ START_TEST(root_key_nobody_handler)
 	    " server = \"%s\"; %s } );\n",
 	    port, "/bin/cat", tls, hold, "/bin/cat", tls));
 	ck_assert_str_eq(client(port, "--send 'bob\\n'"), "bob\n");
-	relay = held(d, hold, &handler);
+	conn = held(d, hold, &handler);
+	ck_assert_msg((relay = child_of(conn, true, IT_WAIT)) > 0, "no relay");
 	ck_assert_msg(status_becomes(relay, "Uid", "65534", IT_WAIT), "the relay's "
-	    "Uid stays %s", tu_proc_status(relay, "Uid"));
+	    "Uid is %s", tu_proc_status(relay, "Uid"));
 	ck_assert_str_eq(tu_proc_status(handler, "Uid"), "65534");
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)relay);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_msg(st.st_uid == 0, "the relay %ld is dumpable: owner %ld", (long)relay, (long)st.st_uid);
 	ck_assert_int_eq(tu_count_fds(relay), 3);
-	ck_assert_int_eq(getpgid(relay), relay);
-	ck_assert_int_eq(getpgid(handler), relay);
+	ck_assert_int_eq(tu_count_fds(conn), 1);
+	ck_assert_int_eq(getpgid(conn), conn);
+	ck_assert_int_eq(getpgid(relay), conn);
+	ck_assert_int_eq(getpgid(handler), conn);
 	kill(handler, SIGTERM);
 	ck_assert(it_pid_gone(relay, IT_WAIT));
+	ck_assert(it_pid_gone(conn, IT_WAIT));
 	it_stop(d);
 }
 END_TEST

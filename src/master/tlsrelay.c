@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,36 +343,135 @@ relay_until_end(struct relay *r, pid_t pid)
 	end_as(pid);
 }
 
-/* TLS from the start: the handshake, then the handler on a socket pair. */
-static void __attribute__((noreturn))
-tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
-    struct relay *r)
+/*
+ * The handshake's variables as the unprivileged side sent them (the
+ * fields of struct tlsenv, whole): each field must be empty or start with
+ * its own name, so that the side that read the client's bytes can name
+ * no other variable (LD_PRELOAD, say) for a handler that may run as
+ * another user. v is rebuilt here; none of the sender's pointers is used.
+ */
+static bool
+tlsenv_take(struct tlsenv *e)
 {
-	struct tlsenv env;
-	char why[256];
-	int pair[2];
-	pid_t pid;
+	static const struct {
+		size_t off, len;
+		const char *name;
+	} f[] = {
+		{ offsetof(struct tlsenv, proto), sizeof(e->proto), "SSL_PROTOCOL=" },
+		{ offsetof(struct tlsenv, cipher), sizeof(e->cipher), "SSL_CIPHER=" },
+		{ offsetof(struct tlsenv, sni), sizeof(e->sni),
+		    "SSL_TLS_SNI_SERVERNAME=" },
+		{ offsetof(struct tlsenv, alpn), sizeof(e->alpn), "SSL_ALPN=" },
+		{ offsetof(struct tlsenv, subject), sizeof(e->subject),
+		    "SSL_PEER_CERT_SUBJECT=" },
+		{ offsetof(struct tlsenv, hash), sizeof(e->hash),
+		    "SSL_PEER_CERT_HASH=" },
+	};
+	size_t n = 0;
 
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		char *v = (char *)e + f[i].off;
+
+		v[f[i].len - 1] = '\0';
+		if (v[0] == '\0')
+			continue;
+		if (strncmp(v, f[i].name, strlen(f[i].name)) != 0)
+			return false;
+		e->v[n++] = v;
+	}
+	e->v[n] = NULL;
+	return n >= 2;
+}
+
+/* Reads len bytes, or fewer at the end of the pipe; the count read. */
+static size_t
+read_all(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len && ((n = read(fd, (char *)buf + got, len - got)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	return got;
+}
+
+/*
+ * The unprivileged side: it drops to the relay's user before it reads a
+ * byte of the client's, shakes hands, sends the variables to the root
+ * side on tell, and carries the bytes between the client and the
+ * handler's end of the pair.
+ */
+static void __attribute__((noreturn))
+tls_now_relay(const struct service *svc, const struct conn *c,
+    struct relay *r, int tell, int loc)
+{
+	static struct tlsenv env;
+	char why[256];
+
+	close(0);
+	close(1);
+	forked_keep((int[]){ c->fd, tell, loc }, 3);
+	if (relay_drop(svc->conf) == -1)
+		fail(c, 1, "cannot relay for", strerror(errno));
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", strerror(errno));
 	if (r->m->conn_handshake(r->tc, svc->conf->tls->handshake_timeout, why,
 	    sizeof(why)) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
 	r->m->conn_env(r->tc, &env);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
+	(void)!write(tell, &env, offsetof(struct tlsenv, v));
+	close(tell);
+	r->loc_in = r->loc_out = loc;
+	if (fcntl(loc, F_SETFL, O_NONBLOCK) == -1)
+		fail(c, 1, "cannot relay for", strerror(errno));
+	relay_run(r);
+	_exit(0);
+}
+
+/*
+ * TLS from the start. The handshake reads the client's bytes, so it runs
+ * in a child that is the relay's user from its first step; this process
+ * stays root only to start the handler (its user, its jail) with the
+ * variables the handshake found, then waits for both and ends as the
+ * handler did. A handshake that fails starts no handler.
+ */
+static void __attribute__((noreturn))
+tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
+    struct relay *r)
+{
+	static struct tlsenv env;
+	int pair[2], tell[2];
+	pid_t relay, pid;
+	int status;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1 ||
+	    pipe2(tell, O_CLOEXEC) == -1)
 		fail(c, 1, "socketpair for", strerror(errno));
-	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
-	close(pair[1]);
+	if ((relay = fork()) == -1)
+		fail(c, 1, "cannot fork the relay for", strerror(errno));
+	if (relay == 0)
+		tls_now_relay(svc, c, r, tell[1], pair[0]);
+	close(tell[1]);
+	close(pair[0]);
+	close(c->fd);
 	close(0);
 	close(1);
-	forked_keep((int[]){ c->fd, pair[0] }, 2);
-	r->loc_in = r->loc_out = pair[0];
-	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    relay_drop(svc->conf) == -1) {
-		kill(pid, SIGTERM);
-		fail(c, 1, "cannot relay for", strerror(errno));
+	if (read_all(tell[0], &env, offsetof(struct tlsenv, v)) !=
+	    offsetof(struct tlsenv, v) || !tlsenv_take(&env)) {
+		close(pair[1]);
+		while (waitpid(relay, &status, 0) == -1 && errno == EINTR)
+			;
+		_exit(WIFEXITED(status) && WEXITSTATUS(status) == 1 ? 1 :
+		    TLSRELAY_EXIT_HANDSHAKE);
 	}
-	relay_until_end(r, pid);
+	close(tell[0]);
+	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
+	close(pair[1]);
+	while (waitpid(relay, NULL, 0) == -1 && errno == EINTR)
+		;
+	end_as(pid);
 }
 
 /* A descriptor the handler keeps, moved to 4 or above: 3 is where
