@@ -183,22 +183,6 @@ START_TEST(bad_clients_cost_their_own_child)
 }
 END_TEST
 
-/* Whether pid's command name is sockd's (a forked child, not exec'd). */
-static bool
-is_sockd(long pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
-	fclose(f);
-	return strcmp(comm, "sockd\n") == 0;
-}
-
 /* A child of pid (from /proc) that is sockd (relay: the relay beside the
  * handler) or is not (the handler, once exec'd); 0 after ms. */
 static pid_t
@@ -212,11 +196,14 @@ child_of(pid_t pid, bool relay, int ms)
 	    (long)pid);
 	while (tu_now_ms() - t0 < ms) {
 		if ((f = fopen(path, "re")) != NULL) {
-			while (fscanf(f, "%ld", &c) == 1)
-				if (is_sockd(c) == relay) {
+			while (fscanf(f, "%ld", &c) == 1) {
+				const char *name = tu_proc_status((pid_t)c, "Name");
+
+				if ((strcmp(name, "sockd") == 0) == relay) {
 					fclose(f);
 					return (pid_t)c;
 				}
+			}
 			fclose(f);
 		}
 		usleep(20000);

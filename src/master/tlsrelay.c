@@ -272,15 +272,26 @@ relay_drop(const struct svc_conf *sc)
 	return 0;
 }
 
-/* Ends as the handler did; its TLSRELAY_EXIT_HANDSHAKE reads as 1. */
-static void __attribute__((noreturn))
-end_as(pid_t pid)
+/* A child's wait status once it has ended; -1: it cannot be waited for. */
+static int
+reap(pid_t pid)
 {
 	int status;
 
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			_exit(1);
+			return -1;
+	return status;
+}
+
+/* Ends as the handler did; its TLSRELAY_EXIT_HANDSHAKE reads as 1. */
+static void __attribute__((noreturn))
+end_as(pid_t pid)
+{
+	int status = reap(pid);
+
+	if (status == -1)
+		_exit(1);
 	if (WIFSIGNALED(status)) {
 		signal(WTERMSIG(status), SIG_DFL);
 		raise(WTERMSIG(status));
@@ -294,8 +305,7 @@ end_as(pid_t pid)
 static void __attribute__((noreturn))
 end_refused(pid_t pid)
 {
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
+	(void)reap(pid);
 	_exit(TLSRELAY_EXIT_HANDSHAKE);
 }
 
@@ -461,16 +471,14 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
 	if (read_all(tell[0], &env, offsetof(struct tlsenv, v)) !=
 	    offsetof(struct tlsenv, v) || !tlsenv_take(&env)) {
 		close(pair[1]);
-		while (waitpid(relay, &status, 0) == -1 && errno == EINTR)
-			;
-		_exit(WIFEXITED(status) && WEXITSTATUS(status) == 1 ? 1 :
-		    TLSRELAY_EXIT_HANDSHAKE);
+		status = reap(relay);
+		_exit(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
+		    1 : TLSRELAY_EXIT_HANDSHAKE);
 	}
 	close(tell[0]);
 	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
 	close(pair[1]);
-	while (waitpid(relay, NULL, 0) == -1 && errno == EINTR)
-		;
+	(void)reap(relay);
 	end_as(pid);
 }
 
