@@ -21,6 +21,21 @@ static char dir[] = "/tmp/sockd-fuzz.XXXXXX";
 static char conf[sizeof(dir) + 16];
 
 static void
+unbait(void)
+{
+	static const char *const names[] = { "fifo", "dir", "inc.conf",
+	    "sockd.conf" };
+	char p[sizeof(dir) + 16];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		if (unlink(p) == -1)
+			rmdir(p);
+	}
+	rmdir(dir);
+}
+
+static void
 bait(void)
 {
 	char p[sizeof(dir) + 16];
@@ -28,6 +43,7 @@ bait(void)
 
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(unbait);
 	snprintf(conf, sizeof(conf), "%s/sockd.conf", dir);
 	snprintf(p, sizeof(p), "%s/fifo", dir);
 	mkfifo(p, 0600);
@@ -48,8 +64,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct config *cfg;
 	FILE *fp;
 
-	if (dir[sizeof(dir) - 2] == 'X')
+	/*
+	 * A flag, not a look at the template: mkdtemp() may well choose a
+	 * name that ends in 'X', and a second bait() would then abort.
+	 */
+	static int baited;
+
+	if (!baited) {
 		bait();
+		baited = 1;
+	}
 	if ((fp = fopen(conf, "w")) == NULL)
 		abort();
 	fwrite(data, 1, len, fp);
