@@ -269,6 +269,12 @@ tests/bench/loadgen: tests/bench/loadgen.c | deps
 bench: all $(BENCH_BINS)
 	PEERS=$(PEERS) tests/bench/run.sh
 
+# FUZZ_SEED fixes libFuzzer's random seed (CI's .ci/run does, so that a
+# run is repeatable: the same inputs in the same order); unset, each run
+# starts from a new one.
+FUZZ_SEED ?=
+FUZZ_RUN = $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED))
+
 # The loader under libFuzzer (clang, Debian's libclang-rt-14-dev), seeded
 # with tests/fuzz/corpus, which `make check` replays. New inputs go to
 # tests/fuzz/found, findings to tests/fuzz/crash-*. libconfig 1.5 leaks on
@@ -319,23 +325,23 @@ fuzz: tests/fuzz/fuzz_config tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_ctlreq \
     tests/fuzz/fuzz_tls tests/fuzz/fuzz_inetdconf tests/fuzz/fuzz_xinetd
 	@mkdir -p tests/fuzz/found tests/fuzz/found-proxy tests/fuzz/found-ctl \
 	  tests/fuzz/found-tls tests/fuzz/found-inetd tests/fuzz/found-xinetd
-	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 \
+	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_config -detect_leaks=0 $(FUZZ_RUN) \
 	  -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=65536 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found tests/fuzz/corpus
-	tests/fuzz/fuzz_proxyproto -max_total_time=$(FUZZ_PROXY_SECONDS) \
+	tests/fuzz/fuzz_proxyproto $(FUZZ_RUN) -max_total_time=$(FUZZ_PROXY_SECONDS) \
 	  -timeout=5 -max_len=2048 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-proxy tests/fuzz/corpus-proxy
-	tests/fuzz/fuzz_ctlreq -max_total_time=$(FUZZ_CTL_SECONDS) \
+	tests/fuzz/fuzz_ctlreq $(FUZZ_RUN) -max_total_time=$(FUZZ_CTL_SECONDS) \
 	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-ctl tests/fuzz/corpus-ctl
-	tests/fuzz/fuzz_tls -max_total_time=$(FUZZ_TLS_SECONDS) \
+	tests/fuzz/fuzz_tls $(FUZZ_RUN) -max_total_time=$(FUZZ_TLS_SECONDS) \
 	  -timeout=5 -max_len=16384 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-tls tests/fuzz/corpus-tls
-	tests/fuzz/fuzz_inetdconf -max_total_time=$(FUZZ_INETD_SECONDS) \
+	tests/fuzz/fuzz_inetdconf $(FUZZ_RUN) -max_total_time=$(FUZZ_INETD_SECONDS) \
 	  -timeout=5 -max_len=4096 -artifact_prefix=tests/fuzz/ \
 	  tests/fuzz/found-inetd tests/fuzz/corpus-inetd
 	ASAN_OPTIONS=detect_leaks=0 tests/fuzz/fuzz_xinetd -detect_leaks=0 \
-	  -max_total_time=$(FUZZ_INETD_SECONDS) -timeout=5 -max_len=16384 \
+	  $(FUZZ_RUN) -max_total_time=$(FUZZ_INETD_SECONDS) -timeout=5 -max_len=16384 \
 	  -artifact_prefix=tests/fuzz/ tests/fuzz/found-xinetd tests/fuzz/corpus-xinetd
 
 # sockd.pid lets README's reload example (kill -HUP) find this sockd.
