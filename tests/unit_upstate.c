@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "peercred.h"
@@ -509,6 +510,43 @@ START_TEST(drops_a_descriptor_named_twice)
 }
 END_TEST
 
+/* Many records, each with a descriptor of its own, all kept (the check
+ * for a descriptor named twice is a bitmap, not a walk of the records);
+ * one more naming the first's is still dropped, and so is a descriptor
+ * above this process's limit. */
+START_TEST(reads_many_descriptors)
+{
+	struct rlimit rl;
+	size_t n, cap, len = 0;
+	struct upstate u;
+	char *text;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 4003 ? 4000 :
+	    (size_t)rl.rlim_cur - 3;
+	cap = 64 * (n + 4);
+	ck_assert_ptr_nonnull(text = malloc(cap));
+	len += (size_t)snprintf(text + len, cap - len, "sockd-upgrade %d\n",
+	    UPSTATE_VERSION);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "errlog service=s%zu fd=%zu\n", i, i + 3);
+	len += (size_t)snprintf(text + len, cap - len,
+	    "errlog service=again fd=3\n"
+	    "errlog service=high fd=%llu\nend\n",
+	    rl.rlim_cur == RLIM_INFINITY ? (unsigned long long)INT_MAX + 1 :
+	    (unsigned long long)rl.rlim_cur);
+	u = read_text(text, len);
+	ck_assert_uint_eq(u.nerrlogs, n);
+	ck_assert_int_eq(u.errlogs[n - 1].fd, (int)n + 2);
+	ck_assert_uint_eq(u.ndrops, 2);
+	ck_assert_uint_eq(u.drops[0].line, n + 2);
+	ck_assert_uint_eq(u.drops[1].line, n + 3);
+	upstate_free(&u);
+	free(text);
+}
+END_TEST
+
 Suite *
 upstate_suite(void)
 {
@@ -522,6 +560,7 @@ upstate_suite(void)
 	tcase_add_test(tc, refuses_other_versions);
 	tcase_add_test(tc, reads_damage);
 	tcase_add_test(tc, drops_a_descriptor_named_twice);
+	tcase_add_test(tc, reads_many_descriptors);
 	suite_add_tcase(s, tc);
 	return s;
 }

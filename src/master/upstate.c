@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "peercred.h"
 #include "sockd.h"
@@ -273,30 +274,60 @@ upstate_add(void **v, size_t *n, size_t size)
 	return p + (*n)++ * size;
 }
 
-/* Whether an earlier record handed fd over: two owners would close it twice. */
+/*
+ * The descriptors earlier records handed over, one bit each: two owners
+ * would close one twice. A bitmap, not a walk of the records, so that
+ * reading N peers stays O(N). It grows to the highest descriptor named,
+ * which is below the process's descriptor limit (else no record could
+ * name one it holds).
+ */
+static int
+fds_room(struct upstate *u, int fd)
+{
+	size_t need = (size_t)fd / 8 + 1, len;
+	unsigned char *p;
+
+	if (need <= u->fds_len)
+		return 0;
+	len = u->fds_len ? u->fds_len : 64;
+	while (len < need)
+		len *= 2;
+	if ((p = realloc(u->fds, len)) == NULL)
+		return -1;
+	memset(p + u->fds_len, 0, len - u->fds_len);
+	u->fds = p;
+	u->fds_len = len;
+	return 0;
+}
+
 static bool
 fd_taken(const struct upstate *u, int fd)
 {
-	for (size_t i = 0; i < u->nls; i++)
-		if (u->ls[i].fd == fd)
-			return true;
-	for (size_t i = 0; i < u->nerrlogs; i++)
-		if (u->errlogs[i].fd == fd)
-			return true;
-	for (size_t i = 0; i < u->npeers; i++)
-		if (u->peers[i].st.fd == fd)
-			return true;
-	return false;
+	return u->fds[fd / 8] & (1u << (fd % 8));
 }
 
-/* A descriptor handed over: not stdio, not one handed over already. */
-static const char *
-read_fd(const struct upfields *r, const struct upstate *u, int *fd)
+/* After fds_room(u, fd): the record that names fd was kept. */
+static void
+fd_take(struct upstate *u, int fd)
 {
+	u->fds[fd / 8] |= (unsigned char)(1u << (fd % 8));
+}
+
+/* A descriptor handed over: not stdio, below the descriptor limit, not
+ * one handed over already. */
+static const char *
+read_fd(const struct upfields *r, struct upstate *u, int *fd)
+{
+	struct rlimit rl;
 	long long v;
 
 	if (upfield_ll(r, "fd", 3, INT_MAX, &v) == -1)
 		return "no fd=, or not a descriptor above 2";
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (unsigned long long)v >= rl.rlim_cur)
+		return "its fd= is above the descriptor limit";
+	if (fds_room(u, (int)v) == -1)
+		return "out of memory";
 	if (fd_taken(u, (int)v))
 		return "its fd= is an earlier record's";
 	*fd = (int)v;
@@ -337,6 +368,7 @@ read_listener(const struct upfields *r, struct upstate *u)
 	if ((p = upstate_add((void **)&u->ls, &u->nls, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = l;
+	fd_take(u, l.fd);
 	return NULL;
 }
 
@@ -471,6 +503,7 @@ read_peer(const struct upfields *r, struct upstate *u)
 	if ((p = upstate_add((void **)&u->peers, &u->npeers, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = pr;
+	fd_take(u, pr.st.fd);
 	return NULL;
 }
 
@@ -525,6 +558,7 @@ read_errlog(const struct upfields *r, struct upstate *u)
 	if ((p = upstate_add((void **)&u->errlogs, &u->nerrlogs, sizeof(*p))) == NULL)
 		return "out of memory";
 	*p = e;
+	fd_take(u, e.fd);
 	return NULL;
 }
 
@@ -678,5 +712,6 @@ upstate_free(struct upstate *u)
 	free(u->fails);
 	free(u->buckets);
 	free(u->drops);
+	free(u->fds);
 	memset(u, 0, sizeof(*u));
 }

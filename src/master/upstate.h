@@ -140,6 +140,9 @@ struct upstate {
 	/* Control clients waiting for the upgrade's verdict (control.c). */
 	int waiters[UPSTATE_WAITERS_MAX];
 	size_t nwaiters;
+	/* The reader's: a bit for each descriptor a record kept took. */
+	unsigned char *fds;
+	size_t fds_len;
 };
 
 /* Writes u (whatever its version) in this release's format: 0, or -1
