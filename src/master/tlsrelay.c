@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -245,25 +244,24 @@ relay_run(struct relay *r)
 }
 
 /*
- * The relay gives up root once the handler runs: it takes the service's
- * user, or nobody where the service names none. No one of that user may
- * read its memory (the session's keys, and every TLS service's private
- * key, which the fork copied): it is not dumpable, so not traceable.
+ * The relay gives up root before it reads a byte of the client's: it
+ * takes the id the master gave this connection's relay alone (jail_ids),
+ * which no handler and no other relay runs as, so that no handler can
+ * signal it, and none can read its memory (the session's keys, and every
+ * TLS service's private key, which the fork copied): it is not dumpable,
+ * so not traceable. Without root there is nothing to give up: it stays
+ * sockd's user, as the handler does.
  */
 static int
-relay_drop(const struct svc_conf *sc)
+relay_drop(const struct conn *c)
 {
-	uid_t uid = sc->uid;
-	gid_t gid = sc->gid;
+	uid_t id = c->relay_id;
 
 	if (geteuid() == 0) {
-		if (!sc->set_ids) {
-			struct passwd *pw = getpwnam("nobody");
-			uid = pw ? pw->pw_uid : 65534;
-			gid = pw ? pw->pw_gid : 65534;
-		}
-		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
-		    setuid(uid) == -1 || (uid != 0 && setuid(0) != -1))
+		if (id == 0)
+			return errno = EPERM, -1;
+		if (setgroups(0, NULL) == -1 || setgid(id) == -1 ||
+		    setuid(id) == -1 || setuid(0) != -1)
 			return -1;
 	}
 	if (prctl(PR_SET_DUMPABLE, 0) == -1 ||
@@ -284,12 +282,16 @@ reap(pid_t pid)
 	return status;
 }
 
-/* Ends as the handler did; its TLSRELAY_EXIT_HANDSHAKE reads as 1. */
+/* Ends as the handler did, once the relay (0: none, or this process) has
+ * ended too, so that no process runs as the relay's id when the master
+ * gives it back; the handler's TLSRELAY_EXIT_HANDSHAKE reads as 1. */
 static void __attribute__((noreturn))
-end_as(pid_t pid)
+end_as(pid_t pid, pid_t relay)
 {
 	int status = reap(pid);
 
+	if (relay > 0)
+		(void)reap(relay);
 	if (status == -1)
 		_exit(1);
 	if (WIFSIGNALED(status)) {
@@ -311,11 +313,12 @@ end_refused(pid_t pid)
 
 /* The handler, through spawn.c as any handler, on fd (0 and 1) with the
  * variables env and the descriptors pass (spawn.h) besides. One that
- * could not be executed has exited 127, which the relay then does. */
+ * could not be executed has exited 127, which this process then does,
+ * once relay (0: none), which fd's end tells, has ended. */
 static pid_t
 start_handler(struct spawner *sp, const struct service *svc,
     const struct conn *c, char *const *env, int fd, const int *pass,
-    unsigned npass)
+    unsigned npass, pid_t relay)
 {
 	struct conn hc = *c;
 	enum spawn_step step;
@@ -329,14 +332,20 @@ start_handler(struct spawner *sp, const struct service *svc,
 	hc.pass = pass;
 	hc.npass = npass;
 	pid = spawn_server(sp, svc, &hc, NULL, &err, &step);
-	if (pid == -1)
-		fail(c, 1, "cannot start the handler for", strerror(errno));
+	if (pid == -1) {
+		say(c, "cannot start the handler for", strerror(errno));
+		close(fd);
+		if (relay > 0)
+			(void)reap(relay);
+		_exit(1);
+	}
 	if (err) {
 		char why[160];
 		snprintf(why, sizeof(why), "%s: %s", step == SPAWN_EXEC ?
 		    svc->conf->server : spawn_step_name(step), strerror(err));
 		say(c, "cannot start the handler for", why);
-		end_as(pid);
+		close(fd);
+		end_as(pid, relay);
 	}
 	return pid;
 }
@@ -350,7 +359,7 @@ relay_until_end(struct relay *r, pid_t pid)
 	if (r->loc_out != r->loc_in && r->loc_out != -1)
 		close(r->loc_out);
 	close(r->net);
-	end_as(pid);
+	end_as(pid, 0);
 }
 
 /*
@@ -423,7 +432,7 @@ tls_now_relay(const struct service *svc, const struct conn *c,
 	close(0);
 	close(1);
 	forked_keep((int[]){ c->fd, tell, loc }, 3);
-	if (relay_drop(svc->conf) == -1)
+	if (relay_drop(c) == -1)
 		fail(c, 1, "cannot relay for", strerror(errno));
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", strerror(errno));
@@ -476,10 +485,9 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
 		    1 : TLSRELAY_EXIT_HANDSHAKE);
 	}
 	close(tell[0]);
-	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
+	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0, relay);
 	close(pair[1]);
-	(void)reap(relay);
-	end_as(pid);
+	end_as(pid, relay);
 }
 
 /* A descriptor the handler keeps, moved to 4 or above: 3 is where
@@ -564,13 +572,13 @@ ucspi_start(struct spawner *sp, const struct service *svc,
 			pass[j] = pass[j - 1];
 			pass[j - 1] = t;
 		}
-	pid = start_handler(sp, svc, c, env, c->fd, pass, 3);
+	pid = start_handler(sp, svc, c, env, c->fd, pass, 3, 0);
 	for (int i = 0; i < 3; i++)
 		close(mine[i]);
 	close(0);
 	close(1);
 	forked_keep((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
-	if (relay_drop(svc->conf) == -1) {
+	if (relay_drop(c) == -1) {
 		kill(pid, SIGTERM);
 		fail(c, 1, "cannot relay for", strerror(errno));
 	}
@@ -607,7 +615,7 @@ tls_later(struct spawner *sp, const struct service *svc, const struct conn *c,
 			    "no TLS");
 		close3(theirs);
 		close(c->fd);
-		end_as(pid);
+		end_as(pid, 0);
 	}
 	/* The handler has left 0 and 1 to the relay. */
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
