@@ -31,6 +31,7 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
+#include "tlsenv.h"
 #include "tlsmod.h"
 #include "tlsrelay.h"
 
@@ -362,46 +363,6 @@ relay_until_end(struct relay *r, pid_t pid)
 	end_as(pid, 0);
 }
 
-/*
- * The handshake's variables as the unprivileged side sent them (the
- * fields of struct tlsenv, whole): each field must be empty or start with
- * its own name, so that the side that read the client's bytes can name
- * no other variable (LD_PRELOAD, say) for a handler that may run as
- * another user. v is rebuilt here; none of the sender's pointers is used.
- */
-static bool
-tlsenv_take(struct tlsenv *e)
-{
-	static const struct {
-		size_t off, len;
-		const char *name;
-	} f[] = {
-		{ offsetof(struct tlsenv, proto), sizeof(e->proto), "SSL_PROTOCOL=" },
-		{ offsetof(struct tlsenv, cipher), sizeof(e->cipher), "SSL_CIPHER=" },
-		{ offsetof(struct tlsenv, sni), sizeof(e->sni),
-		    "SSL_TLS_SNI_SERVERNAME=" },
-		{ offsetof(struct tlsenv, alpn), sizeof(e->alpn), "SSL_ALPN=" },
-		{ offsetof(struct tlsenv, subject), sizeof(e->subject),
-		    "SSL_PEER_CERT_SUBJECT=" },
-		{ offsetof(struct tlsenv, hash), sizeof(e->hash),
-		    "SSL_PEER_CERT_HASH=" },
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		char *v = (char *)e + f[i].off;
-
-		v[f[i].len - 1] = '\0';
-		if (v[0] == '\0')
-			continue;
-		if (strncmp(v, f[i].name, strlen(f[i].name)) != 0)
-			return false;
-		e->v[n++] = v;
-	}
-	e->v[n] = NULL;
-	return n >= 2;
-}
-
 /* Reads len bytes, or fewer at the end of the pipe; the count read. */
 static size_t
 read_all(int fd, void *buf, size_t len)
@@ -440,7 +401,7 @@ tls_now_relay(const struct service *svc, const struct conn *c,
 	    sizeof(why)) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
 	r->m->conn_env(r->tc, &env);
-	(void)!write(tell, &env, offsetof(struct tlsenv, v));
+	(void)!write(tell, &env, TLSENV_WIRE);
 	close(tell);
 	r->loc_in = r->loc_out = loc;
 	if (fcntl(loc, F_SETFL, O_NONBLOCK) == -1)
@@ -461,6 +422,7 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
     struct relay *r)
 {
 	static struct tlsenv env;
+	static char wire[TLSENV_WIRE + 1];
 	int pair[2], tell[2];
 	pid_t relay, pid;
 	int status;
@@ -477,8 +439,9 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
 	close(c->fd);
 	close(0);
 	close(1);
-	if (read_all(tell[0], &env, offsetof(struct tlsenv, v)) !=
-	    offsetof(struct tlsenv, v) || !tlsenv_take(&env)) {
+	/* One byte more than the fields: a relay that sends more is refused
+	 * (the honest one closes tell after them). */
+	if (!tlsenv_take(&env, wire, read_all(tell[0], wire, sizeof(wire)))) {
 		close(pair[1]);
 		status = reap(relay);
 		_exit(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
