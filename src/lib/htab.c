@@ -1,20 +1,55 @@
 /*
  * The chained hash table of persource.c and udppeer.c: heads a power of
  * two, at most one node per head on average, FNV-1a hashes kept in the
- * nodes.
+ * nodes, keyed per table.
  */
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "htab.h"
 
 #define HTAB_MIN 64
 
+/*
+ * A table's seed: the process's random one, drawn once, and the count of
+ * the tables seeded before it times an odd number, so that no two share
+ * one. Without getrandom() (a kernel before 3.17, or entropy not ready
+ * at boot) the clock, the pid and the table's address stand in.
+ */
+static uint32_t
+table_seed(const struct htab *t)
+{
+	static uint64_t base;
+	static uint32_t tables;
+	static bool drawn;
+
+	if (!drawn) {
+		if (getrandom(&base, sizeof(base), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(base)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			base = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+			    (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32 ^
+			    (uint64_t)(uintptr_t)t;
+		}
+		drawn = true;
+	}
+	return (uint32_t)(base ^ base >> 32) ^ ++tables * 0x9e3779b9u;
+}
+
 uint32_t
-htab_hash(const void *key, size_t len)
+htab_hash(struct htab *t, const void *key, size_t len)
 {
 	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
+	uint32_t h;
 
+	if (!t->seeded) {
+		t->seed = table_seed(t);
+		t->seeded = true;
+	}
+	h = 2166136261u ^ t->seed;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
