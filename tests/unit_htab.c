@@ -137,6 +137,29 @@ START_TEST(tables_are_keyed_apart)
 END_TEST
 
 
+/*
+ * Addresses whose bytes differ only in their high bits (10.0.0.1, .65,
+ * .129, .193) do not share a head of 64 in every table: FNV-1a's low bits
+ * alone would, whatever the seed. By chance in 8 tables: 64^-8.
+ */
+START_TEST(high_bits_reach_the_head)
+{
+	static const uint8_t keys[4][4] = { { 10, 0, 0, 1 }, { 10, 0, 0, 65 },
+	    { 10, 0, 0, 129 }, { 10, 0, 0, 193 } };
+	int shared = 0;
+
+	for (int i = 0; i < 8; i++) {
+		struct htab t = { 0 };
+		uint32_t head = htab_hash(&t, keys[0], 4) & 63;
+		bool all = true;
+		for (int k = 1; k < 4; k++)
+			all = all && (htab_hash(&t, keys[k], 4) & 63) == head;
+		shared += all;
+	}
+	ck_assert_int_lt(shared, 8);
+}
+END_TEST
+
 Suite *
 htab_suite(void)
 {
@@ -146,6 +169,7 @@ htab_suite(void)
 	tcase_add_test(tc, spread_keys);
 	tcase_add_test(tc, colliding_keys);
 	tcase_add_test(tc, tables_are_keyed_apart);
+	tcase_add_test(tc, high_bits_reach_the_head);
 	suite_add_tcase(s, tc);
 	return s;
 }

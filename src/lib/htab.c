@@ -1,7 +1,7 @@
 /*
  * The chained hash table of persource.c and udppeer.c: heads a power of
  * two, at most one node per head on average, FNV-1a hashes kept in the
- * nodes, keyed per table.
+ * nodes, keyed per table and finished with MurmurHash3's mix.
  */
 #include <stdlib.h>
 #include <sys/random.h>
@@ -52,6 +52,15 @@ htab_hash(struct htab *t, const void *key, size_t len)
 	h = 2166136261u ^ t->seed;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
+	/* The low bits of FNV's state depend on the low bits of each byte
+	 * alone, whatever the seed: 10.0.0.1 and 10.0.0.65 would share a
+	 * head of 64 in every table. MurmurHash3's finalizer (a bijection)
+	 * makes every bit of the index depend on every bit of the state. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 

@@ -32,9 +32,11 @@ struct htab {
 	((type *)(void *)((char *)(node) - offsetof(type, member)))
 
 /*
- * FNV-1a of len bytes, from an initial state the table's seed changes, so
- * that a client cannot choose addresses that share a head. For one key
- * the hash is a bijection of the seed: two tables hash it apart.
+ * FNV-1a of len bytes, from an initial state the table's seed changes,
+ * mixed at the end so that the head (the low bits) depends on every bit
+ * of it: a client cannot choose addresses that share a head without the
+ * seed. For one key the hash is a bijection of the seed: two tables hash
+ * it apart.
  */
 uint32_t htab_hash(struct htab *, const void *key, size_t len);
 /*
