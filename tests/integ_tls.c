@@ -517,6 +517,34 @@ check(const char *tls)
 	return buf;
 }
 
+/*
+ * Root in a user namespace that maps no id of jail_ids (unshare -r maps
+ * root alone): -t says at the tls group that no relay could run, where
+ * every connection would fail; outside it, the same file is fine.
+ */
+START_TEST(check_wants_the_relay_ids_mapped)
+{
+	const char *c;
+
+	it_selfsigned("server", "localhost", 30);
+	c = check("");
+	ck_assert_msg(strstr(c, "OK"), "%s", c);
+	it_sh(buf, sizeof(buf), "unshare -U -r %s -t -f %s 2>&1",
+	    tu_path("src/sockd"), it_tmp("check.conf"));
+	ck_assert_msg(strstr(buf, ":3: service \"t\": tls: the relay runs as an "
+	    "id of jail_ids (2113929216-2113994751), which this user namespace "
+	    "does not map (/proc/self/uid_map)"), "%s", buf);
+}
+END_TEST
+
+/* Whether unshare(1) can make a user namespace here; NULL: it can. */
+static const char *
+userns_skip(void)
+{
+	return system("unshare -U -r true >/dev/null 2>&1") == 0 ? NULL :
+	    "unshare -U -r cannot make a user namespace here";
+}
+
 START_TEST(check_reads_the_files)
 {
 	char out[4096], want[512];
@@ -775,6 +803,7 @@ tls_suite(void)
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	tu_add_test(tc, other_handlers_cannot_touch_the_relay, tu_root_skip());
 	tu_add_test(tc, relay_id_survives_upgrade, tu_root_skip());
+	tu_add_test(tc, check_wants_the_relay_ids_mapped, userns_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());
 	return s;
 }
