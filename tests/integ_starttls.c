@@ -6,7 +6,8 @@
  * variables back after "Y" (none after "y"), and goes on through the
  * relay, jailed or not; a client that never asks stays plain to the end,
  * the handler holding the three descriptors and no other; a handshake
- * that fails after STARTTLS is the refusal tls_handshake.
+ * that fails after STARTTLS is the refusal tls_handshake; with listen_fds
+ * the connection on 3 too, the three descriptors above it.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +106,50 @@ START_TEST(a_client_that_never_asks_stays_plain)
 }
 END_TEST
 
+/*
+ * listen_fds beside STARTTLS: the connection on 3 as well, LISTEN_FDS=1
+ * and LISTEN_PID the handler's, and the UCSPI-TLS descriptors none of 0 to
+ * 3, each what it should be, before the handshake and after it; more:
+ * the service's other keys (a jail).
+ */
+static void
+listen_fds_beside_starttls(const char *more)
+{
+	static const char want[] = "250 listen fds=1 pid_ok=1 fd3=conn "
+	    "ctl=socket read=pipe-in write=pipe-out\r\n";
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+	char buf[4096];
+	int fd;
+
+	it_selfsigned("server", "localhost", 30);
+	d = it_start(conf_more(port, "Y", more));
+	ck_assert_int_ge(fd = tu_connect(port), 0);
+	it_send(fd, "LISTEN\r\nFDS\r\nQUIT\r\n");
+	tu_read_until(fd, buf, sizeof(buf), "221 bye\r\n", IT_WAIT);
+	ck_assert_msg(strstr(buf, want), "%s", buf);
+	/* 0, 1, 2, 3 and the three of UCSPI-TLS. */
+	ck_assert_msg(strstr(buf, "250 fds 7\r\n"), "%s", buf);
+	close(fd);
+	s_client(port, "LISTEN\\nENV\\nQUIT\\n");
+	ck_assert_msg(strstr(out, want), "%s", out);
+	ck_assert_msg(strstr(out, "250-told SSL_PROTOCOL=TLSv1.3\r\n"), "%s", out);
+	ck_assert_msg(strstr(out, "221 bye\r\n"), "%s", out);
+	it_stop(d);
+}
+
+START_TEST(listen_fds_and_the_ucspi_descriptors)
+{
+	listen_fds_beside_starttls("listen_fds = true;");
+}
+END_TEST
+
+START_TEST(listen_fds_and_the_ucspi_descriptors_jailed)
+{
+	listen_fds_beside_starttls("listen_fds = true; jail = { };");
+}
+END_TEST
+
 /* Garbage where the ClientHello should be: the handler reads the end of
  * its pipe, the client's connection ends, and it is counted. */
 START_TEST(a_failed_handshake_after_starttls_is_refused)
@@ -159,8 +204,10 @@ starttls_suite(void)
 	TCase *tc = tu_tcase(s, "starttls", it_setup, it_teardown, IT_TIMEOUT,
 	    s_client_starttls_smtp, lowercase_y_tells_nothing,
 	    a_client_that_never_asks_stays_plain,
-	    a_failed_handshake_after_starttls_is_refused, NULL);
+	    a_failed_handshake_after_starttls_is_refused,
+	    listen_fds_and_the_ucspi_descriptors, NULL);
 
 	tu_add_test(tc, jailed_handler_asks_for_tls, it_jail_skip());
+	tu_add_test(tc, listen_fds_and_the_ucspi_descriptors_jailed, it_jail_skip());
 	return s;
 }

@@ -56,6 +56,9 @@
  *   grandchild  forks a child that closes 0-2, ignores SIGTERM and sleeps
  *            for ever; writes "grandchild=<its pid>" and "end", reads fd 0
  *            until EOF and exits 0.
+ *   attack   reads a pid (a line) on fd 0, tries to SIGKILL it and to
+ *            ptrace-attach it, writes "kill=" and "ptrace=" (ok or the
+ *            errno name), "uid=<its uid>" and "end", and exits 0.
  */
 #include <dirent.h>
 #include <arpa/inet.h>
@@ -75,6 +78,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -541,6 +545,27 @@ mode_grandchild(void)
 	return 0;
 }
 
+/* A handler of another service going for a process of sockd's. */
+static int
+mode_attack(void)
+{
+	char line[64] = "", res[256];
+	ssize_t n = read(0, line, sizeof(line) - 1);
+	pid_t pid = n > 0 ? (pid_t)atol(line) : 0;
+	const char *k, *t;
+	long r;
+
+	if (pid <= 1)
+		return 1;
+	k = outcome(kill(pid, SIGKILL));
+	t = outcome(r = ptrace(PTRACE_ATTACH, pid, NULL, NULL));
+	if (r != -1)
+		(void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	n = snprintf(res, sizeof(res), "kill=%s\nptrace=%s\nuid=%ld\nend\n", k,
+	    t, (long)getuid());
+	return write_all(1, res, (size_t)n) == -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -614,6 +639,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "grandchild") == 0)
 		return mode_grandchild();
+	if (strcmp(mode, "attack") == 0)
+		return mode_attack();
 	fprintf(stderr, "probe: unknown mode %s\n", mode);
 	return 2;
 }

@@ -6,10 +6,16 @@
  * goes on in plain text on $SSLREADFD and $SSLWRITEFD, which the relay
  * carries over TLS. Commands: EHLO, STARTTLS, ENV (the variables as
  * 250 lines; those of its environment before TLS, those "Y" gave after),
- * FDS (how many descriptors it holds), QUIT. Input is read a byte at a time: what follows STARTTLS is the
- * client's handshake, which is the relay's to read, not ours.
+ * FDS (how many descriptors it holds), LISTEN (what sd_listen_fds(3) would
+ * find, and what the UCSPI-TLS descriptors are: "250 listen fds=<LISTEN_FDS>
+ * pid_ok=<LISTEN_PID is ours> fd3=<conn: the connection, as on 0> ctl=
+ * read= write=<socket, pipe-in, pipe-out, or bad>"), QUIT. Input is read
+ * a byte at a time: what follows STARTTLS is the client's handshake, which
+ * is the relay's to read, not ours.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +112,39 @@ fds(void)
 	say(buf);
 }
 
+/* What the descriptor a variable names is: the control socket, the pipe
+ * to read, the pipe to write; "bad" if it is none of these, or 0 to 3. */
+static const char *
+ucspi_kind(const char *name)
+{
+	int fd = fd_of(name), fl;
+	struct stat st;
+
+	if (fd <= 3 || fstat(fd, &st) == -1 || (fl = fcntl(fd, F_GETFL)) == -1)
+		return "bad";
+	if (S_ISSOCK(st.st_mode))
+		return "socket";
+	if (S_ISFIFO(st.st_mode))
+		return (fl & O_ACCMODE) == O_RDONLY ? "pipe-in" : "pipe-out";
+	return "bad";
+}
+
+static void
+listen_report(void)
+{
+	const char *pid = getenv("LISTEN_PID");
+	struct stat s0, s3;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "250 listen fds=%s pid_ok=%d fd3=%s ctl=%s "
+	    "read=%s write=%s\r\n", getenv("LISTEN_FDS") ? getenv("LISTEN_FDS") :
+	    "-", pid && atol(pid) == (long)getpid(), fstat(0, &s0) == 0 &&
+	    fstat(3, &s3) == 0 && S_ISSOCK(s3.st_mode) && s0.st_ino == s3.st_ino ?
+	    "conn" : "other", ucspi_kind("SSLCTLFD"), ucspi_kind("SSLREADFD"),
+	    ucspi_kind("SSLWRITEFD"));
+	say(buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -121,6 +160,8 @@ main(int argc, char **argv)
 			env();
 		else if (strcmp(buf, "FDS") == 0)
 			fds();
+		else if (strcmp(buf, "LISTEN") == 0)
+			listen_report();
 		else if (strcmp(buf, "QUIT") == 0) {
 			say("221 bye\r\n");
 			return 0;

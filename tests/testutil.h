@@ -18,6 +18,7 @@
 /* The suites, one per area; runners pick theirs. */
 Suite *addr_suite(void);
 Suite *tlsfuzz_suite(void);
+Suite *tlsenv_suite(void);
 Suite *builtin_suite(void);
 Suite *children_suite(void);
 Suite *config_suite(void);

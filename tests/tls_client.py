@@ -14,7 +14,8 @@ first prints "resumed=True" or "resumed=False".
 --peer prints "peer=<sha256>" of the server's certificate and ends.
 --hold sends no close_notify: the connection stays until the server ends it.
 Prints what it received, or with --random "sent=<sha256> <n>" and
-"recv=<sha256> <n>". A failure prints "error: ..." and exits 1.
+"recv=<sha256> <n>", hashed as they pass (nothing held whole, at most a
+MiB waiting to be sent). A failure prints "error: ..." and exits 1.
 """
 import argparse
 import hashlib
@@ -87,34 +88,65 @@ class Conn:
 
 
 def payload(a):
-    if a.random is not None:
-        return random.Random(24).randbytes(a.random)
-    return a.send.encode().decode("unicode_escape").encode("latin-1")
+    """What to send, in chunks: TEXT, or N seeded pseudo-random bytes made
+    a MiB at a time, so that no size is held whole."""
+    if a.random is None:
+        yield a.send.encode().decode("unicode_escape").encode("latin-1")
+        return
+    r, left = random.Random(24), a.random
+    while left:
+        n = min(left, 1 << 20)
+        yield r.randbytes(n)
+        left -= n
 
 
-def exchange(c, data, until, hold):
-    """Sends data and close_notify while reading; returns what came."""
-    got, sent, closing = bytearray(), 0, False
+class Counted:
+    """What passed one way: its SHA-256 and length, or (keep) the bytes."""
+
+    def __init__(self, keep):
+        self.hash, self.n = hashlib.sha256(), 0
+        self.kept = bytearray() if keep else None
+
+    def add(self, data):
+        self.hash.update(data)
+        self.n += len(data)
+        if self.kept is not None:
+            self.kept += data
+
+    def line(self, name):
+        return "%s=%s %d" % (name, self.hash.hexdigest(), self.n)
+
+
+def exchange(c, chunks, got, until, hold):
+    """Sends chunks and close_notify while reading into got (a Counted);
+    at most a MiB waits to be sent. Returns what was sent (a Counted)."""
+    sent, data, closing = Counted(False), b"", False
+    chunks = iter(chunks)
     while True:
-        while sent < len(data) and len(c.pending) < 1 << 20:
-            sent += c.tls.write(data[sent:sent + 65536])
-        if sent == len(data) and not closing and not hold:
+        while data is not None and c.out.pending + len(c.pending) < 1 << 20:
+            if data:
+                data = data[c.tls.write(data[:65536]):]
+            elif (data := next(chunks, None)) is not None:
+                sent.add(data)
+        try:
+            while True:
+                got.add(c.tls.read(65536))
+                if until and until.encode() in got.kept:
+                    return sent
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return sent
+        # Once every record that came is read: shutdown reads on, and
+        # would take the server's data for a protocol error.
+        if data is None and not closing and not hold:
             closing = True
             try:
                 c.tls.unwrap()
             except ssl.SSLWantReadError:
                 pass
-        try:
-            while True:
-                got += c.tls.read(65536)
-                if until and until.encode() in got:
-                    return bytes(got)
-        except ssl.SSLWantReadError:
-            pass
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            return bytes(got)
         if c.eof and not c.inc.pending:
-            return bytes(got)
+            return sent
         c.wait()
 
 
@@ -129,12 +161,13 @@ def main():
     p.add_argument("--peer", action="store_true")
     p.add_argument("--resume", action="store_true")
     a = p.parse_args()
+    text = a.random is None
     try:
         ctx = context(a)
         if a.resume:
             c = Conn(a, ctx)
             c.handshake()
-            exchange(c, payload(a), a.until, False)
+            exchange(c, payload(a), Counted(True), a.until, False)
             c = Conn(a, ctx, c.tls.session)
             c.handshake()
             print("resumed=%s" % c.tls.session_reused)
@@ -145,18 +178,17 @@ def main():
             der = c.tls.getpeercert(binary_form=True)
             print("peer=%s" % hashlib.sha256(der).hexdigest())
             return 0
-        data = payload(a)
-        got = exchange(c, data, a.until, a.hold)
+        got = Counted(text)
+        sent = exchange(c, payload(a), got, a.until, a.hold)
     except (OSError, ssl.SSLError, TimeoutError) as e:
         print("error: %s" % e)
         return 1
-    if a.random is not None:
-        for k, v in (("sent", data), ("recv", got)):
-            print("%s=%s %d" % (k, hashlib.sha256(v).hexdigest(), len(v)))
+    if text:
+        sys.stdout.buffer.write(got.kept)
     else:
-        sys.stdout.buffer.write(got)
+        print(sent.line("sent"))
+        print(got.line("recv"))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,6 @@ main(void)
 	    upstate_suite(), proxyproto_suite(), ctlreq_suite(), config_balancer_suite(),
 	    idpool_suite(), checkchild_suite(), connenv_suite(),
 	    persource_suite(), sockopt_unit_suite(), peercred_suite(),
-	    usersdb_suite(), inetdconf_suite(), htab_suite(), tlsfuzz_suite(),
+	    usersdb_suite(), inetdconf_suite(), htab_suite(), tlsfuzz_suite(), tlsenv_suite(),
 	    convert_suite(), keys_suite(), gate_suite(), scrape_suite(), NULL);
 }

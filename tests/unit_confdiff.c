@@ -55,6 +55,38 @@ START_TEST(same_text_no_change)
 }
 END_TEST
 
+/*
+ * Lists compare as multisets: a value given twice counts twice, so that
+ * [a, a] -> [a, b] is a change though each holds what the other's first
+ * does; the order alone is none. (An address given twice is refused by
+ * the loader.)
+ */
+#define UNIXSVC(extra) "{ name = \"u\"; protocol = \"unix\"; address = " \
+	"\"@confdiff\"; builtin = \"echo\"; " extra " }"
+
+START_TEST(lists_as_multisets)
+{
+	ck_assert_uint_eq(compare(
+	    ECHO("only_from = [\"10.0.0.0/8\", \"10.0.0.0/8\"];"),
+	    ECHO("only_from = [\"10.0.0.0/8\", \"192.0.2.0/24\"];")), 1);
+	ck_assert_str_eq(keys, "only_from");
+	ck_assert_uint_eq(compare(
+	    ECHO("no_access = [\"10.0.0.0/8\", \"192.0.2.0/24\"];"),
+	    ECHO("no_access = [\"192.0.2.0/24\", \"192.0.2.0/24\"];")), 1);
+	ck_assert_str_eq(keys, "no_access");
+	ck_assert_uint_eq(compare(UNIXSVC("only_users = [\"0\", \"0\"];"),
+	    UNIXSVC("only_users = [\"0\", \"65534\"];")), 1);
+	ck_assert_str_eq(keys, "only_users");
+	ck_assert_uint_eq(compare(UNIXSVC("no_groups = [\"0\", \"65534\"];"),
+	    UNIXSVC("no_groups = [\"65534\", \"65534\"];")), 1);
+	ck_assert_str_eq(keys, "no_groups");
+	/* The same multiset in another order. */
+	ck_assert_uint_eq(compare(
+	    UNIXSVC("only_groups = [\"0\", \"65534\", \"0\"];"),
+	    UNIXSVC("only_groups = [\"0\", \"0\", \"65534\"];")), 0);
+}
+END_TEST
+
 START_TEST(numbers_and_strings)
 {
 	ck_assert_uint_eq(compare(ECHO("instances = 4;"),
@@ -161,6 +193,7 @@ confdiff_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, same_text_no_change);
+	tcase_add_test(tc, lists_as_multisets);
 	tcase_add_test(tc, numbers_and_strings);
 	tcase_add_test(tc, identity_and_lists);
 	tcase_add_test(tc, server_args_env);

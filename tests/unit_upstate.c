@@ -262,7 +262,8 @@ service_line(const char *name)
  * which that release itself could not read back.
  */
 /* What the control socket adds, as fields: an operator's pause, a
- * handler's client, the clients waiting for the upgrade. */
+ * handler's client, the clients waiting for the upgrade; and the pool's
+ * ids a connection runs as (its jailed handler's, its TLS relay's). */
 START_TEST(round_trip_control_fields)
 {
 	struct upstate u = daemon_shaped(), r;
@@ -273,6 +274,9 @@ START_TEST(round_trip_control_fields)
 	u.children[0].peer = A("192.0.2.7");
 	u.children[0].peer_port = 40123;
 	u.children[1].peer = peercred_key(1000);
+	u.children[1].own_id = 2113929300;
+	u.children[1].relay_id = 2113929301;
+	u.children[2].relay_id = 2113929302;
 	u.waiters[0] = 41;
 	u.waiters[1] = 42;
 	u.nwaiters = 2;
@@ -286,6 +290,12 @@ START_TEST(round_trip_control_fields)
 	ck_assert_int_eq(r.children[1].peer.family, AF_UNIX);
 	ck_assert_uint_eq(r.children[1].peer.u.v4.s_addr, 1000);
 	ck_assert_int_eq(r.children[2].peer.family, AF_UNSPEC);
+	ck_assert_uint_eq(r.children[0].own_id, 0);
+	ck_assert_uint_eq(r.children[0].relay_id, 0);
+	ck_assert_uint_eq(r.children[1].own_id, 2113929300);
+	ck_assert_uint_eq(r.children[1].relay_id, 2113929301);
+	ck_assert_uint_eq(r.children[2].own_id, 0);
+	ck_assert_uint_eq(r.children[2].relay_id, 2113929302);
 	ck_assert_uint_eq(r.nwaiters, 2);
 	ck_assert_int_eq(r.waiters[0], 41);
 	ck_assert_int_eq(r.waiters[1], 42);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cfgload.h"
 #include "tlsmod.h"
@@ -305,6 +306,52 @@ check_files(struct loader *ld, const config_setting_t *s, const char *who,
 	return errors;
 }
 
+/* Whether id is in the user namespace's map at path ("inside outside
+ * count" lines, /proc/self/uid_map); a map that cannot be read, as
+ * without user namespaces, maps every id. */
+static bool
+id_mapped(const char *path, unsigned long id)
+{
+	unsigned long in, out, n;
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return true;
+	while (!found && fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
+		found = id >= in && id - in < n;
+	fclose(f);
+	return found;
+}
+
+/*
+ * With root, each connection's relay runs as an id of jail_ids
+ * (tlsrelay.c): a user namespace that maps no such id (a container given
+ * 65536 ids) would fail every connection at its setuid(), so the loader
+ * says so at once.
+ */
+static unsigned
+check_relay_ids(struct loader *ld, const config_setting_t *s, const char *who)
+{
+	const struct global_conf *g = &ld->cfg->global;
+
+	if (geteuid() != 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		const char *map = i ? "/proc/self/gid_map" : "/proc/self/uid_map";
+		if (!id_mapped(map, g->jail_ids_first) ||
+		    !id_mapped(map, g->jail_ids_last)) {
+			cfgkeys_error(ld, s, who, "the relay runs as an id of "
+			    "jail_ids (%lu-%lu), which this user namespace does "
+			    "not map (%s): set jail_ids to a range it maps",
+			    (unsigned long)g->jail_ids_first,
+			    (unsigned long)g->jail_ids_last, map);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * own: the service's own group, not the sockd section's default, which
  * applies to TCP services that run a server and does not wait.
@@ -331,7 +378,8 @@ cfgtls_parse(struct loader *ld, const config_setting_t *s, bool own,
 		return errors;
 	if ((t = sc->tls = calloc(1, sizeof(*t))) == NULL)
 		return 1;
-	if ((errors = parse_values(ld, s, who, t)) != 0)
+	if ((errors = parse_values(ld, s, who, t)) != 0 ||
+	    (errors = check_relay_ids(ld, s, who)) != 0)
 		return errors;
 	return check_files(ld, s, who, t);
 }

@@ -128,13 +128,37 @@ diff_strv(struct confdiff *d, const char *key, char *const *a, char *const *b)
 	}
 }
 
+/*
+ * Whether lists a and b (na and nb elements of size bytes) hold the same
+ * elements, each as often (multisets): their order is no part of what
+ * they do (sockets opened, the longest prefix matched, a uid found), but
+ * a value given twice is the configuration's, so [a, a] -> [a, b] is a
+ * change. Quadratic: the lists are short, and compared once a reload.
+ */
 static bool
-has_addr(const struct svc_conf *sc, const struct addr *a)
+same_multiset(const void *a, size_t na, const void *b, size_t nb,
+    size_t size, bool (*eq)(const void *, const void *))
 {
-	for (size_t i = 0; i < sc->naddrs; i++)
-		if (addr_equal(&sc->addrs[i], a))
-			return true;
-	return false;
+	const char *pa = a, *pb = b;
+
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		size_t in_a = 0, in_b = 0;
+		for (size_t j = 0; j < na; j++) {
+			in_a += eq(pa + i * size, pa + j * size);
+			in_b += eq(pa + i * size, pb + j * size);
+		}
+		if (in_a != in_b)
+			return false;
+	}
+	return true;
+}
+
+static bool
+addr_eq(const void *a, const void *b)
+{
+	return addr_equal(a, b);
 }
 
 static void
@@ -153,23 +177,20 @@ diff_addrs(struct confdiff *d, const struct svc_conf *a,
     const struct svc_conf *b)
 {
 	struct confdiff_key *k;
-	bool same = a->naddrs == b->naddrs;
 
-	for (size_t i = 0; same && i < a->naddrs; i++)
-		same = has_addr(b, &a->addrs[i]);
-	if (!same && (k = add(d, "address")) != NULL) {
+	if (!same_multiset(a->addrs, a->naddrs, b->addrs, b->naddrs,
+	    sizeof(*a->addrs), addr_eq) && (k = add(d, "address")) != NULL) {
 		addrs_value(k->old, a);
 		addrs_value(k->new, b);
 	}
 }
 
 static bool
-has_cidr(const struct acl *l, const struct cidr *c)
+cidr_eq(const void *a, const void *b)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].bits == c->bits && addr_equal(&l->v[i].net, &c->net))
-			return true;
-	return false;
+	const struct cidr *x = a, *y = b;
+
+	return x->bits == y->bits && addr_equal(&x->net, &y->net);
 }
 
 static void
@@ -194,11 +215,9 @@ diff_acl(struct confdiff *d, const char *key, const struct acl *a,
     const struct acl *b)
 {
 	struct confdiff_key *k;
-	bool same = a->set == b->set && a->n == b->n;
 
-	for (size_t i = 0; same && i < a->n; i++)
-		same = has_cidr(b, &a->v[i]);
-	if (!same && (k = add(d, key)) != NULL) {
+	if ((a->set != b->set || !same_multiset(a->v, a->n, b->v, b->n,
+	    sizeof(*a->v), cidr_eq)) && (k = add(d, key)) != NULL) {
 		acl_value(k->old, a);
 		acl_value(k->new, b);
 	}
@@ -252,12 +271,9 @@ diff_opt_int(struct confdiff *d, const char *key, bool aset, int a, bool bset,
 }
 
 static bool
-idlist_has(const struct idlist *l, unsigned id)
+id_eq(const void *a, const void *b)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i] == id)
-			return true;
-	return false;
+	return *(const unsigned *)a == *(const unsigned *)b;
 }
 
 static void
@@ -271,17 +287,15 @@ idlist_value(char *v, const struct idlist *l)
 		vput(v, "%s%u", i ? "," : "", l->v[i]);
 }
 
-/* Lists of uids or gids, as sets. */
+/* Lists of uids or gids. */
 static void
 diff_idlist(struct confdiff *d, const char *key, const struct idlist *a,
     const struct idlist *b)
 {
 	struct confdiff_key *k;
-	bool same = a->set == b->set && a->n == b->n;
 
-	for (size_t i = 0; same && i < a->n; i++)
-		same = idlist_has(b, a->v[i]);
-	if (!same && (k = add(d, key)) != NULL) {
+	if ((a->set != b->set || !same_multiset(a->v, a->n, b->v, b->n,
+	    sizeof(*a->v), id_eq)) && (k = add(d, key)) != NULL) {
 		idlist_value(k->old, a);
 		idlist_value(k->new, b);
 	}

@@ -1,22 +1,66 @@
 /*
  * The chained hash table of persource.c and udppeer.c: heads a power of
  * two, at most one node per head on average, FNV-1a hashes kept in the
- * nodes.
+ * nodes, keyed per table and finished with MurmurHash3's mix.
  */
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "htab.h"
 
 #define HTAB_MIN 64
 
+/*
+ * A table's seed: the process's random one, drawn once, and the count of
+ * the tables seeded before it times an odd number, so that no two share
+ * one. Without getrandom() (a kernel before 3.17, or entropy not ready
+ * at boot) the clock, the pid and the table's address stand in.
+ */
+static uint32_t
+table_seed(const struct htab *t)
+{
+	static uint64_t base;
+	static uint32_t tables;
+	static bool drawn;
+
+	if (!drawn) {
+		if (getrandom(&base, sizeof(base), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(base)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			base = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+			    (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32 ^
+			    (uint64_t)(uintptr_t)t;
+		}
+		drawn = true;
+	}
+	return (uint32_t)(base ^ base >> 32) ^ ++tables * 0x9e3779b9u;
+}
+
 uint32_t
-htab_hash(const void *key, size_t len)
+htab_hash(struct htab *t, const void *key, size_t len)
 {
 	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
+	uint32_t h;
 
+	if (!t->seeded) {
+		t->seed = table_seed(t);
+		t->seeded = true;
+	}
+	h = 2166136261u ^ t->seed;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
+	/* The low bits of FNV's state depend on the low bits of each byte
+	 * alone, whatever the seed: 10.0.0.1 and 10.0.0.65 would share a
+	 * head of 64 in every table. MurmurHash3's finalizer (a bijection)
+	 * makes every bit of the index depend on every bit of the state. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 

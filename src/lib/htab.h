@@ -21,14 +21,24 @@ struct htab {
 	struct hnode **heads;
 	size_t nheads;		/* a power of two, or 0 before the first insert */
 	size_t n;		/* nodes */
+	/* The table's key for htab_hash(), drawn at its first hash: no two
+	 * tables of a process share one, and no client can know it. */
+	uint32_t seed;
+	bool seeded;
 };
 
 /* The record a node is embedded in, as its type. */
 #define htab_entry(node, type, member) \
 	((type *)(void *)((char *)(node) - offsetof(type, member)))
 
-/* FNV-1a of len bytes. */
-uint32_t htab_hash(const void *key, size_t len);
+/*
+ * FNV-1a of len bytes, from an initial state the table's seed changes,
+ * mixed at the end so that the head (the low bits) depends on every bit
+ * of it: a client cannot choose addresses that share a head without the
+ * seed. For one key the hash is a bijection of the seed: two tables hash
+ * it apart.
+ */
+uint32_t htab_hash(struct htab *, const void *key, size_t len);
 /*
  * The link that points to the node whose hash is h and for which
  * eq(node, key) holds, or to the NULL that ends its chain: *link is the
@@ -50,7 +60,8 @@ void htab_remove(struct htab *, struct hnode *n);
  * saying true takes it out first (its record may then be freed). */
 void htab_each(const struct htab *, void (*fn)(struct hnode *, void *), void *arg);
 void htab_sweep(struct htab *, bool (*drop)(struct hnode *, void *), void *arg);
-/* Frees the heads; the nodes are the caller's. */
+/* Frees the heads; the nodes are the caller's. The next hash draws a new
+ * seed. */
 void htab_free(struct htab *);
 
 #endif

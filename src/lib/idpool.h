@@ -1,9 +1,9 @@
 /*
- * The ids jailed handlers run as when their service names no user: one
- * uid (and the gid of the same number) per live connection, from a range
- * the configuration gives (jail_ids), so that no two connections share a
- * uid: neither its files, nor its processes' signals, nor its nproc
- * limit. A bitmap over the range; a leaf: no logging, no other module.
+ * The ids jailed handlers run as when their service names no user, and
+ * TLS relays: one uid (and the gid of the same number) per live
+ * connection and role, from a range the configuration gives (jail_ids),
+ * so that no two share a uid: neither its files, nor its processes'
+ * signals, nor its nproc limit. A bitmap over the range; a leaf: no logging, no other module.
  */
 #ifndef SOCKD_IDPOOL_H
 #define SOCKD_IDPOOL_H

@@ -32,9 +32,9 @@ persource_key(const struct persource *ps, const struct addr *a)
 }
 
 static uint32_t
-key_hash(const struct addr *k)
+key_hash(struct persource *ps, const struct addr *k)
 {
-	return htab_hash(&k->u, k->family == AF_INET ? 4 : 16);
+	return htab_hash(&ps->tab, &k->u, k->family == AF_INET ? 4 : 16);
 }
 
 static bool
@@ -64,7 +64,7 @@ drop_empty(struct hnode *n, void *now)
 struct source *
 persource_get(struct persource *ps, const struct addr *k, int64_t now)
 {
-	uint32_t h = key_hash(k);
+	uint32_t h = key_hash(ps, k);
 	struct hnode *n = htab_find(&ps->tab, h, key_eq, k);
 	struct source *s;
 
@@ -84,7 +84,7 @@ persource_get(struct persource *ps, const struct addr *k, int64_t now)
 void
 persource_release(struct persource *ps, const struct addr *k, int64_t now)
 {
-	struct hnode *n = htab_find(&ps->tab, key_hash(k), key_eq, k);
+	struct hnode *n = htab_find(&ps->tab, key_hash(ps, k), key_eq, k);
 	struct source *s;
 
 	if (n == NULL)

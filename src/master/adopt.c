@@ -204,7 +204,8 @@ adopt_child(struct sockd *sd, const struct upstate_child *c)
 		    "configuration no longer has, is no longer watched",
 		    (long)c->pid, c->service);
 	else if (!start_adopt(sd, svc, c->pid, c->started_ms,
-	    c->has_source ? &c->source : NULL, c->lifetime_when, c->term_sent))
+	    c->has_source ? &c->source : NULL, c->lifetime_when, c->term_sent,
+	    (const uid_t[2]){ c->own_id, c->relay_id }))
 		log_warn("upgrade: pid %ld of service \"%s\"", (long)c->pid,
 		    c->service);
 	else {

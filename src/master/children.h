@@ -28,6 +28,7 @@ struct child {
 	struct timer lifetime;	/* max_lifetime, armed only when that is set */
 	bool term_sent;
 	uid_t own_id;		/* its jail's id of its own (idpool.h); 0: none */
+	uid_t relay_id;		/* its TLS relay's id of its own; 0: none */
 	/* Its client, for sockctl connections: an address and port, or a
 	 * UNIX peer's uid (AF_UNIX, as peercred_key()); AF_UNSPEC: none. */
 	struct addr peer;

@@ -161,6 +161,7 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	svc->nchildren--;
 	/* Its pid namespace ended with it: nothing runs as its id any more. */
 	idpool_put(&sd->ids, ch->own_id);
+	idpool_put(&sd->ids, ch->relay_id);
 	if (ch->has_source)
 		persource_release(&svc->sources, &ch->source, (int64_t)loop_now_ms());
 	if (svc->busy) {

@@ -188,8 +188,11 @@ void start_kill(const struct child *, int sig);
  * SIGKILL after a grace (sockctl end). */
 void start_end(struct sockd *, struct child *);
 int start_ids(struct sockd *, const struct config *);
+/* ids: the pool's ids the old image said the child's connection runs as,
+ * its jailed handler's and its TLS relay's (0: not said). */
 bool start_adopt(struct sockd *, struct service *, pid_t, uint64_t started_ms,
-    const struct addr *source, uint64_t lifetime_when, bool term_sent);
+    const struct addr *source, uint64_t lifetime_when, bool term_sent,
+    const uid_t ids[2]);
 void start_retire_errlog(struct service *);
 void start_renew_errlog(struct sockd *, struct service *);
 

@@ -30,6 +30,7 @@ struct conn {
 	bool known;
 	pid_t pid;		/* set by start_child() once the child runs */
 	uid_t own_id;		/* a jailed handler's id of its own; 0: none */
+	uid_t relay_id;		/* a TLS relay's id of its own; 0: none */
 	/* A PROXY header's variables (connenv.h), NULL-terminated; NULL:
 	 * none. */
 	char *const *proxyenv;

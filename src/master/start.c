@@ -207,12 +207,22 @@ taken_on_host(struct idpool *p)
 		closedir(d);
 }
 
-/* Whether some service of cfg runs its handlers as ids of their own. */
+/* Whether a connection of sc takes an id of its own for its TLS relay:
+ * with root, every TLS connection's does (tlsrelay.c). */
+static bool
+relay_takes_id(const struct svc_conf *sc)
+{
+	return sc->tls && geteuid() == 0;
+}
+
+/* Whether some service of cfg runs its handlers or relays as ids of their
+ * own. */
 static bool
 takes_ids(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nsvcs; i++)
-		if (cfg->svcs[i].jail && cfg->svcs[i].jail->own_ids)
+		if ((cfg->svcs[i].jail && cfg->svcs[i].jail->own_ids) ||
+		    relay_takes_id(&cfg->svcs[i]))
 			return true;
 	return false;
 }
@@ -241,12 +251,24 @@ start_ids(struct sockd *sd, const struct config *cfg)
 	if (idpool_init(&p, g->jail_ids_first, g->jail_ids_last) == -1)
 		return -1;
 	for (size_t i = 0; i < sd->children.cap; i++)
-		if (sd->children.slots[i] && sd->children.slots[i]->own_id)
+		if (sd->children.slots[i]) {
 			(void)idpool_take(&p, sd->children.slots[i]->own_id);
+			(void)idpool_take(&p, sd->children.slots[i]->relay_id);
+		}
 	taken_on_host(&p);
 	idpool_free(&sd->ids);
 	sd->ids = p;
 	return 0;
+}
+
+/* id, in use by an adopted child, if it is the pool's; else 0. */
+static uid_t
+adopt_id(struct sockd *sd, uid_t id)
+{
+	if (id == 0 || id < sd->ids.first || id > sd->ids.last)
+		return 0;
+	(void)idpool_take(&sd->ids, id);
+	return id;
 }
 
 /*
@@ -257,7 +279,7 @@ start_ids(struct sockd *sd, const struct config *cfg)
 bool
 start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
     uint64_t started_ms, const struct addr *source, uint64_t lifetime_when,
-    bool term_sent)
+    bool term_sent, const uid_t ids[2])
 {
 	uint64_t now = loop_now_ms();
 	struct source *src = NULL;
@@ -272,18 +294,36 @@ start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
 	}
 	ch->started_ms = started_ms;
 	ch->term_sent = term_sent;
-	/* Its id was taken when the pool was made (taken_on_host()); it is
-	 * given back when this child ends. */
-	if (svc->conf->jail && svc->conf->jail->own_ids) {
-		uid_t id = running_id(pid);
-		if (id >= sd->ids.first && id <= sd->ids.last) {
-			(void)idpool_take(&sd->ids, id);
-			ch->own_id = id;
-		}
-	}
+	/* Its ids were taken when the pool was made (taken_on_host()); they
+	 * are given back when this child ends. A release that did not hand
+	 * them over leaves the kernel to say a jailed handler's. */
+	ch->own_id = adopt_id(sd, ids[0] ? ids[0] : svc->conf->jail &&
+	    svc->conf->jail->own_ids ? running_id(pid) : 0);
+	ch->relay_id = adopt_id(sd, ids[1]);
 	record(sd, ch, pid, -1, src, !lifetime_when ? 0 :
 	    lifetime_when > now ? lifetime_when - now : 1);
 	return true;
+}
+
+/*
+ * The ids of the pool a connection of sc runs as: its jailed handler's,
+ * its TLS relay's, each its own. -1 (none taken) when the pool has too
+ * few free.
+ */
+static int
+take_ids(struct sockd *sd, const struct svc_conf *sc, struct conn *c,
+    struct child *ch)
+{
+	if (sc->jail && sc->jail->own_ids &&
+	    (c->own_id = ch->own_id = idpool_get(&sd->ids)) == 0)
+		return -1;
+	if (relay_takes_id(sc) &&
+	    (c->relay_id = ch->relay_id = idpool_get(&sd->ids)) == 0) {
+		idpool_put(&sd->ids, ch->own_id);
+		ch->own_id = c->own_id = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* Returns false when no child could be started (the caller may pause). */
@@ -307,8 +347,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		gate_fault(sd, svc, FAULT_START, "stderr log");
 		return false;
 	}
-	if (sc->jail && sc->jail->own_ids &&
-	    (c->own_id = ch->own_id = idpool_get(&sd->ids)) == 0) {
+	if (take_ids(sd, sc, c, ch) == -1) {
 		children_release(&sd->children, ch);
 		gate_fault(sd, svc, FAULT_START, "jail_ids: every id in use");
 		return false;
@@ -322,6 +361,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
 	if (pid == -1) {
 		idpool_put(&sd->ids, ch->own_id);
+		idpool_put(&sd->ids, ch->relay_id);
 		children_release(&sd->children, ch);
 		gate_fault(sd, svc, FAULT_START, "cannot start a child");
 		return false;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,6 +31,7 @@
 #include "service.h"
 #include "sig.h"
 #include "spawn.h"
+#include "tlsenv.h"
 #include "tlsmod.h"
 #include "tlsrelay.h"
 
@@ -245,25 +245,24 @@ relay_run(struct relay *r)
 }
 
 /*
- * The relay gives up root once the handler runs: it takes the service's
- * user, or nobody where the service names none. No one of that user may
- * read its memory (the session's keys, and every TLS service's private
- * key, which the fork copied): it is not dumpable, so not traceable.
+ * The relay gives up root before it reads a byte of the client's: it
+ * takes the id the master gave this connection's relay alone (jail_ids),
+ * which no handler and no other relay runs as, so that no handler can
+ * signal it, and none can read its memory (the session's keys, and every
+ * TLS service's private key, which the fork copied): it is not dumpable,
+ * so not traceable. Without root there is nothing to give up: it stays
+ * sockd's user, as the handler does.
  */
 static int
-relay_drop(const struct svc_conf *sc)
+relay_drop(const struct conn *c)
 {
-	uid_t uid = sc->uid;
-	gid_t gid = sc->gid;
+	uid_t id = c->relay_id;
 
 	if (geteuid() == 0) {
-		if (!sc->set_ids) {
-			struct passwd *pw = getpwnam("nobody");
-			uid = pw ? pw->pw_uid : 65534;
-			gid = pw ? pw->pw_gid : 65534;
-		}
-		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
-		    setuid(uid) == -1 || (uid != 0 && setuid(0) != -1))
+		if (id == 0)
+			return errno = EPERM, -1;
+		if (setgroups(0, NULL) == -1 || setgid(id) == -1 ||
+		    setuid(id) == -1 || setuid(0) != -1)
 			return -1;
 	}
 	if (prctl(PR_SET_DUMPABLE, 0) == -1 ||
@@ -284,12 +283,16 @@ reap(pid_t pid)
 	return status;
 }
 
-/* Ends as the handler did; its TLSRELAY_EXIT_HANDSHAKE reads as 1. */
+/* Ends as the handler did, once the relay (0: none, or this process) has
+ * ended too, so that no process runs as the relay's id when the master
+ * gives it back; the handler's TLSRELAY_EXIT_HANDSHAKE reads as 1. */
 static void __attribute__((noreturn))
-end_as(pid_t pid)
+end_as(pid_t pid, pid_t relay)
 {
 	int status = reap(pid);
 
+	if (relay > 0)
+		(void)reap(relay);
 	if (status == -1)
 		_exit(1);
 	if (WIFSIGNALED(status)) {
@@ -311,11 +314,12 @@ end_refused(pid_t pid)
 
 /* The handler, through spawn.c as any handler, on fd (0 and 1) with the
  * variables env and the descriptors pass (spawn.h) besides. One that
- * could not be executed has exited 127, which the relay then does. */
+ * could not be executed has exited 127, which this process then does,
+ * once relay (0: none), which fd's end tells, has ended. */
 static pid_t
 start_handler(struct spawner *sp, const struct service *svc,
     const struct conn *c, char *const *env, int fd, const int *pass,
-    unsigned npass)
+    unsigned npass, pid_t relay)
 {
 	struct conn hc = *c;
 	enum spawn_step step;
@@ -329,14 +333,20 @@ start_handler(struct spawner *sp, const struct service *svc,
 	hc.pass = pass;
 	hc.npass = npass;
 	pid = spawn_server(sp, svc, &hc, NULL, &err, &step);
-	if (pid == -1)
-		fail(c, 1, "cannot start the handler for", strerror(errno));
+	if (pid == -1) {
+		say(c, "cannot start the handler for", strerror(errno));
+		close(fd);
+		if (relay > 0)
+			(void)reap(relay);
+		_exit(1);
+	}
 	if (err) {
 		char why[160];
 		snprintf(why, sizeof(why), "%s: %s", step == SPAWN_EXEC ?
 		    svc->conf->server : spawn_step_name(step), strerror(err));
 		say(c, "cannot start the handler for", why);
-		end_as(pid);
+		close(fd);
+		end_as(pid, relay);
 	}
 	return pid;
 }
@@ -350,47 +360,7 @@ relay_until_end(struct relay *r, pid_t pid)
 	if (r->loc_out != r->loc_in && r->loc_out != -1)
 		close(r->loc_out);
 	close(r->net);
-	end_as(pid);
-}
-
-/*
- * The handshake's variables as the unprivileged side sent them (the
- * fields of struct tlsenv, whole): each field must be empty or start with
- * its own name, so that the side that read the client's bytes can name
- * no other variable (LD_PRELOAD, say) for a handler that may run as
- * another user. v is rebuilt here; none of the sender's pointers is used.
- */
-static bool
-tlsenv_take(struct tlsenv *e)
-{
-	static const struct {
-		size_t off, len;
-		const char *name;
-	} f[] = {
-		{ offsetof(struct tlsenv, proto), sizeof(e->proto), "SSL_PROTOCOL=" },
-		{ offsetof(struct tlsenv, cipher), sizeof(e->cipher), "SSL_CIPHER=" },
-		{ offsetof(struct tlsenv, sni), sizeof(e->sni),
-		    "SSL_TLS_SNI_SERVERNAME=" },
-		{ offsetof(struct tlsenv, alpn), sizeof(e->alpn), "SSL_ALPN=" },
-		{ offsetof(struct tlsenv, subject), sizeof(e->subject),
-		    "SSL_PEER_CERT_SUBJECT=" },
-		{ offsetof(struct tlsenv, hash), sizeof(e->hash),
-		    "SSL_PEER_CERT_HASH=" },
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		char *v = (char *)e + f[i].off;
-
-		v[f[i].len - 1] = '\0';
-		if (v[0] == '\0')
-			continue;
-		if (strncmp(v, f[i].name, strlen(f[i].name)) != 0)
-			return false;
-		e->v[n++] = v;
-	}
-	e->v[n] = NULL;
-	return n >= 2;
+	end_as(pid, 0);
 }
 
 /* Reads len bytes, or fewer at the end of the pipe; the count read. */
@@ -423,7 +393,7 @@ tls_now_relay(const struct service *svc, const struct conn *c,
 	close(0);
 	close(1);
 	forked_keep((int[]){ c->fd, tell, loc }, 3);
-	if (relay_drop(svc->conf) == -1)
+	if (relay_drop(c) == -1)
 		fail(c, 1, "cannot relay for", strerror(errno));
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS with", strerror(errno));
@@ -431,7 +401,7 @@ tls_now_relay(const struct service *svc, const struct conn *c,
 	    sizeof(why)) == -1)
 		fail(c, TLSRELAY_EXIT_HANDSHAKE, "TLS handshake with", why);
 	r->m->conn_env(r->tc, &env);
-	(void)!write(tell, &env, offsetof(struct tlsenv, v));
+	(void)!write(tell, &env, TLSENV_WIRE);
 	close(tell);
 	r->loc_in = r->loc_out = loc;
 	if (fcntl(loc, F_SETFL, O_NONBLOCK) == -1)
@@ -452,6 +422,7 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
     struct relay *r)
 {
 	static struct tlsenv env;
+	static char wire[TLSENV_WIRE + 1];
 	int pair[2], tell[2];
 	pid_t relay, pid;
 	int status;
@@ -468,18 +439,18 @@ tls_now(struct spawner *sp, const struct service *svc, const struct conn *c,
 	close(c->fd);
 	close(0);
 	close(1);
-	if (read_all(tell[0], &env, offsetof(struct tlsenv, v)) !=
-	    offsetof(struct tlsenv, v) || !tlsenv_take(&env)) {
+	/* One byte more than the fields: a relay that sends more is refused
+	 * (the honest one closes tell after them). */
+	if (!tlsenv_take(&env, wire, read_all(tell[0], wire, sizeof(wire)))) {
 		close(pair[1]);
 		status = reap(relay);
 		_exit(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
 		    1 : TLSRELAY_EXIT_HANDSHAKE);
 	}
 	close(tell[0]);
-	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0);
+	pid = start_handler(sp, svc, c, env.v, pair[1], NULL, 0, relay);
 	close(pair[1]);
-	(void)reap(relay);
-	end_as(pid);
+	end_as(pid, relay);
 }
 
 /* A descriptor the handler keeps, moved to 4 or above: 3 is where
@@ -564,13 +535,13 @@ ucspi_start(struct spawner *sp, const struct service *svc,
 			pass[j] = pass[j - 1];
 			pass[j - 1] = t;
 		}
-	pid = start_handler(sp, svc, c, env, c->fd, pass, 3);
+	pid = start_handler(sp, svc, c, env, c->fd, pass, 3, 0);
 	for (int i = 0; i < 3; i++)
 		close(mine[i]);
 	close(0);
 	close(1);
 	forked_keep((int[]){ c->fd, theirs[0], theirs[1], theirs[2] }, 4);
-	if (relay_drop(svc->conf) == -1) {
+	if (relay_drop(c) == -1) {
 		kill(pid, SIGTERM);
 		fail(c, 1, "cannot relay for", strerror(errno));
 	}
@@ -607,7 +578,7 @@ tls_later(struct spawner *sp, const struct service *svc, const struct conn *c,
 			    "no TLS");
 		close3(theirs);
 		close(c->fd);
-		end_as(pid);
+		end_as(pid, 0);
 	}
 	/* The handler has left 0 and 1 to the relay. */
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||

@@ -126,7 +126,8 @@ static struct peer *
 peer_find(struct udppeers *t, const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct peer_key k = { ss, len };
-	struct hnode *n = htab_find(&t->tab, htab_hash(ss, len), peer_eq, &k);
+	struct hnode *n = htab_find(&t->tab, htab_hash(&t->tab, ss, len), peer_eq,
+	    &k);
 
 	return n ? htab_entry(n, struct peer, node) : NULL;
 }
@@ -383,7 +384,7 @@ peer_watch(struct sockd *sd, struct peer *p, int fd)
 static void
 peer_insert(struct udppeers *t, struct peer *p)
 {
-	p->node.hash = htab_hash(&p->addr, p->alen);
+	p->node.hash = htab_hash(&t->tab, &p->addr, p->alen);
 	htab_insert(&t->tab, &p->node);
 }
 

@@ -150,6 +150,8 @@ collect_child(const struct child *ch, struct upstate *u)
 	c->term_sent = ch->term_sent;
 	c->peer = ch->peer;
 	c->peer_port = ch->peer_port;
+	c->own_id = ch->own_id;
+	c->relay_id = ch->relay_id;
 	return 0;
 }
 

@@ -178,6 +178,10 @@ print_child(FILE *f, const struct upstate_child *c)
 		put_addr(f, "peer", &c->peer);
 		upfield_put_ll(f, "peer_port", c->peer_port);
 	}
+	if (c->own_id)
+		upfield_put_ull(f, "own_id", c->own_id);
+	if (c->relay_id)
+		upfield_put_ull(f, "relay_id", c->relay_id);
 	fputc('\n', f);
 }
 
@@ -433,6 +437,22 @@ read_child_peer(const struct upfields *r, struct upstate_child *c)
 	return 0;
 }
 
+/* The pool's ids, if the record names them (releases before did not). */
+static int
+read_child_ids(const struct upfields *r, struct upstate_child *c)
+{
+	unsigned long long own = 0, relay = 0;
+
+	if ((upfield_get(r, "own_id") &&
+	    upfield_ull(r, "own_id", UINT32_MAX - 1, &own) == -1) ||
+	    (upfield_get(r, "relay_id") &&
+	    upfield_ull(r, "relay_id", UINT32_MAX - 1, &relay) == -1))
+		return -1;
+	c->own_id = (uid_t)own;
+	c->relay_id = (uid_t)relay;
+	return 0;
+}
+
 static const char *
 read_child(const struct upfields *r, struct upstate *u)
 {
@@ -455,6 +475,8 @@ read_child(const struct upfields *r, struct upstate *u)
 		return "a source= that is no address or uid";
 	if (read_child_peer(r, &c) == -1)
 		return "a peer= or peer_port= that is no address or port";
+	if (read_child_ids(r, &c) == -1)
+		return "an own_id= or relay_id= that is no id";
 	c.pid = (pid_t)pid;
 	c.started_ms = started;
 	c.lifetime_when = when;

@@ -108,6 +108,10 @@ struct upstate_child {
 	bool term_sent;
 	struct addr peer;	/* its client (struct child); AF_UNSPEC: none */
 	uint16_t peer_port;
+	/* The pool's ids its connection runs as (struct child): its jailed
+	 * handler's, its TLS relay's; 0: none, or a release that did not
+	 * say. */
+	uid_t own_id, relay_id;
 };
 
 /* A line the reader dropped, and why. */
