@@ -419,6 +419,50 @@ START_TEST(check_refuses_an_expired_certificate)
 }
 END_TEST
 
+/*
+ * The master's TLS zygotes (its children named sockd-tls): how many, up
+ * to max pids in z.
+ */
+static int
+zygotes(pid_t master, pid_t *z, int max)
+{
+	char path[64];
+	long c;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)master,
+	    (long)master);
+	ck_assert_ptr_nonnull(f = fopen(path, "re"));
+	while (fscanf(f, "%ld", &c) == 1)
+		if (strcmp(tu_proc_status((pid_t)c, "Name"), "sockd-tls") == 0 &&
+		    !it_pid_gone((pid_t)c, 0)) {
+			if (n < max)
+				z[n] = (pid_t)c;
+			n++;
+		}
+	fclose(f);
+	return n;
+}
+
+/* The master's one TLS zygote. */
+static pid_t
+zygote(pid_t master)
+{
+	pid_t z = 0;
+
+	ck_assert_int_eq(zygotes(master, &z, 1), 1);
+	return z;
+}
+
+/* Times pid has slept of its own accord: once per connection a zygote
+ * is woken for. */
+static long
+sleeps(pid_t pid)
+{
+	return atol(tu_proc_status(pid, "voluntary_ctxt_switches"));
+}
+
 /* The SHA-256 of the server's certificate as the client saw it, and of
  * the file cert's, into the two buffers. */
 static void
@@ -439,6 +483,7 @@ START_TEST(renewed_certificate_after_sighup)
 	uint16_t port = tu_free_port();
 	char out[4096], seen[65], file[65], first[65];
 	struct daemon *d;
+	pid_t z;
 
 	it_selfsigned("server", "first", 30);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "", ""));
@@ -451,10 +496,128 @@ START_TEST(renewed_certificate_after_sighup)
 	served(port, "server.pem", seen, file);
 	ck_assert_str_eq(seen, first);
 	ck_assert_str_ne(file, first);
+	z = zygote(d->pid);
 	kill(d->pid, SIGHUP);
 	ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
+	/* The zygote held the old contexts: replaced. */
+	ck_assert(it_pid_gone(z, IT_WAIT));
 	served(port, "server.pem", seen, file);
 	ck_assert_str_eq(seen, file);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* Two TLS services on port and other, /bin/cat each. */
+static struct daemon *
+two_cats(uint16_t port, uint16_t other)
+{
+	const char *tls = "tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; };";
+
+	it_selfsigned("server", "localhost", 30);
+	return it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; %s },\n"
+	    "{ name = \"u\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; %s } );\n", port, tls, other, tls));
+}
+
+static void
+cat_served(uint16_t port)
+{
+	ck_assert_str_eq(client(port, "--send 'bob\\n'"), "bob\n");
+}
+
+/*
+ * A TLS service's first connection makes its zygote, which forks every
+ * connection's child after: the same process, woken once per connection,
+ * while the child is the master's. Each service has its own, which holds
+ * 0-2 and its socket to the master: no listener, no control socket.
+ */
+START_TEST(zygote_forks_the_connections)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z, zz[2], conn, handler;
+	long slept;
+
+	ck_assert_int_eq(zygotes(d->pid, zz, 2), 0);
+	cat_served(port);
+	z = zygote(d->pid);
+	slept = sleeps(z);
+	cat_served(port);
+	cat_served(port);
+	conn = held(d, port, &handler);
+	ck_assert_int_eq(atol(tu_proc_status(conn, "PPid")), d->pid);
+	ck_assert_int_eq(zygote(d->pid), z);
+	ck_assert_msg(sleeps(z) >= slept + 3, "the zygote slept %ld times for "
+	    "3 connections", sleeps(z) - slept);
+	cat_served(other);
+	ck_assert_int_eq(zygotes(d->pid, zz, 2), 2);
+	ck_assert_int_eq(tu_count_fds(zz[0]), 4);
+	ck_assert_int_eq(tu_count_fds(zz[1]), 4);
+	kill(handler, SIGTERM);
+	ck_assert(it_pid_gone(conn, IT_WAIT));
+	it_stop(d);
+	ck_assert(it_pid_gone(zz[0], IT_WAIT));
+	ck_assert(it_pid_gone(zz[1], IT_WAIT));
+}
+END_TEST
+
+/* A zygote killed: the next connection is served all the same (the
+ * master forks its child), the one after by a new zygote. */
+START_TEST(zygote_killed_loses_no_connection)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(z, SIGKILL), 0);
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert(tu_wait_log(d, "its TLS zygote", IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* The zygote holds the keys: a handler of sockd's user cannot read its
+ * memory (its /proc entries are root's). As root, every entry is. */
+START_TEST(zygote_is_not_dumpable)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	struct stat st;
+	char path[64];
+
+	cat_served(port);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)zygote(d->pid));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_uid == 0, "the zygote is dumpable: owner %ld",
+	    (long)st.st_uid);
+	it_stop(d);
+}
+END_TEST
+
+/* An upgrade in place: the old image's zygote ends with it, the new
+ * image makes its own. */
+START_TEST(zygote_after_upgrade)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert(tu_wait_log(d, "SIGUSR2: upgraded in place", IT_WAIT));
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
 	it_stop(d);
 }
 END_TEST
@@ -602,9 +765,13 @@ tls_suite(void)
 	    sixteen_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
 	    sni_picks_the_certificate, session_tickets_resume,
-	    metrics_give_the_expiry, NULL);
+	    metrics_give_the_expiry, zygote_forks_the_connections,
+	    zygote_killed_loses_no_connection, zygote_after_upgrade, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());
+	tu_add_test(tc, zygote_is_not_dumpable, geteuid() == 0 ? "as root, every "
+	    "/proc entry is root's: whether the zygote is dumpable cannot be seen" :
+	    NULL);
 	return s;
 }
