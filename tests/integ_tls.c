@@ -599,6 +599,27 @@ START_TEST(zygote_killed_loses_no_connection)
 }
 END_TEST
 
+/* A zygote that does not answer (stopped, here): the master waits for it
+ * (5 s), ends it and forks the connection's child itself; the next
+ * connection makes a new zygote. */
+START_TEST(zygote_stuck_is_replaced)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(z, SIGSTOP), 0);
+	cat_served(port);
+	ck_assert(tu_wait_log(d, "did not answer", IT_WAIT));
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
 /* The zygote holds the keys: a handler of sockd's user cannot read its
  * memory (its /proc entries are root's). As root, every entry is. */
 START_TEST(zygote_is_not_dumpable)
@@ -780,7 +801,8 @@ tls_suite(void)
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
 	    sni_picks_the_certificate, session_tickets_resume,
 	    metrics_give_the_expiry, zygote_forks_the_connections,
-	    zygote_killed_loses_no_connection, zygote_after_upgrade, NULL);
+	    zygote_killed_loses_no_connection, zygote_stuck_is_replaced,
+	    zygote_after_upgrade, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());

@@ -366,9 +366,15 @@ zygote_hand(struct service *svc, const struct conn *c)
 
 	if (!request_make(&rq, c))
 		return 0;
-	if (!hand_over(z, c, &rq))
-		h = HEARD_END;
-	else if ((h = hear(z->sock, rq.seq, ZYGOTE_WAIT_MS, &pid)) ==
+	if (!hand_over(z, c, &rq)) {
+		/* EPIPE: it has ended; else it cannot take this connection. */
+		log_warn("service \"%s\": cannot hand a connection to its TLS "
+		    "zygote (pid %ld); it is ended, the next connection starts "
+		    "another", svc->conf->name, (long)z->pid);
+		tlszygote_end(svc);
+		return 0;
+	}
+	if ((h = hear(z->sock, rq.seq, ZYGOTE_WAIT_MS, &pid)) ==
 	    HEARD_NOTHING) {
 		log_warnx("service \"%s\": its TLS zygote (pid %ld) did not answer "
 		    "within %d ms: ended", svc->conf->name, (long)z->pid,
