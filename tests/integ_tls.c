@@ -1,10 +1,12 @@
 /*
  * TLS in front of a handler, with real clients (tests/tls_client.py, on
  * Python's ssl) and certificates the tests make with the openssl command:
- * a handler through TLS, its SSL_* environment, client certificates, bad
- * clients that cost their own child alone, a key only root can read with
- * the handler as nobody, the relay's process, 16 MiB each way, what -t
- * reports about the files, and a renewed certificate taken at SIGHUP.
+ * a handler through TLS, its SSL_* environment, behind a PROXY header,
+ * client certificates, bad clients that cost their own child alone, a key
+ * only root can read with the handler as nobody, the relay's process, 16
+ * MiB each way, what -t reports about the files, a renewed certificate
+ * taken at SIGHUP, and the service's zygote (tlszygote.h): used, replaced,
+ * killed, stuck, bare.
  */
 #include <errno.h>
 #include <poll.h>
@@ -91,6 +93,28 @@ START_TEST(handler_environment)
 	ck_assert_int_eq(it_count_prefix(buf, "env:SSL_PEER_CERT"), 0);
 	/* The handler's 0 and 1 are its end of the pair, 2 the log: no more. */
 	ck_assert_int_eq(it_count_prefix(buf, "fd:"), 3);
+	it_stop(d);
+}
+END_TEST
+
+/* Behind a balancer's PROXY header: its addresses reach the handler, with
+ * the handshake's, through the zygote's child as through any. */
+START_TEST(proxy_header_then_tls)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	it_selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "",
+	    "proxy_protocol = \"any\"; proxy_from = \"127.0.0.0/8\";"));
+	client(port, "--proxy 'PROXY TCP4 192.0.2.10 198.51.100.20 40000 443\\r\\n'");
+	ck_assert_msg(it_has_line(buf, "env:TCPREMOTEIP=192.0.2.10"), "%s", buf);
+	ck_assert(it_has_line(buf, "env:TCPREMOTEPORT=40000"));
+	ck_assert(it_has_line(buf, "env:TCPLOCALIP=198.51.100.20"));
+	ck_assert(it_has_line(buf, "env:TCPLOCALPORT=443"));
+	ck_assert(it_has_line(buf, "env:TCPPROXYIP=127.0.0.1"));
+	ck_assert(it_has_line(buf, "env:SSL_PROTOCOL=TLSv1.3"));
+	ck_assert(tu_wait_log(d, "accepted 192.0.2.10 port 40000, pid", IT_WAIT));
 	it_stop(d);
 }
 END_TEST
@@ -795,7 +819,8 @@ tls_suite(void)
 {
 	Suite *s = suite_create("tls");
 	TCase *tc = tu_tcase(s, "tls", it_setup, it_teardown, IT_TIMEOUT,
-	    hello_through_tls, handler_environment, client_certificate_required,
+	    hello_through_tls, handler_environment, proxy_header_then_tls,
+	    client_certificate_required,
 	    bad_clients_cost_their_own_child, max_lifetime_ends_relay_and_handler,
 	    sixteen_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
