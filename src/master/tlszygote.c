@@ -263,7 +263,7 @@ zygote_start(struct spawner *sp, struct service *svc)
 			no_pidfd = true;
 		else
 			log_warn("service \"%s\": cannot start its TLS zygote",
-		    svc->conf->name);
+			    svc->conf->name);
 		if (z->pid != -1) {
 			(void)kill(z->pid, SIGKILL);
 			(void)waitpid(z->pid, NULL, 0);
