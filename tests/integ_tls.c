@@ -1,11 +1,13 @@
 /*
  * TLS in front of a handler, with real clients (tests/tls_client.py, on
  * Python's ssl) and certificates the tests make with the openssl command:
- * a handler through TLS, its SSL_* environment, client certificates, bad
- * clients that cost their own child alone, a key only root can read with
- * the handler as nobody, the relay's process and its id of its own (out
- * of another handler's reach, across an upgrade), 256 MiB each way, what -t
- * reports about the files, and a renewed certificate taken at SIGHUP.
+ * a handler through TLS, its SSL_* environment, behind a PROXY header,
+ * client certificates, bad clients that cost their own child alone, a key
+ * only root can read with the handler as nobody, the relay's process and
+ * its id of its own (out of another handler's reach, across an upgrade),
+ * 256 MiB each way, what -t reports about the files, a renewed certificate
+ * taken at SIGHUP, and the service's zygote (tlszygote.h): used, replaced,
+ * killed, stuck, bare.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +95,28 @@ START_TEST(handler_environment)
 	ck_assert_int_eq(it_count_prefix(buf, "env:SSL_PEER_CERT"), 0);
 	/* The handler's 0 and 1 are its end of the pair, 2 the log: no more. */
 	ck_assert_int_eq(it_count_prefix(buf, "fd:"), 3);
+	it_stop(d);
+}
+END_TEST
+
+/* Behind a balancer's PROXY header: its addresses reach the handler, with
+ * the handshake's, through the zygote's child as through any. */
+START_TEST(proxy_header_then_tls)
+{
+	uint16_t port = tu_free_port();
+	struct daemon *d;
+
+	it_selfsigned("server", "localhost", 30);
+	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "",
+	    "proxy_protocol = \"any\"; proxy_from = \"127.0.0.0/8\";"));
+	client(port, "--proxy 'PROXY TCP4 192.0.2.10 198.51.100.20 40000 443\\r\\n'");
+	ck_assert_msg(it_has_line(buf, "env:TCPREMOTEIP=192.0.2.10"), "%s", buf);
+	ck_assert(it_has_line(buf, "env:TCPREMOTEPORT=40000"));
+	ck_assert(it_has_line(buf, "env:TCPLOCALIP=198.51.100.20"));
+	ck_assert(it_has_line(buf, "env:TCPLOCALPORT=443"));
+	ck_assert(it_has_line(buf, "env:TCPPROXYIP=127.0.0.1"));
+	ck_assert(it_has_line(buf, "env:SSL_PROTOCOL=TLSv1.3"));
+	ck_assert(tu_wait_log(d, "accepted 192.0.2.10 port 40000, pid", IT_WAIT));
 	it_stop(d);
 }
 END_TEST
@@ -615,6 +639,50 @@ START_TEST(check_refuses_an_expired_certificate)
 }
 END_TEST
 
+/*
+ * The master's TLS zygotes (its children named sockd-tls): how many, up
+ * to max pids in z.
+ */
+static int
+zygotes(pid_t master, pid_t *z, int max)
+{
+	char path[64];
+	long c;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)master,
+	    (long)master);
+	ck_assert_ptr_nonnull(f = fopen(path, "re"));
+	while (fscanf(f, "%ld", &c) == 1)
+		if (strcmp(tu_proc_status((pid_t)c, "Name"), "sockd-tls") == 0 &&
+		    !it_pid_gone((pid_t)c, 0)) {
+			if (n < max)
+				z[n] = (pid_t)c;
+			n++;
+		}
+	fclose(f);
+	return n;
+}
+
+/* The master's one TLS zygote. */
+static pid_t
+zygote(pid_t master)
+{
+	pid_t z = 0;
+
+	ck_assert_int_eq(zygotes(master, &z, 1), 1);
+	return z;
+}
+
+/* Times pid has slept of its own accord: once per connection a zygote
+ * is woken for. */
+static long
+sleeps(pid_t pid)
+{
+	return atol(tu_proc_status(pid, "voluntary_ctxt_switches"));
+}
+
 /* The SHA-256 of the server's certificate as the client saw it, and of
  * the file cert's, into the two buffers. */
 static void
@@ -635,6 +703,7 @@ START_TEST(renewed_certificate_after_sighup)
 	uint16_t port = tu_free_port();
 	char out[4096], seen[65], file[65], first[65];
 	struct daemon *d;
+	pid_t z;
 
 	it_selfsigned("server", "first", 30);
 	d = it_start(conf(port, it_probe(), "\"probe\", \"env\"", "", ""));
@@ -647,10 +716,163 @@ START_TEST(renewed_certificate_after_sighup)
 	served(port, "server.pem", seen, file);
 	ck_assert_str_eq(seen, first);
 	ck_assert_str_ne(file, first);
+	z = zygote(d->pid);
 	kill(d->pid, SIGHUP);
 	ck_assert(tu_wait_log(d, "reloaded", IT_WAIT));
+	/* The zygote held the old contexts: replaced. */
+	ck_assert(it_pid_gone(z, IT_WAIT));
 	served(port, "server.pem", seen, file);
 	ck_assert_str_eq(seen, file);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* Two TLS services on port and other, /bin/cat each. */
+static struct daemon *
+two_cats(uint16_t port, uint16_t other)
+{
+	const char *tls = "tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; };";
+
+	it_selfsigned("server", "localhost", 30);
+	return it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; %s },\n"
+	    "{ name = \"u\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; %s } );\n", port, tls, other, tls));
+}
+
+static void
+cat_served(uint16_t port)
+{
+	ck_assert_str_eq(client(port, "--send 'bob\\n'"), "bob\n");
+}
+
+/*
+ * A TLS service's first connection makes its zygote, which forks every
+ * connection's child after: the same process, woken once per connection,
+ * while the child is the master's.
+ */
+START_TEST(zygote_forks_the_connections)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z, conn, handler;
+	long slept;
+
+	ck_assert_int_eq(zygotes(d->pid, &z, 1), 0);
+	cat_served(port);
+	z = zygote(d->pid);
+	slept = sleeps(z);
+	cat_served(port);
+	cat_served(port);
+	conn = held(d, port, &handler);
+	ck_assert_int_eq(atol(tu_proc_status(conn, "PPid")), d->pid);
+	ck_assert_int_eq(zygote(d->pid), z);
+	ck_assert_msg(sleeps(z) >= slept + 3, "the zygote slept %ld times for "
+	    "3 connections", sleeps(z) - slept);
+	kill(handler, SIGTERM);
+	ck_assert(it_pid_gone(conn, IT_WAIT));
+	it_stop(d);
+	ck_assert(it_pid_gone(z, IT_WAIT));
+}
+END_TEST
+
+/* Each TLS service has its own zygote, which holds 0-2 and its socket to
+ * the master: no listener, no control socket. Only root may list the
+ * descriptors of a process that is not dumpable. */
+START_TEST(zygote_holds_its_socket_alone)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t zz[2];
+
+	cat_served(port);
+	cat_served(other);
+	ck_assert_int_eq(zygotes(d->pid, zz, 2), 2);
+	ck_assert_int_eq(tu_count_fds(zz[0]), 4);
+	ck_assert_int_eq(tu_count_fds(zz[1]), 4);
+	it_stop(d);
+	ck_assert(it_pid_gone(zz[0], IT_WAIT));
+	ck_assert(it_pid_gone(zz[1], IT_WAIT));
+}
+END_TEST
+
+/* A zygote killed: the next connection is served all the same (the
+ * master forks its child), the one after by a new zygote. */
+START_TEST(zygote_killed_loses_no_connection)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(z, SIGKILL), 0);
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert(tu_wait_log(d, "its TLS zygote", IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* A zygote that does not answer (stopped, here): the master waits for it
+ * (5 s), ends it and forks the connection's child itself; the next
+ * connection makes a new zygote. */
+START_TEST(zygote_stuck_is_replaced)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(z, SIGSTOP), 0);
+	cat_served(port);
+	ck_assert(tu_wait_log(d, "did not answer", IT_WAIT));
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* The zygote holds the keys: a handler of sockd's user cannot read its
+ * memory (its /proc entries are root's). As root, every entry is. */
+START_TEST(zygote_is_not_dumpable)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	struct stat st;
+	char path[64];
+
+	cat_served(port);
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)zygote(d->pid));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_uid == 0, "the zygote is dumpable: owner %ld",
+	    (long)st.st_uid);
+	it_stop(d);
+}
+END_TEST
+
+/* An upgrade in place: the old image's zygote ends with it, the new
+ * image makes its own. */
+START_TEST(zygote_after_upgrade)
+{
+	uint16_t port = tu_free_port(), other = tu_free_port();
+	struct daemon *d = two_cats(port, other);
+	pid_t z;
+
+	cat_served(port);
+	z = zygote(d->pid);
+	ck_assert_int_eq(kill(d->pid, SIGUSR2), 0);
+	ck_assert(tu_wait_log(d, "SIGUSR2: upgraded in place", IT_WAIT));
+	ck_assert(it_pid_gone(z, IT_WAIT));
+	cat_served(port);
+	ck_assert_int_ne(zygote(d->pid), z);
 	it_stop(d);
 }
 END_TEST
@@ -793,17 +1015,24 @@ tls_suite(void)
 {
 	Suite *s = suite_create("tls");
 	TCase *tc = tu_tcase(s, "tls", it_setup, it_teardown, IT_TIMEOUT,
-	    hello_through_tls, handler_environment, client_certificate_required,
+	    hello_through_tls, handler_environment, proxy_header_then_tls,
+	    client_certificate_required,
 	    bad_clients_cost_their_own_child, max_lifetime_ends_relay_and_handler,
 	    two_hundred_fifty_six_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
 	    sni_picks_the_certificate, session_tickets_resume,
-	    metrics_give_the_expiry, NULL);
+	    metrics_give_the_expiry, zygote_forks_the_connections,
+	    zygote_killed_loses_no_connection, zygote_stuck_is_replaced,
+	    zygote_after_upgrade, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
 	tu_add_test(tc, other_handlers_cannot_touch_the_relay, tu_root_skip());
 	tu_add_test(tc, relay_id_survives_upgrade, tu_root_skip());
 	tu_add_test(tc, check_wants_the_relay_ids_mapped, userns_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());
+	tu_add_test(tc, zygote_holds_its_socket_alone, tu_root_skip());
+	tu_add_test(tc, zygote_is_not_dumpable, geteuid() == 0 ? "as root, every "
+	    "/proc entry is root's: whether the zygote is dumpable cannot be seen" :
+	    NULL);
 	return s;
 }

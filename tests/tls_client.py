@@ -3,6 +3,7 @@
 
 tls_client.py PORT [--ca FILE] [--cert FILE --key FILE] [--alpn P]
               [--sni NAME] [--send TEXT | --random N] [--until TEXT]
+              [--proxy TEXT]
 
 Handshakes with 127.0.0.1:PORT (the server's certificate checked against
 --ca when given), sends TEXT (Python escapes: "bob\\nexit\\n") or N seeded
@@ -13,6 +14,7 @@ Reads until the server's close_notify or EOF, or until TEXT arrived.
 first prints "resumed=True" or "resumed=False".
 --peer prints "peer=<sha256>" of the server's certificate and ends.
 --hold sends no close_notify: the connection stays until the server ends it.
+--proxy sends TEXT (Python escapes), a PROXY header, before the handshake.
 Prints what it received, or with --random "sent=<sha256> <n>" and
 "recv=<sha256> <n>", hashed as they pass (nothing held whole, at most a
 MiB waiting to be sent). A failure prints "error: ..." and exits 1.
@@ -44,6 +46,8 @@ def context(a):
 class Conn:
     def __init__(self, a, ctx, session=None):
         self.sock = socket.create_connection(("127.0.0.1", a.port), TIMEOUT)
+        if a.proxy:
+            self.sock.sendall(unescape(a.proxy))
         self.sock.setblocking(False)
         self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname=a.sni,
@@ -87,11 +91,15 @@ class Conn:
                 self.wait()
 
 
+def unescape(text):
+    return text.encode().decode("unicode_escape").encode("latin-1")
+
+
 def payload(a):
     """What to send, in chunks: TEXT, or N seeded pseudo-random bytes made
     a MiB at a time, so that no size is held whole."""
     if a.random is None:
-        yield a.send.encode().decode("unicode_escape").encode("latin-1")
+        yield unescape(a.send)
         return
     r, left = random.Random(24), a.random
     while left:
@@ -153,7 +161,8 @@ def exchange(c, chunks, got, until, hold):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("port", type=int)
-    for o in ("--ca", "--cert", "--key", "--alpn", "--sni", "--until"):
+    for o in ("--ca", "--cert", "--key", "--alpn", "--sni", "--until",
+              "--proxy"):
         p.add_argument(o)
     p.add_argument("--send", default="")
     p.add_argument("--random", type=int)

@@ -17,6 +17,7 @@
 #include "sockopt.h"
 #include "sock.h"
 #include "tlsmod.h"
+#include "tlszygote.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -177,6 +178,9 @@ service_configure(struct service *svc, const struct svc_conf *sc, struct config 
 {
 	const struct svc_conf *old = svc->conf;
 
+	/* A copy of the service as it was: the next connection makes another
+	 * (tlszygote.h). */
+	tlszygote_end(svc);
 	if (set_tls(svc, sc) == -1 ||
 	    set_env_service(svc, sc->name) == -1 || set_env(svc, sc) == -1 ||
 	    set_fail_ring(svc, cfg->global.fail_limit) == -1 ||
@@ -287,10 +291,12 @@ fail:
 	return -1;
 }
 
-/* Closes the sockets; the listeners stay (fd -1) until the last unref. */
+/* Closes the sockets; the listeners stay (fd -1) until the last unref.
+ * A TLS zygote, now of no use, ends. */
 void
 service_close(struct service *svc)
 {
+	tlszygote_end(svc);
 	for (size_t i = 0; i < svc->nls; i++) {
 		if (svc->ls[i].fd != -1)
 			close(svc->ls[i].fd);

@@ -48,6 +48,7 @@ struct service_stats {
 };
 
 struct tls;
+struct tlszygote;
 
 struct service {
 	const struct svc_conf *conf;
@@ -86,6 +87,7 @@ struct service {
 	struct udppeers *peers;	/* udp, wait = false: its peers (udppeer.c) */
 	struct jailns jns;	/* what its jailed connections share (jailns.h) */
 	struct tls *tls;	/* a TLS service's contexts (tls.h); NULL */
+	struct tlszygote *zygote;	/* its TLS zygote (tlszygote.h); NULL */
 	const char *failed_opt;	/* and which socket option, if one failed */
 };
 

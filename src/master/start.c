@@ -19,7 +19,7 @@
 #include "log.h"
 #include "peercred.h"
 #include "sockd.h"
-#include "tlsrelay.h"
+#include "tlszygote.h"
 
 /* After max_lifetime a handler gets SIGTERM, and this long to go. */
 #define KILL_GRACE_MS 5000
@@ -357,7 +357,7 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 	/* As s6-tcpserver counts: this client's connections, this one too. */
 	c->connnum = src ? src->count + 1 : 0;
 	pid = sc->builtin ? spawn_builtin(svc, c, want) :
-	    sc->tls ? tlsrelay_spawn(&sd->spawner, svc, c, want) :
+	    sc->tls ? tlszygote_spawn(&sd->spawner, svc, c, want) :
 	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
 	if (pid == -1) {
 		idpool_put(&sd->ids, ch->own_id);

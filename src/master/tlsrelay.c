@@ -1,5 +1,6 @@
 /*
- * A TLS connection's child (tlsrelay.h). The master forks it and goes on;
+ * A TLS connection's child (tlsrelay.h). The service's zygote forks it
+ * (tlszygote.h), or the master where there is none, and goes on;
  * a client that stalls or sends garbage costs this process alone, which
  * gives up after handshake_timeout. Linux can carry TLS records in the
  * kernel (the "tls" ULP, kTLS): with it the keys could be handed to the
@@ -604,8 +605,9 @@ tls_later(struct spawner *sp, const struct service *svc, const struct conn *c,
 	relay_until_end(r, pid);
 }
 
-static void __attribute__((noreturn))
-child_main(struct spawner *sp, const struct service *svc, const struct conn *c)
+void
+tlsrelay_child(struct spawner *sp, const struct service *svc,
+    const struct conn *c)
 {
 	static struct relay r;
 
@@ -645,7 +647,7 @@ tlsrelay_spawn(struct spawner *sp, const struct service *svc,
 	if (pidfd)
 		*pidfd = -1;
 	if ((pid = fork()) == 0)
-		child_main(sp, svc, c);
+		tlsrelay_child(sp, svc, c);
 	if (pid > 0 && pidfd)
 		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return pid;

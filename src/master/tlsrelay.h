@@ -1,10 +1,11 @@
 /*
  * A TLS connection's child (a TLS service, config.h's struct tls_conf):
- * forked by the master, it does the handshake within handshake_timeout,
- * starts the handler through spawn.c on one end of a socket pair, with
- * the handshake's SSL_* variables, then carries the bytes between the TLS
- * connection and that pair until both directions end, and ends as its
- * handler did. With starttls the handler starts first, on the connection
+ * forked by the service's zygote (tlszygote.h) as the master's child, or
+ * by the master where there is no zygote, it does the handshake within
+ * handshake_timeout, starts the handler through spawn.c on one end of a
+ * socket pair, with the handshake's SSL_* variables, then carries the
+ * bytes between the TLS connection and that pair until both directions
+ * end, and ends as its handler did. With starttls the handler starts first, on the connection
  * itself, and asks for the handshake the UCSPI-TLS way (SSLCTLFD,
  * SSLREADFD, SSLWRITEFD); the relay then carries the bytes between the
  * connection and those pipes. It is the process the master tracks as the connection;
@@ -27,7 +28,12 @@ struct spawner;
  */
 #define TLSRELAY_EXIT_HANDSHAKE 124
 
-/* As spawn_builtin(): the child's pid, or -1 with errno. */
+/* The connection's child, forked by the master (a fork() of its own)
+ * or by the zygote; it ends as the connection does. */
+void tlsrelay_child(struct spawner *, const struct service *,
+    const struct conn *) __attribute__((noreturn));
+/* The child forked by the master itself. As spawn_builtin(): its pid, or
+ * -1 with errno. */
 pid_t tlsrelay_spawn(struct spawner *, const struct service *,
     const struct conn *, int *pidfd);
 

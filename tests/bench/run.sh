@@ -462,11 +462,16 @@ cpu_ns() {
 }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # Nanoseconds run by the processes PID,PID...: every thread of each and the
-# children it has waited for (utime, stime, cutime and cstime; clock ticks).
+# children it has waited for (utime, stime, cutime and cstime; clock ticks),
+# and its TLS zygotes (children named sockd-tls, alive for the whole run:
+# the master waits for them only when they end).
 cpu_all_ns() {
-	local p t=0
+	local p z t=0
 	for p in ${1//,/ }; do
-		t=$(( t + $(awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.0f\n", ($12 + $13 + $14 + $15) * 1e9 / hz }' "/proc/$p/stat") ))
+		for z in $p $(cat "/proc/$p/task/$p/children"); do
+			[ "$z" = "$p" ] || [ "$(cat "/proc/$z/comm" 2>/dev/null)" = sockd-tls ] || continue
+			t=$(( t + $(awk -v hz="$hz" '{ sub(/.*\) /, ""); printf "%.0f\n", ($12 + $13 + $14 + $15) * 1e9 / hz }' "/proc/$z/stat" 2>/dev/null || echo 0) ))
+		done
 	done
 	echo "$t"
 }
