@@ -17,6 +17,7 @@
 #include "sockopt.h"
 #include "sock.h"
 #include "tlsmod.h"
+#include "udphand.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -239,6 +240,7 @@ open_one(struct service *svc, size_t i, struct inherited *in)
 	int type = sc->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	const char *path = sc->proto == PROTO_UNIX ? sc->unix_path : NULL;
 	struct sockaddr_storage ss;
+	struct sockopts so;
 	socklen_t len;
 	int fd;
 
@@ -255,8 +257,11 @@ open_one(struct service *svc, size_t i, struct inherited *in)
 		return unixsock_listen(path, backlog_of(sc), sc->unix_mode,
 		    sc->unix_uid, sc->unix_gid, &svc->ls[i].file);
 	len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+	/* Its handlers' sockets join its SO_REUSEPORT group (udphand.h). */
+	so = sc->so;
+	so.reuseport = so.reuseport || udphand_wanted(sc);
 	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
-	    sc->v6only, &sc->so, &svc->failed_opt);
+	    sc->v6only, &so, &svc->failed_opt);
 }
 
 int

@@ -30,6 +30,7 @@ struct listener {
 	const struct addr *addr;
 	struct service *svc;
 	struct unixsock_file file;	/* protocol "unix": the file made */
+	bool handoff;		/* per peer: handlers get sockets (udphand.h) */
 };
 
 /* Upper bounds of the handler lifetime histogram: metrics.c's table. */
