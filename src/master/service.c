@@ -259,7 +259,10 @@ open_one(struct service *svc, size_t i, struct inherited *in)
 	len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
 	/* Its handlers' sockets join its SO_REUSEPORT group (udphand.h). */
 	so = sc->so;
-	so.reuseport = so.reuseport || udphand_wanted(sc);
+	if (udphand_wanted(sc)) {
+		so.reuseport = true;
+		svc->ls[i].fresh = udphand_port_free((struct sockaddr *)&ss, len);
+	}
 	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
 	    sc->v6only, &so, &svc->failed_opt);
 }
@@ -299,6 +302,9 @@ service_close(struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++) {
 		if (svc->ls[i].fd != -1)
 			close(svc->ls[i].fd);
+		if (svc->ls[i].handoff)
+			close(svc->ls[i].anchor);
+		svc->ls[i].handoff = false;
 		svc->ls[i].fd = svc->ls[i].watch.fd = -1;
 		if (svc->conf->proto == PROTO_UNIX)
 			unixsock_remove(svc->conf->unix_path, &svc->ls[i].file);

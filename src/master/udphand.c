@@ -34,6 +34,55 @@ udphand_wanted(const struct svc_conf *sc)
  * libseccomp's, cfgseccomp.c); no kernel mechanism without a program
  * picks one member (SO_INCOMING_CPU only prefers one on a given CPU).
  */
+static int
+close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+bool
+udphand_port_free(const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	bool free;
+
+	if (fd == -1)
+		return false;
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	free = bind(fd, sa, len) == 0;
+	close(fd);
+	return free;
+}
+
+/* A socket bound, with SO_REUSEPORT, to the address of the service socket
+ * lfd, with its IPV6_V6ONLY: a member of its port's group. */
+static int
+member(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss), olen = sizeof(int);
+	int one = 1, only = 0, s;
+
+	if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family == AF_INET6 && getsockopt(lfd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &only, &olen) == -1))
+		return -1;
+	/* Blocking, as a handler expects its fds 0 and 1. */
+	if ((s = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if ((ss.ss_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &only, sizeof(only)) == -1) ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(s, (struct sockaddr *)&ss, len) == -1)
+		return close_keep_errno(s);
+	return s;
+}
+
 int
 udphand_group(int fd)
 {
@@ -48,18 +97,10 @@ udphand_group(int fd)
 		errno = EINVAL;
 		return -1;
 	}
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
-	    sizeof(prog));
-}
-
-static int
-close_keep_errno(int fd)
-{
-	int saved = errno;
-
-	close(fd);
-	errno = saved;
-	return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+	    sizeof(prog)) == -1)
+		return -1;
+	return member(fd);
 }
 
 /* The feeding socket: local's address, any port, sending to local. */
@@ -83,31 +124,27 @@ feeder(const struct sockaddr *local, socklen_t len)
 }
 
 int
-udphand_open(int lfd, int *feed)
+udphand_open(int lfd, int *anchor, int *feed, bool *stray)
 {
-	struct sockaddr_storage ss;
-	const struct sockaddr *local = (struct sockaddr *)&ss;
-	socklen_t len = sizeof(ss), olen = sizeof(int);
-	int one = 1, only = 0, s, f;
+	int s, a, f = udphand_feeder(lfd);
+	int n;
 
-	/* A member of the group has the service socket's family, address
-	 * and IPV6_V6ONLY. */
-	if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1 ||
-	    (ss.ss_family == AF_INET6 && getsockopt(lfd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &only, &olen) == -1) || (f = feeder(local, len)) == -1)
+	if (f == -1)
 		return -1;
-	/* Blocking, as a handler expects its fds 0 and 1. */
-	s = socket(local->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s == -1)
+	/* s joins through the anchor, the next anchor through s, while both
+	 * are unconnected members of the group. */
+	if ((s = member(lfd)) == -1)
 		return close_keep_errno(f);
-	if ((local->sa_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &only, sizeof(only)) == -1) ||
-	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(s, local, len) == -1 || udphand_to_feed(s, f) == -1) {
+	if ((a = member(lfd)) == -1 || udphand_to_feed(s, f) == -1) {
+		if (a != -1)
+			close(a);
 		close_keep_errno(f);
 		return close_keep_errno(s);
 	}
+	close(*anchor);
+	*anchor = a;
 	*feed = f;
+	*stray = recv(s, &n, sizeof(n), MSG_PEEK | MSG_DONTWAIT) >= 0;
 	return s;
 }
 

@@ -8,7 +8,17 @@
  * The socket joins the service socket's SO_REUSEPORT group, whose
  * program sends every datagram no connected socket takes to the service
  * socket, so it cannot take another peer's datagram before its
- * connect(). It is first connected to a feeding socket of the master's,
+ * connect(). Linux puts a socket bound with SO_REUSEPORT into the group
+ * of the port's most recently bound socket that has the option, and a
+ * socket that has been connected has left its group: joining through it
+ * makes a group of their own, without the program, in which the new
+ * socket takes every datagram of the port until it is connected (Linux
+ * 6.18, tests/bench/README.md "Run U"). So the group keeps an anchor,
+ * an unconnected member bound after each handler's socket, and the
+ * service socket must be the first of the port: bound when nothing
+ * held it (no handler of an earlier service or daemon still holds a
+ * socket of it; there the program would send the port's datagrams to
+ * that handler's socket). It is first connected to a feeding socket of the master's,
  * which writes it the datagrams the master has already read from the
  * service socket; then to the peer, whose datagrams the kernel gives it
  * from then on (a connected socket matches its 4-tuple before the
@@ -33,16 +43,23 @@
  * sockets are bound with SO_REUSEPORT.
  */
 bool udphand_wanted(const struct svc_conf *);
-/* Makes the bound service socket fd the group's only receiver of what no
- * connected socket takes; -1 if it is in no group (bound without
- * SO_REUSEPORT, or by another program). */
+/* Whether nothing holds the address sa (a bind without SO_REUSEPORT
+ * succeeds): the service socket bound now will be the first of it. */
+bool udphand_port_free(const struct sockaddr *sa, socklen_t len);
+/* Makes the service socket fd, the first of its port, the group's only
+ * receiver of what no connected socket takes, and returns the group's
+ * first anchor; -1 if it is in no group (bound without SO_REUSEPORT). */
 int udphand_group(int fd);
 /*
- * A handler's socket bound to the address of the service socket lfd,
- * connected to a new feeding socket (*feed, bound to that address's host,
- * non-blocking, connected back to it). -1 if either cannot be had.
+ * A handler's socket bound to the address of the service socket lfd, in
+ * its group through *anchor, which is replaced by a new one; connected
+ * to a new feeding socket (*feed, bound to that address's host,
+ * non-blocking, connected back to it). -1 if one cannot be had. *stray
+ * is set if a datagram reached it before its connect(), which the
+ * anchor is there to prevent: the caller reads them and stops handing
+ * sockets out.
  */
-int udphand_open(int lfd, int *feed);
+int udphand_open(int lfd, int *anchor, int *feed, bool *stray);
 /* A feeding socket for the handler's socket s of the service socket lfd
  * that an upgrade handed over; -1 if it cannot be had. */
 int udphand_feeder(int lfd);

@@ -87,7 +87,10 @@ struct peer {
 	struct watch probe;		/* sock readable; enabled: armed */
 	bool armed;
 	uint64_t armed_ms;
-	struct deferred to_peer;	/* connects sock to the peer */
+	/* Connects sock to the peer after this turn of the loop: a timer,
+	 * not loop_defer(), which runs at once outside a batch and would
+	 * nest one switch's reading of the service socket in another's. */
+	struct timer to_peer;
 	struct deferred ended;		/* its handler was reaped */
 };
 
@@ -161,7 +164,7 @@ hand_forget(struct sockd *sd, struct peer *p)
 
 	if (ch && ch->ended == &p->ended)
 		ch->ended = NULL;
-	loop_defer_cancel(&sd->loop, &p->to_peer);
+	loop_timer_stop(&sd->loop, &p->to_peer);
 	loop_defer_cancel(&sd->loop, &p->ended);
 	loop_remove(&sd->loop, &p->probe);
 	close(p->sock);
@@ -190,7 +193,7 @@ hand_end(struct sockd *sd, struct peer *p)
 	p->armed = false;
 	(void)loop_enable(&sd->loop, &p->probe, false);
 	loop_timer_stop(&sd->loop, &p->idle);
-	loop_defer_cancel(&sd->loop, &p->to_peer);
+	loop_timer_stop(&sd->loop, &p->to_peer);
 }
 
 /* Ends a peer: its handler's stdin reaches end of file. */
@@ -460,9 +463,16 @@ udppeer_attach(struct service *svc)
 		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 		    sizeof(one));
-		/* A socket kept from before (a reload) may be in no group:
-		 * its peers are relayed. */
-		svc->ls[i].handoff = hand && udphand_group(fd) == 0;
+		/* A socket kept from before (a reload, an upgrade) may be in
+		 * no group, or not the first of its port: its peers are
+		 * relayed. */
+		if (hand && !svc->ls[i].handoff && svc->ls[i].fresh &&
+		    (svc->ls[i].anchor = udphand_group(fd)) != -1)
+			svc->ls[i].handoff = true;
+		else if (!hand && svc->ls[i].handoff) {
+			close(svc->ls[i].anchor);
+			svc->ls[i].handoff = false;
+		}
 	}
 }
 
@@ -485,7 +495,8 @@ peer_admit(struct sockd *sd, struct service *svc, const struct conn *c,
 	return admit_connection(svc, -1, c, now, srcp);
 }
 
-static void hand_to_peer(struct deferred *);
+static void hand_to_peer(struct timer *);
+static bool input_batch(struct sockd *, struct listener *);
 static void hand_ended(struct deferred *);
 static bool peer_deliver(struct sockd *, struct listener *,
     const struct sockaddr_storage *, socklen_t, const struct dest *,
@@ -498,7 +509,7 @@ peer_watch(struct sockd *sd, struct peer *p, int fd)
 	p->watch = (struct watch){ .fd = fd, .fn = on_answer, .arg = p };
 	p->idle = (struct timer){ .fn = on_idle, .arg = p };
 	p->probe = (struct watch){ .fd = p->sock, .fn = on_probe, .arg = p };
-	p->to_peer = (struct deferred){ .fn = hand_to_peer, .arg = p };
+	p->to_peer = (struct timer){ .fn = hand_to_peer, .arg = p };
 	p->ended = (struct deferred){ .fn = hand_ended, .arg = p };
 	p->last_ms = loop_now_ms();
 	/* Every send and recv on it says MSG_DONTWAIT: no O_NONBLOCK. */
@@ -519,20 +530,48 @@ hand_relay(struct sockd *sd, struct peer *p)
 		out_queue(sd, p, (size_t)n);
 }
 
-/* After the loop's batch, which fed it what the batch read of its peer's:
- * the handler's socket is connected to its peer. */
-static void
-hand_to_peer(struct deferred *d)
+/* The service socket its peer writes to; NULL once it is closed. */
+static struct listener *
+peer_listener(const struct peer *p)
 {
-	struct peer *p = d->arg;
+	struct service *svc = p->svc;
+
+	return p->li < svc->nls && svc->ls[p->li].fd != -1 ? &svc->ls[p->li] :
+	    NULL;
+}
+
+/*
+ * After the loop's batch, which fed it what the batch read of its peer's:
+ * the handler's socket is connected to its peer, once the service socket
+ * holds nothing more (of its peer's, or it would come after what the peer
+ * sends next); else it is tried again in a millisecond.
+ */
+static void
+hand_to_peer(struct timer *t)
+{
+	struct peer *p = t->arg;
 	struct sockd *sd = p->svc->sd;
+	struct listener *l = peer_listener(p);
 
 	if (p->ending || p->direct)
 		return;
+	if (l && !input_batch(sd, l)) {
+		(void)loop_timer_set(&sd->loop, &p->to_peer, 1);
+		return;
+	}
+	loop_timer_stop(&sd->loop, &p->to_peer);	/* fed meanwhile */
 	hand_relay(sd, p);
 	if (udphand_to_peer(p->sock, (struct sockaddr *)&p->addr, p->alen) == 0)
 		p->direct = true;	/* else fed and relayed, as it was */
 	hand_relay(sd, p);	/* answers written before the connect() */
+}
+
+/* The switch to the peer is tried after this turn of the loop. */
+static void
+hand_switch_soon(struct sockd *sd, struct peer *p)
+{
+	if (!loop_timer_armed(&p->to_peer))
+		(void)loop_timer_set(&sd->loop, &p->to_peer, 0);
 }
 
 /* A datagram of its peer's, read from the service socket: fed to it. */
@@ -545,7 +584,7 @@ hand_feed(struct sockd *sd, struct peer *p, const void *buf, size_t len)
 	if (!p->direct)
 		(void)send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	p->last_ms = loop_now_ms();
-	loop_defer(&sd->loop, &p->to_peer);
+	hand_switch_soon(sd, p);
 }
 
 /*
@@ -563,8 +602,7 @@ hand_ended(struct deferred *d)
 	struct peer *p = d->arg;
 	struct service *svc = p->svc;
 	struct sockd *sd = svc->sd;
-	struct listener *l = p->li < svc->nls && svc->ls[p->li].fd != -1 ?
-	    &svc->ls[p->li] : NULL;
+	struct listener *l = peer_listener(p);
 	struct sockaddr_storage ss = p->addr;
 	struct dest dst = p->dest;
 	ssize_t n;
@@ -601,7 +639,7 @@ hand_started(struct sockd *sd, struct peer *p)
 
 	if (ch)
 		ch->ended = &p->ended;
-	loop_defer(&sd->loop, &p->to_peer);
+	hand_switch_soon(sd, p);
 	loop_timer_stop(&sd->loop, &p->idle);
 	hand_idle(sd, p);
 }
@@ -612,6 +650,52 @@ peer_insert(struct udppeers *t, struct peer *p)
 {
 	p->node.hash = htab_hash(&p->addr, p->alen);
 	htab_insert(&t->tab, &p->node);
+}
+
+/*
+ * What reached a handler's socket before its connect(): the group's
+ * anchor failed (another program bound the port with SO_REUSEPORT and the
+ * master's uid). Each goes where the service socket would have sent it
+ * (after what the service socket holds of its peer's, which may overtake
+ * it), but those of the peer whose handler is being started (it has no
+ * record yet: they would start a second one); the listener relays from
+ * now on.
+ */
+static void
+hand_strays(struct sockd *sd, struct listener *l, int s, const struct peer *p)
+{
+	char *buf = malloc(PEER_DGRAM_MAX);
+	struct sockaddr_storage ss;
+	struct dest d = { 0 };
+	socklen_t len;
+	ssize_t n;
+
+	log_warnx("service \"%s\": a datagram reached a handler's socket "
+	    "before it was connected; its handlers are relayed from now",
+	    l->svc->conf->name);
+	close(l->anchor);
+	l->handoff = false;
+	while (buf && (len = sizeof(ss), n = recvfrom(s, buf, PEER_DGRAM_MAX,
+	    MSG_DONTWAIT, (struct sockaddr *)&ss, &len)) >= 0)
+		if (len != p->alen || memcmp(&ss, &p->addr, len) != 0)
+			(void)peer_deliver(sd, l, &ss, len, &d, buf, (size_t)n);
+	free(buf);
+	close(s);
+}
+
+/* A handler's socket of its own and its feeding socket; -1: relay it. */
+static int
+hand_socket(struct sockd *sd, struct listener *l, const struct peer *p,
+    int *feed)
+{
+	bool stray = false;
+	int s = udphand_open(l->fd, &l->anchor, feed, &stray);
+
+	if (s == -1 || !stray)
+		return s;
+	close(*feed);
+	hand_strays(sd, l, s, p);
+	return -1;
 }
 
 /*
@@ -629,8 +713,8 @@ peer_start(struct sockd *sd, struct listener *l, struct peer *p,
 	    .port = who->port, .known = who->known };
 	int sv[2];
 
-	p->sock = -1;
-	if (l->handoff && (p->sock = udphand_open(l->fd, &sv[0])) != -1)
+	p->sock = l->handoff ? hand_socket(sd, l, p, &sv[0]) : -1;
+	if (p->sock != -1)
 		sv[1] = p->sock;	/* its own socket, and our copy */
 	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		gate_fault(sd, svc, FAULT_START, "socket pair");
@@ -760,9 +844,9 @@ peers_made(struct service *svc)
 	return svc->peers;
 }
 
-/* The service's socket is readable: datagrams to their handlers. */
-void
-udppeer_input(struct sockd *sd, struct listener *l)
+/* A batch of datagrams to their handlers; true if the socket had no more. */
+static bool
+input_batch(struct sockd *sd, struct listener *l)
 {
 	struct service *svc = l->svc;
 	struct sockaddr_storage ss;
@@ -772,7 +856,7 @@ udppeer_input(struct sockd *sd, struct listener *l)
 
 	if (peers_made(svc) == NULL) {
 		gate_fault(sd, svc, FAULT_TAKE, "peer table");
-		return;
+		return false;
 	}
 	iov = (struct iovec){ peer_buf, PEER_DGRAM_MAX };
 	gate_cleared(svc, FAULT_TAKE);
@@ -784,13 +868,21 @@ udppeer_input(struct sockd *sd, struct listener *l)
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("service \"%s\": recvmsg", svc->conf->name);
-			return;
+			return errno == EAGAIN;
 		}
 		dest_read(&mh, &d);
 		if (!peer_deliver(sd, l, &ss, mh.msg_namelen, &d, peer_buf,
 		    (size_t)n))
-			return;
+			return false;
 	}
+	return false;
+}
+
+/* The service's socket is readable: datagrams to their handlers. */
+void
+udppeer_input(struct sockd *sd, struct listener *l)
+{
+	(void)input_batch(sd, l);
 }
 
 static void
@@ -822,7 +914,6 @@ settle_peer(struct hnode *n, void *sd)
 
 	if (p->sock == -1)
 		return;
-	loop_defer_cancel(&((struct sockd *)sd)->loop, &p->to_peer);
 	hand_relay(sd, p);
 	hand_to_peer(&p->to_peer);
 }
@@ -851,7 +942,7 @@ hand_adopted(struct sockd *sd, struct peer *p, const struct udppeer_state *st)
 	loop_timer_stop(&sd->loop, &p->idle);
 	if (!p->ending) {
 		hand_idle(sd, p);
-		loop_defer(&sd->loop, &p->to_peer);
+		hand_switch_soon(sd, p);
 	}
 	if (ch)
 		ch->ended = &p->ended;
