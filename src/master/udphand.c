@@ -1,6 +1,6 @@
 /*
  * A per-peer UDP handler's own socket (udphand.h). Measured against the
- * relay in tests/bench/README.md, "Run U".
+ * relay in tests/bench/README.md, "Run K".
  */
 #include <errno.h>
 #include <netinet/in.h>

@@ -13,12 +13,14 @@
  * socket that has been connected has left its group: joining through it
  * makes a group of their own, without the program, in which the new
  * socket takes every datagram of the port until it is connected (Linux
- * 6.18, tests/bench/README.md "Run U"). So the group keeps an anchor,
+ * 6.18, tests/bench/README.md "Run K"). So the group keeps an anchor,
  * an unconnected member bound after each handler's socket, and the
  * service socket must be the first of the port: bound when nothing
  * held it (no handler of an earlier service or daemon still holds a
  * socket of it; there the program would send the port's datagrams to
- * that handler's socket). It is first connected to a feeding socket of the master's,
+ * that handler's socket).
+ *
+ * The socket is first connected to a feeding socket of the master's,
  * which writes it the datagrams the master has already read from the
  * service socket; then to the peer, whose datagrams the kernel gives it
  * from then on (a connected socket matches its 4-tuple before the
