@@ -303,11 +303,18 @@ START_TEST(handler_owns_a_connected_socket)
 	int fds = tu_count_fds(d->pid), fd = peer_socket();
 	char buf[256], want[128];
 	long pid = sock_of(fd, 1, buf, sizeof(buf));
+	unsigned n = 1;
 
+	/* Until the master has connected it to the peer, the socket is
+	 * connected to the master's feeding socket. */
 	snprintf(want, sizeof(want), " type=%d peer=127.0.0.1:%u local=127.0.0.1:%u",
 	    SOCK_DGRAM, it_local_port(fd), port);
+	while (strcmp(buf, want) != 0 && n < 50) {
+		ck_assert_msg(strncmp(buf, " type=2 peer=127.0.0.1:", 23) == 0, "%s", buf);
+		ck_assert_int_eq(sock_of(fd, ++n, buf, sizeof(buf)), pid);
+	}
 	ck_assert_str_eq(buf, want);
-	ck_assert_int_eq(ask(fd, "two", 2), pid);
+	ck_assert_int_eq(ask(fd, "two", n + 1), pid);
 	ck_assert(it_quiet(fd, 100));
 	/* Idle: it ends, and the master holds nothing of it any more. */
 	ck_assert_ptr_nonnull(it_wait_reaped(d, "peer", pid, IT_WAIT));
@@ -363,44 +370,59 @@ START_TEST(burst_before_handoff_in_order)
 END_TEST
 
 /*
- * The flooder: sends "B-<i>" to the service from its own socket until
- * stop is readable (its writer closed), reading its answers meanwhile.
- * Exits 0 when every answer was to one of its own datagrams, from a
- * handler counting them up ("<pid> <n> B-<i>", n rising while the pid
- * stays), 2 when one was not, 3 when none came.
+ * The flooder: sends "B-<i>" to the service from its own socket as fast
+ * as its answers come back, FLOOD_WINDOW unanswered at most (more would
+ * overflow the sockets, and the kernel would drop other peers' datagrams
+ * too), until stop is readable (its writer closed); writes a byte to
+ * ready at its first answer. Exits 0 when every answer was to one of its
+ * own datagrams ("<pid> <n> B-<i>"), each answered once; 2 when one was
+ * not its own, 4 when one was answered twice, 3 when none came. Answers
+ * may come out of order: at the instant a socket is connected to its
+ * peer, the master still relays what the handler wrote before.
  */
+#define FLOOD_MAX (1u << 22)
+#define FLOOD_WINDOW 64
 static void __attribute__((noreturn))
-flood(int stop)
+flood(int stop, int ready)
 {
-	int fd = peer_socket(), answers = 0;
-	long last_pid = 0, last_n = 0;
-	char buf[256], msg[32];
+	static unsigned char seen[FLOOD_MAX / 8];
+	int fd = peer_socket();
+	unsigned sent = 0, answers = 0;
+	char buf[256];
 
-	for (unsigned i = 0;; i++) {
-		struct pollfd p = { .fd = stop, .events = POLLIN };
-		int len = snprintf(msg, sizeof(msg), "B-%u", i);
-		(void)send(fd, msg, (size_t)len, MSG_DONTWAIT);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = stop, .events = POLLIN },
+		    { .fd = fd, .events = POLLIN } };
 		ssize_t n;
+		while (sent - answers < FLOOD_WINDOW && sent < FLOOD_MAX) {
+			int len = snprintf(buf, sizeof(buf), "B-%u", sent++);
+			(void)send(fd, buf, (size_t)len, 0);
+		}
+		if (poll(p, 2, IT_WAIT) <= 0 || p[0].revents)
+			break;
 		while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
 			char *end;
 			buf[n] = '\0';
-			long pid = strtol(buf, &end, 10), k = strtol(end, &end, 10);
-			if (strncmp(end, " B-", 3) != 0 ||
-			    (pid == last_pid && k <= last_n))
+			(void)strtol(buf, &end, 10);
+			(void)strtol(end, &end, 10);
+			if (strncmp(end, " B-", 3) != 0)
 				_exit(2);
-			last_pid = pid;
-			last_n = k;
-			answers++;
+			unsigned long k = strtoul(end + 3, NULL, 10);
+			if (k >= FLOOD_MAX || (seen[k / 8] & (1u << (k % 8))))
+				_exit(4);
+			seen[k / 8] |= (unsigned char)(1u << (k % 8));
+			if (answers++ == 0)
+				(void)write(ready, "r", 1);
 		}
-		if (i % 64 == 0 && poll(&p, 1, 0) == 1)
-			_exit(answers ? 0 : 3);
 	}
+	_exit(answers ? 0 : 3);
 }
 
 /*
  * An attack on the hand-over: while one peer floods the port, twenty
  * others start their handlers one after another (each socket is bound,
- * fed and connected under the flood). No datagram of the flood reaches
+ * fed and connected under the flood). They start once the flood has an
+ * answer. No datagram of the flood reaches
  * their handlers (their answers would come to them), none of theirs is
  * lost or reaches the flood's handler, and the flood's handler answers
  * its own datagrams only.
@@ -408,17 +430,22 @@ flood(int stop)
 START_TEST(flood_never_reaches_another_handler)
 {
 	struct daemon *d = start_peer_service("idle_timeout = 5; instances = 40;");
-	int stop[2], status;
+	int stop[2], ready[2], status;
 	char tag[16];
 	pid_t flooder;
 
 	ck_assert_int_eq(pipe2(stop, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
 	ck_assert_int_ne(flooder = fork(), -1);
 	if (flooder == 0) {
 		close(stop[1]);
-		flood(stop[0]);
+		close(ready[0]);
+		flood(stop[0], ready[1]);
 	}
 	close(stop[0]);
+	close(ready[1]);
+	ck_assert_msg(it_read_n(ready[0], tag, 1, IT_WAIT) == 1, "the flood: no answer");
+	close(ready[0]);
 	for (int k = 0; k < 20; k++) {
 		int fd = peer_socket();
 		snprintf(tag, sizeof(tag), "A%d", k);
@@ -452,6 +479,50 @@ START_TEST(quitting_handler_leaves_the_next_datagram_to_a_new_one)
 	}
 	ck_assert(it_quiet(fd, 100));
 	ck_assert(it_wait_log_count(d, IT_LOG_EXIT "0", 10, IT_WAIT));
+	close(fd);
+	it_stop(d);
+}
+END_TEST
+
+/*
+ * A handler left running by a daemon that exited still holds a socket of
+ * the port: a new daemon's service socket, bound beside it, would join
+ * that socket's reuseport group behind it, and the group's program would
+ * send the port's datagrams to that handler. The new daemon relays
+ * instead: a new peer's datagram reaches a new handler (through a pair),
+ * and nothing reaches the old one, which never reads.
+ */
+START_TEST(port_held_by_an_old_handler_is_relayed)
+{
+	const char *svc = "services = ( { name = \"%s\"; protocol = \"udp\";"
+	    " port = %u; address = \"127.0.0.1\"; wait = false; server = \"%s\";"
+	    " args = [ %s ]; idle_timeout = 1; } );\n";
+	struct daemon *d;
+	int old, fd;
+	char buf[256];
+	long pid;
+	pid_t stuck;
+
+	port = tu_free_port();
+	d = it_start(tu_write("sockd.conf", svc, "stuck", port, "/bin/sleep",
+	    "\"sleep\", \"60\""));
+	old = peer_socket();
+	ck_assert_int_eq(send(old, "x", 1, 0), 1);
+	ck_assert(it_wait_log_count(d, IT_LOG_CONN, 1, IT_WAIT));
+	stuck = it_conn_pid(d, "stuck", it_local_port(old));
+	it_stop(d);	/* shutdown = "leave": sleep keeps its socket */
+	ck_assert(it_alive(stuck, NULL));
+	d = it_start(tu_write("sockd.conf", svc, "peer", port, it_probe(),
+	    "\"probe\", \"peer\""));
+	fd = peer_socket();
+	pid = sock_of(fd, 1, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, " type=5 peer=- ", 15) == 0, "%s", buf);
+	ck_assert_int_eq(ask(fd, "two", 2), pid);
+	ck_assert_int_eq(send(old, "y", 1, 0), 1);
+	ck_assert(it_wait_log_count(d, IT_LOG_CONN, 2, IT_WAIT));
+	(void)kill(stuck, SIGKILL);
+	ck_assert(it_pid_gone(stuck, IT_WAIT));
+	close(old);
 	close(fd);
 	it_stop(d);
 }
@@ -555,6 +626,7 @@ udppeer_suite(void)
 	tcase_add_test(tc, flood_never_reaches_another_handler);
 	tcase_add_test(tc, quitting_handler_leaves_the_next_datagram_to_a_new_one);
 	tcase_add_test(tc, relay_kept_for_reuseport);
+	tcase_add_test(tc, port_held_by_an_old_handler_is_relayed);
 	if (it_jail_skip() == NULL)
 		(void)it_jail_prog("tests/probe");	/* before the tests fork */
 	tu_add_test(tc, relay_kept_for_jails, it_jail_skip());

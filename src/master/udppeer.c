@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include "htab.h"
 #include "log.h"
 #include "sock.h"
@@ -83,7 +84,8 @@ struct peer {
 	int sock;			/* our copy of its socket */
 	pid_t pid;
 	bool direct;			/* sock is connected to the peer */
-	bool ending;			/* its stdin ended: waits for its exit */
+	bool ending;			/* detached: waits for its reaping */
+	bool ended_here;		/* its stdin was ended, not it gone */
 	struct watch probe;		/* sock readable; enabled: armed */
 	bool armed;
 	uint64_t armed_ms;
@@ -171,6 +173,24 @@ hand_forget(struct sockd *sd, struct peer *p)
 }
 
 /*
+ * The peer's datagrams go to the service socket again, the handler's
+ * answers to the feeding socket, and the table no longer finds the peer:
+ * its record waits for the handler's reaping.
+ */
+static void
+hand_detach(struct sockd *sd, struct peer *p)
+{
+	if (p->direct)
+		(void)udphand_to_feed(p->sock, p->watch.fd);
+	p->direct = false;
+	p->ending = true;
+	p->armed = false;
+	(void)loop_enable(&sd->loop, &p->probe, false);
+	loop_timer_stop(&sd->loop, &p->idle);
+	loop_timer_stop(&sd->loop, &p->to_peer);
+}
+
+/*
  * A handler's stdin ends: a read() returns 0 once it has read what came,
  * as it does when the relay's pair closes. The peer's next datagram goes
  * to the service socket again, and the handler's last answers to the
@@ -184,16 +204,10 @@ hand_end(struct sockd *sd, struct peer *p)
 {
 	if (p->ending)
 		return;
-	if (p->direct)
-		(void)udphand_to_feed(p->sock, p->watch.fd);
+	hand_detach(sd, p);
+	p->ended_here = true;
 	(void)send(p->watch.fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)shutdown(p->sock, SHUT_RD);
-	p->direct = false;
-	p->ending = true;
-	p->armed = false;
-	(void)loop_enable(&sd->loop, &p->probe, false);
-	loop_timer_stop(&sd->loop, &p->idle);
-	loop_timer_stop(&sd->loop, &p->to_peer);
 }
 
 /* Ends a peer: its handler's stdin reaches end of file. */
@@ -574,10 +588,30 @@ hand_switch_soon(struct sockd *sd, struct peer *p)
 		(void)loop_timer_set(&sd->loop, &p->to_peer, 0);
 }
 
-/* A datagram of its peer's, read from the service socket: fed to it. */
-static void
+/* Whether its handler has exited, reaped or not. */
+static bool
+hand_exited(const struct peer *p)
+{
+	siginfo_t si = { 0 };
+
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+	    si.si_pid == p->pid;
+}
+
+/*
+ * A datagram of its peer's, read from the service socket: fed to it.
+ * False when its handler has exited (not yet reaped): the datagram is for
+ * a new one, as the relay's send() into a closed pair fails and starts
+ * one; what the peer sent straight to the old socket follows at its
+ * reaping.
+ */
+static bool
 hand_feed(struct sockd *sd, struct peer *p, const void *buf, size_t len)
 {
+	if (hand_exited(p)) {
+		hand_detach(sd, p);
+		return false;
+	}
 	if (p->direct && udphand_to_feed(p->sock, p->watch.fd) == 0)
 		p->direct = false;
 	/* A full socket loses it, as it would lose one from the peer. */
@@ -585,11 +619,12 @@ hand_feed(struct sockd *sd, struct peer *p, const void *buf, size_t len)
 		(void)send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	p->last_ms = loop_now_ms();
 	hand_switch_soon(sd, p);
+	return true;
 }
 
 /*
  * Its handler was reaped; its last answers are relayed. Unless its
- * stdin had ended, what the peer sent straight to its socket that it left
+ * stdin was ended here, what the peer sent straight to its socket that it left
  * unread goes to a new handler for the peer, as the relay gives a
  * datagram for a handler that has gone to a new one (the master did not
  * see it); what was fed to it is lost with it, as what the relay had
@@ -609,12 +644,9 @@ hand_ended(struct deferred *d)
 
 	p->pid = 0;
 	hand_relay(sd, p);
-	if (p->ending)
+	if (p->ended_here)
 		l = NULL;
-	if (p->direct)
-		(void)udphand_to_feed(p->sock, p->watch.fd);
-	p->direct = false;
-	p->ending = true;	/* the table no longer finds it */
+	hand_detach(sd, p);
 	while (l) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
@@ -790,7 +822,8 @@ peer_deliver(struct sockd *sd, struct listener *l,
 	struct peer *p = peer_find(l->svc->peers, ss, alen);
 
 	if (p && p->sock != -1) {
-		hand_feed(sd, p, buf, len);
+		if (!hand_feed(sd, p, buf, len))
+			return peer_new(sd, l, ss, alen, d, buf, len);
 		p->dest = *d;
 		return true;
 	}
@@ -936,7 +969,7 @@ hand_adopted(struct sockd *sd, struct peer *p, const struct udppeer_state *st)
 	struct child *ch = children_find(&sd->children, p->pid);
 
 	p->direct = st->direct;
-	p->ending = st->ending;
+	p->ending = p->ended_here = st->ending;
 	if (!p->direct)
 		(void)udphand_to_feed(p->sock, p->watch.fd);
 	loop_timer_stop(&sd->loop, &p->idle);
