@@ -430,7 +430,7 @@ flood(int stop, int ready)
 START_TEST(flood_never_reaches_another_handler)
 {
 	struct daemon *d = start_peer_service("idle_timeout = 5; instances = 40;");
-	int stop[2], ready[2], status;
+	int stop[2], ready[2], status, fds[20];
 	char tag[16];
 	pid_t flooder;
 
@@ -444,15 +444,18 @@ START_TEST(flood_never_reaches_another_handler)
 	}
 	close(stop[0]);
 	close(ready[1]);
-	ck_assert_msg(it_read_n(ready[0], tag, 1, IT_WAIT) == 1, "the flood: no answer");
+	ck_assert_msg(it_read_n(ready[0], tag, 1, IT_WAIT) == 1,
+	    "the flood: no answer");
 	close(ready[0]);
+	/* Each keeps its socket, so that no two share a port: one peer. */
 	for (int k = 0; k < 20; k++) {
-		int fd = peer_socket();
+		fds[k] = peer_socket();
 		snprintf(tag, sizeof(tag), "A%d", k);
-		(void)burst(fd, tag, 10);
-		ck_assert_msg(it_quiet(fd, 50), "%s: more", tag);
-		close(fd);
+		(void)burst(fds[k], tag, 10);
+		ck_assert_msg(it_quiet(fds[k], 50), "%s: more", tag);
 	}
+	for (int k = 0; k < 20; k++)
+		close(fds[k]);
 	close(stop[1]);
 	status = it_wait_child(flooder, IT_WAIT);
 	if (status == -1)

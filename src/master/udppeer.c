@@ -20,9 +20,10 @@
  * overtake one another, as on any network. Answers written meanwhile
  * come to the feeding socket and are relayed. The master sees no traffic
  * of such a peer: its idle time is watched by a probe of the socket's
- * readability armed now and then (on_probe()), its end is
- * shutdown(SHUT_RD), which a handler's read() sees as end of file, and
- * its handler's exit comes from its reaping (children.h's ended).
+ * readability armed now and then (on_probe()), its end is an empty
+ * datagram and shutdown(SHUT_RD) (hand_end()), and its handler's exit
+ * comes from its reaping (children.h's ended), or, for a datagram that
+ * finds it gone, from waitid() (hand_exited()).
  *
  * Owns the peer tables and their timers; starts children through start.c
  * and never reaps them: a peer goes when its pair reaches end of file or
@@ -146,7 +147,8 @@ peer_eq(const struct hnode *n, const void *key)
 	const struct peer_key *k = key;
 
 	/* An ending handler keeps its record until it exits, unfound. */
-	return !p->ending && p->alen == k->len && memcmp(&p->addr, k->ss, k->len) == 0;
+	return !p->ending && p->alen == k->len &&
+	    memcmp(&p->addr, k->ss, k->len) == 0;
 }
 
 static struct peer *
