@@ -3,8 +3,11 @@
  * "udp", wait = false): fd 0 gives the datagrams of one peer, one per
  * read(), and each write() to fd 1 is one datagram back to that peer.
  * Every datagram D is answered with "Echo: D!", as echo-udp answers it.
- * It ends when its stdin does: sockd closes it after the service's
- * idle_timeout without a datagram.
+ * It ends when its stdin does: sockd ends it after the service's
+ * idle_timeout without a datagram. Its fds 0 and 1 may be a UDP socket
+ * connected to its peer (sockd-handler(7)): a peer whose port has closed
+ * is then reported (ECONNREFUSED) by the next read() or write(), and the
+ * peer may come back on that port, so that is no reason to end.
  *
  * sockd's master keeps its UDP built-ins from answering a service port,
  * but an exec'd handler guards its own replies: nothing is answered to a
@@ -49,7 +52,7 @@ int main(void)
 		size_t len = (size_t)got;
 
 		if (got < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == ECONNREFUSED)
 				continue;
 			return 1;
 		}
@@ -57,7 +60,9 @@ int main(void)
 			len = REPLY_MAX - PREFIX_LEN - SUFFIX_LEN;
 		memcpy(buf + PREFIX_LEN + len, suffix, SUFFIX_LEN);
 		while (write(STDOUT_FILENO, buf, PREFIX_LEN + len + SUFFIX_LEN) < 0)
-			if (errno != EINTR)
+			if (errno == ECONNREFUSED)
+				break;	/* lost, as it would be unreported */
+			else if (errno != EINTR)
 				return errno == EPIPE ? 0 : 1;
 	}
 	return 0;

@@ -407,6 +407,63 @@ START_TEST(upgrade_keeps_unix_and_peer_services)
 }
 END_TEST
 
+/* Asks what the handler behind the peer at src has on fd 0 ("sock", the
+ * n-th datagram): its pid, and in type the socket's type. */
+static long
+peer_sock(uint16_t port, uint16_t src, unsigned n, int *type)
+{
+	char got[256], head[32];
+	long pid;
+	int at = 0;
+
+	ck_assert_int_gt(tu_udp_ask(port, src, "sock", 4, got, sizeof(got), IT_WAIT), 0);
+	pid = strtol(got, NULL, 10);
+	snprintf(head, sizeof(head), "%ld %u sock type=%n", pid, n, &at);
+	ck_assert_msg(pid > 0 && strncmp(got, head, (size_t)at) == 0, "%s", got);
+	*type = atoi(got + at);
+	return pid;
+}
+
+/*
+ * Handlers with UDP sockets of their own, live across an upgrade: each
+ * socket is handed over, the handler goes on counting its peer's
+ * datagrams, and ends when idle by the new image's probe. The new image
+ * relays the service's new peers: it inherited the service's socket.
+ */
+START_TEST(upgrade_keeps_peer_sockets)
+{
+	uint16_t pp = tu_free_port(), src[3];
+	long pid[3];
+	int type;
+	struct daemon *d = it_start(tu_write("sockd.conf", "services = ( { name = \"p\";"
+	    " protocol = \"udp\"; port = %u; address = \"127.0.0.1\"; wait = false;"
+	    " server = \"%s\"; args = [\"probe\", \"peer\"]; idle_timeout = 2; } );\n",
+	    pp, it_probe()));
+	char want[96];
+
+	for (int i = 0; i < 3; i++) {
+		src[i] = tu_free_port();
+		pid[i] = peer_sock(pp, src[i], 1, &type);
+		ck_assert_int_eq(type, SOCK_DGRAM);
+	}
+	upgrade(d, 1);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(peer_sock(pp, src[i], 2, &type), pid[i]);
+		ck_assert_int_eq(type, SOCK_DGRAM);
+	}
+	ck_assert_int_ne(peer_sock(pp, tu_free_port(), 1, &type), 0);
+	ck_assert_int_eq(type, SOCK_SEQPACKET);
+	for (int i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want), "service \"p\": pid %ld " IT_LOG_EXIT "0",
+		    pid[i]);
+		ck_assert_msg(tu_wait_log(d, want, 3 * IT_WAIT), "no \"%s\" in:\n%s",
+		    want, it_tail(d->log));
+	}
+	ck_assert_int_eq(it_count(d->log, "dropped"), 0);
+	it_stop(d);
+}
+END_TEST
+
 /*
  * A UNIX-domain handler running when SIGUSR2 comes: its record (a uid as
  * the per-source key) is handed over and read, the upgrade goes through,
@@ -640,6 +697,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, upgrade_of_a_daemon_with_relative_paths);
 	tcase_add_test(tc, upgrade_to_a_bad_binary_changes_nothing);
 	tcase_add_test(tc, upgrade_keeps_unix_and_peer_services);
+	tcase_add_test(tc, upgrade_keeps_peer_sockets);
 	tcase_add_test(tc, upgrade_waits_for_proxy_headers);
 	tcase_add_test(tc, upgrade_keeps_back_off_and_rates);
 	tcase_add_test(tc, check_reads_the_state);

@@ -24,7 +24,11 @@
  *   peer     UDP service with a process per peer: answers each datagram D
  *            read on fd 0 with one write of "<pid> <n> D" to fd 1 (n counts
  *            its datagrams from 1); "env" is answered with the env report
- *            instead. Exits 0 at the end of its stdin.
+ *            instead, "sock" with "<pid> <n> sock type=T peer=P local=L"
+ *            (fd 0's SO_TYPE, getpeername() and getsockname() as
+ *            "ip:port", or "-" when not an IP socket), and "quit" as any
+ *            datagram but then it exits 0. Exits 0 at the end of its
+ *            stdin; a peer's closed port (ECONNREFUSED) is not an end.
  *   sockopts writes fd 0's socket options, "name=value" a line (keepalive,
  *            keepidle, keepintvl, keepcnt, nodelay, defer_accept,
  *            fastopen, rcvbuf, sndbuf, reuseport, freebind, interface)
@@ -253,23 +257,76 @@ mode_udp(int argc, char **argv)
 	return 0;
 }
 
+/* An IP socket address as "ip:port"; "-" for any other. */
+static void
+put_ipaddr(struct out *o, const struct sockaddr_storage *ss)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const void *a = NULL;
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	if (a && inet_ntop(ss->ss_family, a, ip, sizeof(ip)))
+		put(o, "%s:%u", ip, port);
+	else
+		put(o, "-");
+}
+
+/* What fd 0 is: its type, its peer and its own address. */
+static void
+report_sock(struct out *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int);
+	int type = 0;
+
+	(void)getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len);
+	put(o, " type=%d peer=", type);
+	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	(void)getpeername(0, (struct sockaddr *)&ss, &len);
+	put_ipaddr(o, &ss);
+	put(o, " local=");
+	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	(void)getsockname(0, (struct sockaddr *)&ss, &len);
+	put_ipaddr(o, &ss);
+}
+
 static int
 mode_peer(int argc, char **argv)
 {
 	static struct out o;
 	char buf[2048];
 	ssize_t n;
+	unsigned count = 1;
 
-	for (unsigned count = 1; (n = read(0, buf, sizeof(buf))) > 0; count++) {
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			return 1;
+		}
 		o.len = 0;
 		if (n == 3 && memcmp(buf, "env", 3) == 0)
 			report(&o, argc, argv);
 		else
 			put(&o, "%ld %u %.*s", (long)getpid(), count, (int)n, buf);
-		if (write(1, o.buf, o.len) < 0)
+		if (n == 4 && memcmp(buf, "sock", 4) == 0)
+			report_sock(&o);
+		if (write(1, o.buf, o.len) < 0 && errno != ECONNREFUSED)
 			return 1;
+		if (n == 4 && memcmp(buf, "quit", 4) == 0)
+			return 0;
+		count++;
 	}
-	return n == 0 ? 0 : 1;
+	return 0;
 }
 
 static void

@@ -104,10 +104,11 @@ check_fds(struct sockd *sd, struct upstate *u, struct adoptfd *a)
 		} else
 			adoptfd_take(a, u->errlogs[i].fd);
 	for (size_t i = 0; i < u->npeers; i++)
-		if (!adoptfd_is(a, u->peers[i].st.fd, SOCK_SEQPACKET)) {
+		if (!adoptfd_is(a, u->peers[i].st.fd, u->peers[i].st.pid ?
+		    SOCK_DGRAM : SOCK_SEQPACKET)) {
 			log_warnx("upgrade: descriptor %d, handed over as a UDP peer's "
-			    "relay of \"%s\", is not one; dropped", u->peers[i].st.fd,
-			    u->peers[i].service);
+			    "%s of \"%s\", is not one; dropped", u->peers[i].st.fd,
+			    u->peers[i].st.pid ? "socket" : "relay", u->peers[i].service);
 			u->peers[i].st.fd = -1;
 		} else
 			adoptfd_take(a, u->peers[i].st.fd);

@@ -33,6 +33,8 @@ struct child {
 	 * UNIX peer's uid (AF_UNIX, as peercred_key()); AF_UNSPEC: none. */
 	struct addr peer;
 	uint16_t peer_port;
+	/* Run after it is reaped: a per-peer handler's socket (udppeer.c). */
+	struct deferred *ended;
 	struct sockd *sd;	/* the daemon, for the callbacks */
 	struct chunk *chunk;	/* where the record was carved from */
 	struct child *next_free;

@@ -150,6 +150,7 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 {
 	struct service *svc = ch->svc;
 	uint64_t ms = loop_now_ms() - ch->started_ms;
+	struct deferred *ended = ch->ended;
 
 	(void)children_take(&sd->children, ch->pid);
 	if (ch->exit.fd != -1)
@@ -175,6 +176,8 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 	child_ended(sd, svc, status, ms);
 	service_unref(svc);
 	children_release(&sd->children, ch);
+	if (ended)
+		loop_defer(&sd->loop, ended);
 }
 
 /* The child's pidfd is readable: it has ended, and is waited for alone. */

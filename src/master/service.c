@@ -18,6 +18,7 @@
 #include "sock.h"
 #include "tlsmod.h"
 #include "tlszygote.h"
+#include "udphand.h"
 
 /* Used when net.core.somaxconn cannot be read. */
 #define BACKLOG_FALLBACK 4096
@@ -243,6 +244,7 @@ open_one(struct service *svc, size_t i, struct inherited *in)
 	int type = sc->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	const char *path = sc->proto == PROTO_UNIX ? sc->unix_path : NULL;
 	struct sockaddr_storage ss;
+	struct sockopts so;
 	socklen_t len;
 	int fd;
 
@@ -259,8 +261,14 @@ open_one(struct service *svc, size_t i, struct inherited *in)
 		return unixsock_listen(path, backlog_of(sc), sc->unix_mode,
 		    sc->unix_uid, sc->unix_gid, &svc->ls[i].file);
 	len = addr_sockaddr(&sc->addrs[i], sc->port, &ss);
+	/* Its handlers' sockets join its SO_REUSEPORT group (udphand.h). */
+	so = sc->so;
+	if (udphand_wanted(sc)) {
+		so.reuseport = true;
+		svc->ls[i].fresh = udphand_port_free((struct sockaddr *)&ss, len);
+	}
 	return sock_listen(type, (struct sockaddr *)&ss, len, backlog_of(sc),
-	    sc->v6only, &sc->so, &svc->failed_opt);
+	    sc->v6only, &so, &svc->failed_opt);
 }
 
 int
@@ -300,6 +308,9 @@ service_close(struct service *svc)
 	for (size_t i = 0; i < svc->nls; i++) {
 		if (svc->ls[i].fd != -1)
 			close(svc->ls[i].fd);
+		if (svc->ls[i].handoff)
+			close(svc->ls[i].anchor);
+		svc->ls[i].handoff = false;
 		svc->ls[i].fd = svc->ls[i].watch.fd = -1;
 		if (svc->conf->proto == PROTO_UNIX)
 			unixsock_remove(svc->conf->unix_path, &svc->ls[i].file);

@@ -30,6 +30,12 @@ struct listener {
 	const struct addr *addr;
 	struct service *svc;
 	struct unixsock_file file;	/* protocol "unix": the file made */
+	/* Per peer (udphand.h): bound here to a port nothing else held, so
+	 * that its SO_REUSEPORT group is its own; then handlers get sockets
+	 * of their own while anchor, the group's newest member, lives. */
+	bool fresh;
+	bool handoff;
+	int anchor;
 };
 
 /* Upper bounds of the handler lifetime histogram: metrics.c's table. */

@@ -7,18 +7,28 @@
  * reads one datagram per read() and answers with one write(); the master
  * sends what it writes to the peer from the address the peer wrote to.
  *
- * Why not a UDP socket of the handler's own, bound to the service's port
- * and connect()ed to the peer, as busybox's udpsvd does: the first
- * datagram, and any that come before the connect(), are already in the
- * service's queue, and Linux has no way to move them into the new
- * socket's queue (a datagram sent to a connected socket is taken only
- * from its peer's address). They would have to be dropped, or read by
- * another process. Here every datagram has one reader, which routes it
- * by its sender, so none is lost in a hand-over or answered twice.
+ * Where the service allows it (udphand_wanted()), a handler gets a UDP
+ * socket of its own instead, as busybox's udpsvd gives one, and its
+ * datagrams no longer pass through the master: the socket is bound to
+ * the service's address, connected to a feeding socket of the master's
+ * (udphand.h), fed what the master has read from that peer, and after the
+ * loop's batch connected to the peer. A datagram of the peer's that the
+ * service socket still gets (it was on its way before the connect())
+ * connects the socket back to the feeding one, is fed, and the switch
+ * happens again: each datagram has one reader, so none is lost or
+ * answered twice; only those on their way at the instant of a switch may
+ * overtake one another, as on any network. Answers written meanwhile
+ * come to the feeding socket and are relayed. The master sees no traffic
+ * of such a peer: its idle time is watched by a probe of the socket's
+ * readability armed now and then (on_probe()), its end is an empty
+ * datagram and shutdown(SHUT_RD) (hand_end()), and its handler's exit
+ * comes from its reaping (children.h's ended), or, for a datagram that
+ * finds it gone, from waitid() (hand_exited()).
  *
  * Owns the peer tables and their timers; starts children through start.c
- * and never reaps them: a peer goes when its pair reaches end of file
- * (the handler is gone), when it is idle, or when its service closes.
+ * and never reaps them: a peer goes when its pair reaches end of file or
+ * its handler is reaped (the handler is gone), when it is idle, or when
+ * its service closes.
  */
 
 #include <errno.h>
@@ -30,10 +40,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include "htab.h"
 #include "log.h"
 #include "sock.h"
 #include "sockd.h"
+#include "udphand.h"
 #include "udppeer.h"
 #include "unforked.h"
 
@@ -64,10 +76,25 @@ struct peer {
 	socklen_t alen;
 	struct dest dest;
 	size_t li;			/* the listener it wrote to */
-	struct watch watch;		/* our end of the pair: its answers */
+	struct watch watch;		/* our end of the pair, or the feeding
+					 * socket: its answers */
 	struct timer idle;
 	uint64_t last_ms;		/* the last datagram either way */
 	struct service *svc;
+	/* A handler with a socket of its own; sock -1: relayed. */
+	int sock;			/* our copy of its socket */
+	pid_t pid;
+	bool direct;			/* sock is connected to the peer */
+	bool ending;			/* detached: waits for its reaping */
+	bool ended_here;		/* its stdin was ended, not it gone */
+	struct watch probe;		/* sock readable; enabled: armed */
+	bool armed;
+	uint64_t armed_ms;
+	/* Connects sock to the peer after this turn of the loop: a timer,
+	 * not loop_defer(), which runs at once outside a batch and would
+	 * nest one switch's reading of the service socket in another's. */
+	struct timer to_peer;
+	struct deferred ended;		/* its handler was reaped */
 };
 
 struct udppeers {
@@ -119,7 +146,9 @@ peer_eq(const struct hnode *n, const void *key)
 	const struct peer *p = htab_entry(n, struct peer, node);
 	const struct peer_key *k = key;
 
-	return p->alen == k->len && memcmp(&p->addr, k->ss, k->len) == 0;
+	/* An ending handler keeps its record until it exits, unfound. */
+	return !p->ending && p->alen == k->len &&
+	    memcmp(&p->addr, k->ss, k->len) == 0;
 }
 
 static struct peer *
@@ -132,10 +161,66 @@ peer_find(struct udppeers *t, const struct sockaddr_storage *ss, socklen_t len)
 	return n ? htab_entry(n, struct peer, node) : NULL;
 }
 
+/* Its handler's socket is ours alone from now: the handler is not told. */
+static void
+hand_forget(struct sockd *sd, struct peer *p)
+{
+	struct child *ch = children_find(&sd->children, p->pid);
+
+	if (ch && ch->ended == &p->ended)
+		ch->ended = NULL;
+	loop_timer_stop(&sd->loop, &p->to_peer);
+	loop_defer_cancel(&sd->loop, &p->ended);
+	loop_remove(&sd->loop, &p->probe);
+	close(p->sock);
+}
+
+/*
+ * The peer's datagrams go to the service socket again, the handler's
+ * answers to the feeding socket, and the table no longer finds the peer:
+ * its record waits for the handler's reaping.
+ */
+static void
+hand_detach(struct sockd *sd, struct peer *p)
+{
+	if (p->direct)
+		(void)udphand_to_feed(p->sock, p->watch.fd);
+	p->direct = false;
+	p->ending = true;
+	p->armed = false;
+	(void)loop_enable(&sd->loop, &p->probe, false);
+	loop_timer_stop(&sd->loop, &p->idle);
+	loop_timer_stop(&sd->loop, &p->to_peer);
+}
+
+/*
+ * A handler's stdin ends: a read() returns 0 once it has read what came,
+ * as it does when the relay's pair closes. The peer's next datagram goes
+ * to the service socket again, and the handler's last answers to the
+ * feeding socket, which relays them. The end is an empty datagram (a
+ * read() of it returns 0, blocking or not, and it comes after what came
+ * before it) and shutdown(SHUT_RD) (a blocked read() returns 0 also when
+ * the socket was too full to take it).
+ */
+static void
+hand_end(struct sockd *sd, struct peer *p)
+{
+	if (p->ending)
+		return;
+	hand_detach(sd, p);
+	p->ended_here = true;
+	(void)send(p->watch.fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(p->sock, SHUT_RD);
+}
+
 /* Ends a peer: its handler's stdin reaches end of file. */
 static void
 peer_free(struct sockd *sd, struct peer *p)
 {
+	if (p->sock != -1) {
+		hand_end(sd, p);
+		hand_forget(sd, p);
+	}
 	loop_timer_stop(&sd->loop, &p->idle);
 	loop_close(&sd->loop, &p->watch);
 	service_unref(p->svc);
@@ -241,9 +326,9 @@ on_answer(struct watch *w)
 	ssize_t n;
 
 	n = recv(w->fd, peer_buf, PEER_DGRAM_MAX, MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (n == -1 && (errno == EAGAIN || errno == EINTR || p->sock != -1))
 		return;
-	if (n == -1 || (n == 0 && pair_closed(w->fd))) {
+	if (n == -1 || (n == 0 && p->sock == -1 && pair_closed(w->fd))) {
 		peer_end(sd, p);
 		return;
 	}
@@ -261,6 +346,52 @@ peer_idle_ms(const struct service *svc)
 	return secs * 1000ULL;
 }
 
+/*
+ * A handler's socket got a datagram since the probe was armed: it is not
+ * idle. The probe is armed again a little later, not at once: the
+ * handler may not have read it yet, and a level-triggered probe would
+ * fire for each turn of the loop until it has.
+ */
+static void
+on_probe(struct watch *w)
+{
+	struct peer *p = w->arg;
+	struct sockd *sd = p->svc->sd;
+	uint64_t rearm = peer_idle_ms(p->svc) / 8;
+
+	p->last_ms = loop_now_ms();
+	p->armed = false;
+	(void)loop_enable(&sd->loop, w, false);
+	(void)loop_timer_set(&sd->loop, &p->idle, rearm ? rearm : 1);
+}
+
+/*
+ * A handler with a socket of its own is idle once the probe has been
+ * armed idle_timeout without firing: what it had not read when it was
+ * armed fired it at once. It ends between idle_timeout and an eighth
+ * more after the peer's last datagram.
+ */
+static void
+hand_idle(struct sockd *sd, struct peer *p)
+{
+	uint64_t idle_ms = peer_idle_ms(p->svc), now = loop_now_ms();
+
+	if (p->armed && now - p->armed_ms >= idle_ms) {
+		hand_end(sd, p);
+		return;
+	}
+	if (!p->armed) {
+		if (loop_enable(&sd->loop, &p->probe, true) == -1) {
+			hand_end(sd, p);	/* its idle time cannot be watched */
+			return;
+		}
+		p->armed = true;
+		p->armed_ms = now;
+	}
+	(void)loop_timer_set(&sd->loop, &p->idle,
+	    idle_ms - (now - p->armed_ms));
+}
+
 /* Idle: ends the peer, or waits out what is left of its idle time. */
 static void
 on_idle(struct timer *t)
@@ -269,6 +400,10 @@ on_idle(struct timer *t)
 	struct sockd *sd = p->svc->sd;
 	uint64_t idle_ms = peer_idle_ms(p->svc), now = loop_now_ms();
 
+	if (p->sock != -1) {
+		hand_idle(sd, p);
+		return;
+	}
 	if (now - p->last_ms < idle_ms &&
 	    loop_timer_set(&sd->loop, t, idle_ms - (now - p->last_ms)) == 0)
 		return;
@@ -335,6 +470,7 @@ dest_sockaddr(const struct dest *d, uint16_t hport, struct sockaddr_storage *ss)
 void
 udppeer_attach(struct service *svc)
 {
+	bool hand = udphand_wanted(svc->conf);
 	int one = 1;
 
 	for (size_t i = 0; i < svc->nls; i++) {
@@ -344,6 +480,16 @@ udppeer_attach(struct service *svc)
 		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 		    sizeof(one));
+		/* A socket kept from before (a reload, an upgrade) may be in
+		 * no group, or not the first of its port: its peers are
+		 * relayed. */
+		if (hand && !svc->ls[i].handoff && svc->ls[i].fresh &&
+		    (svc->ls[i].anchor = udphand_group(fd)) != -1)
+			svc->ls[i].handoff = true;
+		else if (!hand && svc->ls[i].handoff) {
+			close(svc->ls[i].anchor);
+			svc->ls[i].handoff = false;
+		}
 	}
 }
 
@@ -366,12 +512,22 @@ peer_admit(struct sockd *sd, struct service *svc, const struct conn *c,
 	return admit_connection(svc, -1, c, now, srcp);
 }
 
+static void hand_to_peer(struct timer *);
+static bool input_batch(struct sockd *, struct listener *);
+static void hand_ended(struct deferred *);
+static bool peer_deliver(struct sockd *, struct listener *,
+    const struct sockaddr_storage *, socklen_t, const struct dest *,
+    const void *, size_t);
+
 /* Watches the handler's answers and its idle time; -1 if that fails. */
 static int
 peer_watch(struct sockd *sd, struct peer *p, int fd)
 {
 	p->watch = (struct watch){ .fd = fd, .fn = on_answer, .arg = p };
 	p->idle = (struct timer){ .fn = on_idle, .arg = p };
+	p->probe = (struct watch){ .fd = p->sock, .fn = on_probe, .arg = p };
+	p->to_peer = (struct timer){ .fn = hand_to_peer, .arg = p };
+	p->ended = (struct deferred){ .fn = hand_ended, .arg = p };
 	p->last_ms = loop_now_ms();
 	/* Every send and recv on it says MSG_DONTWAIT: no O_NONBLOCK. */
 	if (loop_enable(&sd->loop, &p->watch, true) == -1 ||
@@ -380,12 +536,201 @@ peer_watch(struct sockd *sd, struct peer *p, int fd)
 	return 0;
 }
 
+/* Relays what its handler wrote to the feeding socket. */
+static void
+hand_relay(struct sockd *sd, struct peer *p)
+{
+	ssize_t n;
+
+	while ((n = recv(p->watch.fd, peer_buf, PEER_DGRAM_MAX,
+	    MSG_DONTWAIT)) >= 0)
+		out_queue(sd, p, (size_t)n);
+}
+
+/* The service socket its peer writes to; NULL once it is closed. */
+static struct listener *
+peer_listener(const struct peer *p)
+{
+	struct service *svc = p->svc;
+
+	return p->li < svc->nls && svc->ls[p->li].fd != -1 ? &svc->ls[p->li] :
+	    NULL;
+}
+
+/*
+ * After the loop's batch, which fed it what the batch read of its peer's:
+ * the handler's socket is connected to its peer, once the service socket
+ * holds nothing more (of its peer's, or it would come after what the peer
+ * sends next); else it is tried again in a millisecond.
+ */
+static void
+hand_to_peer(struct timer *t)
+{
+	struct peer *p = t->arg;
+	struct sockd *sd = p->svc->sd;
+	struct listener *l = peer_listener(p);
+
+	if (p->ending || p->direct)
+		return;
+	if (l && !input_batch(sd, l)) {
+		(void)loop_timer_set(&sd->loop, &p->to_peer, 1);
+		return;
+	}
+	loop_timer_stop(&sd->loop, &p->to_peer);	/* fed meanwhile */
+	hand_relay(sd, p);
+	if (udphand_to_peer(p->sock, (struct sockaddr *)&p->addr, p->alen) == 0)
+		p->direct = true;	/* else fed and relayed, as it was */
+	hand_relay(sd, p);	/* answers written before the connect() */
+}
+
+/* The switch to the peer is tried after this turn of the loop. */
+static void
+hand_switch_soon(struct sockd *sd, struct peer *p)
+{
+	if (!loop_timer_armed(&p->to_peer))
+		(void)loop_timer_set(&sd->loop, &p->to_peer, 0);
+}
+
+/* Whether its handler has exited, reaped or not. */
+static bool
+hand_exited(const struct peer *p)
+{
+	siginfo_t si = { 0 };
+
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+	    si.si_pid == p->pid;
+}
+
+/*
+ * A datagram of its peer's, read from the service socket: fed to it.
+ * False when its handler has exited (not yet reaped): the datagram is for
+ * a new one, as the relay's send() into a closed pair fails and starts
+ * one; what the peer sent straight to the old socket follows at its
+ * reaping.
+ */
+static bool
+hand_feed(struct sockd *sd, struct peer *p, const void *buf, size_t len)
+{
+	if (hand_exited(p)) {
+		hand_detach(sd, p);
+		return false;
+	}
+	if (p->direct && udphand_to_feed(p->sock, p->watch.fd) == 0)
+		p->direct = false;
+	/* A full socket loses it, as it would lose one from the peer. */
+	if (!p->direct)
+		(void)send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	p->last_ms = loop_now_ms();
+	hand_switch_soon(sd, p);
+	return true;
+}
+
+/*
+ * Its handler was reaped; its last answers are relayed. Unless its
+ * stdin was ended here, what the peer sent straight to its socket that it left
+ * unread goes to a new handler for the peer, as the relay gives a
+ * datagram for a handler that has gone to a new one (the master did not
+ * see it); what was fed to it is lost with it, as what the relay had
+ * written into its pair is. A handler that never reads thus leaves no
+ * chain of handlers behind it.
+ */
+static void
+hand_ended(struct deferred *d)
+{
+	struct peer *p = d->arg;
+	struct service *svc = p->svc;
+	struct sockd *sd = svc->sd;
+	struct listener *l = peer_listener(p);
+	struct sockaddr_storage ss = p->addr;
+	struct dest dst = p->dest;
+	ssize_t n;
+
+	p->pid = 0;
+	hand_relay(sd, p);
+	if (p->ended_here)
+		l = NULL;
+	hand_detach(sd, p);
+	while (l) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		n = recvfrom(p->sock, peer_buf, PEER_DGRAM_MAX, MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &flen);
+		if (n == -1)
+			break;
+		if (flen == p->alen && memcmp(&from, &ss, flen) == 0 &&
+		    !peer_deliver(sd, l, &ss, p->alen, &dst, peer_buf, (size_t)n))
+			break;
+	}
+	peer_end(sd, p);
+}
+
+/* A handler with a socket of its own has started: its reaping is watched,
+ * its socket is connected to the peer after this batch, its idle time
+ * watched from now. */
+static void
+hand_started(struct sockd *sd, struct peer *p)
+{
+	struct child *ch = children_find(&sd->children, p->pid);
+
+	if (ch)
+		ch->ended = &p->ended;
+	hand_switch_soon(sd, p);
+	loop_timer_stop(&sd->loop, &p->idle);
+	hand_idle(sd, p);
+}
+
 /* Records a started peer in its service's table. */
 static void
 peer_insert(struct udppeers *t, struct peer *p)
 {
 	p->node.hash = htab_hash(&t->tab, &p->addr, p->alen);
 	htab_insert(&t->tab, &p->node);
+}
+
+/*
+ * What reached a handler's socket before its connect(): the group's
+ * anchor failed (another program bound the port with SO_REUSEPORT and the
+ * master's uid). Each goes where the service socket would have sent it
+ * (after what the service socket holds of its peer's, which may overtake
+ * it), but those of the peer whose handler is being started (it has no
+ * record yet: they would start a second one); the listener relays from
+ * now on.
+ */
+static void
+hand_strays(struct sockd *sd, struct listener *l, int s, const struct peer *p)
+{
+	char *buf = malloc(PEER_DGRAM_MAX);
+	struct sockaddr_storage ss;
+	struct dest d = { 0 };
+	socklen_t len;
+	ssize_t n;
+
+	log_warnx("service \"%s\": a datagram reached a handler's socket "
+	    "before it was connected; its handlers are relayed from now",
+	    l->svc->conf->name);
+	close(l->anchor);
+	l->handoff = false;
+	while (buf && (len = sizeof(ss), n = recvfrom(s, buf, PEER_DGRAM_MAX,
+	    MSG_DONTWAIT, (struct sockaddr *)&ss, &len)) >= 0)
+		if (len != p->alen || memcmp(&ss, &p->addr, len) != 0)
+			(void)peer_deliver(sd, l, &ss, len, &d, buf, (size_t)n);
+	free(buf);
+	close(s);
+}
+
+/* A handler's socket of its own and its feeding socket; -1: relay it. */
+static int
+hand_socket(struct sockd *sd, struct listener *l, const struct peer *p,
+    int *feed)
+{
+	bool stray = false;
+	int s = udphand_open(l->fd, &l->anchor, feed, &stray);
+
+	if (s == -1 || !stray)
+		return s;
+	close(*feed);
+	hand_strays(sd, l, s, p);
+	return -1;
 }
 
 /*
@@ -403,12 +748,15 @@ peer_start(struct sockd *sd, struct listener *l, struct peer *p,
 	    .port = who->port, .known = who->known };
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+	p->sock = l->handoff ? hand_socket(sd, l, p, &sv[0]) : -1;
+	if (p->sock != -1)
+		sv[1] = p->sock;	/* its own socket, and our copy */
+	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		gate_fault(sd, svc, FAULT_START, "socket pair");
 		free(p);
 		return false;
 	}
-	/* A fresh pair has room for any datagram. */
+	/* A fresh pair or socket has room for any datagram. */
 	(void)send(sv[0], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	c.fd = sv[1];
 	if ((c.local = dest_sockaddr(&p->dest, svc->conf->port, &local)) == NULL && !addr_is_any(l->addr)) {
@@ -416,13 +764,15 @@ peer_start(struct sockd *sd, struct listener *l, struct peer *p,
 		c.local = (struct sockaddr *)&local;
 	}
 	bool started = start_child(sd, svc, &c, src);
-	close(sv[1]);
+	if (!started || p->sock == -1)
+		close(sv[1]);
 	if (!started) {
 		close(sv[0]);
 		free(p);
 		return false;
 	}
 	p->svc = service_ref(svc);
+	p->pid = c.pid;
 	if (peer_watch(sd, p, sv[0]) == -1) {
 		/* Its stdin ends after the first datagram. */
 		log_warn("service \"%s\": pid %ld: cannot watch its peer",
@@ -431,6 +781,8 @@ peer_start(struct sockd *sd, struct listener *l, struct peer *p,
 		return true;
 	}
 	peer_insert(svc->peers, p);
+	if (p->sock != -1)
+		hand_started(sd, p);
 	return true;
 }
 
@@ -472,6 +824,12 @@ peer_deliver(struct sockd *sd, struct listener *l,
 {
 	struct peer *p = peer_find(l->svc->peers, ss, alen);
 
+	if (p && p->sock != -1) {
+		if (!hand_feed(sd, p, buf, len))
+			return peer_new(sd, l, ss, alen, d, buf, len);
+		p->dest = *d;
+		return true;
+	}
 	if (p) {
 		if (send(p->watch.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
 		    (errno != EPIPE && errno != ECONNRESET)) {
@@ -522,9 +880,9 @@ peers_made(struct service *svc)
 	return svc->peers;
 }
 
-/* The service's socket is readable: datagrams to their handlers. */
-void
-udppeer_input(struct sockd *sd, struct listener *l)
+/* A batch of datagrams to their handlers; true if the socket had no more. */
+static bool
+input_batch(struct sockd *sd, struct listener *l)
 {
 	struct service *svc = l->svc;
 	struct sockaddr_storage ss;
@@ -534,7 +892,7 @@ udppeer_input(struct sockd *sd, struct listener *l)
 
 	if (peers_made(svc) == NULL) {
 		gate_fault(sd, svc, FAULT_TAKE, "peer table");
-		return;
+		return false;
 	}
 	iov = (struct iovec){ peer_buf, PEER_DGRAM_MAX };
 	gate_cleared(svc, FAULT_TAKE);
@@ -546,13 +904,21 @@ udppeer_input(struct sockd *sd, struct listener *l)
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("service \"%s\": recvmsg", svc->conf->name);
-			return;
+			return errno == EAGAIN;
 		}
 		dest_read(&mh, &d);
 		if (!peer_deliver(sd, l, &ss, mh.msg_namelen, &d, peer_buf,
 		    (size_t)n))
-			return;
+			return false;
 	}
+	return false;
+}
+
+/* The service's socket is readable: datagrams to their handlers. */
+void
+udppeer_input(struct sockd *sd, struct listener *l)
+{
+	(void)input_batch(sd, l);
 }
 
 static void
@@ -575,6 +941,49 @@ udppeer_close_all(struct service *svc)
 	htab_each(&t->tab, end_peer, svc->sd);
 	htab_free(&t->tab);
 	free(t);
+}
+
+static void
+settle_peer(struct hnode *n, void *sd)
+{
+	struct peer *p = htab_entry(n, struct peer, node);
+
+	if (p->sock == -1)
+		return;
+	hand_relay(sd, p);
+	hand_to_peer(&p->to_peer);
+}
+
+void
+udppeer_settle(struct service *svc)
+{
+	if (svc->peers)
+		htab_each(&svc->peers->tab, settle_peer, svc->sd);
+}
+
+/*
+ * A handler with a socket of its own, handed over by an upgrade, with a
+ * new feeding socket: a socket left connected to the old one is
+ * connected to it. Its idle time starts anew.
+ */
+static void
+hand_adopted(struct sockd *sd, struct peer *p, const struct udppeer_state *st)
+{
+	struct child *ch = children_find(&sd->children, p->pid);
+
+	p->direct = st->direct;
+	p->ending = p->ended_here = st->ending;
+	if (!p->direct)
+		(void)udphand_to_feed(p->sock, p->watch.fd);
+	loop_timer_stop(&sd->loop, &p->idle);
+	if (!p->ending) {
+		hand_idle(sd, p);
+		hand_switch_soon(sd, p);
+	}
+	if (ch)
+		ch->ended = &p->ended;
+	else
+		loop_defer(&sd->loop, &p->ended);	/* it has gone */
 }
 
 /* What an upgrade hands over of p. */
@@ -602,6 +1011,12 @@ peer_state(const struct peer *p, struct udppeer_state *st)
 	}
 	st->last_ms = p->last_ms;
 	st->fd = p->watch.fd;
+	if (p->sock != -1) {
+		st->fd = p->sock;
+		st->pid = p->pid;
+		st->direct = p->direct;
+		st->ending = p->ending;
+	}
 }
 
 struct each {
@@ -656,6 +1071,7 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 	struct peer *p;
 	size_t li = 0;
 	uint64_t idle = peer_idle_ms(svc), now = loop_now_ms();
+	int feed = -1;
 
 	while (li < svc->nls && !addr_equal(svc->ls[li].addr, &st->listener))
 		li++;
@@ -664,17 +1080,26 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 		return false;
 	}
 	if ((t = peers_made(svc)) == NULL || peers_of(svc) == NULL ||
-	    (p = calloc(1, sizeof(*p))) == NULL)
+	    (st->pid && (feed = udphand_feeder(svc->ls[li].fd)) == -1))
 		return false;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		if (feed != -1)
+			close(feed);
+		return false;
+	}
+	p->sock = st->pid ? st->fd : -1;
+	p->pid = st->pid;
 	p->alen = addr_sockaddr(&st->addr, st->port, &p->addr);
 	if (p->addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&p->addr)->sin6_scope_id = st->scope;
 	dest_from_state(st, &p->dest);
 	p->li = li;
 	p->svc = service_ref(svc);
-	if (peer_watch(sd, p, st->fd) == -1) {
+	if (peer_watch(sd, p, st->pid ? feed : st->fd) == -1) {
 		loop_timer_stop(&sd->loop, &p->idle);
 		loop_remove(&sd->loop, &p->watch);
+		if (feed != -1)
+			close(feed);
 		service_unref(p->svc);
 		free(p);
 		return false;
@@ -688,5 +1113,7 @@ udppeer_adopt(struct sockd *sd, struct service *svc,
 		return true;
 	}
 	peer_insert(t, p);
+	if (p->sock != -1)
+		hand_adopted(sd, p, st);
 	return true;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 
@@ -25,7 +26,8 @@ struct listener;
 /*
  * A peer as an upgrade in place hands it over: who it is, which of the
  * service's addresses it wrote to and from which local address it is
- * answered, when it was last heard, and the master's end of its pair.
+ * answered, when it was last heard, and the master's end of its pair,
+ * or, for a handler with a socket of its own, the master's copy of it.
  */
 struct udppeer_state {
 	struct addr addr;
@@ -37,6 +39,9 @@ struct udppeer_state {
 	unsigned ifindex;	/* IPv6 only */
 	uint64_t last_ms;	/* CLOCK_MONOTONIC */
 	int fd;
+	pid_t pid;		/* a handler with a socket of its own; 0: none */
+	bool direct;		/* its socket is connected to the peer */
+	bool ending;		/* its stdin has ended */
 };
 
 /* The service's sockets report where each datagram went. */
@@ -45,6 +50,9 @@ void udppeer_attach(struct service *);
 void udppeer_input(struct sockd *, struct listener *);
 /* The service closes (reload, exit): every handler's stdin ends. */
 void udppeer_close_all(struct service *);
+/* Before an upgrade's exec: what handlers with sockets of their own wrote
+ * to the feeding sockets is relayed, and each is connected to its peer. */
+void udppeer_settle(struct service *);
 /* Calls fn with each of the service's peers. */
 void udppeer_each(const struct service *,
     void (*fn)(const struct udppeer_state *, void *), void *arg);

@@ -253,6 +253,8 @@ exec_now(struct sockd *sd)
 	char num[16], *argv[8];
 	int fd;
 
+	for (size_t i = 0; i < sd->nsvcs; i++)
+		udppeer_settle(sd->svcs[i]);
 	if ((fd = memfd_create("sockd-upgrade", 0)) == -1 ||
 	    upcollect_write(fd, sd) == -1) {
 		log_warn("upgrade: the state");

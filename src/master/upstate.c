@@ -210,6 +210,11 @@ print_peer(FILE *f, const struct upstate_peer *p)
 	upfield_put_ull(f, "ifindex", st->ifindex);
 	upfield_put_ull(f, "last_ms", st->last_ms);
 	upfield_put_ll(f, "fd", st->fd);
+	if (st->pid) {	/* fd is its handler's socket (udphand.h) */
+		upfield_put_ll(f, "pid", st->pid);
+		upfield_put(f, "socket", st->ending ? "ending" :
+		    st->direct ? "peer" : "feed");
+	}
 	fputc('\n', f);
 }
 
@@ -511,6 +516,26 @@ read_peer_addrs(const struct upfields *r, struct udppeer_state *st)
 	return NULL;
 }
 
+/* A handler with a socket of its own: its pid and where its socket is
+ * connected. Images before it hand over relayed peers only. */
+static const char *
+read_peer_socket(const struct upfields *r, struct udppeer_state *st)
+{
+	const char *how = upfield_get(r, "socket");
+	unsigned long long pid;
+
+	if (upfield_get(r, "pid") == NULL && how == NULL)
+		return NULL;
+	if (upfield_ull(r, "pid", INT32_MAX, &pid) == -1 || pid == 0 ||
+	    how == NULL || (strcmp(how, "ending") != 0 &&
+	    strcmp(how, "peer") != 0 && strcmp(how, "feed") != 0))
+		return "a bad pid= or socket=";
+	st->pid = (pid_t)pid;
+	st->ending = strcmp(how, "ending") == 0;
+	st->direct = strcmp(how, "peer") == 0;
+	return NULL;
+}
+
 static const char *
 read_peer(const struct upfields *r, struct upstate *u)
 {
@@ -520,6 +545,7 @@ read_peer(const struct upfields *r, struct upstate *u)
 	if (upfield_str(r, "service", pr.service, sizeof(pr.service)) == -1)
 		return "no service=";
 	if ((why = read_peer_addrs(r, &pr.st)) != NULL ||
+	    (why = read_peer_socket(r, &pr.st)) != NULL ||
 	    (why = read_fd(r, u, &pr.st.fd)) != NULL)
 		return why;
 	if ((p = upstate_add((void **)&u->peers, &u->npeers, sizeof(*p))) == NULL)
