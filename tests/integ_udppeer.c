@@ -297,9 +297,56 @@ sock_of(int fd, unsigned n, char *buf, size_t len)
 	return pid;
 }
 
+/*
+ * An attack on another peer: a handler connects its fd 0 to the address
+ * of a peer that already has a handler, to read that peer's datagrams
+ * and answer them itself. Through the relay's pair (the default) it
+ * cannot: the victim's datagrams keep reaching the victim's handler
+ * alone, numbered on, and no answer of the thief's reaches the victim.
+ * (With peer_socket = true it can; sockd.conf(5) says so.)
+ */
+static void
+thief_gets_nothing(const char *extra)
+{
+	struct daemon *d = start_peer_service(extra);
+	int victim = peer_socket(), thief = peer_socket();
+	char steal[32], buf[256], mine[64];
+	long vpid, tpid;
+	unsigned n = 1;
+
+	vpid = ask(victim, "mine-1", 1);
+	/* The thief's fd 0 as its own peer has it, not as it is while the
+	 * master still feeds it (with peer_socket): a pair, or connected to
+	 * the thief's client. */
+	snprintf(mine, sizeof(mine), " type=%d peer=127.0.0.1:%u ", SOCK_DGRAM,
+	    it_local_port(thief));
+	tpid = sock_of(thief, n, buf, sizeof(buf));
+	while (strncmp(buf, " type=5 ", 8) != 0 &&
+	    strncmp(buf, mine, strlen(mine)) != 0 && n < 50)
+		ck_assert_int_eq(sock_of(thief, ++n, buf, sizeof(buf)), tpid);
+	ck_assert_int_ne(tpid, vpid);
+	snprintf(steal, sizeof(steal), "steal %u", it_local_port(victim));
+	ck_assert_int_eq(ask(thief, steal, ++n), tpid);
+	for (unsigned i = 2; i <= 6; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "mine-%u", i);
+		ck_assert_int_eq(ask(victim, s, i), vpid);
+	}
+	ck_assert(it_quiet(victim, 200));
+	close(victim);
+	close(thief);
+	it_stop(d);
+}
+
+START_TEST(relay_keeps_peers_apart)
+{
+	thief_gets_nothing("idle_timeout = 5;");
+}
+END_TEST
+
 START_TEST(handler_owns_a_connected_socket)
 {
-	struct daemon *d = start_peer_service("idle_timeout = 1;");
+	struct daemon *d = start_peer_service("peer_socket = true; idle_timeout = 1;");
 	int fds = tu_count_fds(d->pid), fd = peer_socket();
 	char buf[256], want[128];
 	long pid = sock_of(fd, 1, buf, sizeof(buf));
@@ -353,7 +400,7 @@ burst(int fd, const char *tag, int n)
  * datagram answered once, in order, by the one handler. */
 START_TEST(burst_before_handoff_in_order)
 {
-	struct daemon *d = start_peer_service("idle_timeout = 5;");
+	struct daemon *d = start_peer_service("peer_socket = true; idle_timeout = 5;");
 	int fd = peer_socket();
 	char buf[256];
 	long pid = burst(fd, "early", 100);
@@ -429,7 +476,7 @@ flood(int stop, int ready)
  */
 START_TEST(flood_never_reaches_another_handler)
 {
-	struct daemon *d = start_peer_service("idle_timeout = 5; instances = 40;");
+	struct daemon *d = start_peer_service("peer_socket = true; idle_timeout = 5; instances = 40;");
 	int stop[2], ready[2], status, fds[20];
 	char tag[16];
 	pid_t flooder;
@@ -471,7 +518,7 @@ END_TEST
  * is gone to the service's), is answered once, by a fresh handler. */
 START_TEST(quitting_handler_leaves_the_next_datagram_to_a_new_one)
 {
-	struct daemon *d = start_peer_service("idle_timeout = 5;");
+	struct daemon *d = start_peer_service("peer_socket = true; idle_timeout = 5;");
 	int fd = peer_socket();
 	long pid = 0;
 
@@ -499,7 +546,7 @@ START_TEST(port_held_by_an_old_handler_is_relayed)
 {
 	const char *svc = "services = ( { name = \"%s\"; protocol = \"udp\";"
 	    " port = %u; address = \"127.0.0.1\"; wait = false; server = \"%s\";"
-	    " args = [ %s ]; idle_timeout = 1; } );\n";
+	    " args = [ %s ]; idle_timeout = 1; peer_socket = true; } );\n";
 	struct daemon *d;
 	int old, fd;
 	char buf[256];
@@ -540,7 +587,8 @@ relay_kept(const char *extra, const char *server)
 	struct daemon *d = it_start(tu_write("sockd.conf",
 	    "services = ( { name = \"peer\"; protocol = \"udp\"; port = %u;\n"
 	    "  address = \"127.0.0.1\"; wait = false; server = \"%s\";\n"
-	    "  args = [ \"probe\", \"peer\" ]; idle_timeout = 1; %s } );\n",
+	    "  args = [ \"probe\", \"peer\" ]; idle_timeout = 1; peer_socket = true;\n"
+	    "  %s } );\n",
 	    port, server, extra));
 	int fd = peer_socket();
 	char buf[256], want[64];
@@ -618,6 +666,7 @@ udppeer_suite(void)
 	tcase_add_checked_fixture(tc, it_setup, it_teardown);
 	tcase_add_test(tc, peers_each_get_their_own);
 	tcase_add_test(tc, handler_sees_its_peer);
+	tcase_add_test(tc, relay_keeps_peers_apart);
 	tcase_add_test(tc, idle_handler_ends_and_a_fresh_one_starts);
 	tcase_add_test(tc, instances_count_peers);
 	tcase_add_test(tc, access_lists_per_peer);

@@ -437,8 +437,8 @@ START_TEST(upgrade_keeps_peer_sockets)
 	int type;
 	struct daemon *d = it_start(tu_write("sockd.conf", "services = ( { name = \"p\";"
 	    " protocol = \"udp\"; port = %u; address = \"127.0.0.1\"; wait = false;"
-	    " server = \"%s\"; args = [\"probe\", \"peer\"]; idle_timeout = 2; } );\n",
-	    pp, it_probe()));
+	    " server = \"%s\"; args = [\"probe\", \"peer\"]; idle_timeout = 2;"
+	    " peer_socket = true; } );\n", pp, it_probe()));
 	char want[96];
 
 	for (int i = 0; i < 3; i++) {

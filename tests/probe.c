@@ -27,8 +27,12 @@
  *            instead, "sock" with "<pid> <n> sock type=T peer=P local=L"
  *            (fd 0's SO_TYPE, getpeername() and getsockname() as
  *            "ip:port", or "-" when not an IP socket), and "quit" as any
- *            datagram but then it exits 0. Exits 0 at the end of its
- *            stdin; a peer's closed port (ECONNREFUSED) is not an end.
+ *            datagram but then it exits 0. "steal PORT" is answered as any
+ *            datagram, then fd 0 is connected to 127.0.0.1:PORT, another
+ *            peer's address: an attack on that peer, whose datagrams it
+ *            would then read and answer with its own pid (a pair cannot
+ *            be connected so). Exits 0 at the end of its stdin; a peer's
+ *            closed port (ECONNREFUSED) is not an end.
  *   sockopts writes fd 0's socket options, "name=value" a line (keepalive,
  *            keepidle, keepintvl, keepcnt, nodelay, defer_accept,
  *            fastopen, rcvbuf, sndbuf, reuseport, freebind, interface)
@@ -299,6 +303,20 @@ report_sock(struct out *o)
 	put_ipaddr(o, &ss);
 }
 
+/* Connects fd 0 to 127.0.0.1 at the port in the len bytes at s. */
+static void
+steal(const char *s, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char num[8];
+
+	memcpy(num, s, len);
+	num[len] = '\0';
+	sin.sin_port = htons((uint16_t)atoi(num));
+	(void)connect(0, (struct sockaddr *)&sin, sizeof(sin));
+}
+
 static int
 mode_peer(int argc, char **argv)
 {
@@ -324,6 +342,8 @@ mode_peer(int argc, char **argv)
 			return 1;
 		if (n == 4 && memcmp(buf, "quit", 4) == 0)
 			return 0;
+		if (n > 6 && n < 12 && memcmp(buf, "steal ", 6) == 0)
+			steal(buf + 6, (size_t)n - 6);
 		count++;
 	}
 	return 0;

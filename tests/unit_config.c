@@ -145,6 +145,29 @@ START_TEST(wrong_type)
 }
 END_TEST
 
+/* peer_socket is for a process per UDP peer alone; off by default. */
+START_TEST(peer_socket_only_per_peer)
+{
+	struct config *cfg;
+
+	expect_error(SVC("server = \"/bin/true\";\npeer_socket = true;"), 4,
+	    "peer_socket: for a UDP server with wait = false");
+	expect_error("services = (\n{ name = \"s\"; protocol = \"udp\"; port = 7000;"
+	    " server = \"/bin/true\"; wait = true;\npeer_socket = true; }\n);\n", 3,
+	    "peer_socket: for a UDP server");
+	cfg = load("services = (\n{ name = \"s\"; protocol = \"udp\"; port = 7000;"
+	    " server = \"/bin/true\"; wait = false; }\n);\n");
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert(cfg->svcs[0].per_peer && !cfg->svcs[0].peer_socket);
+	config_unref(cfg);
+	cfg = load("services = (\n{ name = \"s\"; protocol = \"udp\"; port = 7000;"
+	    " server = \"/bin/true\"; wait = false; peer_socket = true; }\n);\n");
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert(cfg->svcs[0].peer_socket);
+	config_unref(cfg);
+}
+END_TEST
+
 START_TEST(out_of_range)
 {
 	expect_error("services = (\n{ name = \"s\"; protocol = \"tcp\";\nport = 0;"
@@ -402,8 +425,8 @@ config_suite(void)
 	TCase *tc;
 
 	tc = tu_tcase(s, "load", NULL, teardown, 0, defaults, full_service,
-	    relative_server, syntax_error, wrong_type, out_of_range,
-	    int64_traps, missing_keys, unknown_key_suggests, bad_values,
+	    relative_server, syntax_error, wrong_type, peer_socket_only_per_peer,
+	    out_of_range, int64_traps, missing_keys, unknown_key_suggests, bad_values,
 	    duplicate_name_and_port, same_port_other_protocol_or_address,
 	    server_or_builtin, udp_server_per_peer, no_enabled_service,
 	    all_errors_reported, include_directory, include_file,

@@ -218,6 +218,12 @@ parse_mode(struct loader *ld, const config_setting_t *grp, const char *who,
 	for (const struct keyspec *k = keys_service; k->name; k++)
 		if (k->flags & KEY_PLAIN)	/* disabled, listen_fds */
 			errors += cfgkeys_plain(ld, grp, k, who, sc);
+	if (sc->peer_socket && !sc->per_peer) {
+		cfgkeys_error(ld, config_setting_get_member(grp, "peer_socket"), who,
+		    "peer_socket: for a UDP server with wait = false (a process "
+		    "per peer)");
+		errors++;
+	}
 	if (sc->listen_fds && !server) {
 		cfgkeys_error(ld, config_setting_get_member(grp, "listen_fds"), who,
 		    "listen_fds: for a server; a built-in has no descriptors to pass");

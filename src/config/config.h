@@ -120,6 +120,9 @@ struct svc_conf {
 
 	/* udp, wait = false: a process per peer (udppeer.c) */
 	bool per_peer;
+	/* per_peer: each handler a UDP socket of its own (udphand.h) rather
+	 * than a pair the master relays; it can take other peers' datagrams. */
+	bool peer_socket;
 
 	/* The handler's process set-up, all resolved at load time. */
 	char **env;			/* "NAME=value", PATH first; NULL-terminated */

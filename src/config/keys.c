@@ -60,6 +60,8 @@ const struct keyspec keys_service[] = {
 	{ KEY("only_groups", K_ONE_OR_MORE), KC_IDLIST, S(only_groups) },
 	{ KEY("no_groups", K_ONE_OR_MORE), KC_IDLIST, S(no_groups) },
 	{ KEY("listen_fds", K_BOOL), KC_BOOL, S(listen_fds), .flags = KEY_PLAIN },
+	/* On at a reload: taken when the socket is bound anew (udppeer.c). */
+	{ KEY("peer_socket", K_BOOL), KC_BOOL, S(peer_socket), .flags = KEY_PLAIN },
 	{ .name = NULL }
 };
 

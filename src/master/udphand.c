@@ -14,8 +14,8 @@
 bool
 udphand_wanted(const struct svc_conf *sc)
 {
-	if (!sc->per_peer || sc->so.reuseport || sc->so.interface[0] ||
-	    sc->jail)
+	if (!sc->per_peer || !sc->peer_socket || sc->so.reuseport ||
+	    sc->so.interface[0] || sc->jail)
 		return false;
 	for (size_t i = 0; i < sc->naddrs; i++)
 		if (addr_is_any(&sc->addrs[i]))
@@ -24,16 +24,6 @@ udphand_wanted(const struct svc_conf *sc)
 	return true;
 }
 
-/*
- * The group's program: one classic BPF instruction, "return 0", the index
- * of the group's first member, the service socket (it is bound first and,
- * the kernel filling a leaver's slot with the last member, keeps its
- * slot). Without it the kernel would spread datagrams over the members by
- * a hash of the addresses, and a handler's socket between its bind() and
- * its connect() would take some. This is no syscall filter (those are
- * libseccomp's, cfgseccomp.c); no kernel mechanism without a program
- * picks one member (SO_INCOMING_CPU only prefers one on a given CPU).
- */
 static int
 close_keep_errno(int fd)
 {
@@ -83,6 +73,16 @@ member(int lfd)
 	return s;
 }
 
+/*
+ * The group's program: one classic BPF instruction, "return 0", the index
+ * of the group's first member, the service socket (it is bound first and,
+ * the kernel filling a leaver's slot with the last member, keeps its
+ * slot). Without it the kernel would spread datagrams over the members by
+ * a hash of the addresses, and a handler's socket between its bind() and
+ * its connect() would take some. This is no syscall filter (those are
+ * libseccomp's, cfgseccomp.c); no kernel mechanism without a program
+ * picks one member (SO_INCOMING_CPU only prefers one on a given CPU).
+ */
 int
 udphand_group(int fd)
 {

@@ -36,9 +36,12 @@
 
 /*
  * Whether the service's handlers may have sockets of their own: per peer,
- * not sharing its port with other daemons (reuseport), bound to specific
- * addresses (a connected socket answers from the one connect() picks)
- * on no interface, and not jailed. A socket of the host's network can be
+ * asked for (peer_socket, off by default: a handler can connect its socket
+ * to another peer of the port and take that peer's datagrams, which it
+ * cannot through the relay's pair), not sharing its port with other
+ * daemons (reuseport), bound to specific addresses (a connected socket
+ * answers from the one connect() picks) on no interface, and not
+ * jailed. A socket of the host's network can be
  * connected anywhere, and to another peer of the port: it would undo a
  * network namespace or no_sockets, and what keeps one jailed handler
  * from its siblings (their own ids, pid namespaces). Then the service's

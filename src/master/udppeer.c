@@ -486,6 +486,10 @@ udppeer_attach(struct service *svc)
 		if (hand && !svc->ls[i].handoff && svc->ls[i].fresh &&
 		    (svc->ls[i].anchor = udphand_group(fd)) != -1)
 			svc->ls[i].handoff = true;
+		else if (hand && !svc->ls[i].handoff)
+			log_info("service \"%s\": peer_socket: its socket was "
+			    "not bound for it (kept, inherited, or its port held): "
+			    "its peers are relayed", svc->conf->name);
 		else if (!hand && svc->ls[i].handoff) {
 			close(svc->ls[i].anchor);
 			svc->ls[i].handoff = false;

@@ -140,8 +140,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 lg=$bench/loadgen
 hello=$top/services/hello-tcp
-mapfile -t P < <("$lg" freeport 48)
-[ "${#P[@]}" -eq 48 ] || die "no free ports"
+mapfile -t P < <("$lg" freeport 49)
+[ "${#P[@]}" -eq 49 ] || die "no free ports"
 p_hello=${P[0]} p_echo=${P[1]} p_day=${P[2]} p_udp=${P[3]} p_eudp=${P[4]}
 p_hold=${P[5]} p_rfork=${P[6]} p_rvfork=${P[7]} p_rhello=${P[8]}
 p_recho=${P[9]} p_rday=${P[10]} p_rudp=${P[11]} p_rstat=${P[12]}
@@ -201,7 +201,7 @@ selected() {
 # TLS: the certificate, sockd's TLS services and plain bulk ones, stunnel's.
 p_tls=${P[37]} p_tup=${P[38]} p_tdown=${P[39]} p_up=${P[40]} p_down=${P[41]}
 p_sx=${P[42]} p_sr=${P[43]} p_sxup=${P[44]} p_sxdown=${P[45]}
-p_srup=${P[46]} p_srdown=${P[47]}
+p_srup=${P[46]} p_srdown=${P[47]} p_epown=${P[48]}
 tls=0 stunnel=0 tls_conf=
 for c in tls-hello tls-resumed tls-bulk-up tls-bulk-down; do
 	selected "$c" && tls=1
@@ -288,7 +288,10 @@ services = (
   { name = "hello-unix"; protocol = "unix"; address = "$unix_hello";
     server = "$hello"; },
   { name = "echo-peer"; protocol = "udp"; port = $p_epeer; address = "127.0.0.1";
-    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; }$jail_conf$tls_conf
+    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30; },
+  { name = "echo-peer-own"; protocol = "udp"; port = $p_epown; address = "127.0.0.1";
+    server = "$top/services/echo-peer"; wait = false; idle_timeout = 30;
+    peer_socket = true; }$jail_conf$tls_conf
 );
 EOF
 
@@ -579,6 +582,7 @@ round_cases() {
 	# 16 peers (a client process each), one datagram in flight each: a
 	# process per peer (echo-peer) against the wait-mode echo-udp.
 	echo "udp-peer16 sockd ${spid[sockd]} $p_epeer udp 16 udp 16"
+	echo "udp-peer16-own sockd ${spid[sockd]} $p_epown udp 16 udp 16"
 	echo "udp-wait16 sockd ${spid[sockd]} $p_eudp udp 16 udp 16"
 	# The same hello service and handler with a PROXY v2 header in front.
 	echo "hello-proxy sockd ${spid[sockd]} $p_hello tcp 16 hello"
@@ -808,7 +812,7 @@ report() {
 		ref["handler-link"] = "ref-vfork-dynamic"
 		# Cases whose reference is another case of sockd.
 		refcase["hello-unix"] = "hello-c16" SUBSEP "sockd"
-		refcase["udp-peer16"] = "udp-wait16" SUBSEP "sockd"
+		refcase["udp-peer16"] = refcase["udp-peer16-own"] = "udp-wait16" SUBSEP "sockd"
 		refcase["hello-scraped"] = refcase["hello-rerun"] = "hello-c16" SUBSEP "sockd"
 		ref["hello-proxy"] = "sockd"; ref["reuseport"] = "sockd-1"
 		ref["jail-cost"] = "sockd"
@@ -912,7 +916,8 @@ report() {
 	echo "tcp-daytime is driven by two client processes, udp-peer16 and udp-wait16 by 16 (one"
 	echo "peer each), every other case by one. hello-unix: the hello handler over a UNIX-domain"
 	echo "socket, vs hello-c16 (TCP loopback) of sockd; udp-peer16: echo-peer with a process per"
-	echo "peer, vs udp-wait16: the wait-mode echo-udp under the same 16 peers."
+	echo "peer, vs udp-wait16: the wait-mode echo-udp under the same 16 peers; udp-peer16-own:"
+	echo "the same with peer_socket = true (each handler a UDP socket of its own, no relay)."
 	echo "hello-proxy: the hello service vs the same behind a PROXY v2 header (sockd-proxy-v2)."
 	echo "reuseport: one sockd with reuseport vs two on one port (sockd-2; its master CPU is"
 	echo "one daemon's over both daemons' connections)."
