@@ -72,6 +72,11 @@ struct scrape;
 struct control;
 struct ctlreq;
 
+/* Children reaped before their pid came from a TLS zygote, remembered: a
+ * child's pid is read in the same turn of the loop as its SIGCHLD or the
+ * next, so a few suffice. */
+#define REAP_STASH 64
+
 struct sockd {
 	struct config *cfg;
 	struct service **svcs;	/* the enabled services */
@@ -88,6 +93,15 @@ struct sockd {
 	struct proxywait proxywait;	/* connections reading a PROXY header */
 	struct inherited inherited;	/* from systemd or an upgrade */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
+	/* TLS connections handed to a zygote whose child's pid is awaited
+	 * (start.c), and the children waitpid(-1) reaped meanwhile with no
+	 * record, which may be theirs (reap.c). */
+	size_t nhanded;
+	struct reap_stash {
+		pid_t pid;
+		int status;
+	} stash[REAP_STASH];
+	size_t nstash;		/* entries ever put; the last REAP_STASH kept */
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
 	/* A reload's configuration is checked in a child first (cfgcheck.h). */
@@ -202,6 +216,17 @@ void reap_sigchld(struct sockd *);
 void reap_sync_sigchld(struct sockd *);
 bool reap_by_pidfd(struct sockd *);
 void reap_watch_exit(struct sockd *, struct child *, int pidfd);
+/* Whether pid is a child of this process that nobody has waited for. */
+bool reap_is_child(pid_t);
+/* Whether pid was reaped with no record while a TLS connection's child
+ * was awaited; its status then, and it is forgotten. */
+bool reap_stashed(struct sockd *, pid_t, int *status);
+/* A recorded child already waited for (status as waitpid() gives it):
+ * forgotten as if it had just ended. */
+void reap_finish(struct sockd *, struct child *, int status);
+/* Gives back what a child holds besides its pid (service slot, ids,
+ * per-source count), for a record that never got one. */
+void reap_release(struct sockd *, struct child *);
 
 /* reload.c */
 void reload_start(struct sockd *);
