@@ -870,7 +870,7 @@ tls_plain_metrics(uint16_t port, uint16_t plain, uint16_t pm, const char *more)
 	return it_start(tu_write("sockd.conf", "services = (\n"
 	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
-	    "\"server.key\"; }; %s },\n"
+	    "\"server.key\"; handshake_timeout = 60; }; %s },\n"
 	    "{ name = \"p\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
 	    " server = \"/bin/cat\"; },\n"
 	    "{ name = \"m\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
@@ -921,25 +921,42 @@ START_TEST(zygote_stuck_is_replaced)
 }
 END_TEST
 
+/* Connects from 127.0.0.(2 + i % NSRC) to port. */
+enum { NSRC = 20 };
+static int
+connect_from(int i, uint16_t port)
+{
+	char src[32];
+	int fd;
+
+	snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % NSRC);
+	ck_assert_int_ge(fd = tu_connect_from(src, "127.0.0.1", port), 0);
+	return fd;
+}
+
 /*
- * Children that end at once, many in a row (clients that connect and go:
- * the handshake ends at its first read), may be reaped before their pid
- * comes from the zygote: each is counted once, and what it held (its
- * slots, its client's per_source count) given back once.
+ * Children that end at once, many in a row (clients, three from each of
+ * twenty addresses, that connect and go: the handshake ends at its first
+ * read), some reaped before their pid comes from the zygote: each is
+ * counted once, and what it held (its slots, its client's per_source
+ * count) is given back once: after them each address has three
+ * connections served and its fourth refused.
  */
 START_TEST(zygote_children_ending_at_once)
 {
 	uint16_t port = tu_free_port(), plain = tu_free_port(),
 	    pm = tu_free_port();
 	struct daemon *d = tls_plain_metrics(port, plain, pm, "per_source = 3;");
-	enum { N = 40 };
-	int fds[N];
-	pid_t handler, held3[3];
+	enum { N = 3 * NSRC };
+	const char *per_source =
+	    "sockd_refused_total{service=\"t\",reason=\"per_source\"}";
+	char line[64];
+	int fds[N + NSRC];
 
 	cat_served(port);
 	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
 	for (int i = 0; i < N; i++) {
-		ck_assert_int_ge(fds[i] = tu_connect(port), 0);
+		fds[i] = connect_from(i, port);
 		shutdown(fds[i], SHUT_WR);
 	}
 	for (int i = 0; i < N; i++) {
@@ -948,21 +965,25 @@ START_TEST(zygote_children_ending_at_once)
 	}
 	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
 	ck_assert_int_eq(metric(pm, "sockd_handlers{service=\"t\"}"), 0);
-	ck_assert_int_eq(
-	    metric(pm, "sockd_refused_total{service=\"t\",reason=\"tls_handshake\"}") +
-	    metric(pm, "sockd_refused_total{service=\"t\",reason=\"per_source\"}"),
-	    N);
-	/* The client's count is back to zero: three more are served, the
-	 * fourth is refused. */
-	for (int i = 0; i < 3; i++)
-		held3[i] = held(d, port, &handler);
-	long before = metric(pm,
-	    "sockd_refused_total{service=\"t\",reason=\"per_source\"}");
-	client(port, "--send 'bob\\n'");
+	ck_assert_int_eq(metric(pm, per_source), 0);
 	ck_assert_int_eq(metric(pm,
-	    "sockd_refused_total{service=\"t\",reason=\"per_source\"}"), before + 1);
-	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(kill(held3[i], SIGTERM), 0);
+	    "sockd_refused_total{service=\"t\",reason=\"tls_handshake\"}"), N);
+	/* Three held from each address (their handshakes wait), then a
+	 * fourth from each: refused, each of them. */
+	for (int i = 0; i < N; i++)
+		fds[i] = connect_from(i, port);
+	snprintf(line, sizeof(line), "sockd_children %d", N);
+	ck_assert(metric_becomes(pm, line, IT_WAIT));
+	for (int i = N; i < N + NSRC; i++)
+		fds[i] = connect_from(i, port);
+	for (int i = N; i < N + NSRC; i++) {
+		ck_assert(it_wait_eof(fds[i], IT_WAIT));
+		close(fds[i]);
+	}
+	snprintf(line, sizeof(line), "%s %d", per_source, NSRC);
+	ck_assert(metric_becomes(pm, line, IT_WAIT));
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
 	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
 	it_stop(d);
 }
