@@ -194,7 +194,9 @@ void dgram_answer(struct sockd *, struct listener *);
 void dgram_free(struct sockd *);
 
 /* start.c */
-/* False when no child could be started (the gate is then faulted). */
+/* False when no child could be started (the gate is then faulted). A
+ * TLS connection handed to its zygote is taken (c->fd -1, c->pid 0): its
+ * child is recorded when its pid comes (tlszygote.h). */
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);

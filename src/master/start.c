@@ -421,9 +421,11 @@ handed_pid(struct sockd *sd, struct child *ch, struct conn *c, pid_t pid)
 	/* Unreaped, so even ended it is a zombie a pidfd can name. */
 	if (reap_by_pidfd(sd))
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool was_read = sd->sigchld_on;
 	started(sd, ch, c, pid, pidfd);
-	/* Its SIGCHLD may have been read while it had no record. */
-	if (pidfd == -1 && waitpid(pid, &status, WNOHANG) == pid)
+	/* Without a pidfd, it is reaped by SIGCHLD: one sent while SIGCHLD
+	 * was not read is lost. */
+	if (pidfd == -1 && !was_read && waitpid(pid, &status, WNOHANG) == pid)
 		reap_finish(sd, ch, status);
 }
 
@@ -439,7 +441,8 @@ handed(void *arg, pid_t pid, const struct conn *hc)
 	sd->nhanded--;
 	if (pid > 0)
 		handed_pid(sd, ch, &c, pid);
-	else if (pid == 0 && (pid = spawn(sd, ch->svc, &c, &pidfd)) != -1) {
+	else if (pid == 0 && (c.errfd = child_stderr(sd, ch->svc)) != -2 &&
+	    (pid = spawn(sd, ch->svc, &c, &pidfd)) != -1) {
 		started(sd, ch, &c, pid, pidfd);
 		gate_update_all(sd);
 	} else

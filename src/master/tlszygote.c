@@ -39,12 +39,12 @@
 
 struct request;
 
-/* A request sent, until its answer: the connection's and its stderr's
- * descriptors stay the master's, should it have to fork the child. */
+/* A request sent, until its answer: the connection stays the master's
+ * too, should it have to fork the child. */
 struct pending {
 	struct pending *next;
 	uint64_t sent_ms;
-	int fd, errfd;
+	int fd;
 	void *arg;
 	struct request *rq;
 };
@@ -362,8 +362,6 @@ static void
 pending_free(struct pending *p)
 {
 	close(p->fd);
-	if (p->errfd != -1)
-		close(p->errfd);
 	free(p->rq);
 	free(p);
 }
@@ -378,7 +376,7 @@ finish(struct pending *p, pid_t pid)
 	char *proxy[CONNENV_PROXY + 1];
 	struct conn c;
 
-	request_conn(p->rq, proxy, p->fd, p->errfd, &c);
+	request_conn(p->rq, proxy, p->fd, -1, &c);
 	zygote_done(p->arg, pid, &c);
 	pending_free(p);
 }
@@ -459,8 +457,11 @@ on_answers(struct watch *w)
 	struct pending *p;
 	ssize_t n;
 
+	/* Read while answers are awaited (then the socket is read again
+	 * when it is readable: its end, or a stray message); not until
+	 * EAGAIN, which would cost a call per connection. */
 	z->hearing = true;
-	for (;;) {
+	do {
 		if ((n = recv(w->fd, &a, sizeof(a), MSG_DONTWAIT)) == -1 &&
 		    errno == EINTR)
 			continue;
@@ -472,7 +473,7 @@ on_answers(struct watch *w)
 		}
 		if (n == sizeof(a) && (p = take(z, a.seq)) != NULL)
 			finish(p, a.pid > 0 ? a.pid : a.pid == 0 ? 0 : -1);
-	}
+	} while (z->head != NULL);
 	z->hearing = false;
 	deadline_arm(z);
 	zygote_free(z);
@@ -532,8 +533,8 @@ hand_over(struct tlszygote *z, const struct conn *c, struct request *rq)
 	return true;
 }
 
-/* A record of c awaiting its answer, the descriptors the master's own;
- * NULL (errno set) if it cannot be had. */
+/* A record of c awaiting its answer; NULL (errno set) if it cannot be
+ * had. */
 static struct pending *
 pending_new(const struct conn *c, void *arg)
 {
@@ -547,22 +548,13 @@ pending_new(const struct conn *c, void *arg)
 		return NULL;
 	}
 	p->arg = arg;
-	p->errfd = -1;
-	if ((p->fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3)) == -1 ||
-	    (c->errfd != -1 &&
-	    (p->errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 3)) == -1)) {
-		if (p->fd != -1)
-			close(p->fd);
-		free(p->rq);
-		free(p);
-		return NULL;
-	}
+	p->fd = c->fd;
 	return p;
 }
 
 bool
 tlszygote_hand(struct loop *loop, struct spawner *sp, struct service *svc,
-    const struct conn *c, tlszygote_done_fn *done, void *arg)
+    struct conn *c, tlszygote_done_fn *done, void *arg)
 {
 	struct tlszygote *z;
 	struct pending *p;
@@ -572,7 +564,8 @@ tlszygote_hand(struct loop *loop, struct spawner *sp, struct service *svc,
 	if ((z = svc->zygote) == NULL || (p = pending_new(c, arg)) == NULL)
 		return false;
 	if (!hand_over(z, c, p->rq)) {
-		pending_free(p);
+		free(p->rq);
+		free(p);
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return false;	/* it is behind: this one is ours */
 		/* EPIPE: it has ended; else it cannot take this connection. */
@@ -583,6 +576,7 @@ tlszygote_hand(struct loop *loop, struct spawner *sp, struct service *svc,
 		return false;
 	}
 	zygote_done = done;
+	c->fd = -1;	/* the pending record's now */
 	p->sent_ms = loop_now_ms();
 	*z->tail = p;
 	z->tail = &p->next;

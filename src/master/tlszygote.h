@@ -33,17 +33,19 @@ struct spawner;
  * caller starts one itself for c; -1: whether a child runs cannot be known
  * (the zygote was stuck, and its socket did not end within the deadline
  * after it was killed): the connection is refused. c is the connection as
- * it was handed over, its descriptors the master's copies, closed after.
+ * it was handed over, its fd closed after, and its errfd -1 (the caller
+ * gives a child it starts its stderr).
  */
 typedef void tlszygote_done_fn(void *arg, pid_t pid, const struct conn *c);
 /*
  * Hands c to svc's zygote, made if it has none: true when done(arg, ...)
- * follows; false when no zygote takes it (none could be made, it has
- * ended, or it is behind with its requests): the caller starts the child.
- * A request unanswered for 5 s takes the zygote for stuck: it is ended.
+ * follows, c->fd then taken (-1); false when no zygote takes it (none
+ * could be made, it has ended, or it is behind with its requests): the
+ * caller starts the child. A request unanswered for 5 s takes the zygote
+ * for stuck: it is ended.
  */
 bool tlszygote_hand(struct loop *, struct spawner *, struct service *,
-    const struct conn *, tlszygote_done_fn *done, void *arg);
+    struct conn *, tlszygote_done_fn *done, void *arg);
 /* Ends the service's zygote, if it has one: its settings or its contexts
  * are about to change, or it takes no more connections. */
 void tlszygote_end(struct service *);
