@@ -228,30 +228,43 @@ reap_is_child(pid_t pid)
 	    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
-/* A child reaped with no record: it may be a TLS connection's whose pid
- * is still on its way (start.c), kept until it comes. */
+/*
+ * A child reaped with no record: it may be a TLS connection's whose pid
+ * is still on its way (start.c), kept until it comes. At most one a
+ * connection awaiting its pid, and the others (a zygote's) are dropped
+ * whenever none awaits. Should the table not grow, the pid that comes
+ * finds nothing and its connection is refused.
+ */
 static void
 stash(struct sockd *sd, pid_t pid, int status)
 {
-	if (sd->nhanded == 0)
+	if (sd->nhanded == 0) {
+		sd->nstash = 0;
 		return;
-	sd->stash[sd->nstash++ % REAP_STASH] = (struct reap_stash){ pid, status };
+	}
+	if (sd->nstash == sd->capstash) {
+		size_t cap = sd->capstash ? sd->capstash * 2 : 16;
+		struct reap_stash *t = realloc(sd->stash, cap * sizeof(*t));
+		if (t == NULL) {
+			log_warn("pid %ld: its status cannot be kept", (long)pid);
+			return;
+		}
+		sd->stash = t;
+		sd->capstash = cap;
+	}
+	sd->stash[sd->nstash++] = (struct reap_stash){ pid, status };
 }
 
 bool
 reap_stashed(struct sockd *sd, pid_t pid, int *status)
 {
-	size_t kept = sd->nstash < REAP_STASH ? sd->nstash : REAP_STASH;
-
 	/* The newest first: a pid reaped twice was reused in between. */
-	for (size_t i = 1; i <= kept; i++) {
-		struct reap_stash *e = &sd->stash[(sd->nstash - i) % REAP_STASH];
-		if (e->pid == pid) {
-			*status = e->status;
-			e->pid = 0;
+	for (size_t i = sd->nstash; i-- > 0;)
+		if (sd->stash[i].pid == pid) {
+			*status = sd->stash[i].status;
+			sd->stash[i] = sd->stash[--sd->nstash];
 			return true;
 		}
-	}
 	return false;
 }
 

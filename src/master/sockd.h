@@ -72,11 +72,6 @@ struct scrape;
 struct control;
 struct ctlreq;
 
-/* Children reaped before their pid came from a TLS zygote, remembered: a
- * child's pid is read in the same turn of the loop as its SIGCHLD or the
- * next, so a few suffice. */
-#define REAP_STASH 64
-
 struct sockd {
 	struct config *cfg;
 	struct service **svcs;	/* the enabled services */
@@ -100,8 +95,8 @@ struct sockd {
 	struct reap_stash {
 		pid_t pid;
 		int status;
-	} stash[REAP_STASH];
-	size_t nstash;		/* entries ever put; the last REAP_STASH kept */
+	} *stash;
+	size_t nstash, capstash;
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
 	/* A reload's configuration is checked in a child first (cfgcheck.h). */

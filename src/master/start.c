@@ -404,14 +404,18 @@ static void
 handed_pid(struct sockd *sd, struct child *ch, struct conn *c, pid_t pid)
 {
 	int status, pidfd = -1;
+	bool ours = children_find(&sd->children, pid) == NULL &&
+	    reap_is_child(pid);
 
-	if (children_find(&sd->children, pid) == NULL &&
-	    reap_stashed(sd, pid, &status)) {
+	/* An unreaped child is this one, never one reaped before that had
+	 * the same pid: what was kept of that one is dropped. */
+	if (reap_stashed(sd, pid, &status) && !ours &&
+	    children_find(&sd->children, pid) == NULL) {
 		started(sd, ch, c, pid, -1);
 		reap_finish(sd, ch, status);
 		return;
 	}
-	if (children_find(&sd->children, pid) != NULL || !reap_is_child(pid)) {
+	if (!ours) {
 		log_warnx("service \"%s\": its TLS zygote named pid %ld, which is "
 		    "no connection's child of sockd's", ch->svc->conf->name,
 		    (long)pid);
