@@ -819,23 +819,172 @@ START_TEST(zygote_killed_loses_no_connection)
 }
 END_TEST
 
-/* A zygote that does not answer (stopped, here): the master waits for it
- * (5 s), ends it and forks the connection's child itself; the next
- * connection makes a new zygote. */
+/* /metrics from port pm into buf. */
+static const char *
+scrape(uint16_t pm)
+{
+	int fd;
+
+	ck_assert_int_ge(fd = tu_connect(pm), 0);
+	it_send(fd, "GET /metrics HTTP/1.1\r\nHost: sockd\r\n\r\n");
+	tu_read_until(fd, buf, sizeof(buf), "sockd_start_time_seconds ", IT_WAIT);
+	close(fd);
+	return buf;
+}
+
+/* Whether /metrics on pm has line within ms, scraped every 10 ms. */
+static bool
+metric_becomes(uint16_t pm, const char *line, int ms)
+{
+	char want[256];
+	long t0 = tu_now_ms();
+
+	snprintf(want, sizeof(want), "\n%s\n", line);
+	while (strstr(scrape(pm), want) == NULL) {
+		if (tu_now_ms() - t0 >= ms)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+/* The value of a line of /metrics starting with name (labels included). */
+static long
+metric(uint16_t pm, const char *name)
+{
+	char want[256];
+	const char *at;
+
+	snprintf(want, sizeof(want), "\n%s ", name);
+	ck_assert_msg((at = strstr(scrape(pm), want)) != NULL, "no %s in\n%s",
+	    name, buf);
+	return atol(at + strlen(want));
+}
+
+/* A TLS service t on port running /bin/cat with more keys, a plain one p
+ * on plain, and the metrics on pm. */
+static struct daemon *
+tls_plain_metrics(uint16_t port, uint16_t plain, uint16_t pm, const char *more)
+{
+	it_selfsigned("server", "localhost", 30);
+	return it_start(tu_write("sockd.conf", "services = (\n"
+	    "{ name = \"t\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; tls = { certificate = \"server.pem\"; key = "
+	    "\"server.key\"; handshake_timeout = 60; }; %s },\n"
+	    "{ name = \"p\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " server = \"/bin/cat\"; },\n"
+	    "{ name = \"m\"; protocol = \"tcp\"; address = \"127.0.0.1\"; port = %u;"
+	    " builtin = \"metrics\"; } );\n", port, more, plain, pm));
+}
+
+/*
+ * A zygote that does not answer (stopped, here): the master does not wait
+ * for it. While the connection is handed over and unanswered (counted as
+ * a child), a plain service answers; after 5 s the zygote is ended, the
+ * master forks the connection's child itself (the zygote's socket ended
+ * with the request unanswered) and the next connection makes a new
+ * zygote.
+ */
 START_TEST(zygote_stuck_is_replaced)
 {
-	uint16_t port = tu_free_port(), other = tu_free_port();
-	struct daemon *d = two_cats(port, other);
-	pid_t z;
+	uint16_t port = tu_free_port(), plain = tu_free_port(),
+	    pm = tu_free_port();
+	struct daemon *d = tls_plain_metrics(port, plain, pm, "");
+	char line[16];
+	pid_t z, bg;
+	int fd, st;
 
 	cat_served(port);
 	z = zygote(d->pid);
+	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
 	ck_assert_int_eq(kill(z, SIGSTOP), 0);
-	cat_served(port);
-	ck_assert(tu_wait_log(d, "did not answer", IT_WAIT));
+	if ((bg = fork()) == 0)
+		_exit(strcmp(client(port, "--send 'bob\\n'"), "bob\n") != 0);
+	ck_assert_int_gt(bg, 0);
+	/* Handed over, unanswered: held as a child. */
+	ck_assert(metric_becomes(pm, "sockd_children 1", IT_WAIT));
+	ck_assert_int_ge(fd = tu_connect(plain), 0);
+	it_send(fd, "plain\n");
+	ck_assert_int_eq(it_read_n(fd, line, 6, IT_WAIT), 6);
+	ck_assert(memcmp(line, "plain\n", 6) == 0);
+	close(fd);
+	tu_drain_log(d);
+	ck_assert_msg(strstr(d->log, "did not answer") == NULL, "the plain "
+	    "service answered only after the zygote's deadline:\n%s",
+	    it_tail(d->log));
+	ck_assert(tu_wait_log(d, "did not answer", 2 * IT_WAIT));
 	ck_assert(it_pid_gone(z, IT_WAIT));
+	ck_assert_int_eq(st = it_wait_child(bg, IT_WAIT), 0);
 	cat_served(port);
 	ck_assert_int_ne(zygote(d->pid), z);
+	it_stop(d);
+}
+END_TEST
+
+/* Connects from 127.0.0.(2 + i % NSRC) to port. */
+enum { NSRC = 20 };
+static int
+connect_from(int i, uint16_t port)
+{
+	char src[32];
+	int fd;
+
+	snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % NSRC);
+	ck_assert_int_ge(fd = tu_connect_from(src, "127.0.0.1", port), 0);
+	return fd;
+}
+
+/*
+ * Children that end at once, many in a row (clients, three from each of
+ * twenty addresses, that connect and go: the handshake ends at its first
+ * read), some reaped before their pid comes from the zygote: each is
+ * counted once, and what it held (its slots, its client's per_source
+ * count) is given back once: after them each address has three
+ * connections served and its fourth refused.
+ */
+START_TEST(zygote_children_ending_at_once)
+{
+	uint16_t port = tu_free_port(), plain = tu_free_port(),
+	    pm = tu_free_port();
+	struct daemon *d = tls_plain_metrics(port, plain, pm, "per_source = 3;");
+	enum { N = 3 * NSRC };
+	const char *per_source =
+	    "sockd_refused_total{service=\"t\",reason=\"per_source\"}";
+	char line[64];
+	int fds[N + NSRC];
+
+	cat_served(port);
+	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
+	for (int i = 0; i < N; i++) {
+		fds[i] = connect_from(i, port);
+		shutdown(fds[i], SHUT_WR);
+	}
+	for (int i = 0; i < N; i++) {
+		ck_assert(it_wait_eof(fds[i], IT_WAIT));
+		close(fds[i]);
+	}
+	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
+	ck_assert_int_eq(metric(pm, "sockd_handlers{service=\"t\"}"), 0);
+	ck_assert_int_eq(metric(pm, per_source), 0);
+	ck_assert_int_eq(metric(pm,
+	    "sockd_refused_total{service=\"t\",reason=\"tls_handshake\"}"), N);
+	/* Three held from each address (their handshakes wait), then a
+	 * fourth from each: refused, each of them. */
+	for (int i = 0; i < N; i++)
+		fds[i] = connect_from(i, port);
+	snprintf(line, sizeof(line), "sockd_children %d", N);
+	ck_assert(metric_becomes(pm, line, IT_WAIT));
+	for (int i = N; i < N + NSRC; i++)
+		fds[i] = connect_from(i, port);
+	for (int i = N; i < N + NSRC; i++) {
+		ck_assert(it_wait_eof(fds[i], IT_WAIT));
+		close(fds[i]);
+	}
+	snprintf(line, sizeof(line), "%s %d", per_source, NSRC);
+	ck_assert(metric_becomes(pm, line, IT_WAIT));
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	ck_assert(metric_becomes(pm, "sockd_children 0", IT_WAIT));
 	it_stop(d);
 }
 END_TEST
@@ -1021,8 +1170,10 @@ tls_suite(void)
 	    two_hundred_fifty_six_mib_each_way, check_reads_the_files,
 	    check_refuses_an_expired_certificate, renewed_certificate_after_sighup,
 	    sni_picks_the_certificate, session_tickets_resume,
-	    metrics_give_the_expiry, zygote_forks_the_connections,
-	    zygote_killed_loses_no_connection, zygote_stuck_is_replaced,
+	    metrics_give_the_expiry, NULL);
+	TCase *zc = tu_tcase(s, "zygote", it_setup, it_teardown, IT_TIMEOUT,
+	    zygote_forks_the_connections, zygote_killed_loses_no_connection,
+	    zygote_stuck_is_replaced, zygote_children_ending_at_once,
 	    zygote_after_upgrade, NULL);
 
 	tu_add_test(tc, root_key_nobody_handler, tu_root_skip());
@@ -1030,8 +1181,8 @@ tls_suite(void)
 	tu_add_test(tc, relay_id_survives_upgrade, tu_root_skip());
 	tu_add_test(tc, check_wants_the_relay_ids_mapped, userns_skip());
 	tu_add_test(tc, jailed_handler, it_jail_skip());
-	tu_add_test(tc, zygote_holds_its_socket_alone, tu_root_skip());
-	tu_add_test(tc, zygote_is_not_dumpable, geteuid() == 0 ? "as root, every "
+	tu_add_test(zc, zygote_holds_its_socket_alone, tu_root_skip());
+	tu_add_test(zc, zygote_is_not_dumpable, geteuid() == 0 ? "as root, every "
 	    "/proc entry is root's: whether the zygote is dumpable cannot be seen" :
 	    NULL);
 	return s;

@@ -160,7 +160,8 @@ admit_serve(struct sockd *sd, struct service *svc, struct conn *c, int64_t now,
 		return true;
 	}
 	bool started = start_child(sd, svc, c, src);
-	close(c->fd);
+	if (c->fd != -1)	/* else a TLS zygote's request holds it */
+		close(c->fd);
 	return started;
 }
 

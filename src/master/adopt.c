@@ -181,22 +181,13 @@ adopt_service(struct sockd *sd, const struct upstate_service *s)
 	svc->held = s->held;
 }
 
-/* Whether pid is a child of this process that nobody has waited for: a
- * pid from a damaged state must never be signalled. */
-static bool
-our_child(pid_t pid)
-{
-	siginfo_t si;
-
-	return waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
 static void
 adopt_child(struct sockd *sd, const struct upstate_child *c)
 {
 	struct service *svc = service_named(sd, c->service);
 
-	if (!our_child(c->pid) || children_find(&sd->children, c->pid))
+	/* A pid from a damaged state must never be signalled. */
+	if (!reap_is_child(c->pid) || children_find(&sd->children, c->pid))
 		log_warnx("upgrade: pid %ld, handed over as a handler of \"%s\", "
 		    "is not a child of sockd's or is handed over twice; dropped",
 		    (long)c->pid, c->service);

@@ -126,6 +126,24 @@ children_add(struct children *c, struct child *ch)
 	c->count++;
 }
 
+void
+children_hold(struct children *c)
+{
+	c->count++;
+}
+
+void
+children_place(struct children *c, struct child *ch)
+{
+	insert(c, ch);
+}
+
+void
+children_unhold(struct children *c)
+{
+	c->count--;
+}
+
 struct child *
 children_find(const struct children *c, pid_t pid)
 {

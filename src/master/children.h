@@ -62,6 +62,14 @@ void children_release(struct children *, struct child *);
 int children_reserve(struct children *);
 /* Adds ch under ch->pid; children_reserve() must have succeeded. */
 void children_add(struct children *, struct child *);
+/*
+ * A child counted before its pid is known (a TLS connection handed to its
+ * zygote), so that max_children stays exact: children_place() adds it
+ * under its pid, children_unhold() forgets it if it never gets one.
+ */
+void children_hold(struct children *);
+void children_place(struct children *, struct child *);
+void children_unhold(struct children *);
 struct child *children_find(const struct children *, pid_t);
 /* Removes pid from the table and returns its record, or NULL. */
 struct child *children_take(struct children *, pid_t);

@@ -55,9 +55,10 @@ gate_wanted(const struct sockd *sd, const struct service *svc)
 		return !svc->rate_wait && !sd->up.exec_pending;
 	if (service_in_master(svc->conf))
 		return !svc->rate_wait;
-	/* Before an upgrade's exec, no connection may wait for its header:
-	 * the new image could not finish reading it (upgrade.c). */
-	if (svc->conf->proxy_protocol && sd->up.exec_pending)
+	/* Before an upgrade's exec, no connection may wait for its header or
+	 * for its child's pid from a TLS zygote: the new image could not
+	 * finish either (upgrade.c). */
+	if ((svc->conf->proxy_protocol || svc->conf->tls) && sd->up.exec_pending)
 		return false;
 	return !svc->busy && !service_at_cap(svc) && !svc->rate_wait &&
 	    sd->children.count < sd->cfg->global.max_children;

@@ -287,6 +287,7 @@ master_close(struct sockd *sd)
 	spawn_free(&sd->spawner);
 	loop_free(&sd->loop);
 	children_free(&sd->children);
+	free(sd->stash);
 	idpool_free(&sd->ids);
 	notify_close(&sd->notify);
 	dgram_free(sd);

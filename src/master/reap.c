@@ -143,6 +143,19 @@ wake_parked(struct sockd *sd)
 		(void)loop_timer_set(&sd->loop, &sd->proxywait.resume, 0);
 }
 
+void
+reap_release(struct sockd *sd, struct child *ch)
+{
+	struct service *svc = ch->svc;
+
+	svc->nchildren--;
+	/* Its pid namespace ended with it: nothing runs as its id any more. */
+	idpool_put(&sd->ids, ch->own_id);
+	idpool_put(&sd->ids, ch->relay_id);
+	if (ch->has_source)
+		persource_release(&svc->sources, &ch->source, (int64_t)loop_now_ms());
+}
+
 /* Forgets a child that has been waited for; status as waitpid() gives it.
  * The caller updates the listeners once for all it reaped. */
 static void
@@ -159,12 +172,7 @@ child_reaped(struct sockd *sd, struct child *ch, int status)
 		sd->children.nopidfd--;
 	reap_sync_sigchld(sd);
 	loop_timer_stop(&sd->loop, &ch->lifetime);
-	svc->nchildren--;
-	/* Its pid namespace ended with it: nothing runs as its id any more. */
-	idpool_put(&sd->ids, ch->own_id);
-	idpool_put(&sd->ids, ch->relay_id);
-	if (ch->has_source)
-		persource_release(&svc->sources, &ch->source, (int64_t)loop_now_ms());
+	reap_release(sd, ch);
 	if (svc->busy) {
 		svc->busy = false;
 		if (svc->busy_fd != -1)
@@ -206,6 +214,63 @@ reap_on_exit(struct watch *w)
 	gate_update_all(sd);
 }
 
+void
+reap_finish(struct sockd *sd, struct child *ch, int status)
+{
+	child_reaped(sd, ch, status);
+	wake_parked(sd);
+	gate_update_all(sd);
+}
+
+bool
+reap_is_child(pid_t pid)
+{
+	siginfo_t si;
+
+	return pid > 0 &&
+	    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/*
+ * A child reaped with no record: it may be a TLS connection's whose pid
+ * is still on its way (start.c), kept until it comes. At most one a
+ * connection awaiting its pid, and the others (a zygote's) are dropped
+ * whenever none awaits. Should the table not grow, the pid that comes
+ * finds nothing and its connection is refused.
+ */
+static void
+stash(struct sockd *sd, pid_t pid, int status)
+{
+	if (sd->nhanded == 0) {
+		sd->nstash = 0;
+		return;
+	}
+	if (sd->nstash == sd->capstash) {
+		size_t cap = sd->capstash ? sd->capstash * 2 : 16;
+		struct reap_stash *t = realloc(sd->stash, cap * sizeof(*t));
+		if (t == NULL) {
+			log_warn("pid %ld: its status cannot be kept", (long)pid);
+			return;
+		}
+		sd->stash = t;
+		sd->capstash = cap;
+	}
+	sd->stash[sd->nstash++] = (struct reap_stash){ pid, status };
+}
+
+bool
+reap_stashed(struct sockd *sd, pid_t pid, int *status)
+{
+	/* The newest first: a pid reaped twice was reused in between. */
+	for (size_t i = sd->nstash; i-- > 0;)
+		if (sd->stash[i].pid == pid) {
+			*status = sd->stash[i].status;
+			sd->stash[i] = sd->stash[--sd->nstash];
+			return true;
+		}
+	return false;
+}
+
 /* SIGCHLD, read while some child has no pidfd: waits for any. */
 void
 reap_sigchld(struct sockd *sd)
@@ -217,6 +282,8 @@ reap_sigchld(struct sockd *sd)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		if ((ch = children_find(&sd->children, pid)) != NULL)
 			child_reaped(sd, ch, status);
+		else
+			stash(sd, pid, status);
 	wake_parked(sd);
 	gate_update_all(sd);
 }

@@ -88,6 +88,15 @@ struct sockd {
 	struct proxywait proxywait;	/* connections reading a PROXY header */
 	struct inherited inherited;	/* from systemd or an upgrade */
 	bool by_pidfd;		/* new children get pidfds (reap.c) */
+	/* TLS connections handed to a zygote whose child's pid is awaited
+	 * (start.c), and the children waitpid(-1) reaped meanwhile with no
+	 * record, which may be theirs (reap.c). */
+	size_t nhanded;
+	struct reap_stash {
+		pid_t pid;
+		int status;
+	} *stash;
+	size_t nstash, capstash;
 	bool sigchld_on;	/* the signalfd reports SIGCHLD */
 	bool quit, reload;
 	/* A reload's configuration is checked in a child first (cfgcheck.h). */
@@ -180,7 +189,9 @@ void dgram_answer(struct sockd *, struct listener *);
 void dgram_free(struct sockd *);
 
 /* start.c */
-/* False when no child could be started (the gate is then faulted). */
+/* False when no child could be started (the gate is then faulted). A
+ * TLS connection handed to its zygote is taken (c->fd -1, c->pid 0): its
+ * child is recorded when its pid comes (tlszygote.h). */
 bool start_child(struct sockd *, struct service *, struct conn *,
     struct source *);
 void start_kill(const struct child *, int sig);
@@ -202,6 +213,17 @@ void reap_sigchld(struct sockd *);
 void reap_sync_sigchld(struct sockd *);
 bool reap_by_pidfd(struct sockd *);
 void reap_watch_exit(struct sockd *, struct child *, int pidfd);
+/* Whether pid is a child of this process that nobody has waited for. */
+bool reap_is_child(pid_t);
+/* Whether pid was reaped with no record while a TLS connection's child
+ * was awaited; its status then, and it is forgotten. */
+bool reap_stashed(struct sockd *, pid_t, int *status);
+/* A recorded child already waited for (status as waitpid() gives it):
+ * forgotten as if it had just ended. */
+void reap_finish(struct sockd *, struct child *, int status);
+/* Gives back what a child holds besides its pid (service slot, ids,
+ * per-source count), for a record that never got one. */
+void reap_release(struct sockd *, struct child *);
 
 /* reload.c */
 void reload_start(struct sockd *);

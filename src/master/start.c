@@ -13,12 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include "errlog.h"
 #include "jail.h"
 #include "builtin.h"
 #include "log.h"
 #include "peercred.h"
 #include "sockd.h"
+#include "tlsrelay.h"
 #include "tlszygote.h"
 
 /* After max_lifetime a handler gets SIGTERM, and this long to go. */
@@ -129,39 +132,35 @@ child_new(struct sockd *sd, struct service *svc)
 	return ch;
 }
 
-/*
- * Records a started child: caps, per-source count, lifetime (lifetime_ms
- * from now; 0: none), reaping.
- */
+/* What a child holds from its start, before its pid is known: a slot of
+ * max_children and of its service's, its source's count. */
 static void
-record(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
-    struct source *src, uint64_t lifetime_ms)
+hold(struct sockd *sd, struct child *ch, struct source *src)
 {
-	struct service *svc = ch->svc;
-
-	ch->pid = pid;
-	children_add(&sd->children, ch);
-	service_ref(svc);
-	svc->nchildren++;
+	children_hold(&sd->children);
+	service_ref(ch->svc);
+	ch->svc->nchildren++;
 	if (src) {
 		/* Released exactly when this child is reaped, however it ends. */
 		src->count++;
 		ch->has_source = true;
 		ch->source = src->key;
 	}
+}
+
+/* Records a held child under its pid: reaping, lifetime (lifetime_ms from
+ * now; 0: none). */
+static void
+record(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
+    uint64_t lifetime_ms)
+{
+	ch->pid = pid;
+	children_place(&sd->children, ch);
 	reap_watch_exit(sd, ch, pidfd);
 	reap_sync_sigchld(sd);
 	if (lifetime_ms && loop_timer_set(&sd->loop, &ch->lifetime, lifetime_ms) == -1)
 		log_warn("service \"%s\": pid %ld: max_lifetime not enforced",
-		    svc->conf->name, (long)pid);
-}
-
-static void
-record_child(struct sockd *sd, struct child *ch, pid_t pid, int pidfd,
-    struct source *src)
-{
-	ch->started_ms = loop_now_ms();
-	record(sd, ch, pid, pidfd, src, ch->svc->conf->max_lifetime * 1000ULL);
+		    ch->svc->conf->name, (long)pid);
 }
 
 /*
@@ -300,7 +299,8 @@ start_adopt(struct sockd *sd, struct service *svc, pid_t pid,
 	ch->own_id = adopt_id(sd, ids[0] ? ids[0] : svc->conf->jail &&
 	    svc->conf->jail->own_ids ? running_id(pid) : 0);
 	ch->relay_id = adopt_id(sd, ids[1]);
-	record(sd, ch, pid, -1, src, !lifetime_when ? 0 :
+	hold(sd, ch, src);
+	record(sd, ch, pid, -1, !lifetime_when ? 0 :
 	    lifetime_when > now ? lifetime_when - now : 1);
 	return true;
 }
@@ -326,15 +326,141 @@ take_ids(struct sockd *sd, const struct svc_conf *sc, struct conn *c,
 	return 0;
 }
 
+/* A child that could not be started: its record and ids given back. */
+static void
+child_drop(struct sockd *sd, struct child *ch)
+{
+	idpool_put(&sd->ids, ch->own_id);
+	idpool_put(&sd->ids, ch->relay_id);
+	children_release(&sd->children, ch);
+}
+
+/* The child of a connection (c->pid): recorded, counted, logged. */
+static void
+started(struct sockd *sd, struct child *ch, struct conn *c, pid_t pid,
+    int pidfd)
+{
+	struct service *svc = ch->svc;
+
+	gate_cleared(svc, FAULT_START);
+	if (c->cred)
+		ch->peer = peercred_key(c->cred->uid);
+	else if (c->peer && addr_from_sockaddr(c->peer, &ch->peer,
+	    &ch->peer_port) == -1)
+		ch->peer.family = AF_UNSPEC;
+	record(sd, ch, pid, pidfd, svc->conf->max_lifetime * 1000ULL);
+	svc->st.accepted++;
+	c->pid = pid;
+	events_accepted(svc, c, pid);
+}
+
+/* A child the master starts itself for c, with a pidfd when children are
+ * reaped by pidfd; -1 with errno. */
+static pid_t
+spawn(struct sockd *sd, struct service *svc, struct conn *c, int *pidfd)
+{
+	const struct svc_conf *sc = svc->conf;
+	enum spawn_step step = SPAWN_OK;
+	int exec_err = 0, *want = reap_by_pidfd(sd) ? pidfd : NULL;
+	pid_t pid;
+
+	*pidfd = -1;
+	pid = sc->builtin ? spawn_builtin(svc, c, want) :
+	    sc->tls ? tlsrelay_spawn(&sd->spawner, svc, c, want) :
+	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
+	if (pid != -1 && exec_err) {
+		errno = exec_err;
+		if (step == SPAWN_EXEC)
+			log_warn("service \"%s\": cannot execute %s", sc->name,
+			    sc->server);
+		else
+			log_warn("service \"%s\": %s", sc->name,
+			    spawn_step_name(step));
+	}
+	return pid;
+}
+
+/* A held child whose connection has none: let go, and the listeners told. */
+static void
+handed_refused(struct sockd *sd, struct child *ch, const char *why)
+{
+	struct service *svc = ch->svc;
+
+	children_unhold(&sd->children);
+	reap_release(sd, ch);
+	gate_fault(sd, svc, FAULT_START, why);
+	service_unref(svc);
+	children_release(&sd->children, ch);
+	gate_update_all(sd);
+}
+
+/*
+ * The pid a TLS connection's child sent (tlszygote.h), checked: the
+ * master's unreaped child with no record, or one reaped already with no
+ * record (then finished at once, as if it had just ended); anything else
+ * is refused, so a confused message adopts or kills no other process.
+ */
+static void
+handed_pid(struct sockd *sd, struct child *ch, struct conn *c, pid_t pid)
+{
+	int status, pidfd = -1;
+	bool ours = children_find(&sd->children, pid) == NULL &&
+	    reap_is_child(pid);
+
+	/* An unreaped child is this one, never one reaped before that had
+	 * the same pid: what was kept of that one is dropped. */
+	if (reap_stashed(sd, pid, &status) && !ours &&
+	    children_find(&sd->children, pid) == NULL) {
+		started(sd, ch, c, pid, -1);
+		reap_finish(sd, ch, status);
+		return;
+	}
+	if (!ours) {
+		log_warnx("service \"%s\": its TLS zygote named pid %ld, which is "
+		    "no connection's child of sockd's", ch->svc->conf->name,
+		    (long)pid);
+		handed_refused(sd, ch, "TLS zygote: a pid not its child's");
+		return;
+	}
+	/* Unreaped, so even ended it is a zombie a pidfd can name. */
+	if (reap_by_pidfd(sd))
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool was_read = sd->sigchld_on;
+	started(sd, ch, c, pid, pidfd);
+	/* Without a pidfd, it is reaped by SIGCHLD: one sent while SIGCHLD
+	 * was not read is lost. */
+	if (pidfd == -1 && !was_read && waitpid(pid, &status, WNOHANG) == pid)
+		reap_finish(sd, ch, status);
+}
+
+/* What became of a connection handed to its zygote (tlszygote.h). */
+static void
+handed(void *arg, pid_t pid, const struct conn *hc)
+{
+	struct child *ch = arg;
+	struct sockd *sd = ch->sd;
+	struct conn c = *hc;
+	int pidfd;
+
+	sd->nhanded--;
+	if (pid > 0)
+		handed_pid(sd, ch, &c, pid);
+	else if (pid == 0 && (c.errfd = child_stderr(sd, ch->svc)) != -2 &&
+	    (pid = spawn(sd, ch->svc, &c, &pidfd)) != -1) {
+		started(sd, ch, &c, pid, pidfd);
+		gate_update_all(sd);
+	} else
+		handed_refused(sd, ch, "cannot start a child");
+}
+
 /* Returns false when no child could be started (the caller may pause). */
 bool
 start_child(struct sockd *sd, struct service *svc, struct conn *c,
     struct source *src)
 {
 	const struct svc_conf *sc = svc->conf;
-	enum spawn_step step = SPAWN_OK;
 	struct child *ch;
-	int exec_err = 0, pidfd;
+	int pidfd;
 	pid_t pid;
 
 	if ((ch = child_new(sd, svc)) == NULL) {
@@ -352,38 +478,24 @@ start_child(struct sockd *sd, struct service *svc, struct conn *c,
 		gate_fault(sd, svc, FAULT_START, "jail_ids: every id in use");
 		return false;
 	}
-	int *want = reap_by_pidfd(sd) ? &pidfd : NULL;
-	pidfd = -1;
 	/* As s6-tcpserver counts: this client's connections, this one too. */
 	c->connnum = src ? src->count + 1 : 0;
-	pid = sc->builtin ? spawn_builtin(svc, c, want) :
-	    sc->tls ? tlszygote_spawn(&sd->spawner, svc, c, want) :
-	    spawn_server(&sd->spawner, svc, c, want, &exec_err, &step);
-	if (pid == -1) {
-		idpool_put(&sd->ids, ch->own_id);
-		idpool_put(&sd->ids, ch->relay_id);
-		children_release(&sd->children, ch);
+	ch->started_ms = loop_now_ms();
+	/* Held from now, as a started child: the limits count it while its
+	 * zygote forks it. */
+	if (sc->tls && tlszygote_hand(&sd->loop, &sd->spawner, svc, c, handed,
+	    ch)) {
+		hold(sd, ch, src);
+		sd->nhanded++;
+		c->pid = 0;
+		return true;
+	}
+	if ((pid = spawn(sd, svc, c, &pidfd)) == -1) {
+		child_drop(sd, ch);
 		gate_fault(sd, svc, FAULT_START, "cannot start a child");
 		return false;
 	}
-	if (exec_err) {
-		errno = exec_err;
-		if (step == SPAWN_EXEC)
-			log_warn("service \"%s\": cannot execute %s", sc->name,
-			    sc->server);
-		else
-			log_warn("service \"%s\": %s", sc->name,
-			    spawn_step_name(step));
-	}
-	gate_cleared(svc, FAULT_START);
-	if (c->cred)
-		ch->peer = peercred_key(c->cred->uid);
-	else if (c->peer && addr_from_sockaddr(c->peer, &ch->peer,
-	    &ch->peer_port) == -1)
-		ch->peer.family = AF_UNSPEC;
-	record_child(sd, ch, pid, pidfd, src);
-	svc->st.accepted++;
-	c->pid = pid;
-	events_accepted(svc, c, pid);
+	hold(sd, ch, src);
+	started(sd, ch, c, pid, pidfd);
 	return true;
 }

@@ -3,14 +3,12 @@
  * once; the copy forks each connection's child, so the cost of copying the
  * master's page tables and of the faults that follow (tests/bench/README.md)
  * is the zygote's, once per connection, and the master's once per
- * configuration. One request is outstanding at a time: the master waits for
- * the child's pid, as it waits for a plain handler's clone(), so a child
- * that ends at once is still the master's unreaped child when it is
- * recorded, and nothing reaps it before that.
+ * configuration. The master does not wait for the child's pid: it sends the
+ * request and goes on, and the pid comes later on the watched socket
+ * (tlszygote.h says what becomes of a connection handed over).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +23,7 @@
 #include <unistd.h>
 
 #include "connenv.h"
+#include "loop.h"
 #include "forked.h"
 #include "log.h"
 #include "service.h"
@@ -33,16 +32,37 @@
 #include "tlsrelay.h"
 #include "tlszygote.h"
 
-/* How long the master waits for a child's pid before it takes the zygote
- * for stuck: far above a fork on a loaded machine. */
+/* How long a request may go unanswered before the zygote is taken for
+ * stuck, and how long a stuck one's socket may then take to end: far
+ * above a fork on a loaded machine. */
 #define ZYGOTE_WAIT_MS 5000
 
+struct request;
+
+/* A request sent, until its answer: the connection stays the master's
+ * too, should it have to fork the child. */
+struct pending {
+	struct pending *next;
+	uint64_t sent_ms;
+	int fd;
+	void *arg;
+	struct request *rq;
+};
+
 struct tlszygote {
-	int sock;		/* the master's end of the pair */
-	int pidfd;
+	int pidfd;		/* -1 once it has been ended */
 	pid_t pid;
 	uint32_t seq;		/* the last request's */
+	struct service *svc;	/* whose zygote it is or was */
+	struct loop *loop;
+	struct watch answers;	/* the master's end of the pair */
+	struct timer deadline;
+	struct pending *head, **tail;	/* in the order sent */
+	bool retired;		/* no longer svc's: ended, or taken for stuck */
+	bool hearing;		/* in on_answers(), which frees it last */
 };
+
+static tlszygote_done_fn *zygote_done;
 
 /*
  * What of a connection is its own (struct conn), as values: the pointers'
@@ -239,9 +259,12 @@ zygote_main(struct spawner *sp, const struct service *svc, int sock,
  * told from a process that took its pid: the master forks each child. */
 static bool no_pidfd;
 
+static void on_answers(struct watch *);
+static void on_deadline(struct timer *);
+
 /* A zygote for svc as it is now; NULL where none could be made. */
 static struct tlszygote *
-zygote_start(struct spawner *sp, struct service *svc)
+zygote_start(struct loop *loop, struct spawner *sp, struct service *svc)
 {
 	struct tlszygote *z;
 	pid_t master = getpid();
@@ -257,10 +280,16 @@ zygote_start(struct spawner *sp, struct service *svc)
 	if ((z->pid = fork()) == 0)
 		zygote_main(sp, svc, sv[1], master);
 	close(sv[1]);
-	z->sock = sv[0];
-	/* Ours, and not waited for: the pid cannot have been reused. */
+	*z = (struct tlszygote){ .pid = z->pid, .svc = svc, .loop = loop,
+	    .answers = { .fd = sv[0], .fn = on_answers, .arg = z },
+	    .deadline = { .fn = on_deadline, .arg = z }, .tail = &z->head };
+	/* Ours, and not waited for: the pid cannot have been reused. The
+	 * master's end never blocks: a full socket is a zygote that cannot
+	 * take the connection now. */
 	if (z->pid == -1 ||
-	    (z->pidfd = (int)syscall(SYS_pidfd_open, z->pid, 0)) == -1) {
+	    (z->pidfd = (int)syscall(SYS_pidfd_open, z->pid, 0)) == -1 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    loop_enable(loop, &z->answers, true) == -1) {
 		if (z->pid != -1 && errno == ENOSYS)
 			no_pidfd = true;
 		else
@@ -270,23 +299,44 @@ zygote_start(struct spawner *sp, struct service *svc)
 			(void)kill(z->pid, SIGKILL);
 			(void)waitpid(z->pid, NULL, 0);
 		}
-		close(z->sock);
+		if (z->pidfd > 0)
+			close(z->pidfd);
+		loop_remove(loop, &z->answers);
+		close(sv[0]);
 		free(z);
 		return NULL;
 	}
 	return z;
 }
 
-void
-tlszygote_end(struct service *svc)
+/* Frees a retired zygote once nothing of it is awaited. */
+static void
+zygote_free(struct tlszygote *z)
 {
-	struct tlszygote *z = svc->zygote;
+	if (!z->retired || z->head != NULL || z->hearing)
+		return;
+	loop_timer_stop(z->loop, &z->deadline);
+	loop_remove(z->loop, &z->answers);
+	close(z->answers.fd);
+	free(z);
+}
+
+/*
+ * z takes no more requests: it is killed and waited for (a process killed
+ * ends at once). Its socket stays watched while requests await their
+ * answer: a child it made tells its pid before it lets go of the socket,
+ * so the socket's end says that no more will come.
+ */
+static void
+zygote_retire(struct tlszygote *z)
+{
 	siginfo_t si;
 
-	if (z == NULL)
+	if (z->retired)
 		return;
-	svc->zygote = NULL;
-	close(z->sock);
+	z->retired = true;
+	if (z->svc->zygote == z)
+		z->svc->zygote = NULL;
 	/* It may have been reaped by waitpid(-1) already (ECHILD): the pidfd
 	 * still names it, never a process that took its pid since. */
 	(void)syscall(SYS_pidfd_send_signal, z->pidfd, SIGKILL, NULL, 0);
@@ -294,40 +344,166 @@ tlszygote_end(struct service *svc)
 	    errno == EINTR)
 		;
 	close(z->pidfd);
-	free(z);
+	z->pidfd = -1;
+	if (z->head && loop_timer_set(z->loop, &z->deadline, ZYGOTE_WAIT_MS) == -1)
+		log_warn("service \"%s\": its TLS zygote's requests have no "
+		    "deadline", z->svc->conf->name);
+	zygote_free(z);
 }
 
-/* The outcomes of waiting for an answer. */
-enum heard { HEARD_PID, HEARD_NONE, HEARD_END, HEARD_NOTHING };
+void
+tlszygote_end(struct service *svc)
+{
+	if (svc->zygote)
+		zygote_retire(svc->zygote);
+}
+
+static void
+pending_free(struct pending *p)
+{
+	close(p->fd);
+	free(p->rq);
+	free(p);
+}
 
 /*
- * The child's pid for request seq (HEARD_PID); HEARD_NONE: the zygote
- * could not fork it; HEARD_END: every holder of the zygote's end is gone,
- * so no child was made (a child tells its pid before it lets go of the
- * socket); HEARD_NOTHING: no answer within ms.
+ * Tells the owner what became of p (tlszygote.h) and forgets it. done
+ * may hand another connection to a zygote, this one too.
  */
-static enum heard
-hear(int sock, uint32_t seq, int ms, pid_t *pid)
+static void
+finish(struct pending *p, pid_t pid)
 {
-	struct pollfd p = { .fd = sock, .events = POLLIN };
+	char *proxy[CONNENV_PROXY + 1];
+	struct conn c;
+
+	request_conn(p->rq, proxy, p->fd, -1, &c);
+	zygote_done(p->arg, pid, &c);
+	pending_free(p);
+}
+
+/* The request seq awaits, taken from the list; NULL if none does. */
+static struct pending *
+take(struct tlszygote *z, uint32_t seq)
+{
+	for (struct pending **pp = &z->head; *pp; pp = &(*pp)->next)
+		if ((*pp)->rq->seq == seq) {
+			struct pending *p = *pp;
+			if ((*pp = p->next) == NULL)
+				z->tail = pp;
+			return p;
+		}
+	return NULL;
+}
+
+/* Every request still awaiting, told pid (0: no child was made; -1: whether
+ * one was cannot be known). */
+static void
+finish_all(struct tlszygote *z, pid_t pid)
+{
+	struct pending *p;
+
+	z->hearing = true;
+	while ((p = z->head) != NULL) {
+		if ((z->head = p->next) == NULL)
+			z->tail = &z->head;
+		finish(p, pid);
+	}
+	z->hearing = false;
+	zygote_free(z);
+}
+
+/* The next deadline: the oldest request's, while z is in service. */
+static void
+deadline_arm(struct tlszygote *z)
+{
+	if (z->retired)
+		return;
+	if (z->head == NULL)
+		loop_timer_stop(z->loop, &z->deadline);
+	else if (loop_timer_set(z->loop, &z->deadline, z->head->sent_ms +
+	    ZYGOTE_WAIT_MS > loop_now_ms() ? z->head->sent_ms + ZYGOTE_WAIT_MS -
+	    loop_now_ms() : 0) == -1)
+		log_warn("service \"%s\": its TLS zygote's requests have no "
+		    "deadline", z->svc->conf->name);
+}
+
+/*
+ * The socket's end: the zygote and every child it made have let go of it,
+ * and those children told their pids, so a request still awaiting has no
+ * child: the master forks it.
+ */
+static void
+zygote_lost(struct tlszygote *z)
+{
+	z->hearing = true;	/* freed by finish_all(), not before */
+	if (!z->retired)
+		log_warnx("service \"%s\": its TLS zygote (pid %ld) has ended; "
+		    "the next connection starts another", z->svc->conf->name,
+		    (long)z->pid);
+	zygote_retire(z);
+	finish_all(z, 0);
+}
+
+/*
+ * Answers: a child's pid, or the zygote's 0 when it could not fork one.
+ * Only the zygote and the children it forks hold the other end; the pid
+ * is the owner's to check (tlszygote.h).
+ */
+static void
+on_answers(struct watch *w)
+{
+	struct tlszygote *z = w->arg;
 	struct answer a;
+	struct pending *p;
 	ssize_t n;
 
-	for (;;) {
-		int r = poll(&p, 1, ms);
-		if (r == -1 && errno == EINTR)
+	/* Read while answers are awaited (then the socket is read again
+	 * when it is readable: its end, or a stray message); not until
+	 * EAGAIN, which would cost a call per connection. */
+	z->hearing = true;
+	do {
+		if ((n = recv(w->fd, &a, sizeof(a), MSG_DONTWAIT)) == -1 &&
+		    errno == EINTR)
 			continue;
-		if (r <= 0)
-			return HEARD_NOTHING;
-		if ((n = recv(sock, &a, sizeof(a), 0)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return HEARD_END;
-		if (n != sizeof(a) || a.seq != seq)
-			continue;	/* not this request's */
-		*pid = a.pid;
-		return a.pid > 0 ? HEARD_PID : HEARD_NONE;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			zygote_lost(z);	/* frees z */
+			return;
+		}
+		if (n == sizeof(a) && (p = take(z, a.seq)) != NULL)
+			finish(p, a.pid > 0 ? a.pid : a.pid == 0 ? 0 : -1);
+	} while (z->head != NULL);
+	z->hearing = false;
+	deadline_arm(z);
+	zygote_free(z);
+}
+
+/*
+ * In service: the oldest request unanswered for ZYGOTE_WAIT_MS, the zygote
+ * is stuck and ended. Ended: its socket has not ended either, so whether
+ * a child runs for those left cannot be known; they are refused.
+ */
+static void
+on_deadline(struct timer *t)
+{
+	struct tlszygote *z = t->arg;
+
+	if (z->retired) {
+		log_warnx("service \"%s\": %s connection(s) handed to its ended "
+		    "TLS zygote (pid %ld) are refused: no answer", z->svc->conf->name,
+		    z->head && z->head->next ? "some" : "a", (long)z->pid);
+		finish_all(z, -1);
+		return;
 	}
+	if (z->head && z->head->sent_ms + ZYGOTE_WAIT_MS > loop_now_ms()) {
+		deadline_arm(z);
+		return;
+	}
+	log_warnx("service \"%s\": its TLS zygote (pid %ld) did not answer "
+	    "within %d ms: ended", z->svc->conf->name, (long)z->pid,
+	    ZYGOTE_WAIT_MS);
+	zygote_retire(z);
 }
 
 static bool
@@ -349,71 +525,62 @@ hand_over(struct tlszygote *z, const struct conn *c, struct request *rq)
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN((1 + rq->has_errfd) * sizeof(int));
 	memcpy(CMSG_DATA(h), fds, (1 + rq->has_errfd) * sizeof(int));
-	rq->seq = ++z->seq;
-	return sendmsg(z->sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*rq);
+	rq->seq = z->seq + 1;
+	if (sendmsg(z->answers.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(*rq))
+		return false;
+	z->seq++;
+	return true;
 }
 
-/*
- * The child's pid from the zygote; 0 when it made none (the master forks
- * it then); -1 with errno when whether one runs cannot be known: the
- * zygote was stuck, was ended, and no pid came.
- */
-static pid_t
-zygote_hand(struct service *svc, const struct conn *c)
+/* A record of c awaiting its answer; NULL (errno set) if it cannot be
+ * had. */
+static struct pending *
+pending_new(const struct conn *c, void *arg)
 {
-	static struct request rq;
-	struct tlszygote *z = svc->zygote;
-	pid_t pid = 0;
-	enum heard h;
+	struct pending *p = calloc(1, sizeof(*p));
 
-	if (!request_make(&rq, c))
-		return 0;
-	if (!hand_over(z, c, &rq)) {
+	if (p == NULL || (p->rq = malloc(sizeof(*p->rq))) == NULL ||
+	    !request_make(p->rq, c)) {
+		if (p)
+			free(p->rq);
+		free(p);
+		return NULL;
+	}
+	p->arg = arg;
+	p->fd = c->fd;
+	return p;
+}
+
+bool
+tlszygote_hand(struct loop *loop, struct spawner *sp, struct service *svc,
+    struct conn *c, tlszygote_done_fn *done, void *arg)
+{
+	struct tlszygote *z;
+	struct pending *p;
+
+	if (svc->zygote == NULL)
+		svc->zygote = zygote_start(loop, sp, svc);
+	if ((z = svc->zygote) == NULL || (p = pending_new(c, arg)) == NULL)
+		return false;
+	if (!hand_over(z, c, p->rq)) {
+		free(p->rq);
+		free(p);
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return false;	/* it is behind: this one is ours */
 		/* EPIPE: it has ended; else it cannot take this connection. */
 		log_warn("service \"%s\": cannot hand a connection to its TLS "
 		    "zygote (pid %ld); it is ended, the next connection starts "
 		    "another", svc->conf->name, (long)z->pid);
-		tlszygote_end(svc);
-		return 0;
+		zygote_retire(z);
+		return false;
 	}
-	if ((h = hear(z->sock, rq.seq, ZYGOTE_WAIT_MS, &pid)) ==
-	    HEARD_NOTHING) {
-		log_warnx("service \"%s\": its TLS zygote (pid %ld) did not answer "
-		    "within %d ms: ended", svc->conf->name, (long)z->pid,
-		    ZYGOTE_WAIT_MS);
-		(void)syscall(SYS_pidfd_send_signal, z->pidfd, SIGKILL, NULL, 0);
-		/* A child it made has its pid on the way; else the end comes. */
-		if ((h = hear(z->sock, rq.seq, ZYGOTE_WAIT_MS, &pid)) ==
-		    HEARD_NOTHING) {
-			tlszygote_end(svc);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		tlszygote_end(svc);
-		return h == HEARD_PID ? pid : 0;
-	}
-	if (h == HEARD_END) {
-		log_warnx("service \"%s\": its TLS zygote (pid %ld) has ended; "
-		    "the next connection starts another", svc->conf->name,
-		    (long)z->pid);
-		tlszygote_end(svc);
-	}
-	return h == HEARD_PID ? pid : 0;
-}
-
-pid_t
-tlszygote_spawn(struct spawner *sp, struct service *svc, const struct conn *c,
-    int *pidfd)
-{
-	pid_t pid = 0;
-
-	if (svc->zygote == NULL)
-		svc->zygote = zygote_start(sp, svc);
-	if (svc->zygote && (pid = zygote_hand(svc, c)) == -1)
-		return -1;
-	if (pid == 0)
-		return tlsrelay_spawn(sp, svc, c, pidfd);
-	if (pidfd)
-		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	return pid;
+	zygote_done = done;
+	c->fd = -1;	/* the pending record's now */
+	p->sent_ms = loop_now_ms();
+	*z->tail = p;
+	z->tail = &p->next;
+	if (!loop_timer_armed(&z->deadline))
+		deadline_arm(z);
+	return true;
 }

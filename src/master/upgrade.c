@@ -286,15 +286,17 @@ exec_now(struct sockd *sd)
 
 /*
  * Scrapes in progress end within their timeout, and no new one starts; so
- * do connections still sending their PROXY header (proxy_timeout); a
- * reload that began meanwhile ends within its check's.
+ * do connections still sending their PROXY header (proxy_timeout) and TLS
+ * connections whose child's pid is awaited from a zygote (its deadline);
+ * a reload that began meanwhile ends within its check's.
  */
 static void
 on_scrapes_wait(struct timer *t)
 {
 	struct sockd *sd = t->arg;
 
-	if (sd->nscrapes > 0 || sd->proxywait.n > 0 || cfgcheck_running(&sd->check))
+	if (sd->nscrapes > 0 || sd->proxywait.n > 0 || sd->nhanded > 0 ||
+	    cfgcheck_running(&sd->check))
 		(void)loop_timer_set(&sd->loop, &sd->up.timer, UPGRADE_SCRAPE_POLL_MS);
 	else
 		exec_now(sd);
